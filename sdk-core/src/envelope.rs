@@ -1,0 +1,231 @@
+//! The sealed envelope, version 1: the bytes a push carries.
+//!
+//! ```text
+//! offset  length  field
+//! 0       1       version = 0x01
+//! 1       8       recipient key id (the device key it is sealed to)
+//! 9       8       sender key id (the sender key it is sealed by)
+//! 17      32      enc: the HPKE encapsulated key (the sender's ephemeral X25519 public key)
+//! 49      n + 16  ct: ChaCha20Poly1305 ciphertext of the padded plaintext (n bytes), then its tag
+//! ```
+//!
+//! The envelope is HPKE mode auth (RFC 9180 section 5.1.3) with
+//! `info = "pushseal envelope v1"` and `aad` = the 49 header bytes, sealed
+//! with sequence number 0. Its text form is base64url without padding.
+
+use x25519_dalek::PublicKey as XPublicKey;
+use zeroize::Zeroizing;
+
+use crate::error::{Error, Result};
+use crate::hpke::{self, AuthKey, Ephemeral, Mode, N_KEY, N_T};
+use crate::keys::{DevicePublicKey, DeviceSecretKey, KEY_ID_LEN, KeyId, SenderPublicKey, SenderSecretKey};
+
+/// The envelope format this library writes and reads.
+pub const VERSION: u8 = 1;
+/// The HPKE `info` string of envelope version 1.
+pub const INFO: &[u8] = b"pushseal envelope v1";
+/// Bytes before the ciphertext: version, two key ids and `enc`.
+pub const HEADER_LEN: usize = 1 + 2 * KEY_ID_LEN + N_KEY;
+/// The smallest possible envelope: a header and an empty plaintext's tag.
+pub const MIN_LEN: usize = HEADER_LEN + N_T;
+
+/// The public header of an envelope: what anyone who sees the envelope can read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EnvelopeHeader {
+    /// The format version (1).
+    pub version: u8,
+    /// The key id of the device key the envelope is sealed to.
+    pub recipient: KeyId,
+    /// The key id of the sender key the envelope is sealed by.
+    pub sender: KeyId,
+    /// The HPKE `enc` value.
+    pub enc: [u8; N_KEY],
+}
+
+/// A parsed envelope borrowing its bytes: the header and the ciphertext.
+#[derive(Debug, Clone, Copy)]
+pub struct Envelope<'a> {
+    header: EnvelopeHeader,
+    bytes: &'a [u8],
+}
+
+impl<'a> Envelope<'a> {
+    /// Parses the byte layout. Rejects, in this order: an empty input, an
+    /// unknown version, a header cut short, a ciphertext shorter than its tag.
+    pub fn parse(bytes: &'a [u8]) -> Result<Self> {
+        let Some((&version, rest)) = bytes.split_first() else {
+            return Err(Error::Truncated { what: "envelope version", needed: 1, found: 0 });
+        };
+        if version != VERSION {
+            return Err(Error::UnsupportedVersion(version));
+        }
+        let header = EnvelopeHeader {
+            version,
+            recipient: KeyId::from_bytes(take(bytes, 1, "recipient key id")?),
+            sender: KeyId::from_bytes(take(bytes, 1 + KEY_ID_LEN, "sender key id")?),
+            enc: take(bytes, 1 + 2 * KEY_ID_LEN, "enc")?,
+        };
+        if rest.len() + 1 < MIN_LEN {
+            return Err(Error::Truncated { what: "ciphertext tag", needed: MIN_LEN, found: bytes.len() });
+        }
+        Ok(Self { header, bytes })
+    }
+
+    /// The public header.
+    pub fn header(&self) -> &EnvelopeHeader {
+        &self.header
+    }
+
+    /// The header bytes: the AEAD's associated data.
+    pub fn header_bytes(&self) -> &'a [u8] {
+        &self.bytes[..HEADER_LEN]
+    }
+
+    /// The ciphertext with its tag.
+    pub fn ciphertext(&self) -> &'a [u8] {
+        &self.bytes[HEADER_LEN..]
+    }
+
+    /// The length of the padded plaintext inside.
+    pub fn plaintext_len(&self) -> usize {
+        self.ciphertext().len() - N_T
+    }
+
+    /// Opens the envelope with the device key it names and the sender key it
+    /// names (HPKE `OpenAuth`), returning the padded plaintext.
+    ///
+    /// The caller picks `device` and `sender` by the header's key ids; this
+    /// checks that they match before any cryptography.
+    pub fn open(&self, device: &DeviceSecretKey, sender: &SenderPublicKey) -> Result<Zeroizing<Vec<u8>>> {
+        if device.key_id() != self.header.recipient {
+            return Err(Error::UnknownRecipientKey(self.header.recipient));
+        }
+        if sender.key_id() != self.header.sender {
+            return Err(Error::UntrustedSender(self.header.sender));
+        }
+        let mut ctx = open_context(self, device, sender)?;
+        let mut buf = Zeroizing::new(self.ciphertext().to_vec());
+        let len = ctx.open_in_place(self.header_bytes(), &mut buf)?.len();
+        buf.truncate(len);
+        Ok(buf)
+    }
+}
+
+/// The `N` bytes at `start`, or the truncation error naming `what`.
+fn take<const N: usize>(bytes: &[u8], start: usize, what: &'static str) -> Result<[u8; N]> {
+    bytes
+        .get(start..start + N)
+        .and_then(|s| s.try_into().ok())
+        .ok_or(Error::Truncated { what, needed: start + N, found: bytes.len() })
+}
+
+/// The HPKE receiver context of an envelope: `SetupAuthR(enc, skR, info, pkS)`.
+pub(crate) fn open_context(env: &Envelope<'_>, device: &DeviceSecretKey, sender: &SenderPublicKey) -> Result<hpke::Context> {
+    let pk_r = device.public_key();
+    let shared = hpke::decap(&env.header.enc, device.x25519(), pk_r.x25519(), Some(sender.x25519()))?;
+    hpke::key_schedule(Mode::Auth, shared.as_ref(), INFO, b"", b"")
+}
+
+/// Writes the header of an envelope from `sender` to `device` with `enc`.
+fn write_header(out: &mut Vec<u8>, device: &DevicePublicKey, sender: KeyId, enc: &[u8; N_KEY]) {
+    out.push(VERSION);
+    out.extend_from_slice(&device.key_id().to_bytes());
+    out.extend_from_slice(&sender.to_bytes());
+    out.extend_from_slice(enc);
+}
+
+/// The DH value `DH(skS, pkR)` between a sender and a device, when the sender
+/// has it from a cache; `None` computes it.
+pub(crate) type StaticDh<'a> = Option<&'a [u8; 32]>;
+
+/// Seals a padded plaintext from `sender` to `device`: `SealAuth(pkR, info,
+/// aad, pt, skS)` with a fresh ephemeral key. One allocation, encrypted in place.
+pub fn seal(sender: &SenderSecretKey, device: &DevicePublicKey, padded_plaintext: &[u8]) -> Result<Vec<u8>> {
+    seal_with(sender, device, padded_plaintext, &Ephemeral::generate()?, None).map(|(env, _)| env)
+}
+
+/// [`seal`] with the ephemeral key and the static DH given; returns the
+/// envelope and the sender's HPKE context (for the secret exporter).
+pub(crate) fn seal_with(
+    sender: &SenderSecretKey,
+    device: &DevicePublicKey,
+    padded_plaintext: &[u8],
+    eph: &Ephemeral,
+    static_dh: StaticDh<'_>,
+) -> Result<(Vec<u8>, hpke::Context)> {
+    let pk_r: &XPublicKey = device.x25519();
+    let pk_s = sender.public_key();
+    let shared = match static_dh {
+        Some(dh_s) => {
+            let dh_e = hpke::ephemeral_dh(eph, pk_r)?;
+            hpke::encap_with_static_dh(eph, &dh_e, pk_r, pk_s.x25519(), dh_s)?
+        }
+        None => hpke::encap(eph, pk_r, Some(AuthKey { sk: sender.x25519(), pk: pk_s.x25519() }))?.0,
+    };
+    let mut ctx = hpke::key_schedule(Mode::Auth, shared.as_ref(), INFO, b"", b"")?;
+    let mut out = Vec::with_capacity(HEADER_LEN + padded_plaintext.len() + N_T);
+    write_header(&mut out, device, sender.key_id(), &eph.enc());
+    out.extend_from_slice(padded_plaintext);
+    let (header, _) = out.split_at(HEADER_LEN);
+    let header: [u8; HEADER_LEN] = header.try_into().map_err(|_| Error::Malformed("envelope header length"))?;
+    ctx.seal_in_place(&header, &mut out, HEADER_LEN)?;
+    Ok((out, ctx))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys() -> (SenderSecretKey, DeviceSecretKey) {
+        (SenderSecretKey::from_bytes([1; 32]), DeviceSecretKey::from_bytes([2; 32]))
+    }
+
+    #[test]
+    fn seal_then_open_round_trips() {
+        let (s, d) = keys();
+        let env = seal(&s, &d.public_key(), b"hello").unwrap();
+        assert_eq!(env.len(), HEADER_LEN + 5 + N_T);
+        let parsed = Envelope::parse(&env).unwrap();
+        assert_eq!(parsed.header().recipient, d.key_id());
+        assert_eq!(parsed.header().sender, s.key_id());
+        assert_eq!(parsed.open(&d, &s.public_key()).unwrap().as_slice(), b"hello");
+    }
+
+    #[test]
+    fn every_truncation_and_bit_flip_is_rejected() {
+        let (s, d) = keys();
+        let env = seal(&s, &d.public_key(), b"hello").unwrap();
+        for len in 0..env.len() {
+            let r = Envelope::parse(&env[..len]).and_then(|e| e.open(&d, &s.public_key()));
+            assert!(r.is_err(), "truncated to {len}");
+        }
+        for i in 0..env.len() * 8 {
+            let mut bad = env.clone();
+            bad[i / 8] ^= 1 << (i % 8);
+            let r = Envelope::parse(&bad).and_then(|e| e.open(&d, &s.public_key()));
+            assert!(r.is_err(), "bit {i}");
+        }
+    }
+
+    #[test]
+    fn wrong_version_and_wrong_keys_are_typed() {
+        let (s, d) = keys();
+        let mut env = seal(&s, &d.public_key(), b"x").unwrap();
+        let other = DeviceSecretKey::from_bytes([3; 32]);
+        let e = Envelope::parse(&env).unwrap();
+        assert_eq!(e.open(&other, &s.public_key()).unwrap_err().kind(), crate::ErrorKind::UnknownRecipientKey);
+        let forger = SenderSecretKey::from_bytes([4; 32]);
+        assert_eq!(e.open(&d, &forger.public_key()).unwrap_err().kind(), crate::ErrorKind::UntrustedSender);
+        env[0] = 2;
+        assert_eq!(Envelope::parse(&env).unwrap_err(), Error::UnsupportedVersion(2));
+    }
+
+    #[test]
+    fn low_order_enc_gives_zero_shared_secret() {
+        let (s, d) = keys();
+        let mut env = seal(&s, &d.public_key(), b"x").unwrap();
+        env[17..49].copy_from_slice(&[0u8; 32]);
+        let e = Envelope::parse(&env).unwrap();
+        assert_eq!(e.open(&d, &s.public_key()).unwrap_err(), Error::ZeroSharedSecret);
+    }
+}

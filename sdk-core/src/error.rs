@@ -1,0 +1,263 @@
+//! The one error type of the crate.
+//!
+//! Every variant's message is one line that a person can act on, and none of
+//! them ever contains plaintext, key bytes or anything else secret: key ids and
+//! sizes are the only values they carry.
+
+use core::fmt;
+
+/// A short, public identifier of a key: the first 8 bytes of a hash of the
+/// public key (see [`crate::KeyId`]). Re-exported here for error payloads.
+pub use crate::keys::KeyId;
+
+/// Everything that can go wrong in PushSeal.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The payload does not carry a PushSeal envelope at all.
+    #[error("not a PushSeal payload: {0}")]
+    NotPushSeal(&'static str),
+    /// The envelope's version byte names a format this library does not know.
+    #[error("unsupported envelope version {0} (this library reads version 1)")]
+    UnsupportedVersion(u8),
+    /// The input ends before a field it must contain.
+    #[error("truncated input: {what} needs {needed} bytes, found {found}")]
+    Truncated {
+        /// The part that was cut short.
+        what: &'static str,
+        /// Bytes the part needs.
+        needed: usize,
+        /// Bytes that were there.
+        found: usize,
+    },
+    /// The input has the right pieces but one of them is not well formed.
+    #[error("malformed input: {0}")]
+    Malformed(&'static str),
+    /// Text that should be base64url (no padding) or hex is not, or is not in
+    /// its one canonical form.
+    #[error("invalid encoding: {0}")]
+    InvalidEncoding(&'static str),
+    /// A key has the wrong length.
+    #[error("invalid key length: expected {expected} bytes, found {found}")]
+    InvalidKeyLength {
+        /// The length a key of this kind has.
+        expected: usize,
+        /// The length that was given.
+        found: usize,
+    },
+    /// X25519 gave the all-zero shared secret: the peer's public key is a
+    /// low-order point (RFC 9180, section 7.1.4).
+    #[error("invalid public key: low-order point gives an all-zero shared secret")]
+    ZeroSharedSecret,
+    /// The envelope is sealed to a device key that this keyring does not hold
+    /// (or no longer holds): the app should register its current public key again.
+    #[error("unknown recipient key id {0}: register the device's current public key again")]
+    UnknownRecipientKey(KeyId),
+    /// The envelope names a sender that the device does not trust.
+    #[error("untrusted sender key id {0}")]
+    UntrustedSender(KeyId),
+    /// Authentication failed: the envelope was altered, or it was not sealed
+    /// by the sender it names to the key it names.
+    #[error("authentication failed: the envelope was tampered with or forged")]
+    Tampered,
+    /// The decrypted plaintext does not end in valid PushSeal padding.
+    #[error("malformed padding in the decrypted plaintext")]
+    MalformedPadding,
+    /// The notification is past its expiry time (plus the allowed clock skew).
+    #[error("notification expired at {expires_at}, now is {now} (unix seconds)")]
+    Expired {
+        /// When it expired, in unix seconds.
+        expires_at: u64,
+        /// The device's clock, in unix seconds.
+        now: u64,
+    },
+    /// The notification claims to be sent in the future, beyond the allowed clock skew.
+    #[error("notification sent at {sent_at} is in the future, now is {now} (unix seconds)")]
+    NotYetValid {
+        /// When it claims to be sent, in unix seconds.
+        sent_at: u64,
+        /// The device's clock, in unix seconds.
+        now: u64,
+    },
+    /// This message id was already accepted once (or is too old for the
+    /// replay store to tell).
+    #[error("replayed notification: this message id was already accepted")]
+    Replayed,
+    /// The platform payload would exceed the gateway's size limit.
+    #[error(
+        "payload too large: {size} bytes exceeds the {limit}-byte limit; the largest notification that fits encodes to {max_plaintext} bytes"
+    )]
+    PayloadTooLarge {
+        /// The size the payload would have.
+        size: usize,
+        /// The gateway's limit.
+        limit: usize,
+        /// The largest encoded notification that fits with these options.
+        max_plaintext: usize,
+    },
+    /// A notification or option given to the sender is not valid.
+    #[error("invalid notification: {0}")]
+    InvalidNotification(&'static str),
+    /// Stored key material could not be read.
+    #[error("invalid keyring: {0}")]
+    InvalidKeyring(&'static str),
+    /// The replay store or key storage failed to read or write.
+    #[error("storage error: {0}")]
+    Storage(String),
+    /// The operating system's random number generator failed.
+    #[error("the operating system's random number generator failed")]
+    Randomness,
+}
+
+/// The kind of an [`Error`], without its details: stable names that test
+/// vectors, bindings and apps can match on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// See [`Error::NotPushSeal`].
+    NotPushSeal,
+    /// See [`Error::UnsupportedVersion`].
+    UnsupportedVersion,
+    /// See [`Error::Truncated`].
+    Truncated,
+    /// See [`Error::Malformed`].
+    Malformed,
+    /// See [`Error::InvalidEncoding`].
+    InvalidEncoding,
+    /// See [`Error::InvalidKeyLength`].
+    InvalidKeyLength,
+    /// See [`Error::ZeroSharedSecret`].
+    ZeroSharedSecret,
+    /// See [`Error::UnknownRecipientKey`].
+    UnknownRecipientKey,
+    /// See [`Error::UntrustedSender`].
+    UntrustedSender,
+    /// See [`Error::Tampered`].
+    Tampered,
+    /// See [`Error::MalformedPadding`].
+    MalformedPadding,
+    /// See [`Error::Expired`].
+    Expired,
+    /// See [`Error::NotYetValid`].
+    NotYetValid,
+    /// See [`Error::Replayed`].
+    Replayed,
+    /// See [`Error::PayloadTooLarge`].
+    PayloadTooLarge,
+    /// See [`Error::InvalidNotification`].
+    InvalidNotification,
+    /// See [`Error::InvalidKeyring`].
+    InvalidKeyring,
+    /// See [`Error::Storage`].
+    Storage,
+    /// See [`Error::Randomness`].
+    Randomness,
+}
+
+impl ErrorKind {
+    /// Every kind, in declaration order.
+    pub const ALL: [ErrorKind; 19] = [
+        Self::NotPushSeal,
+        Self::UnsupportedVersion,
+        Self::Truncated,
+        Self::Malformed,
+        Self::InvalidEncoding,
+        Self::InvalidKeyLength,
+        Self::ZeroSharedSecret,
+        Self::UnknownRecipientKey,
+        Self::UntrustedSender,
+        Self::Tampered,
+        Self::MalformedPadding,
+        Self::Expired,
+        Self::NotYetValid,
+        Self::Replayed,
+        Self::PayloadTooLarge,
+        Self::InvalidNotification,
+        Self::InvalidKeyring,
+        Self::Storage,
+        Self::Randomness,
+    ];
+
+    /// The stable snake_case name used in `SPEC.md` and in `test-vectors/`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::NotPushSeal => "not_pushseal",
+            Self::UnsupportedVersion => "unsupported_version",
+            Self::Truncated => "truncated",
+            Self::Malformed => "malformed",
+            Self::InvalidEncoding => "invalid_encoding",
+            Self::InvalidKeyLength => "invalid_key_length",
+            Self::ZeroSharedSecret => "zero_shared_secret",
+            Self::UnknownRecipientKey => "unknown_recipient_key",
+            Self::UntrustedSender => "untrusted_sender",
+            Self::Tampered => "tampered",
+            Self::MalformedPadding => "malformed_padding",
+            Self::Expired => "expired",
+            Self::NotYetValid => "not_yet_valid",
+            Self::Replayed => "replayed",
+            Self::PayloadTooLarge => "payload_too_large",
+            Self::InvalidNotification => "invalid_notification",
+            Self::InvalidKeyring => "invalid_keyring",
+            Self::Storage => "storage",
+            Self::Randomness => "randomness",
+        }
+    }
+
+    /// The kind with this stable name, if any.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.name() == name)
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl Error {
+    /// The kind of this error, for matching without the details.
+    pub const fn kind(&self) -> ErrorKind {
+        match self {
+            Self::NotPushSeal(_) => ErrorKind::NotPushSeal,
+            Self::UnsupportedVersion(_) => ErrorKind::UnsupportedVersion,
+            Self::Truncated { .. } => ErrorKind::Truncated,
+            Self::Malformed(_) => ErrorKind::Malformed,
+            Self::InvalidEncoding(_) => ErrorKind::InvalidEncoding,
+            Self::InvalidKeyLength { .. } => ErrorKind::InvalidKeyLength,
+            Self::ZeroSharedSecret => ErrorKind::ZeroSharedSecret,
+            Self::UnknownRecipientKey(_) => ErrorKind::UnknownRecipientKey,
+            Self::UntrustedSender(_) => ErrorKind::UntrustedSender,
+            Self::Tampered => ErrorKind::Tampered,
+            Self::MalformedPadding => ErrorKind::MalformedPadding,
+            Self::Expired { .. } => ErrorKind::Expired,
+            Self::NotYetValid { .. } => ErrorKind::NotYetValid,
+            Self::Replayed => ErrorKind::Replayed,
+            Self::PayloadTooLarge { .. } => ErrorKind::PayloadTooLarge,
+            Self::InvalidNotification(_) => ErrorKind::InvalidNotification,
+            Self::InvalidKeyring(_) => ErrorKind::InvalidKeyring,
+            Self::Storage(_) => ErrorKind::Storage,
+            Self::Randomness => ErrorKind::Randomness,
+        }
+    }
+}
+
+/// The result type of the crate.
+pub type Result<T, E = Error> = core::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kind_names_round_trip_and_are_unique() {
+        let mut names: Vec<&str> = ErrorKind::ALL.iter().map(|k| k.name()).collect();
+        for k in ErrorKind::ALL {
+            assert_eq!(ErrorKind::from_name(k.name()), Some(k));
+        }
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), ErrorKind::ALL.len());
+        assert_eq!(ErrorKind::from_name("nope"), None);
+    }
+}

@@ -1,0 +1,304 @@
+//! HPKE (RFC 9180) for exactly one suite: DHKEM(X25519, HKDF-SHA256),
+//! HKDF-SHA256 and ChaCha20Poly1305.
+//!
+//! The functions read like the RFC's pseudocode and cite its sections. All
+//! four modes are here because the psk modes cost nothing; PushSeal's
+//! envelope uses mode auth only. Most users want [`crate::Sender`] and
+//! [`crate::DeviceKeyring`] instead of this module.
+
+use chacha20poly1305::{AeadInOut, ChaCha20Poly1305, KeyInit, Nonce, Tag};
+use hkdf::{Hkdf, HkdfExtract};
+use sha2::Sha256;
+use x25519_dalek::{PublicKey, StaticSecret};
+use zeroize::{Zeroize, Zeroizing};
+
+use crate::error::{Error, Result};
+
+/// `Nsecret`, `Nenc`, `Npk`, `Nsk` of DHKEM(X25519, HKDF-SHA256) (section 7.1).
+pub const N_KEY: usize = 32;
+/// `Nk` of ChaCha20Poly1305 (section 7.3).
+pub const N_K: usize = 32;
+/// `Nn` of ChaCha20Poly1305 (section 7.3).
+pub const N_N: usize = 12;
+/// `Nt` of ChaCha20Poly1305 (section 7.3).
+pub const N_T: usize = 16;
+
+/// `suite_id = "KEM" || I2OSP(0x0020, 2)` (section 4.1).
+const KEM_SUITE_ID: &[u8] = b"KEM\x00\x20";
+/// `suite_id = "HPKE" || I2OSP(kem_id, 2) || I2OSP(kdf_id, 2) || I2OSP(aead_id, 2)` (section 5.1).
+const HPKE_SUITE_ID: &[u8] = b"HPKE\x00\x20\x00\x01\x00\x03";
+
+/// The HPKE mode (section 5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Mode {
+    /// `mode_base`
+    Base = 0x00,
+    /// `mode_psk`
+    Psk = 0x01,
+    /// `mode_auth`
+    Auth = 0x02,
+    /// `mode_auth_psk`
+    AuthPsk = 0x03,
+}
+
+/// `LabeledExtract(salt, label, ikm) = Extract(salt, "HPKE-v1" || suite_id || label || ikm)`
+/// (section 4), returning the PRK ready for `LabeledExpand`. `ikm` is given
+/// in parts, which are hashed as if concatenated.
+fn labeled_extract(suite_id: &[u8], salt: &[u8], label: &[u8], ikm: &[&[u8]]) -> Hkdf<Sha256> {
+    labeled_extract_full(suite_id, salt, label, ikm).1
+}
+
+/// `LabeledExtract` returning the PRK's bytes too, for the values the key
+/// schedule uses as data (`psk_id_hash`, `info_hash`).
+fn labeled_extract_full(suite_id: &[u8], salt: &[u8], label: &[u8], ikm: &[&[u8]]) -> ([u8; 32], Hkdf<Sha256>) {
+    let mut extract = HkdfExtract::<Sha256>::new(Some(salt));
+    extract.input_ikm(b"HPKE-v1");
+    extract.input_ikm(suite_id);
+    extract.input_ikm(label);
+    for part in ikm {
+        extract.input_ikm(part);
+    }
+    let (prk, hkdf) = extract.finalize();
+    (prk.into(), hkdf)
+}
+
+/// `LabeledExpand(prk, label, info, L) = Expand(prk, I2OSP(L, 2) || "HPKE-v1" || suite_id || label || info, L)`
+/// (section 4), with `L = out.len()`.
+fn labeled_expand(suite_id: &[u8], prk: &Hkdf<Sha256>, label: &[u8], info: &[u8], out: &mut [u8]) -> Result<()> {
+    let len = u16::try_from(out.len()).map_err(|_| Error::Malformed("HPKE output length exceeds 65535 bytes"))?;
+    prk.expand_multi_info(&[&len.to_be_bytes(), b"HPKE-v1", suite_id, label, info], out)
+        .map_err(|_| Error::Malformed("HPKE output length too large for HKDF-SHA256"))
+}
+
+/// `DH(sk, pk)` with the all-zero check of section 7.1.4.
+fn dh(sk: &StaticSecret, pk: &PublicKey) -> Result<Zeroizing<[u8; 32]>> {
+    let shared = sk.diffie_hellman(pk);
+    if !shared.was_contributory() {
+        return Err(Error::ZeroSharedSecret);
+    }
+    Ok(Zeroizing::new(shared.to_bytes()))
+}
+
+/// `DeriveKeyPair(ikm)` for X25519 (section 7.1.3).
+pub fn derive_key_pair(ikm: &[u8]) -> Result<(StaticSecret, PublicKey)> {
+    let dkp_prk = labeled_extract(KEM_SUITE_ID, b"", b"dkp_prk", &[ikm]);
+    let mut sk = Zeroizing::new([0u8; N_KEY]);
+    labeled_expand(KEM_SUITE_ID, &dkp_prk, b"sk", b"", sk.as_mut())?;
+    let sk = StaticSecret::from(*sk);
+    let pk = PublicKey::from(&sk);
+    Ok((sk, pk))
+}
+
+/// `ExtractAndExpand(dh, kem_context)` (section 4.1).
+fn extract_and_expand(dh: &[&[u8]], kem_context: &[&[u8; N_KEY]]) -> Result<Zeroizing<[u8; N_KEY]>> {
+    let eae_prk = labeled_extract(KEM_SUITE_ID, b"", b"eae_prk", dh);
+    // kem_context = enc || pkR (|| pkS): at most three keys, joined on the stack.
+    let mut ctx = [0u8; 3 * N_KEY];
+    for (dst, part) in ctx.chunks_exact_mut(N_KEY).zip(kem_context) {
+        dst.copy_from_slice(*part);
+    }
+    let len = N_KEY * kem_context.len().min(3);
+    let mut shared_secret = Zeroizing::new([0u8; N_KEY]);
+    labeled_expand(KEM_SUITE_ID, &eae_prk, b"shared_secret", &ctx[..len], shared_secret.as_mut())?;
+    Ok(shared_secret)
+}
+
+/// The ephemeral key pair a sender uses once: `GenerateKeyPair()` in the RFC.
+pub struct Ephemeral {
+    sk: StaticSecret,
+    pk: PublicKey,
+}
+
+impl Ephemeral {
+    /// A fresh key pair from the operating system's random number generator.
+    pub fn generate() -> Result<Self> {
+        let mut bytes = Zeroizing::new([0u8; N_KEY]);
+        getrandom::fill(bytes.as_mut()).map_err(|_| Error::Randomness)?;
+        let sk = StaticSecret::from(*bytes);
+        let pk = PublicKey::from(&sk);
+        Ok(Self { sk, pk })
+    }
+
+    /// The key pair `DeriveKeyPair(ikm)` gives: for test vectors only.
+    pub fn derive(ikm: &[u8]) -> Result<Self> {
+        let (sk, pk) = derive_key_pair(ikm)?;
+        Ok(Self { sk, pk })
+    }
+
+    /// `enc`, the serialized ephemeral public key.
+    pub fn enc(&self) -> [u8; N_KEY] {
+        self.pk.to_bytes()
+    }
+}
+
+/// A sender's static key pair for mode auth: `skS` with its `pkS`.
+pub struct AuthKey<'a> {
+    /// `skS`
+    pub sk: &'a StaticSecret,
+    /// `pkS`, kept beside the secret so that no call recomputes it.
+    pub pk: &'a PublicKey,
+}
+
+/// `Encap(pkR)` (mode base) or `AuthEncap(pkR, skS)` (mode auth), section 4.1,
+/// with the ephemeral key pair given. Returns `(shared_secret, enc)`.
+pub fn encap(eph: &Ephemeral, pk_r: &PublicKey, sender: Option<AuthKey<'_>>) -> Result<(Zeroizing<[u8; N_KEY]>, [u8; N_KEY])> {
+    let enc = eph.enc();
+    let dh_e = dh(&eph.sk, pk_r)?;
+    match sender {
+        None => Ok((extract_and_expand(&[dh_e.as_ref()], &[&enc, pk_r.as_bytes()])?, enc)),
+        Some(s) => {
+            let dh_s = dh(s.sk, pk_r)?;
+            encap_with_static_dh(eph, &dh_e, pk_r, s.pk, &dh_s).map(|ss| (ss, enc))
+        }
+    }
+}
+
+/// `AuthEncap` when `DH(skS, pkR)` is already known (a sender's cache).
+pub fn encap_with_static_dh(
+    eph: &Ephemeral,
+    dh_e: &[u8; 32],
+    pk_r: &PublicKey,
+    pk_s: &PublicKey,
+    dh_s: &[u8; 32],
+) -> Result<Zeroizing<[u8; N_KEY]>> {
+    extract_and_expand(&[dh_e, dh_s], &[&eph.enc(), pk_r.as_bytes(), pk_s.as_bytes()])
+}
+
+/// The ephemeral half of `AuthEncap`: `DH(skE, pkR)`.
+pub fn ephemeral_dh(eph: &Ephemeral, pk_r: &PublicKey) -> Result<Zeroizing<[u8; 32]>> {
+    dh(&eph.sk, pk_r)
+}
+
+/// `DH(skS, pkR)`, the static-static half of `AuthEncap` that a sender may cache.
+pub fn static_dh(sk_s: &StaticSecret, pk_r: &PublicKey) -> Result<Zeroizing<[u8; 32]>> {
+    dh(sk_s, pk_r)
+}
+
+/// `Decap(enc, skR)` (mode base) or `AuthDecap(enc, skR, pkS)` (mode auth), section 4.1.
+pub fn decap(enc: &[u8; N_KEY], sk_r: &StaticSecret, pk_r: &PublicKey, pk_s: Option<&PublicKey>) -> Result<Zeroizing<[u8; N_KEY]>> {
+    let pk_e = PublicKey::from(*enc);
+    let dh_e = dh(sk_r, &pk_e)?;
+    match pk_s {
+        None => extract_and_expand(&[dh_e.as_ref()], &[enc, pk_r.as_bytes()]),
+        Some(pk_s) => {
+            let dh_s = dh(sk_r, pk_s)?;
+            extract_and_expand(&[dh_e.as_ref(), dh_s.as_ref()], &[enc, pk_r.as_bytes(), pk_s.as_bytes()])
+        }
+    }
+}
+
+/// The encryption context of section 5.2: `key`, `base_nonce`, `seq` and
+/// `exporter_secret`. Key material is zeroized on drop.
+pub struct Context {
+    key: Zeroizing<[u8; N_K]>,
+    base_nonce: [u8; N_N],
+    exporter_secret: Zeroizing<[u8; N_KEY]>,
+    seq: u64,
+}
+
+impl Drop for Context {
+    fn drop(&mut self) {
+        self.base_nonce.zeroize();
+    }
+}
+
+/// `KeySchedule<ROLE>(mode, shared_secret, info, psk, psk_id)` (section 5.1).
+/// `psk` and `psk_id` must both be empty (modes base and auth) or both
+/// non-empty (modes psk and auth_psk), as `VerifyPSKInputs` requires.
+pub fn key_schedule(mode: Mode, shared_secret: &[u8], info: &[u8], psk: &[u8], psk_id: &[u8]) -> Result<Context> {
+    let wants_psk = matches!(mode, Mode::Psk | Mode::AuthPsk);
+    if psk.is_empty() != psk_id.is_empty() || wants_psk == psk.is_empty() {
+        return Err(Error::Malformed("HPKE psk inputs do not match the mode"));
+    }
+    let mut ksc = [0u8; 1 + 2 * 32];
+    ksc[0] = mode as u8;
+    ksc[1..33].copy_from_slice(&labeled_extract_full(HPKE_SUITE_ID, b"", b"psk_id_hash", &[psk_id]).0);
+    ksc[33..].copy_from_slice(&labeled_extract_full(HPKE_SUITE_ID, b"", b"info_hash", &[info]).0);
+    let secret = labeled_extract(HPKE_SUITE_ID, shared_secret, b"secret", &[psk]);
+    let mut ctx = Context {
+        key: Zeroizing::new([0u8; N_K]),
+        base_nonce: [0u8; N_N],
+        exporter_secret: Zeroizing::new([0u8; N_KEY]),
+        seq: 0,
+    };
+    labeled_expand(HPKE_SUITE_ID, &secret, b"key", &ksc, ctx.key.as_mut())?;
+    labeled_expand(HPKE_SUITE_ID, &secret, b"base_nonce", &ksc, &mut ctx.base_nonce)?;
+    labeled_expand(HPKE_SUITE_ID, &secret, b"exp", &ksc, ctx.exporter_secret.as_mut())?;
+    Ok(ctx)
+}
+
+impl Context {
+    /// `ComputeNonce(seq) = base_nonce XOR I2OSP(seq, Nn)` (section 5.2).
+    fn compute_nonce(&self) -> Nonce {
+        let mut nonce = self.base_nonce;
+        for (n, s) in nonce[N_N - 8..].iter_mut().zip(self.seq.to_be_bytes()) {
+            *n ^= s;
+        }
+        Nonce::from(nonce)
+    }
+
+    /// `IncrementSeq()`: the sequence number may not wrap (section 5.2).
+    fn increment_seq(&mut self) -> Result<()> {
+        self.seq = self.seq.checked_add(1).ok_or(Error::Malformed("HPKE message limit reached"))?;
+        Ok(())
+    }
+
+    /// `ContextS.Seal(aad, pt)` in place: encrypts `buf[start..]` and appends the tag.
+    pub fn seal_in_place(&mut self, aad: &[u8], buf: &mut Vec<u8>, start: usize) -> Result<()> {
+        let cipher = ChaCha20Poly1305::new(&chacha20poly1305::Key::from(*self.key));
+        let tail = buf.get_mut(start..).ok_or(Error::Malformed("seal start past the end of the buffer"))?;
+        let tag = cipher
+            .encrypt_inout_detached(&self.compute_nonce(), aad, tail.into())
+            .map_err(|_| Error::Malformed("plaintext too long for ChaCha20Poly1305"))?;
+        buf.extend_from_slice(&tag);
+        self.increment_seq()
+    }
+
+    /// `ContextS.Seal(aad, pt)`, returning `ct` (section 5.2).
+    pub fn seal(&mut self, aad: &[u8], pt: &[u8]) -> Result<Vec<u8>> {
+        let mut buf = Vec::with_capacity(pt.len() + N_T);
+        buf.extend_from_slice(pt);
+        self.seal_in_place(aad, &mut buf, 0)?;
+        Ok(buf)
+    }
+
+    /// `ContextR.Open(aad, ct)` in place: `ct` is the ciphertext followed by its
+    /// tag; on success the plaintext is `ct[..ct.len() - 16]`.
+    pub fn open_in_place<'b>(&mut self, aad: &[u8], ct: &'b mut [u8]) -> Result<&'b mut [u8]> {
+        let split = ct.len().checked_sub(N_T).ok_or(Error::Truncated {
+            what: "ciphertext",
+            needed: N_T,
+            found: ct.len(),
+        })?;
+        let (msg, tag) = ct.split_at_mut(split);
+        let tag = Tag::try_from(&*tag).map_err(|_| Error::Tampered)?;
+        let cipher = ChaCha20Poly1305::new(&chacha20poly1305::Key::from(*self.key));
+        cipher
+            .decrypt_inout_detached(&self.compute_nonce(), aad, (&mut *msg).into(), &tag)
+            .map_err(|_| Error::Tampered)?;
+        self.increment_seq()?;
+        Ok(msg)
+    }
+
+    /// `ContextR.Open(aad, ct)`, returning `pt` (section 5.2).
+    pub fn open(&mut self, aad: &[u8], ct: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
+        let mut buf = Zeroizing::new(ct.to_vec());
+        let len = self.open_in_place(aad, &mut buf)?.len();
+        buf.truncate(len);
+        Ok(buf)
+    }
+
+    /// `Context.Export(exporter_context, L)` (section 5.3).
+    pub fn export(&self, exporter_context: &[u8], out: &mut [u8]) -> Result<()> {
+        let prk = Hkdf::<Sha256>::from_prk(self.exporter_secret.as_ref())
+            .map_err(|_| Error::Malformed("exporter secret has the wrong length"))?;
+        labeled_expand(HPKE_SUITE_ID, &prk, b"sec", exporter_context, out)
+    }
+
+    /// The values a test vector lists for this context: `key`, `base_nonce`, `exporter_secret`.
+    #[doc(hidden)]
+    pub fn debug_values(&self) -> ([u8; N_K], [u8; N_N], [u8; N_KEY]) {
+        (*self.key, self.base_nonce, *self.exporter_secret)
+    }
+}
