@@ -113,14 +113,19 @@ impl<'a> Envelope<'a> {
 
 /// The `N` bytes at `start`, or the truncation error naming `what`.
 fn take<const N: usize>(bytes: &[u8], start: usize, what: &'static str) -> Result<[u8; N]> {
-    bytes
-        .get(start..start + N)
-        .and_then(|s| s.try_into().ok())
-        .ok_or(Error::Truncated { what, needed: start + N, found: bytes.len() })
+    bytes.get(start..start + N).and_then(|s| s.try_into().ok()).ok_or(Error::Truncated {
+        what,
+        needed: start + N,
+        found: bytes.len(),
+    })
 }
 
 /// The HPKE receiver context of an envelope: `SetupAuthR(enc, skR, info, pkS)`.
-pub(crate) fn open_context(env: &Envelope<'_>, device: &DeviceSecretKey, sender: &SenderPublicKey) -> Result<hpke::Context> {
+pub(crate) fn open_context(
+    env: &Envelope<'_>,
+    device: &DeviceSecretKey,
+    sender: &SenderPublicKey,
+) -> Result<hpke::Context> {
     let pk_r = device.public_key();
     let shared = hpke::decap(&env.header.enc, device.x25519(), pk_r.x25519(), Some(sender.x25519()))?;
     hpke::key_schedule(Mode::Auth, shared.as_ref(), INFO, b"", b"")

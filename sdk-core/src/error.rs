@@ -83,15 +83,12 @@ pub enum Error {
     /// replay store to tell).
     #[error("replayed notification: this message id was already accepted")]
     Replayed,
-    /// The platform payload would exceed the gateway's size limit.
-    #[error(
-        "payload too large: {size} bytes exceeds the {limit}-byte limit; the largest notification that fits encodes to {max_plaintext} bytes"
-    )]
+    /// The notification is too large for the largest padding bucket, or its
+    /// platform payload would exceed the gateway's 4096-byte limit.
+    #[error("notification too large: it encodes to {size} bytes, the most that fits is {max_plaintext} bytes")]
     PayloadTooLarge {
-        /// The size the payload would have.
+        /// The encoded notification's size (its plaintext JSON), in bytes.
         size: usize,
-        /// The gateway's limit.
-        limit: usize,
         /// The largest encoded notification that fits with these options.
         max_plaintext: usize,
     },

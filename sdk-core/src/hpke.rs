@@ -142,7 +142,11 @@ pub struct AuthKey<'a> {
 
 /// `Encap(pkR)` (mode base) or `AuthEncap(pkR, skS)` (mode auth), section 4.1,
 /// with the ephemeral key pair given. Returns `(shared_secret, enc)`.
-pub fn encap(eph: &Ephemeral, pk_r: &PublicKey, sender: Option<AuthKey<'_>>) -> Result<(Zeroizing<[u8; N_KEY]>, [u8; N_KEY])> {
+pub fn encap(
+    eph: &Ephemeral,
+    pk_r: &PublicKey,
+    sender: Option<AuthKey<'_>>,
+) -> Result<(Zeroizing<[u8; N_KEY]>, [u8; N_KEY])> {
     let enc = eph.enc();
     let dh_e = dh(&eph.sk, pk_r)?;
     match sender {
@@ -176,7 +180,12 @@ pub fn static_dh(sk_s: &StaticSecret, pk_r: &PublicKey) -> Result<Zeroizing<[u8;
 }
 
 /// `Decap(enc, skR)` (mode base) or `AuthDecap(enc, skR, pkS)` (mode auth), section 4.1.
-pub fn decap(enc: &[u8; N_KEY], sk_r: &StaticSecret, pk_r: &PublicKey, pk_s: Option<&PublicKey>) -> Result<Zeroizing<[u8; N_KEY]>> {
+pub fn decap(
+    enc: &[u8; N_KEY],
+    sk_r: &StaticSecret,
+    pk_r: &PublicKey,
+    pk_s: Option<&PublicKey>,
+) -> Result<Zeroizing<[u8; N_KEY]>> {
     let pk_e = PublicKey::from(*enc);
     let dh_e = dh(sk_r, &pk_e)?;
     match pk_s {
@@ -266,11 +275,8 @@ impl Context {
     /// `ContextR.Open(aad, ct)` in place: `ct` is the ciphertext followed by its
     /// tag; on success the plaintext is `ct[..ct.len() - 16]`.
     pub fn open_in_place<'b>(&mut self, aad: &[u8], ct: &'b mut [u8]) -> Result<&'b mut [u8]> {
-        let split = ct.len().checked_sub(N_T).ok_or(Error::Truncated {
-            what: "ciphertext",
-            needed: N_T,
-            found: ct.len(),
-        })?;
+        let split =
+            ct.len().checked_sub(N_T).ok_or(Error::Truncated { what: "ciphertext", needed: N_T, found: ct.len() })?;
         let (msg, tag) = ct.split_at_mut(split);
         let tag = Tag::try_from(&*tag).map_err(|_| Error::Tampered)?;
         let cipher = ChaCha20Poly1305::new(&chacha20poly1305::Key::from(*self.key));

@@ -56,7 +56,6 @@ pub(crate) fn encode_base64(bytes: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
-
 /// The short public name of a key: `SHA-256("pushseal-v1 key id" || public_key)[0..8]`.
 ///
 /// Its text form is 16 lowercase hex digits. Key ids let a device pick the

@@ -33,7 +33,8 @@ fn rfc9180_vectors_reproduce_every_value() {
             m => panic!("mode {m}"),
         };
         let auth = matches!(mode, Mode::Auth | Mode::AuthPsk);
-        let (psk, psk_id) = if v.get("psk").is_some() { (bytes(v, "psk"), bytes(v, "psk_id")) } else { (vec![], vec![]) };
+        let (psk, psk_id) =
+            if v.get("psk").is_some() { (bytes(v, "psk"), bytes(v, "psk_id")) } else { (vec![], vec![]) };
 
         // DeriveKeyPair for every key in the vector.
         let (sk_r, pk_r) = hpke::derive_key_pair(&bytes(v, "ikmR")).unwrap();

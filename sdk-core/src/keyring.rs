@@ -1,0 +1,279 @@
+//! The device's side: its keys, the senders it trusts, and opening.
+//!
+//! A [`DeviceKeyring`] holds the current device key, older keys until their
+//! retention deadline (so notifications sealed just before a rotation still
+//! open), and the set of trusted sender public keys. It serializes to bytes
+//! that are **secret** (they hold the device's secret keys): store them in the
+//! iOS Keychain or under an Android Keystore key, never in plain files or logs.
+//!
+//! ```
+//! use pushseal::{DeviceKeyring, MemoryReplayStore, Message, Payload, Sender, SenderSecretKey};
+//!
+//! let sender = Sender::new(SenderSecretKey::generate()?);
+//! let mut device = DeviceKeyring::generate()?;
+//! device.trust_sender(sender.public_key());
+//!
+//! let envelope = sender.seal_envelope(&device.public_key(), &Message::new("Refill due", "Tap to review."))?;
+//! let replay = MemoryReplayStore::new();
+//! let n = device.open(Payload::Envelope(&envelope), &replay, pushseal::unix_now())?;
+//! assert_eq!(n.message.title, "Refill due");
+//! // The same envelope a second time is a replay.
+//! assert!(device.open(Payload::Envelope(&envelope), &replay, pushseal::unix_now()).is_err());
+//! # Ok::<(), pushseal::Error>(())
+//! ```
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
+
+use crate::envelope::{Envelope, EnvelopeHeader};
+use crate::error::{Error, Result};
+use crate::keys::{DevicePublicKey, DeviceSecretKey, KeyId, SenderPublicKey, decode_base64_exact, encode_base64};
+use crate::notification::{Notification, unix_now};
+use crate::padding;
+use crate::platform::PAYLOAD_KEY;
+use crate::replay::ReplayStore;
+
+/// The `format` field of a serialized keyring.
+pub const KEYRING_FORMAT: &str = "pushseal-keyring-v1";
+/// How long a rotated-out key keeps opening notifications unless told otherwise:
+/// 28 days, the longest TTL.
+pub const DEFAULT_RETENTION_SECS: u64 = crate::notification::MAX_TTL_SECS;
+
+/// A payload as the operating system hands it to the app.
+#[derive(Debug, Clone, Copy)]
+pub enum Payload<'a> {
+    /// The APNs `userInfo` dictionary as JSON text (the whole push payload).
+    ApnsJson(&'a str),
+    /// The FCM data map (`RemoteMessage.data`).
+    FcmData(&'a HashMap<String, String>),
+    /// The envelope's text form (base64url), from a transport of the app's own.
+    Envelope(&'a str),
+}
+
+impl<'a> Payload<'a> {
+    /// The envelope text inside the payload.
+    fn envelope_text(self) -> Result<std::borrow::Cow<'a, str>> {
+        match self {
+            Payload::Envelope(text) => Ok(text.into()),
+            Payload::FcmData(map) => map
+                .get(PAYLOAD_KEY)
+                .map(|s| s.as_str().into())
+                .ok_or(Error::NotPushSeal("the FCM data has no \"pushseal\" key")),
+            Payload::ApnsJson(json) => {
+                #[derive(Deserialize)]
+                struct UserInfo {
+                    pushseal: Option<String>,
+                }
+                let info: UserInfo = serde_json::from_str(json)
+                    .map_err(|_| Error::NotPushSeal("the APNs payload is not a JSON object"))?;
+                info.pushseal.map(Into::into).ok_or(Error::NotPushSeal("the APNs payload has no \"pushseal\" key"))
+            }
+        }
+    }
+
+    /// The envelope bytes inside the payload.
+    pub fn envelope_bytes(self) -> Result<Vec<u8>> {
+        let text = self.envelope_text()?;
+        base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, text.as_bytes())
+            .map_err(|_| Error::InvalidEncoding("the envelope is not canonical base64url without padding"))
+    }
+
+    /// The public header of the envelope inside, without decrypting anything:
+    /// what the gateway can see.
+    pub fn inspect(self) -> Result<(EnvelopeHeader, usize)> {
+        let bytes = self.envelope_bytes()?;
+        let env = Envelope::parse(&bytes)?;
+        Ok((*env.header(), env.plaintext_len()))
+    }
+}
+
+struct RetiredKey {
+    key: DeviceSecretKey,
+    usable_until: u64,
+}
+
+/// A device's keys and trusted senders. Serialize it with [`DeviceKeyring::to_bytes`]
+/// (secret!) and restore it with [`DeviceKeyring::from_bytes`].
+pub struct DeviceKeyring {
+    current: DeviceSecretKey,
+    retired: Vec<RetiredKey>,
+    trusted: Vec<SenderPublicKey>,
+}
+
+impl std::fmt::Debug for DeviceKeyring {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeviceKeyring")
+            .field("current", &self.current.key_id())
+            .field("retired", &self.retired.iter().map(|r| r.key.key_id()).collect::<Vec<_>>())
+            .field("trusted", &self.trusted.iter().map(|s| s.key_id()).collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+impl DeviceKeyring {
+    /// A keyring with a new random device key and no trusted senders.
+    pub fn generate() -> Result<Self> {
+        Ok(Self::from_secret_key(DeviceSecretKey::generate()?))
+    }
+
+    /// A keyring around an existing device key.
+    pub fn from_secret_key(current: DeviceSecretKey) -> Self {
+        Self { current, retired: Vec::new(), trusted: Vec::new() }
+    }
+
+    /// The current public key: what the device registers with its sender.
+    pub fn public_key(&self) -> DevicePublicKey {
+        self.current.public_key()
+    }
+
+    /// The current key's id.
+    pub fn key_id(&self) -> KeyId {
+        self.current.key_id()
+    }
+
+    /// Makes a new current key; the old one keeps opening notifications until
+    /// `now + retain_secs`, then is dropped. Register the new public key with
+    /// every sender afterwards.
+    pub fn rotate(&mut self, now: u64, retain_secs: u64) -> Result<()> {
+        let next = DeviceSecretKey::generate()?;
+        let old = std::mem::replace(&mut self.current, next);
+        self.retired.push(RetiredKey { key: old, usable_until: now.saturating_add(retain_secs) });
+        self.prune(now);
+        Ok(())
+    }
+
+    /// Drops retired keys past their deadline.
+    pub fn prune(&mut self, now: u64) {
+        self.retired.retain(|r| r.usable_until >= now);
+    }
+
+    /// The ids of retired keys that still open notifications, with their deadlines.
+    pub fn retired_keys(&self) -> Vec<(KeyId, u64)> {
+        self.retired.iter().map(|r| (r.key.key_id(), r.usable_until)).collect()
+    }
+
+    /// Trusts a sender: its notifications will open. Trusting a key twice is a no-op.
+    pub fn trust_sender(&mut self, sender: SenderPublicKey) {
+        if !self.trusted.contains(&sender) {
+            self.trusted.push(sender);
+        }
+    }
+
+    /// Stops trusting the sender with this key id; returns whether it was trusted.
+    pub fn remove_sender(&mut self, key_id: KeyId) -> bool {
+        let before = self.trusted.len();
+        self.trusted.retain(|s| s.key_id() != key_id);
+        before != self.trusted.len()
+    }
+
+    /// The trusted sender keys.
+    pub fn trusted_senders(&self) -> &[SenderPublicKey] {
+        &self.trusted
+    }
+
+    /// The device key with this id, if it is current or retired but still usable at `now`.
+    fn device_key(&self, id: KeyId, now: u64) -> Option<&DeviceSecretKey> {
+        if self.current.key_id() == id {
+            return Some(&self.current);
+        }
+        self.retired.iter().find(|r| r.key.key_id() == id && r.usable_until >= now).map(|r| &r.key)
+    }
+
+    /// Opens a payload at time `now` (unix seconds), applying every acceptance
+    /// rule in order: a PushSeal payload, canonical base64url, a well-formed
+    /// version 1 envelope, a known recipient key, a trusted sender, a valid
+    /// HPKE tag, valid padding, a valid notification, not expired nor from the
+    /// future, and not a replay (the id is then recorded in `replay`).
+    pub fn open(&self, payload: Payload<'_>, replay: &dyn ReplayStore, now: u64) -> Result<Notification> {
+        let bytes = payload.envelope_bytes()?;
+        let env = Envelope::parse(&bytes)?;
+        let header = env.header();
+        let device = self.device_key(header.recipient, now).ok_or(Error::UnknownRecipientKey(header.recipient))?;
+        let sender =
+            self.trusted.iter().find(|s| s.key_id() == header.sender).ok_or(Error::UntrustedSender(header.sender))?;
+        let padded = env.open(device, sender)?;
+        let notification = Notification::decode(padding::unpad(&padded)?)?;
+        notification.check_time(now)?;
+        replay.check_and_record(notification.id.as_bytes(), notification.expires_at, now)?;
+        Ok(notification)
+    }
+
+    /// Opens an APNs `userInfo` (as JSON text) now.
+    pub fn open_apns(&self, user_info_json: &str, replay: &dyn ReplayStore) -> Result<Notification> {
+        self.open(Payload::ApnsJson(user_info_json), replay, unix_now())
+    }
+
+    /// Opens an FCM data map now.
+    pub fn open_fcm_data(&self, data: &HashMap<String, String>, replay: &dyn ReplayStore) -> Result<Notification> {
+        self.open(Payload::FcmData(data), replay, unix_now())
+    }
+
+    /// Opens a bare envelope (base64url text) now.
+    pub fn open_envelope(&self, envelope: &str, replay: &dyn ReplayStore) -> Result<Notification> {
+        self.open(Payload::Envelope(envelope), replay, unix_now())
+    }
+
+    /// The keyring as JSON bytes. **Secret**: it holds the device's secret keys.
+    pub fn to_bytes(&self) -> Result<Zeroizing<Vec<u8>>> {
+        let stored = StoredKeyring {
+            format: KEYRING_FORMAT.to_owned(),
+            current: encode_base64(self.current.to_bytes().as_ref()),
+            retired: self
+                .retired
+                .iter()
+                .map(|r| StoredRetired { key: encode_base64(r.key.to_bytes().as_ref()), usable_until: r.usable_until })
+                .collect(),
+            trusted_senders: self.trusted.iter().map(|s| s.to_base64()).collect(),
+        };
+        let mut out = Zeroizing::new(Vec::with_capacity(256));
+        serde_json::to_writer(&mut *out, &stored)
+            .map_err(|_| Error::InvalidKeyring("the keyring cannot be encoded"))?;
+        Ok(out)
+    }
+
+    /// A keyring from the bytes of [`DeviceKeyring::to_bytes`].
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        let stored: StoredKeyring = serde_json::from_slice(bytes)
+            .map_err(|_| Error::InvalidKeyring("not a PushSeal keyring (JSON expected)"))?;
+        if stored.format != KEYRING_FORMAT {
+            return Err(Error::InvalidKeyring("unknown keyring format"));
+        }
+        let secret = |text: &str| {
+            decode_base64_exact::<32>(text, "a keyring key is 43 characters of base64url")
+                .map(|b| DeviceSecretKey::from_bytes(*Zeroizing::new(b)))
+                .map_err(|_| Error::InvalidKeyring("a secret key is not 43 characters of base64url"))
+        };
+        let mut keyring = Self::from_secret_key(secret(&stored.current)?);
+        for r in &stored.retired {
+            keyring.retired.push(RetiredKey { key: secret(&r.key)?, usable_until: r.usable_until });
+        }
+        for s in &stored.trusted_senders {
+            let pk = s.parse().map_err(|_| Error::InvalidKeyring("a trusted sender key is not a public key"))?;
+            keyring.trust_sender(pk);
+        }
+        Ok(keyring)
+    }
+}
+
+/// The serialized keyring: `{"format":"pushseal-keyring-v1","current":"<secret key>",
+/// "retired":[{"key":"<secret key>","usable_until":<unix seconds>}],"trusted_senders":["<public key>"]}`,
+/// keys in base64url.
+#[derive(Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
+#[serde(deny_unknown_fields)]
+struct StoredKeyring {
+    format: String,
+    current: String,
+    #[serde(default)]
+    retired: Vec<StoredRetired>,
+    #[serde(default)]
+    trusted_senders: Vec<String>,
+}
+
+#[derive(Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
+#[serde(deny_unknown_fields)]
+struct StoredRetired {
+    key: String,
+    usable_until: u64,
+}

@@ -1,0 +1,138 @@
+//! The APNs request: body and headers (Apple's "Sending notification requests to APNs").
+//!
+//! The body of an alert push:
+//!
+//! ```json
+//! {"aps":{"alert":{"title":"New message"},"mutable-content":1},"pushseal":"<envelope>"}
+//! ```
+//!
+//! `mutable-content: 1` makes iOS run the app's Notification Service
+//! Extension, which opens the envelope and replaces the alert with the real
+//! title and body. The alert in the payload is the fallback that shows if the
+//! extension cannot: it must never carry protected information, so its
+//! default says only "New message". A background push carries
+//! `{"aps":{"content-available":1}}` instead, and no alert.
+
+use serde::Serialize;
+use serde_json::json;
+
+use crate::error::{Error, Result};
+use crate::platform::{PAYLOAD_KEY, json_string_len};
+
+/// The fallback title when the sender sets none.
+pub const DEFAULT_FALLBACK_TITLE: &str = "New message";
+
+/// How to deliver through APNs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApnsOptions {
+    /// Alert (shown, via the Notification Service Extension) or background (silent).
+    pub push_type: ApnsPushType,
+    /// The fallback title shown if the extension cannot open the envelope.
+    /// Generic text only: the gateway and the lock screen see it.
+    pub fallback_title: String,
+    /// An optional fallback body, under the same rule.
+    pub fallback_body: Option<String>,
+    /// `apns-collapse-id`: at most 64 bytes, and nothing sensitive (the gateway sees it).
+    pub collapse_id: Option<String>,
+    /// `apns-topic`: the app's bundle id, if the sender wants it in the headers.
+    pub topic: Option<String>,
+}
+
+impl Default for ApnsOptions {
+    fn default() -> Self {
+        Self {
+            push_type: ApnsPushType::Alert,
+            fallback_title: DEFAULT_FALLBACK_TITLE.to_owned(),
+            fallback_body: None,
+            collapse_id: None,
+            topic: None,
+        }
+    }
+}
+
+impl ApnsOptions {
+    /// A background (silent) push: `content-available`, priority 5, no alert.
+    pub fn background() -> Self {
+        Self { push_type: ApnsPushType::Background, ..Self::default() }
+    }
+
+    /// The body with an empty envelope, serialized.
+    fn body(&self, envelope: &str) -> serde_json::Value {
+        let aps = match self.push_type {
+            ApnsPushType::Alert => {
+                let mut alert = json!({ "title": self.fallback_title });
+                if let Some(body) = &self.fallback_body {
+                    alert["body"] = json!(body);
+                }
+                json!({ "alert": alert, "mutable-content": 1 })
+            }
+            ApnsPushType::Background => json!({ "content-available": 1 }),
+        };
+        json!({ "aps": aps, PAYLOAD_KEY: envelope })
+    }
+
+    /// Bytes of the body that are not the envelope's text.
+    pub(crate) fn overhead(&self) -> Result<usize> {
+        self.validate()?;
+        let empty = serde_json::to_vec(&self.body("")).map_err(|_| Error::InvalidNotification("APNs options"))?;
+        // The empty envelope string's two quotes stay; its text goes between them.
+        Ok(empty.len())
+    }
+
+    fn validate(&self) -> Result<()> {
+        if self.collapse_id.as_ref().is_some_and(|c| c.len() > 64) {
+            return Err(Error::InvalidNotification("apns-collapse-id is longer than 64 bytes"));
+        }
+        json_string_len(&self.fallback_title)?;
+        Ok(())
+    }
+
+    /// The request for one envelope (already base64url) that expires at `expires_at`.
+    pub(crate) fn request(&self, envelope_text: &str, expires_at: u64) -> Result<ApnsRequest> {
+        self.validate()?;
+        let body = serde_json::to_string(&self.body(envelope_text))
+            .map_err(|_| Error::InvalidNotification("APNs body cannot be encoded"))?;
+        let (push_type, priority) = match self.push_type {
+            ApnsPushType::Alert => ("alert", "10"),
+            ApnsPushType::Background => ("background", "5"),
+        };
+        let mut headers = vec![
+            ("apns-push-type".to_owned(), push_type.to_owned()),
+            ("apns-priority".to_owned(), priority.to_owned()),
+            ("apns-expiration".to_owned(), expires_at.to_string()),
+        ];
+        if let Some(id) = &self.collapse_id {
+            headers.push(("apns-collapse-id".to_owned(), id.clone()));
+        }
+        if let Some(topic) = &self.topic {
+            headers.push(("apns-topic".to_owned(), topic.clone()));
+        }
+        Ok(ApnsRequest { headers, body })
+    }
+}
+
+/// The two kinds of APNs push PushSeal sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApnsPushType {
+    /// `apns-push-type: alert`, priority 10, `mutable-content: 1`, fallback alert.
+    Alert,
+    /// `apns-push-type: background`, priority 5, `content-available: 1`, no alert.
+    Background,
+}
+
+/// An APNs request: POST it to `/3/device/<device token>` over HTTP/2 with
+/// these headers, plus the sender's own `authorization` (token auth).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ApnsRequest {
+    /// Header names and values, in a fixed order.
+    pub headers: Vec<(String, String)>,
+    /// The JSON body (the APNs "payload"), at most 4096 bytes.
+    pub body: String,
+}
+
+impl ApnsRequest {
+    /// The value of one header, if present.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+}

@@ -1,0 +1,640 @@
+//! Replay protection on the device: a bounded store of accepted message ids.
+//!
+//! After a notification is decrypted and its expiry checked, the device calls
+//! [`ReplayStore::check_and_record`] with the envelope's 128-bit message id and
+//! its `expires_at` (unix seconds). In one atomic step the store rejects the id
+//! with [`Error::Replayed`] if it accepted it before, or records it.
+//!
+//! # Bound and floor
+//!
+//! A store keeps at most `capacity` records ([`DEFAULT_REPLAY_CAPACITY`] by
+//! default) and a *floor*: a message with `expires_at <= floor` is rejected as
+//! [`Error::Replayed`], because it is too old for the store to tell. Records
+//! leave the store in two ways only, and both raise the floor to the largest
+//! `expires_at` they drop, so the bound never lets a replay through:
+//!
+//! - *Pruning* drops every record with `expires_at + CLOCK_SKEW_SECS < now`.
+//!   While the clock does not go back, the expiry check rejects every message
+//!   at or below such a floor anyway; if the clock does go back, the floor
+//!   still rejects replays of the pruned ids.
+//! - *Eviction*: if more than `capacity` records remain after pruning, those
+//!   with the smallest `expires_at` are dropped (with every record that ties
+//!   with the largest of them). The price of the bound: once more than
+//!   `capacity` unexpired messages have arrived, a *new* message that expires no
+//!   later than an evicted one is rejected as a replay. If the new message is
+//!   itself the oldest, it is accepted and evicted at once (the floor rises to
+//!   its `expires_at`).
+//!
+//! Both happen lazily, when a store holds more than `capacity` records or more
+//! than half of its records are expired. A store with capacity 0 keeps no
+//! records: it accepts only strictly increasing `expires_at` values.
+//!
+//! # File format
+//!
+//! A [`FileReplayStore`] file is a 16-byte header, the 8 ASCII bytes `PSREPLY1`
+//! followed by the floor as a u64 little-endian, then zero or more 24-byte
+//! records, each a 16-byte message id followed by its `expires_at` as a u64
+//! little-endian (unix seconds), in no particular order. Accepting a message
+//! appends its record with a single write to the file opened in append mode,
+//! then `sync_data`. Compaction (pruning and eviction, above) writes the whole
+//! new store to `<path>.tmp` in the same directory, syncs it and renames it
+//! over `<path>` (atomic). A trailing partial record (a torn append) is ignored
+//! on load; a missing file, a file shorter than the header, or one with another
+//! magic loads as an empty store with floor 0. In both cases the next accepted
+//! message rewrites the file whole (by compaction), which drops the partial
+//! record or the unreadable contents.
+//!
+//! # Concurrency
+//!
+//! Several processes (an iOS app and its Notification Service Extension, in a
+//! shared App Group container) and several handles may use one file at once.
+//! Each [`ReplayStore::check_and_record`] opens `<path>.lock`, locks it
+//! exclusively, re-reads the data file, checks, appends or compacts, and
+//! unlocks. No lock is held between calls (iOS kills a suspended process that
+//! holds a file lock in a shared container) and no handle caches the file's
+//! contents, so no handle's view can go stale. The lock is on a separate file
+//! because compaction replaces the data file.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use crate::error::{Error, Result};
+
+/// Seconds of clock skew the device allows (the crate root re-exports this).
+pub const CLOCK_SKEW_SECS: u64 = 300;
+/// Default bound on the number of ids a store keeps.
+pub const DEFAULT_REPLAY_CAPACITY: usize = 4096;
+
+const MAGIC: &[u8; 8] = b"PSREPLY1";
+const HEADER_LEN: usize = 16;
+const RECORD_LEN: usize = 24;
+
+/// A store of the message ids a device has accepted.
+pub trait ReplayStore: Send + Sync {
+    /// Atomically: rejects with [`Error::Replayed`] if `id` was recorded
+    /// before, or if `expires_at` is at or below the store's floor (see the
+    /// [module docs](self)); otherwise records `(id, expires_at)` and returns
+    /// `Ok(())`. `now` is the device's clock in unix seconds, used for pruning.
+    /// Fails with [`Error::Storage`] if the store cannot be read or written.
+    fn check_and_record(&self, id: &[u8; 16], expires_at: u64, now: u64) -> Result<()>;
+}
+
+impl<T: ReplayStore + ?Sized> ReplayStore for &T {
+    fn check_and_record(&self, id: &[u8; 16], expires_at: u64, now: u64) -> Result<()> {
+        (**self).check_and_record(id, expires_at, now)
+    }
+}
+
+impl<T: ReplayStore + ?Sized> ReplayStore for Box<T> {
+    fn check_and_record(&self, id: &[u8; 16], expires_at: u64, now: u64) -> Result<()> {
+        (**self).check_and_record(id, expires_at, now)
+    }
+}
+
+impl<T: ReplayStore + ?Sized> ReplayStore for Arc<T> {
+    fn check_and_record(&self, id: &[u8; 16], expires_at: u64, now: u64) -> Result<()> {
+        (**self).check_and_record(id, expires_at, now)
+    }
+}
+
+/// The contents of a store, shared by both implementations.
+#[derive(Debug, Default)]
+struct State {
+    floor: u64,
+    records: Vec<([u8; 16], u64)>,
+}
+
+impl State {
+    /// Checks and records; `Ok(true)` if the records were compacted, so that
+    /// appending the new record no longer describes the change.
+    fn check_and_record(&mut self, id: &[u8; 16], exp: u64, now: u64, cap: usize) -> Result<bool> {
+        if exp <= self.floor || self.records.iter().any(|(r, _)| r == id) {
+            return Err(Error::Replayed);
+        }
+        self.records.push((*id, exp));
+        let expired = |e: u64| e.saturating_add(CLOCK_SKEW_SECS) < now;
+        let stale = self.records.iter().filter(|r| expired(r.1)).count();
+        if self.records.len() <= cap && stale * 2 <= self.records.len() {
+            return Ok(false);
+        }
+        let newest_expired = self.records.iter().map(|r| r.1).filter(|&e| expired(e));
+        self.drop_up_to(newest_expired.max());
+        if self.records.len() > cap {
+            self.records.sort_unstable_by_key(|r| r.1);
+            self.drop_up_to(self.records.get(self.records.len() - cap - 1).map(|r| r.1));
+        }
+        Ok(true)
+    }
+
+    /// Raises the floor to `exp` and drops every record at or below the floor.
+    fn drop_up_to(&mut self, exp: Option<u64>) {
+        let floor = self.floor.max(exp.unwrap_or(0));
+        self.floor = floor;
+        self.records.retain(|r| r.1 > floor);
+    }
+
+    fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(HEADER_LEN + RECORD_LEN * self.records.len());
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&self.floor.to_le_bytes());
+        for (id, exp) in &self.records {
+            out.extend_from_slice(id);
+            out.extend_from_slice(&exp.to_le_bytes());
+        }
+        out
+    }
+
+    /// Parses a file; the flag is false if it must be rewritten whole (bad
+    /// header or torn tail).
+    fn decode(bytes: &[u8]) -> (Self, bool) {
+        if let Some((magic, rest)) = bytes.split_first_chunk::<8>()
+            && let Some((floor, body)) = rest.split_first_chunk::<8>()
+            && magic == MAGIC
+        {
+            let (chunks, tail) = body.as_chunks::<RECORD_LEN>();
+            let record = |r: &[u8; RECORD_LEN]| Some((*r.first_chunk()?, u64::from_le_bytes(*r.last_chunk()?)));
+            let records = chunks.iter().filter_map(record).collect();
+            (Self { floor: u64::from_le_bytes(*floor), records }, tail.is_empty())
+        } else {
+            (Self::default(), false)
+        }
+    }
+}
+
+/// An in-memory [`ReplayStore`], for tests and for apps without a shared
+/// container; its records are lost when it is dropped.
+#[derive(Debug)]
+pub struct MemoryReplayStore {
+    state: Mutex<State>,
+    capacity: usize,
+}
+
+impl MemoryReplayStore {
+    /// An empty store that keeps up to [`DEFAULT_REPLAY_CAPACITY`] ids.
+    pub fn new() -> Self {
+        Self::with_capacity(DEFAULT_REPLAY_CAPACITY)
+    }
+
+    /// An empty store that keeps up to `capacity` ids.
+    pub fn with_capacity(capacity: usize) -> Self {
+        Self { state: Mutex::default(), capacity }
+    }
+
+    /// The number of ids the store holds now (some may be expired, awaiting pruning).
+    pub fn len(&self) -> usize {
+        self.state().records.len()
+    }
+
+    /// Whether the store holds no ids.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        // `State` is consistent between statements, so a poisoned lock is fine to use.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Default for MemoryReplayStore {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ReplayStore for MemoryReplayStore {
+    fn check_and_record(&self, id: &[u8; 16], expires_at: u64, now: u64) -> Result<()> {
+        let capacity = self.capacity;
+        self.state().check_and_record(id, expires_at, now, capacity).map(drop)
+    }
+}
+
+/// A [`ReplayStore`] in a file that several processes may share (see the
+/// [module docs](self) for its format and locking). A handle holds only paths:
+/// every call re-reads the file under the lock.
+#[derive(Debug, Clone)]
+pub struct FileReplayStore {
+    path: PathBuf,
+    lock_path: PathBuf,
+    tmp_path: PathBuf,
+    capacity: usize,
+}
+
+impl FileReplayStore {
+    /// A store in the file at `path` that keeps up to [`DEFAULT_REPLAY_CAPACITY`] ids.
+    /// See [`FileReplayStore::open_with_capacity`].
+    pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+        Self::open_with_capacity(path, DEFAULT_REPLAY_CAPACITY)
+    }
+
+    /// A store in the file at `path` that keeps up to `capacity` ids. The file
+    /// need not exist (a missing file is an empty store); this creates the lock
+    /// file `<path>.lock` if needed, and fails with [`Error::Storage`] if it cannot.
+    pub fn open_with_capacity(path: impl AsRef<Path>, capacity: usize) -> Result<Self> {
+        let path = path.as_ref().to_path_buf();
+        let store =
+            Self { lock_path: with_suffix(&path, ".lock"), tmp_path: with_suffix(&path, ".tmp"), path, capacity };
+        store.open_lock_file()?;
+        Ok(store)
+    }
+
+    /// The number of ids in the file now (some may be expired, awaiting pruning).
+    pub fn len(&self) -> Result<usize> {
+        self.with_lock(|| Ok(self.load()?.0.records.len()))
+    }
+
+    /// Whether the file holds no ids.
+    pub fn is_empty(&self) -> Result<bool> {
+        Ok(self.len()? == 0)
+    }
+
+    fn load(&self) -> Result<(State, bool)> {
+        match fs::read(&self.path) {
+            Ok(bytes) => Ok(State::decode(&bytes)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok((State::default(), false)),
+            Err(e) => Err(storage("read", &self.path, e)),
+        }
+    }
+
+    fn open_lock_file(&self) -> Result<File> {
+        let mut options = OpenOptions::new();
+        options.read(true).write(true).create(true).truncate(false);
+        options.open(&self.lock_path).map_err(|e| storage("open", &self.lock_path, e))
+    }
+
+    /// Runs `f` holding the exclusive lock on `<path>.lock`. The lock file is
+    /// opened afresh: the lock belongs to the open handle, and two threads
+    /// sharing this `FileReplayStore` must exclude each other too.
+    fn with_lock<T>(&self, f: impl FnOnce() -> Result<T>) -> Result<T> {
+        let lock = self.open_lock_file()?;
+        lock.lock().map_err(|e| storage("lock", &self.lock_path, e))?;
+        let result = f();
+        // Closing the handle would release the lock too; this is just prompt.
+        let _ = lock.unlock();
+        result
+    }
+
+    /// The body of `check_and_record`, run with the lock held.
+    fn locked(&self, id: &[u8; 16], expires_at: u64, now: u64) -> Result<()> {
+        let (mut state, clean) = self.load()?;
+        if state.check_and_record(id, expires_at, now, self.capacity)? || !clean {
+            return self.rewrite(&state);
+        }
+        let mut record = id.to_vec();
+        record.extend_from_slice(&expires_at.to_le_bytes());
+        let mut file =
+            (OpenOptions::new().append(true).open(&self.path)).map_err(|e| storage("open", &self.path, e))?;
+        file.write_all(&record).map_err(|e| storage("append to", &self.path, e))?;
+        file.sync_data().map_err(|e| storage("sync", &self.path, e))
+    }
+
+    fn rewrite(&self, state: &State) -> Result<()> {
+        let tmp = &self.tmp_path;
+        let mut options = OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        let mut file = options.open(tmp).map_err(|e| storage("create", tmp, e))?;
+        file.write_all(&state.encode()).map_err(|e| storage("write", tmp, e))?;
+        file.sync_all().map_err(|e| storage("sync", tmp, e))?;
+        drop(file);
+        fs::rename(tmp, &self.path).map_err(|e| storage("rename a file over", &self.path, e))?;
+        // Best effort: make the rename itself durable. (Not every platform can
+        // open a directory; the data is already safe in either file.)
+        #[cfg(unix)]
+        if let Some(dir) = self.path.parent() {
+            let dir = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
+            let _ = File::open(dir).and_then(|d| d.sync_all());
+        }
+        Ok(())
+    }
+}
+
+impl ReplayStore for FileReplayStore {
+    fn check_and_record(&self, id: &[u8; 16], expires_at: u64, now: u64) -> Result<()> {
+        self.with_lock(|| self.locked(id, expires_at, now))
+    }
+}
+
+fn storage(operation: &str, path: &Path, err: io::Error) -> Error {
+    Error::Storage(format!("replay store: cannot {operation} {}: {err}", path.display()))
+}
+
+fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    name.into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::collections::HashSet;
+    use std::sync::Barrier;
+    use std::thread;
+
+    /// An expiry that never lapses in these tests.
+    const FAR: u64 = 1 << 40;
+
+    fn id(n: u32) -> [u8; 16] {
+        (u128::from(n) * 0x9e37_79b9_7f4a_7c15).to_le_bytes()
+    }
+
+    trait Counted: ReplayStore {
+        fn count(&self) -> usize;
+    }
+    impl Counted for MemoryReplayStore {
+        fn count(&self) -> usize {
+            self.len()
+        }
+    }
+    impl Counted for FileReplayStore {
+        fn count(&self) -> usize {
+            self.len().unwrap()
+        }
+    }
+
+    /// Runs `test` on a fresh memory store and a fresh file store.
+    fn both(capacity: usize, test: impl Fn(&dyn Counted)) {
+        test(&MemoryReplayStore::with_capacity(capacity));
+        let dir = tempfile::tempdir().unwrap();
+        test(&FileReplayStore::open_with_capacity(dir.path().join("r"), capacity).unwrap());
+    }
+
+    #[test]
+    fn accepts_once_then_rejects() {
+        both(DEFAULT_REPLAY_CAPACITY, |s| {
+            assert_eq!(s.count(), 0);
+            s.check_and_record(&id(1), FAR, 0).unwrap();
+            assert_eq!(s.check_and_record(&id(1), FAR, 0), Err(Error::Replayed));
+            assert_eq!(s.check_and_record(&id(1), FAR + 9, 50), Err(Error::Replayed));
+            s.check_and_record(&id(2), FAR, 0).unwrap();
+            assert_eq!(s.count(), 2);
+        });
+    }
+
+    #[test]
+    fn memory_store_basics_and_wrappers() {
+        let s = MemoryReplayStore::default();
+        assert!(s.is_empty());
+        let arc: Arc<dyn ReplayStore> = Arc::new(MemoryReplayStore::new());
+        let boxed: Box<dyn ReplayStore> = Box::new(MemoryReplayStore::new());
+        for (store, n) in [&s as &dyn ReplayStore, &arc, &boxed, &&s].into_iter().zip(0..) {
+            store.check_and_record(&id(n), FAR, 0).unwrap();
+            assert_eq!(store.check_and_record(&id(n), FAR, 0), Err(Error::Replayed));
+        }
+        assert_eq!(s.len(), 2);
+    }
+
+    #[test]
+    fn file_store_persists_in_the_documented_format() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("replay.bin");
+        let s = FileReplayStore::open(&path).unwrap();
+        assert!(s.is_empty().unwrap());
+        s.check_and_record(&id(1), FAR, 0).unwrap();
+        s.check_and_record(&id(2), 5000, 0).unwrap();
+        drop(s);
+        let s = FileReplayStore::open(&path).unwrap(); // a restart
+        assert_eq!(s.check_and_record(&id(1), FAR, 0), Err(Error::Replayed));
+        assert_eq!(s.check_and_record(&id(2), 5000, 0), Err(Error::Replayed));
+        let mut expected = b"PSREPLY1".to_vec();
+        expected.extend_from_slice(&[0; 8]);
+        for (n, exp) in [(1, FAR), (2, 5000)] {
+            expected.extend_from_slice(&id(n));
+            expected.extend_from_slice(&exp.to_le_bytes());
+        }
+        assert_eq!(fs::read(&path).unwrap(), expected);
+    }
+
+    #[test]
+    fn prunes_expired_ids_and_still_rejects_them() {
+        both(16, |s| {
+            for n in 0..3 {
+                s.check_and_record(&id(n), 100, 0).unwrap();
+            }
+            let now = 100 + CLOCK_SKEW_SECS + 1;
+            s.check_and_record(&id(9), FAR, now).unwrap();
+            assert_eq!(s.count(), 1);
+            for now in [now, 0] {
+                // Rejected by the floor, even if the clock went back.
+                assert_eq!(s.check_and_record(&id(0), 100, now), Err(Error::Replayed));
+            }
+            assert_eq!(s.check_and_record(&id(50), 100, 0), Err(Error::Replayed));
+            s.check_and_record(&id(50), 101, 0).unwrap();
+        });
+    }
+
+    #[test]
+    fn capacity_is_never_exceeded_and_evicted_ids_stay_rejected() {
+        both(4, |s| {
+            for n in 0..10 {
+                s.check_and_record(&id(n), 1000 + u64::from(n), 0).unwrap();
+                assert!(s.count() <= 4);
+            }
+            for n in 0..10 {
+                let replay = s.check_and_record(&id(n), 1000 + u64::from(n), 0);
+                assert_eq!(replay, Err(Error::Replayed));
+            }
+            // 1000..=1005 were evicted: the floor is 1005.
+            assert_eq!(s.check_and_record(&id(99), 1005, 0), Err(Error::Replayed));
+            // Older than all kept records: accepted, evicted at once, floor 1006.
+            s.check_and_record(&id(99), 1006, 0).unwrap();
+            assert_eq!(s.check_and_record(&id(99), 1006, 0), Err(Error::Replayed));
+            assert_eq!(s.count(), 3);
+        });
+        both(0, |s| {
+            s.check_and_record(&id(1), 10, 0).unwrap();
+            assert_eq!(s.check_and_record(&id(1), 10, 0), Err(Error::Replayed));
+            s.check_and_record(&id(2), 11, 0).unwrap();
+            assert_eq!(s.count(), 0);
+        });
+    }
+
+    /// Sets the file to `bytes`, checks that it loads with its whole records
+    /// all rejected, and that the store then accepts and records a new id.
+    fn reload_and_check(path: &Path, bytes: &[u8], capacity: usize) {
+        fs::write(path, bytes).unwrap();
+        let s = FileReplayStore::open_with_capacity(path, capacity).unwrap();
+        let (kept, _) = State::decode(bytes);
+        assert_eq!(s.len().unwrap(), kept.records.len());
+        for (old, exp) in &kept.records {
+            assert_eq!(s.check_and_record(old, *exp, 0), Err(Error::Replayed));
+        }
+        s.check_and_record(&id(12345), FAR, 0).unwrap();
+        let after = fs::read(path).unwrap();
+        assert!(after.starts_with(MAGIC) && (after.len() - HEADER_LEN).is_multiple_of(RECORD_LEN));
+        for (old, exp) in kept.records.iter().chain([&(id(12345), FAR)]) {
+            assert_eq!(s.check_and_record(old, *exp, 0), Err(Error::Replayed));
+        }
+    }
+
+    #[test]
+    fn a_torn_append_loses_no_earlier_id() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r");
+        let s = FileReplayStore::open(&path).unwrap();
+        for n in 0..5 {
+            s.check_and_record(&id(n), FAR, 0).unwrap();
+        }
+        let before = fs::read(&path).unwrap().len();
+        s.check_and_record(&id(5), FAR, 0).unwrap();
+        let full = fs::read(&path).unwrap();
+        assert_eq!(full.len(), before + RECORD_LEN);
+        for cut in before..=full.len() {
+            reload_and_check(&path, &full[..cut], DEFAULT_REPLAY_CAPACITY);
+            assert!(State::decode(&full[..cut]).0.records.len() >= 5);
+        }
+    }
+
+    #[test]
+    fn truncation_at_every_offset_and_garbage_never_panic() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r");
+        let s = FileReplayStore::open_with_capacity(&path, 4).unwrap();
+        for n in 0..6 {
+            s.check_and_record(&id(n), 1000 + u64::from(n), 0).unwrap();
+        }
+        let full = fs::read(&path).unwrap();
+        for cut in 0..=full.len() {
+            reload_and_check(&path, &full[..cut], 4);
+        }
+        let mut x = 0x2545_f491_4f6c_dd1d_u64; // xorshift: deterministic garbage
+        for round in 0..300 {
+            let mut bytes = if round % 2 == 0 { MAGIC.to_vec() } else { Vec::new() };
+            bytes.extend((0..x % 200).map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            }));
+            fs::write(&path, &bytes).unwrap();
+            let s = FileReplayStore::open_with_capacity(&path, 4).unwrap();
+            s.len().unwrap();
+            match s.check_and_record(&id(777), 1 << 62, 0) {
+                Ok(()) => assert!(State::decode(&fs::read(&path).unwrap()).1),
+                Err(e) => assert_eq!(e, Error::Replayed), // a garbage floor
+            }
+            assert_eq!(s.check_and_record(&id(777), 1 << 62, 0), Err(Error::Replayed));
+        }
+    }
+
+    #[test]
+    fn a_bad_magic_loads_empty_and_is_rewritten() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r");
+        fs::write(&path, [b"NOTMAGIC".as_slice(), &[0xff; 64]].concat()).unwrap();
+        let s = FileReplayStore::open(&path).unwrap();
+        assert_eq!(s.len().unwrap(), 0);
+        s.check_and_record(&id(1), FAR, 0).unwrap();
+        let bytes = fs::read(&path).unwrap();
+        assert_eq!(bytes.get(..HEADER_LEN), Some([*MAGIC, [0; 8]].concat().as_slice()));
+        assert_eq!(bytes.len(), HEADER_LEN + RECORD_LEN);
+    }
+
+    #[test]
+    fn io_errors_are_storage_errors_naming_the_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = FileReplayStore::open(dir.path().join("no/such/dir/r.bin"));
+        assert!(matches!(missing, Err(Error::Storage(m)) if m.contains("r.bin.lock")));
+        let path = dir.path().join("a-directory");
+        fs::create_dir(&path).unwrap();
+        let s = FileReplayStore::open(&path).unwrap();
+        let err = s.check_and_record(&id(1), FAR, 0);
+        assert!(matches!(err, Err(Error::Storage(m)) if m.contains("a-directory")));
+    }
+
+    fn race_disjoint(capacity: usize) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r");
+        let barrier = Barrier::new(2);
+        let exp = |n: u32| 1000 + u64::from(n % 1000);
+        thread::scope(|scope| {
+            for t in 0..2 {
+                let (path, barrier) = (&path, &barrier);
+                scope.spawn(move || {
+                    let s = FileReplayStore::open_with_capacity(path, capacity).unwrap();
+                    barrier.wait();
+                    for n in t * 1000..t * 1000 + 150 {
+                        match s.check_and_record(&id(n), exp(n), 0) {
+                            Ok(()) => {}
+                            // A small store may evict past the other thread's ids.
+                            Err(Error::Replayed) if capacity < 300 => {}
+                            other => panic!("{n}: {other:?}"),
+                        }
+                    }
+                });
+            }
+        });
+        let s = FileReplayStore::open_with_capacity(&path, capacity).unwrap();
+        assert!(s.len().unwrap() <= capacity);
+        for n in (0..150).chain(1000..1150) {
+            assert_eq!(s.check_and_record(&id(n), exp(n), 0), Err(Error::Replayed));
+        }
+    }
+
+    #[test]
+    fn concurrent_handles_lose_no_ids() {
+        race_disjoint(DEFAULT_REPLAY_CAPACITY); // appends
+        race_disjoint(16); // compactions too
+    }
+
+    #[test]
+    fn racing_handles_accept_an_id_exactly_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r");
+        for n in 0..200 {
+            let barrier = Barrier::new(2);
+            let accepted = thread::scope(|scope| {
+                let race = || {
+                    let s = FileReplayStore::open(&path).unwrap();
+                    barrier.wait();
+                    s.check_and_record(&id(n), FAR, 0).is_ok()
+                };
+                let handles = [scope.spawn(race), scope.spawn(race)];
+                handles.map(|h| h.join().unwrap()).iter().filter(|&&ok| ok).count()
+            });
+            assert_eq!(accepted, 1);
+        }
+    }
+
+    proptest! {
+        /// A replay carries the same (authenticated) expiry: whatever the
+        /// clock does, no id is accepted twice, and the bound holds.
+        #[test]
+        fn never_accepts_an_id_twice(
+            capacity in 0usize..8,
+            expiry in prop::collection::vec(0u64..2000, 12),
+            ops in prop::collection::vec((0usize..12, 0u64..3000), 0..80),
+        ) {
+            let store = MemoryReplayStore::with_capacity(capacity);
+            let mut accepted = HashSet::new();
+            for (i, now) in ops {
+                if store.check_and_record(&id(i as u32), expiry[i], now).is_ok() {
+                    prop_assert!(accepted.insert(i));
+                }
+                prop_assert!(store.len() <= capacity);
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(32))]
+        /// The file store decides exactly as the memory store does.
+        #[test]
+        fn file_store_matches_memory_store(
+            capacity in 0usize..8,
+            ops in prop::collection::vec((0u32..12, 0u64..2000, 0u64..3000), 0..40),
+        ) {
+            let dir = tempfile::tempdir().unwrap();
+            let file = FileReplayStore::open_with_capacity(dir.path().join("r"), capacity).unwrap();
+            let memory = MemoryReplayStore::with_capacity(capacity);
+            for (n, exp, now) in ops {
+                let expected = memory.check_and_record(&id(n), exp, now);
+                prop_assert_eq!(file.check_and_record(&id(n), exp, now), expected);
+                prop_assert_eq!(file.len().unwrap(), memory.len());
+            }
+        }
+    }
+}

@@ -1,0 +1,168 @@
+//! The sender's side: seal a [`Message`] to one device or to many.
+//!
+//! ```
+//! use pushseal::{ApnsOptions, DeviceKeyring, FcmOptions, Message, Sender, SenderSecretKey};
+//!
+//! let device = DeviceKeyring::generate()?;              // on the phone
+//! let sender = Sender::new(SenderSecretKey::generate()?); // on the server
+//! let msg = Message::new("Lab results", "Your results from Tuesday are ready.");
+//!
+//! let apns = sender.seal_for_apns(&device.public_key(), &msg, &ApnsOptions::default())?;
+//! assert!(apns.body.contains("\"mutable-content\":1"));
+//! let fcm = sender.seal_for_fcm(&device.public_key(), &msg, &FcmOptions::with_token("fcm-token"))?;
+//! assert!(fcm.json.contains("\"pushseal\""));
+//! # Ok::<(), pushseal::Error>(())
+//! ```
+
+use crate::envelope;
+use crate::error::{Error, Result};
+use crate::hpke::Ephemeral;
+use crate::keys::{DevicePublicKey, KeyId, SenderPublicKey, SenderSecretKey, encode_base64};
+use crate::notification::{Message, MessageId, unix_now};
+use crate::padding::{self, BUCKETS};
+use crate::platform::Target;
+use crate::platform::apns::{ApnsOptions, ApnsRequest};
+use crate::platform::fcm::{FcmMessage, FcmOptions};
+
+/// A sealed notification for one device, in the form its [`Target`] asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Sealed {
+    /// The envelope's text form (base64url).
+    Envelope(String),
+    /// An APNs request.
+    Apns(ApnsRequest),
+    /// An FCM message object.
+    Fcm(FcmMessage),
+}
+
+/// What one seal produced: the message id, the recipient and the payload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SealedNotification {
+    /// The id stamped into the notification (the device's replay check uses it).
+    pub message_id: MessageId,
+    /// The recipient device key's id.
+    pub recipient: KeyId,
+    /// When the notification expires, unix seconds.
+    pub expires_at: u64,
+    /// The envelope bytes.
+    pub envelope: Vec<u8>,
+    /// The platform payload.
+    pub payload: Sealed,
+}
+
+/// A sender: holds the sender secret key and seals messages with it (HPKE
+/// mode auth), so devices can tell its notifications from forgeries.
+#[derive(Debug)]
+pub struct Sender {
+    key: SenderSecretKey,
+}
+
+impl Sender {
+    /// A sender with this key.
+    pub fn new(key: SenderSecretKey) -> Self {
+        Self { key }
+    }
+
+    /// The public key devices trust.
+    pub fn public_key(&self) -> SenderPublicKey {
+        self.key.public_key()
+    }
+
+    /// The sender key's id.
+    pub fn key_id(&self) -> KeyId {
+        self.key.key_id()
+    }
+
+    /// Seals `msg` to one device for `target`, stamped with a fresh random id
+    /// and the current time.
+    pub fn seal(&self, to: &DevicePublicKey, msg: &Message, target: &Target) -> Result<SealedNotification> {
+        self.seal_with(to, msg, target, MessageId::random()?, unix_now(), &Ephemeral::generate()?)
+    }
+
+    /// Seals `msg` to one device as a bare envelope (base64url text).
+    pub fn seal_envelope(&self, to: &DevicePublicKey, msg: &Message) -> Result<String> {
+        match self.seal(to, msg, &Target::Envelope)?.payload {
+            Sealed::Envelope(text) => Ok(text),
+            _ => Err(Error::InvalidNotification("target mismatch")),
+        }
+    }
+
+    /// Seals `msg` to one device as an APNs request.
+    pub fn seal_for_apns(&self, to: &DevicePublicKey, msg: &Message, options: &ApnsOptions) -> Result<ApnsRequest> {
+        match self.seal(to, msg, &Target::Apns(options.clone()))?.payload {
+            Sealed::Apns(req) => Ok(req),
+            _ => Err(Error::InvalidNotification("target mismatch")),
+        }
+    }
+
+    /// Seals `msg` to one device as an FCM HTTP v1 message object.
+    pub fn seal_for_fcm(&self, to: &DevicePublicKey, msg: &Message, options: &FcmOptions) -> Result<FcmMessage> {
+        match self.seal(to, msg, &Target::Fcm(options.clone()))?.payload {
+            Sealed::Fcm(m) => Ok(m),
+            _ => Err(Error::InvalidNotification("target mismatch")),
+        }
+    }
+
+    /// Seals `msg` to many devices, each its own envelope (and its own ephemeral
+    /// key), all with the same message id and time, spread over the available
+    /// cores. Results come back in the order of `to`; one device's failure does
+    /// not stop the others.
+    pub fn seal_batch(
+        &self,
+        to: &[DevicePublicKey],
+        msg: &Message,
+        target: &Target,
+    ) -> Result<Vec<Result<SealedNotification>>> {
+        let id = MessageId::random()?;
+        let now = unix_now();
+        let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(to.len().max(1));
+        let chunk = to.len().div_ceil(workers).max(1);
+        let seal_one = |device: &DevicePublicKey| {
+            Ephemeral::generate().and_then(|eph| self.seal_with(device, msg, target, id, now, &eph))
+        };
+        if workers <= 1 {
+            return Ok(to.iter().map(seal_one).collect());
+        }
+        let results = std::thread::scope(|scope| {
+            let handles: Vec<_> = to
+                .chunks(chunk)
+                .map(|part| scope.spawn(move || part.iter().map(seal_one).collect::<Vec<_>>()))
+                .collect();
+            handles.into_iter().map(|h| h.join()).collect::<Vec<_>>()
+        });
+        let mut out = Vec::with_capacity(to.len());
+        for part in results {
+            out.extend(part.map_err(|_| Error::Storage("a sealing thread stopped unexpectedly".into()))?);
+        }
+        Ok(out)
+    }
+
+    /// The one sealing path: encode, pad, check the size, seal, build the payload.
+    /// Everything is deterministic given `id`, `now` and `eph`.
+    #[doc(hidden)]
+    pub fn seal_with(
+        &self,
+        to: &DevicePublicKey,
+        msg: &Message,
+        target: &Target,
+        id: MessageId,
+        now: u64,
+        eph: &Ephemeral,
+    ) -> Result<SealedNotification> {
+        let ttl = msg.effective_ttl()?;
+        let expires_at = now.checked_add(ttl).ok_or(Error::InvalidNotification("the expiry time overflows"))?;
+        let mut plaintext = Vec::with_capacity(BUCKETS[BUCKETS.len() - 1]);
+        msg.encode_into(id, now, &mut plaintext)?;
+        target.check_fits(plaintext.len())?;
+        padding::pad_in_place(&mut plaintext, 0)?;
+        let (envelope, _ctx) = envelope::seal_with(&self.key, to, &plaintext, eph, None)?;
+        zeroize::Zeroize::zeroize(&mut plaintext);
+        let text = encode_base64(&envelope);
+        let payload = match target {
+            Target::Envelope => Sealed::Envelope(text),
+            Target::Apns(o) => Sealed::Apns(o.request(&text, expires_at)?),
+            Target::Fcm(o) => Sealed::Fcm(o.message(&text, ttl)?),
+        };
+        Ok(SealedNotification { message_id: id, recipient: to.key_id(), expires_at, envelope, payload })
+    }
+}
