@@ -1,0 +1,252 @@
+//! The subcommands that work on keys and payloads: keygen, public-key, seal,
+//! open and inspect.
+
+use std::fs::OpenOptions;
+use std::io::{self, Write as _};
+use std::path::Path;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use pushseal::keys::{PublicKey, Role};
+use pushseal::{
+    ApnsOptions, DeviceKeyring, DevicePublicKey, DeviceSecretKey, FcmMessage, FcmOptions, FileReplayStore,
+    MemoryReplayStore, ReplayStore, Sealed, SealedNotification, Sender, SenderPublicKey, Target, unix_now,
+};
+use serde_json::Value;
+
+use crate::error::CliError;
+use crate::input::{PayloadInput, parse_message, parse_public_key, read_secret_key, read_stdin};
+use crate::output::Out;
+use crate::{OpenArgs, Platform, SealArgs};
+
+/// A JSON string.
+fn quoted(text: &str) -> String {
+    Value::String(text.to_owned()).to_string()
+}
+
+/// `{"public_key": ..., "key_id": ...}` for a public key.
+pub fn key_json<R: Role>(key: &PublicKey<R>) -> String {
+    format!("{{\"public_key\":{},\"key_id\":{}}}", quoted(&key.to_base64()), quoted(&key.key_id().to_string()))
+}
+
+/// `pushseal keygen`.
+pub fn keygen(out: &mut Out, path: &Path) -> Result<(), CliError> {
+    let key = DeviceSecretKey::generate()?;
+    write_new_key_file(path, key.to_secret_text().as_bytes())?;
+    out.line(&key_json(&key.public_key()))
+}
+
+/// Creates `path` (mode 0600 on Unix; never an existing file) holding `text`
+/// and a newline. On a failed write the partial file is removed.
+fn write_new_key_file(path: &Path, text: &[u8]) -> Result<(), CliError> {
+    let shown = path.display();
+    let mut options = OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path).map_err(|e| {
+        if e.kind() == io::ErrorKind::AlreadyExists {
+            CliError::rejected(format!("{shown} already exists; keygen never overwrites a file"))
+        } else {
+            CliError::rejected(format!("cannot create {shown}: {e}"))
+        }
+    })?;
+    let written = file.write_all(text).and_then(|()| file.write_all(b"\n")).and_then(|()| file.sync_all());
+    if let Err(e) = written {
+        drop(file);
+        let _ = std::fs::remove_file(path);
+        return Err(CliError::rejected(format!("cannot write {shown}: {e}")));
+    }
+    Ok(())
+}
+
+/// `pushseal public-key`.
+pub fn public_key(out: &mut Out, path: &Path) -> Result<(), CliError> {
+    let key: DeviceSecretKey = read_secret_key(path)?;
+    out.line(&key_json(&key.public_key()))
+}
+
+/// The target of `pushseal seal`, after checking that the options suit the platform.
+fn seal_target(args: &SealArgs) -> Result<Target, CliError> {
+    let usage = |message: String| CliError::usage("seal", message);
+    let apns_only = [
+        ("--fallback-title", args.fallback_title.is_some()),
+        ("--fallback-body", args.fallback_body.is_some()),
+        ("--background", args.background),
+        ("--topic", args.topic.is_some()),
+        ("--headers", args.headers),
+    ];
+    let fcm_only = [("--token", !args.token.is_empty()), ("--request-body", args.request_body)];
+    let platform = match args.platform {
+        Platform::Apns => "apns",
+        Platform::Fcm => "fcm",
+        Platform::Envelope => "envelope",
+    };
+    let misplaced = |options: &[(&str, bool)], wanted: &str| {
+        options.iter().find(|(_, given)| *given).map(|(name, _)| format!("{name} needs --platform {wanted}"))
+    };
+    if args.platform != Platform::Apns
+        && let Some(message) = misplaced(&apns_only, "apns")
+    {
+        return Err(usage(message));
+    }
+    if args.platform != Platform::Fcm
+        && let Some(message) = misplaced(&fcm_only, "fcm")
+    {
+        return Err(usage(message));
+    }
+    if args.platform == Platform::Envelope && args.collapse_id.is_some() {
+        return Err(usage(format!("--collapse-id needs --platform apns or fcm, not {platform}")));
+    }
+    if !args.token.is_empty() && args.token.len() != args.to.len() {
+        return Err(usage(format!(
+            "give one --token per --to, in the same order ({} --token for {} --to)",
+            args.token.len(),
+            args.to.len()
+        )));
+    }
+    Ok(match args.platform {
+        Platform::Envelope => Target::Envelope,
+        Platform::Apns => {
+            let mut options = if args.background { ApnsOptions::background() } else { ApnsOptions::default() };
+            if let Some(title) = &args.fallback_title {
+                options.fallback_title.clone_from(title);
+            }
+            options.fallback_body.clone_from(&args.fallback_body);
+            options.collapse_id.clone_from(&args.collapse_id);
+            options.topic.clone_from(&args.topic);
+            Target::Apns(options)
+        }
+        Platform::Fcm => Target::Fcm(FcmOptions { token: None, collapse_key: args.collapse_id.clone() }),
+    })
+}
+
+/// The FCM target for the `index`-th device: its token, if tokens were given.
+fn target_for(target: &Target, tokens: &[String], index: usize) -> Target {
+    match (target, tokens.get(index)) {
+        (Target::Fcm(options), Some(token)) => {
+            Target::Fcm(FcmOptions { token: Some(token.clone()), collapse_key: options.collapse_key.clone() })
+        }
+        _ => target.clone(),
+    }
+}
+
+/// `message` with the registration token `token` added.
+fn add_token(message: &FcmMessage, token: &str) -> Result<FcmMessage, CliError> {
+    let mut value: Value =
+        serde_json::from_str(&message.json).map_err(|_| CliError::rejected("the FCM message cannot take a token"))?;
+    let Value::Object(map) = &mut value else {
+        return Err(CliError::rejected("the FCM message cannot take a token"));
+    };
+    map.insert("token".to_owned(), Value::String(token.to_owned()));
+    Ok(FcmMessage { json: value.to_string() })
+}
+
+/// What `pushseal seal` prints for one device, as JSON (an envelope is a JSON
+/// string only in a line of several; alone it is printed bare).
+fn render(sealed: &Sealed, args: &SealArgs, in_line: bool) -> String {
+    match sealed {
+        Sealed::Envelope(text) if in_line => quoted(text),
+        Sealed::Envelope(text) => text.clone(),
+        Sealed::Apns(request) if args.headers => {
+            let headers: serde_json::Map<String, Value> =
+                request.headers.iter().map(|(name, value)| (name.clone(), Value::String(value.clone()))).collect();
+            format!("{{\"headers\":{},\"body\":{}}}", Value::Object(headers), request.body)
+        }
+        Sealed::Apns(request) => request.body.clone(),
+        Sealed::Fcm(message) if args.request_body => message.request_body(),
+        Sealed::Fcm(message) => message.json.clone(),
+    }
+}
+
+/// One line of the several-device output.
+fn render_line(sealed: &SealedNotification, args: &SealArgs) -> String {
+    format!(
+        "{{\"to\":\"{}\",\"message_id\":\"{}\",\"expires_at\":{},\"payload\":{}}}",
+        sealed.recipient,
+        sealed.message_id,
+        sealed.expires_at,
+        render(&sealed.payload, args, true)
+    )
+}
+
+/// `pushseal seal`.
+pub fn seal(out: &mut Out, args: &SealArgs) -> Result<(), CliError> {
+    let target = seal_target(args)?;
+    let devices = args
+        .to
+        .iter()
+        .enumerate()
+        .map(|(i, text)| parse_public_key::<pushseal::keys::role::Device>(text, "--to", i, args.to.len()))
+        .collect::<Result<Vec<DevicePublicKey>, _>>()?;
+    let sender = Sender::new(read_secret_key::<pushseal::keys::role::Sender>(&args.from)?);
+    let mut message = parse_message(&read_stdin("the notification as JSON")?)?;
+    if let Some(ttl) = args.ttl {
+        message.ttl_secs = ttl;
+    }
+
+    if let ([device], false) = (devices.as_slice(), args.json_lines) {
+        let sealed = sender.seal(device, &message, &target_for(&target, &args.token, 0))?;
+        return out.line(&render(&sealed.payload, args, false));
+    }
+
+    // One batch, so every device gets the same message id; FCM tokens go into
+    // each device's message afterwards (they are outside the sealed data).
+    let mut results = sender.seal_batch(&devices, &message, &target)?;
+    for (result, token) in results.iter_mut().zip(&args.token) {
+        if let Ok(SealedNotification { payload: Sealed::Fcm(fcm), .. }) = result {
+            *fcm = add_token(fcm, token)?;
+        }
+    }
+    let mut failed = false;
+    for (device, result) in devices.iter().zip(results) {
+        match result {
+            Ok(sealed) => out.line(&render_line(&sealed, args))?,
+            Err(e) => {
+                let _ = writeln!(io::stderr(), "error: device key id {}: {e}", device.key_id());
+                failed = true;
+            }
+        }
+    }
+    if failed { Err(CliError::Reported) } else { Ok(()) }
+}
+
+/// `pushseal open`.
+pub fn open(out: &mut Out, args: &OpenArgs) -> Result<(), CliError> {
+    let senders = args
+        .sender
+        .iter()
+        .enumerate()
+        .map(|(i, text)| parse_public_key::<pushseal::keys::role::Sender>(text, "--sender", i, args.sender.len()))
+        .collect::<Result<Vec<SenderPublicKey>, _>>()?;
+    let mut keyring = DeviceKeyring::from_secret_key(read_secret_key::<pushseal::keys::role::Device>(&args.secret)?);
+    for sender in senders {
+        keyring.trust_sender(sender);
+    }
+    let replay: Box<dyn ReplayStore> = match &args.replay_db {
+        Some(path) => Box::new(FileReplayStore::open(path)?),
+        None => Box::new(MemoryReplayStore::new()),
+    };
+    let input = PayloadInput::from_stdin(args.platform)?;
+    let notification = keyring.open(input.payload(), &replay, args.now.unwrap_or_else(unix_now))?;
+    let json = serde_json::to_string(&notification)
+        .map_err(|_| CliError::rejected("the notification cannot be printed as JSON"))?;
+    out.line(&json)
+}
+
+/// `pushseal inspect`.
+pub fn inspect(out: &mut Out, platform: Platform) -> Result<(), CliError> {
+    let input = PayloadInput::from_stdin(platform)?;
+    let (header, padded) = input.payload().inspect()?;
+    let envelope_bytes = input.payload().envelope_bytes()?.len();
+    out.line(&format!(
+        "{{\"version\":{},\"recipient_key_id\":{},\"sender_key_id\":{},\"enc\":{},\"envelope_bytes\":{},\
+         \"padded_plaintext_bytes\":{}}}",
+        header.version,
+        quoted(&header.recipient.to_string()),
+        quoted(&header.sender.to_string()),
+        quoted(&URL_SAFE_NO_PAD.encode(header.enc)),
+        envelope_bytes,
+        padded
+    ))
+}

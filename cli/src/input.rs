@@ -1,0 +1,230 @@
+//! Reading what the user gives: standard input, key files, public keys, the
+//! notification to seal and the payload to open.
+//!
+//! Every error message here describes the input without quoting it: the input
+//! may be protected information or a secret key.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{self, IsTerminal as _, Read as _, Write as _};
+use std::path::Path;
+
+use pushseal::Message;
+use pushseal::keys::{PublicKey, Role, SECRET_KEY_PREFIX, SecretKey};
+use serde_json::Value;
+use zeroize::Zeroizing;
+
+use crate::Platform;
+use crate::error::CliError;
+
+/// The most standard input that is read. A platform payload is at most 4 KiB
+/// and a notification at most 2 KiB; anything near this bound is not one.
+pub const STDIN_LIMIT: usize = 1 << 20;
+
+/// The most a key file is read. A key file is 67 bytes.
+const KEY_FILE_LIMIT: usize = 4096;
+
+/// Reads standard input as UTF-8 text, at most [`STDIN_LIMIT`] bytes. `what`
+/// says what is expected there, for the hint shown when it is a terminal.
+pub fn read_stdin(what: &str) -> Result<String, CliError> {
+    let stdin = io::stdin();
+    if stdin.is_terminal() {
+        let _ = writeln!(io::stderr(), "reading {what} from standard input (end it with Ctrl-D)");
+    }
+    let mut bytes = Vec::new();
+    stdin
+        .lock()
+        .take(STDIN_LIMIT as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| CliError::rejected(format!("cannot read standard input: {e}")))?;
+    if bytes.len() > STDIN_LIMIT {
+        return Err(CliError::rejected("standard input is larger than 1 MiB; no PushSeal input is that large"));
+    }
+    String::from_utf8(bytes).map_err(|_| CliError::rejected("standard input is not UTF-8 text"))
+}
+
+/// Reads a secret key file (see the crate docs for its format) in the role the
+/// command needs. Warns on standard error if other users may read it.
+pub fn read_secret_key<R: Role>(path: &Path) -> Result<SecretKey<R>, CliError> {
+    let shown = path.display();
+    let file = File::open(path).map_err(|e| CliError::rejected(format!("cannot open key file {shown}: {e}")))?;
+    warn_if_shared(&file, path);
+    let mut bytes = Zeroizing::new(Vec::with_capacity(128));
+    file.take(KEY_FILE_LIMIT as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| CliError::rejected(format!("cannot read key file {shown}: {e}")))?;
+    let not_a_key = || CliError::rejected(format!("{shown} is not a PushSeal secret key file"));
+    if bytes.len() > KEY_FILE_LIMIT {
+        return Err(not_a_key());
+    }
+    let text = std::str::from_utf8(&bytes).map_err(|_| not_a_key())?;
+    SecretKey::from_secret_text(text).map_err(|e| CliError::rejected(format!("key file {shown}: {e}")))
+}
+
+/// Tells the user, once, that a key file is open to other users.
+#[cfg(unix)]
+fn warn_if_shared(file: &File, path: &Path) {
+    use std::os::unix::fs::PermissionsExt as _;
+    if let Ok(meta) = file.metadata() {
+        let mode = meta.permissions().mode() & 0o777;
+        if meta.is_file() && mode & 0o077 != 0 {
+            let shown = path.display();
+            let _ = writeln!(
+                io::stderr(),
+                "warning: other users can access key file {shown} (mode {mode:04o}); restrict it: chmod 600 {shown}"
+            );
+        }
+    }
+}
+
+#[cfg(not(unix))]
+fn warn_if_shared(_file: &File, _path: &Path) {}
+
+/// Parses a public key given as `flag` (its `index`-th use, from 0, of `count`).
+pub fn parse_public_key<R: Role>(text: &str, flag: &str, index: usize, count: usize) -> Result<PublicKey<R>, CliError> {
+    let name = if count > 1 { format!("{flag} #{}", index + 1) } else { flag.to_owned() };
+    if text.trim_start().starts_with(SECRET_KEY_PREFIX) {
+        return Err(CliError::rejected(format!(
+            "{name} is a secret key, which must never leave its owner; give its public key \
+             (pushseal public-key --secret PATH)"
+        )));
+    }
+    text.parse().map_err(|e: pushseal::Error| CliError::rejected(format!("{name}: {e}")))
+}
+
+/// The notification to seal, from standard input's JSON.
+pub fn parse_message(text: &str) -> Result<Message, CliError> {
+    if text.trim().is_empty() {
+        return Err(CliError::rejected(
+            "standard input is empty: give the notification as JSON, e.g. {\"title\": \"...\", \"body\": \"...\"}",
+        ));
+    }
+    serde_json::from_str(text).map_err(|e| describe_message_error(&e))
+}
+
+/// A description of why the notification's JSON was refused. Syntax errors
+/// never quote the input; data errors may (an unexpected value), so only the
+/// "missing field" one, which names a field of the format, is passed on.
+fn describe_message_error(e: &serde_json::Error) -> CliError {
+    use serde_json::error::Category;
+    match e.classify() {
+        Category::Syntax | Category::Eof | Category::Io => {
+            CliError::rejected(format!("the notification is not valid JSON: {e}"))
+        }
+        Category::Data => {
+            let text = e.to_string();
+            if text.starts_with("missing field `") {
+                return CliError::rejected(format!("the notification has a {text}"));
+            }
+            CliError::rejected(format!(
+                "the notification does not fit the format (line {}, column {}): an object with \"title\" and \
+                 \"body\" (strings), optionally \"data\" (an object of strings), \"thread_id\", \"category\", \
+                 \"sound\" (strings) and \"badge\" (a non-negative integer), and no other field",
+                e.line(),
+                e.column()
+            ))
+        }
+    }
+}
+
+/// A payload read from standard input, ready for [`pushseal::Payload`].
+#[derive(Debug)]
+pub enum PayloadInput {
+    /// An APNs body (userInfo), as JSON text.
+    Apns(String),
+    /// An FCM data map.
+    Fcm(HashMap<String, String>),
+    /// An envelope's base64url text.
+    Envelope(String),
+}
+
+impl PayloadInput {
+    /// Reads the payload on standard input for `platform`, accepting anything
+    /// `pushseal seal` prints for it (see `pushseal open --help`).
+    pub fn from_stdin(platform: Platform) -> Result<Self, CliError> {
+        let what = match platform {
+            Platform::Apns => "an APNs payload",
+            Platform::Fcm => "an FCM message",
+            Platform::Envelope => "an envelope",
+        };
+        let text = read_stdin(what)?;
+        if text.trim().is_empty() {
+            return Err(CliError::rejected(format!("standard input is empty: expected {what}")));
+        }
+        Self::parse(platform, &text)
+    }
+
+    /// Parses the text of a payload for `platform`.
+    pub fn parse(platform: Platform, text: &str) -> Result<Self, CliError> {
+        match platform {
+            Platform::Envelope => {
+                let trimmed = text.trim();
+                if !trimmed.starts_with(['{', '"']) {
+                    return Ok(Self::Envelope(trimmed.to_owned()));
+                }
+                match peel_line(parse_json(trimmed)?) {
+                    Value::String(s) => Ok(Self::Envelope(s)),
+                    _ => Err(not_pushseal("expected the envelope's base64url text")),
+                }
+            }
+            Platform::Apns => {
+                let mut value = peel_line(parse_json(text)?);
+                // The `seal --headers` form: {"headers": {...}, "body": {...}}.
+                if let Value::Object(map) = &mut value
+                    && !map.contains_key("pushseal")
+                    && map.get("body").is_some_and(Value::is_object)
+                    && let Some(body) = map.remove("body")
+                {
+                    value = body;
+                }
+                Ok(Self::Apns(value.to_string()))
+            }
+            Platform::Fcm => {
+                let mut value = peel_line(parse_json(text)?);
+                for wrapper in ["message", "data"] {
+                    if let Value::Object(map) = &mut value
+                        && !map.contains_key("pushseal")
+                        && map.get(wrapper).is_some_and(Value::is_object)
+                        && let Some(inner) = map.remove(wrapper)
+                    {
+                        value = inner;
+                    }
+                }
+                let Value::Object(map) = value else {
+                    return Err(not_pushseal("the FCM input is not a JSON object"));
+                };
+                let data =
+                    map.into_iter().filter_map(|(k, v)| if let Value::String(s) = v { Some((k, s)) } else { None });
+                Ok(Self::Fcm(data.collect()))
+            }
+        }
+    }
+
+    /// The payload to open or inspect.
+    pub fn payload(&self) -> pushseal::Payload<'_> {
+        match self {
+            Self::Apns(json) => pushseal::Payload::ApnsJson(json),
+            Self::Fcm(data) => pushseal::Payload::FcmData(data),
+            Self::Envelope(text) => pushseal::Payload::Envelope(text),
+        }
+    }
+}
+
+/// Parses JSON input; the error (a syntax error) never quotes the input.
+fn parse_json(text: &str) -> Result<Value, CliError> {
+    serde_json::from_str(text).map_err(|e| not_pushseal(&format!("standard input is not JSON: {e}")))
+}
+
+/// The payload of a `seal --json-lines` line, or the value itself.
+fn peel_line(value: Value) -> Value {
+    match value {
+        Value::Object(mut map) if map.contains_key("to") && map.contains_key("payload") => {
+            map.remove("payload").unwrap_or(Value::Null)
+        }
+        other => other,
+    }
+}
+
+fn not_pushseal(why: &str) -> CliError {
+    CliError::rejected(format!("not a PushSeal payload: {why}"))
+}

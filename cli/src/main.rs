@@ -1,0 +1,316 @@
+//! `pushseal`: the PushSeal command-line tool.
+//!
+//! It makes keys, seals notifications into APNs requests, FCM messages or bare
+//! envelopes, opens and inspects them, and tells the whole story in
+//! `pushseal demo`. See `cli/README.md` and `pushseal --help`.
+//!
+//! # Key files
+//!
+//! A secret key file is one line of text: `pushseal-secret-key-v1:` followed
+//! by the 43 characters of base64url (RFC 4648 section 5, no padding) of the
+//! 32-byte X25519 secret key, then a newline. `pushseal keygen` creates it with
+//! permissions 0600 and never overwrites a file. The same kind of key serves a
+//! device (`open --secret`) and a sender (`seal --from`). A public key is the
+//! 43 characters of base64url of the X25519 public key; its key id is 16
+//! lowercase hex digits.
+//!
+//! # Exit status
+//!
+//! 0 on success; 1 when an input is rejected (bad key, tampered, expired,
+//! replayed, untrusted sender, malformed), with one line on standard error
+//! that starts with `error:`; 2 for a usage error.
+
+mod commands;
+mod demo;
+mod error;
+mod input;
+mod output;
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, CommandFactory as _, Parser, Subcommand, ValueEnum};
+
+use crate::error::CliError;
+use crate::output::Out;
+
+/// The text after every help: key files and exit status.
+const AFTER_HELP: &str = "\
+Key files:
+  A secret key file is one line: \"pushseal-secret-key-v1:\" and 43 characters of
+  base64url (the X25519 secret key), created by keygen with permissions 0600.
+  The same kind of key serves devices (open --secret) and senders (seal --from).
+  A public key is 43 characters of base64url; a key id is 16 hex digits.
+
+Exit status:
+  0  success
+  1  rejected input: bad key, tampered, expired, replayed, untrusted sender,
+     malformed (one line on standard error, starting with \"error:\")
+  2  usage error";
+
+/// End-to-end encrypted push notifications: keys, sealing, opening, inspecting.
+///
+/// PushSeal seals each notification on the sender's server to a key that only
+/// the recipient device holds (HPKE, RFC 9180, mode auth), so APNs and FCM
+/// carry ciphertext only; the app opens it after delivery.
+///
+/// Start with `pushseal demo`. Input is read from standard input (at most
+/// 1 MiB); results are printed on standard output, errors on standard error.
+#[derive(Debug, Parser)]
+#[command(name = "pushseal", version, after_help = AFTER_HELP, propagate_version = true)]
+struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Create a new secret key file and print its public key
+    ///
+    /// Writes a new random X25519 secret key to PATH, created with permissions
+    /// 0600; an existing file is never overwritten. Prints
+    /// {"public_key": "<base64url>", "key_id": "<16 hex digits>"} on standard
+    /// output. The key serves a device or a sender alike.
+    #[command(after_help = "Example:\n  pushseal keygen --secret-out device.key")]
+    Keygen(KeygenArgs),
+
+    /// Print the public key of a secret key file
+    ///
+    /// Prints {"public_key": "<base64url>", "key_id": "<16 hex digits>"} for the
+    /// secret key in PATH: what a device registers with its sender, or what a
+    /// device trusts as a sender.
+    #[command(name = "public-key", after_help = "Example:\n  pushseal public-key --secret sender.key")]
+    PublicKey(PublicKeyArgs),
+
+    /// Seal a notification (JSON on standard input) to one or more devices
+    ///
+    /// Reads the notification as JSON on standard input:
+    ///
+    ///   {"title": "...", "body": "...", "data": {"key": "value"},
+    ///    "thread_id": "...", "category": "...", "badge": 1, "sound": "default"}
+    ///
+    /// (title and body are required; no other fields), seals it to each --to
+    /// device with the sender key in --from, and prints the APNs request body
+    /// (apns, the default), the FCM HTTP v1 message object (fcm), or the bare
+    /// envelope in base64url (envelope).
+    ///
+    /// With several --to (or --json-lines), prints one JSON line per device, in
+    /// the order of --to: {"to": "<device key id>", "message_id": "<32 hex>",
+    /// "expires_at": <unix seconds>, "payload": <what one --to prints: a JSON
+    /// object, or the envelope as a JSON string>}. All devices get the same
+    /// message id. A device that cannot be sealed to gets an "error:" line on
+    /// standard error instead, and the exit status is then 1.
+    ///
+    /// Only generic text belongs in --fallback-title, --fallback-body and
+    /// --collapse-id: the gateway and the lock screen see them.
+    #[command(after_help = "\
+Examples:
+  echo '{\"title\":\"Lab results\",\"body\":\"Ready to view.\"}' \\
+    | pushseal seal --to <DEVICE_PUBLIC_KEY> --from sender.key
+  pushseal seal --platform fcm --token <FCM_TOKEN> --request-body \\
+    --to <DEVICE_PUBLIC_KEY> --from sender.key < message.json
+  pushseal seal --platform envelope --to <KEY_1> --to <KEY_2> --from sender.key < message.json")]
+    Seal(SealArgs),
+
+    /// Open a payload (on standard input) and print the notification
+    ///
+    /// Reads a payload on standard input, checks it as a device does (a
+    /// PushSeal payload, a well-formed envelope for this device key, a trusted
+    /// sender, an intact ciphertext, valid padding and JSON, not expired, not a
+    /// replay), and prints the notification as JSON: {"id", "sent_at",
+    /// "expires_at", "title", "body", "data"?, "thread_id"?, "category"?,
+    /// "badge"?, "sound"?}. The output is the decrypted text: handle it as the
+    /// protected information it is.
+    ///
+    /// Standard input may be anything seal prints for the platform: for apns
+    /// the request body (or the userInfo dictionary, or the --headers form);
+    /// for fcm the message object, the --request-body form or the data map;
+    /// for envelope the base64url text. A --json-lines line works for each.
+    #[command(after_help = "\
+Examples:
+  pushseal open --secret device.key --sender <SENDER_PUBLIC_KEY> < apns-body.json
+  pushseal open --platform fcm --secret device.key --sender <SENDER_PUBLIC_KEY> \\
+    --replay-db device.replay < fcm-message.json")]
+    Open(OpenArgs),
+
+    /// Print the public header of a payload (on standard input) without decrypting
+    ///
+    /// Prints what anyone who carries the payload can read, as JSON:
+    /// {"version", "recipient_key_id", "sender_key_id", "enc" (the HPKE
+    /// encapsulated key, base64url), "envelope_bytes", "padded_plaintext_bytes"}.
+    /// Needs no key. Standard input is read as for open.
+    #[command(after_help = "Example:\n  pushseal inspect --platform fcm < fcm-message.json")]
+    Inspect(InspectArgs),
+
+    /// Run the whole story in one process, narrated step by step
+    ///
+    /// A device makes its key and registers its public key; a sender seals a
+    /// lab-results notification for APNs and for FCM; the gateway's view is
+    /// shown (ciphertext only); the device opens it; then a tampered copy, a
+    /// replay and a forged sender are each rejected, with their reasons.
+    /// Writes no files.
+    Demo,
+}
+
+/// Arguments of `pushseal keygen`.
+#[derive(Debug, Args)]
+struct KeygenArgs {
+    /// Where to write the new secret key (created with permissions 0600; must not exist)
+    #[arg(long, value_name = "PATH")]
+    secret_out: PathBuf,
+}
+
+/// Arguments of `pushseal public-key`.
+#[derive(Debug, Args)]
+struct PublicKeyArgs {
+    /// The secret key file
+    #[arg(long, value_name = "PATH")]
+    secret: PathBuf,
+}
+
+/// Where a payload goes, or where it came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Platform {
+    /// Apple Push Notification service: the request body (JSON)
+    Apns,
+    /// Firebase Cloud Messaging: the HTTP v1 message object (JSON)
+    Fcm,
+    /// The bare envelope, base64url, for a transport of your own
+    Envelope,
+}
+
+/// Arguments of `pushseal seal`.
+#[derive(Debug, Args)]
+struct SealArgs {
+    /// A device's public key (base64url, 43 characters); repeat for several devices
+    #[arg(long, value_name = "PUBLIC_KEY", required = true)]
+    to: Vec<String>,
+
+    /// The sender's secret key file
+    #[arg(long, value_name = "SECRET_PATH")]
+    from: PathBuf,
+
+    /// The payload to print
+    #[arg(long, value_enum, default_value_t = Platform::Apns)]
+    platform: Platform,
+
+    /// Seconds the notification stays valid, 1 to 2419200 (28 days) [default: 86400]
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=2_419_200))]
+    ttl: Option<u64>,
+
+    /// Print one JSON line per device even with a single --to
+    #[arg(long)]
+    json_lines: bool,
+
+    /// APNs: the alert title shown if the app cannot open the payload [default: "New message"]
+    #[arg(long, value_name = "TEXT", help_heading = "APNs options")]
+    fallback_title: Option<String>,
+
+    /// APNs: an alert body shown if the app cannot open the payload
+    #[arg(long, value_name = "TEXT", help_heading = "APNs options")]
+    fallback_body: Option<String>,
+
+    /// APNs: a background (silent) push: content-available, priority 5, no alert
+    #[arg(long, help_heading = "APNs options", conflicts_with_all = ["fallback_title", "fallback_body"])]
+    background: bool,
+
+    /// APNs: the apns-topic header (the app's bundle id)
+    #[arg(long, value_name = "BUNDLE_ID", help_heading = "APNs options")]
+    topic: Option<String>,
+
+    /// APNs: print {"headers": {...}, "body": {...}} instead of the body alone
+    #[arg(long, help_heading = "APNs options")]
+    headers: bool,
+
+    /// APNs apns-collapse-id (at most 64 bytes) or FCM android.collapse_key
+    #[arg(long, value_name = "ID")]
+    collapse_id: Option<String>,
+
+    /// FCM: the device's registration token; repeat it once per --to, in the same order
+    #[arg(long, value_name = "FCM_TOKEN", help_heading = "FCM options")]
+    token: Vec<String>,
+
+    /// FCM: print the whole request body {"message": {...}} instead of the message object
+    #[arg(long, help_heading = "FCM options")]
+    request_body: bool,
+}
+
+/// Arguments of `pushseal open`.
+#[derive(Debug, Args)]
+struct OpenArgs {
+    /// The device's secret key file
+    #[arg(long, value_name = "PATH")]
+    secret: PathBuf,
+
+    /// A trusted sender's public key (base64url, 43 characters); repeat to trust several
+    #[arg(long, value_name = "PUBLIC_KEY", required = true)]
+    sender: Vec<String>,
+
+    /// The kind of payload on standard input
+    #[arg(long, value_enum, default_value_t = Platform::Apns)]
+    platform: Platform,
+
+    /// A replay database file (created if missing): a payload opened once is rejected after
+    #[arg(long, value_name = "PATH")]
+    replay_db: Option<PathBuf>,
+
+    /// Check the times as of this unix time instead of the system clock
+    #[arg(long, value_name = "UNIX_SECONDS")]
+    now: Option<u64>,
+}
+
+/// Arguments of `pushseal inspect`.
+#[derive(Debug, Args)]
+struct InspectArgs {
+    /// The kind of payload on standard input
+    #[arg(long, value_enum, default_value_t = Platform::Apns)]
+    platform: Platform,
+}
+
+/// Prints a one-line notice instead of Rust's panic message and backtrace.
+/// The exit status stays 101, so a panic is never mistaken for a rejection.
+fn quiet_panics() {
+    std::panic::set_hook(Box::new(|info| {
+        let place = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
+        let _ =
+            writeln!(std::io::stderr(), "error: internal error{place}; this is a bug in pushseal, please report it");
+    }));
+}
+
+fn run(command: Command, out: &mut Out) -> Result<(), CliError> {
+    match command {
+        Command::Keygen(a) => commands::keygen(out, &a.secret_out),
+        Command::PublicKey(a) => commands::public_key(out, &a.secret),
+        Command::Seal(a) => commands::seal(out, &a),
+        Command::Open(a) => commands::open(out, &a),
+        Command::Inspect(a) => commands::inspect(out, a.platform),
+        Command::Demo => demo::run(out),
+    }
+}
+
+fn main() -> ExitCode {
+    quiet_panics();
+    let cli = Cli::try_parse().unwrap_or_else(|e| e.exit());
+    let mut out = Out::stdout();
+    let result = run(cli.command, &mut out).and_then(|()| out.flush());
+    match result {
+        Ok(()) | Err(CliError::StdoutClosed) => ExitCode::SUCCESS,
+        Err(CliError::Usage { command, message }) => {
+            let mut cmd = Cli::command();
+            cmd.build();
+            let err = match cmd.find_subcommand_mut(command) {
+                Some(sub) => sub.error(clap::error::ErrorKind::ArgumentConflict, message),
+                None => cmd.error(clap::error::ErrorKind::ArgumentConflict, message),
+            };
+            err.exit()
+        }
+        Err(CliError::Rejected(message)) => {
+            let _ = writeln!(std::io::stderr(), "error: {message}");
+            ExitCode::from(1)
+        }
+        Err(CliError::Reported) => ExitCode::from(1),
+    }
+}
