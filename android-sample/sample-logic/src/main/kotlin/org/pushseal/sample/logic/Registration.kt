@@ -1,0 +1,105 @@
+package org.pushseal.sample.logic
+
+/**
+ * What a device sends to the sender to be reachable: its current PushSeal
+ * public key and key id, its platform and its push token. None of it is
+ * secret; the sender needs all of it to seal and to address a notification.
+ *
+ * The JSON is the body of `POST /registrations` on the sample sender
+ * (`sdk-core/examples/sample_sender.rs`):
+ * `{"platform":"android","public_key":"<43 base64url>","key_id":"<16 hex>","push_token":"<FCM token>","app_id":"<package>"}`.
+ */
+data class Registration(
+    val platform: String,
+    val publicKey: String,
+    val keyId: String,
+    val pushToken: String,
+    val appId: String? = null,
+) {
+    init {
+        require(platform == "android" || platform == "ios") { "platform is android or ios" }
+        require(PUBLIC_KEY.matches(publicKey)) { "a public key is 43 characters of base64url" }
+        require(KEY_ID.matches(keyId)) { "a key id is 16 lowercase hex digits" }
+        require(pushToken.isNotEmpty() && pushToken.length <= MAX_TOKEN_CHARS && pushToken.all { it in ' '..'~' }) {
+            "a push token is 1 to $MAX_TOKEN_CHARS printable ASCII characters"
+        }
+        require(appId == null || (appId.isNotEmpty() && appId.length <= MAX_TOKEN_CHARS && appId.all { it in ' '..'~' })) {
+            "an app id is printable ASCII"
+        }
+    }
+
+    /** The registration as one line of JSON. */
+    fun toJson(): String = buildString {
+        append("{\"platform\":").append(jsonString(platform))
+        append(",\"public_key\":").append(jsonString(publicKey))
+        append(",\"key_id\":").append(jsonString(keyId))
+        append(",\"push_token\":").append(jsonString(pushToken))
+        if (appId != null) append(",\"app_id\":").append(jsonString(appId))
+        append('}')
+    }
+
+    companion object {
+        /** The longest push token accepted (FCM tokens are a few hundred characters). */
+        const val MAX_TOKEN_CHARS = 4096
+
+        private val PUBLIC_KEY = Regex("^[A-Za-z0-9_-]{43}$")
+        private val KEY_ID = Regex("^[0-9a-f]{16}$")
+
+        /** [text] as a JSON string, quotes included. */
+        fun jsonString(text: String): String = buildString(text.length + 2) {
+            append('"')
+            for (c in text) {
+                when (c) {
+                    '"' -> append("\\\"")
+                    '\\' -> append("\\\\")
+                    '\n' -> append("\\n")
+                    '\r' -> append("\\r")
+                    '\t' -> append("\\t")
+                    else -> if (c < ' ') append("\\u%04x".format(c.code)) else append(c)
+                }
+            }
+            append('"')
+        }
+    }
+}
+
+/** What the app last registered successfully, kept in its preferences. */
+data class RegistrationState(val keyId: String, val pushToken: String, val registeredAt: Long)
+
+/** When the app must register (again). */
+object RegistrationPolicy {
+    /** Why a registration is due. */
+    enum class Reason {
+        /** The app has never registered. */
+        NEVER_REGISTERED,
+
+        /** The keyring rotated: the sender still seals to the old key. */
+        KEY_ROTATED,
+
+        /** The push service gave the app a new token. */
+        TOKEN_CHANGED,
+
+        /** A payload arrived sealed to a key this device does not hold. */
+        UNKNOWN_KEY_REPORTED,
+    }
+
+    /**
+     * Why the app must register now, or null if the last registration still
+     * holds (or there is no push token yet to register with).
+     */
+    fun reasonToRegister(
+        last: RegistrationState?,
+        currentKeyId: String,
+        pushToken: String?,
+        failures: List<FailureRecord>,
+    ): Reason? {
+        if (pushToken.isNullOrEmpty()) return null
+        if (last == null) return Reason.NEVER_REGISTERED
+        if (last.keyId != currentKeyId) return Reason.KEY_ROTATED
+        if (last.pushToken != pushToken) return Reason.TOKEN_CHANGED
+        val unknownKeySince = failures.any {
+            it.kind.outcome is Outcome.ReRegister && it.atEpochSeconds >= last.registeredAt
+        }
+        return if (unknownKeySince) Reason.UNKNOWN_KEY_REPORTED else null
+    }
+}

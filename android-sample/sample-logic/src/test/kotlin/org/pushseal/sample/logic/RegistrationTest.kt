@@ -1,0 +1,59 @@
+package org.pushseal.sample.logic
+
+import org.junit.jupiter.api.Assertions.assertEquals
+import org.junit.jupiter.api.Assertions.assertNull
+import org.junit.jupiter.api.Test
+import org.junit.jupiter.api.assertThrows
+
+class RegistrationTest {
+    private val publicKey = "q1hOaf4Ti2Yg0sCYHsUbZSg7H1Ej6WcDbOQ1cWNlJXo"
+    private val keyId = "3f2a9c0d11b47e58"
+
+    @Test
+    fun `the registration is the JSON the sample sender reads`() {
+        val json = Registration("android", publicKey, keyId, "fcm:token-1", "org.pushseal.sample").toJson()
+        assertEquals(
+            "{\"platform\":\"android\",\"public_key\":\"$publicKey\",\"key_id\":\"$keyId\"," +
+                "\"push_token\":\"fcm:token-1\",\"app_id\":\"org.pushseal.sample\"}",
+            json,
+        )
+        assertEquals(
+            "{\"platform\":\"ios\",\"public_key\":\"$publicKey\",\"key_id\":\"$keyId\",\"push_token\":\"ab01\"}",
+            Registration("ios", publicKey, keyId, "ab01").toJson(),
+        )
+    }
+
+    @Test
+    fun `JSON strings are escaped`() {
+        assertEquals("\"a\\\"b\\\\c\\n\\u0001\"", Registration.jsonString("a\"b\\c\n\u0001"))
+    }
+
+    @Test
+    fun `malformed registrations are refused`() {
+        assertThrows<IllegalArgumentException> { Registration("web", publicKey, keyId, "t") }
+        assertThrows<IllegalArgumentException> { Registration("android", publicKey.dropLast(1), keyId, "t") }
+        assertThrows<IllegalArgumentException> { Registration("android", "$publicKey=", keyId, "t") }
+        assertThrows<IllegalArgumentException> { Registration("android", publicKey, keyId.uppercase(), "t") }
+        assertThrows<IllegalArgumentException> { Registration("android", publicKey, keyId, "") }
+        assertThrows<IllegalArgumentException> { Registration("android", publicKey, keyId, "tok\nen") }
+    }
+
+    @Test
+    fun `registration is due on first run, rotation, new token and an unknown key report`() {
+        val last = RegistrationState(keyId, "token-1", registeredAt = 1_000)
+        assertNull(RegistrationPolicy.reasonToRegister(null, keyId, null, emptyList()))
+        assertEquals(RegistrationPolicy.Reason.NEVER_REGISTERED, RegistrationPolicy.reasonToRegister(null, keyId, "token-1", emptyList()))
+        assertNull(RegistrationPolicy.reasonToRegister(last, keyId, "token-1", emptyList()))
+        assertEquals(RegistrationPolicy.Reason.KEY_ROTATED, RegistrationPolicy.reasonToRegister(last, "0000000000000000", "token-1", emptyList()))
+        assertEquals(RegistrationPolicy.Reason.TOKEN_CHANGED, RegistrationPolicy.reasonToRegister(last, keyId, "token-2", emptyList()))
+
+        val before = FailureRecord(999, ErrorKind.UNKNOWN_RECIPIENT_KEY)
+        val after = FailureRecord(1_001, ErrorKind.UNKNOWN_RECIPIENT_KEY)
+        val tampered = FailureRecord(1_002, ErrorKind.TAMPERED)
+        assertNull(RegistrationPolicy.reasonToRegister(last, keyId, "token-1", listOf(before, tampered)))
+        assertEquals(
+            RegistrationPolicy.Reason.UNKNOWN_KEY_REPORTED,
+            RegistrationPolicy.reasonToRegister(last, keyId, "token-1", listOf(before, after, tampered)),
+        )
+    }
+}
