@@ -97,6 +97,16 @@ impl<'a> Envelope<'a> {
     /// The caller picks `device` and `sender` by the header's key ids; this
     /// checks that they match before any cryptography.
     pub fn open(&self, device: &DeviceSecretKey, sender: &SenderPublicKey) -> Result<Zeroizing<Vec<u8>>> {
+        self.open_with_context(device, sender).map(|(plaintext, _)| plaintext)
+    }
+
+    /// [`Envelope::open`], also returning the receiver's HPKE context (for the
+    /// secret exporter: delivery receipts).
+    pub(crate) fn open_with_context(
+        &self,
+        device: &DeviceSecretKey,
+        sender: &SenderPublicKey,
+    ) -> Result<(Zeroizing<Vec<u8>>, hpke::Context)> {
         if device.key_id() != self.header.recipient {
             return Err(Error::UnknownRecipientKey(self.header.recipient));
         }
@@ -107,7 +117,7 @@ impl<'a> Envelope<'a> {
         let mut buf = Zeroizing::new(self.ciphertext().to_vec());
         let len = ctx.open_in_place(self.header_bytes(), &mut buf)?.len();
         buf.truncate(len);
-        Ok(buf)
+        Ok((buf, ctx))
     }
 }
 

@@ -104,6 +104,10 @@ pub enum Error {
     /// The operating system's random number generator failed.
     #[error("the operating system's random number generator failed")]
     Randomness,
+    /// A delivery receipt does not match any notification the sender's audit
+    /// log recorded.
+    #[error("invalid delivery receipt: {0}")]
+    InvalidReceipt(&'static str),
 }
 
 /// The kind of an [`Error`], without its details: stable names that test
@@ -149,11 +153,13 @@ pub enum ErrorKind {
     Storage,
     /// See [`Error::Randomness`].
     Randomness,
+    /// See [`Error::InvalidReceipt`].
+    InvalidReceipt,
 }
 
 impl ErrorKind {
     /// Every kind, in declaration order.
-    pub const ALL: [ErrorKind; 19] = [
+    pub const ALL: [ErrorKind; 20] = [
         Self::NotPushSeal,
         Self::UnsupportedVersion,
         Self::Truncated,
@@ -173,6 +179,7 @@ impl ErrorKind {
         Self::InvalidKeyring,
         Self::Storage,
         Self::Randomness,
+        Self::InvalidReceipt,
     ];
 
     /// The stable snake_case name used in `SPEC.md` and in `test-vectors/`.
@@ -197,6 +204,7 @@ impl ErrorKind {
             Self::InvalidKeyring => "invalid_keyring",
             Self::Storage => "storage",
             Self::Randomness => "randomness",
+            Self::InvalidReceipt => "invalid_receipt",
         }
     }
 
@@ -235,6 +243,7 @@ impl Error {
             Self::InvalidKeyring(_) => ErrorKind::InvalidKeyring,
             Self::Storage(_) => ErrorKind::Storage,
             Self::Randomness => ErrorKind::Randomness,
+            Self::InvalidReceipt(_) => ErrorKind::InvalidReceipt,
         }
     }
 }

@@ -29,10 +29,12 @@ use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use crate::envelope::{Envelope, EnvelopeHeader};
 use crate::error::{Error, Result};
+use crate::hpke;
 use crate::keys::{DevicePublicKey, DeviceSecretKey, KeyId, SenderPublicKey, decode_base64_exact, encode_base64};
 use crate::notification::{Notification, unix_now};
 use crate::padding;
 use crate::platform::PAYLOAD_KEY;
+use crate::receipt::Receipt;
 use crate::replay::ReplayStore;
 
 /// The `format` field of a serialized keyring.
@@ -187,17 +189,41 @@ impl DeviceKeyring {
     /// HPKE tag, valid padding, a valid notification, not expired nor from the
     /// future, and not a replay (the id is then recorded in `replay`).
     pub fn open(&self, payload: Payload<'_>, replay: &dyn ReplayStore, now: u64) -> Result<Notification> {
+        self.open_with_context(payload, replay, now).map(|(notification, _)| notification)
+    }
+
+    /// [`DeviceKeyring::open`], also returning the notification's delivery
+    /// receipt: send it to the sender's server (over the app's own API) to
+    /// prove that this device opened the notification. See [`crate::receipt`].
+    pub fn open_with_receipt(
+        &self,
+        payload: Payload<'_>,
+        replay: &dyn ReplayStore,
+        now: u64,
+    ) -> Result<(Notification, Receipt)> {
+        let (notification, ctx) = self.open_with_context(payload, replay, now)?;
+        let receipt = Receipt::export(&ctx, &notification.id)?;
+        Ok((notification, receipt))
+    }
+
+    /// The one opening path, returning the envelope's HPKE context as well.
+    fn open_with_context(
+        &self,
+        payload: Payload<'_>,
+        replay: &dyn ReplayStore,
+        now: u64,
+    ) -> Result<(Notification, hpke::Context)> {
         let bytes = payload.envelope_bytes()?;
         let env = Envelope::parse(&bytes)?;
         let header = env.header();
         let device = self.device_key(header.recipient, now).ok_or(Error::UnknownRecipientKey(header.recipient))?;
         let sender =
             self.trusted.iter().find(|s| s.key_id() == header.sender).ok_or(Error::UntrustedSender(header.sender))?;
-        let padded = env.open(device, sender)?;
+        let (padded, ctx) = env.open_with_context(device, sender)?;
         let notification = Notification::decode(padding::unpad(&padded)?)?;
         notification.check_time(now)?;
         replay.check_and_record(notification.id.as_bytes(), notification.expires_at, now)?;
-        Ok(notification)
+        Ok((notification, ctx))
     }
 
     /// Opens an APNs `userInfo` (as JSON text) now.

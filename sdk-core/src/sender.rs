@@ -23,6 +23,7 @@ use crate::padding::{self, BUCKETS};
 use crate::platform::Target;
 use crate::platform::apns::{ApnsOptions, ApnsRequest};
 use crate::platform::fcm::{FcmMessage, FcmOptions};
+use crate::receipt::{Receipt, ReceiptDigest};
 
 /// A sealed notification for one device, in the form its [`Target`] asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,15 +36,24 @@ pub enum Sealed {
     Fcm(FcmMessage),
 }
 
-/// What one seal produced: the message id, the recipient and the payload.
+/// What one seal produced: the message id, the keys, the times, the receipt
+/// digest and the payload.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SealedNotification {
     /// The id stamped into the notification (the device's replay check uses it).
     pub message_id: MessageId,
+    /// The sender key's id.
+    pub sender: KeyId,
     /// The recipient device key's id.
     pub recipient: KeyId,
+    /// When the notification was sealed, unix seconds.
+    pub sent_at: u64,
     /// When the notification expires, unix seconds.
     pub expires_at: u64,
+    /// The digest of the delivery receipt the device will be able to compute:
+    /// keep it (the audit log does) to check that receipt with
+    /// [`crate::verify_receipt`]. Not secret.
+    pub receipt_digest: ReceiptDigest,
     /// The envelope bytes.
     pub envelope: Vec<u8>,
     /// The platform payload.
@@ -155,14 +165,25 @@ impl Sender {
         msg.encode_into(id, now, &mut plaintext)?;
         target.check_fits(plaintext.len())?;
         padding::pad_in_place(&mut plaintext, 0)?;
-        let (envelope, _ctx) = envelope::seal_with(&self.key, to, &plaintext, eph, None)?;
+        let (envelope, ctx) = envelope::seal_with(&self.key, to, &plaintext, eph, None)?;
         zeroize::Zeroize::zeroize(&mut plaintext);
+        let receipt_digest = Receipt::export(&ctx, &id)?.digest();
+        drop(ctx);
         let text = encode_base64(&envelope);
         let payload = match target {
             Target::Envelope => Sealed::Envelope(text),
             Target::Apns(o) => Sealed::Apns(o.request(&text, expires_at)?),
             Target::Fcm(o) => Sealed::Fcm(o.message(&text, ttl)?),
         };
-        Ok(SealedNotification { message_id: id, recipient: to.key_id(), expires_at, envelope, payload })
+        Ok(SealedNotification {
+            message_id: id,
+            sender: self.key.key_id(),
+            recipient: to.key_id(),
+            sent_at: now,
+            expires_at,
+            receipt_digest,
+            envelope,
+            payload,
+        })
     }
 }
