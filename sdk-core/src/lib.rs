@@ -28,6 +28,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod audit;
 pub mod envelope;
 pub mod error;
 pub mod hpke;
@@ -36,9 +37,11 @@ pub mod keys;
 pub mod notification;
 pub mod padding;
 pub mod platform;
+pub mod receipt;
 pub mod replay;
 pub mod sender;
 
+pub use audit::{AuditLog, AuditRecord, VerifyReport, verify_log};
 pub use error::{Error, ErrorKind, Result};
 pub use keyring::{DeviceKeyring, Payload};
 pub use keys::{DevicePublicKey, DeviceSecretKey, KeyId, SenderPublicKey, SenderSecretKey};
@@ -46,5 +49,6 @@ pub use notification::{Message, MessageId, Notification, unix_now};
 pub use platform::apns::{ApnsOptions, ApnsPushType, ApnsRequest};
 pub use platform::fcm::{FcmMessage, FcmOptions};
 pub use platform::{Target, max_plaintext_len};
+pub use receipt::{Receipt, ReceiptDigest, verify_receipt};
 pub use replay::{CLOCK_SKEW_SECS, DEFAULT_REPLAY_CAPACITY, FileReplayStore, MemoryReplayStore, ReplayStore};
 pub use sender::{Sealed, SealedNotification, Sender};
