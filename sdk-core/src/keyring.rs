@@ -253,7 +253,12 @@ impl DeviceKeyring {
                 .collect(),
             trusted_senders: self.trusted.iter().map(|s| s.to_base64()).collect(),
         };
-        let mut out = Zeroizing::new(Vec::with_capacity(256));
+        // Measure first, so the buffer never grows: a grown Vec frees its old,
+        // secret-holding allocation without zeroizing it.
+        let mut size = ByteCount(0);
+        serde_json::to_writer(&mut size, &stored)
+            .map_err(|_| Error::InvalidKeyring("the keyring cannot be encoded"))?;
+        let mut out = Zeroizing::new(Vec::with_capacity(size.0));
         serde_json::to_writer(&mut *out, &stored)
             .map_err(|_| Error::InvalidKeyring("the keyring cannot be encoded"))?;
         Ok(out)
@@ -280,6 +285,20 @@ impl DeviceKeyring {
             keyring.trust_sender(pk);
         }
         Ok(keyring)
+    }
+}
+
+/// A writer that only counts the bytes written to it.
+struct ByteCount(usize);
+
+impl std::io::Write for ByteCount {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0 += buf.len();
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 

@@ -1,0 +1,233 @@
+//! Zeroization, observed: no secret key and no plaintext is left behind in
+//! heap memory that PushSeal frees.
+//!
+//! The library itself forbids `unsafe`; this test binary alone installs a
+//! global allocator (the one piece of `unsafe` in the test suite, below) that
+//! wraps the system allocator and, while a test thread has armed it, scans
+//! every block that thread frees *before* handing it back, for the bytes of a
+//! known secret. Freed memory is never read: the block still belongs to the
+//! program when it is scanned. A buffer that zeroizes itself on drop is
+//! all zeros by then; one that does not is caught holding the secret.
+//!
+//! What this cannot see: copies on the stack and in registers (the key types
+//! zeroize those fields on drop, which only a debugger could observe) and
+//! memory the application itself keeps, such as the [`pushseal::Notification`]
+//! an open returns, which the app owns and shows.
+//!
+//! A known limit, stated in SECURITY.md: when a text field of a notification
+//! contains a character that JSON must escape (a quote, a backslash, a control
+//! character such as a newline), `serde_json` unescapes it in an internal
+//! scratch buffer that it frees without zeroizing. The plaintext test below
+//! therefore uses text without escapes; with a newline in the body, this
+//! scanner reports that scratch buffer.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::sync::Mutex;
+
+use pushseal::hpke::Ephemeral;
+use pushseal::{
+    DeviceKeyring, DeviceSecretKey, MemoryReplayStore, Message, MessageId, Payload, Sealed, Sender, SenderSecretKey,
+    Target,
+};
+
+/// Up to this many byte patterns, each up to `MAX_PATTERN` bytes, are searched for.
+const MAX_PATTERNS: usize = 8;
+const MAX_PATTERN: usize = 64;
+
+/// The patterns of the armed thread, and what was found. Set only while the
+/// allocator is disarmed on this thread, read while it is armed; the lock is
+/// never held across an allocation.
+struct Watch {
+    patterns: [([u8; MAX_PATTERN], usize); MAX_PATTERNS],
+    count: usize,
+    /// (pattern index, freed block size) of every hit.
+    hits: [(usize, usize); 16],
+    hit_count: usize,
+}
+
+static WATCH: Mutex<Watch> =
+    Mutex::new(Watch { patterns: [([0; MAX_PATTERN], 0); MAX_PATTERNS], count: 0, hits: [(0, 0); 16], hit_count: 0 });
+
+thread_local! {
+    static ARMED: Cell<bool> = const { Cell::new(false) };
+}
+
+struct ScanningAllocator;
+
+#[global_allocator]
+static ALLOCATOR: ScanningAllocator = ScanningAllocator;
+
+// SAFETY: every method forwards to `System` with the caller's arguments; the
+// only addition reads a block the caller still owns, before it is freed.
+unsafe impl GlobalAlloc for ScanningAllocator {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: forwarded unchanged.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        if ARMED.with(Cell::get) {
+            // SAFETY: `ptr` is a live allocation of `layout.size()` bytes
+            // (the caller's contract for `dealloc`), not yet released.
+            let block = unsafe { std::slice::from_raw_parts(ptr, layout.size()) };
+            scan(block);
+        }
+        // SAFETY: forwarded unchanged.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+/// Records every pattern found in `block`. Allocates nothing.
+fn scan(block: &[u8]) {
+    let Ok(mut watch) = WATCH.try_lock() else { return };
+    for i in 0..watch.count {
+        let (bytes, len) = watch.patterns[i];
+        let pattern = &bytes[..len];
+        if block.windows(len).any(|w| w == pattern) && watch.hit_count < watch.hits.len() {
+            let n = watch.hit_count;
+            watch.hits[n] = (i, block.len());
+            watch.hit_count += 1;
+        }
+    }
+}
+
+/// Runs `f` with the allocator armed on this thread for `patterns`, and
+/// returns the hits as (pattern name, freed block size).
+fn freed_blocks_holding<'a>(patterns: &[(&'a str, &[u8])], f: impl FnOnce()) -> Vec<(&'a str, usize)> {
+    assert!(patterns.len() <= MAX_PATTERNS);
+    {
+        let mut watch = WATCH.lock().unwrap();
+        for (slot, (_, p)) in watch.patterns.iter_mut().zip(patterns) {
+            assert!(p.len() >= 16 && p.len() <= MAX_PATTERN, "patterns must be distinctive and short");
+            slot.0[..p.len()].copy_from_slice(p);
+            slot.1 = p.len();
+        }
+        watch.count = patterns.len();
+        watch.hit_count = 0;
+    }
+    ARMED.with(|a| a.set(true));
+    f();
+    ARMED.with(|a| a.set(false));
+    let watch = WATCH.lock().unwrap();
+    watch.hits[..watch.hit_count].iter().map(|&(i, size)| (patterns[i].0, size)).collect()
+}
+
+/// One test at a time: the watch list is shared by the whole binary.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+const DEVICE_SECRET: [u8; 32] = *b"zeroize-test-device-secret-key!!";
+const SENDER_SECRET: [u8; 32] = *b"zeroize-test-sender-secret-key!!";
+const PLAINTEXT_TITLE: &str = "ZEROIZE-TITLE-7f3a9c";
+const PLAINTEXT_BODY: &str = "ZEROIZE-BODY-diagnosis-e51b2d-8c04";
+
+fn b64(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+#[test]
+fn the_scanner_sees_a_secret_left_in_a_freed_buffer() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let hits = freed_blocks_holding(&[("secret", &DEVICE_SECRET)], || {
+        let leaky = DEVICE_SECRET.to_vec();
+        drop(std::hint::black_box(leaky));
+        let clean = zeroize::Zeroizing::new(DEVICE_SECRET.to_vec());
+        drop(std::hint::black_box(clean));
+    });
+    assert_eq!(hits, [("secret", 32)], "the plain Vec is caught and the Zeroizing one is not");
+}
+
+#[test]
+fn secret_keys_leave_no_copy_in_freed_heap_memory() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let text_body = b64(&DEVICE_SECRET);
+    let patterns = [("device secret bytes", &DEVICE_SECRET[..]), ("device secret text", text_body.as_bytes())];
+    let hits = freed_blocks_holding(&patterns, || {
+        let key = DeviceSecretKey::from_bytes(DEVICE_SECRET);
+        let text = key.to_secret_text();
+        let mut padded = zeroize::Zeroizing::new(String::with_capacity(text.len() + 3));
+        padded.push_str("  ");
+        padded.push_str(&text);
+        padded.push('\n');
+        let back = DeviceSecretKey::from_secret_text(&padded).unwrap();
+        assert_eq!(back.key_id(), key.key_id());
+        let bytes = key.to_bytes();
+        let again = DeviceSecretKey::from_slice(bytes.as_ref()).unwrap();
+        assert_eq!(again.public_key(), key.public_key());
+        let debug = format!("{key:?} {back:?}");
+        assert!(debug.contains("[redacted]"));
+    });
+    assert!(hits.is_empty(), "secret key material left in freed heap blocks: {hits:?}");
+}
+
+#[test]
+fn keyrings_leave_no_secret_in_freed_heap_memory() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let retired = *b"zeroize-test-retired-secret-ky!!";
+    let (current_text, retired_text) = (b64(&DEVICE_SECRET), b64(&retired));
+    let patterns = [
+        ("current key bytes", &DEVICE_SECRET[..]),
+        ("current key text", current_text.as_bytes()),
+        ("retired key bytes", &retired[..]),
+        ("retired key text", retired_text.as_bytes()),
+    ];
+    // A keyring large enough that its serialized form outgrows any first guess.
+    let mut senders = Vec::new();
+    for i in 0..12u8 {
+        senders.push(SenderSecretKey::from_bytes([i + 1; 32]).public_key().to_base64());
+    }
+    let stored = format!(
+        r#"{{"format":"pushseal-keyring-v1","current":"{current_text}","retired":[{{"key":"{retired_text}","usable_until":4000000000}}],"trusted_senders":["{}"]}}"#,
+        senders.join("\",\"")
+    );
+    let stored = zeroize::Zeroizing::new(stored.into_bytes());
+    let hits = freed_blocks_holding(&patterns, || {
+        let keyring = DeviceKeyring::from_bytes(&stored).unwrap();
+        assert_eq!(keyring.trusted_senders().len(), 12);
+        let bytes = keyring.to_bytes().unwrap();
+        let again = DeviceKeyring::from_bytes(&bytes).unwrap();
+        assert_eq!(again.key_id(), keyring.key_id());
+        let debug = format!("{again:?}");
+        assert!(!debug.contains(&current_text));
+    });
+    assert!(hits.is_empty(), "keyring secrets left in freed heap blocks: {hits:?}");
+}
+
+#[test]
+fn sealing_and_opening_leave_no_plaintext_in_freed_heap_memory() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let sender = Sender::new(SenderSecretKey::from_bytes(SENDER_SECRET));
+    let mut device = DeviceKeyring::from_secret_key(DeviceSecretKey::from_bytes(DEVICE_SECRET));
+    device.trust_sender(sender.public_key());
+    let msg = Message::new(PLAINTEXT_TITLE, PLAINTEXT_BODY).with_data("ref", "ZEROIZE-DATA-0b9e41aa");
+    let patterns = [
+        ("title", PLAINTEXT_TITLE.as_bytes()),
+        ("body", PLAINTEXT_BODY.as_bytes()),
+        ("data", &b"ZEROIZE-DATA-0b9e41aa"[..]),
+        ("device secret", &DEVICE_SECRET[..]),
+        ("sender secret", &SENDER_SECRET[..]),
+    ];
+    let store = MemoryReplayStore::new();
+    let mut opened = Vec::new();
+    let hits = freed_blocks_holding(&patterns, || {
+        let now = pushseal::unix_now();
+        for target in [Target::Envelope, Target::Apns(Default::default()), Target::Fcm(Default::default())] {
+            let eph = Ephemeral::generate().unwrap();
+            let sealed = sender.seal_with(&device.public_key(), &msg, &target, MessageId::random().unwrap(), now, &eph);
+            let n = match sealed.unwrap().payload {
+                Sealed::Envelope(text) => device.open(Payload::Envelope(&text), &store, now),
+                Sealed::Apns(req) => device.open(Payload::ApnsJson(&req.body), &store, now),
+                Sealed::Fcm(m) => {
+                    let json: serde_json::Value = serde_json::from_str(&m.json).unwrap();
+                    let data = serde_json::from_value(json["data"].clone()).unwrap();
+                    device.open(Payload::FcmData(&data), &store, now)
+                }
+            };
+            // The app owns the notification it gets: keep it past the scan.
+            opened.push(n.unwrap());
+        }
+    });
+    assert!(opened.iter().all(|n| n.message.body == PLAINTEXT_BODY));
+    assert!(hits.is_empty(), "plaintext or keys left in freed heap blocks: {hits:?}");
+}
