@@ -1,0 +1,477 @@
+//! The bodies of PushSeal's fuzz targets, one function per target, and the
+//! seed inputs they start from.
+//!
+//! Two programs include this file: the libFuzzer binaries in `sdk-core/fuzz/`
+//! (`#[path]` module, one binary per target) and the stable test
+//! `tests/fuzz_regressions.rs`, which runs every seed, every saved regression
+//! input and a batch of mutated seeds through the same bodies on every
+//! `cargo test`. A body panics only when PushSeal breaks a rule it promises;
+//! every rejection of hostile input must be a typed error.
+
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use pushseal::envelope::{self, Envelope, HEADER_LEN, MIN_LEN};
+use pushseal::hpke::Ephemeral;
+use pushseal::padding::{self, BUCKETS, MAX_PLAINTEXT_LEN};
+use pushseal::replay::ReplayStore;
+use pushseal::{
+    ApnsOptions, DeviceKeyring, DeviceSecretKey, Error, ErrorKind, FcmOptions, FileReplayStore, MemoryReplayStore,
+    Message, MessageId, Payload, Sealed, Sender, SenderSecretKey, Target,
+};
+
+/// The device clock every body uses: 2026-01-01T00:00:00Z.
+pub const NOW: u64 = 1_767_225_600;
+/// The fixture's device key (current), sender key, retired device key and a
+/// sender the device does not trust: fixed, so seeds reach deep code.
+const DEVICE: [u8; 32] = [0x11; 32];
+const RETIRED: [u8; 32] = [0x22; 32];
+const SENDER: [u8; 32] = [0x33; 32];
+const STRANGER: [u8; 32] = [0x44; 32];
+
+/// Every target: its name (the binary's and the corpus folder's) and its body.
+pub const TARGETS: [(&str, fn(&[u8])); 8] = [
+    ("envelope_parse", envelope_parse),
+    ("open_envelope", open_envelope),
+    ("open_apns", open_apns),
+    ("open_fcm", open_fcm),
+    ("open_plaintext", open_plaintext),
+    ("unpad", unpad),
+    ("keyring", keyring),
+    ("replay_file", replay_file),
+];
+
+/// The device and sender every open target uses.
+struct Fixture {
+    device: DeviceKeyring,
+    sender_key: SenderSecretKey,
+}
+
+fn fixture() -> &'static Fixture {
+    static FIXTURE: OnceLock<Fixture> = OnceLock::new();
+    FIXTURE.get_or_init(|| {
+        let b64 = |k: &[u8; 32]| URL_SAFE_NO_PAD.encode(k);
+        let sender = SenderSecretKey::from_bytes(SENDER).public_key();
+        let stored = format!(
+            r#"{{"format":"pushseal-keyring-v1","current":"{}","retired":[{{"key":"{}","usable_until":{}}}],"trusted_senders":["{}"]}}"#,
+            b64(&DEVICE),
+            b64(&RETIRED),
+            NOW + 3600,
+            sender.to_base64(),
+        );
+        let device = DeviceKeyring::from_bytes(stored.as_bytes()).expect("the fixture keyring loads");
+        Fixture { device, sender_key: SenderSecretKey::from_bytes(SENDER) }
+    })
+}
+
+/// The rules every error obeys, whatever the input.
+fn check_error(e: &Error) {
+    let kind = e.kind();
+    assert_eq!(ErrorKind::from_name(kind.name()), Some(kind));
+    let text = e.to_string();
+    assert!(!text.is_empty() && !text.contains('\n'), "error message is not one line: {text:?}");
+}
+
+/// Opens `payload` with the fixture at [`NOW`] and a fresh replay store, then
+/// checks the result: an error is well formed; a notification is within its
+/// time window and a second open of the same payload is a replay.
+fn open_and_check(payload: Payload<'_>) {
+    let store = MemoryReplayStore::new();
+    match fixture().device.open(payload, &store, NOW) {
+        Ok(n) => {
+            assert!(n.sent_at <= n.expires_at);
+            assert!(n.check_time(NOW).is_ok());
+            assert_eq!(store.len(), 1);
+            assert_eq!(fixture().device.open(payload, &store, NOW).unwrap_err(), Error::Replayed);
+        }
+        Err(e) => {
+            check_error(&e);
+            assert!(store.is_empty(), "a rejected payload was recorded");
+        }
+    }
+}
+
+/// Envelope bytes: `Envelope::parse` and `Payload::inspect`.
+pub fn envelope_parse(data: &[u8]) {
+    match Envelope::parse(data) {
+        Ok(env) => {
+            assert!(data.len() >= MIN_LEN);
+            assert_eq!(env.header_bytes(), &data[..HEADER_LEN]);
+            assert_eq!(env.ciphertext(), &data[HEADER_LEN..]);
+            assert_eq!(env.plaintext_len() + MIN_LEN, data.len());
+            let h = env.header();
+            assert_eq!((h.version, &h.recipient.to_bytes()[..]), (envelope::VERSION, &data[1..9]));
+            assert_eq!((&h.sender.to_bytes()[..], &h.enc[..]), (&data[9..17], &data[17..49]));
+            let text = URL_SAFE_NO_PAD.encode(data);
+            assert_eq!(Payload::Envelope(&text).inspect().unwrap(), (*h, env.plaintext_len()));
+        }
+        Err(e) => {
+            check_error(&e);
+            assert!(matches!(e.kind(), ErrorKind::Truncated | ErrorKind::UnsupportedVersion), "{e:?}");
+        }
+    }
+    if let Ok(text) = std::str::from_utf8(data)
+        && let Err(e) = Payload::Envelope(text).inspect()
+    {
+        check_error(&e);
+    }
+}
+
+/// An envelope as the app's own transport hands it over: the input as text,
+/// and the input as envelope bytes (in their canonical text form).
+pub fn open_envelope(data: &[u8]) {
+    if let Ok(text) = std::str::from_utf8(data) {
+        open_and_check(Payload::Envelope(text));
+    }
+    open_and_check(Payload::Envelope(&URL_SAFE_NO_PAD.encode(data)));
+}
+
+/// An APNs `userInfo` as JSON text.
+pub fn open_apns(data: &[u8]) {
+    open_and_check(Payload::ApnsJson(&String::from_utf8_lossy(data)));
+}
+
+/// The FCM data map, one `key=value` entry per line (a line without `=` is a
+/// key with an empty value).
+pub fn open_fcm(data: &[u8]) {
+    open_and_check(Payload::FcmData(&fcm_map(data)));
+}
+
+fn fcm_map(data: &[u8]) -> HashMap<String, String> {
+    let text = String::from_utf8_lossy(data);
+    text.lines().map(|l| l.split_once('=').unwrap_or((l, ""))).map(|(k, v)| (k.to_owned(), v.to_owned())).collect()
+}
+
+/// A padded plaintext sealed by the trusted sender: what a compromised (or
+/// buggy) sender can make the device decrypt. Everything after the HPKE tag
+/// check is exercised: padding, notification JSON, time checks, replay.
+pub fn open_plaintext(data: &[u8]) {
+    let f = fixture();
+    let env = envelope::seal(&f.sender_key, &f.device.public_key(), data).expect("sealing never fails");
+    let text = URL_SAFE_NO_PAD.encode(&env);
+    let store = MemoryReplayStore::new();
+    match f.device.open(Payload::Envelope(&text), &store, NOW) {
+        Ok(n) => {
+            let inner = padding::unpad(data).expect("opened, so the padding is valid");
+            assert_eq!(pushseal::Notification::decode(inner).unwrap(), n);
+            assert!(n.check_time(NOW).is_ok());
+        }
+        Err(e) => {
+            check_error(&e);
+            let allowed =
+                [ErrorKind::MalformedPadding, ErrorKind::Malformed, ErrorKind::Expired, ErrorKind::NotYetValid];
+            assert!(allowed.contains(&e.kind()), "a well-sealed envelope failed with {e:?}");
+        }
+    }
+}
+
+/// Padding removal, and padding then removal.
+pub fn unpad(data: &[u8]) {
+    match padding::unpad(data) {
+        Ok(inner) => {
+            let rest = &data[inner.len()..];
+            assert_eq!(rest.first(), Some(&0x80));
+            assert!(rest[1..].iter().all(|&b| b == 0));
+        }
+        Err(e) => assert_eq!(e, Error::MalformedPadding),
+    }
+    let mut buf = data.to_vec();
+    match padding::pad_in_place(&mut buf, 0) {
+        Ok(()) => {
+            assert!(BUCKETS.contains(&buf.len()) && buf.len() > data.len());
+            assert_eq!(padding::unpad(&buf).unwrap(), data);
+        }
+        Err(e) => assert!(data.len() > MAX_PLAINTEXT_LEN && e.kind() == ErrorKind::PayloadTooLarge),
+    }
+}
+
+/// A serialized keyring: it loads or is rejected with `InvalidKeyring`; what
+/// loads serializes to a fixed point and never prints its secrets.
+pub fn keyring(data: &[u8]) {
+    match DeviceKeyring::from_bytes(data) {
+        Ok(k) => {
+            let bytes = k.to_bytes().unwrap();
+            let again = DeviceKeyring::from_bytes(&bytes).unwrap();
+            assert_eq!(*again.to_bytes().unwrap(), *bytes);
+            assert_eq!(again.key_id(), k.key_id());
+            assert_eq!(again.retired_keys(), k.retired_keys());
+            assert_eq!(again.trusted_senders(), k.trusted_senders());
+            let stored: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+            let secret = stored["current"].as_str().unwrap();
+            assert!(!format!("{k:?}").contains(secret));
+        }
+        Err(e) => {
+            check_error(&e);
+            assert_eq!(e.kind(), ErrorKind::InvalidKeyring);
+        }
+    }
+}
+
+/// The folder the replay target's file lives in: one per process.
+fn replay_dir() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("pushseal-fuzz-replay-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("a temporary folder");
+        dir
+    })
+}
+
+/// The records of a replay file, parsed independently of the library: the
+/// floor and the whole records (a torn tail is ignored), or nothing if the
+/// header is not `PSREPLY1`.
+fn parse_replay_file(bytes: &[u8]) -> (u64, Vec<([u8; 16], u64)>) {
+    if bytes.len() < 16 || &bytes[..8] != b"PSREPLY1" {
+        return (0, Vec::new());
+    }
+    let floor = u64::from_le_bytes(bytes[8..16].try_into().unwrap());
+    let records = bytes[16..]
+        .chunks_exact(24)
+        .map(|r| (r[..16].try_into().unwrap(), u64::from_le_bytes(r[16..].try_into().unwrap())))
+        .collect();
+    (floor, records)
+}
+
+/// A replay store file: the first byte picks the capacity (0 to 7), the rest
+/// is the file. It must load without panicking, reject every id it holds,
+/// accept a new id once, stay within its bound and stay well formed.
+pub fn replay_file(data: &[u8]) {
+    let (capacity, contents) = match data.split_first() {
+        Some((&c, rest)) => (usize::from(c % 8), rest),
+        None => (0, data),
+    };
+    let path = replay_dir().join("replay.bin");
+    std::fs::write(&path, contents).unwrap();
+    let store = FileReplayStore::open_with_capacity(&path, capacity).unwrap();
+    let (floor, records) = parse_replay_file(contents);
+    assert_eq!(store.len().unwrap(), records.len());
+    for (id, exp) in &records {
+        assert_eq!(store.check_and_record(id, *exp, 0), Err(Error::Replayed));
+    }
+    let mut fresh = [0xa5u8; 16];
+    while records.iter().any(|(id, _)| *id == fresh) {
+        fresh[0] = fresh[0].wrapping_add(1);
+    }
+    let exp = floor.saturating_add(1);
+    let first = store.check_and_record(&fresh, exp, 0);
+    if floor == u64::MAX {
+        assert_eq!(first, Err(Error::Replayed));
+    } else {
+        assert_eq!(first, Ok(()));
+        assert!(store.len().unwrap() <= capacity);
+        let after = std::fs::read(&path).unwrap();
+        assert!(after.starts_with(b"PSREPLY1") && (after.len() - 16) % 24 == 0, "rewritten file is malformed");
+    }
+    assert_eq!(store.check_and_record(&fresh, exp, 0), Err(Error::Replayed));
+    for (id, exp) in &records {
+        assert_eq!(store.check_and_record(id, *exp, 0), Err(Error::Replayed));
+    }
+}
+
+/// Deterministic sealing with the fixture's sender.
+fn seal(to: &DeviceSecretKey, from: [u8; 32], msg: &Message, target: Target, n: u8, now: u64) -> Sealed {
+    let sender = Sender::new(SenderSecretKey::from_bytes(from));
+    let eph = Ephemeral::derive(&[n; 32]).unwrap();
+    let id = MessageId::from_bytes([n; 16]);
+    sender.seal_with(&to.public_key(), msg, &target, id, now, &eph).unwrap().payload
+}
+
+/// The messages the seeds carry: short, full, non-ASCII, and near the largest bucket.
+fn messages() -> Vec<Message> {
+    vec![
+        Message::new("Lab results", "Your results from Tuesday are ready."),
+        Message::new("Appointment", "Tomorrow 10:00")
+            .with_data("ref", "appt-22")
+            .with_thread_id("care-team")
+            .with_category("reminder")
+            .with_badge(3)
+            .with_sound("default")
+            .with_ttl(600),
+        Message::new("Résumé — 検査", "\u{1f48a} \"quoted\" \\ back\nslash"),
+        Message::new("", "x".repeat(1900)),
+    ]
+}
+
+/// The seed inputs of one target: valid inputs made with the fixture's keys
+/// (so the fuzzer starts past every check), and the values of every JSON
+/// file in `test-vectors/` that fit the target.
+pub fn seeds(target: &str, vectors_dir: &Path) -> Vec<Vec<u8>> {
+    let f = fixture();
+    let device = DeviceSecretKey::from_bytes(DEVICE);
+    let retired = DeviceSecretKey::from_bytes(RETIRED);
+    let mut envelopes = Vec::new();
+    let mut apns = Vec::new();
+    let mut fcm = Vec::new();
+    for (n, msg) in messages().iter().enumerate() {
+        let n = n as u8;
+        for (to, from, now) in [(&device, SENDER, NOW), (&retired, SENDER, NOW - 60), (&device, STRANGER, NOW)] {
+            if let Sealed::Envelope(text) = seal(to, from, msg, Target::Envelope, n, now) {
+                envelopes.push(text);
+            }
+        }
+        if let Sealed::Apns(r) = seal(&device, SENDER, msg, Target::Apns(ApnsOptions::default()), n + 10, NOW) {
+            apns.push(r.body.into_bytes());
+        }
+        if let Sealed::Apns(r) = seal(&device, SENDER, msg, Target::Apns(ApnsOptions::background()), n + 20, NOW) {
+            apns.push(r.body.into_bytes());
+        }
+        if let Sealed::Fcm(m) = seal(&device, SENDER, msg, Target::Fcm(FcmOptions::with_token("t")), n + 30, NOW) {
+            let json: serde_json::Value = serde_json::from_str(&m.json).unwrap();
+            let data = json["data"].as_object().unwrap();
+            let lines: Vec<String> = data.iter().map(|(k, v)| format!("{k}={}", v.as_str().unwrap())).collect();
+            fcm.push(format!("{}\ngoogle.message_id=0:1767225600", lines.join("\n")).into_bytes());
+        }
+    }
+    // An expired one and one from the future.
+    for (now, n) in [(NOW - 200_000, 40), (NOW + 10_000, 41)] {
+        if let Sealed::Envelope(text) = seal(&device, SENDER, &messages()[0], Target::Envelope, n, now) {
+            envelopes.push(text);
+        }
+    }
+    let raw: Vec<Vec<u8>> = envelopes.iter().map(|t| URL_SAFE_NO_PAD.decode(t).unwrap()).collect();
+    let vectors = vector_values(vectors_dir);
+
+    let mut out: Vec<Vec<u8>> = match target {
+        "envelope_parse" => raw.iter().cloned().chain(vectors.bytes.iter().cloned()).collect(),
+        "open_envelope" => envelopes
+            .iter()
+            .map(|t| t.clone().into_bytes())
+            .chain(raw.iter().cloned())
+            .chain(vectors.texts.iter().map(|t| t.clone().into_bytes()))
+            .collect(),
+        "open_apns" => apns.into_iter().chain(vectors.objects.iter().cloned()).collect(),
+        "open_fcm" => fcm,
+        "open_plaintext" => {
+            let mut out = Vec::new();
+            for (n, msg) in messages().iter().enumerate() {
+                let mut pt = Vec::new();
+                let target = Target::Envelope;
+                let sealed = seal(&device, SENDER, msg, target, n as u8 + 50, NOW);
+                let Sealed::Envelope(text) = sealed else { unreachable!() };
+                let bytes = URL_SAFE_NO_PAD.decode(text).unwrap();
+                let padded = Envelope::parse(&bytes).unwrap().open(&device, &f.sender_key.public_key()).unwrap();
+                pt.extend_from_slice(&padded);
+                out.push(pt);
+            }
+            out
+        }
+        "unpad" => {
+            let mut out: Vec<Vec<u8>> = vec![b"\x80".to_vec(), b"abc\x80\0\0".to_vec(), vec![0; 8]];
+            let mut long = b"{\"title\":\"x\"}".to_vec();
+            padding::pad_in_place(&mut long, 0).unwrap();
+            out.push(long);
+            out.extend(vectors.bytes.iter().take(64).cloned());
+            out
+        }
+        "keyring" => {
+            let mut out = vec![f.device.to_bytes().unwrap().to_vec()];
+            let mut bare = DeviceKeyring::from_secret_key(DeviceSecretKey::from_bytes(DEVICE));
+            out.push(bare.to_bytes().unwrap().to_vec());
+            bare.trust_sender(f.sender_key.public_key());
+            bare.trust_sender(SenderSecretKey::from_bytes(STRANGER).public_key());
+            out.push(bare.to_bytes().unwrap().to_vec());
+            out.extend(vectors.objects.iter().cloned());
+            out
+        }
+        "replay_file" => replay_seeds(),
+        other => panic!("unknown fuzz target {other}"),
+    };
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Replay files written by the real store (with their capacity byte first).
+fn replay_seeds() -> Vec<Vec<u8>> {
+    let dir = replay_dir().join("seeds");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut out = vec![vec![4], [&[4u8][..], b"PSREPLY1"].concat()];
+    for (capacity, count) in [(4usize, 6u8), (7, 3), (0, 2)] {
+        let path = dir.join(format!("r{capacity}"));
+        let _ = std::fs::remove_file(&path);
+        let store = FileReplayStore::open_with_capacity(&path, capacity).unwrap();
+        for n in 0..count {
+            store.check_and_record(&[n; 16], 1000 + u64::from(n), 0).unwrap();
+        }
+        let bytes = std::fs::read(&path).unwrap();
+        out.push([&[capacity as u8][..], &bytes].concat());
+        // A torn append.
+        out.push([&[capacity as u8][..], &bytes, &[7u8; 10][..]].concat());
+    }
+    out
+}
+
+/// Values found in the test vector files.
+#[derive(Default)]
+struct VectorValues {
+    /// Hex and base64url strings, decoded.
+    bytes: Vec<Vec<u8>>,
+    /// Strings that decode as base64url of at least an envelope's minimum length.
+    texts: Vec<String>,
+    /// JSON objects (as text), and strings holding JSON objects.
+    objects: Vec<Vec<u8>>,
+}
+
+/// Walks every `*.json` file in `dir` (any schema) and collects its values.
+fn vector_values(dir: &Path) -> VectorValues {
+    let mut out = VectorValues::default();
+    let Ok(entries) = std::fs::read_dir(dir) else { return out };
+    let mut files: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    files.sort();
+    for file in files.iter().filter(|p| p.extension().is_some_and(|e| e == "json")) {
+        let Ok(text) = std::fs::read_to_string(file) else { continue };
+        let Ok(value) = serde_json::from_str::<serde_json::Value>(&text) else { continue };
+        walk(&value, &mut out);
+    }
+    // The RFC 9180 file alone has over a thousand values: keep a sample.
+    for list in [&mut out.bytes, &mut out.objects] {
+        list.sort();
+        list.dedup();
+        list.truncate(400);
+    }
+    out.texts.sort();
+    out.texts.dedup();
+    out
+}
+
+fn walk(value: &serde_json::Value, out: &mut VectorValues) {
+    use serde_json::Value;
+    match value {
+        Value::Array(items) => items.iter().for_each(|v| walk(v, out)),
+        Value::Object(map) => {
+            if map.contains_key("pushseal") || map.contains_key("format") {
+                out.objects.push(value.to_string().into_bytes());
+            }
+            map.values().for_each(|v| walk(v, out));
+        }
+        Value::String(s) => {
+            if s.len() % 2 == 0 && s.bytes().all(|b| b.is_ascii_hexdigit()) {
+                if let Ok(b) = hex_decode(s) {
+                    out.bytes.push(b);
+                }
+            } else if let Ok(b) = URL_SAFE_NO_PAD.decode(s) {
+                if b.len() >= MIN_LEN {
+                    out.texts.push(s.clone());
+                }
+                out.bytes.push(b);
+            } else if s.trim_start().starts_with('{') {
+                out.objects.push(s.clone().into_bytes());
+            }
+        }
+        _ => {}
+    }
+}
+
+fn hex_decode(s: &str) -> Result<Vec<u8>, ()> {
+    (0..s.len()).step_by(2).map(|i| s.get(i..i + 2).and_then(|p| u8::from_str_radix(p, 16).ok()).ok_or(())).collect()
+}
+
+/// The keyring every open target uses, for tests that check the seeds.
+pub fn fixture_keyring() -> &'static DeviceKeyring {
+    &fixture().device
+}
