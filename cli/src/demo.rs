@@ -46,7 +46,7 @@ pub fn run(out: &mut Out) -> Result<(), CliError> {
     let fcm = sender.seal(&device_key, &message, &Target::Fcm(FcmOptions::with_token("<device-fcm-token>")))?;
     out.line(&format!("   title               {}", message.title))?;
     out.line(&format!("   body                {}", message.body))?;
-    out.line("   data                ref=lab-7731")?;
+    out.line(&format!("   data                {}", data_text(&message)))?;
     let (Sealed::Apns(apns_request), Sealed::Fcm(fcm_message)) = (&apns.payload, &fcm.payload) else {
         return Err(CliError::rejected("demo: the sealed payloads are not the platforms asked for"));
     };
@@ -120,8 +120,12 @@ fn shorten(json: &str, envelope: &str) -> String {
 
 /// A notification as the phone would show it.
 fn shown(n: &Notification) -> String {
-    let data: Vec<String> = n.message.data.iter().map(|(k, v)| format!("{k}={v}")).collect();
-    format!("\"{}\": \"{}\"  [{}]", n.message.title, n.message.body, data.join(", "))
+    format!("\"{}\": \"{}\"  [{}]", n.message.title, n.message.body, data_text(&n.message))
+}
+
+/// A message's data entries, `key=value` separated by commas.
+fn data_text(message: &Message) -> String {
+    message.data.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ")
 }
 
 /// Reports a refusal; an acceptance would be a failure of the demo.

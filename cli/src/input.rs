@@ -99,6 +99,9 @@ pub fn parse_message(text: &str) -> Result<Message, CliError> {
             "standard input is empty: give the notification as JSON, e.g. {\"title\": \"...\", \"body\": \"...\"}",
         ));
     }
+    if !text.trim_start().starts_with('{') {
+        return Err(CliError::rejected("the notification is not a JSON object"));
+    }
     serde_json::from_str(text).map_err(|e| describe_message_error(&e))
 }
 
@@ -113,8 +116,10 @@ fn describe_message_error(e: &serde_json::Error) -> CliError {
         }
         Category::Data => {
             let text = e.to_string();
-            if text.starts_with("missing field `") {
-                return CliError::rejected(format!("the notification has a {text}"));
+            if let Some(field) = text.strip_prefix("missing field `").and_then(|rest| rest.split('`').next()) {
+                return CliError::rejected(format!(
+                    "the notification has no \"{field}\" field (\"title\" and \"body\" are required)"
+                ));
             }
             CliError::rejected(format!(
                 "the notification does not fit the format (line {}, column {}): an object with \"title\" and \

@@ -49,6 +49,66 @@ Exit status:
      malformed (one line on standard error, starting with \"error:\")
   2  usage error";
 
+/// `pushseal seal -h`: the examples.
+const SEAL_EXAMPLES: &str = "\
+Examples:
+  echo '{\"title\":\"Lab results\",\"body\":\"Ready to view.\"}' \\
+    | pushseal seal --to <DEVICE_PUBLIC_KEY> --from sender.key
+  pushseal seal --platform fcm --token <FCM_TOKEN> --request-body \\
+    --to <DEVICE_PUBLIC_KEY> --from sender.key < message.json
+  pushseal seal --platform envelope --to <KEY_1> --to <KEY_2> --from sender.key < message.json";
+
+/// `pushseal seal --help`: input, output and examples.
+const SEAL_DETAILS: &str = "\
+Input (standard input):
+  {\"title\": \"Lab results\", \"body\": \"Your results are ready.\",
+   \"data\": {\"ref\": \"lab-7731\"}, \"thread_id\": \"labs\", \"category\": \"results\",
+   \"badge\": 1, \"sound\": \"default\"}
+  title and body are required, the rest optional; no other field is accepted.
+  A notification too large for the platform is rejected with the limit.
+
+Output with several --to, or with --json-lines: one JSON line per device,
+in the order of --to, all with the same message id:
+  {\"to\": \"<device key id>\", \"message_id\": \"<32 hex digits>\",
+   \"expires_at\": <unix seconds>, \"payload\": <what a single --to prints>}
+  (for --platform envelope, the payload is the envelope as a JSON string).
+  A device that cannot be sealed to gets an \"error:\" line on standard
+  error instead, and the exit status is then 1.
+
+Examples:
+  echo '{\"title\":\"Lab results\",\"body\":\"Ready to view.\"}' \\
+    | pushseal seal --to <DEVICE_PUBLIC_KEY> --from sender.key
+  pushseal seal --platform fcm --token <FCM_TOKEN> --request-body \\
+    --to <DEVICE_PUBLIC_KEY> --from sender.key < message.json
+  pushseal seal --platform envelope --to <KEY_1> --to <KEY_2> --from sender.key < message.json";
+
+/// `pushseal open -h`: the examples.
+const OPEN_EXAMPLES: &str = "\
+Examples:
+  pushseal open --secret device.key --sender <SENDER_PUBLIC_KEY> < apns-body.json
+  pushseal open --platform fcm --secret device.key --sender <SENDER_PUBLIC_KEY> \\
+    --replay-db device.replay < fcm-message.json";
+
+/// `pushseal open --help`: input, output and examples.
+const OPEN_DETAILS: &str = "\
+Input (standard input): anything seal prints for the platform.
+  apns      the request body (the app's userInfo), or seal's --headers form
+  fcm       the message object, seal's --request-body form, or the data map
+            {\"pushseal\": \"<envelope>\"}
+  envelope  the envelope's base64url text
+  A line of seal's several-device output works for each.
+
+Output: one JSON line,
+  {\"id\": \"<32 hex digits>\", \"sent_at\": <unix seconds>, \"expires_at\": <unix seconds>,
+   \"title\": \"...\", \"body\": \"...\", \"data\": {...}, \"thread_id\": \"...\",
+   \"category\": \"...\", \"badge\": 1, \"sound\": \"...\"}
+  (the last five only when the sender set them).
+
+Examples:
+  pushseal open --secret device.key --sender <SENDER_PUBLIC_KEY> < apns-body.json
+  pushseal open --platform fcm --secret device.key --sender <SENDER_PUBLIC_KEY> \\
+    --replay-db device.replay < fcm-message.json";
+
 /// End-to-end encrypted push notifications: keys, sealing, opening, inspecting.
 ///
 /// PushSeal seals each notification on the sender's server to a key that only
@@ -60,7 +120,6 @@ Exit status:
 #[derive(Debug, Parser)]
 #[command(name = "pushseal", version, after_help = AFTER_HELP, propagate_version = true)]
 struct Cli {
-    /// What to do.
     #[command(subcommand)]
     command: Command,
 }
@@ -71,48 +130,32 @@ enum Command {
     /// Create a new secret key file and print its public key
     ///
     /// Writes a new random X25519 secret key to PATH, created with permissions
-    /// 0600; an existing file is never overwritten. Prints
-    /// {"public_key": "<base64url>", "key_id": "<16 hex digits>"} on standard
-    /// output. The key serves a device or a sender alike.
-    #[command(after_help = "Example:\n  pushseal keygen --secret-out device.key")]
+    /// 0600; an existing file is never overwritten. Prints its public key as
+    /// one JSON line, {"public_key": ..., "key_id": ...}: the key in base64url
+    /// (43 characters) and its id (16 hex digits). The key serves a device or a
+    /// sender alike.
+    #[command(after_help = "Example:\n  pushseal keygen --secret-out device.key\n  \
+        {\"public_key\":\"yK2OOKKCQkuLy5ULDohlZ5CWUCtitznlxHiBw-_nx14\",\"key_id\":\"e541db821c848733\"}")]
     Keygen(KeygenArgs),
 
     /// Print the public key of a secret key file
     ///
-    /// Prints {"public_key": "<base64url>", "key_id": "<16 hex digits>"} for the
-    /// secret key in PATH: what a device registers with its sender, or what a
-    /// device trusts as a sender.
+    /// Prints the public key of the secret key in PATH as keygen does, one JSON
+    /// line {"public_key": ..., "key_id": ...}: what a device registers with its
+    /// sender, or what a device trusts as a sender.
     #[command(name = "public-key", after_help = "Example:\n  pushseal public-key --secret sender.key")]
     PublicKey(PublicKeyArgs),
 
     /// Seal a notification (JSON on standard input) to one or more devices
     ///
-    /// Reads the notification as JSON on standard input:
-    ///
-    ///   {"title": "...", "body": "...", "data": {"key": "value"},
-    ///    "thread_id": "...", "category": "...", "badge": 1, "sound": "default"}
-    ///
-    /// (title and body are required; no other fields), seals it to each --to
-    /// device with the sender key in --from, and prints the APNs request body
-    /// (apns, the default), the FCM HTTP v1 message object (fcm), or the bare
-    /// envelope in base64url (envelope).
-    ///
-    /// With several --to (or --json-lines), prints one JSON line per device, in
-    /// the order of --to: {"to": "<device key id>", "message_id": "<32 hex>",
-    /// "expires_at": <unix seconds>, "payload": <what one --to prints: a JSON
-    /// object, or the envelope as a JSON string>}. All devices get the same
-    /// message id. A device that cannot be sealed to gets an "error:" line on
-    /// standard error instead, and the exit status is then 1.
+    /// Reads the notification as JSON on standard input, seals it to each --to
+    /// device with the sender key in --from, and prints the payload for
+    /// --platform: the APNs request body (apns, the default), the FCM HTTP v1
+    /// message object (fcm), or the bare envelope in base64url (envelope).
     ///
     /// Only generic text belongs in --fallback-title, --fallback-body and
     /// --collapse-id: the gateway and the lock screen see them.
-    #[command(after_help = "\
-Examples:
-  echo '{\"title\":\"Lab results\",\"body\":\"Ready to view.\"}' \\
-    | pushseal seal --to <DEVICE_PUBLIC_KEY> --from sender.key
-  pushseal seal --platform fcm --token <FCM_TOKEN> --request-body \\
-    --to <DEVICE_PUBLIC_KEY> --from sender.key < message.json
-  pushseal seal --platform envelope --to <KEY_1> --to <KEY_2> --from sender.key < message.json")]
+    #[command(after_help = SEAL_EXAMPLES, after_long_help = SEAL_DETAILS)]
     Seal(SealArgs),
 
     /// Open a payload (on standard input) and print the notification
@@ -120,25 +163,14 @@ Examples:
     /// Reads a payload on standard input, checks it as a device does (a
     /// PushSeal payload, a well-formed envelope for this device key, a trusted
     /// sender, an intact ciphertext, valid padding and JSON, not expired, not a
-    /// replay), and prints the notification as JSON: {"id", "sent_at",
-    /// "expires_at", "title", "body", "data"?, "thread_id"?, "category"?,
-    /// "badge"?, "sound"?}. The output is the decrypted text: handle it as the
-    /// protected information it is.
-    ///
-    /// Standard input may be anything seal prints for the platform: for apns
-    /// the request body (or the userInfo dictionary, or the --headers form);
-    /// for fcm the message object, the --request-body form or the data map;
-    /// for envelope the base64url text. A --json-lines line works for each.
-    #[command(after_help = "\
-Examples:
-  pushseal open --secret device.key --sender <SENDER_PUBLIC_KEY> < apns-body.json
-  pushseal open --platform fcm --secret device.key --sender <SENDER_PUBLIC_KEY> \\
-    --replay-db device.replay < fcm-message.json")]
+    /// replay) and prints the notification as JSON. The output is the decrypted
+    /// text: handle it as the protected information it is.
+    #[command(after_help = OPEN_EXAMPLES, after_long_help = OPEN_DETAILS)]
     Open(OpenArgs),
 
     /// Print the public header of a payload (on standard input) without decrypting
     ///
-    /// Prints what anyone who carries the payload can read, as JSON:
+    /// Prints what anyone who carries the payload can read, as one JSON line:
     /// {"version", "recipient_key_id", "sender_key_id", "enc" (the HPKE
     /// encapsulated key, base64url), "envelope_bytes", "padded_plaintext_bytes"}.
     /// Needs no key. Standard input is read as for open.
@@ -186,7 +218,7 @@ enum Platform {
 #[derive(Debug, Args)]
 struct SealArgs {
     /// A device's public key (base64url, 43 characters); repeat for several devices
-    #[arg(long, value_name = "PUBLIC_KEY", required = true)]
+    #[arg(long, value_name = "PUBLIC_KEY", required = true, allow_hyphen_values = true)]
     to: Vec<String>,
 
     /// The sender's secret key file
@@ -246,18 +278,18 @@ struct OpenArgs {
     secret: PathBuf,
 
     /// A trusted sender's public key (base64url, 43 characters); repeat to trust several
-    #[arg(long, value_name = "PUBLIC_KEY", required = true)]
+    #[arg(long, value_name = "PUBLIC_KEY", required = true, allow_hyphen_values = true)]
     sender: Vec<String>,
 
     /// The kind of payload on standard input
     #[arg(long, value_enum, default_value_t = Platform::Apns)]
     platform: Platform,
 
-    /// A replay database file (created if missing): a payload opened once is rejected after
+    /// Remember opened message ids in this file (created if missing): a payload opens only once
     #[arg(long, value_name = "PATH")]
     replay_db: Option<PathBuf>,
 
-    /// Check the times as of this unix time instead of the system clock
+    /// Check expiry as of this unix time instead of the system clock (to see what a device would do)
     #[arg(long, value_name = "UNIX_SECONDS")]
     now: Option<u64>,
 }
