@@ -226,6 +226,10 @@ impl Notification {
     /// Parses the plaintext JSON of an envelope. The error never quotes the
     /// input: it is protected information.
     pub fn decode(plaintext: &[u8]) -> Result<Self> {
+        // serde would also take a JSON array for a struct; the format is an object only.
+        if plaintext.trim_ascii_start().first() != Some(&b'{') {
+            return Err(Error::Malformed("the decrypted notification is not a JSON object"));
+        }
         let mut n: Notification = serde_json::from_slice(plaintext)
             .map_err(|_| Error::Malformed("the decrypted notification is not valid PushSeal JSON"))?;
         if n.expires_at < n.sent_at {
@@ -291,6 +295,7 @@ mod tests {
             br#"{"id":"00000000000000000000000000000000","sent_at":3,"expires_at":2,"title":"SECRET","body":"b"}"#,
             br#"{"id":"00000000000000000000000000000000","sent_at":1,"expires_at":2,"title":5,"body":"SECRET"}"#,
             b"SECRET",
+            br#"["00000000000000000000000000000000",1,2,"SECRET","b"]"#,
         ] {
             let e = Notification::decode(bad).unwrap_err();
             assert_eq!(e.kind(), crate::ErrorKind::Malformed);
