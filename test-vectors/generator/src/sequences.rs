@@ -1,0 +1,198 @@
+//! Replay sequences: payloads opened in order against one replay store.
+
+use std::collections::BTreeMap;
+
+use pushseal::hpke::{Ephemeral, N_T};
+use pushseal::{
+    ApnsOptions, DeviceKeyring, ErrorKind, FcmOptions, MemoryReplayStore, Message, Notification, Sealed, Sender, Target,
+};
+
+use crate::fixture::{self, KeyringSpec, OPEN_DELAY, SENT_AT};
+use crate::schema::{PayloadJson, SequenceJson, StepJson};
+use crate::{Error, Result, ensure};
+
+/// The description at the top of `replay-sequences.json`.
+pub const DESCRIPTION: &str = "PushSeal replay protection: sequences of payloads opened in order by one keyring \
+with ONE replay store per sequence (fresh at its start). Each step must return its expected notification or fail \
+with its expected_error. Schema: test-vectors/README.md.";
+
+/// One sealed message in its three payload forms.
+struct Sealed3 {
+    envelope: Vec<u8>,
+    text: String,
+    apns: String,
+    fcm: BTreeMap<String, String>,
+    notification: Notification,
+}
+
+/// Seals `message` to device-1 from sender-a with the message id of `id_name`
+/// and the ephemeral key of `eph_name`.
+fn seal(id_name: &str, eph_name: &str, message: &Message) -> Result<Sealed3> {
+    let sender = Sender::new(fixture::sender("sender-a"));
+    let device = fixture::device_public("device-1");
+    let id = fixture::message_id(id_name);
+    let ikm = fixture::ephemeral_ikm(eph_name);
+    let one = |target: Target| -> Result<(Vec<u8>, Sealed)> {
+        let s = sender.seal_with(&device, message, &target, id, SENT_AT, &Ephemeral::derive(&ikm)?)?;
+        Ok((s.envelope, s.payload))
+    };
+    let (envelope, text) = match one(Target::Envelope)? {
+        (e, Sealed::Envelope(t)) => (e, t),
+        _ => return Err(Error::new("envelope target")),
+    };
+    let apns = match one(Target::Apns(ApnsOptions::default()))?.1 {
+        Sealed::Apns(r) => r.body,
+        _ => return Err(Error::new("APNs target")),
+    };
+    let fcm = match one(Target::Fcm(FcmOptions::default()))?.1 {
+        Sealed::Fcm(m) => {
+            let v: serde_json::Value = serde_json::from_str(&m.json)?;
+            serde_json::from_value(v["data"].clone())?
+        }
+        _ => return Err(Error::new("FCM target")),
+    };
+    Ok(Sealed3 { envelope, text, apns, fcm, notification: fixture::stamped(message, id, SENT_AT) })
+}
+
+fn message() -> Message {
+    Message::new("Appointment", "Tomorrow 10:00 with Dr. Rivera")
+}
+
+fn ok(description: &str, now: u64, payload: PayloadJson, n: &Notification) -> StepJson {
+    StepJson {
+        description: description.to_owned(),
+        now,
+        payload,
+        expected: Some(fixture::notification_json(n)),
+        expected_error: None,
+    }
+}
+
+fn err(description: &str, now: u64, payload: PayloadJson, kind: ErrorKind) -> StepJson {
+    StepJson { description: description.to_owned(), now, payload, expected: None, expected_error: Some(kind.name()) }
+}
+
+/// Every sequence.
+pub fn vectors() -> Result<Vec<SequenceJson>> {
+    let now = SENT_AT + OPEN_DELAY;
+    let env = |s: &Sealed3| fixture::envelope_payload(s.text.clone());
+    let replayed = ErrorKind::Replayed;
+    let mut out = Vec::new();
+
+    let a = seal("replay-same-envelope", "replay-same-envelope", &message())?;
+    out.push((
+        "same-envelope-twice",
+        "The same envelope opened twice.",
+        vec![
+            ok("First delivery.", now, env(&a), &a.notification),
+            err("The same bytes again.", now + 60, env(&a), replayed),
+        ],
+    ));
+
+    let a = seal("replay-resealed", "replay-resealed", &message())?;
+    let b = seal("replay-resealed", "replay-resealed second ephemeral", &message())?;
+    ensure(a.envelope != b.envelope, || "resealed envelopes should differ".into())?;
+    let changed = Message::new("Appointment moved", "Tomorrow 11:00 with Dr. Rivera");
+    let c = seal("replay-resealed", "replay-resealed changed", &changed)?;
+    out.push((
+        "same-id-new-envelope",
+        "A message id is accepted once, whatever envelope carries it: the same message \
+        sealed again with another ephemeral key (other bytes), then another message under the same id.",
+        vec![
+            ok("First delivery.", now, env(&a), &a.notification),
+            err("The same message sealed again: other envelope bytes, same message id.", now, env(&b), replayed),
+            err("Another title and body under the same message id.", now, env(&c), replayed),
+        ],
+    ));
+
+    let a = seal("replay-across-platforms", "replay-across-platforms", &message())?;
+    out.push((
+        "across-platforms",
+        "One envelope delivered through APNs, then through FCM, then bare: only the first \
+        opens.",
+        vec![
+            ok("The APNs payload.", now, fixture::apns_payload(a.apns.clone()), &a.notification),
+            err("The FCM data map with the same envelope.", now, fixture::fcm_payload(&a.fcm), replayed),
+            err("The bare envelope.", now, env(&a), replayed),
+        ],
+    ));
+
+    let a = seal("replay-distinct-a", "replay-distinct-a", &message())?;
+    let b = seal("replay-distinct-b", "replay-distinct-b", &Message::new("Billing", "Your statement is available."))?;
+    out.push((
+        "distinct-ids",
+        "Two messages, each accepted once, in interleaved order.",
+        vec![
+            ok("Message A.", now, env(&a), &a.notification),
+            ok("Message B.", now + 1, env(&b), &b.notification),
+            err("Message A again.", now + 2, env(&a), replayed),
+            err("Message B again.", now + 3, env(&b), replayed),
+        ],
+    ));
+
+    let a = seal("replay-after-failure", "replay-after-failure", &message())?;
+    let mut broken = a.envelope.clone();
+    let tag_end = broken.len() - 1;
+    broken[tag_end] ^= 0x80;
+    ensure(broken.len() > N_T, || "envelope length".into())?;
+    out.push((
+        "failure-records-nothing",
+        "A payload that fails records nothing: the envelope with a flipped tag bit \
+        is rejected, then the intact envelope opens once.",
+        vec![
+            err(
+                "The envelope with the top bit of its last tag byte flipped.",
+                now,
+                fixture::envelope_payload(fixture::base64url(&broken)),
+                ErrorKind::Tampered,
+            ),
+            ok("The intact envelope.", now, env(&a), &a.notification),
+            err("The intact envelope again.", now, env(&a), replayed),
+        ],
+    ));
+
+    let a = seal("replay-late", "replay-late", &message())?;
+    let late = a.notification.expires_at + pushseal::CLOCK_SKEW_SECS;
+    out.push((
+        "replay-at-the-last-second",
+        "A replay at the last second the clock skew allows is still a replay; one \
+        second later the time check, which comes before the replay check, answers expired.",
+        vec![
+            ok("First delivery.", now, env(&a), &a.notification),
+            err("Again at expires_at + 300.", late, env(&a), replayed),
+            err("Again at expires_at + 301.", late + 1, env(&a), ErrorKind::Expired),
+        ],
+    ));
+
+    let (keyring, keyring_json) = KeyringSpec::standard().build()?;
+    let mut sequences = Vec::new();
+    for (name, description, steps) in out {
+        check(&keyring, name, &steps)?;
+        sequences.push(SequenceJson {
+            name: name.to_owned(),
+            description: description.to_owned(),
+            keyring: keyring_json.serialized.clone(),
+            steps,
+        });
+    }
+    Ok(sequences)
+}
+
+/// Runs a sequence against the device with one replay store.
+fn check(keyring: &DeviceKeyring, name: &str, steps: &[StepJson]) -> Result<()> {
+    let store = MemoryReplayStore::new();
+    for (i, step) in steps.iter().enumerate() {
+        let got = fixture::open(keyring, &step.payload, &store, step.now)?;
+        let fine = match (&got, &step.expected, step.expected_error) {
+            (Ok(n), Some(expected), None) => {
+                serde_json::to_value(fixture::notification_json(n))? == serde_json::to_value(expected)?
+            }
+            (Err(e), None, Some(kind)) => e.kind().name() == kind,
+            _ => false,
+        };
+        ensure(fine, || {
+            format!("sequence {name}, step {i}: the device gave {:?}", got.as_ref().map(|n| n.id).map_err(|e| e.kind()))
+        })?;
+    }
+    Ok(())
+}
