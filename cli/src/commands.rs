@@ -14,6 +14,7 @@ use pushseal::{
 };
 use serde_json::Value;
 
+use crate::audit::{SealLog, with_receipt};
 use crate::error::CliError;
 use crate::input::{PayloadInput, parse_message, parse_public_key, read_secret_key, read_stdin};
 use crate::output::Out;
@@ -173,6 +174,7 @@ fn render_line(sealed: &SealedNotification, args: &SealArgs) -> String {
 /// `pushseal seal`.
 pub fn seal(out: &mut Out, args: &SealArgs) -> Result<(), CliError> {
     let target = seal_target(args)?;
+    let log = SealLog::open(args.audit_log.as_deref(), args.token_key_file.as_deref())?;
     let devices = args
         .to
         .iter()
@@ -187,6 +189,9 @@ pub fn seal(out: &mut Out, args: &SealArgs) -> Result<(), CliError> {
 
     if let ([device], false) = (devices.as_slice(), args.json_lines) {
         let sealed = sender.seal(device, &message, &target_for(&target, &args.token, 0))?;
+        if let Some(log) = &log {
+            log.record(&sealed, args.token.first().map(String::as_str))?;
+        }
         return out.line(&render(&sealed.payload, args, false));
     }
 
@@ -196,6 +201,14 @@ pub fn seal(out: &mut Out, args: &SealArgs) -> Result<(), CliError> {
     for (result, token) in results.iter_mut().zip(&args.token) {
         if let Ok(SealedNotification { payload: Sealed::Fcm(fcm), .. }) = result {
             *fcm = add_token(fcm, token)?;
+        }
+    }
+    // Every payload printed has its record first.
+    if let Some(log) = &log {
+        for (index, result) in results.iter().enumerate() {
+            if let Ok(sealed) = result {
+                log.record(sealed, args.token.get(index).map(String::as_str))?;
+            }
         }
     }
     let mut failed = false;
@@ -228,7 +241,12 @@ pub fn open(out: &mut Out, args: &OpenArgs) -> Result<(), CliError> {
         None => Box::new(MemoryReplayStore::new()),
     };
     let input = PayloadInput::from_stdin(args.platform)?;
-    let notification = keyring.open(input.payload(), &replay, args.now.unwrap_or_else(unix_now))?;
+    let now = args.now.unwrap_or_else(unix_now);
+    if args.receipt {
+        let (notification, receipt) = keyring.open_with_receipt(input.payload(), &replay, now)?;
+        return out.line(&with_receipt(&notification, &receipt)?);
+    }
+    let notification = keyring.open(input.payload(), &replay, now)?;
     let json = serde_json::to_string(&notification)
         .map_err(|_| CliError::rejected("the notification cannot be printed as JSON"))?;
     out.line(&json)

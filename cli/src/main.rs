@@ -20,6 +20,7 @@
 //! replayed, untrusted sender, malformed), with one line on standard error
 //! that starts with `error:`; 2 for a usage error.
 
+mod audit;
 mod commands;
 mod demo;
 mod error;
@@ -102,7 +103,9 @@ Output: one JSON line,
   {\"id\": \"<32 hex digits>\", \"sent_at\": <unix seconds>, \"expires_at\": <unix seconds>,
    \"title\": \"...\", \"body\": \"...\", \"data\": {...}, \"thread_id\": \"...\",
    \"category\": \"...\", \"badge\": 1, \"sound\": \"...\"}
-  (the last five only when the sender set them).
+  (the last five only when the sender set them). With --receipt, a last member
+  \"receipt\": \"<22 characters of base64url>\": the delivery receipt to send
+  back to the sender, which checks it with `pushseal audit receipt`.
 
 Examples:
   pushseal open --secret device.key --sender <SENDER_PUBLIC_KEY> < apns-body.json
@@ -185,6 +188,14 @@ enum Command {
     /// replay and a forged sender are each rejected, with their reasons.
     /// Writes no files.
     Demo,
+
+    /// Check an audit log, or record a device's delivery receipt in it
+    ///
+    /// `audit verify PATH` checks the hash chain of a log written by
+    /// seal --audit-log and prints a summary (exit status 1 if it is broken);
+    /// `audit receipt` checks a receipt printed by open --receipt against the
+    /// log and appends a delivered record.
+    Audit(audit::AuditArgs),
 }
 
 /// Arguments of `pushseal keygen`.
@@ -268,6 +279,14 @@ struct SealArgs {
     /// FCM: print the whole request body {"message": {...}} instead of the message object
     #[arg(long, help_heading = "FCM options")]
     request_body: bool,
+
+    /// Append one sealed record per device to this audit log (created if missing) before printing
+    #[arg(long, value_name = "PATH", help_heading = "Audit options")]
+    audit_log: Option<PathBuf>,
+
+    /// Record each --token as HMAC-SHA256 under this key (43 characters of base64url), never in clear
+    #[arg(long, value_name = "PATH", help_heading = "Audit options")]
+    token_key_file: Option<PathBuf>,
 }
 
 /// Arguments of `pushseal open`.
@@ -292,6 +311,10 @@ struct OpenArgs {
     /// Check expiry as of this unix time instead of the system clock (to see what a device would do)
     #[arg(long, value_name = "UNIX_SECONDS")]
     now: Option<u64>,
+
+    /// Also print the delivery receipt (a last "receipt" member) for the sender's audit log
+    #[arg(long)]
+    receipt: bool,
 }
 
 /// Arguments of `pushseal inspect`.
@@ -320,6 +343,7 @@ fn run(command: Command, out: &mut Out) -> Result<(), CliError> {
         Command::Open(a) => commands::open(out, &a),
         Command::Inspect(a) => commands::inspect(out, a.platform),
         Command::Demo => demo::run(out),
+        Command::Audit(a) => audit::run(out, &a),
     }
 }
 

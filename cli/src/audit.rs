@@ -1,0 +1,230 @@
+//! The audit trail from the command line: `pushseal audit verify` and
+//! `pushseal audit receipt`, and the pieces `seal --audit-log` and
+//! `open --receipt` use.
+
+use std::path::{Path, PathBuf};
+
+use clap::{Args, Subcommand};
+use pushseal::audit::{Anchor, AuditLog, VerifyReport, verify_log};
+use pushseal::{MessageId, Notification, Receipt, SealedNotification, unix_now};
+use serde_json::Value;
+
+use crate::error::CliError;
+use crate::output::Out;
+
+/// `pushseal audit verify --help`: the output.
+const VERIFY_DETAILS: &str = "\
+Output: one JSON line,
+  {\"intact\": true, \"records\": 12, \"lines\": 12, \"sealed\": 9, \"delivered\": 3,
+   \"recovered\": 0, \"senders\": [\"<key id>\", ...], \"recipients\": [\"<key id>\", ...],
+   \"head\": \"<seq>:<hash>\", \"first_break\": null, \"torn_tail\": null}
+  first_break, when the chain is broken: {\"line\", \"offset\", \"expected_seq\",
+  \"kind\", \"reason\"}; the exit status is then 1. torn_tail, when the last line
+  was cut short by a crash: {\"line\", \"offset\", \"bytes\"}; it is not a break
+  (earlier records stay valid) and the next append repairs it, on the record.
+  Keep head somewhere else and pass it back with --anchor to also catch
+  records removed from the end of the log.
+
+Example:
+  pushseal audit verify audit.jsonl --anchor 41:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+
+/// `pushseal audit receipt --help`: the output.
+const RECEIPT_DETAILS: &str = "\
+The receipt is what `pushseal open --receipt` (or the app, through the SDK)
+printed after opening the notification: 22 characters of base64url. It is
+checked against the receipt digest of the log's sealed record for the message;
+only the device that holds the recipient's secret key can compute it. Recording
+the same delivery again prints the first record and appends nothing.
+
+Output: the delivered record, as the JSON line written to the log.
+
+Example:
+  pushseal audit receipt --log audit.jsonl --message-id <32 hex digits> --receipt <RECEIPT>";
+
+/// Arguments of `pushseal audit`.
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    #[command(subcommand)]
+    command: AuditCommand,
+}
+
+/// The subcommands of `pushseal audit`.
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Check an audit log's hash chain and print a summary
+    ///
+    /// Checks every record's hash, seq and prev, and every delivery against
+    /// its sealed record; prints the counts, the senders and recipients, the
+    /// head to keep elsewhere, and the first broken link if there is one (exit
+    /// status 1).
+    #[command(after_long_help = VERIFY_DETAILS)]
+    Verify(VerifyArgs),
+
+    /// Check a device's delivery receipt and append a delivered record
+    #[command(after_long_help = RECEIPT_DETAILS)]
+    Receipt(ReceiptArgs),
+}
+
+/// Arguments of `pushseal audit verify`.
+#[derive(Debug, Args)]
+struct VerifyArgs {
+    /// The audit log (JSON Lines, as written by seal --audit-log)
+    #[arg(value_name = "PATH")]
+    path: PathBuf,
+
+    /// A head printed by an earlier verify and kept elsewhere: also catches records removed from the end
+    #[arg(long, value_name = "SEQ:HASH")]
+    anchor: Option<String>,
+}
+
+/// Arguments of `pushseal audit receipt`.
+#[derive(Debug, Args)]
+struct ReceiptArgs {
+    /// The audit log the notification was sealed with
+    #[arg(long, value_name = "PATH")]
+    log: PathBuf,
+
+    /// The notification's message id (32 hex digits)
+    #[arg(long, value_name = "ID")]
+    message_id: String,
+
+    /// The receipt the device sent back (22 characters of base64url)
+    #[arg(long, value_name = "RECEIPT", allow_hyphen_values = true)]
+    receipt: String,
+
+    /// Record the delivery at this unix time instead of the system clock
+    #[arg(long, value_name = "UNIX_SECONDS")]
+    now: Option<u64>,
+}
+
+/// `pushseal audit`.
+pub fn run(out: &mut Out, args: &AuditArgs) -> Result<(), CliError> {
+    match &args.command {
+        AuditCommand::Verify(a) => verify(out, a),
+        AuditCommand::Receipt(a) => receipt(out, a),
+    }
+}
+
+/// `pushseal audit verify`.
+fn verify(out: &mut Out, args: &VerifyArgs) -> Result<(), CliError> {
+    let anchor = match &args.anchor {
+        Some(text) => Some(text.parse::<Anchor>().map_err(|e| CliError::usage("verify", format!("--anchor: {e}")))?),
+        None => None,
+    };
+    if let Err(e) = std::fs::metadata(&args.path) {
+        return Err(CliError::rejected(format!("cannot read {}: {e}", args.path.display())));
+    }
+    let report = verify_log(&args.path, anchor)?;
+    out.line(&report_json(&report))?;
+    match &report.first_break {
+        None => Ok(()),
+        Some(broken) => {
+            out.flush()?;
+            Err(CliError::rejected(format!("the audit log is broken at {broken}")))
+        }
+    }
+}
+
+/// The summary line of `pushseal audit verify`, fields in a fixed order.
+fn report_json(r: &VerifyReport) -> String {
+    let ids = |ids: &[pushseal::KeyId]| Value::from(ids.iter().map(ToString::to_string).collect::<Vec<_>>());
+    let first_break = r.first_break.as_ref().map_or_else(
+        || "null".to_owned(),
+        |b| {
+            format!(
+                "{{\"line\":{},\"offset\":{},\"expected_seq\":{},\"kind\":\"{}\",\"reason\":{}}}",
+                b.line,
+                b.offset,
+                b.expected_seq,
+                b.kind.name(),
+                Value::from(b.kind.description())
+            )
+        },
+    );
+    let torn_tail = r.torn_tail.map_or_else(
+        || "null".to_owned(),
+        |t| format!("{{\"line\":{},\"offset\":{},\"bytes\":{}}}", t.line, t.offset, t.len),
+    );
+    let head = r.head.map_or_else(|| "null".to_owned(), |a| format!("\"{a}\""));
+    format!(
+        "{{\"intact\":{},\"records\":{},\"lines\":{},\"sealed\":{},\"delivered\":{},\"recovered\":{},\
+         \"senders\":{},\"recipients\":{},\"head\":{head},\"first_break\":{first_break},\"torn_tail\":{torn_tail}}}",
+        r.is_intact(),
+        r.records,
+        r.lines,
+        r.sealed,
+        r.delivered,
+        r.recovered,
+        ids(&r.senders),
+        ids(&r.recipients),
+    )
+}
+
+/// `pushseal audit receipt`.
+fn receipt(out: &mut Out, args: &ReceiptArgs) -> Result<(), CliError> {
+    let usage = |message: String| CliError::usage("receipt", message);
+    let id: MessageId = args.message_id.trim().parse().map_err(|e| usage(format!("--message-id: {e}")))?;
+    let receipt: Receipt = args.receipt.parse().map_err(|e| usage(format!("--receipt: {e}")))?;
+    if let Err(e) = std::fs::metadata(&args.log) {
+        return Err(CliError::rejected(format!("cannot read {}: {e}", args.log.display())));
+    }
+    let record = AuditLog::open(&args.log)?.record_delivery(id, &receipt, args.now.unwrap_or_else(unix_now))?;
+    let line = record.to_line()?;
+    out.line(String::from_utf8_lossy(&line).trim_end())
+}
+
+/// The log `seal --audit-log` writes to, and whether it records push tokens.
+pub struct SealLog {
+    log: AuditLog,
+    hash_tokens: bool,
+}
+
+impl SealLog {
+    /// The log of `--audit-log` (none without it), with the token key of
+    /// `--token-key-file` if given.
+    pub fn open(audit_log: Option<&Path>, token_key_file: Option<&Path>) -> Result<Option<Self>, CliError> {
+        let Some(path) = audit_log else {
+            return match token_key_file {
+                Some(_) => Err(CliError::usage("seal", "--token-key-file needs --audit-log")),
+                None => Ok(None),
+            };
+        };
+        let mut log = AuditLog::open(path)?;
+        if let Some(key_path) = token_key_file {
+            log = log.with_token_key(read_token_key(key_path)?.as_ref())?;
+        }
+        Ok(Some(Self { log, hash_tokens: token_key_file.is_some() }))
+    }
+
+    /// Appends the sealed record of `sealed`, with the keyed hash of the FCM
+    /// `token` when a token key was given (never the token itself).
+    pub fn record(&self, sealed: &SealedNotification, token: Option<&str>) -> Result<(), CliError> {
+        self.log.record_sealed(sealed, token.filter(|_| self.hash_tokens))?;
+        Ok(())
+    }
+}
+
+/// Reads a token key file: 32 bytes as 43 characters of base64url (no
+/// padding), surrounding white space ignored. The key is never printed.
+fn read_token_key(path: &Path) -> Result<zeroize::Zeroizing<Vec<u8>>, CliError> {
+    use base64::Engine as _;
+    let shown = path.display();
+    let text = zeroize::Zeroizing::new(
+        std::fs::read_to_string(path).map_err(|e| CliError::rejected(format!("cannot read {shown}: {e}")))?,
+    );
+    let key = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(text.trim())
+        .ok()
+        .filter(|k| k.len() == pushseal::audit::TOKEN_KEY_LEN)
+        .ok_or_else(|| CliError::rejected(format!("{shown}: a token key is 43 characters of base64url (32 bytes)")))?;
+    Ok(zeroize::Zeroizing::new(key))
+}
+
+/// The JSON line of `open --receipt`: the notification's object with a last
+/// member `"receipt"`.
+pub fn with_receipt(notification: &Notification, receipt: &Receipt) -> Result<String, CliError> {
+    let json = serde_json::to_string(notification)
+        .map_err(|_| CliError::rejected("the notification cannot be printed as JSON"))?;
+    let body = json.strip_suffix('}').ok_or_else(|| CliError::rejected("the notification is not a JSON object"))?;
+    Ok(format!("{body},\"receipt\":\"{receipt}\"}}"))
+}

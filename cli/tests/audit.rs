@@ -1,0 +1,210 @@
+//! The audit trail through the built `pushseal` binary: `seal --audit-log`,
+//! `open --receipt`, `audit receipt` and `audit verify`, including a broken
+//! chain (exit status 1) and a receipt that does not match.
+
+use std::fs;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_pushseal");
+
+const MESSAGE: &[u8] =
+    br#"{"title": "Biopsy result", "body": "Your biopsy result is benign.", "data": {"case": "path-5531-benign"}}"#;
+
+fn run(args: &[&str], stdin: &[u8]) -> Output {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    let data = stdin.to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = std::io::Write::write_all(&mut input, &data);
+    });
+    let output = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    output
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8(bytes.to_vec()).unwrap()
+}
+
+fn ok(o: &Output) -> String {
+    assert!(o.status.success(), "status {:?}, stderr: {}", o.status, text(&o.stderr));
+    assert!(o.stderr.is_empty(), "stderr: {}", text(&o.stderr));
+    text(&o.stdout)
+}
+
+fn json(s: &str) -> Value {
+    serde_json::from_str(s.trim()).unwrap()
+}
+
+struct Key {
+    path: String,
+    public: String,
+    id: String,
+}
+
+fn keygen(dir: &Path, name: &str) -> Key {
+    let path = dir.join(name).to_str().unwrap().to_owned();
+    let printed = json(&ok(&run(&["keygen", "--secret-out", &path], b"")));
+    Key { path, public: printed["public_key"].as_str().unwrap().into(), id: printed["key_id"].as_str().unwrap().into() }
+}
+
+fn verify(log: &str, extra: &[&str]) -> (Output, Value) {
+    let mut args = vec!["audit", "verify", log];
+    args.extend_from_slice(extra);
+    let o = run(&args, b"");
+    let summary = json(&text(&o.stdout));
+    (o, summary)
+}
+
+#[test]
+fn seal_open_receipt_and_verify_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let (device, other, sender) =
+        (keygen(dir.path(), "device.key"), keygen(dir.path(), "other.key"), keygen(dir.path(), "sender.key"));
+    let log = dir.path().join("audit.jsonl").to_str().unwrap().to_owned();
+    let token_key = dir.path().join("token.key");
+    fs::write(&token_key, format!("{}\n", "A".repeat(42) + "E")).unwrap();
+    let token_key = token_key.to_str().unwrap();
+
+    // Seal for FCM to two devices, with token hashes, and for APNs to one.
+    let fcm = ok(&run(
+        &[
+            "seal",
+            "--platform",
+            "fcm",
+            "--to",
+            &device.public,
+            "--to",
+            &other.public,
+            "--token",
+            "fcm-token-device",
+            "--token",
+            "fcm-token-other",
+            "--from",
+            &sender.path,
+            "--audit-log",
+            &log,
+            "--token-key-file",
+            token_key,
+        ],
+        MESSAGE,
+    ));
+    let apns = ok(&run(&["seal", "--to", &device.public, "--from", &sender.path, "--audit-log", &log], MESSAGE));
+    let written = fs::read_to_string(&log).unwrap();
+    assert_eq!(written.lines().count(), 3);
+    for secret in ["Biopsy", "benign", "path-5531", "fcm-token-device", "fcm-token-other"] {
+        assert!(!written.contains(secret), "the log holds {secret:?}");
+    }
+    assert_eq!(written.matches("\"token_hmac\"").count(), 2);
+
+    // The device opens the APNs payload and prints its receipt.
+    let opened = json(&ok(&run(
+        &["open", "--secret", &device.path, "--sender", &sender.public, "--receipt"],
+        apns.trim().as_bytes(),
+    )));
+    assert_eq!(opened["title"], "Biopsy result");
+    let receipt = opened["receipt"].as_str().unwrap().to_owned();
+    let id = opened["id"].as_str().unwrap().to_owned();
+    assert_eq!(receipt.len(), 22);
+
+    // Another device's receipt for its own copy of the FCM message is not this one's.
+    let other_line = json(fcm.lines().nth(1).unwrap());
+    let other_opened = json(&ok(&run(
+        &["open", "--platform", "fcm", "--secret", &other.path, "--sender", &sender.public, "--receipt"],
+        other_line.to_string().as_bytes(),
+    )));
+    let other_receipt = other_opened["receipt"].as_str().unwrap();
+    let mismatch = run(&["audit", "receipt", "--log", &log, "--message-id", &id, "--receipt", other_receipt], b"");
+    assert_eq!(mismatch.status.code(), Some(1));
+    assert!(text(&mismatch.stderr).starts_with("error: invalid delivery receipt"), "{}", text(&mismatch.stderr));
+
+    // The real receipt is recorded once.
+    let delivered =
+        json(&ok(&run(&["audit", "receipt", "--log", &log, "--message-id", &id, "--receipt", &receipt], b"")));
+    assert_eq!(
+        (delivered["type"].as_str(), delivered["recipient"].as_str()),
+        (Some("delivered"), Some(device.id.as_str()))
+    );
+    let again = json(&ok(&run(&["audit", "receipt", "--log", &log, "--message-id", &id, "--receipt", &receipt], b"")));
+    assert_eq!(again, delivered);
+
+    let (o, summary) = verify(&log, &[]);
+    ok(&o);
+    assert_eq!(summary["intact"], true);
+    assert_eq!(
+        (summary["records"].as_u64(), summary["sealed"].as_u64(), summary["delivered"].as_u64()),
+        (Some(4), Some(3), Some(1))
+    );
+    assert_eq!(summary["senders"], serde_json::json!([sender.id]));
+    assert_eq!(summary["recipients"].as_array().unwrap().len(), 2);
+    assert_eq!(summary["first_break"], Value::Null);
+    let head = summary["head"].as_str().unwrap().to_owned();
+    assert!(head.starts_with("3:"));
+
+    // Cut the last record: intact alone, broken against the anchor.
+    let lines: Vec<&str> = written.lines().collect();
+    let all = fs::read_to_string(&log).unwrap();
+    let shorter: String = all.lines().take(3).map(|l| format!("{l}\n")).collect();
+    fs::write(&log, &shorter).unwrap();
+    let (o, summary) = verify(&log, &["--anchor", &head]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(summary["first_break"]["kind"], "anchor_missing");
+
+    // Edit a record: broken at that line, exit status 1, one error line.
+    let edited = shorter.replacen(&lines[1][..40], &lines[1][..40].replace("\"seq\":1", "\"seq\":7"), 1);
+    fs::write(&log, &edited).unwrap();
+    let (o, summary) = verify(&log, &[]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!((summary["intact"].as_bool(), summary["first_break"]["line"].as_u64()), (Some(false), Some(2)));
+    let err = text(&o.stderr);
+    assert!(err.starts_with("error: the audit log is broken at line 2") && err.lines().count() == 1, "{err}");
+
+    // A torn last line is reported, and is not a break.
+    fs::write(&log, &shorter[..shorter.len() - 20]).unwrap();
+    let (o, summary) = verify(&log, &[]);
+    ok(&o);
+    assert_eq!((summary["records"].as_u64(), summary["torn_tail"]["line"].as_u64()), (Some(2), Some(3)));
+}
+
+#[test]
+fn usage_and_input_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let sender = keygen(dir.path(), "sender.key");
+    let device = keygen(dir.path(), "device.key");
+    let log = dir.path().join("audit.jsonl").to_str().unwrap().to_owned();
+    let missing = run(&["audit", "verify", dir.path().join("nope").to_str().unwrap()], b"");
+    assert_eq!(missing.status.code(), Some(1));
+    let bad_anchor = run(&["audit", "verify", &log, "--anchor", "x"], b"");
+    assert_eq!(bad_anchor.status.code(), Some(2));
+    let no_log = run(&["seal", "--to", &device.public, "--from", &sender.path, "--token-key-file", "k"], MESSAGE);
+    assert_eq!(no_log.status.code(), Some(2));
+    let bad_id = run(&["audit", "receipt", "--log", &log, "--message-id", "zz", "--receipt", &"A".repeat(22)], b"");
+    assert_eq!(bad_id.status.code(), Some(2));
+    let short_key = dir.path().join("short.key");
+    fs::write(&short_key, "AAAA").unwrap();
+    let o = run(
+        &[
+            "seal",
+            "--to",
+            &device.public,
+            "--from",
+            &sender.path,
+            "--audit-log",
+            &log,
+            "--token-key-file",
+            short_key.to_str().unwrap(),
+        ],
+        MESSAGE,
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(o.stdout.is_empty(), "nothing is printed without its record");
+}
