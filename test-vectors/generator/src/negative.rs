@@ -589,6 +589,11 @@ fn plaintext_vectors(positives: &[Positive], out: &mut Vec<Open>) -> Result<()> 
         ("json-array", "A JSON array.", br#"["Appointment","Tomorrow 10:00 with Dr. Rivera"]"#.to_vec()),
         ("json-empty-object", "An empty JSON object.", b"{}".to_vec()),
         (
+            "json-array-of-fields",
+            "The fields' values in order as a JSON array: the plaintext is an object only.",
+            format!(r#"["{id}",{sent},{exp},"Appointment","Tomorrow 10:00 with Dr. Rivera"]"#).into_bytes(),
+        ),
+        (
             "json-unknown-field",
             "An unknown field, \"priority\": unknown fields are rejected.",
             fields(&format!(r#"{tb},"priority":"high""#)).into_bytes(),
