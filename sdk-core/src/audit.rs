@@ -925,7 +925,8 @@ impl AuditLog {
     /// Appends `event` after `tail`, first cutting off a torn last line and
     /// recording that; one write, then `sync_data`.
     fn append(&self, file: &mut File, tail: &Tail, event: AuditEvent) -> Result<AuditRecord> {
-        let mut next = tail.last.map_or((0, Hash256::ZERO), |a| (a.seq + 1, a.hash));
+        let after = |a: Anchor| a.seq.checked_add(1).map(|seq| (seq, a.hash)).ok_or(damaged(&self.path));
+        let mut next = tail.last.map_or(Ok((0, Hash256::ZERO)), after)?;
         let mut out = Vec::with_capacity(1024);
         if tail.len > tail.complete_end {
             let discarded_sha256 = self.hash_range(file, tail.complete_end, tail.len)?;
@@ -933,7 +934,7 @@ impl AuditLog {
             let recovered = RecoveredEvent { time: unix_now(), discarded_bytes, discarded_sha256 };
             let (record, line) = AuditRecord::encode(next.0, next.1, AuditEvent::Recovered(recovered))?;
             out.extend_from_slice(&line);
-            next = (record.seq + 1, record.hash);
+            next = after(record.anchor())?;
             file.set_len(tail.complete_end).map_err(|e| storage("cut the torn end of", &self.path, e))?;
         }
         let (record, line) = AuditRecord::encode(next.0, next.1, event)?;
@@ -1095,6 +1096,18 @@ mod tests {
         ] {
             assert!(AuditRecord::parse_line(bad.as_bytes()).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_last_seq_that_cannot_grow_stops_appends() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = AuditLog::open(dir.path().join("a.jsonl")).unwrap();
+        let event =
+            AuditEvent::Recovered(RecoveredEvent { time: 1, discarded_bytes: 1, discarded_sha256: Hash256::ZERO });
+        let (_, line) = AuditRecord::encode(u64::MAX, Hash256::ZERO, event).unwrap();
+        std::fs::write(log.path(), &line).unwrap();
+        assert_eq!(log.record_sealed(&sealed(1), None).unwrap_err().kind(), crate::ErrorKind::Storage);
+        assert_eq!(std::fs::read(log.path()).unwrap(), line);
     }
 
     #[test]
