@@ -46,8 +46,9 @@
 //! during the write leaves at most one *torn* last line, without its `\n`: the
 //! verifier reports it and every earlier record stays valid. A record whose
 //! append did not return successfully is the only thing that can be torn, and
-//! [`AuditLog::seal`] sends nothing until its record is written, so a torn
-//! line describes a notification that was never sent. The next append cuts
+//! [`AuditLog::seal`] hands out a notification only once its record is
+//! written, so a torn line describes a notification that was never sent
+//! (callers of [`AuditLog::record_sealed`] keep the same order). The next append cuts
 //! the torn bytes off and first appends a `recovered` record with their length
 //! and SHA-256, so the repair itself is on the record. The verifier holds a
 //! shared lock on `<path>.lock` while it reads.
