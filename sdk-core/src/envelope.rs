@@ -150,8 +150,8 @@ fn write_header(out: &mut Vec<u8>, device: &DevicePublicKey, sender: KeyId, enc:
 }
 
 /// The DH value `DH(skS, pkR)` between a sender and a device, when the sender
-/// has it from a cache; `None` computes it.
-pub(crate) type StaticDh<'a> = Option<&'a [u8; 32]>;
+/// has it from a cache; `None` (or a value for another device) computes it.
+pub(crate) type StaticDh<'a> = Option<&'a hpke::StaticDh>;
 
 /// Seals a padded plaintext from `sender` to `device`: `SealAuth(pkR, info,
 /// aad, pt, skS)` with a fresh ephemeral key. One allocation, encrypted in place.
@@ -170,11 +170,8 @@ pub(crate) fn seal_with(
 ) -> Result<(Vec<u8>, hpke::Context)> {
     let pk_r: &XPublicKey = device.x25519();
     let pk_s = sender.public_key();
-    let shared = match static_dh {
-        Some(dh_s) => {
-            let dh_e = hpke::ephemeral_dh(eph, pk_r)?;
-            hpke::encap_with_static_dh(eph, &dh_e, pk_r, pk_s.x25519(), dh_s)?
-        }
+    let shared = match static_dh.filter(|cached| cached.recipient() == device.as_bytes()) {
+        Some(cached) => hpke::encap_with_cached(eph, cached, pk_s.x25519())?.0,
         None => hpke::encap(eph, pk_r, Some(AuthKey { sk: sender.x25519(), pk: pk_s.x25519() }))?.0,
     };
     let mut ctx = hpke::key_schedule(Mode::Auth, shared.as_ref(), INFO, b"", b"")?;
