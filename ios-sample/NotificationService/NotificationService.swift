@@ -1,0 +1,137 @@
+import Foundation
+import PushSeal
+import PushSealSampleKit
+@preconcurrency import UserNotifications
+
+/// Opens the PushSeal payload of each alert push and shows its real title and body.
+///
+/// iOS runs this extension for every push with `"mutable-content": 1`, with
+/// about 24 MB of memory and about 30 seconds. It opens the one payload it
+/// was given and nothing else: the keyring from the shared Keychain, the
+/// replay store from the App Group container, one `openApns` call. On any
+/// error it delivers the push as it came, whose alert is the sender's generic
+/// fallback ("New message"), and records only the kind of error for the app.
+final class NotificationService: UNNotificationServiceExtension {
+    /// The pending content handler and the fallback content, guarded by `lock`:
+    /// `serviceExtensionTimeWillExpire` may run on another thread.
+    private let lock = NSLock()
+    private var pending: Pending?
+
+    private struct Pending {
+        let handler: @Sendable (UNNotificationContent) -> Void
+        let fallback: UNNotificationContent
+    }
+
+    override func didReceive(
+        _ request: UNNotificationRequest,
+        withContentHandler contentHandler: @escaping @Sendable (UNNotificationContent) -> Void
+    ) {
+        lock.lock()
+        pending = Pending(handler: contentHandler, fallback: request.content)
+        lock.unlock()
+        deliver(Self.open(request))
+    }
+
+    override func serviceExtensionTimeWillExpire() {
+        // Opening takes milliseconds; if iOS stops the extension first, the
+        // generic fallback is what it may show.
+        deliver(nil)
+    }
+
+    /// Hands iOS `content`, or the fallback when nil; only the first call counts.
+    private func deliver(_ content: UNNotificationContent?) {
+        lock.lock()
+        let taken = pending
+        pending = nil
+        lock.unlock()
+        guard let taken else { return }
+        taken.handler(content ?? taken.fallback)
+    }
+
+    /// The content with the real text, or nil to deliver the fallback.
+    private static func open(_ request: UNNotificationRequest) -> UNNotificationContent? {
+        let json: String
+        do {
+            json = try UserInfoPayload.json(from: request.content.userInfo)
+        } catch {
+            // Not a PushSeal push (delivered as it came), or an envelope APNs
+            // could not have carried: the fallback, without touching any key.
+            let kind = PushSealErrorKind(error)
+            if kind != .notPushSeal {
+                record(kind)
+            }
+            return nil
+        }
+
+        do {
+            let configuration = try SampleConfiguration.fromMainBundle()
+            let container = try SharedContainer(appGroup: configuration.appGroup)
+            let storage = KeychainKeyStorage(accessGroup: configuration.keychainAccessGroup)
+            guard let bytes = try storage.load() else {
+                // The app has not run since it was installed: no key exists yet.
+                container.recordFailure(.invalidKeyring)
+                return nil
+            }
+            let keyring = try DeviceKeyring.fromBytes(bytes: bytes)
+            let replay = try ReplayStore.open(path: container.replayStorePath)
+            let notification: OpenedNotification
+            do {
+                notification = try keyring.openApns(userInfoJson: json, replay: replay)
+            } catch {
+                // Every outcome delivers the fallback here (an extension cannot
+                // hide a push); the app acts on the record: an unknown key id
+                // makes it register again (see DeviceModel.refresh).
+                container.recordFailure(PushSealErrorKind(error))
+                return nil
+            }
+            return content(for: notification, from: request.content)
+        } catch {
+            record(PushSealErrorKind(error))
+            return nil
+        }
+    }
+
+    /// The notification's real content, on a copy of the delivered one.
+    private static func content(
+        for notification: OpenedNotification,
+        from delivered: UNNotificationContent
+    ) -> UNNotificationContent? {
+        guard let content = delivered.mutableCopy() as? UNMutableNotificationContent else { return nil }
+        let plan = ContentPlan(
+            title: notification.title,
+            body: notification.body,
+            threadId: notification.threadId,
+            category: notification.category,
+            badge: notification.badge,
+            sound: notification.sound
+        )
+        content.title = plan.title
+        content.subtitle = ""
+        content.body = plan.body
+        content.threadIdentifier = plan.threadIdentifier
+        content.categoryIdentifier = plan.categoryIdentifier
+        if let badge = plan.badge {
+            content.badge = NSNumber(value: badge)
+        }
+        switch plan.sound {
+        case .systemDefault:
+            content.sound = .default
+        case .named(let name):
+            content.sound = UNNotificationSound(named: UNNotificationSoundName(rawValue: name))
+        case nil:
+            break
+        }
+        // The envelope is spent; the app gets the message id and the data
+        // entries when the notification is tapped.
+        content.userInfo = ["pushseal_id": notification.id, "pushseal_data": notification.data]
+        return content
+    }
+
+    /// Records a failure when the shared container is reachable.
+    private static func record(_ kind: PushSealErrorKind) {
+        guard let configuration = try? SampleConfiguration.fromMainBundle(),
+              let container = try? SharedContainer(appGroup: configuration.appGroup)
+        else { return }
+        container.recordFailure(kind)
+    }
+}
