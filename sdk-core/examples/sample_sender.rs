@@ -13,6 +13,7 @@
 //! cargo run -p pushseal --example sample_sender -- register registration.json
 //! cargo run -p pushseal --example sample_sender -- devices
 //! cargo run -p pushseal --example sample_sender -- send --to all < message.json
+//! cargo run -p pushseal --example sample_sender -- remove <device key id>
 //! ```
 //!
 //! Secrets never live in code. The sender key is read from
@@ -63,6 +64,7 @@ commands:
                             accept registrations: POST /registrations (JSON), GET /sender
                             (default 127.0.0.1:8787)
   devices                   list the registered devices
+  remove KEY_ID             forget a device (a lost phone): nothing more is sealed to its key
   send --to KEY_ID|all [--to ...] [--ttl SECONDS] [--send]
                             seal the message on standard input ({\"title\",\"body\",\"data\"?,
                             \"thread_id\"?,\"category\"?,\"badge\"?,\"sound\"?}) for each device and
@@ -121,6 +123,7 @@ fn run(args: &[String]) -> Outcome {
         "register" => register_command(&config, rest),
         "serve" => serve(&config, rest),
         "devices" => no_options(rest).and_then(|()| devices(&config)),
+        "remove" => remove(&config, rest),
         "send" => send(&config, rest),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
@@ -446,6 +449,22 @@ fn devices(config: &Config) -> Outcome {
             d.registered_at
         );
     }
+    Ok(())
+}
+
+fn remove(config: &Config, rest: &[String]) -> Outcome {
+    let [key_id] = rest else {
+        return Err(Failure::Usage("remove takes one key id".into()));
+    };
+    let path = config.store_path();
+    let mut store = Store::load(&path)?;
+    let before = store.devices.len();
+    store.devices.retain(|d| &d.key_id != key_id);
+    if store.devices.len() == before {
+        return Err(Failure::Failed(format!("no registered device has key id {key_id}")));
+    }
+    store.save(&path)?;
+    println!("removed device {key_id}");
     Ok(())
 }
 

@@ -118,4 +118,13 @@ fi
 cat "$work/other.err"
 
 echo
+echo "\$ sample_sender remove $android_id    # the Android phone was lost"
+"$sender" remove "$android_id"
+"$sender" devices
+if echo '{"title":"t","body":"b"}' | "$sender" send --to "$android_id" >/dev/null 2>&1; then
+    echo "a removed device was sealed to" >&2
+    exit 1
+fi
+
+echo
 echo "sample sender end to end: ok"
