@@ -231,3 +231,28 @@ fn sealing_and_opening_leave_no_plaintext_in_freed_heap_memory() {
     assert!(opened.iter().all(|n| n.message.body == PLAINTEXT_BODY));
     assert!(hits.is_empty(), "plaintext or keys left in freed heap blocks: {hits:?}");
 }
+
+#[test]
+fn a_sender_cache_leaves_no_dh_value_in_freed_heap_memory() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let devices: Vec<_> = (1..=4u8).map(|i| DeviceSecretKey::from_bytes([i; 32]).public_key()).collect();
+    // DH(skS, pkR) for each device, computed independently of PushSeal.
+    let sender_secret = x25519_dalek::StaticSecret::from(SENDER_SECRET);
+    let values: Vec<[u8; 32]> = devices
+        .iter()
+        .map(|pk| sender_secret.diffie_hellman(&x25519_dalek::PublicKey::from(pk.to_bytes())).to_bytes())
+        .collect();
+    let names = ["dh 1", "dh 2", "dh 3", "dh 4"];
+    let patterns: Vec<_> = names.iter().zip(&values).map(|(n, v)| (*n, &v[..])).collect();
+    let msg = Message::new("t", "b");
+    let hits = freed_blocks_holding(&patterns, || {
+        // Capacity 2 for 4 devices: entries are evicted, then the rest go with the sender.
+        let sender = Sender::with_cache(SenderSecretKey::from_bytes(SENDER_SECRET), 2);
+        for pk in devices.iter().chain(&devices) {
+            sender.seal(pk, &msg, &Target::Envelope).unwrap();
+        }
+        assert_eq!(sender.cached_devices(), 2);
+        drop(sender);
+    });
+    assert!(hits.is_empty(), "cached DH values left in freed heap blocks: {hits:?}");
+}
