@@ -1,0 +1,53 @@
+package org.pushseal.sample
+
+import android.content.Context
+import org.pushseal.DeviceKeyring
+
+/**
+ * The one place the keyring is read and changed. Changes are serialized within
+ * the process so the app and the messaging service never interleave a
+ * load-change-save.
+ */
+object DeviceKeys {
+    /** How long a rotated-out key keeps opening notifications: 28 days, the longest TTL. */
+    private val RETAIN_ROTATED_KEY_SECS: ULong = (28L * 24 * 60 * 60).toULong()
+
+    /** The public half of the current key: what the app shows and registers. */
+    data class Current(val keyId: String, val publicKey: String)
+
+    private fun storage(context: Context) = KeystoreKeyStorage(context.applicationContext)
+
+    /**
+     * The app's keyring: created and saved on first use, and made to trust the
+     * sender this build was configured with. Close it after use.
+     */
+    @Synchronized
+    fun loadOrCreate(context: Context): DeviceKeyring {
+        val storage = storage(context)
+        val keyring = DeviceKeyring.loadOrCreate(storage)
+        val sender = BuildConfig.PUSHSEAL_SENDER_PUBLIC_KEY
+        if (sender.isNotEmpty() && sender !in keyring.trustedSenders()) {
+            keyring.trustSender(sender)
+            keyring.save(storage)
+        }
+        return keyring
+    }
+
+    /** The keyring as stored, or null if the app has not created one yet; never creates one. */
+    @Synchronized
+    fun loadExisting(context: Context): DeviceKeyring? = storage(context).load()?.let { DeviceKeyring.fromBytes(it) }
+
+    /** The current key's id and public key. */
+    fun current(context: Context): Current = loadOrCreate(context).use { Current(it.keyId(), it.publicKey()) }
+
+    /** Makes a new current key; the old one keeps opening notifications for 28 days. */
+    @Synchronized
+    fun rotate(context: Context): Current {
+        val storage = storage(context)
+        return DeviceKeyring.loadOrCreate(storage).use { keyring ->
+            keyring.rotate((System.currentTimeMillis() / 1000).toULong(), RETAIN_ROTATED_KEY_SECS)
+            keyring.save(storage)
+            Current(keyring.keyId(), keyring.publicKey())
+        }
+    }
+}
