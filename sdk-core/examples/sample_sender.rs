@@ -205,8 +205,8 @@ fn init(config: &Config) -> Outcome {
     let sender = Sender::new(key);
     println!("sender key: {} (created, mode 0600)", path.display());
     print_sender(&sender);
-    println!("Pin this public key in the apps (PushSealSenderPublicKey in ios-sample/App/Info.plist,");
-    println!("pushsealSenderPublicKey in android-sample/gradle.properties).");
+    println!("Pin this public key in the apps: PUSHSEAL_SENDER_PUBLIC_KEY in ios-sample/Config/Sample.xcconfig,");
+    println!("pushsealSenderPublicKey in android-sample/gradle.properties.");
     Ok(())
 }
 

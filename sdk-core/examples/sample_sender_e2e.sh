@@ -33,7 +33,8 @@ sender_pk=$("$sender" init | sed -n 's/^sender public key: //p')
 
 echo
 echo "\$ sample_sender serve --listen 127.0.0.1:0 --max-requests 2 &"
-"$sender" serve --listen 127.0.0.1:0 --max-requests 2 2>"$work/server.log" &
+: >"$work/server.log"
+"$sender" serve --listen 127.0.0.1:0 --max-requests 2 2>>"$work/server.log" &
 server=$!
 for _ in $(seq 1 100); do
     url=$(sed -n 's#^listening on \(http://[0-9.:]*\).*#\1#p' "$work/server.log")
