@@ -35,12 +35,12 @@ public enum UserInfoPayload {
     /// The JSON text of `userInfo`, keys sorted.
     public static func json(from userInfo: [AnyHashable: Any]) throws -> String {
         var object: [String: Any] = [:]
-        for (key, value) in userInfo {
-            guard let name = key.base as? String else { continue }
+        for (entryKey, value) in userInfo {
+            guard let name = entryKey.base as? String else { continue }
             guard JSONSerialization.isValidJSONObject([name: value]) else { continue }
             object[name] = value
         }
-        guard let envelope = object[key] as? String else { throw Failure.notPushSeal }
+        guard let envelope = object[Self.key] as? String else { throw Failure.notPushSeal }
         guard envelope.utf8.count <= maxEnvelopeBytes else { throw Failure.tooLarge }
         guard JSONSerialization.isValidJSONObject(object),
               let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]),
