@@ -26,7 +26,7 @@ class PushSealMessagingService : FirebaseMessagingService() {
             // Not PushSeal's: the app's other messages would be handled here.
             FcmPayload.Extracted.NotPushSeal -> return
             FcmPayload.Extracted.TooLarge -> failed(ErrorKind.PAYLOAD_TOO_LARGE)
-            is FcmPayload.Extracted.Sealed -> open(extracted.data)
+            is FcmPayload.Extracted.Sealed -> openAndPost(extracted.data)
         }
     }
 
@@ -35,7 +35,7 @@ class PushSealMessagingService : FirebaseMessagingService() {
         RegistrationWorker.enqueue(this)
     }
 
-    private fun open(data: Map<String, String>) {
+    private fun openAndPost(data: Map<String, String>) {
         val notification: OpenedNotification = try {
             val keyring = DeviceKeys.loadExisting(this)
             if (keyring == null) {
