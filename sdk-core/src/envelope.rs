@@ -138,7 +138,13 @@ pub(crate) fn open_context(
 ) -> Result<hpke::Context> {
     let pk_r = device.public_key();
     let shared = hpke::decap(&env.header.enc, device.x25519(), pk_r.x25519(), Some(sender.x25519()))?;
-    hpke::key_schedule(Mode::Auth, shared.as_ref(), INFO, b"", b"")
+    hpke::key_schedule_with(key_schedule_context(), shared.as_ref(), b"")
+}
+
+/// The key schedule context of mode auth with [`INFO`]: computed once.
+fn key_schedule_context() -> &'static hpke::KeyScheduleContext {
+    static CONTEXT: std::sync::OnceLock<hpke::KeyScheduleContext> = std::sync::OnceLock::new();
+    CONTEXT.get_or_init(|| hpke::KeyScheduleContext::new(Mode::Auth, INFO, b""))
 }
 
 /// Writes the header of an envelope from `sender` to `device` with `enc`.
@@ -174,7 +180,7 @@ pub(crate) fn seal_with(
         Some(cached) => hpke::encap_with_cached(eph, cached, pk_s.x25519())?.0,
         None => hpke::encap(eph, pk_r, Some(AuthKey { sk: sender.x25519(), pk: pk_s.x25519() }))?.0,
     };
-    let mut ctx = hpke::key_schedule(Mode::Auth, shared.as_ref(), INFO, b"", b"")?;
+    let mut ctx = hpke::key_schedule_with(key_schedule_context(), shared.as_ref(), b"")?;
     let mut out = Vec::with_capacity(HEADER_LEN + padded_plaintext.len() + N_T);
     write_header(&mut out, device, sender.key_id(), &eph.enc());
     out.extend_from_slice(padded_plaintext);

@@ -307,18 +307,58 @@ impl Drop for Context {
     }
 }
 
-/// `KeySchedule<ROLE>(mode, shared_secret, info, psk, psk_id)` (section 5.1).
-/// `psk` and `psk_id` must both be empty (modes base and auth) or both
-/// non-empty (modes psk and auth_psk), as `VerifyPSKInputs` requires.
-pub fn key_schedule(mode: Mode, shared_secret: &[u8], info: &[u8], psk: &[u8], psk_id: &[u8]) -> Result<Context> {
+/// `VerifyPSKInputs(mode, psk, psk_id)` (section 5.1).
+fn verify_psk_inputs(mode: Mode, psk: &[u8], psk_id: &[u8]) -> Result<()> {
     let wants_psk = matches!(mode, Mode::Psk | Mode::AuthPsk);
     if psk.is_empty() != psk_id.is_empty() || wants_psk == psk.is_empty() {
         return Err(Error::Malformed("HPKE psk inputs do not match the mode"));
     }
-    let mut ksc = [0u8; 1 + 2 * 32];
-    ksc[0] = mode as u8;
-    ksc[1..33].copy_from_slice(&labeled_extract_full(HPKE_SUITE_ID, b"", b"psk_id_hash", &[psk_id]).0);
-    ksc[33..].copy_from_slice(&labeled_extract_full(HPKE_SUITE_ID, b"", b"info_hash", &[info]).0);
+    Ok(())
+}
+
+/// `key_schedule_context = mode || psk_id_hash || info_hash` (section 5.1).
+///
+/// It depends on the mode, `info` and `psk_id` only, so a caller that always
+/// uses the same ones (the envelope does) computes it once and passes it to
+/// [`key_schedule_with`], saving two of the key schedule's five HMAC passes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KeyScheduleContext {
+    mode: Mode,
+    bytes: [u8; 1 + 2 * 32],
+}
+
+impl KeyScheduleContext {
+    /// The context for `mode`, `info` and `psk_id`.
+    pub fn new(mode: Mode, info: &[u8], psk_id: &[u8]) -> Self {
+        let mut bytes = [0u8; 1 + 2 * 32];
+        bytes[0] = mode as u8;
+        bytes[1..33].copy_from_slice(&labeled_extract_full(HPKE_SUITE_ID, b"", b"psk_id_hash", &[psk_id]).0);
+        bytes[33..].copy_from_slice(&labeled_extract_full(HPKE_SUITE_ID, b"", b"info_hash", &[info]).0);
+        Self { mode, bytes }
+    }
+
+    /// The 65 bytes.
+    pub fn as_bytes(&self) -> &[u8; 1 + 2 * 32] {
+        &self.bytes
+    }
+}
+
+/// `KeySchedule<ROLE>(mode, shared_secret, info, psk, psk_id)` (section 5.1).
+/// `psk` and `psk_id` must both be empty (modes base and auth) or both
+/// non-empty (modes psk and auth_psk), as `VerifyPSKInputs` requires.
+pub fn key_schedule(mode: Mode, shared_secret: &[u8], info: &[u8], psk: &[u8], psk_id: &[u8]) -> Result<Context> {
+    verify_psk_inputs(mode, psk, psk_id)?;
+    key_schedule_with(&KeyScheduleContext::new(mode, info, psk_id), shared_secret, psk)
+}
+
+/// [`key_schedule`] with the context computed beforehand; `psk` must be empty
+/// exactly when the context's mode takes none.
+pub fn key_schedule_with(context: &KeyScheduleContext, shared_secret: &[u8], psk: &[u8]) -> Result<Context> {
+    let wants_psk = matches!(context.mode, Mode::Psk | Mode::AuthPsk);
+    if wants_psk == psk.is_empty() {
+        return Err(Error::Malformed("HPKE psk inputs do not match the mode"));
+    }
+    let ksc = &context.bytes;
     let secret = labeled_extract(HPKE_SUITE_ID, shared_secret, b"secret", &[psk]);
     let mut ctx = Context {
         key: Zeroizing::new([0u8; N_K]),
@@ -326,9 +366,9 @@ pub fn key_schedule(mode: Mode, shared_secret: &[u8], info: &[u8], psk: &[u8], p
         exporter_secret: Zeroizing::new([0u8; N_KEY]),
         seq: 0,
     };
-    labeled_expand(HPKE_SUITE_ID, &secret, b"key", &ksc, ctx.key.as_mut())?;
-    labeled_expand(HPKE_SUITE_ID, &secret, b"base_nonce", &ksc, &mut ctx.base_nonce)?;
-    labeled_expand(HPKE_SUITE_ID, &secret, b"exp", &ksc, ctx.exporter_secret.as_mut())?;
+    labeled_expand(HPKE_SUITE_ID, &secret, b"key", ksc, ctx.key.as_mut())?;
+    labeled_expand(HPKE_SUITE_ID, &secret, b"base_nonce", ksc, &mut ctx.base_nonce)?;
+    labeled_expand(HPKE_SUITE_ID, &secret, b"exp", ksc, ctx.exporter_secret.as_mut())?;
     Ok(ctx)
 }
 
@@ -483,6 +523,21 @@ mod tests {
             let u = t.to_montgomery().to_bytes();
             assert_eq!(ours(&random32(), &u), None, "u = {u:02x?}");
         }
+    }
+
+    #[test]
+    fn a_context_computed_once_gives_the_same_key_schedule() {
+        let ksc = KeyScheduleContext::new(Mode::Auth, b"info", b"");
+        let once = key_schedule_with(&ksc, &[7; 32], b"").unwrap().debug_values();
+        let each = key_schedule(Mode::Auth, &[7; 32], b"info", b"", b"").unwrap().debug_values();
+        assert_eq!(once, each);
+        assert!(key_schedule_with(&ksc, &[7; 32], b"psk").is_err());
+        let psk = KeyScheduleContext::new(Mode::AuthPsk, b"info", b"id");
+        assert!(key_schedule_with(&psk, &[7; 32], b"").is_err());
+        assert_eq!(
+            key_schedule_with(&psk, &[7; 32], b"psk").unwrap().debug_values(),
+            key_schedule(Mode::AuthPsk, &[7; 32], b"info", b"psk", b"id").unwrap().debug_values()
+        );
     }
 
     #[test]
