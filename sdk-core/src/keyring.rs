@@ -68,8 +68,13 @@ impl<'a> Payload<'a> {
                 struct UserInfo {
                     pushseal: Option<String>,
                 }
-                let info: UserInfo = serde_json::from_str(json)
-                    .map_err(|_| Error::NotPushSeal("the APNs payload is not a JSON object"))?;
+                // serde would also take a JSON array for a struct; userInfo is an object.
+                if !json.trim_start().starts_with('{') {
+                    return Err(Error::NotPushSeal("the APNs payload is not a JSON object"));
+                }
+                let info: UserInfo = serde_json::from_str(json).map_err(|_| {
+                    Error::NotPushSeal("the APNs payload is not valid JSON with one \"pushseal\" string")
+                })?;
                 info.pushseal.map(Into::into).ok_or(Error::NotPushSeal("the APNs payload has no \"pushseal\" key"))
             }
         }

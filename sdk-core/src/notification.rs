@@ -103,7 +103,7 @@ pub struct Message {
     /// The notification's body text.
     pub body: String,
     /// Extra key-value data for the app (a deep link, a reference to fetch).
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty", deserialize_with = "map_without_duplicates")]
     pub data: BTreeMap<String, String>,
     /// Groups notifications (iOS `threadIdentifier`, Android group).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -121,6 +121,32 @@ pub struct Message {
     /// [`MAX_TTL_SECS`]. Not encoded itself: it sets `expires_at`.
     #[serde(skip)]
     pub ttl_secs: u64,
+}
+
+/// A string map that refuses a key given twice: two parsers that kept the
+/// first and the last of a duplicate would read different data.
+fn map_without_duplicates<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> core::result::Result<BTreeMap<String, String>, D::Error> {
+    struct Visitor;
+    impl<'de> serde::de::Visitor<'de> for Visitor {
+        type Value = BTreeMap<String, String>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("an object of strings")
+        }
+
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, mut access: A) -> core::result::Result<Self::Value, A::Error> {
+            let mut map = BTreeMap::new();
+            while let Some((key, value)) = access.next_entry::<String, String>()? {
+                if map.insert(key, value).is_some() {
+                    return Err(serde::de::Error::custom("a data key appears twice"));
+                }
+            }
+            Ok(map)
+        }
+    }
+    d.deserialize_map(Visitor)
 }
 
 impl Message {
@@ -296,6 +322,7 @@ mod tests {
             br#"{"id":"00000000000000000000000000000000","sent_at":1,"expires_at":2,"title":5,"body":"SECRET"}"#,
             b"SECRET",
             br#"["00000000000000000000000000000000",1,2,"SECRET","b"]"#,
+            br#"{"id":"00000000000000000000000000000000","sent_at":1,"expires_at":2,"title":"t","body":"b","data":{"k":"SECRET","k":"x"}}"#,
         ] {
             let e = Notification::decode(bad).unwrap_err();
             assert_eq!(e.kind(), crate::ErrorKind::Malformed);

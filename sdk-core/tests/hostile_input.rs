@@ -160,6 +160,11 @@ fn hostile_platform_payloads_are_typed() {
         let err = s.device.open(Payload::ApnsJson(json), &replay, now).unwrap_err();
         assert_eq!(err.kind(), kind, "{}: {err}", &json[..json.len().min(40)]);
     }
+    // An array holding a valid envelope is still not a userInfo object.
+    let valid = base64_url(&s.envelope);
+    let err = s.device.open(Payload::ApnsJson(&format!("[\"{valid}\"]")), &replay, now).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotPushSeal);
+    assert!(s.device.open(Payload::ApnsJson(&format!("{{\"pushseal\":\"{valid}\"}}")), &replay, now).is_ok());
     let empty = HashMap::new();
     assert_eq!(s.device.open(Payload::FcmData(&empty), &replay, now).unwrap_err().kind(), ErrorKind::NotPushSeal);
 }

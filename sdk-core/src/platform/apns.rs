@@ -14,10 +14,8 @@
 //! `{"aps":{"content-available":1}}` instead, and no alert.
 
 use serde::Serialize;
-use serde_json::json;
 
 use crate::error::{Error, Result};
-use crate::platform::{PAYLOAD_KEY, json_string_len};
 
 /// The fallback title when the sender sets none.
 pub const DEFAULT_FALLBACK_TITLE: &str = "New message";
@@ -56,19 +54,17 @@ impl ApnsOptions {
         Self { push_type: ApnsPushType::Background, ..Self::default() }
     }
 
-    /// The body with an empty envelope, serialized.
-    fn body(&self, envelope: &str) -> serde_json::Value {
+    /// The body around an envelope's text.
+    fn body<'a>(&'a self, envelope: &'a str) -> ApnsBody<'a> {
         let aps = match self.push_type {
-            ApnsPushType::Alert => {
-                let mut alert = json!({ "title": self.fallback_title });
-                if let Some(body) = &self.fallback_body {
-                    alert["body"] = json!(body);
-                }
-                json!({ "alert": alert, "mutable-content": 1 })
-            }
-            ApnsPushType::Background => json!({ "content-available": 1 }),
+            ApnsPushType::Alert => Aps {
+                alert: Some(Alert { body: self.fallback_body.as_deref(), title: &self.fallback_title }),
+                content_available: None,
+                mutable_content: Some(1),
+            },
+            ApnsPushType::Background => Aps { alert: None, content_available: Some(1), mutable_content: None },
         };
-        json!({ "aps": aps, PAYLOAD_KEY: envelope })
+        ApnsBody { aps, pushseal: envelope }
     }
 
     /// Bytes of the body that are not the envelope's text.
@@ -83,7 +79,6 @@ impl ApnsOptions {
         if self.collapse_id.as_ref().is_some_and(|c| c.len() > 64) {
             return Err(Error::InvalidNotification("apns-collapse-id is longer than 64 bytes"));
         }
-        json_string_len(&self.fallback_title)?;
         Ok(())
     }
 
@@ -109,6 +104,31 @@ impl ApnsOptions {
         }
         Ok(ApnsRequest { headers, body })
     }
+}
+
+/// The APNs body; fields in the byte order `SPEC.md` and the vectors fix.
+/// `pushseal` is [`PAYLOAD_KEY`](crate::platform::PAYLOAD_KEY).
+#[derive(Serialize)]
+struct ApnsBody<'a> {
+    aps: Aps<'a>,
+    pushseal: &'a str,
+}
+
+#[derive(Serialize)]
+struct Aps<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    alert: Option<Alert<'a>>,
+    #[serde(rename = "content-available", skip_serializing_if = "Option::is_none")]
+    content_available: Option<u8>,
+    #[serde(rename = "mutable-content", skip_serializing_if = "Option::is_none")]
+    mutable_content: Option<u8>,
+}
+
+#[derive(Serialize)]
+struct Alert<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    body: Option<&'a str>,
+    title: &'a str,
 }
 
 /// The two kinds of APNs push PushSeal sends.

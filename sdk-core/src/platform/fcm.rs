@@ -8,10 +8,10 @@
 //! runs, even in the background, and can show the real text; high priority so
 //! it is delivered at once. The request body is `{"message": <this object>}`.
 
-use serde_json::json;
+use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::platform::{PAYLOAD_KEY, json_string_len};
+use crate::platform::PAYLOAD_KEY;
 
 /// How to deliver through FCM.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -37,19 +37,42 @@ impl FcmOptions {
 
     /// The message object for one envelope (already base64url) with `ttl_secs` to live.
     pub(crate) fn message(&self, envelope_text: &str, ttl_secs: u64) -> Result<FcmMessage> {
-        let mut android = json!({ "priority": "high", "ttl": format!("{ttl_secs}s") });
-        if let Some(key) = &self.collapse_key {
-            json_string_len(key)?;
-            android["collapse_key"] = json!(key);
-        }
-        let mut message = json!({ "data": { PAYLOAD_KEY: envelope_text }, "android": android });
-        if let Some(token) = &self.token {
-            message["token"] = json!(token);
-        }
+        let message = Message {
+            android: Android {
+                collapse_key: self.collapse_key.as_deref(),
+                priority: "high",
+                ttl: format!("{ttl_secs}s"),
+            },
+            data: Data { pushseal: envelope_text },
+            token: self.token.as_deref(),
+        };
         let json =
             serde_json::to_string(&message).map_err(|_| Error::InvalidNotification("FCM message cannot be encoded"))?;
         Ok(FcmMessage { json })
     }
+}
+
+/// The `message` object; fields in the byte order `SPEC.md` and the vectors fix.
+#[derive(Serialize)]
+struct Message<'a> {
+    android: Android<'a>,
+    data: Data<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    token: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct Android<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    collapse_key: Option<&'a str>,
+    priority: &'static str,
+    ttl: String,
+}
+
+/// The data map: one key, [`PAYLOAD_KEY`].
+#[derive(Serialize)]
+struct Data<'a> {
+    pushseal: &'a str,
 }
 
 /// An FCM HTTP v1 `message` object, as JSON text.

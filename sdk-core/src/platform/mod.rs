@@ -81,8 +81,3 @@ pub fn max_plaintext_len(target: &Target) -> Result<usize> {
 pub(crate) fn envelope_text_len(padded_len: usize) -> usize {
     ((HEADER_LEN + padded_len + N_T) * 4).div_ceil(3)
 }
-
-/// The JSON text of a string, quotes included: for measuring option overheads.
-pub(crate) fn json_string_len(s: &str) -> Result<usize> {
-    serde_json::to_string(s).map(|t| t.len()).map_err(|_| Error::InvalidNotification("an option is not valid text"))
-}
