@@ -30,7 +30,10 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let num = |i: usize| args.get(i).and_then(|s| s.parse::<usize>().ok());
     match (args.first().map(String::as_str), num(1), num(2)) {
-        (Some("batch"), Some(devices), Some(rounds)) => batch(devices, rounds),
+        (Some("batch"), Some(devices), Some(rounds)) => {
+            batch(devices, rounds);
+            return ExitCode::SUCCESS;
+        }
         (Some(op), Some(size), Some(n)) if size == 256 || size == 2048 => match run(op, size, n) {
             Ok(()) => return ExitCode::SUCCESS,
             Err(e) => eprintln!("bench_ops: {e}"),

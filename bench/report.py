@@ -1,0 +1,193 @@
+#!/usr/bin/env python3
+"""Prints bench/run.sh's table (Markdown) from the files in its output folder.
+
+Times: criterion's per-iteration times (sample.json: total time / iterations of
+each sample), pooled over every round, summarised by their 10th percentile
+(p10): the machine drifts between fast and ~1.4x slower phases lasting
+seconds, and a low percentile of samples spread over several rounds is the
+time of the fast phase for every benchmark alike. Ratios divide two p10s.
+"""
+
+import json
+import math
+import pathlib
+import sys
+
+out = pathlib.Path(sys.argv[1])
+SIZES = (256, 2048)
+
+
+def percentile(values, q):
+    values = sorted(values)
+    if not values:
+        return math.nan
+    k = (len(values) - 1) * q
+    lo, hi = math.floor(k), math.ceil(k)
+    return values[lo] + (values[hi] - values[lo]) * (k - lo)
+
+
+def load_samples():
+    """{(group, function, size): [ns per iteration, ...]} over all rounds."""
+    pooled = {}
+    for path in sorted(out.glob("criterion/round-*/*/*/*/new/sample.json")):
+        group, function, size = path.parts[-5], path.parts[-4], path.parts[-3]
+        data = json.loads(path.read_text())
+        times = [t / i for t, i in zip(data["times"], data["iters"]) if i]
+        pooled.setdefault((group, function, int(size)), []).extend(times)
+    return pooled
+
+
+def read_pairs(name):
+    """`key value` lines (the last value of a key wins); {} if the file is missing."""
+    path = out / name
+    pairs = {}
+    if path.exists():
+        for line in path.read_text().split("\n"):
+            parts = line.split()
+            if len(parts) >= 2:
+                pairs[" ".join(parts[:-1])] = parts[-1]
+    return pairs
+
+
+samples = load_samples()
+p10 = {k: percentile(v, 0.10) for k, v in samples.items()}
+low = {k: min(v) for k, v in samples.items()}
+median = {k: percentile(v, 0.5) for k, v in samples.items()}
+rounds = len(list(out.glob("criterion/round-*")))
+callgrind = {}
+for line in (out / "callgrind.txt").read_text().split("\n") if (out / "callgrind.txt").exists() else []:
+    parts = line.split()
+    if len(parts) == 3:
+        callgrind[(parts[0], int(parts[1]))] = int(parts[2])
+
+
+def t(group, function, size, table=p10):
+    return table.get((group, function, size), math.nan)
+
+
+def fmt_ratio(x):
+    return "n/a" if math.isnan(x) else f"{x:.2f}x"
+
+
+def verdict(values, limit, at_most=True):
+    if not values or any(math.isnan(v) for v in values):
+        return "not measured"
+    ok = all((v <= limit) if at_most else (v >= limit) for v in values)
+    return "met" if ok else "**not met**"
+
+
+lines = []
+p = lines.append
+machine = read_pairs("machine.txt")
+machine = {k: v for k, v in (l.split("=", 1) for l in (out / "machine.txt").read_text().split("\n") if "=" in l)}
+p(f"Machine: {machine.get('cpu', '?')}, {machine.get('nproc', '?')} cores "
+  f"({machine.get('flags', '').strip()}), {machine.get('rustc', '?')}, commit {machine.get('commit', '?')}, "
+  f"{machine.get('date', '?')}. Criterion: {rounds} round(s), samples pooled, p10 of per-iteration times.")
+p("")
+
+# The ratios and their targets: (label, numerator, denominator, limit, at_most).
+RATIOS = [
+    ("seal (envelope) / floor seal", ("pushseal", "seal_envelope"), ("floor", "seal"), 1.10, True),
+    ("open (envelope) / floor open", ("pushseal", "open_envelope"), ("floor", "open"), 1.10, True),
+    ("seal (APNs payload) / floor seal", ("pushseal", "seal_apns"), ("floor", "seal"), 1.20, True),
+    ("open (APNs payload) / floor open", ("pushseal", "open_apns"), ("floor", "open"), 1.20, True),
+    ("seal (envelope) / hpke crate seal", ("pushseal", "seal_envelope"), ("hpke_crate", "seal"), 0.90, True),
+    ("open (envelope) / hpke crate open", ("pushseal", "open_envelope"), ("hpke_crate", "open"), 0.90, True),
+    ("cached seal / uncached seal (envelope)", ("pushseal", "seal_envelope_cached"), ("pushseal", "seal_envelope"),
+     0.60, True),
+]
+p("| ratio (time, p10) | 256 B | 2 KB | target | |")
+p("|---|---|---|---|---|")
+for label, num, den, limit, at_most in RATIOS:
+    values = [t(*num, s) / t(*den, s) for s in SIZES]
+    p(f"| {label} | {fmt_ratio(values[0])} | {fmt_ratio(values[1])} | {'<=' if at_most else '>='} {limit:.2f}x | "
+      f"{verdict(values, limit, at_most)} |")
+# For information: the same with other summaries, and the peers.
+for label, num, den in [
+    ("seal (envelope) / floor seal, minimum", ("pushseal", "seal_envelope"), ("floor", "seal")),
+    ("open (envelope) / floor open, minimum", ("pushseal", "open_envelope"), ("floor", "open")),
+]:
+    values = [t(*num, s, low) / t(*den, s, low) for s in SIZES]
+    p(f"| {label} | {fmt_ratio(values[0])} | {fmt_ratio(values[1])} | (cross-check) | |")
+for label, num, den in [
+    ("seal (APNs payload) / hpke crate seal", ("pushseal", "seal_apns"), ("hpke_crate", "seal")),
+    ("open (APNs payload) / hpke crate open", ("pushseal", "open_apns"), ("hpke_crate", "open")),
+    ("cached seal / uncached seal (APNs payload)", ("pushseal", "seal_apns_cached"), ("pushseal", "seal_apns")),
+    ("seal (envelope) / sealed box seal (crypto_box)", ("pushseal", "seal_envelope"), ("crypto_box", "seal")),
+    ("open (envelope) / sealed box open (crypto_box)", ("pushseal", "open_envelope"), ("crypto_box", "open")),
+    ("floor seal, Montgomery ladder / floor seal", ("floor", "seal_ladder"), ("floor", "seal")),
+    ("floor open, Montgomery ladder / floor open", ("floor", "open_ladder"), ("floor", "open")),
+]:
+    values = [t(*num, s) / t(*den, s) for s in SIZES]
+    p(f"| {label} | {fmt_ratio(values[0])} | {fmt_ratio(values[1])} | (information) | |")
+p("")
+
+if callgrind:
+    p("| ratio (instructions, callgrind) | 256 B | 2 KB | target | |")
+    p("|---|---|---|---|---|")
+    for label, num, den, limit in [
+        ("seal (envelope) / floor seal", "seal", "floor-seal", 1.10),
+        ("open (envelope) / floor open", "open", "floor-open", 1.10),
+        ("seal (APNs payload) / floor seal", "seal-apns", "floor-seal", 1.20),
+        ("open (APNs payload) / floor open", "open-apns", "floor-open", 1.20),
+        ("seal (envelope) / hpke crate seal", "seal", "hpke-seal", 0.90),
+        ("open (envelope) / hpke crate open", "open", "hpke-open", 0.90),
+        ("cached seal / uncached seal", "seal-cached", "seal", 0.60),
+    ]:
+        values = [callgrind.get((num, s), math.nan) / callgrind.get((den, s), math.nan) for s in SIZES]
+        p(f"| {label} | {fmt_ratio(values[0])} | {fmt_ratio(values[1])} | <= {limit:.2f}x | "
+          f"{verdict(values, limit)} |")
+    p("")
+
+p("| benchmark | 256 B p10 | 2 KB p10 | 256 B median | 2 KB median | 2 KB instructions |")
+p("|---|---|---|---|---|---|")
+CG = {("floor", "seal"): "floor-seal", ("floor", "open"): "floor-open", ("floor", "seal_ladder"): "floor-seal-ladder",
+      ("floor", "open_ladder"): "floor-open-ladder", ("pushseal", "seal_envelope"): "seal",
+      ("pushseal", "seal_apns"): "seal-apns", ("pushseal", "seal_envelope_cached"): "seal-cached",
+      ("pushseal", "open_envelope"): "open", ("pushseal", "open_apns"): "open-apns",
+      ("hpke_crate", "seal"): "hpke-seal", ("hpke_crate", "open"): "hpke-open"}
+for group, function in sorted({(g, f) for g, f, _ in samples}, key=lambda k: (
+        ["floor", "pushseal", "hpke_crate", "crypto_box"].index(k[0]) if k[0] in
+        ["floor", "pushseal", "hpke_crate", "crypto_box"] else 9, k[1])):
+    us = [t(group, function, s) / 1000 for s in SIZES]
+    med = [t(group, function, s, median) / 1000 for s in SIZES]
+    ir = callgrind.get((CG.get((group, function), ""), 2048))
+    p(f"| {group}/{function} | {us[0]:.2f} us | {us[1]:.2f} us | {med[0]:.2f} us | {med[1]:.2f} us | "
+      f"{'' if ir is None else f'{ir:,}'} |")
+p("")
+
+batch = read_pairs("batch.txt")
+raw = (out / "batch.txt").read_text().split("\n") if (out / "batch.txt").exists() else []
+rates = {}
+for line in raw:
+    parts = line.split()
+    if parts:
+        fields = dict(f.split("=", 1) for f in parts[1:] if "=" in f)
+        rates[parts[0]] = (float(fields.get("devices_per_second", "nan")), fields.get("threads", "?"))
+p("| other measurements | value | target | |")
+p("|---|---|---|---|")
+one, allc = rates.get("one_core", (math.nan, "1")), rates.get("all_cores", (math.nan, "?"))
+p(f"| batch seal, APNs, one core | {one[0]:,.0f} devices/s | | |")
+p(f"| batch seal, APNs, all cores ({allc[1]}) | {allc[0]:,.0f} devices/s | | |")
+speedup = allc[0] / one[0] if one[0] and not math.isnan(one[0]) else math.nan
+p(f"| batch speed-up, all cores / one core | {fmt_ratio(speedup)} | >= 1.80x on 2 cores | "
+  f"{verdict([speedup], 1.8, at_most=False)} |")
+
+bind = read_pairs("bindings.txt")
+native = float(bind.get("native_open_ns", "nan"))
+for lang in ("python", "kotlin"):
+    v = float(bind.get(f"{lang}_open_ns", "nan"))
+    ratio = v / native if native else math.nan
+    shown = "not measured yet (no bindings)" if math.isnan(ratio) else \
+        f"{fmt_ratio(ratio)} ({v / 1000:.1f} us vs {native / 1000:.1f} us native)"
+    p(f"| open 2 KB through {lang.capitalize()} / native Rust | {shown} | <= 1.30x | {verdict([ratio], 1.3)} |")
+size = float(bind.get("cdylib_stripped_bytes", "nan"))
+shown = "not measured yet (no bindings)" if math.isnan(size) else f"{size / 1e6:.2f} MB ({int(size):,} bytes)"
+p(f"| host bindings library, stripped (profile release-size) | {shown} | < 1.0 MB | "
+  f"{verdict([size / 1e6], 1.0) if not math.isnan(size) else 'not measured'} |")
+mem = float(read_pairs("memory.txt").get("peak_rss_kib", "nan"))
+shown = "not measured yet (no CLI)" if math.isnan(mem) else f"{mem / 1024:.1f} MiB ({int(mem):,} KiB)"
+p(f"| peak memory, `pushseal open` of one 2 KB notification (fresh process) | {shown} | < 8 MB | "
+  f"{verdict([mem * 1024 / 1e6], 8.0) if not math.isnan(mem) else 'not measured'} |")
+
+print("\n".join(lines))
