@@ -7,6 +7,12 @@
 //!                              seal seal-cached seal-apns open open-apns hpke-seal hpke-open
 //! bench_ops batch DEVICES ROUNDS   seals one message to DEVICES devices with Sender::seal_batch
 //!                                  ROUNDS times; prints the best devices per second
+//! bench_ops fixture DIR            writes DIR/keyring.bin (a device keyring that trusts a sender:
+//!                                  secret, for benchmarks only) and DIR/envelope.txt (a 2 KB
+//!                                  notification from that sender to it), for the bindings' benchmarks
+//! bench_ops open-timed DIR N ROUNDS  opens DIR/envelope.txt N times per round, each with a fresh
+//!                                  in-memory replay store, as the bindings' benchmarks do; prints
+//!                                  the best round's nanoseconds per open
 //! ```
 //!
 //! Everything an operation needs is prepared before the `N` runs, so that the
@@ -30,6 +36,17 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let num = |i: usize| args.get(i).and_then(|s| s.parse::<usize>().ok());
     match (args.first().map(String::as_str), num(1), num(2)) {
+        (Some("fixture"), _, _) if args.len() == 2 => match fixture(&args[1]) {
+            Ok(()) => return ExitCode::SUCCESS,
+            Err(e) => eprintln!("bench_ops: {e}"),
+        },
+        (Some("open-timed"), _, _) if args.len() == 4 => match (num(2), num(3)) {
+            (Some(n), Some(rounds)) => match open_timed(&args[1], n, rounds) {
+                Ok(()) => return ExitCode::SUCCESS,
+                Err(e) => eprintln!("bench_ops: {e}"),
+            },
+            _ => eprintln!("usage: bench_ops open-timed DIR N ROUNDS"),
+        },
         (Some("batch"), Some(devices), Some(rounds)) => {
             batch(devices, rounds);
             return ExitCode::SUCCESS;
@@ -109,6 +126,37 @@ fn run(op: &str, size: usize, n: usize) -> Result<(), String> {
         }
         _ => return Err(format!("unknown operation {op:?}")),
     }
+    Ok(())
+}
+
+/// Writes the bindings' benchmark inputs to `dir`.
+fn fixture(dir: &str) -> Result<(), String> {
+    let dir = std::path::Path::new(dir);
+    let sender = Sender::new(SenderSecretKey::from_bytes(random32()));
+    let mut device = DeviceKeyring::generate().map_err(|e| e.to_string())?;
+    device.trust_sender(sender.public_key());
+    let text = sender.seal_envelope(&device.public_key(), &message_for(2048)).map_err(|e| e.to_string())?;
+    let keyring = device.to_bytes().map_err(|e| e.to_string())?;
+    std::fs::write(dir.join("keyring.bin"), keyring.as_slice()).map_err(|e| e.to_string())?;
+    std::fs::write(dir.join("envelope.txt"), text).map_err(|e| e.to_string())
+}
+
+/// The native side of the bindings' comparison: the same loop as theirs.
+fn open_timed(dir: &str, n: usize, rounds: usize) -> Result<(), String> {
+    let dir = std::path::Path::new(dir);
+    let keyring = std::fs::read(dir.join("keyring.bin")).map_err(|e| e.to_string())?;
+    let text = std::fs::read_to_string(dir.join("envelope.txt")).map_err(|e| e.to_string())?;
+    let device = DeviceKeyring::from_bytes(&keyring).map_err(|e| e.to_string())?;
+    let mut best = f64::INFINITY;
+    for _ in 0..rounds.max(1) {
+        let start = Instant::now();
+        for _ in 0..n {
+            let store = MemoryReplayStore::new();
+            black_box(device.open_envelope(black_box(&text), &store).map_err(|e| e.to_string())?);
+        }
+        best = best.min(start.elapsed().as_secs_f64() * 1e9 / n.max(1) as f64);
+    }
+    println!("native_open_ns {best:.0}");
     Ok(())
 }
 

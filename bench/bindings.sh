@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# The bindings' rows of bench/run.sh: the size of the stripped host library
+# (profile release-size) and the time of one open through Python and through
+# Kotlin on the JVM, against the same open in native Rust.
+#
+#   bench/bindings.sh OUT_DIR      (bench/run.sh calls it; results in OUT_DIR/bindings.txt)
+#
+# All three open the same 2 KB envelope with a keyring loaded from the same
+# bytes, each time with a fresh in-memory replay store, in a warm loop; each
+# reports the best of several rounds in nanoseconds per open. It needs
+# bindings/ (the pushseal-ffi crate and bindings/build.sh); without it, it says
+# so and the rows stay "not measured yet".
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out="${1:?usage: bench/bindings.sh OUT_DIR}"
+mkdir -p "$out"
+result="$out/bindings.txt"
+: >"$result"
+
+if ! cargo metadata --format-version 1 --no-deps | grep -q '"name":"pushseal-ffi"' || [[ ! -x bindings/build.sh ]]; then
+  echo "no bindings/ (pushseal-ffi and bindings/build.sh) yet: bindings not measured"
+  exit 0
+fi
+target_dir="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')"
+n="${BINDINGS_OPENS:-2000}"
+rounds="${BINDINGS_ROUNDS:-7}"
+
+echo "==> size: cargo build --profile release-size -p pushseal-ffi"
+nice cargo build -q --profile release-size -p pushseal-ffi
+lib=""
+for f in "$target_dir"/release-size/libpushseal_ffi.so "$target_dir"/release-size/libpushseal_ffi.dylib; do
+  if [[ -f "$f" ]]; then lib="$f" && break; fi
+done
+[[ -n "$lib" ]] || { echo "no libpushseal_ffi in $target_dir/release-size"; exit 1; }
+stripped="$out/$(basename "$lib")"
+cp "$lib" "$stripped"
+strip "$stripped" 2>/dev/null || true
+echo "cdylib_stripped_bytes $(wc -c <"$stripped" | tr -d ' ')" | tee -a "$result"
+
+echo "==> bindings/build.sh (host library and generated Kotlin and Python)"
+bindings/build.sh >/dev/null
+
+fixture="$(mktemp -d)"
+trap 'rm -rf "$fixture"' EXIT
+nice cargo build -q --release -p pushseal --example bench_ops
+ops="$target_dir/release/examples/bench_ops"
+"$ops" fixture "$fixture"
+"$ops" open-timed "$fixture" "$n" "$rounds" | tee -a "$result"
+
+echo "==> Python"
+venv="${PUSHSEAL_VENV:-$target_dir/bindings-venv}"
+if [[ ! -x "$venv/bin/python" ]]; then python3 -m venv "$venv"; fi
+if "$venv/bin/python" -m pip install -q --disable-pip-version-check --force-reinstall --no-deps ./bindings/python; then
+  "$venv/bin/python" bench/bindings_open.py "$fixture" "$n" "$rounds" | tee -a "$result" ||
+    echo "the Python benchmark failed: Python not measured"
+else
+  echo "bindings/python does not install: Python not measured"
+fi
+
+echo "==> Kotlin (JVM)"
+pom=bindings/kotlin/pom.xml
+kt="$(grep -rl --include='*.kt' '^package ' bindings/kotlin/src/main 2>/dev/null | head -1 || true)"
+if [[ -f "$pom" && -n "$kt" ]] && command -v mvn >/dev/null && command -v javac >/dev/null; then
+  package="$(sed -n 's/^package \([A-Za-z0-9_.]*\).*/\1/p' "$kt" | head -1)"
+  mvn_flags=(-B -q -ntp -Dstyle.color=never)
+  mvn -f "$pom" "${mvn_flags[@]}" -DskipTests -Dpushseal.native.dir="$target_dir/release" compile
+  mvn -f "$pom" "${mvn_flags[@]}" dependency:build-classpath -Dmdep.outputFile="$fixture/cp.txt" >/dev/null
+  classes="bindings/kotlin/target/classes:$(cat "$fixture/cp.txt")"
+  mkdir -p "$fixture/java"
+  sed "s/@PACKAGE@/$package/g" bench/OpenBench.java >"$fixture/java/OpenBench.java"
+  javac -d "$fixture/java" -cp "$classes" "$fixture/java/OpenBench.java"
+  java -Djna.library.path="$target_dir/release" -cp "$fixture/java:$classes" OpenBench "$fixture" "$n" "$rounds" |
+    tee -a "$result" || echo "the JVM benchmark failed: Kotlin not measured"
+else
+  echo "no Kotlin bindings build (bindings/kotlin/pom.xml and generated sources), or no mvn/javac: Kotlin not measured"
+fi
