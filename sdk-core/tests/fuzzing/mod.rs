@@ -215,14 +215,16 @@ pub fn keyring(data: &[u8]) {
     }
 }
 
-/// The folder the replay target's file lives in: one per process.
-fn replay_dir() -> &'static Path {
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let dir = std::env::temp_dir().join(format!("pushseal-fuzz-replay-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("a temporary folder");
-        dir
-    })
+/// Runs `f` with this thread's scratch folder for replay files. Each thread
+/// has its own (tests run in parallel), removed when the thread ends.
+fn with_replay_dir<T>(f: impl FnOnce(&Path) -> T) -> T {
+    thread_local! {
+        static DIR: tempfile::TempDir = tempfile::Builder::new()
+            .prefix("pushseal-fuzz-replay-")
+            .tempdir()
+            .expect("a temporary folder");
+    }
+    DIR.with(|dir| f(dir.path()))
 }
 
 /// The records of a replay file, parsed independently of the library: the
@@ -248,7 +250,7 @@ pub fn replay_file(data: &[u8]) {
         Some((&c, rest)) => (usize::from(c % 8), rest),
         None => (0, data),
     };
-    let path = replay_dir().join("replay.bin");
+    let path = with_replay_dir(|dir| dir.join("replay.bin"));
     std::fs::write(&path, contents).unwrap();
     let store = FileReplayStore::open_with_capacity(&path, capacity).unwrap();
     let (floor, records) = parse_replay_file(contents);
@@ -391,7 +393,7 @@ pub fn seeds(target: &str, vectors_dir: &Path) -> Vec<Vec<u8>> {
 
 /// Replay files written by the real store (with their capacity byte first).
 fn replay_seeds() -> Vec<Vec<u8>> {
-    let dir = replay_dir().join("seeds");
+    let dir = with_replay_dir(|dir| dir.join("seeds"));
     std::fs::create_dir_all(&dir).unwrap();
     let mut out = vec![vec![4], [&[4u8][..], b"PSREPLY1"].concat()];
     for (capacity, count) in [(4usize, 6u8), (7, 3), (0, 2)] {
@@ -435,10 +437,11 @@ fn vector_values(dir: &Path) -> VectorValues {
     for list in [&mut out.bytes, &mut out.objects] {
         list.sort();
         list.dedup();
-        list.truncate(400);
+        list.truncate(200);
     }
     out.texts.sort();
     out.texts.dedup();
+    out.texts.truncate(100);
     out
 }
 
