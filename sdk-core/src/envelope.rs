@@ -147,12 +147,14 @@ fn key_schedule_context() -> &'static hpke::KeyScheduleContext {
     CONTEXT.get_or_init(|| hpke::KeyScheduleContext::new(Mode::Auth, INFO, b""))
 }
 
-/// Writes the header of an envelope from `sender` to `device` with `enc`.
-fn write_header(out: &mut Vec<u8>, device: &DevicePublicKey, sender: KeyId, enc: &[u8; N_KEY]) {
-    out.push(VERSION);
-    out.extend_from_slice(&device.key_id().to_bytes());
-    out.extend_from_slice(&sender.to_bytes());
-    out.extend_from_slice(enc);
+/// The header of an envelope from `sender` to `device` with `enc`.
+fn header(device: &DevicePublicKey, sender: KeyId, enc: &[u8; N_KEY]) -> [u8; HEADER_LEN] {
+    let mut header = [0u8; HEADER_LEN];
+    header[0] = VERSION;
+    header[1..1 + KEY_ID_LEN].copy_from_slice(&device.key_id().to_bytes());
+    header[1 + KEY_ID_LEN..1 + 2 * KEY_ID_LEN].copy_from_slice(&sender.to_bytes());
+    header[1 + 2 * KEY_ID_LEN..].copy_from_slice(enc);
+    header
 }
 
 /// The DH value `DH(skS, pkR)` between a sender and a device, when the sender
@@ -174,6 +176,24 @@ pub(crate) fn seal_with(
     eph: &Ephemeral,
     static_dh: StaticDh<'_>,
 ) -> Result<(Vec<u8>, hpke::Context)> {
+    let mut out = Vec::with_capacity(HEADER_LEN + padded_plaintext.len() + N_T);
+    out.resize(HEADER_LEN, 0);
+    out.extend_from_slice(padded_plaintext);
+    let ctx = seal_in_place(sender, device, &mut out, eph, static_dh)?;
+    Ok((out, ctx))
+}
+
+/// [`seal_with`] on a buffer that holds `HEADER_LEN` bytes of room for the
+/// header, then the padded plaintext: writes the header, encrypts the rest in
+/// place and appends the tag, so that the buffer becomes the envelope. A
+/// buffer with capacity for the tag (16 bytes) is never reallocated.
+pub(crate) fn seal_in_place(
+    sender: &SenderSecretKey,
+    device: &DevicePublicKey,
+    buf: &mut Vec<u8>,
+    eph: &Ephemeral,
+    static_dh: StaticDh<'_>,
+) -> Result<hpke::Context> {
     let pk_r: &XPublicKey = device.x25519();
     let pk_s = sender.public_key();
     let shared = match static_dh.filter(|cached| cached.recipient() == device.as_bytes()) {
@@ -181,13 +201,10 @@ pub(crate) fn seal_with(
         None => hpke::encap(eph, pk_r, Some(AuthKey { sk: sender.x25519(), pk: pk_s.x25519() }))?.0,
     };
     let mut ctx = hpke::key_schedule_with(key_schedule_context(), shared.as_ref(), b"")?;
-    let mut out = Vec::with_capacity(HEADER_LEN + padded_plaintext.len() + N_T);
-    write_header(&mut out, device, sender.key_id(), &eph.enc());
-    out.extend_from_slice(padded_plaintext);
-    let (header, _) = out.split_at(HEADER_LEN);
-    let header: [u8; HEADER_LEN] = header.try_into().map_err(|_| Error::Malformed("envelope header length"))?;
-    ctx.seal_in_place(&header, &mut out, HEADER_LEN)?;
-    Ok((out, ctx))
+    let header = header(device, sender.key_id(), &eph.enc());
+    buf.get_mut(..HEADER_LEN).ok_or(Error::Malformed("no room for the envelope header"))?.copy_from_slice(&header);
+    ctx.seal_in_place(&header, buf, HEADER_LEN)?;
+    Ok(ctx)
 }
 
 #[cfg(test)]

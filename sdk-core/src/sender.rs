@@ -17,9 +17,11 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use crate::envelope;
+use zeroize::Zeroizing;
+
+use crate::envelope::{self, HEADER_LEN};
 use crate::error::{Error, Result};
-use crate::hpke::{Ephemeral, StaticDh};
+use crate::hpke::{Ephemeral, N_T, StaticDh};
 use crate::keys::{DevicePublicKey, KeyId, SenderPublicKey, SenderSecretKey, encode_base64};
 use crate::notification::{Message, MessageId, unix_now};
 use crate::padding::{self, BUCKETS};
@@ -180,16 +182,19 @@ impl Sender {
     ) -> Result<SealedNotification> {
         let ttl = msg.effective_ttl()?;
         let expires_at = now.checked_add(ttl).ok_or(Error::InvalidNotification("the expiry time overflows"))?;
-        let mut plaintext = Vec::with_capacity(BUCKETS[BUCKETS.len() - 1]);
-        msg.encode_into(id, now, &mut plaintext)?;
-        target.check_fits(plaintext.len())?;
-        padding::pad_in_place(&mut plaintext, 0)?;
+        // The plaintext is written after room for the header and encrypted in
+        // place: the buffer becomes the envelope. Until then it is secret.
+        let mut buf = Zeroizing::new(Vec::with_capacity(HEADER_LEN + BUCKETS[BUCKETS.len() - 1] + N_T));
+        buf.resize(HEADER_LEN, 0);
+        msg.encode_into(id, now, &mut buf)?;
+        target.check_fits(buf.len() - HEADER_LEN)?;
+        padding::pad_in_place(&mut buf, HEADER_LEN)?;
         let cached = match &self.cache {
             Some(cache) => Some(cache.get(&self.key, to)?),
             None => None,
         };
-        let (envelope, ctx) = envelope::seal_with(&self.key, to, &plaintext, eph, cached.as_deref())?;
-        zeroize::Zeroize::zeroize(&mut plaintext);
+        let ctx = envelope::seal_in_place(&self.key, to, &mut buf, eph, cached.as_deref())?;
+        let envelope = std::mem::take(&mut *buf);
         let receipt_digest = Receipt::export(&ctx, &id)?.digest();
         drop(ctx);
         let text = encode_base64(&envelope);
