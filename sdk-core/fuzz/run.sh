@@ -4,6 +4,7 @@
 #
 #   sdk-core/fuzz/run.sh smoke [SECONDS]        every target, SECONDS each (default 5): the CI gate
 #   sdk-core/fuzz/run.sh run SECONDS [TARGET..] the named targets (default all), SECONDS each
+#   sdk-core/fuzz/run.sh build                  build only
 #   sdk-core/fuzz/run.sh list                   the target names
 #
 # Works on the stable toolchain: coverage comes from LLVM's SanitizerCoverage
@@ -26,15 +27,16 @@ targets=(envelope_parse open_envelope open_apns open_fcm open_plaintext unpad ke
 mode="${1:-smoke}"
 case "$mode" in
   list) printf '%s\n' "${targets[@]}"; exit 0 ;;
+  build) seconds=0; selected=() ;;
   smoke) seconds="${2:-5}"; selected=("${targets[@]}") ;;
   run)
     seconds="${2:?usage: run.sh run SECONDS [TARGET...]}"
     shift 2
     if [ "$#" -gt 0 ]; then selected=("$@"); else selected=("${targets[@]}"); fi
     ;;
-  *) echo "usage: run.sh smoke [SECONDS] | run SECONDS [TARGET...] | list" >&2; exit 2 ;;
+  *) echo "usage: run.sh smoke [SECONDS] | run SECONDS [TARGET...] | build | list" >&2; exit 2 ;;
 esac
-for t in "${selected[@]}"; do
+for t in "${selected[@]+"${selected[@]}"}"; do
   [[ " ${targets[*]} " == *" $t "* ]] || { echo "unknown target: $t" >&2; exit 2; }
 done
 
@@ -53,6 +55,7 @@ fi
 echo "== building the fuzz targets (${SANITIZER:-no} sanitizer)"
 (cd "$here" && RUSTFLAGS="$flags" cargo "${toolchain[@]}" build --release --locked --bins --target "$host" --quiet)
 bin="$CARGO_TARGET_DIR/$host/release"
+[ "$mode" = build ] && exit 0
 
 echo "== writing seeds"
 seeds="$here/target/seeds"
