@@ -543,6 +543,30 @@ fn buffers_that_hold_secrets_zeroize_themselves() {
 }
 
 #[test]
+fn secret_keys_wipe_their_memory_on_drop() {
+    // A secret key is an x25519-dalek `StaticSecret` and its public key; the
+    // secret wipes itself on drop only while x25519-dalek's `zeroize` feature
+    // is on. This fails to compile if that feature is ever dropped.
+    fn zeroized_on_drop<T: zeroize::ZeroizeOnDrop>() {}
+    zeroized_on_drop::<x25519_dalek::StaticSecret>();
+    zeroized_on_drop::<Zeroizing<[u8; 32]>>();
+}
+
+#[test]
+fn the_keyrings_serialized_form_is_documented_as_secret() {
+    let src = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("src/keyring.rs")).unwrap();
+    let doc_of = |item: &str| {
+        let at = src.find(item).unwrap_or_else(|| panic!("{item} not found"));
+        let lines: Vec<&str> =
+            src[..at].lines().rev().skip(1).take_while(|l| l.trim_start().starts_with("///")).collect();
+        lines.concat()
+    };
+    assert!(doc_of("pub fn to_bytes(").contains("**Secret**"), "DeviceKeyring::to_bytes must say its bytes are secret");
+    assert!(src.contains("that are **secret**"), "the keyring module must say its bytes are secret");
+    assert!(src.contains("never in plain files or logs"));
+}
+
+#[test]
 fn the_library_never_prints_or_logs() {
     // No line of the library's own goes to stdout or stderr, so nothing it
     // handles can end up in a device log; it has no logging dependency either.
