@@ -121,6 +121,35 @@ impl<'a> Envelope<'a> {
     }
 }
 
+/// [`Envelope::open`] in place, for a caller that owns the envelope's bytes:
+/// decrypts the ciphertext where it is and returns the padded plaintext (a
+/// part of `bytes`) with the receiver's HPKE context. `bytes` then holds
+/// plaintext: the caller zeroizes it.
+pub(crate) fn open_in_place<'b>(
+    bytes: &'b mut [u8],
+    device: &DeviceSecretKey,
+    sender: &SenderPublicKey,
+) -> Result<(&'b [u8], hpke::Context)> {
+    let (header, mut ctx) = {
+        let env = Envelope::parse(bytes)?;
+        if device.key_id() != env.header.recipient {
+            return Err(Error::UnknownRecipientKey(env.header.recipient));
+        }
+        if sender.key_id() != env.header.sender {
+            return Err(Error::UntrustedSender(env.header.sender));
+        }
+        let header: [u8; HEADER_LEN] = take(bytes, 0, "envelope header")?;
+        (header, open_context(&env, device, sender)?)
+    };
+    let ciphertext = bytes.get_mut(HEADER_LEN..).ok_or(Error::Truncated {
+        what: "ciphertext tag",
+        needed: MIN_LEN,
+        found: HEADER_LEN,
+    })?;
+    let plaintext = ctx.open_in_place(&header, ciphertext)?;
+    Ok((plaintext, ctx))
+}
+
 /// The `N` bytes at `start`, or the truncation error naming `what`.
 fn take<const N: usize>(bytes: &[u8], start: usize, what: &'static str) -> Result<[u8; N]> {
     bytes.get(start..start + N).and_then(|s| s.try_into().ok()).ok_or(Error::Truncated {

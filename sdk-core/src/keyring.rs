@@ -27,7 +27,7 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
-use crate::envelope::{Envelope, EnvelopeHeader};
+use crate::envelope::{self, Envelope, EnvelopeHeader};
 use crate::error::{Error, Result};
 use crate::hpke;
 use crate::keys::{DevicePublicKey, DeviceSecretKey, KeyId, SenderPublicKey, decode_base64_exact, encode_base64};
@@ -218,14 +218,14 @@ impl DeviceKeyring {
         replay: &dyn ReplayStore,
         now: u64,
     ) -> Result<(Notification, hpke::Context)> {
-        let bytes = payload.envelope_bytes()?;
-        let env = Envelope::parse(&bytes)?;
-        let header = env.header();
+        // Decrypted where it was decoded: from the open on, the buffer holds plaintext.
+        let mut bytes = Zeroizing::new(payload.envelope_bytes()?);
+        let header = *Envelope::parse(&bytes)?.header();
         let device = self.device_key(header.recipient, now).ok_or(Error::UnknownRecipientKey(header.recipient))?;
         let sender =
             self.trusted.iter().find(|s| s.key_id() == header.sender).ok_or(Error::UntrustedSender(header.sender))?;
-        let (padded, ctx) = env.open_with_context(device, sender)?;
-        let notification = Notification::decode(padding::unpad(&padded)?)?;
+        let (padded, ctx) = envelope::open_in_place(&mut bytes, device, sender)?;
+        let notification = Notification::decode(padding::unpad(padded)?)?;
         notification.check_time(now)?;
         replay.check_and_record(notification.id.as_bytes(), notification.expires_at, now)?;
         Ok((notification, ctx))
