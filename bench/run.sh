@@ -6,19 +6,23 @@
 #
 # 1. criterion (sdk-core/benches/pushseal.rs), ROUNDS times over the whole suite,
 #    so that every benchmark is sampled in several of the machine's fast and slow
-#    phases; each benchmark's samples are pooled and its p10 per-iteration time
-#    is what the ratios use (the minimum is printed too);
-# 2. instruction counts under valgrind's callgrind for the floor ratios, which do
+#    phases; each benchmark's samples are pooled and summarised by their p10;
+# 2. the same operations interleaved in short turns (sdk-core/examples/bench_ops.rs
+#    interleave: 20 runs of each operation in turn, a few hundred rounds), so that
+#    a ratio's two sides always run within milliseconds of each other: the
+#    primary ratios are the minimum batch of each side;
+# 3. instruction counts under valgrind's callgrind for the floor ratios, which do
 #    not drift (sdk-core/examples/bench_ops.rs: the difference between 5 and 25 runs);
-# 3. Sender::seal_batch to 10,000 devices on one core (taskset) and on all cores;
-# 4. the bindings' open against native Rust, through Python and Kotlin, when
+# 4. Sender::seal_batch to 10,000 devices on one core (taskset) and on all cores;
+# 5. the bindings' open against native Rust, through Python and Kotlin, when
 #    bindings/ is there (bench/bindings.sh);
-# 5. the size of the stripped host bindings library (profile release-size) and
+# 6. the size of the stripped host bindings library (profile release-size) and
 #    the peak memory of `pushseal open` in a fresh process (/usr/bin/time -v).
 #
 # Everything goes to target/bench-report/; the table is printed at the end and
-# kept in target/bench-report/table.md. Environment: ROUNDS (default 5),
-# MEASURE_SECS (default 1), SKIP_CALLGRIND=1, SKIP_BATCH=1, DEVICES (10000).
+# kept in target/bench-report/table.md. Environment: ROUNDS (default 8),
+# MEASURE_SECS (default 0.5), INTERLEAVE_ROUNDS (300), SKIP_CALLGRIND=1,
+# SKIP_BATCH=1, DEVICES (10000).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$PWD"
@@ -28,6 +32,7 @@ rounds="${ROUNDS:-$([[ $quick == 1 ]] && echo 1 || echo 8)}"
 measure="${MEASURE_SECS:-$([[ $quick == 1 ]] && echo 0.3 || echo 0.5)}"
 samples="$([[ $quick == 1 ]] && echo 10 || echo 20)"
 devices="${DEVICES:-10000}"
+interleave_rounds="${INTERLEAVE_ROUNDS:-$([[ $quick == 1 ]] && echo 20 || echo 300)}"
 target_dir="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')"
 out="$target_dir/bench-report"
 rm -rf "$out"
@@ -59,6 +64,11 @@ for r in $(seq 1 "$rounds"); do
   CRITERION_HOME="$out/criterion/round-$r" run cargo bench -q -p pushseal --bench pushseal -- \
     --warm-up-time 0.2 --measurement-time "$measure" --sample-size "$samples" --noplot \
     >"$out/criterion-round-$r.log" 2>&1 || { tail -20 "$out/criterion-round-$r.log" >&2; exit 1; }
+done
+
+step "interleaved: every operation in turn, 20 runs each, $interleave_rounds rounds"
+for size in 256 2048; do
+  run "$ops" interleave "$size" "$interleave_rounds" 20 | tee -a "$out/interleave.txt" >&2
 done
 
 if [[ "${SKIP_CALLGRIND:-0}" != 1 ]]; then

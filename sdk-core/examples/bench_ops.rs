@@ -1,10 +1,13 @@
-//! Runs one benchmarked operation `N` times, for instruction counts under
-//! `valgrind --tool=callgrind` and for the batch throughput; `bench/run.sh`
-//! drives it. Timing is the criterion benchmarks' job (`benches/pushseal.rs`).
+//! The benchmarked operations outside criterion, for `bench/run.sh`: one
+//! operation `N` times (instruction counts under `valgrind --tool=callgrind`),
+//! all of them interleaved in short turns (ratios that the machine's drift
+//! cannot skew), the batch throughput, and the bindings' native baseline.
 //!
 //! ```text
 //! bench_ops OP SIZE N      OP: floor-seal floor-open floor-seal-ladder floor-open-ladder
 //!                              seal seal-cached seal-apns open open-apns hpke-seal hpke-open
+//! bench_ops interleave SIZE ROUNDS [BATCH]  every OP in turn, BATCH runs each (default 20), ROUNDS
+//!                                  times; prints each OP's best batch and p10, in ns per run
 //! bench_ops batch DEVICES ROUNDS   seals one message to DEVICES devices with Sender::seal_batch
 //!                                  ROUNDS times; prints the best devices per second
 //! bench_ops fixture DIR            writes DIR/keyring.bin (a device keyring that trusts a sender:
@@ -47,6 +50,12 @@ fn main() -> ExitCode {
             },
             _ => eprintln!("usage: bench_ops open-timed DIR N ROUNDS"),
         },
+        (Some("interleave"), Some(size), Some(rounds)) if size == 256 || size == 2048 => {
+            match interleave(size, rounds, num(3).unwrap_or(20)) {
+                Ok(()) => return ExitCode::SUCCESS,
+                Err(e) => eprintln!("bench_ops: {e}"),
+            }
+        }
         (Some("batch"), Some(devices), Some(rounds)) => {
             batch(devices, rounds);
             return ExitCode::SUCCESS;
@@ -55,76 +64,142 @@ fn main() -> ExitCode {
             Ok(()) => return ExitCode::SUCCESS,
             Err(e) => eprintln!("bench_ops: {e}"),
         },
-        _ => eprintln!("usage: bench_ops OP 256|2048 N | bench_ops batch DEVICES ROUNDS"),
+        _ => eprintln!("usage: bench_ops OP 256|2048 N | interleave 256|2048 ROUNDS [BATCH] | batch DEVICES ROUNDS"),
     }
     ExitCode::FAILURE
 }
 
-fn run(op: &str, size: usize, n: usize) -> Result<(), String> {
-    let floor = Floor::new(random32(), random32());
+/// One benchmarked operation: runs it once.
+type Op = Box<dyn FnMut() -> Result<(), String>>;
+
+/// Every operation for `size`-byte notifications, by name, each with what it
+/// needs prepared (keys, a sealed payload to open).
+fn operations(size: usize) -> Result<Vec<(&'static str, Op)>, String> {
+    let err = |e: pushseal::Error| e.to_string();
+    let floor = std::rc::Rc::new(Floor::new(random32(), random32()));
     let header = [7u8; HEADER_LEN];
-    let sender = Sender::new(SenderSecretKey::from_bytes(floor.sk_s));
+    let sender = std::rc::Rc::new(Sender::new(SenderSecretKey::from_bytes(floor.sk_s)));
     let cached = Sender::with_cache(SenderSecretKey::from_bytes(floor.sk_s), 16);
-    let mut device = DeviceKeyring::generate().map_err(|e| e.to_string())?;
+    let mut device = DeviceKeyring::generate().map_err(err)?;
     device.trust_sender(sender.public_key());
+    let device = std::rc::Rc::new(device);
     let to = device.public_key();
-    let msg = message_for(size);
+    let msg = std::rc::Rc::new(message_for(size));
     let apns = Target::Apns(ApnsOptions::default());
     let now = unix_now();
-    let mut buf = vec![0u8; size];
-    match op {
-        "floor-seal" | "floor-seal-ladder" => {
-            let seal = if op == "floor-seal" { Floor::seal } else { Floor::seal_ladder };
-            for _ in 0..n {
+    let input = std::rc::Rc::new(FloorInput::new(&floor, size));
+    let envelope = match sender.seal(&to, &msg, &Target::Envelope).map_err(err)?.payload {
+        Sealed::Envelope(text) => text,
+        _ => return Err("an envelope was asked for".into()),
+    };
+    let apns_body = match sender.seal(&to, &msg, &apns).map_err(err)?.payload {
+        Sealed::Apns(request) => request.body,
+        _ => return Err("an APNs request was asked for".into()),
+    };
+    let hpke = std::rc::Rc::new(HpkeCrate::new());
+    let mut hpke_ct = vec![0x42u8; size];
+    let hpke_sealed = hpke.seal(&header, &mut hpke_ct);
+
+    let mut ops: Vec<(&'static str, Op)> = Vec::new();
+    for (name, ladder) in [("floor-seal", false), ("floor-seal-ladder", true)] {
+        let (floor, mut buf) = (floor.clone(), vec![0u8; size]);
+        let seal = if ladder { Floor::seal_ladder } else { Floor::seal };
+        ops.push((
+            name,
+            Box::new(move || {
                 black_box(seal(&floor, &header, &mut buf));
-            }
-        }
-        "floor-open" | "floor-open-ladder" => {
-            let open = if op == "floor-open" { Floor::open } else { Floor::open_ladder };
-            let input = FloorInput::new(&floor, size);
-            for _ in 0..n {
+                Ok(())
+            }),
+        ));
+    }
+    for (name, ladder) in [("floor-open", false), ("floor-open-ladder", true)] {
+        let (floor, input, mut buf) = (floor.clone(), input.clone(), vec![0u8; size]);
+        let open = if ladder { Floor::open_ladder } else { Floor::open };
+        ops.push((
+            name,
+            Box::new(move || {
                 buf.copy_from_slice(&input.ct);
-                assert!(open(&floor, &input.enc, &input.header, &mut buf, &input.tag));
+                open(&floor, &input.enc, &input.header, &mut buf, &input.tag).then_some(()).ok_or("floor open".into())
+            }),
+        ));
+    }
+    for (name, target) in [("seal", Target::Envelope), ("seal-apns", apns.clone())] {
+        let (sender, msg) = (sender.clone(), msg.clone());
+        ops.push((name, Box::new(move || sender.seal(&to, &msg, &target).map(drop).map_err(err))));
+    }
+    let cached_msg = msg.clone();
+    cached.seal(&to, &msg, &Target::Envelope).map_err(err)?;
+    ops.push((
+        "seal-cached",
+        Box::new(move || cached.seal(&to, &cached_msg, &Target::Envelope).map(drop).map_err(err)),
+    ));
+    for (name, text, apns) in [("open", envelope, false), ("open-apns", apns_body, true)] {
+        let device = device.clone();
+        ops.push((
+            name,
+            Box::new(move || {
+                // A fresh store each time, as the criterion benchmark does.
+                let store = MemoryReplayStore::new();
+                let payload = if apns { Payload::ApnsJson(&text) } else { Payload::Envelope(&text) };
+                device.open(payload, &store, now).map(drop).map_err(err)
+            }),
+        ));
+    }
+    let (peer, mut buf) = (hpke.clone(), vec![0u8; size]);
+    ops.push((
+        "hpke-seal",
+        Box::new(move || {
+            black_box(peer.seal(&header, &mut buf));
+            Ok(())
+        }),
+    ));
+    let mut buf = vec![0u8; size];
+    ops.push((
+        "hpke-open",
+        Box::new(move || {
+            buf.copy_from_slice(&hpke_ct);
+            hpke.open(&hpke_sealed, &header, &mut buf).then_some(()).ok_or("hpke open".into())
+        }),
+    ));
+    Ok(ops)
+}
+
+/// Runs `op` `n` times (after one run to warm caches and fill the sender's cache).
+fn run(op: &str, size: usize, n: usize) -> Result<(), String> {
+    let mut ops = operations(size)?;
+    let (_, f) = ops.iter_mut().find(|(name, _)| *name == op).ok_or(format!("unknown operation {op:?}"))?;
+    f()?;
+    for _ in 0..n {
+        f()?;
+    }
+    Ok(())
+}
+
+/// Every operation in turn, a batch of `batch` runs each, `rounds` times over:
+/// each round takes a few tens of milliseconds, far less than the machine's
+/// slow and fast phases, so all operations see the same phases. Prints each
+/// operation's best batch and the 10th percentile of its batches, in
+/// nanoseconds per run.
+fn interleave(size: usize, rounds: usize, batch: usize) -> Result<(), String> {
+    let mut ops = operations(size)?;
+    let mut times: Vec<Vec<f64>> = vec![Vec::with_capacity(rounds); ops.len()];
+    for round in 0..=rounds {
+        for ((_, f), t) in ops.iter_mut().zip(&mut times) {
+            let start = Instant::now();
+            for _ in 0..batch {
+                f()?;
+            }
+            // Round 0 warms up.
+            if round > 0 {
+                t.push(start.elapsed().as_secs_f64() * 1e9 / batch as f64);
             }
         }
-        "seal" | "seal-apns" | "seal-cached" => {
-            let target = if op == "seal-apns" { &apns } else { &Target::Envelope };
-            let sender = if op == "seal-cached" { &cached } else { &sender };
-            sender.seal(&to, &msg, target).map_err(|e| e.to_string())?;
-            for _ in 0..n {
-                black_box(sender.seal(&to, &msg, target).map_err(|e| e.to_string())?);
-            }
-        }
-        "open" | "open-apns" => {
-            let target = if op == "open-apns" { &apns } else { &Target::Envelope };
-            let sealed = sender.seal(&to, &msg, target).map_err(|e| e.to_string())?.payload;
-            let payload = match &sealed {
-                Sealed::Envelope(text) => Payload::Envelope(text),
-                Sealed::Apns(request) => Payload::ApnsJson(&request.body),
-                Sealed::Fcm(_) => return Err("no FCM here".into()),
-            };
-            // A fresh store each time, as the criterion benchmark does.
-            let stores: Vec<MemoryReplayStore> = (0..n).map(|_| MemoryReplayStore::new()).collect();
-            for store in &stores {
-                black_box(device.open(payload, store, now).map_err(|e| e.to_string())?);
-            }
-        }
-        "hpke-seal" => {
-            let peer = HpkeCrate::new();
-            for _ in 0..n {
-                black_box(peer.seal(&header, &mut buf));
-            }
-        }
-        "hpke-open" => {
-            let peer = HpkeCrate::new();
-            let mut sealed = vec![0x42u8; size];
-            let info = peer.seal(&header, &mut sealed);
-            for _ in 0..n {
-                buf.copy_from_slice(&sealed);
-                assert!(peer.open(&info, &header, &mut buf));
-            }
-        }
-        _ => return Err(format!("unknown operation {op:?}")),
+    }
+    for ((name, _), t) in ops.iter().zip(&mut times) {
+        t.sort_by(f64::total_cmp);
+        let p10 = t.get(t.len() / 10).copied().unwrap_or(f64::NAN);
+        let min = t.first().copied().unwrap_or(f64::NAN);
+        println!("{name} {size} min_ns={min:.0} p10_ns={p10:.0}");
     }
     Ok(())
 }
