@@ -118,14 +118,14 @@ CRITERION = {"floor-seal": ("floor", "seal"), "floor-open": ("floor", "open"),
              "hpke-open": ("hpke_crate", "open")}
 
 
-def ratio_table(title, value, note):
+def ratio_table(title, value, note, judged=lambda label: True):
     """One table of every target and information ratio; `value(op, size)` is a cost."""
     p(f"| {title} | 256 B | 2 KB | target | |")
     p("|---|---|---|---|---|")
     for label, num, den, limit in TARGETS:
         values = [value(num, s) / value(den, s) for s in SIZES]
-        p(f"| {label} | {fmt_ratio(values[0])} | {fmt_ratio(values[1])} | <= {limit:.2f}x | "
-          f"{verdict(values, limit)} |")
+        target, met = (f"<= {limit:.2f}x", verdict(values, limit)) if judged(label) else ("(time target)", "")
+        p(f"| {label} | {fmt_ratio(values[0])} | {fmt_ratio(values[1])} | {target} | {met} |")
     for label, num, den in INFO:
         values = [value(num, s) / value(den, s) for s in SIZES]
         p(f"| {label} | {fmt_ratio(values[0])} | {fmt_ratio(values[1])} | (information) | |")
@@ -142,8 +142,10 @@ ratio_table("ratio (time, criterion, pooled p10)", lambda op, s: t(*CRITERION[op
             f"Criterion: {rounds} round(s) of the whole suite, each benchmark's samples pooled, their p10.")
 if callgrind:
     ratio_table("ratio (instructions, callgrind)", lambda op, s: callgrind.get((op, s), math.nan),
-                "Instructions per operation under valgrind (no SHA extensions there, so SHA-256 weighs more "
-                "than in time): stable from run to run.")
+                "Instructions per operation under valgrind, the cross-check of the floor ratios: stable from run "
+                "to run. Valgrind hides the SHA extensions, so SHA-256 weighs more here than in time, and an "
+                "AVX2 instruction does more work than most: the other ratios are judged in time only.",
+                judged=lambda label: "floor" in label)
 
 p("| more ratios (time, criterion, pooled p10) | 256 B | 2 KB | |")
 p("|---|---|---|---|")
@@ -177,14 +179,15 @@ for group, function in sorted({(g, f) for g, f, _ in samples}, key=lambda k: (
       f"{'' if il is None else f'{il[0] / 1000:.2f} us'} | {'' if ir is None else f'{ir:,}'} |")
 p("")
 
-batch = read_pairs("batch.txt")
 raw = (out / "batch.txt").read_text().split("\n") if (out / "batch.txt").exists() else []
 rates = {}
 for line in raw:
     parts = line.split()
     if parts:
         fields = dict(f.split("=", 1) for f in parts[1:] if "=" in f)
-        rates[parts[0]] = (float(fields.get("devices_per_second", "nan")), fields.get("threads", "?"))
+        rate = float(fields.get("devices_per_second", "nan"))
+        if not rate <= rates.get(parts[0], (0.0,))[0]:
+            rates[parts[0]] = (rate, fields.get("threads", "?"))
 p("| other measurements | value | target | |")
 p("|---|---|---|---|")
 one, allc = rates.get("one_core", (math.nan, "1")), rates.get("all_cores", (math.nan, "?"))
