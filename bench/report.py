@@ -196,6 +196,11 @@ p(f"| batch seal, APNs, all cores ({allc[1]}) | {allc[0]:,.0f} devices/s | | |")
 speedup = allc[0] / one[0] if one[0] and not math.isnan(one[0]) else math.nan
 p(f"| batch speed-up, all cores / one core | {fmt_ratio(speedup)} | >= 1.80x on 2 cores | "
   f"{verdict([speedup], 1.8, at_most=False)} |")
+two = rates.get("two_processes", (math.nan, "2"))[0]
+if not math.isnan(two):
+    p(f"| control: two single-threaded processes at once, one per core | {two:,.0f} devices/s in all, "
+      f"{fmt_ratio(two / one[0])} of one core | (the machine's own limit) | |")
+    p(f"| batch on all cores / the control | {fmt_ratio(allc[0] / two)} | | |")
 
 bind = read_pairs("bindings.txt")
 native = float(bind.get("native_open_ns", "nan"))

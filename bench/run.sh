@@ -97,12 +97,23 @@ fi
 
 if [[ "${SKIP_BATCH:-0}" != 1 ]]; then
   step "batch: $devices devices"
-  # Not niced: a speed-up needs the cores; each run takes a few seconds.
-  for _ in 1 2; do
+  # Not niced: a speed-up needs the cores; each run takes a few seconds. The
+  # control runs one single-threaded process per core at once: what the
+  # machine itself gives two independent workers (vCPUs may share a core).
+  for _ in 1 2 3; do
     if command -v taskset >/dev/null; then
       taskset -c 0 "$ops" batch "$devices" 3 | sed 's/^/one_core /' | tee -a "$out/batch.txt" >&2
     fi
     "$ops" batch "$devices" 3 | sed 's/^/all_cores /' | tee -a "$out/batch.txt" >&2
+    if command -v taskset >/dev/null && [[ "$(nproc)" -ge 2 ]]; then
+      taskset -c 0 "$ops" batch "$devices" 3 >"$out/control-0.txt" &
+      taskset -c 1 "$ops" batch "$devices" 3 >"$out/control-1.txt"
+      wait
+      python3 -c 'import re,sys; print("two_processes threads=2 devices_per_second=%.0f" % sum(
+        float(re.search(r"devices_per_second=(\S+)", open(f).read()).group(1)) for f in sys.argv[1:]))' \
+        "$out/control-0.txt" "$out/control-1.txt" | tee -a "$out/batch.txt" >&2
+    fi
+    sleep 5
   done
 fi
 
