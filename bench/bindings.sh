@@ -58,19 +58,22 @@ else
 fi
 
 echo "==> Kotlin (JVM)"
-pom=bindings/kotlin/pom.xml
-kt="$(grep -rl --include='*.kt' '^package ' bindings/kotlin/src/main 2>/dev/null | head -1 || true)"
-if [[ -f "$pom" && -n "$kt" ]] && command -v mvn >/dev/null && command -v javac >/dev/null; then
+kotlin_bench() {
+  local pom=bindings/kotlin/pom.xml kt package classes
+  kt="$(grep -rl --include='*.kt' '^package ' bindings/kotlin/src/main 2>/dev/null | head -1 || true)"
+  if [[ ! -f "$pom" || -z "$kt" ]] || ! command -v mvn >/dev/null || ! command -v javac >/dev/null; then
+    echo "no Kotlin bindings build (bindings/kotlin/pom.xml and generated sources), or no mvn/javac"
+    return 1
+  fi
   package="$(sed -n 's/^package \([A-Za-z0-9_.]*\).*/\1/p' "$kt" | head -1)"
-  mvn_flags=(-B -q -ntp -Dstyle.color=never)
-  mvn -f "$pom" "${mvn_flags[@]}" -DskipTests -Dpushseal.native.dir="$target_dir/release" compile
-  mvn -f "$pom" "${mvn_flags[@]}" dependency:build-classpath -Dmdep.outputFile="$fixture/cp.txt" >/dev/null
-  classes="bindings/kotlin/target/classes:$(cat "$fixture/cp.txt")"
-  mkdir -p "$fixture/java"
-  sed "s/@PACKAGE@/$package/g" bench/OpenBench.java >"$fixture/java/OpenBench.java"
-  javac -d "$fixture/java" -cp "$classes" "$fixture/java/OpenBench.java"
-  java -Djna.library.path="$target_dir/release" -cp "$fixture/java:$classes" OpenBench "$fixture" "$n" "$rounds" |
-    tee -a "$result" || echo "the JVM benchmark failed: Kotlin not measured"
-else
-  echo "no Kotlin bindings build (bindings/kotlin/pom.xml and generated sources), or no mvn/javac: Kotlin not measured"
-fi
+  local mvn_flags=(-B -q -ntp -Dstyle.color=never)
+  mvn -f "$pom" "${mvn_flags[@]}" -DskipTests -Dpushseal.native.dir="$target_dir/release" compile &&
+    mvn -f "$pom" "${mvn_flags[@]}" dependency:build-classpath -Dmdep.outputFile="$fixture/cp.txt" >/dev/null &&
+    classes="bindings/kotlin/target/classes:$(cat "$fixture/cp.txt")" &&
+    mkdir -p "$fixture/java" &&
+    sed "s/@PACKAGE@/$package/g" bench/OpenBench.java >"$fixture/java/OpenBench.java" &&
+    javac -d "$fixture/java" -cp "$classes" "$fixture/java/OpenBench.java" &&
+    java -Djna.library.path="$target_dir/release" -cp "$fixture/java:$classes" OpenBench "$fixture" "$n" "$rounds" |
+    tee -a "$result"
+}
+kotlin_bench || echo "the JVM benchmark did not run: Kotlin not measured"
