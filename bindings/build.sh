@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# Build the native library and (re)generate the UniFFI bindings.
+#
+#   bindings/build.sh            # from anywhere inside the checkout
+#
+# Produces:
+#   <target>/release/libpushseal_ffi.so                 host library (cdylib)
+#   bindings/kotlin/src/main/kotlin/org/pushseal/pushseal_ffi.kt      (gitignored)
+#   bindings/python/src/pushseal/{pushseal_ffi.py,libpushseal_ffi.so} (gitignored)
+#   bindings/swift/Sources/PushSeal/PushSeal.swift                     (committed:
+#   bindings/swift/Headers/{PushSealFFI.h,module.modulemap}             SwiftPM users
+#                                                                       have no Rust)
+#
+#   bindings/build.sh --check    also fail if the committed Swift sources
+#                                differ from what the generator writes
+#
+# Environment:
+#   CARGO_TARGET_DIR     honoured (target dir is read from `cargo metadata`)
+#   CARGO_BUILD_FLAGS    extra flags for the cargo builds, e.g. "--locked"
+set -euo pipefail
+
+bindings_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$bindings_dir/.." && pwd)"
+# uniffi-bindgen runs `cargo metadata` to find bindings/uniffi.toml: stay in the workspace.
+cd "$root"
+
+case "$(uname -s)" in
+  Darwin) lib_file=libpushseal_ffi.dylib ;;
+  *) lib_file=libpushseal_ffi.so ;;
+esac
+
+target_dir="$(cargo metadata --format-version 1 --no-deps \
+  | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
+lib="$target_dir/release/$lib_file"
+bindgen="$target_dir/bindgen/uniffi-bindgen"
+
+check=false
+case "${1:-}" in
+  "") ;;
+  --check) check=true ;;
+  *) echo "usage: $0 [--check]" >&2; exit 2 ;;
+esac
+
+read -r -a cargo_flags <<<"${CARGO_BUILD_FLAGS:-}"
+
+echo "==> cargo build --release -p pushseal-ffi"
+cargo build --release -p pushseal-ffi "${cargo_flags[@]}"
+
+# The generator gets a throw-away profile "bindgen" (output in <target>/bindgen/):
+# the workspace's release profile (LTO, 1 codegen unit) and its dev profile
+# (all dependencies at opt-level 3) each make it take 4-12 minutes to build
+# from cold on 2 cores; unoptimised and without debuginfo it takes ~2.5.
+bindgen_profile=(
+  --profile bindgen
+  --config 'profile.bindgen.inherits="dev"'
+  --config 'profile.bindgen.opt-level=0'
+  --config 'profile.bindgen.debug=false'
+  --config 'profile.bindgen.package."*".opt-level=0'
+)
+echo "==> cargo build -p uniffi-bindgen --profile bindgen"
+cargo build -p uniffi-bindgen "${bindgen_profile[@]}" "${cargo_flags[@]}"
+
+# The library must keep its symbol table: bindgen reads the UNIFFI_META_*
+# symbols from it ("No UniFFI metadata found" on a stripped library).
+generate() { # language out_dir
+  "$bindgen" generate "$lib" --language "$1" --out-dir "$2" --no-format
+}
+
+echo "==> Kotlin"
+kotlin_out="$bindings_dir/kotlin/src/main/kotlin"
+rm -rf "$kotlin_out"
+generate kotlin "$kotlin_out"
+
+echo "==> Swift (committed; compiled by the Swift package on macOS / Linux with Swift)"
+swift_dir="$bindings_dir/swift"
+swift_tmp="$(mktemp -d)"
+py_tmp="$(mktemp -d)"
+trap 'rm -rf "$swift_tmp" "$py_tmp"' EXIT
+generate swift "$swift_tmp"
+# The XCFramework wants the module map named module.modulemap (build-xcframework.sh).
+mkdir -p "$swift_dir/Sources/PushSeal" "$swift_dir/Headers"
+swift_files=(Sources/PushSeal/PushSeal.swift Headers/PushSealFFI.h Headers/module.modulemap)
+cp "$swift_tmp/PushSeal.swift" "$swift_tmp/new-PushSeal.swift"
+cp "$swift_tmp/PushSealFFI.modulemap" "$swift_tmp/new-module.modulemap"
+cp "$swift_tmp/PushSealFFI.h" "$swift_tmp/new-PushSealFFI.h"
+stale=()
+for f in "${swift_files[@]}"; do
+  new="$swift_tmp/new-$(basename "$f")"
+  if ! cmp -s "$new" "$swift_dir/$f"; then
+    stale+=("bindings/swift/$f")
+    cp "$new" "$swift_dir/$f"
+  fi
+done
+if ((${#stale[@]})); then
+  echo "   rewritten: ${stale[*]}"
+  if $check; then
+    echo "error: the committed Swift bindings were stale (rewritten now; review and commit them)" >&2
+    exit 1
+  fi
+fi
+
+echo "==> Python"
+py_pkg="$bindings_dir/python/src/pushseal"
+generate python "$py_tmp"
+cp "$py_tmp/pushseal_ffi.py" "$py_pkg/pushseal_ffi.py"
+# The generated module loads lib<name>.so from its own directory.
+rm -f "$py_pkg"/libpushseal_ffi.*
+cp "$lib" "$py_pkg/$lib_file"
+
+# Kotlin needs no copy: Maven/Surefire points JNA at $target_dir/release.
+echo "==> done"
+find "$kotlin_out" "$swift_dir/Sources" "$swift_dir/Headers" "$py_pkg" -type f ! -name '*.pyc' | sed "s|^$root/|   |" | sort

@@ -1,0 +1,1052 @@
+//! PushSeal for Swift, Kotlin and Python: the UniFFI surface over the
+//! `pushseal` crate (sdk-core).
+//!
+//! This crate only adapts types: every rule (parsing, acceptance order,
+//! sealing, replay protection) lives in `pushseal`. Exported signatures use
+//! owned types (`String`, `Vec<u8>`, `HashMap`), every function that looks at
+//! caller input returns `Result<_, PushSealError>`, and nothing here panics.
+//!
+//! Names as the foreign languages see them: Kotlin package `org.pushseal`
+//! (`DeviceKeyring.fromBytes`, `keyring.openApns(...)`,
+//! `PushSealException.Tampered`), Swift module `PushSeal`
+//! (`DeviceKeyring.fromBytes(bytes:)`, `PushSealError.Tampered(reason:)`),
+//! Python package `pushseal` (`DeviceKeyring.from_bytes`,
+//! `PushSealError.Tampered`).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use pushseal::{ErrorKind, Payload as CorePayload};
+
+uniffi::setup_scaffolding!();
+
+// ---------------------------------------------------------------------------
+// Errors
+// ---------------------------------------------------------------------------
+
+/// Every error of PushSeal, one variant per kind of the core's `ErrorKind`
+/// (same names), plus `Internal`.
+///
+/// Kotlin: `PushSealException.Tampered` etc. (`e.reason` is the text).
+/// Swift: `PushSealError.Tampered(reason:)`, an `Error`.
+/// Python: `PushSealError.Tampered`, a subclass of `PushSealError`.
+///
+/// `reason` is one line for logs and people; it never holds plaintext or key
+/// bytes. Match on the variant, not on the text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, uniffi::Error)]
+pub enum PushSealError {
+    /// The payload does not carry a PushSeal envelope (`not_pushseal`).
+    #[error("{reason}")]
+    NotPushSeal {
+        /// What is wrong, in one line.
+        reason: String,
+    },
+    /// Text that should be base64url or hex is not, or is not canonical (`invalid_encoding`).
+    #[error("{reason}")]
+    InvalidEncoding {
+        /// What is wrong, in one line.
+        reason: String,
+    },
+    /// The input ends before a field it must contain (`truncated`).
+    #[error("{reason}")]
+    Truncated {
+        /// What is wrong, in one line.
+        reason: String,
+    },
+    /// The envelope's version is not 1 (`unsupported_version`).
+    #[error("{reason}")]
+    UnsupportedVersion {
+        /// What is wrong, in one line.
+        reason: String,
+    },
+    /// A key has the wrong length (`invalid_key_length`).
+    #[error("{reason}")]
+    InvalidKeyLength {
+        /// What is wrong, in one line.
+        reason: String,
+    },
+    /// The envelope is sealed to a key this keyring does not hold: register the
+    /// device's current public key again (`unknown_recipient_key`).
+    #[error("{reason}")]
+    UnknownRecipientKey {
+        /// What is wrong, in one line.
+        reason: String,
+    },
+    /// The envelope names a sender the device does not trust (`untrusted_sender`).
+    #[error("{reason}")]
+    UntrustedSender {
+        /// What is wrong, in one line.
+        reason: String,
+    },
+    /// A low-order public key gave the all-zero shared secret (`zero_shared_secret`).
+    #[error("{reason}")]
+    ZeroSharedSecret {
+        /// What is wrong, in one line.
+        reason: String,
+    },
+    /// Authentication failed: altered or forged (`tampered`).
+    #[error("{reason}")]
+    Tampered {
+        /// What is wrong, in one line.
+        reason: String,
+    },
+    /// The decrypted plaintext is not validly padded (`malformed_padding`).
+    #[error("{reason}")]
+    MalformedPadding {
+        /// What is wrong, in one line.
+        reason: String,
+    },
+    /// A part of the input is not well formed (`malformed`).
+    #[error("{reason}")]
+    Malformed {
+        /// What is wrong, in one line.
+        reason: String,
+    },
+    /// The notification has expired (`expired`).
+    #[error("{reason}")]
+    Expired {
+        /// What is wrong, in one line.
+        reason: String,
+    },
+    /// The notification claims to be sent in the future (`not_yet_valid`).
+    #[error("{reason}")]
+    NotYetValid {
+        /// What is wrong, in one line.
+        reason: String,
+    },
+    /// This message id was already accepted (`replayed`).
+    #[error("{reason}")]
+    Replayed {
+        /// What is wrong, in one line.
+        reason: String,
+    },
+    /// The notification does not fit the padding buckets or the gateway's limit (`payload_too_large`).
+    #[error("{reason}")]
+    PayloadTooLarge {
+        /// What is wrong, in one line.
+        reason: String,
+    },
+    /// A message or option given to the sender is not valid (`invalid_notification`).
+    #[error("{reason}")]
+    InvalidNotification {
+        /// What is wrong, in one line.
+        reason: String,
+    },
+    /// Stored keyring bytes could not be read (`invalid_keyring`).
+    #[error("{reason}")]
+    InvalidKeyring {
+        /// What is wrong, in one line.
+        reason: String,
+    },
+    /// The replay store or the key storage failed (`storage`). Foreign
+    /// `KeyStorage` implementations throw this one.
+    #[error("{reason}")]
+    Storage {
+        /// What is wrong, in one line.
+        reason: String,
+    },
+    /// The operating system's random number generator failed (`randomness`).
+    #[error("{reason}")]
+    Randomness {
+        /// What is wrong, in one line.
+        reason: String,
+    },
+    /// A delivery receipt matches no recorded notification (`invalid_receipt`).
+    #[error("{reason}")]
+    InvalidReceipt {
+        /// What is wrong, in one line.
+        reason: String,
+    },
+    /// Not one of PushSeal's kinds: foreign code threw something else, or a
+    /// lock was found in an unexpected state.
+    #[error("{reason}")]
+    Internal {
+        /// What is wrong, in one line.
+        reason: String,
+    },
+}
+
+impl PushSealError {
+    /// The stable snake_case name of this error's kind, as the core and the
+    /// test vectors spell it (`"internal"` for `Internal`).
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            Self::NotPushSeal { .. } => ErrorKind::NotPushSeal.name(),
+            Self::InvalidEncoding { .. } => ErrorKind::InvalidEncoding.name(),
+            Self::Truncated { .. } => ErrorKind::Truncated.name(),
+            Self::UnsupportedVersion { .. } => ErrorKind::UnsupportedVersion.name(),
+            Self::InvalidKeyLength { .. } => ErrorKind::InvalidKeyLength.name(),
+            Self::UnknownRecipientKey { .. } => ErrorKind::UnknownRecipientKey.name(),
+            Self::UntrustedSender { .. } => ErrorKind::UntrustedSender.name(),
+            Self::ZeroSharedSecret { .. } => ErrorKind::ZeroSharedSecret.name(),
+            Self::Tampered { .. } => ErrorKind::Tampered.name(),
+            Self::MalformedPadding { .. } => ErrorKind::MalformedPadding.name(),
+            Self::Malformed { .. } => ErrorKind::Malformed.name(),
+            Self::Expired { .. } => ErrorKind::Expired.name(),
+            Self::NotYetValid { .. } => ErrorKind::NotYetValid.name(),
+            Self::Replayed { .. } => ErrorKind::Replayed.name(),
+            Self::PayloadTooLarge { .. } => ErrorKind::PayloadTooLarge.name(),
+            Self::InvalidNotification { .. } => ErrorKind::InvalidNotification.name(),
+            Self::InvalidKeyring { .. } => ErrorKind::InvalidKeyring.name(),
+            Self::Storage { .. } => ErrorKind::Storage.name(),
+            Self::Randomness { .. } => ErrorKind::Randomness.name(),
+            Self::InvalidReceipt { .. } => ErrorKind::InvalidReceipt.name(),
+            Self::Internal { .. } => "internal",
+        }
+    }
+
+    fn internal(reason: &str) -> Self {
+        Self::Internal { reason: reason.to_owned() }
+    }
+}
+
+impl From<pushseal::Error> for PushSealError {
+    fn from(e: pushseal::Error) -> Self {
+        // The core's messages are one line and free of secrets by design.
+        let reason = e.to_string();
+        match e.kind() {
+            ErrorKind::NotPushSeal => Self::NotPushSeal { reason },
+            ErrorKind::InvalidEncoding => Self::InvalidEncoding { reason },
+            ErrorKind::Truncated => Self::Truncated { reason },
+            ErrorKind::UnsupportedVersion => Self::UnsupportedVersion { reason },
+            ErrorKind::InvalidKeyLength => Self::InvalidKeyLength { reason },
+            ErrorKind::UnknownRecipientKey => Self::UnknownRecipientKey { reason },
+            ErrorKind::UntrustedSender => Self::UntrustedSender { reason },
+            ErrorKind::ZeroSharedSecret => Self::ZeroSharedSecret { reason },
+            ErrorKind::Tampered => Self::Tampered { reason },
+            ErrorKind::MalformedPadding => Self::MalformedPadding { reason },
+            ErrorKind::Malformed => Self::Malformed { reason },
+            ErrorKind::Expired => Self::Expired { reason },
+            ErrorKind::NotYetValid => Self::NotYetValid { reason },
+            ErrorKind::Replayed => Self::Replayed { reason },
+            ErrorKind::PayloadTooLarge => Self::PayloadTooLarge { reason },
+            ErrorKind::InvalidNotification => Self::InvalidNotification { reason },
+            ErrorKind::InvalidKeyring => Self::InvalidKeyring { reason },
+            ErrorKind::Storage => Self::Storage { reason },
+            ErrorKind::Randomness => Self::Randomness { reason },
+            ErrorKind::InvalidReceipt => Self::InvalidReceipt { reason },
+            _ => Self::Internal { reason },
+        }
+    }
+}
+
+impl From<uniffi::UnexpectedUniFFICallbackError> for PushSealError {
+    fn from(e: uniffi::UnexpectedUniFFICallbackError) -> Self {
+        PushSealError::Internal { reason: e.reason }
+    }
+}
+
+type Result<T, E = PushSealError> = std::result::Result<T, E>;
+
+// ---------------------------------------------------------------------------
+// Key storage (implemented by the app)
+// ---------------------------------------------------------------------------
+
+/// Where the app keeps the keyring bytes, which are **secret** (they hold the
+/// device's secret keys).
+///
+/// iOS: one Keychain item in an access group the app shares with its
+/// Notification Service Extension, `kSecAttrAccessibleAfterFirstUnlockThisDeviceOnly`
+/// (the extension must read it while the phone is locked).
+/// Android: a file in `noBackupFilesDir` encrypted under an Android Keystore key.
+///
+/// Throw `PushSealError.Storage` on failure; anything else thrown arrives as
+/// `Internal`.
+#[uniffi::export(with_foreign)]
+pub trait KeyStorage: Send + Sync {
+    /// The stored keyring bytes, or nothing if none were saved yet.
+    fn load(&self) -> Result<Option<Vec<u8>>>;
+    /// Stores the keyring bytes, replacing what was there.
+    fn save(&self, bytes: Vec<u8>) -> Result<()>;
+}
+
+/// A `KeyStorage` that keeps the bytes in memory, for tests.
+#[derive(Debug, Default)]
+struct InMemoryKeyStorage {
+    bytes: Mutex<Option<Vec<u8>>>,
+}
+
+impl KeyStorage for InMemoryKeyStorage {
+    fn load(&self) -> Result<Option<Vec<u8>>> {
+        Ok(lock(&self.bytes).clone())
+    }
+
+    fn save(&self, bytes: Vec<u8>) -> Result<()> {
+        *lock(&self.bytes) = Some(bytes);
+        Ok(())
+    }
+}
+
+/// A new `KeyStorage` that keeps the bytes in memory, for tests: Kotlin
+/// `inMemoryKeyStorage()`, Swift `inMemoryKeyStorage()`, Python
+/// `in_memory_key_storage()`.
+#[uniffi::export]
+pub fn in_memory_key_storage() -> Arc<dyn KeyStorage> {
+    Arc::new(InMemoryKeyStorage::default())
+}
+
+/// Every value behind these locks is consistent between statements, so a
+/// poisoned lock is safe to keep using.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+// ---------------------------------------------------------------------------
+// Records
+// ---------------------------------------------------------------------------
+
+/// An opened notification: what the app shows.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct OpenedNotification {
+    /// The message id, 32 lowercase hex digits (the same on every device a batch went to).
+    pub id: String,
+    /// When it was sealed, unix seconds.
+    pub sent_at: u64,
+    /// When it expires, unix seconds.
+    pub expires_at: u64,
+    /// The title.
+    pub title: String,
+    /// The body.
+    pub body: String,
+    /// App-defined data (empty when there is none).
+    pub data: HashMap<String, String>,
+    /// Groups notifications in the notification center.
+    pub thread_id: Option<String>,
+    /// The notification category (actions).
+    pub category: Option<String>,
+    /// The app icon badge.
+    pub badge: Option<u32>,
+    /// The sound name.
+    pub sound: Option<String>,
+}
+
+impl From<pushseal::Notification> for OpenedNotification {
+    fn from(n: pushseal::Notification) -> Self {
+        let m = n.message;
+        Self {
+            id: n.id.to_string(),
+            sent_at: n.sent_at,
+            expires_at: n.expires_at,
+            title: m.title,
+            body: m.body,
+            data: m.data.into_iter().collect(),
+            thread_id: m.thread_id,
+            category: m.category,
+            badge: m.badge,
+            sound: m.sound,
+        }
+    }
+}
+
+/// An opened notification and its delivery receipt.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct OpenedWithReceipt {
+    /// The notification.
+    pub notification: OpenedNotification,
+    /// The delivery receipt, 22 characters of base64url: send it to the
+    /// sender's server (over the app's own API) to prove this device opened
+    /// the notification. Not secret, and it reveals nothing of the content.
+    pub receipt: String,
+}
+
+/// What a sender seals.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct Message {
+    /// The title.
+    pub title: String,
+    /// The body.
+    pub body: String,
+    /// App-defined data.
+    #[uniffi(default)]
+    pub data: HashMap<String, String>,
+    /// Groups notifications in the notification center.
+    #[uniffi(default = None)]
+    pub thread_id: Option<String>,
+    /// The notification category (actions).
+    #[uniffi(default = None)]
+    pub category: Option<String>,
+    /// The app icon badge.
+    #[uniffi(default = None)]
+    pub badge: Option<u32>,
+    /// The sound name.
+    #[uniffi(default = None)]
+    pub sound: Option<String>,
+    /// Seconds the notification stays valid, 1 to 2419200 (28 days); none for
+    /// the default of 86400 (one day).
+    #[uniffi(default = None)]
+    pub ttl_secs: Option<u64>,
+}
+
+impl Message {
+    fn to_core(&self) -> pushseal::Message {
+        let mut m = pushseal::Message::new(self.title.clone(), self.body.clone());
+        m.data = self.data.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        m.thread_id.clone_from(&self.thread_id);
+        m.category.clone_from(&self.category);
+        m.badge = self.badge;
+        m.sound.clone_from(&self.sound);
+        if let Some(ttl) = self.ttl_secs {
+            m.ttl_secs = ttl;
+        }
+        m
+    }
+}
+
+/// The kind of APNs push.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum ApnsPushType {
+    /// Shown to the user, opened by the Notification Service Extension.
+    Alert,
+    /// Silent (`content-available`), opened by the app.
+    Background,
+}
+
+/// How to deliver through APNs.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct ApnsOptions {
+    /// Alert (the default) or background.
+    #[uniffi(default = None)]
+    pub push_type: Option<ApnsPushType>,
+    /// Shown if the extension cannot open the envelope; generic text only
+    /// (the gateway and the lock screen see it). Default "New message".
+    #[uniffi(default = None)]
+    pub fallback_title: Option<String>,
+    /// An optional fallback body, under the same rule.
+    #[uniffi(default = None)]
+    pub fallback_body: Option<String>,
+    /// `apns-collapse-id` (at most 64 bytes, nothing sensitive).
+    #[uniffi(default = None)]
+    pub collapse_id: Option<String>,
+    /// `apns-topic`: the app's bundle id.
+    #[uniffi(default = None)]
+    pub topic: Option<String>,
+}
+
+impl ApnsOptions {
+    fn to_core(&self) -> pushseal::ApnsOptions {
+        let mut o = match self.push_type {
+            Some(ApnsPushType::Background) => pushseal::ApnsOptions::background(),
+            Some(ApnsPushType::Alert) | None => pushseal::ApnsOptions::default(),
+        };
+        if let Some(title) = &self.fallback_title {
+            o.fallback_title.clone_from(title);
+        }
+        o.fallback_body.clone_from(&self.fallback_body);
+        o.collapse_id.clone_from(&self.collapse_id);
+        o.topic.clone_from(&self.topic);
+        o
+    }
+}
+
+/// How to deliver through FCM.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct FcmOptions {
+    /// The device's registration token, if the message should carry it.
+    #[uniffi(default = None)]
+    pub token: Option<String>,
+    /// `android.collapse_key` (nothing sensitive).
+    #[uniffi(default = None)]
+    pub collapse_key: Option<String>,
+}
+
+impl FcmOptions {
+    fn to_core(&self) -> pushseal::FcmOptions {
+        pushseal::FcmOptions { token: self.token.clone(), collapse_key: self.collapse_key.clone() }
+    }
+}
+
+/// Where a sealed notification goes.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum Target {
+    /// The bare envelope, for a transport of the sender's own.
+    Envelope,
+    /// An APNs request.
+    Apns {
+        /// The APNs options.
+        options: ApnsOptions,
+    },
+    /// An FCM HTTP v1 message.
+    Fcm {
+        /// The FCM options.
+        options: FcmOptions,
+    },
+}
+
+impl Target {
+    fn to_core(&self) -> pushseal::Target {
+        match self {
+            Target::Envelope => pushseal::Target::Envelope,
+            Target::Apns { options } => pushseal::Target::Apns(options.to_core()),
+            Target::Fcm { options } => pushseal::Target::Fcm(options.to_core()),
+        }
+    }
+}
+
+/// A notification sealed for APNs: POST `body` to `/3/device/<token>` with
+/// these headers (plus the sender's own `authorization`).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct ApnsPush {
+    /// The request headers (`apns-push-type`, `apns-priority`, `apns-expiration`, ...).
+    pub headers: HashMap<String, String>,
+    /// The JSON body, at most 4096 bytes.
+    pub body: String,
+    /// The message id, 32 hex digits.
+    pub message_id: String,
+    /// When it expires, unix seconds.
+    pub expires_at: u64,
+    /// The digest (64 hex digits) to check the device's delivery receipt
+    /// against with `verify_receipt`. Not secret.
+    pub receipt_digest: String,
+}
+
+/// A notification sealed for FCM (HTTP v1).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct FcmPush {
+    /// The `message` object as JSON text.
+    pub message_json: String,
+    /// The whole request body, `{"message": ...}`.
+    pub request_body: String,
+    /// The message id, 32 hex digits.
+    pub message_id: String,
+    /// When it expires, unix seconds.
+    pub expires_at: u64,
+    /// The digest (64 hex digits) to check the device's delivery receipt
+    /// against with `verify_receipt`. Not secret.
+    pub receipt_digest: String,
+}
+
+/// A notification sealed as a bare envelope.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct SealedEnvelope {
+    /// The envelope's text form (base64url).
+    pub envelope: String,
+    /// The message id, 32 hex digits.
+    pub message_id: String,
+    /// When it expires, unix seconds.
+    pub expires_at: u64,
+    /// The digest (64 hex digits) to check the device's delivery receipt
+    /// against with `verify_receipt`. Not secret.
+    pub receipt_digest: String,
+}
+
+/// One device's result in a batch: exactly one of `push` and `error_kind` is set.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct ApnsBatchResult {
+    /// The device public key, as given.
+    pub recipient: String,
+    /// The sealed push.
+    pub push: Option<ApnsPush>,
+    /// The error kind's snake_case name (`"tampered"`, ...).
+    pub error_kind: Option<String>,
+    /// The error's one-line reason.
+    pub error_reason: Option<String>,
+}
+
+/// One device's result in a batch: exactly one of `push` and `error_kind` is set.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct FcmBatchResult {
+    /// The device public key, as given.
+    pub recipient: String,
+    /// The sealed push.
+    pub push: Option<FcmPush>,
+    /// The error kind's snake_case name (`"tampered"`, ...).
+    pub error_kind: Option<String>,
+    /// The error's one-line reason.
+    pub error_reason: Option<String>,
+}
+
+/// The public header of an envelope: what a gateway can see.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct EnvelopeInfo {
+    /// The format version (1).
+    pub version: u8,
+    /// The recipient device key's id, 16 hex digits.
+    pub recipient_key_id: String,
+    /// The sender key's id, 16 hex digits.
+    pub sender_key_id: String,
+    /// The padded plaintext's length in bytes (a padding bucket).
+    pub padded_len: u64,
+}
+
+/// A retired device key that still opens notifications.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct RetiredKey {
+    /// Its key id, 16 hex digits.
+    pub key_id: String,
+    /// It opens notifications until this time, unix seconds.
+    pub usable_until: u64,
+}
+
+/// A payload as the operating system hands it to the app.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum Payload {
+    /// The APNs `userInfo` as JSON text.
+    Apns {
+        /// The whole push payload as JSON text.
+        user_info_json: String,
+    },
+    /// The FCM data map (`RemoteMessage.data`).
+    Fcm {
+        /// The data map.
+        data: HashMap<String, String>,
+    },
+    /// The envelope's text form (base64url).
+    Envelope {
+        /// The envelope text.
+        envelope: String,
+    },
+}
+
+impl Payload {
+    fn as_core(&self) -> CorePayload<'_> {
+        match self {
+            Payload::Apns { user_info_json } => CorePayload::ApnsJson(user_info_json),
+            Payload::Fcm { data } => CorePayload::FcmData(data),
+            Payload::Envelope { envelope } => CorePayload::Envelope(envelope),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Replay store
+// ---------------------------------------------------------------------------
+
+/// Remembers the ids of accepted notifications until they expire, so that
+/// none opens twice. Use one file shared by everything on the device that
+/// opens notifications (on iOS, in the App Group container).
+#[derive(uniffi::Object)]
+pub struct ReplayStore {
+    inner: Arc<dyn pushseal::ReplayStore>,
+}
+
+impl std::fmt::Debug for ReplayStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReplayStore").finish_non_exhaustive()
+    }
+}
+
+#[uniffi::export]
+impl ReplayStore {
+    /// The store in this file, created if missing (safe to share between
+    /// processes: every check locks the file).
+    #[uniffi::constructor]
+    pub fn open(path: String) -> Result<Arc<Self>> {
+        let store = pushseal::FileReplayStore::open(path)?;
+        Ok(Arc::new(Self { inner: Arc::new(store) }))
+    }
+
+    /// A store in memory, for tests and for processes that never restart.
+    #[uniffi::constructor]
+    pub fn in_memory() -> Arc<Self> {
+        Arc::new(Self { inner: Arc::new(pushseal::MemoryReplayStore::new()) })
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Device keyring
+// ---------------------------------------------------------------------------
+
+/// The device's keys and the senders it trusts; opens notifications.
+///
+/// Its bytes (`to_bytes`, `save`) are **secret**. Safe to share between threads.
+#[derive(uniffi::Object)]
+pub struct DeviceKeyring {
+    inner: Mutex<pushseal::DeviceKeyring>,
+}
+
+impl std::fmt::Debug for DeviceKeyring {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        lock(&self.inner).fmt(f)
+    }
+}
+
+impl DeviceKeyring {
+    fn wrap(inner: pushseal::DeviceKeyring) -> Arc<Self> {
+        Arc::new(Self { inner: Mutex::new(inner) })
+    }
+
+    fn open_core(&self, payload: CorePayload<'_>, replay: &ReplayStore, now: u64) -> Result<OpenedNotification> {
+        Ok(lock(&self.inner).open(payload, &*replay.inner, now)?.into())
+    }
+}
+
+#[uniffi::export]
+impl DeviceKeyring {
+    /// A keyring with a new random device key and no trusted senders.
+    #[uniffi::constructor]
+    pub fn generate() -> Result<Arc<Self>> {
+        Ok(Self::wrap(pushseal::DeviceKeyring::generate()?))
+    }
+
+    /// A keyring from the bytes of `to_bytes`.
+    #[uniffi::constructor]
+    pub fn from_bytes(bytes: Vec<u8>) -> Result<Arc<Self>> {
+        let bytes = zeroize::Zeroizing::new(bytes);
+        Ok(Self::wrap(pushseal::DeviceKeyring::from_bytes(&bytes)?))
+    }
+
+    /// The keyring in `storage`; if there is none yet, a new one, saved there first.
+    #[uniffi::constructor]
+    pub fn load_or_create(storage: Arc<dyn KeyStorage>) -> Result<Arc<Self>> {
+        match storage.load()? {
+            Some(bytes) => Self::from_bytes(bytes),
+            None => {
+                let keyring = Self::generate()?;
+                keyring.save(storage)?;
+                Ok(keyring)
+            }
+        }
+    }
+
+    /// Writes the keyring to `storage`.
+    pub fn save(&self, storage: Arc<dyn KeyStorage>) -> Result<()> {
+        let bytes = lock(&self.inner).to_bytes()?;
+        storage.save(bytes.to_vec())
+    }
+
+    /// The keyring's bytes. **Secret**: they hold the device's secret keys.
+    pub fn to_bytes(&self) -> Result<Vec<u8>> {
+        Ok(lock(&self.inner).to_bytes()?.to_vec())
+    }
+
+    /// The current public key (43 characters of base64url): what the device
+    /// registers with its sender.
+    pub fn public_key(&self) -> String {
+        lock(&self.inner).public_key().to_base64()
+    }
+
+    /// The current key's id (16 hex digits).
+    pub fn key_id(&self) -> String {
+        lock(&self.inner).key_id().to_string()
+    }
+
+    /// Makes a new current key; the old one keeps opening notifications until
+    /// `now + retain_secs`. Save the keyring and register the new public key
+    /// afterwards.
+    pub fn rotate(&self, now: u64, retain_secs: u64) -> Result<()> {
+        Ok(lock(&self.inner).rotate(now, retain_secs)?)
+    }
+
+    /// Drops retired keys past their deadline.
+    pub fn prune(&self, now: u64) {
+        lock(&self.inner).prune(now);
+    }
+
+    /// The retired keys that still open notifications.
+    pub fn retired_keys(&self) -> Vec<RetiredKey> {
+        lock(&self.inner)
+            .retired_keys()
+            .into_iter()
+            .map(|(id, usable_until)| RetiredKey { key_id: id.to_string(), usable_until })
+            .collect()
+    }
+
+    /// Trusts the sender with this public key (43 characters of base64url).
+    pub fn trust_sender(&self, public_key: String) -> Result<()> {
+        let key: pushseal::SenderPublicKey = public_key.parse()?;
+        lock(&self.inner).trust_sender(key);
+        Ok(())
+    }
+
+    /// Stops trusting the sender with this key id (16 hex digits); returns
+    /// whether it was trusted.
+    pub fn remove_sender(&self, key_id: String) -> Result<bool> {
+        let id: pushseal::KeyId = key_id.parse()?;
+        Ok(lock(&self.inner).remove_sender(id))
+    }
+
+    /// The trusted senders' public keys (base64url).
+    pub fn trusted_senders(&self) -> Vec<String> {
+        lock(&self.inner).trusted_senders().iter().map(|k| k.to_base64()).collect()
+    }
+
+    /// Opens an APNs `userInfo` (the whole payload as JSON text) now.
+    pub fn open_apns(&self, user_info_json: String, replay: Arc<ReplayStore>) -> Result<OpenedNotification> {
+        self.open_apns_at(user_info_json, replay, pushseal::unix_now())
+    }
+
+    /// Opens an FCM data map (`RemoteMessage.data`) now.
+    pub fn open_fcm(&self, data: HashMap<String, String>, replay: Arc<ReplayStore>) -> Result<OpenedNotification> {
+        self.open_fcm_at(data, replay, pushseal::unix_now())
+    }
+
+    /// Opens a bare envelope (base64url text) now.
+    pub fn open_envelope(&self, envelope: String, replay: Arc<ReplayStore>) -> Result<OpenedNotification> {
+        self.open_envelope_at(envelope, replay, pushseal::unix_now())
+    }
+
+    /// `open_apns` with the device's clock given (unix seconds).
+    pub fn open_apns_at(
+        &self,
+        user_info_json: String,
+        replay: Arc<ReplayStore>,
+        now: u64,
+    ) -> Result<OpenedNotification> {
+        self.open_core(CorePayload::ApnsJson(&user_info_json), &replay, now)
+    }
+
+    /// `open_fcm` with the device's clock given (unix seconds).
+    pub fn open_fcm_at(
+        &self,
+        data: HashMap<String, String>,
+        replay: Arc<ReplayStore>,
+        now: u64,
+    ) -> Result<OpenedNotification> {
+        self.open_core(CorePayload::FcmData(&data), &replay, now)
+    }
+
+    /// `open_envelope` with the device's clock given (unix seconds).
+    pub fn open_envelope_at(&self, envelope: String, replay: Arc<ReplayStore>, now: u64) -> Result<OpenedNotification> {
+        self.open_core(CorePayload::Envelope(&envelope), &replay, now)
+    }
+
+    /// Opens any payload at `now` (unix seconds; none for the device's clock).
+    #[uniffi::method(default(now = None))]
+    pub fn open(&self, payload: Payload, replay: Arc<ReplayStore>, now: Option<u64>) -> Result<OpenedNotification> {
+        self.open_core(payload.as_core(), &replay, now.unwrap_or_else(pushseal::unix_now))
+    }
+
+    /// Opens any payload at `now` (none for the device's clock), also
+    /// returning the delivery receipt for the sender's server.
+    #[uniffi::method(default(now = None))]
+    pub fn open_with_receipt(
+        &self,
+        payload: Payload,
+        replay: Arc<ReplayStore>,
+        now: Option<u64>,
+    ) -> Result<OpenedWithReceipt> {
+        let now = now.unwrap_or_else(pushseal::unix_now);
+        let (n, receipt) = lock(&self.inner).open_with_receipt(payload.as_core(), &*replay.inner, now)?;
+        Ok(OpenedWithReceipt { notification: n.into(), receipt: receipt.to_string() })
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Sender
+// ---------------------------------------------------------------------------
+
+/// The server's side: seals messages to device public keys.
+#[derive(Debug, uniffi::Object)]
+pub struct Sender {
+    inner: pushseal::Sender,
+    secret_text: zeroize::Zeroizing<String>,
+}
+
+fn device_key(text: &str) -> Result<pushseal::DevicePublicKey> {
+    Ok(text.parse()?)
+}
+
+fn apns_push(s: pushseal::SealedNotification) -> Result<ApnsPush> {
+    match s.payload {
+        pushseal::Sealed::Apns(req) => Ok(ApnsPush {
+            headers: req.headers.into_iter().collect(),
+            body: req.body,
+            message_id: s.message_id.to_string(),
+            expires_at: s.expires_at,
+            receipt_digest: s.receipt_digest.to_string(),
+        }),
+        _ => Err(PushSealError::internal("sealed for another platform")),
+    }
+}
+
+fn fcm_push(s: pushseal::SealedNotification) -> Result<FcmPush> {
+    match s.payload {
+        pushseal::Sealed::Fcm(m) => Ok(FcmPush {
+            request_body: m.request_body(),
+            message_json: m.json,
+            message_id: s.message_id.to_string(),
+            expires_at: s.expires_at,
+            receipt_digest: s.receipt_digest.to_string(),
+        }),
+        _ => Err(PushSealError::internal("sealed for another platform")),
+    }
+}
+
+fn envelope_push(s: pushseal::SealedNotification) -> Result<SealedEnvelope> {
+    match s.payload {
+        pushseal::Sealed::Envelope(text) => Ok(SealedEnvelope {
+            envelope: text,
+            message_id: s.message_id.to_string(),
+            expires_at: s.expires_at,
+            receipt_digest: s.receipt_digest.to_string(),
+        }),
+        _ => Err(PushSealError::internal("sealed for another platform")),
+    }
+}
+
+impl Sender {
+    fn wrap(key: pushseal::SenderSecretKey) -> Arc<Self> {
+        let secret_text = key.to_secret_text();
+        Arc::new(Self { inner: pushseal::Sender::new(key), secret_text })
+    }
+
+    /// Seals to many devices; a key that does not parse fails alone.
+    fn batch<T>(
+        &self,
+        to: &[String],
+        message: &Message,
+        target: &pushseal::Target,
+        convert: fn(pushseal::SealedNotification) -> Result<T>,
+    ) -> Result<Vec<Result<T>>> {
+        let parsed: Vec<Result<pushseal::DevicePublicKey>> = to.iter().map(|t| device_key(t)).collect();
+        let keys: Vec<pushseal::DevicePublicKey> = parsed.iter().filter_map(|k| k.as_ref().ok().cloned()).collect();
+        let mut sealed = self.inner.seal_batch(&keys, &message.to_core(), target)?.into_iter();
+        parsed
+            .into_iter()
+            .map(|k| match k {
+                Err(e) => Ok(Err(e)),
+                Ok(_) => match sealed.next() {
+                    Some(r) => Ok(r.map_err(PushSealError::from).and_then(convert)),
+                    None => Err(PushSealError::internal("the batch returned fewer results than devices")),
+                },
+            })
+            .collect()
+    }
+}
+
+fn split<T>(r: Result<T>) -> (Option<T>, Option<String>, Option<String>) {
+    match r {
+        Ok(v) => (Some(v), None, None),
+        Err(e) => (None, Some(e.kind_name().to_owned()), Some(e.to_string())),
+    }
+}
+
+#[uniffi::export]
+impl Sender {
+    /// A sender with a new random key. Keep its `secret_text` safe.
+    #[uniffi::constructor]
+    pub fn generate() -> Result<Arc<Self>> {
+        Ok(Self::wrap(pushseal::SenderSecretKey::generate()?))
+    }
+
+    /// A sender from its secret key text (`pushseal-secret-key-v1:...`).
+    #[uniffi::constructor]
+    pub fn from_secret_text(text: String) -> Result<Arc<Self>> {
+        let text = zeroize::Zeroizing::new(text);
+        Ok(Self::wrap(pushseal::SenderSecretKey::from_secret_text(&text)?))
+    }
+
+    /// The public key devices trust (43 characters of base64url).
+    pub fn public_key(&self) -> String {
+        self.inner.public_key().to_base64()
+    }
+
+    /// The sender key's id (16 hex digits).
+    pub fn key_id(&self) -> String {
+        self.inner.key_id().to_string()
+    }
+
+    /// The secret key as text. **Secret**: store it like a password.
+    pub fn secret_text(&self) -> String {
+        self.secret_text.to_string()
+    }
+
+    /// Seals `message` to the device with this public key as a bare envelope
+    /// (base64url text).
+    pub fn seal_envelope(&self, to: String, message: Message) -> Result<String> {
+        Ok(self.inner.seal_envelope(&device_key(&to)?, &message.to_core())?)
+    }
+
+    /// `seal_envelope`, also returning the message id and the receipt digest.
+    pub fn seal_envelope_detailed(&self, to: String, message: Message) -> Result<SealedEnvelope> {
+        envelope_push(self.inner.seal(&device_key(&to)?, &message.to_core(), &pushseal::Target::Envelope)?)
+    }
+
+    /// Seals `message` to the device with this public key as an APNs request
+    /// (default options when none are given).
+    #[uniffi::method(default(options = None))]
+    pub fn seal_apns(&self, to: String, message: Message, options: Option<ApnsOptions>) -> Result<ApnsPush> {
+        let target = pushseal::Target::Apns(options.map(|o| o.to_core()).unwrap_or_default());
+        apns_push(self.inner.seal(&device_key(&to)?, &message.to_core(), &target)?)
+    }
+
+    /// Seals `message` to the device with this public key as an FCM message
+    /// (default options when none are given).
+    #[uniffi::method(default(options = None))]
+    pub fn seal_fcm(&self, to: String, message: Message, options: Option<FcmOptions>) -> Result<FcmPush> {
+        let target = pushseal::Target::Fcm(options.map(|o| o.to_core()).unwrap_or_default());
+        fcm_push(self.inner.seal(&device_key(&to)?, &message.to_core(), &target)?)
+    }
+
+    /// Seals `message` to many devices for APNs, all with the same message id;
+    /// one result per device, in the order of `to`. One device's failure does
+    /// not stop the others.
+    #[uniffi::method(default(options = None))]
+    pub fn seal_batch_apns(
+        &self,
+        to: Vec<String>,
+        message: Message,
+        options: Option<ApnsOptions>,
+    ) -> Result<Vec<ApnsBatchResult>> {
+        let target = pushseal::Target::Apns(options.map(|o| o.to_core()).unwrap_or_default());
+        let results = self.batch(&to, &message, &target, apns_push)?;
+        Ok(to
+            .into_iter()
+            .zip(results)
+            .map(|(recipient, r)| {
+                let (push, error_kind, error_reason) = split(r);
+                ApnsBatchResult { recipient, push, error_kind, error_reason }
+            })
+            .collect())
+    }
+
+    /// Seals `message` to many devices for FCM, all with the same message id;
+    /// one result per device, in the order of `to`. One device's failure does
+    /// not stop the others.
+    #[uniffi::method(default(options = None))]
+    pub fn seal_batch_fcm(
+        &self,
+        to: Vec<String>,
+        message: Message,
+        options: Option<FcmOptions>,
+    ) -> Result<Vec<FcmBatchResult>> {
+        let target = pushseal::Target::Fcm(options.map(|o| o.to_core()).unwrap_or_default());
+        let results = self.batch(&to, &message, &target, fcm_push)?;
+        Ok(to
+            .into_iter()
+            .zip(results)
+            .map(|(recipient, r)| {
+                let (push, error_kind, error_reason) = split(r);
+                FcmBatchResult { recipient, push, error_kind, error_reason }
+            })
+            .collect())
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Free functions
+// ---------------------------------------------------------------------------
+
+/// The public header of an envelope (base64url text), without decrypting anything.
+#[uniffi::export]
+pub fn inspect(envelope: String) -> Result<EnvelopeInfo> {
+    let (header, padded_len) = CorePayload::Envelope(&envelope).inspect()?;
+    Ok(EnvelopeInfo {
+        version: header.version,
+        recipient_key_id: header.recipient.to_string(),
+        sender_key_id: header.sender.to_string(),
+        padded_len: padded_len as u64,
+    })
+}
+
+/// Whether a device's delivery receipt (22 characters of base64url) matches
+/// the digest the sender kept (64 hex digits). Fails only on text that is
+/// not a receipt or a digest.
+#[uniffi::export]
+pub fn verify_receipt(receipt_digest: String, receipt: String) -> Result<bool> {
+    let digest: pushseal::ReceiptDigest = receipt_digest.parse()?;
+    let receipt: pushseal::Receipt = receipt.parse()?;
+    Ok(pushseal::verify_receipt(&digest, &receipt))
+}
+
+/// The longest notification (its JSON plaintext, in bytes) that fits `target`.
+#[uniffi::export]
+pub fn max_plaintext_len(target: Target) -> Result<u64> {
+    Ok(pushseal::max_plaintext_len(&target.to_core())? as u64)
+}
+
+/// The version of the native library.
+#[uniffi::export]
+pub fn library_version() -> String {
+    env!("CARGO_PKG_VERSION").to_owned()
+}

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Run the binding tests against the host library built by bindings/build.sh.
+#
+#   bindings/test.sh [all|rust|kotlin|python]     (default: all)
+#
+# rust    cargo test -p pushseal-ffi
+# kotlin  Maven (Kotlin compile + JUnit 5 via Surefire), JNA loads the .so
+#         from <target>/release through -Djna.library.path
+# python  venv in <target>/bindings-venv, pip install ./bindings/python, pytest
+#
+# Environment:
+#   MVN_FLAGS      Maven flags, replace the default "-B -ntp -Dstyle.color=never"
+#                  (e.g. add -o once ~/.m2 is warm, -Dmaven.repo.local=DIR).
+#                  Not -q: it would hide Surefire's "Tests run:" summary.
+#   PYTHON         interpreter used to create the venv (default: python3)
+#   PUSHSEAL_VENV  venv location (default: <target>/bindings-venv)
+set -euo pipefail
+
+bindings_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$bindings_dir/.." && pwd)"
+cd "$root"
+
+mode="${1:-all}"
+case "$mode" in
+  all | rust | kotlin | python) ;;
+  *) echo "usage: $0 [all|rust|kotlin|python]" >&2; exit 2 ;;
+esac
+
+target_dir="$(cargo metadata --format-version 1 --no-deps \
+  | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
+native_dir="$target_dir/release"
+
+need() { # file...
+  for f in "$@"; do
+    if [[ ! -f "$f" ]]; then
+      echo "missing $f: run bindings/build.sh first" >&2
+      exit 1
+    fi
+  done
+}
+
+run_rust() {
+  echo "==> cargo test -p pushseal-ffi"
+  cargo test -p pushseal-ffi
+}
+
+run_kotlin() {
+  need "$native_dir/libpushseal_ffi.so" \
+    "$bindings_dir/kotlin/src/main/kotlin/org/pushseal/pushseal_ffi.kt"
+  # clean: kotlin-maven-plugin never deletes class files of removed sources.
+  echo "==> mvn clean test (bindings/kotlin)"
+  read -r -a mvn_flags <<<"${MVN_FLAGS:--B -ntp -Dstyle.color=never}"
+  mvn -f "$bindings_dir/kotlin/pom.xml" "${mvn_flags[@]}" \
+    -Dpushseal.native.dir="$native_dir" clean test
+}
+
+run_python() {
+  need "$bindings_dir/python/src/pushseal/pushseal_ffi.py" \
+    "$bindings_dir/python/src/pushseal/libpushseal_ffi.so"
+  local venv="${PUSHSEAL_VENV:-$target_dir/bindings-venv}"
+  if [[ ! -x "$venv/bin/python" ]]; then
+    echo "==> creating venv $venv"
+    "${PYTHON:-python3}" -m venv "$venv"
+  fi
+  "$venv/bin/python" -m pip install -q --disable-pip-version-check "pytest>=8"
+  echo "==> pip install ./bindings/python"
+  # Stale setuptools build output could leak removed files into the wheel.
+  rm -rf "$bindings_dir/python/build"
+  "$venv/bin/python" -m pip install -q --disable-pip-version-check \
+    --force-reinstall --no-deps "$bindings_dir/python"
+  echo "==> pytest (bindings/python/tests)"
+  # src/ layout: `import pushseal` can only resolve to the installed copy.
+  (cd "$bindings_dir/python" && "$venv/bin/python" -m pytest)
+}
+
+case "$mode" in
+  all) run_rust; run_kotlin; run_python ;;
+  rust) run_rust ;;
+  kotlin) run_kotlin ;;
+  python) run_python ;;
+esac
