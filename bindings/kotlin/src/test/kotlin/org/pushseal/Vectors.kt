@@ -1,0 +1,89 @@
+package org.pushseal
+
+import org.json.JSONArray
+import org.json.JSONObject
+import java.io.File
+
+/** The shared test vectors in test-vectors/ (see test-vectors/README.md for the schema). */
+object Vectors {
+    /** How many vectors the files hold (the same counts as sdk-core/tests/vectors.rs). */
+    const val POSITIVE = 19
+    const val NEGATIVE = 104
+    const val SEQUENCES = 6
+    const val STEPS = 18
+
+    private val dir: File =
+        File(System.getProperty("pushseal.vectors.dir") ?: "../../test-vectors")
+
+    /** The `vectors` array of one file, after checking the schema version. */
+    fun load(name: String): List<JSONObject> {
+        val file = JSONObject(File(dir, name).readText(Charsets.UTF_8))
+        check(file.getInt("version") == 1) { "$name: unknown schema version" }
+        val vectors = file.getJSONArray("vectors")
+        return (0 until vectors.length()).map { vectors.getJSONObject(it) }
+    }
+
+    fun JSONObject.optText(field: String): String? = if (isNull(field)) null else getString(field)
+
+    fun JSONObject.stringMap(): Map<String, String> = keySet().associateWith { getString(it) }
+
+    /** The exception class name of a core error kind: `not_pushseal` -> `notpushseal`. */
+    fun kindKey(kind: String): String = kind.replace("_", "")
+
+    fun kindKey(e: PushSealException): String = e::class.simpleName!!.lowercase()
+
+    /** Opens a payload object (`kind` + `value`) at `now`. */
+    fun open(keyring: DeviceKeyring, payload: JSONObject, replay: ReplayStore, now: ULong): OpenedNotification =
+        when (val kind = payload.getString("kind")) {
+            "apns" -> keyring.openApnsAt(payload.getString("value"), replay, now)
+            "fcm" -> keyring.openFcmAt(payload.getJSONObject("value").stringMap(), replay, now)
+            "envelope" -> keyring.openEnvelopeAt(payload.getString("value"), replay, now)
+            else -> error("unknown payload kind $kind")
+        }
+
+    /** The notification object of the vectors, as the bindings return it. */
+    fun notification(o: JSONObject): OpenedNotification = OpenedNotification(
+        id = o.getString("id"),
+        sentAt = o.getLong("sent_at").toULong(),
+        expiresAt = o.getLong("expires_at").toULong(),
+        title = o.getString("title"),
+        body = o.getString("body"),
+        data = o.getJSONObject("data").stringMap(),
+        threadId = o.optText("thread_id"),
+        category = o.optText("category"),
+        badge = if (o.isNull("badge")) null else o.getLong("badge").toUInt(),
+        sound = o.optText("sound"),
+    )
+
+    fun message(o: JSONObject): Message = Message(
+        title = o.getString("title"),
+        body = o.getString("body"),
+        data = o.getJSONObject("data").stringMap(),
+        threadId = o.optText("thread_id"),
+        category = o.optText("category"),
+        badge = if (o.isNull("badge")) null else o.getLong("badge").toUInt(),
+        sound = o.optText("sound"),
+        ttlSecs = o.getLong("ttl_secs").toULong(),
+    )
+
+    fun target(o: JSONObject): Target = when (val kind = o.getString("kind")) {
+        "envelope" -> Target.Envelope
+        "apns" -> o.getJSONObject("options").let {
+            Target.Apns(
+                ApnsOptions(
+                    pushType = if (it.getString("push_type") == "background") ApnsPushType.BACKGROUND else ApnsPushType.ALERT,
+                    fallbackTitle = it.optText("fallback_title"),
+                    fallbackBody = it.optText("fallback_body"),
+                    collapseId = it.optText("collapse_id"),
+                    topic = it.optText("topic"),
+                ),
+            )
+        }
+        "fcm" -> o.getJSONObject("options").let {
+            Target.Fcm(FcmOptions(token = it.optText("token"), collapseKey = it.optText("collapse_key")))
+        }
+        else -> error("unknown target kind $kind")
+    }
+
+    fun JSONArray.objects(): List<JSONObject> = (0 until length()).map { getJSONObject(it) }
+}

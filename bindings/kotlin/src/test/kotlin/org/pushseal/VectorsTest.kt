@@ -1,0 +1,124 @@
+package org.pushseal
+
+import org.junit.jupiter.api.Assertions.assertEquals
+import org.junit.jupiter.api.Assertions.assertTrue
+import org.junit.jupiter.api.Test
+import org.junit.jupiter.api.assertThrows
+import org.pushseal.Vectors.kindKey
+import org.pushseal.Vectors.objects
+import org.pushseal.Vectors.stringMap
+
+/**
+ * Every vector in test-vectors/, through the Kotlin bindings: positive vectors
+ * open to the expected notification (and receipt), negative vectors fail with
+ * the expected kind, replay sequences run against one store.
+ */
+class VectorsTest {
+    @Test
+    fun positiveVectorsOpenThroughEveryPayload() {
+        val vectors = Vectors.load("positive.json")
+        var opened = 0
+        for (v in vectors) {
+            val name = v.getString("name")
+            val keyringText = v.getJSONObject("keyring").getString("serialized")
+            val keyring = DeviceKeyring.fromBytes(keyringText.toByteArray(Charsets.UTF_8))
+            // Writing the keyring back gives the same bytes.
+            assertEquals(keyringText, keyring.toBytes().toString(Charsets.UTF_8), name)
+            val current = v.getJSONObject("keyring").getJSONObject("current")
+            assertEquals(current.getString("public_key_base64url"), keyring.publicKey(), name)
+            assertEquals(current.getString("key_id"), keyring.keyId(), name)
+
+            val now = v.getLong("now").toULong()
+            val expected = Vectors.notification(v.getJSONObject("expected"))
+            val envelope = v.getString("envelope_base64url")
+            val apns = v.getJSONObject("apns").getString("body")
+            val fcm = v.getJSONObject("fcm").getJSONObject("data").stringMap()
+
+            assertEquals(expected, keyring.openApnsAt(apns, ReplayStore.inMemory(), now), "$name apns")
+            assertEquals(expected, keyring.openFcmAt(fcm, ReplayStore.inMemory(), now), "$name fcm")
+            assertEquals(expected, keyring.openEnvelopeAt(envelope, ReplayStore.inMemory(), now), "$name envelope")
+
+            val receipt = v.getJSONObject("receipt")
+            for (payload in listOf(Payload.Apns(apns), Payload.Fcm(fcm), Payload.Envelope(envelope))) {
+                val withReceipt = keyring.openWithReceipt(payload, ReplayStore.inMemory(), now)
+                assertEquals(expected, withReceipt.notification, name)
+                assertEquals(receipt.getString("receipt_base64url"), withReceipt.receipt, name)
+                assertTrue(verifyReceipt(receipt.getString("digest"), withReceipt.receipt), name)
+            }
+
+            val info = inspect(envelope)
+            val header = v.getJSONObject("header")
+            assertEquals(header.getString("recipient_key_id"), info.recipientKeyId, name)
+            assertEquals(header.getString("sender_key_id"), info.senderKeyId, name)
+            assertEquals(v.getLong("padded_len").toULong(), info.paddedLen, name)
+            opened += 1
+        }
+        assertEquals(Vectors.POSITIVE, opened)
+    }
+
+    @Test
+    fun negativeVectorsFailWithTheirKind() {
+        val vectors = Vectors.load("negative.json")
+        var checked = 0
+        for (v in vectors) {
+            val name = v.getString("name")
+            val kind = v.getString("expected_error")
+            val e = when (v.getString("operation")) {
+                "open" -> {
+                    val keyring = DeviceKeyring.fromBytes(v.getString("keyring").toByteArray(Charsets.UTF_8))
+                    val now = v.getLong("now").toULong()
+                    assertThrows<PushSealException>(name) {
+                        Vectors.open(keyring, v.getJSONObject("payload"), ReplayStore.inMemory(), now)
+                    }
+                }
+                "seal" -> {
+                    val sender = Sender.fromSecretText(v.getJSONObject("sender").getString("secret_key_text"))
+                    val to = v.getJSONObject("recipient").getString("public_key_base64url")
+                    val message = Vectors.message(v.getJSONObject("message"))
+                    val target = Vectors.target(v.getJSONObject("target"))
+                    if (v.has("expected_max_plaintext")) {
+                        assertEquals(v.getLong("expected_max_plaintext").toULong(), maxPlaintextLen(target), name)
+                    }
+                    assertThrows<PushSealException>(name) {
+                        when (target) {
+                            is Target.Envelope -> sender.sealEnvelope(to, message)
+                            is Target.Apns -> sender.sealApns(to, message, target.options)
+                            is Target.Fcm -> sender.sealFcm(to, message, target.options)
+                        }
+                    }
+                }
+                else -> error("$name: unknown operation")
+            }
+            assertEquals(kindKey(kind), kindKey(e), "$name: ${e.message}")
+            checked += 1
+        }
+        assertEquals(Vectors.NEGATIVE, checked)
+    }
+
+    @Test
+    fun replaySequencesRunAgainstOneStore() {
+        val vectors = Vectors.load("replay-sequences.json")
+        var steps = 0
+        for (v in vectors) {
+            val name = v.getString("name")
+            val keyring = DeviceKeyring.fromBytes(v.getString("keyring").toByteArray(Charsets.UTF_8))
+            val replay = ReplayStore.inMemory()
+            for (step in v.getJSONArray("steps").objects()) {
+                val what = "$name: ${step.getString("description")}"
+                val now = step.getLong("now").toULong()
+                if (step.has("expected")) {
+                    val expected = Vectors.notification(step.getJSONObject("expected"))
+                    assertEquals(expected, Vectors.open(keyring, step.getJSONObject("payload"), replay, now), what)
+                } else {
+                    val e = assertThrows<PushSealException>(what) {
+                        Vectors.open(keyring, step.getJSONObject("payload"), replay, now)
+                    }
+                    assertEquals(kindKey(step.getString("expected_error")), kindKey(e), what)
+                }
+                steps += 1
+            }
+        }
+        assertEquals(Vectors.SEQUENCES, vectors.size)
+        assertEquals(Vectors.STEPS, steps)
+    }
+}
