@@ -1,0 +1,89 @@
+"""A KeyStorage written in Python (mirrors the Kotlin KeyStorageTest)."""
+
+import pytest
+
+import pushseal
+from pushseal import DeviceKeyring, KeyStorage, Message, PushSealError, ReplayStore, Sender
+
+import vectors
+
+
+class DictKeyStorage(KeyStorage):
+    """KeyStorage implemented in Python and handed to Rust."""
+
+    def __init__(self, stored=None):
+        self.stored = stored
+        self.loads = 0
+        self.saves = 0
+
+    def load(self):
+        self.loads += 1
+        return self.stored
+
+    def save(self, data):
+        self.saves += 1
+        self.stored = bytes(data)
+
+
+class FailingKeyStorage(KeyStorage):
+    def load(self):
+        raise PushSealError.Storage("the storage is locked")
+
+    def save(self, data):
+        raise PushSealError.Storage("read-only")
+
+
+class BuggyKeyStorage(KeyStorage):
+    def load(self):
+        raise RuntimeError("not a PushSealError")
+
+    def save(self, data):
+        pass
+
+
+def test_keyring_loaded_through_python_storage_opens_a_vector_notification():
+    v = next(v for v in vectors.load("positive.json") if v["name"] == "data-map-and-options")
+    storage = DictKeyStorage(v["keyring"]["serialized"].encode("utf-8"))
+    keyring = DeviceKeyring.load_or_create(storage)
+    assert (storage.loads, storage.saves) == (1, 0)
+    opened = keyring.open_fcm_at(v["fcm"]["data"], ReplayStore.in_memory(), v["now"])
+    assert opened == vectors.notification(v["expected"])
+
+
+def test_load_or_create_creates_once_and_reloads():
+    storage = DictKeyStorage()
+    first = DeviceKeyring.load_or_create(storage)
+    assert storage.saves == 1
+    assert storage.stored == first.to_bytes()
+
+    sender = Sender.generate()
+    first.trust_sender(sender.public_key())
+    first.save(storage)
+    assert storage.saves == 2
+
+    second = DeviceKeyring.load_or_create(storage)
+    assert storage.saves == 2
+    assert second.public_key() == first.public_key()
+    assert second.trusted_senders() == [sender.public_key()]
+    envelope = sender.seal_envelope(second.public_key(), Message(title="Refill due", body="Tap to review."))
+    assert second.open_envelope(envelope, ReplayStore.in_memory()).title == "Refill due"
+
+
+def test_storage_errors_reach_the_caller():
+    with pytest.raises(PushSealError.Storage) as info:
+        DeviceKeyring.load_or_create(FailingKeyStorage())
+    assert info.value.reason == "the storage is locked"
+    with pytest.raises(PushSealError.Storage):
+        DeviceKeyring.generate().save(FailingKeyStorage())
+    with pytest.raises(PushSealError.Internal):
+        DeviceKeyring.load_or_create(BuggyKeyStorage())
+    with pytest.raises(PushSealError.InvalidKeyring):
+        DeviceKeyring.load_or_create(DictKeyStorage(b"not a keyring"))
+
+
+def test_in_memory_storage_from_the_library():
+    storage = pushseal.in_memory_key_storage()
+    assert storage.load() is None
+    keyring = DeviceKeyring.load_or_create(storage)
+    assert storage.load() is not None
+    assert DeviceKeyring.load_or_create(storage).key_id() == keyring.key_id()

@@ -1,0 +1,91 @@
+"""Every vector in test-vectors/, through the Python bindings (mirrors the Kotlin VectorsTest)."""
+
+import pytest
+
+import pushseal
+from pushseal import DeviceKeyring, Payload, PushSealError, ReplayStore, Sender
+
+import vectors
+
+
+def test_positive_vectors_open_through_every_payload():
+    checked = 0
+    for v in vectors.load("positive.json"):
+        name = v["name"]
+        serialized = v["keyring"]["serialized"]
+        keyring = DeviceKeyring.from_bytes(serialized.encode("utf-8"))
+        assert keyring.to_bytes().decode("utf-8") == serialized, name
+        assert keyring.public_key() == v["keyring"]["current"]["public_key_base64url"], name
+        assert keyring.key_id() == v["keyring"]["current"]["key_id"], name
+
+        now = v["now"]
+        expected = vectors.notification(v["expected"])
+        envelope = v["envelope_base64url"]
+        apns = v["apns"]["body"]
+        fcm = v["fcm"]["data"]
+        assert keyring.open_apns_at(apns, ReplayStore.in_memory(), now) == expected, name
+        assert keyring.open_fcm_at(fcm, ReplayStore.in_memory(), now) == expected, name
+        assert keyring.open_envelope_at(envelope, ReplayStore.in_memory(), now) == expected, name
+
+        for payload in (Payload.APNS(apns), Payload.FCM(fcm), Payload.ENVELOPE(envelope)):
+            opened = keyring.open_with_receipt(payload, ReplayStore.in_memory(), now)
+            assert opened.notification == expected, name
+            assert opened.receipt == v["receipt"]["receipt_base64url"], name
+            assert pushseal.verify_receipt(v["receipt"]["digest"], opened.receipt), name
+
+        info = pushseal.inspect(envelope)
+        assert info.recipient_key_id == v["header"]["recipient_key_id"], name
+        assert info.sender_key_id == v["header"]["sender_key_id"], name
+        assert info.padded_len == v["padded_len"], name
+        checked += 1
+    assert checked == vectors.POSITIVE
+
+
+def test_negative_vectors_fail_with_their_kind():
+    checked = 0
+    for v in vectors.load("negative.json"):
+        name = v["name"]
+        if v["operation"] == "open":
+            keyring = DeviceKeyring.from_bytes(v["keyring"].encode("utf-8"))
+            with pytest.raises(PushSealError) as info:
+                vectors.open_payload(keyring, v["payload"], ReplayStore.in_memory(), v["now"])
+        elif v["operation"] == "seal":
+            sender = Sender.from_secret_text(v["sender"]["secret_key_text"])
+            to = v["recipient"]["public_key_base64url"]
+            message = vectors.message(v["message"])
+            target = vectors.target(v["target"])
+            if "expected_max_plaintext" in v:
+                assert pushseal.max_plaintext_len(target) == v["expected_max_plaintext"], name
+            with pytest.raises(PushSealError) as info:
+                if target.is_envelope():
+                    sender.seal_envelope(to, message)
+                elif target.is_apns():
+                    sender.seal_apns(to, message, target.options)
+                else:
+                    sender.seal_fcm(to, message, target.options)
+        else:
+            raise AssertionError(f"{name}: unknown operation")
+        assert vectors.error_key(info.value) == vectors.kind_key(v["expected_error"]), f"{name}: {info.value}"
+        checked += 1
+    assert checked == vectors.NEGATIVE
+
+
+def test_replay_sequences_run_against_one_store():
+    sequences = vectors.load("replay-sequences.json")
+    steps = 0
+    for v in sequences:
+        keyring = DeviceKeyring.from_bytes(v["keyring"].encode("utf-8"))
+        replay = ReplayStore.in_memory()
+        for step in v["steps"]:
+            what = f'{v["name"]}: {step["description"]}'
+            if "expected" in step:
+                opened = vectors.open_payload(keyring, step["payload"], replay, step["now"])
+                assert opened == vectors.notification(step["expected"]), what
+            else:
+                with pytest.raises(PushSealError) as info:
+                    vectors.open_payload(keyring, step["payload"], replay, step["now"])
+                assert vectors.error_key(info.value) == vectors.kind_key(step["expected_error"]), what
+            steps += 1
+    assert len(sequences) == vectors.SEQUENCES
+    assert steps == vectors.STEPS
+

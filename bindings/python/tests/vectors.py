@@ -1,0 +1,93 @@
+"""The shared test vectors in test-vectors/ (schema: test-vectors/README.md)."""
+
+import json
+import os
+import pathlib
+
+import pushseal
+
+# How many vectors the files hold (the same counts as sdk-core/tests/vectors.rs).
+POSITIVE = 19
+NEGATIVE = 104
+SEQUENCES = 6
+STEPS = 18
+
+DIR = pathlib.Path(
+    os.environ.get("PUSHSEAL_VECTORS_DIR", pathlib.Path(__file__).resolve().parents[3] / "test-vectors")
+)
+
+
+def load(name):
+    """The `vectors` array of one file, after checking the schema version."""
+    file = json.loads((DIR / name).read_text(encoding="utf-8"))
+    assert file["version"] == 1, name
+    return file["vectors"]
+
+
+def kind_key(kind):
+    """The error class of a core error kind, compared without case: `not_pushseal` -> `notpushseal`."""
+    return kind.replace("_", "")
+
+
+def error_key(error):
+    return type(error).__name__.lower()
+
+
+def open_payload(keyring, payload, replay, now):
+    kind, value = payload["kind"], payload["value"]
+    if kind == "apns":
+        return keyring.open_apns_at(value, replay, now)
+    if kind == "fcm":
+        return keyring.open_fcm_at(value, replay, now)
+    if kind == "envelope":
+        return keyring.open_envelope_at(value, replay, now)
+    raise ValueError(f"unknown payload kind {kind}")
+
+
+def notification(o):
+    return pushseal.OpenedNotification(
+        id=o["id"],
+        sent_at=o["sent_at"],
+        expires_at=o["expires_at"],
+        title=o["title"],
+        body=o["body"],
+        data=o["data"],
+        thread_id=o["thread_id"],
+        category=o["category"],
+        badge=o["badge"],
+        sound=o["sound"],
+    )
+
+
+def message(o):
+    return pushseal.Message(
+        title=o["title"],
+        body=o["body"],
+        data=o["data"],
+        thread_id=o["thread_id"],
+        category=o["category"],
+        badge=o["badge"],
+        sound=o["sound"],
+        ttl_secs=o["ttl_secs"],
+    )
+
+
+def target(o):
+    kind = o["kind"]
+    if kind == "envelope":
+        return pushseal.Target.ENVELOPE()
+    opts = o["options"]
+    if kind == "apns":
+        push_type = pushseal.ApnsPushType.BACKGROUND if opts["push_type"] == "background" else pushseal.ApnsPushType.ALERT
+        return pushseal.Target.APNS(
+            pushseal.ApnsOptions(
+                push_type=push_type,
+                fallback_title=opts["fallback_title"],
+                fallback_body=opts["fallback_body"],
+                collapse_id=opts["collapse_id"],
+                topic=opts["topic"],
+            )
+        )
+    if kind == "fcm":
+        return pushseal.Target.FCM(pushseal.FcmOptions(token=opts["token"], collapse_key=opts["collapse_key"]))
+    raise ValueError(f"unknown target kind {kind}")
