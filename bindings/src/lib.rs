@@ -1050,3 +1050,54 @@ pub fn max_plaintext_len(target: Target) -> Result<u64> {
 pub fn library_version() -> String {
     env!("CARGO_PKG_VERSION").to_owned()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_core_kind_maps_to_the_variant_of_the_same_name() {
+        for kind in ErrorKind::ALL {
+            let core = match kind {
+                ErrorKind::Storage => pushseal::Error::Storage("disk".into()),
+                ErrorKind::Replayed => pushseal::Error::Replayed,
+                ErrorKind::Tampered => pushseal::Error::Tampered,
+                _ => continue,
+            };
+            assert_eq!(PushSealError::from(core).kind_name(), kind.name());
+        }
+        let e = PushSealError::from(pushseal::Error::NotPushSeal("no key"));
+        assert_eq!(e.kind_name(), "not_pushseal");
+        assert!(e.to_string().contains("no key"));
+    }
+
+    #[test]
+    fn seal_and_open_through_the_adapted_types() {
+        let sender = Sender::generate().unwrap();
+        let device = DeviceKeyring::load_or_create(in_memory_key_storage()).unwrap();
+        device.trust_sender(sender.public_key()).unwrap();
+        let message = Message {
+            title: "Refill due".into(),
+            body: "Tap to review.".into(),
+            data: HashMap::from([("k".into(), "v".into())]),
+            thread_id: None,
+            category: None,
+            badge: Some(2),
+            sound: None,
+            ttl_secs: Some(60),
+        };
+        let push = sender.seal_apns(device.public_key(), message.clone(), None).unwrap();
+        let replay = ReplayStore::in_memory();
+        let opened = device
+            .open_with_receipt(Payload::Apns { user_info_json: push.body.clone() }, replay.clone(), None)
+            .unwrap();
+        assert_eq!(opened.notification.data, message.data);
+        assert_eq!(opened.notification.expires_at - opened.notification.sent_at, 60);
+        assert!(verify_receipt(push.receipt_digest, opened.receipt).unwrap());
+        assert!(matches!(device.open_apns(push.body, replay), Err(PushSealError::Replayed { .. })));
+
+        let results = sender.seal_batch_fcm(vec![device.public_key(), "x".into()], message, None).unwrap();
+        assert!(results[0].push.is_some() && results[0].error_kind.is_none());
+        assert_eq!(results[1].error_kind.as_deref(), Some("invalid_encoding"));
+    }
+}

@@ -1,0 +1,112 @@
+import Foundation
+import PushSeal
+import XCTest
+
+/// A KeyStorage written in Swift, as an app writes one over the Keychain.
+/// `KeyStorage` is `Sendable`: the state is guarded by a lock.
+final class MapKeyStorage: KeyStorage, @unchecked Sendable {
+    private let lock = NSLock()
+    private var _stored: Data?
+    private var _loads = 0
+    private var _saves = 0
+
+    init(stored: Data? = nil) {
+        _stored = stored
+    }
+
+    private func locked<T>(_ body: () -> T) -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return body()
+    }
+
+    var stored: Data? { locked { _stored } }
+    var loads: Int { locked { _loads } }
+    var saves: Int { locked { _saves } }
+
+    func load() throws -> Data? {
+        locked {
+            _loads += 1
+            return _stored
+        }
+    }
+
+    func save(bytes: Data) throws {
+        locked {
+            _saves += 1
+            _stored = bytes
+        }
+    }
+}
+
+final class FailingKeyStorage: KeyStorage {
+    func load() throws -> Data? { throw PushSealError.Storage(reason: "the storage is locked") }
+    func save(bytes: Data) throws { throw PushSealError.Storage(reason: "read-only") }
+}
+
+struct NotAPushSealError: Error {}
+
+final class BuggyKeyStorage: KeyStorage {
+    func load() throws -> Data? { throw NotAPushSealError() }
+    func save(bytes: Data) throws {}
+}
+
+/// Mirrors the Kotlin KeyStorageTest.
+final class KeyStorageTests: XCTestCase {
+    func testKeyringLoadedThroughSwiftStorageOpensAVectorNotification() throws {
+        let v = try XCTUnwrap(try Vectors.load("positive.json").first { Vectors.string($0, "name") == "data-map-and-options" })
+        let serialized = Vectors.string(Vectors.object(v, "keyring"), "serialized")
+        let storage = MapKeyStorage(stored: Data(serialized.utf8))
+
+        let keyring = try DeviceKeyring.loadOrCreate(storage: storage)
+        XCTAssertEqual(storage.loads, 1)
+        XCTAssertEqual(storage.saves, 0, "an existing keyring is not written again")
+        let data = Vectors.stringMap(Vectors.object(v, "fcm")["data"])
+        let opened = try keyring.openFcmAt(data: data, replay: .inMemory(), now: Vectors.u64(v["now"]))
+        XCTAssertEqual(opened, Vectors.notification(Vectors.object(v, "expected")))
+    }
+
+    func testLoadOrCreateCreatesOnceAndReloads() throws {
+        let storage = MapKeyStorage()
+        let first = try DeviceKeyring.loadOrCreate(storage: storage)
+        XCTAssertEqual(storage.saves, 1)
+        XCTAssertEqual(storage.stored, try first.toBytes())
+
+        let sender = try Sender.generate()
+        try first.trustSender(publicKey: sender.publicKey())
+        try first.save(storage: storage)
+        XCTAssertEqual(storage.saves, 2)
+
+        let second = try DeviceKeyring.loadOrCreate(storage: storage)
+        XCTAssertEqual(storage.saves, 2)
+        XCTAssertEqual(second.publicKey(), first.publicKey())
+        XCTAssertEqual(second.trustedSenders(), [sender.publicKey()])
+        let envelope = try sender.sealEnvelope(
+            to: second.publicKey(), message: Message(title: "Refill due", body: "Tap to review."))
+        XCTAssertEqual(try second.openEnvelope(envelope: envelope, replay: .inMemory()).title, "Refill due")
+    }
+
+    func testStorageErrorsReachTheCaller() throws {
+        XCTAssertThrowsError(try DeviceKeyring.loadOrCreate(storage: FailingKeyStorage())) {
+            XCTAssertEqual($0 as? PushSealError, .Storage(reason: "the storage is locked"))
+        }
+        XCTAssertThrowsError(try DeviceKeyring.generate().save(storage: FailingKeyStorage())) {
+            XCTAssertEqual(Vectors.kindKey($0), "storage")
+        }
+        // Anything else a storage throws arrives as Internal.
+        XCTAssertThrowsError(try DeviceKeyring.loadOrCreate(storage: BuggyKeyStorage())) {
+            XCTAssertEqual(Vectors.kindKey($0), "internal")
+        }
+        XCTAssertThrowsError(try DeviceKeyring.loadOrCreate(storage: MapKeyStorage(stored: Data("not a keyring".utf8)))) {
+            XCTAssertEqual(Vectors.kindKey($0), "invalidkeyring")
+        }
+    }
+
+    func testInMemoryStorageFromTheLibrary() throws {
+        let storage = inMemoryKeyStorage()
+        XCTAssertNil(try storage.load())
+        let keyring = try DeviceKeyring.loadOrCreate(storage: storage)
+        XCTAssertNotNil(try storage.load())
+        XCTAssertEqual(try DeviceKeyring.loadOrCreate(storage: storage).keyId(), keyring.keyId())
+    }
+}

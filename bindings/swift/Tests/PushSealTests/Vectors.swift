@@ -1,0 +1,141 @@
+import Foundation
+import PushSeal
+import XCTest
+
+/// The shared test vectors in test-vectors/ (schema: test-vectors/README.md).
+/// Mirrors Vectors.kt of the Kotlin tests.
+enum Vectors {
+    /// How many vectors the files hold (the same counts as sdk-core/tests/vectors.rs).
+    static let positive = 19
+    static let negative = 104
+    static let sequences = 6
+    static let steps = 18
+
+    typealias Object = [String: Any]
+
+    /// test-vectors/, found from this file: bindings/swift/Tests/PushSealTests/Vectors.swift.
+    static var directory: URL {
+        if let dir = ProcessInfo.processInfo.environment["PUSHSEAL_VECTORS_DIR"] {
+            return URL(fileURLWithPath: dir, isDirectory: true)
+        }
+        return URL(fileURLWithPath: #filePath)
+            .deletingLastPathComponent()  // PushSealTests
+            .deletingLastPathComponent()  // Tests
+            .deletingLastPathComponent()  // swift
+            .deletingLastPathComponent()  // bindings
+            .deletingLastPathComponent()  // repository root
+            .appendingPathComponent("test-vectors", isDirectory: true)
+    }
+
+    /// The `vectors` array of one file, after checking the schema version.
+    static func load(_ name: String) throws -> [Object] {
+        let data = try Data(contentsOf: directory.appendingPathComponent(name))
+        let file = try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? Object, name)
+        XCTAssertEqual(u64(file["version"]), 1, name)
+        return try XCTUnwrap(file["vectors"] as? [Object], name)
+    }
+
+    static func string(_ o: Object, _ field: String) -> String {
+        o[field] as? String ?? ""
+    }
+
+    static func optString(_ o: Object, _ field: String) -> String? {
+        o[field] as? String
+    }
+
+    static func object(_ o: Object, _ field: String) -> Object {
+        o[field] as? Object ?? [:]
+    }
+
+    static func stringMap(_ any: Any?) -> [String: String] {
+        (any as? [String: Any] ?? [:]).compactMapValues { $0 as? String }
+    }
+
+    /// A JSON number as UInt64 (JSONSerialization gives NSNumber on Apple
+    /// platforms and Int or NSNumber on Linux).
+    static func u64(_ any: Any?) -> UInt64 {
+        switch any {
+        case let n as Int: return UInt64(n)
+        case let n as UInt64: return n
+        case let n as NSNumber: return n.uint64Value
+        default: return UInt64.max
+        }
+    }
+
+    static func optU32(_ any: Any?) -> UInt32? {
+        if any == nil || any is NSNull { return nil }
+        return UInt32(truncatingIfNeeded: u64(any))
+    }
+
+    /// The error case of a core error kind, compared without case: `not_pushseal` -> `notpushseal`.
+    static func kindKey(_ kind: String) -> String {
+        kind.replacingOccurrences(of: "_", with: "")
+    }
+
+    /// `PushSealError.NotPushSeal(reason: ...)` -> `notpushseal`.
+    static func kindKey(_ error: Error) -> String {
+        guard let error = error as? PushSealError else { return "not a PushSealError: \(error)" }
+        // The case of an enum with associated values is its mirror's one child.
+        return (Mirror(reflecting: error).children.first?.label ?? "\(error)").lowercased()
+    }
+
+    static func open(_ keyring: DeviceKeyring, _ payload: Object, _ replay: ReplayStore, _ now: UInt64) throws
+        -> OpenedNotification
+    {
+        switch string(payload, "kind") {
+        case "apns": return try keyring.openApnsAt(userInfoJson: string(payload, "value"), replay: replay, now: now)
+        case "fcm": return try keyring.openFcmAt(data: stringMap(payload["value"]), replay: replay, now: now)
+        default: return try keyring.openEnvelopeAt(envelope: string(payload, "value"), replay: replay, now: now)
+        }
+    }
+
+    static func notification(_ o: Object) -> OpenedNotification {
+        OpenedNotification(
+            id: string(o, "id"),
+            sentAt: u64(o["sent_at"]),
+            expiresAt: u64(o["expires_at"]),
+            title: string(o, "title"),
+            body: string(o, "body"),
+            data: stringMap(o["data"]),
+            threadId: optString(o, "thread_id"),
+            category: optString(o, "category"),
+            badge: optU32(o["badge"]),
+            sound: optString(o, "sound")
+        )
+    }
+
+    static func message(_ o: Object) -> Message {
+        Message(
+            title: string(o, "title"),
+            body: string(o, "body"),
+            data: stringMap(o["data"]),
+            threadId: optString(o, "thread_id"),
+            category: optString(o, "category"),
+            badge: optU32(o["badge"]),
+            sound: optString(o, "sound"),
+            ttlSecs: u64(o["ttl_secs"])
+        )
+    }
+
+    static func target(_ o: Object) -> Target {
+        let options = object(o, "options")
+        switch string(o, "kind") {
+        case "apns":
+            return .apns(
+                options: ApnsOptions(
+                    pushType: string(options, "push_type") == "background" ? .background : .alert,
+                    fallbackTitle: optString(options, "fallback_title"),
+                    fallbackBody: optString(options, "fallback_body"),
+                    collapseId: optString(options, "collapse_id"),
+                    topic: optString(options, "topic")
+                )
+            )
+        case "fcm":
+            return .fcm(
+                options: FcmOptions(token: optString(options, "token"), collapseKey: optString(options, "collapse_key"))
+            )
+        default:
+            return .envelope
+        }
+    }
+}
