@@ -43,15 +43,15 @@ final class KeychainKeyStorage: KeyStorage {
         switch status {
         case errSecSuccess:
             guard let data = result as? Data else {
-                throw PushSealError.Storage(message: "the Keychain item holds no data")
+                throw PushSealError.Storage(reason: "the Keychain item holds no data")
             }
             return data
         case errSecItemNotFound:
             return nil
         case errSecInteractionNotAllowed:
-            throw PushSealError.Storage(message: "the Keychain is locked: the phone has not been unlocked since it started")
+            throw PushSealError.Storage(reason: "the Keychain is locked: the phone has not been unlocked since it started")
         default:
-            throw PushSealError.Storage(message: "reading the Keychain failed (OSStatus \(status))")
+            throw PushSealError.Storage(reason: "reading the Keychain failed (OSStatus \(status))")
         }
     }
 
@@ -68,7 +68,7 @@ final class KeychainKeyStorage: KeyStorage {
             status = SecItemAdd(add as CFDictionary, nil)
         }
         guard status == errSecSuccess else {
-            throw PushSealError.Storage(message: "writing the Keychain failed (OSStatus \(status))")
+            throw PushSealError.Storage(reason: "writing the Keychain failed (OSStatus \(status))")
         }
     }
 
@@ -76,7 +76,7 @@ final class KeychainKeyStorage: KeyStorage {
     func delete() throws {
         let status = SecItemDelete(itemQuery as CFDictionary)
         guard status == errSecSuccess || status == errSecItemNotFound else {
-            throw PushSealError.Storage(message: "deleting the Keychain item failed (OSStatus \(status))")
+            throw PushSealError.Storage(reason: "deleting the Keychain item failed (OSStatus \(status))")
         }
     }
 }

@@ -23,6 +23,7 @@ extension PushSealError {
         case .Replayed: return .replayed
         case .PayloadTooLarge: return .payloadTooLarge
         case .InvalidNotification: return .invalidNotification
+        case .InvalidReceipt: return .invalidReceipt
         case .InvalidKeyring: return .invalidKeyring
         case .Storage: return .storage
         case .Randomness: return .randomness

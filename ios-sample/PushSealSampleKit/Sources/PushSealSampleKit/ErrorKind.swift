@@ -23,6 +23,7 @@ public enum PushSealErrorKind: String, CaseIterable, Codable, Sendable {
     case replayed = "replayed"
     case payloadTooLarge = "payload_too_large"
     case invalidNotification = "invalid_notification"
+    case invalidReceipt = "invalid_receipt"
     case invalidKeyring = "invalid_keyring"
     case storage = "storage"
     case randomness = "randomness"

@@ -25,7 +25,7 @@ public enum OpenOutcome: Equatable, Sendable {
             self = .drop(reason: kind)
         case .invalidEncoding, .truncated, .unsupportedVersion, .invalidKeyLength, .untrustedSender,
              .zeroSharedSecret, .tampered, .malformedPadding, .malformed, .expired, .notYetValid,
-             .payloadTooLarge, .invalidNotification, .invalidKeyring, .storage, .randomness, .internal, .unknown:
+             .payloadTooLarge, .invalidNotification, .invalidReceipt, .invalidKeyring, .storage, .randomness, .internal, .unknown:
             self = .showFallback(reason: kind)
         }
     }

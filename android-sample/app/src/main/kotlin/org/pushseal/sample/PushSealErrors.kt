@@ -25,6 +25,7 @@ fun PushSealException.kind(): ErrorKind = when (this) {
     is PushSealException.Replayed -> ErrorKind.REPLAYED
     is PushSealException.PayloadTooLarge -> ErrorKind.PAYLOAD_TOO_LARGE
     is PushSealException.InvalidNotification -> ErrorKind.INVALID_NOTIFICATION
+    is PushSealException.InvalidReceipt -> ErrorKind.INVALID_RECEIPT
     is PushSealException.InvalidKeyring -> ErrorKind.INVALID_KEYRING
     is PushSealException.Storage -> ErrorKind.STORAGE
     is PushSealException.Randomness -> ErrorKind.RANDOMNESS

@@ -45,6 +45,7 @@ sealed interface Outcome {
             ErrorKind.NOT_YET_VALID,
             ErrorKind.PAYLOAD_TOO_LARGE,
             ErrorKind.INVALID_NOTIFICATION,
+            ErrorKind.INVALID_RECEIPT,
             ErrorKind.INVALID_KEYRING,
             ErrorKind.STORAGE,
             ErrorKind.RANDOMNESS,

@@ -36,7 +36,7 @@ class OutcomeTest {
             "not_pushseal", "unsupported_version", "truncated", "malformed", "invalid_encoding",
             "invalid_key_length", "zero_shared_secret", "unknown_recipient_key", "untrusted_sender", "tampered",
             "malformed_padding", "expired", "not_yet_valid", "replayed", "payload_too_large",
-            "invalid_notification", "invalid_keyring", "storage", "randomness",
+            "invalid_notification", "invalid_receipt", "invalid_keyring", "storage", "randomness",
         )
         for (name in core) {
             assertFalse(ErrorKind.fromWireName(name) == ErrorKind.UNKNOWN, name)
