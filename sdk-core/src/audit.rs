@@ -65,8 +65,9 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
+use crate::encoding::hex_text_form;
 use crate::error::{Error, Result};
-use crate::keys::{DevicePublicKey, KeyId, decode_hex};
+use crate::keys::{DevicePublicKey, KeyId};
 use crate::notification::{Message, MessageId, unix_now};
 use crate::platform::Target;
 pub use crate::receipt::{Receipt, ReceiptDigest, verify_receipt};
@@ -109,26 +110,7 @@ impl Hash256 {
     }
 }
 
-impl fmt::Display for Hash256 {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.iter().try_for_each(|b| write!(f, "{b:02x}"))
-    }
-}
-
-impl fmt::Debug for Hash256 {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Hash256({self})")
-    }
-}
-
-impl FromStr for Hash256 {
-    type Err = Error;
-
-    /// Parses 64 lowercase hex digits.
-    fn from_str(s: &str) -> Result<Self> {
-        decode_hex::<32>(s).map(Self).ok_or(Error::InvalidEncoding("a hash is 64 lowercase hex digits"))
-    }
-}
+hex_text_form!(Hash256, 32, "a hash: 64 lowercase hex digits");
 
 /// Serde as text for the fields of a record (owned strings, so that any JSON
 /// reader works).
@@ -1040,7 +1022,7 @@ mod tests {
             s.recipient,
             Hash256::sha256(&s.envelope),
             s.envelope.len(),
-            crate::keys::encode_base64(&s.envelope).len(),
+            crate::encoding::encode_base64(&s.envelope).len(),
             s.receipt_digest,
             hmac_sha256(&[9; 32], b"device-token"),
         );

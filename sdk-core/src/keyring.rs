@@ -27,10 +27,11 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
+use crate::encoding::{decode_base64, decode_base64_exact, encode_base64};
 use crate::envelope::{self, Envelope, EnvelopeHeader};
 use crate::error::{Error, Result};
 use crate::hpke;
-use crate::keys::{DevicePublicKey, DeviceSecretKey, KeyId, SenderPublicKey, decode_base64_exact, encode_base64};
+use crate::keys::{DevicePublicKey, DeviceSecretKey, KeyId, SenderPublicKey};
 use crate::notification::{Notification, unix_now};
 use crate::padding;
 use crate::platform::PAYLOAD_KEY;
@@ -83,8 +84,7 @@ impl<'a> Payload<'a> {
     /// The envelope bytes inside the payload.
     pub fn envelope_bytes(self) -> Result<Vec<u8>> {
         let text = self.envelope_text()?;
-        base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, text.as_bytes())
-            .map_err(|_| Error::InvalidEncoding("the envelope is not canonical base64url without padding"))
+        decode_base64(&text, "the envelope is not canonical base64url without padding")
     }
 
     /// The public header of the envelope inside, without decrypting anything:

@@ -27,6 +27,7 @@ use sha2::{Digest, Sha256};
 use x25519_dalek::{PublicKey as XPublicKey, StaticSecret};
 use zeroize::Zeroizing;
 
+use crate::encoding::{decode_base64_exact, encode_base64, hex_text_form};
 use crate::error::{Error, Result};
 
 /// Length of an X25519 key, public or secret.
@@ -37,24 +38,6 @@ pub const KEY_ID_LEN: usize = 8;
 const KEY_ID_LABEL: &[u8] = b"pushseal-v1 key id";
 /// The prefix of a secret key's text form.
 pub const SECRET_KEY_PREFIX: &str = "pushseal-secret-key-v1:";
-
-/// Decodes canonical base64url without padding into exactly `N` bytes.
-pub(crate) fn decode_base64_exact<const N: usize>(text: &str, what: &'static str) -> Result<[u8; N]> {
-    let mut out = [0u8; N];
-    let canonical_len = (N * 4).div_ceil(3);
-    if text.len() != canonical_len {
-        return Err(Error::InvalidEncoding(what));
-    }
-    match URL_SAFE_NO_PAD.decode_slice(text.as_bytes(), &mut out) {
-        Ok(n) if n == N => Ok(out),
-        _ => Err(Error::InvalidEncoding(what)),
-    }
-}
-
-/// Encodes bytes as base64url without padding (RFC 4648 section 5).
-pub(crate) fn encode_base64(bytes: &[u8]) -> String {
-    URL_SAFE_NO_PAD.encode(bytes)
-}
 
 /// The short public name of a key: `SHA-256("pushseal-v1 key id" || public_key)[0..8]`.
 ///
@@ -84,46 +67,7 @@ impl KeyId {
     }
 }
 
-impl fmt::Display for KeyId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.iter().try_for_each(|b| write!(f, "{b:02x}"))
-    }
-}
-
-impl fmt::Debug for KeyId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "KeyId({self})")
-    }
-}
-
-impl FromStr for KeyId {
-    type Err = Error;
-
-    /// Parses 16 lowercase hex digits.
-    fn from_str(s: &str) -> Result<Self> {
-        let bytes = decode_hex::<KEY_ID_LEN>(s).ok_or(Error::InvalidEncoding("a key id is 16 lowercase hex digits"))?;
-        Ok(Self(bytes))
-    }
-}
-
-/// Decodes exactly `N` bytes of lowercase hex.
-pub(crate) fn decode_hex<const N: usize>(s: &str) -> Option<[u8; N]> {
-    fn nibble(c: u8) -> Option<u8> {
-        match c {
-            b'0'..=b'9' => Some(c - b'0'),
-            b'a'..=b'f' => Some(c - b'a' + 10),
-            _ => None,
-        }
-    }
-    if s.len() != 2 * N {
-        return None;
-    }
-    let mut out = [0u8; N];
-    for (o, pair) in out.iter_mut().zip(s.as_bytes().chunks_exact(2)) {
-        *o = nibble(pair[0])? << 4 | nibble(pair[1])?;
-    }
-    Some(out)
-}
+hex_text_form!(KeyId, KEY_ID_LEN, "a key id: 16 lowercase hex digits");
 
 /// The role a key plays: [`role::Device`] or [`role::Sender`].
 pub trait Role: role::Sealed + 'static {

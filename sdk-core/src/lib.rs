@@ -29,6 +29,7 @@
 #![deny(missing_docs)]
 
 pub mod audit;
+mod encoding;
 pub mod envelope;
 pub mod error;
 pub mod hpke;

@@ -16,12 +16,11 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::encoding::hex_text_form;
 use crate::error::{Error, Result};
-use crate::keys::decode_hex;
 use crate::replay::CLOCK_SKEW_SECS;
 
 /// The TTL a [`Message`] gets unless it says otherwise: one day.
@@ -52,39 +51,7 @@ impl MessageId {
     }
 }
 
-impl fmt::Display for MessageId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.iter().try_for_each(|b| write!(f, "{b:02x}"))
-    }
-}
-
-impl fmt::Debug for MessageId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "MessageId({self})")
-    }
-}
-
-impl FromStr for MessageId {
-    type Err = Error;
-
-    /// Parses 32 lowercase hex digits.
-    fn from_str(s: &str) -> Result<Self> {
-        decode_hex::<16>(s).map(Self).ok_or(Error::InvalidEncoding("a message id is 32 lowercase hex digits"))
-    }
-}
-
-impl Serialize for MessageId {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> core::result::Result<S::Ok, S::Error> {
-        s.collect_str(self)
-    }
-}
-
-impl<'de> Deserialize<'de> for MessageId {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> core::result::Result<Self, D::Error> {
-        let text = <&str>::deserialize(d)?;
-        text.parse().map_err(|_| serde::de::Error::custom("a message id is 32 lowercase hex digits"))
-    }
-}
+hex_text_form!(MessageId, 16, "a message id: 32 lowercase hex digits");
 
 /// What a sender writes: the text and data a device will show, and how long
 /// it stays deliverable. Build one with [`Message::new`] and the `with_*` methods.

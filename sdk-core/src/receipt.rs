@@ -46,9 +46,9 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
+use crate::encoding::{decode_base64_exact, encode_base64, hex_text_form};
 use crate::error::{Error, Result};
 use crate::hpke;
-use crate::keys::{decode_base64_exact, decode_hex, encode_base64};
 use crate::notification::MessageId;
 
 /// The length of a receipt, in bytes.
@@ -153,6 +153,8 @@ impl ReceiptDigest {
     }
 }
 
+hex_text_form!(ReceiptDigest, 32, "a receipt digest: 64 lowercase hex digits");
+
 /// Whether `receipt` matches `digest` (see [`ReceiptDigest::verify`]): the
 /// sender's check of a receipt that a device sent back.
 pub fn verify_receipt(digest: &ReceiptDigest, receipt: &Receipt) -> bool {
@@ -163,40 +165,6 @@ pub fn verify_receipt(digest: &ReceiptDigest, receipt: &Receipt) -> bool {
 pub(crate) fn ct_eq(a: &[u8; 32], b: &[u8; 32]) -> bool {
     let diff = a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y));
     core::hint::black_box(diff) == 0
-}
-
-impl fmt::Display for ReceiptDigest {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.iter().try_for_each(|b| write!(f, "{b:02x}"))
-    }
-}
-
-impl fmt::Debug for ReceiptDigest {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "ReceiptDigest({self})")
-    }
-}
-
-impl FromStr for ReceiptDigest {
-    type Err = Error;
-
-    /// Parses 64 lowercase hex digits.
-    fn from_str(s: &str) -> Result<Self> {
-        decode_hex::<32>(s).map(Self).ok_or(Error::InvalidEncoding("a receipt digest is 64 lowercase hex digits"))
-    }
-}
-
-impl Serialize for ReceiptDigest {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> core::result::Result<S::Ok, S::Error> {
-        s.collect_str(self)
-    }
-}
-
-impl<'de> Deserialize<'de> for ReceiptDigest {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> core::result::Result<Self, D::Error> {
-        let text = <&str>::deserialize(d)?;
-        text.parse().map_err(|_| serde::de::Error::custom("a receipt digest is 64 lowercase hex digits"))
-    }
 }
 
 #[cfg(test)]

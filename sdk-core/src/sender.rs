@@ -19,10 +19,11 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use zeroize::Zeroizing;
 
+use crate::encoding::encode_base64;
 use crate::envelope::{self, HEADER_LEN};
 use crate::error::{Error, Result};
 use crate::hpke::{Ephemeral, N_T, StaticDh};
-use crate::keys::{DevicePublicKey, KeyId, SenderPublicKey, SenderSecretKey, encode_base64};
+use crate::keys::{DevicePublicKey, KeyId, SenderPublicKey, SenderSecretKey};
 use crate::notification::{Message, MessageId, unix_now};
 use crate::padding::{self, BUCKETS};
 use crate::platform::Target;
