@@ -15,6 +15,7 @@
 //! ```
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use zeroize::Zeroizing;
@@ -147,26 +148,39 @@ impl Sender {
     ) -> Result<Vec<Result<SealedNotification>>> {
         let id = MessageId::random()?;
         let now = unix_now();
-        let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(to.len().max(1));
-        let chunk = to.len().div_ceil(workers).max(1);
+        /// Devices a worker takes at a time: a few milliseconds of work.
+        const SLICE: usize = 64;
+        let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(to.len().div_ceil(SLICE));
         let seal_one = |device: &DevicePublicKey| {
             Ephemeral::generate().and_then(|eph| self.seal_with(device, msg, target, id, now, &eph))
         };
         if workers <= 1 {
             return Ok(to.iter().map(seal_one).collect());
         }
+        // Each worker takes the next slice of devices until none is left, so
+        // a core that is busy with other work seals fewer devices instead of
+        // holding up the batch.
+        let next = AtomicUsize::new(0);
+        let work = || {
+            let mut done = Vec::new();
+            loop {
+                let start = next.fetch_add(SLICE, Ordering::Relaxed);
+                match to.get(start..to.len().min(start.saturating_add(SLICE))) {
+                    Some(slice) if !slice.is_empty() => done.push((start, slice.iter().map(seal_one).collect())),
+                    _ => return done,
+                }
+            }
+        };
         let results = std::thread::scope(|scope| {
-            let handles: Vec<_> = to
-                .chunks(chunk)
-                .map(|part| scope.spawn(move || part.iter().map(seal_one).collect::<Vec<_>>()))
-                .collect();
+            let handles: Vec<_> = (0..workers).map(|_| scope.spawn(work)).collect();
             handles.into_iter().map(|h| h.join()).collect::<Vec<_>>()
         });
-        let mut out = Vec::with_capacity(to.len());
+        let mut slices: Vec<(usize, Vec<Result<SealedNotification>>)> = Vec::with_capacity(to.len().div_ceil(SLICE));
         for part in results {
-            out.extend(part.map_err(|_| Error::Storage("a sealing thread stopped unexpectedly".into()))?);
+            slices.extend(part.map_err(|_| Error::Storage("a sealing thread stopped unexpectedly".into()))?);
         }
-        Ok(out)
+        slices.sort_unstable_by_key(|(start, _)| *start);
+        Ok(slices.into_iter().flat_map(|(_, slice)| slice).collect())
     }
 
     /// The one sealing path: encode, pad, check the size, seal, build the payload.
