@@ -7,7 +7,8 @@
 #
 # All three open the same 2 KB envelope with a keyring loaded from the same
 # bytes, each time with a fresh in-memory replay store, in a warm loop; each
-# reports the best of several rounds in nanoseconds per open. It needs
+# reports the best of its rounds in nanoseconds per open. They take turns,
+# five times, and each keeps its best turn. It needs
 # bindings/ (the pushseal-ffi crate and bindings/build.sh); without it, it says
 # so and the rows stay "not measured yet".
 set -euo pipefail
@@ -16,6 +17,7 @@ out="${1:?usage: bench/bindings.sh OUT_DIR}"
 mkdir -p "$out"
 result="$out/bindings.txt"
 : >"$result"
+: >"$out/bindings-turns.txt"
 
 if ! cargo metadata --format-version 1 --no-deps | grep -q '"name":"pushseal-ffi"' || [[ ! -x bindings/build.sh ]]; then
   echo "no bindings/ (pushseal-ffi and bindings/build.sh) yet: bindings not measured"
@@ -23,7 +25,8 @@ if ! cargo metadata --format-version 1 --no-deps | grep -q '"name":"pushseal-ffi
 fi
 target_dir="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')"
 n="${BINDINGS_OPENS:-2000}"
-rounds="${BINDINGS_ROUNDS:-7}"
+rounds="${BINDINGS_ROUNDS:-3}"
+turns="${BINDINGS_TURNS:-5}"
 
 echo "==> size: cargo build --profile release-size -p pushseal-ffi"
 nice cargo build -q --profile release-size -p pushseal-ffi
@@ -45,20 +48,21 @@ trap 'rm -rf "$fixture"' EXIT
 nice cargo build -q --release -p pushseal --example bench_ops
 ops="$target_dir/release/examples/bench_ops"
 "$ops" fixture "$fixture"
-"$ops" open-timed "$fixture" "$n" "$rounds" | tee -a "$result"
+native=("$ops" open-timed "$fixture" "$n" "$rounds")
 
-echo "==> Python"
+echo "==> Python: install the bindings in $target_dir/bindings-venv"
+python=()
 venv="${PUSHSEAL_VENV:-$target_dir/bindings-venv}"
 if [[ ! -x "$venv/bin/python" ]]; then python3 -m venv "$venv"; fi
 if "$venv/bin/python" -m pip install -q --disable-pip-version-check --force-reinstall --no-deps ./bindings/python; then
-  "$venv/bin/python" bench/bindings_open.py "$fixture" "$n" "$rounds" | tee -a "$result" ||
-    echo "the Python benchmark failed: Python not measured"
+  python=("$venv/bin/python" bench/bindings_open.py "$fixture" "$n" "$rounds")
 else
   echo "bindings/python does not install: Python not measured"
 fi
 
-echo "==> Kotlin (JVM)"
-kotlin_bench() {
+echo "==> Kotlin: compile the bindings and bench/OpenBench.java"
+jvm=()
+kotlin_prepare() {
   local pom=bindings/kotlin/pom.xml kt package classes
   kt="$(grep -rl --include='*.kt' '^package ' bindings/kotlin/src/main 2>/dev/null | head -1 || true)"
   if [[ ! -f "$pom" || -z "$kt" ]] || ! command -v mvn >/dev/null || ! command -v javac >/dev/null; then
@@ -73,7 +77,25 @@ kotlin_bench() {
     mkdir -p "$fixture/java" &&
     sed "s/@PACKAGE@/$package/g" bench/OpenBench.java >"$fixture/java/OpenBench.java" &&
     javac -d "$fixture/java" -cp "$classes" "$fixture/java/OpenBench.java" &&
-    java -Djna.library.path="$target_dir/release" -cp "$fixture/java:$classes" OpenBench "$fixture" "$n" "$rounds" |
-    tee -a "$result"
+    jvm=(java -Djna.library.path="$target_dir/release" -cp "$fixture/java:$classes" OpenBench "$fixture" "$n" "$rounds")
 }
-kotlin_bench || echo "the JVM benchmark did not run: Kotlin not measured"
+kotlin_prepare || echo "the JVM benchmark cannot run: Kotlin not measured"
+
+# Native, Python and the JVM take turns, several times: the machine's slow
+# and fast phases last seconds, and each keeps its best turn.
+echo "==> open: native, Python, JVM in turn, $turns turns"
+for _ in $(seq 1 "$turns"); do
+  "${native[@]}" | tee -a "$out/bindings-turns.txt"
+  if ((${#python[@]})); then "${python[@]}" | tee -a "$out/bindings-turns.txt" || echo "a Python turn failed"; fi
+  if ((${#jvm[@]})); then "${jvm[@]}" | tee -a "$out/bindings-turns.txt" || echo "a JVM turn failed"; fi
+done
+python3 - "$out/bindings-turns.txt" <<'PY' | tee -a "$result"
+import sys
+best = {}
+for line in open(sys.argv[1]):
+    parts = line.split()
+    if len(parts) == 2 and parts[0].endswith("_open_ns"):
+        best[parts[0]] = min(best.get(parts[0], float("inf")), float(parts[1]))
+for name, value in best.items():
+    print(f"{name} {value:.0f}")
+PY
