@@ -171,9 +171,13 @@ impl Sender {
                 }
             }
         };
+        // The calling thread is one of the workers.
         let results = std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..workers).map(|_| scope.spawn(work)).collect();
-            handles.into_iter().map(|h| h.join()).collect::<Vec<_>>()
+            let handles: Vec<_> = (1..workers).map(|_| scope.spawn(work)).collect();
+            let own = work();
+            let mut results: Vec<_> = handles.into_iter().map(|h| h.join()).collect();
+            results.push(Ok(own));
+            results
         });
         let mut slices: Vec<(usize, Vec<Result<SealedNotification>>)> = Vec::with_capacity(to.len().div_ceil(SLICE));
         for part in results {
@@ -209,7 +213,10 @@ impl Sender {
             None => None,
         };
         let ctx = envelope::seal_in_place(&self.key, to, &mut buf, eph, cached.as_deref())?;
-        let envelope = std::mem::take(&mut *buf);
+        let mut envelope = std::mem::take(&mut *buf);
+        // The buffer had room for the largest bucket: give the rest back (in
+        // place), which matters when a batch keeps thousands of envelopes.
+        envelope.shrink_to_fit();
         let receipt_digest = Receipt::export(&ctx, &id)?.digest();
         drop(ctx);
         let text = encode_base64(&envelope);
