@@ -183,7 +183,7 @@ raw = (out / "batch.txt").read_text().split("\n") if (out / "batch.txt").exists(
 rates = {}
 for line in raw:
     parts = line.split()
-    if parts:
+    if parts and not parts[0].endswith("_percent"):
         fields = dict(f.split("=", 1) for f in parts[1:] if "=" in f)
         rate = float(fields.get("devices_per_second", "nan"))
         if not rate <= rates.get(parts[0], (0.0,))[0]:
@@ -196,6 +196,10 @@ p(f"| batch seal, APNs, all cores ({allc[1]}) | {allc[0]:,.0f} devices/s | | |")
 speedup = allc[0] / one[0] if one[0] and not math.isnan(one[0]) else math.nan
 p(f"| batch speed-up, all cores / one core | {fmt_ratio(speedup)} | >= 1.80x on 2 cores | "
   f"{verdict([speedup], 1.8, at_most=False)} |")
+cpu = [float(l.split()[1]) for l in raw if l.startswith("all_cores_cpu_percent") and len(l.split()) == 2]
+if cpu:
+    p(f"| CPU use of the all-cores batch process (whole run, key set-up included) | "
+      f"{min(cpu):.0f}% to {max(cpu):.0f}% | (200% = both cores) | |")
 two = rates.get("two_processes", (math.nan, "2"))[0]
 if not math.isnan(two):
     p(f"| control: two single-threaded processes at once, one per core | {two:,.0f} devices/s in all, "

@@ -104,7 +104,10 @@ if [[ "${SKIP_BATCH:-0}" != 1 ]]; then
     if command -v taskset >/dev/null; then
       taskset -c 0 "$ops" batch "$devices" 3 | sed 's/^/one_core /' | tee -a "$out/batch.txt" >&2
     fi
-    "$ops" batch "$devices" 3 | sed 's/^/all_cores /' | tee -a "$out/batch.txt" >&2
+    # With the CPU use of the process: near 200% on 2 cores when its threads run in parallel.
+    /usr/bin/time -f "all_cores_cpu_percent %P" -o "$out/batch-cpu.txt" "$ops" batch "$devices" 3 |
+      sed 's/^/all_cores /' | tee -a "$out/batch.txt" >&2
+    tr -d '%' <"$out/batch-cpu.txt" | tee -a "$out/batch.txt" >&2
     if command -v taskset >/dev/null && [[ "$(nproc)" -ge 2 ]]; then
       taskset -c 0 "$ops" batch "$devices" 3 >"$out/control-0.txt" &
       taskset -c 1 "$ops" batch "$devices" 3 >"$out/control-1.txt"
