@@ -25,6 +25,30 @@ fn their_public(bytes: &[u8; 32]) -> <Kem as hpke::Kem>::PublicKey {
     <Kem as hpke::Kem>::PublicKey::from_bytes(bytes).unwrap()
 }
 
+/// An envelope sealed by the `hpke` crate in `mode`: PushSeal's header,
+/// built from the crate's `enc`, as the AAD.
+fn their_envelope(
+    mode: &OpModeS<Kem>,
+    sender: &SenderSecretKey,
+    device: &DeviceSecretKey,
+    plaintext: &[u8],
+) -> Vec<u8> {
+    let (enc, mut ctx) = hpke::setup_sender::<ChaCha20Poly1305, HkdfSha256, Kem>(
+        mode,
+        &their_public(device.public_key().as_bytes()),
+        INFO,
+    )
+    .unwrap();
+    let mut bytes = vec![VERSION];
+    bytes.extend_from_slice(&device.key_id().to_bytes());
+    bytes.extend_from_slice(&sender.key_id().to_bytes());
+    bytes.extend_from_slice(&enc.to_bytes());
+    assert_eq!(bytes.len(), HEADER_LEN);
+    let ct = ctx.seal(plaintext, &bytes).unwrap();
+    bytes.extend_from_slice(&ct);
+    bytes
+}
+
 #[test]
 fn pushseal_envelopes_open_with_the_hpke_crate() {
     for round in 0..64 {
@@ -56,19 +80,7 @@ fn hpke_crate_envelopes_open_with_pushseal() {
         let plaintext = random_bytes(round * 53 % 2048);
 
         let mode = OpModeS::Auth((their_private(&sender.to_bytes()), their_public(sender.public_key().as_bytes())));
-        let (enc, mut ctx) = hpke::setup_sender::<ChaCha20Poly1305, HkdfSha256, Kem>(
-            &mode,
-            &their_public(device.public_key().as_bytes()),
-            INFO,
-        )
-        .unwrap();
-        let mut bytes = vec![VERSION];
-        bytes.extend_from_slice(&device.key_id().to_bytes());
-        bytes.extend_from_slice(&sender.key_id().to_bytes());
-        bytes.extend_from_slice(&enc.to_bytes());
-        assert_eq!(bytes.len(), HEADER_LEN);
-        let ct = ctx.seal(&plaintext, &bytes).unwrap();
-        bytes.extend_from_slice(&ct);
+        let bytes = their_envelope(&mode, &sender, &device, &plaintext);
 
         let opened = Envelope::parse(&bytes).unwrap().open(&device, &sender.public_key()).unwrap();
         assert_eq!(opened.as_slice(), plaintext.as_slice(), "round {round}");
@@ -81,18 +93,7 @@ fn a_base_mode_envelope_from_the_hpke_crate_is_rejected() {
     // public key: the same bytes sealed in mode base must not open.
     let sender = SenderSecretKey::generate().unwrap();
     let device = DeviceSecretKey::generate().unwrap();
-    let (enc, mut ctx) = hpke::setup_sender::<ChaCha20Poly1305, HkdfSha256, Kem>(
-        &OpModeS::Base,
-        &their_public(device.public_key().as_bytes()),
-        INFO,
-    )
-    .unwrap();
-    let mut bytes = vec![VERSION];
-    bytes.extend_from_slice(&device.key_id().to_bytes());
-    bytes.extend_from_slice(&sender.key_id().to_bytes());
-    bytes.extend_from_slice(&enc.to_bytes());
-    let ct = ctx.seal(b"forged", &bytes.clone()).unwrap();
-    bytes.extend_from_slice(&ct);
+    let bytes = their_envelope(&OpModeS::Base, &sender, &device, b"forged");
     let err = Envelope::parse(&bytes).unwrap().open(&device, &sender.public_key()).unwrap_err();
     assert_eq!(err, pushseal::Error::Tampered);
 }
