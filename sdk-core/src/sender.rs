@@ -27,9 +27,9 @@ use crate::hpke::{Ephemeral, N_T, StaticDh};
 use crate::keys::{DevicePublicKey, KeyId, SenderPublicKey, SenderSecretKey};
 use crate::notification::{Message, MessageId, unix_now};
 use crate::padding::{self, BUCKETS};
-use crate::platform::Target;
 use crate::platform::apns::{ApnsOptions, ApnsRequest};
 use crate::platform::fcm::{FcmMessage, FcmOptions};
+use crate::platform::{Target, TargetRef};
 use crate::receipt::{Receipt, ReceiptDigest};
 
 /// A sealed notification for one device, in the form its [`Target`] asked for.
@@ -65,6 +65,15 @@ pub struct SealedNotification {
     pub envelope: Vec<u8>,
     /// The platform payload.
     pub payload: Sealed,
+}
+
+/// A sealed envelope before it becomes a platform payload.
+struct SealedParts {
+    ttl: u64,
+    expires_at: u64,
+    receipt_digest: ReceiptDigest,
+    envelope: Vec<u8>,
+    text: String,
 }
 
 /// A sender: holds the sender secret key and seals messages with it (HPKE
@@ -114,26 +123,19 @@ impl Sender {
 
     /// Seals `msg` to one device as a bare envelope (base64url text).
     pub fn seal_envelope(&self, to: &DevicePublicKey, msg: &Message) -> Result<String> {
-        match self.seal(to, msg, &Target::Envelope)?.payload {
-            Sealed::Envelope(text) => Ok(text),
-            _ => Err(Error::InvalidNotification("target mismatch")),
-        }
+        Ok(self.seal_fresh(to, msg, TargetRef::Envelope)?.text)
     }
 
     /// Seals `msg` to one device as an APNs request.
     pub fn seal_for_apns(&self, to: &DevicePublicKey, msg: &Message, options: &ApnsOptions) -> Result<ApnsRequest> {
-        match self.seal(to, msg, &Target::Apns(options.clone()))?.payload {
-            Sealed::Apns(req) => Ok(req),
-            _ => Err(Error::InvalidNotification("target mismatch")),
-        }
+        let sealed = self.seal_fresh(to, msg, TargetRef::Apns(options))?;
+        options.request(&sealed.text, sealed.expires_at)
     }
 
     /// Seals `msg` to one device as an FCM HTTP v1 message object.
     pub fn seal_for_fcm(&self, to: &DevicePublicKey, msg: &Message, options: &FcmOptions) -> Result<FcmMessage> {
-        match self.seal(to, msg, &Target::Fcm(options.clone()))?.payload {
-            Sealed::Fcm(m) => Ok(m),
-            _ => Err(Error::InvalidNotification("target mismatch")),
-        }
+        let sealed = self.seal_fresh(to, msg, TargetRef::Fcm(options))?;
+        options.message(&sealed.text, sealed.ttl)
     }
 
     /// Seals `msg` to many devices, each its own envelope (and its own ephemeral
@@ -187,8 +189,8 @@ impl Sender {
         Ok(slices.into_iter().flat_map(|(_, slice)| slice).collect())
     }
 
-    /// The one sealing path: encode, pad, check the size, seal, build the payload.
-    /// Everything is deterministic given `id`, `now` and `eph`.
+    /// Seals for `target` and builds its payload. Everything is deterministic
+    /// given `id`, `now` and `eph`: the test vectors are made with it.
     #[doc(hidden)]
     pub fn seal_with(
         &self,
@@ -199,6 +201,41 @@ impl Sender {
         now: u64,
         eph: &Ephemeral,
     ) -> Result<SealedNotification> {
+        let sealed = self.seal_parts(to, msg, target.borrowed(), id, now, eph)?;
+        let payload = match target {
+            Target::Envelope => Sealed::Envelope(sealed.text),
+            Target::Apns(o) => Sealed::Apns(o.request(&sealed.text, sealed.expires_at)?),
+            Target::Fcm(o) => Sealed::Fcm(o.message(&sealed.text, sealed.ttl)?),
+        };
+        Ok(SealedNotification {
+            message_id: id,
+            sender: self.key.key_id(),
+            recipient: to.key_id(),
+            sent_at: now,
+            expires_at: sealed.expires_at,
+            receipt_digest: sealed.receipt_digest,
+            envelope: sealed.envelope,
+            payload,
+        })
+    }
+
+    /// [`Self::seal_parts`] with a fresh random id, the current time and a
+    /// fresh ephemeral key.
+    fn seal_fresh(&self, to: &DevicePublicKey, msg: &Message, target: TargetRef<'_>) -> Result<SealedParts> {
+        self.seal_parts(to, msg, target, MessageId::random()?, unix_now(), &Ephemeral::generate()?)
+    }
+
+    /// The one sealing path: encode, pad, check that the payload for `target`
+    /// will fit, seal. The caller builds the payload around the envelope text.
+    fn seal_parts(
+        &self,
+        to: &DevicePublicKey,
+        msg: &Message,
+        target: TargetRef<'_>,
+        id: MessageId,
+        now: u64,
+        eph: &Ephemeral,
+    ) -> Result<SealedParts> {
         let ttl = msg.effective_ttl()?;
         let expires_at = now.checked_add(ttl).ok_or(Error::InvalidNotification("the expiry time overflows"))?;
         // The plaintext is written after room for the header and encrypted in
@@ -220,21 +257,7 @@ impl Sender {
         let receipt_digest = Receipt::export(&ctx, &id)?.digest();
         drop(ctx);
         let text = encode_base64(&envelope);
-        let payload = match target {
-            Target::Envelope => Sealed::Envelope(text),
-            Target::Apns(o) => Sealed::Apns(o.request(&text, expires_at)?),
-            Target::Fcm(o) => Sealed::Fcm(o.message(&text, ttl)?),
-        };
-        Ok(SealedNotification {
-            message_id: id,
-            sender: self.key.key_id(),
-            recipient: to.key_id(),
-            sent_at: now,
-            expires_at,
-            receipt_digest,
-            envelope,
-            payload,
-        })
+        Ok(SealedParts { ttl, expires_at, receipt_digest, envelope, text })
     }
 }
 

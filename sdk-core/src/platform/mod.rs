@@ -33,19 +33,45 @@ pub enum Target {
 }
 
 impl Target {
+    /// The longest encoded notification (plaintext JSON, in bytes) that fits
+    /// this target: [`max_plaintext_len`].
+    pub fn max_plaintext_len(&self) -> Result<usize> {
+        self.borrowed().max_plaintext_len()
+    }
+
+    /// The same target, its options borrowed.
+    pub(crate) fn borrowed(&self) -> TargetRef<'_> {
+        match self {
+            Target::Envelope => TargetRef::Envelope,
+            Target::Apns(o) => TargetRef::Apns(o),
+            Target::Fcm(o) => TargetRef::Fcm(o),
+        }
+    }
+}
+
+/// A [`Target`] whose options are borrowed: what sealing reads, so that a
+/// sender's `seal_for_apns` and `seal_for_fcm` need not copy their options.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum TargetRef<'a> {
+    Envelope,
+    Apns(&'a apns::ApnsOptions),
+    Fcm(&'a fcm::FcmOptions),
+}
+
+impl TargetRef<'_> {
     /// The size of this target's payload around an envelope whose text form
     /// is `envelope_text_len` characters long, and its limit (if any).
-    fn payload_size(&self, envelope_text_len: usize) -> Result<(usize, Option<usize>)> {
+    fn payload_size(self, envelope_text_len: usize) -> Result<(usize, Option<usize>)> {
         match self {
-            Target::Envelope => Ok((envelope_text_len, None)),
-            Target::Apns(o) => Ok((o.overhead()? + envelope_text_len, Some(GATEWAY_LIMIT))),
-            Target::Fcm(o) => Ok((o.data_overhead() + envelope_text_len, Some(GATEWAY_LIMIT))),
+            TargetRef::Envelope => Ok((envelope_text_len, None)),
+            TargetRef::Apns(o) => Ok((o.overhead()? + envelope_text_len, Some(GATEWAY_LIMIT))),
+            TargetRef::Fcm(o) => Ok((o.data_overhead() + envelope_text_len, Some(GATEWAY_LIMIT))),
         }
     }
 
     /// Checks, before sealing, that a plaintext of `len` bytes fits this
     /// target once padded.
-    pub(crate) fn check_fits(&self, len: usize) -> Result<()> {
+    pub(crate) fn check_fits(self, len: usize) -> Result<()> {
         let fits = match padded_len(len) {
             Some(padded) => {
                 let (size, limit) = self.payload_size(envelope_text_len(padded))?;
@@ -56,9 +82,8 @@ impl Target {
         if fits { Ok(()) } else { Err(Error::PayloadTooLarge { size: len, max_plaintext: self.max_plaintext_len()? }) }
     }
 
-    /// The longest encoded notification (plaintext JSON, in bytes) that fits
-    /// this target: [`max_plaintext_len`].
-    pub fn max_plaintext_len(&self) -> Result<usize> {
+    /// See [`Target::max_plaintext_len`].
+    fn max_plaintext_len(self) -> Result<usize> {
         let mut best = 0;
         for bucket in BUCKETS {
             let (size, limit) = self.payload_size(envelope_text_len(bucket))?;
