@@ -62,7 +62,7 @@ run_python() {
     echo "==> creating venv $venv"
     "${PYTHON:-python3}" -m venv "$venv"
   fi
-  "$venv/bin/python" -m pip install -q --disable-pip-version-check "pytest>=8"
+  "$venv/bin/python" -m pip install -q --disable-pip-version-check "pytest>=8" "cryptography>=42"
   echo "==> pip install ./bindings/python"
   # Stale setuptools build output could leak removed files into the wheel.
   rm -rf "$bindings_dir/python/build"
