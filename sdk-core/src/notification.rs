@@ -73,21 +73,27 @@ pub struct Message {
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty", deserialize_with = "map_without_duplicates")]
     pub data: BTreeMap<String, String>,
     /// Groups notifications (iOS `threadIdentifier`, Android group).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "present")]
     pub thread_id: Option<String>,
     /// The category (iOS `categoryIdentifier`, Android channel).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "present")]
     pub category: Option<String>,
     /// The app icon badge number.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "present")]
     pub badge: Option<u32>,
     /// A sound name ("default" for the system sound).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "present")]
     pub sound: Option<String>,
     /// Seconds the notification stays valid after it is sealed; 1 to
     /// [`MAX_TTL_SECS`]. Not encoded itself: it sets `expires_at`.
     #[serde(skip)]
     pub ttl_secs: u64,
+}
+
+/// An optional field that holds a value when it is there: `null` is refused
+/// like any other value of the wrong type, and an absent field is `None`.
+fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> core::result::Result<Option<T>, D::Error> {
+    T::deserialize(d).map(Some)
 }
 
 /// A string map that refuses a key given twice: two parsers that kept the

@@ -21,7 +21,7 @@ use x25519_dalek::{PublicKey, StaticSecret};
 
 /// How many vectors the files hold: a vector added or lost must show up here.
 const POSITIVE: usize = 19;
-const NEGATIVE: usize = 104;
+const NEGATIVE: usize = 109;
 const SEQUENCES: usize = 6;
 const STEPS: usize = 18;
 

@@ -263,9 +263,17 @@ def _no_constant(_):  # NaN and Infinity are not RFC 8259 JSON
     raise SpecError("malformed")
 
 
+def _unsigned(text):  # SPEC.md section 5: an integer has no sign, fraction or exponent
+    if text.startswith("-"):
+        raise SpecError("malformed")
+    return int(text)
+
+
 def parse_notification(m):  # SPEC.md section 5, the receiver's rules
     try:
-        n = json.loads(m.decode("utf-8"), object_pairs_hook=_object_once, parse_constant=_no_constant)
+        n = json.loads(
+            m.decode("utf-8"), object_pairs_hook=_object_once, parse_constant=_no_constant, parse_int=_unsigned
+        )
         if not isinstance(n, dict) or not set(n) <= set(FIELDS):
             raise SpecError("malformed")
         strings = []

@@ -8,7 +8,7 @@ import pushseal
 
 # How many vectors the files hold (the same counts as sdk-core/tests/vectors.rs).
 POSITIVE = 19
-NEGATIVE = 104
+NEGATIVE = 109
 SEQUENCES = 6
 STEPS = 18
 

@@ -645,6 +645,23 @@ fn plaintext_vectors(positives: &[Positive], out: &mut Vec<Open>) -> Result<()> 
             "The title as null.",
             fields(r#""title":null,"body":"Tomorrow 10:00 with Dr. Rivera""#).into_bytes(),
         ),
+        (
+            "json-thread-id-null",
+            "thread_id as null: an optional field is either absent or of its type.",
+            fields(&format!(r#"{tb},"thread_id":null"#)).into_bytes(),
+        ),
+        ("json-badge-null", "badge as null.", fields(&format!(r#"{tb},"badge":null"#)).into_bytes()),
+        ("json-data-null", "data as null.", fields(&format!(r#"{tb},"data":null"#)).into_bytes()),
+        (
+            "json-sent-at-exponent",
+            "sent_at written with an exponent, 1767225600e0: an integer has no fraction or exponent.",
+            format!(r#"{{"id":"{id}","sent_at":{sent}e0,"expires_at":{exp},{tb}}}"#).into_bytes(),
+        ),
+        (
+            "json-sent-at-negative-zero",
+            "sent_at as -0: an integer has no sign.",
+            format!(r#"{{"id":"{id}","sent_at":-0,"expires_at":{exp},{tb}}}"#).into_bytes(),
+        ),
         ("json-badge-negative", "A badge of -1.", fields(&format!(r#"{tb},"badge":-1"#)).into_bytes()),
         (
             "json-badge-too-large",

@@ -8,7 +8,7 @@ import java.io.File
 object Vectors {
     /** How many vectors the files hold (the same counts as sdk-core/tests/vectors.rs). */
     const val POSITIVE = 19
-    const val NEGATIVE = 104
+    const val NEGATIVE = 109
     const val SEQUENCES = 6
     const val STEPS = 18
 
