@@ -742,10 +742,11 @@ impl DeviceKeyring {
     }
 
     /// Trusts the sender with this public key (43 characters of base64url).
+    /// A low-order key, with which nothing could ever open, is refused
+    /// (`ZeroSharedSecret`).
     pub fn trust_sender(&self, public_key: String) -> Result<()> {
         let key: pushseal::SenderPublicKey = public_key.parse()?;
-        lock(&self.inner).trust_sender(key);
-        Ok(())
+        Ok(lock(&self.inner).trust_sender(key)?)
     }
 
     /// Stops trusting the sender with this key id (16 hex digits); returns

@@ -234,7 +234,7 @@ pub fn open(out: &mut Out, args: &OpenArgs) -> Result<(), CliError> {
         .collect::<Result<Vec<SenderPublicKey>, _>>()?;
     let mut keyring = DeviceKeyring::from_secret_key(read_secret_key::<pushseal::keys::role::Device>(&args.secret)?);
     for sender in senders {
-        keyring.trust_sender(sender);
+        keyring.trust_sender(sender)?;
     }
     let replay: Box<dyn ReplayStore> = match &args.replay_db {
         Some(path) => Box::new(FileReplayStore::open(path)?),

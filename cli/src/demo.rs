@@ -34,7 +34,7 @@ pub fn run(out: &mut Out) -> Result<(), CliError> {
     out.line("2. The phone registers its public key with the clinic's server, and trusts the")?;
     out.line("   server's sender key, which ships with the app.")?;
     let sender = Sender::new(SenderSecretKey::generate()?);
-    device.trust_sender(sender.public_key());
+    device.trust_sender(sender.public_key())?;
     out.line(&format!("   registered          {device_key}"))?;
     out.line(&format!("   trusted sender id   {}", sender.key_id()))?;
 

@@ -84,7 +84,7 @@ fn pushseal(c: &mut Criterion) {
     let sender = Sender::new(SenderSecretKey::from_bytes(sender_key));
     let cached = Sender::with_cache(SenderSecretKey::from_bytes(sender_key), 1024);
     let mut device = DeviceKeyring::generate().expect("keyring");
-    device.trust_sender(sender.public_key());
+    device.trust_sender(sender.public_key()).expect("trust");
     let to = device.public_key();
     let apns = Target::Apns(ApnsOptions::default());
     for size in SIZES {

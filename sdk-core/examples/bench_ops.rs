@@ -81,7 +81,7 @@ fn operations(size: usize) -> Result<Vec<(&'static str, Op)>, String> {
     let sender = std::rc::Rc::new(Sender::new(SenderSecretKey::from_bytes(floor.sk_s)));
     let cached = Sender::with_cache(SenderSecretKey::from_bytes(floor.sk_s), 16);
     let mut device = DeviceKeyring::generate().map_err(err)?;
-    device.trust_sender(sender.public_key());
+    device.trust_sender(sender.public_key()).map_err(err)?;
     let device = std::rc::Rc::new(device);
     let to = device.public_key();
     let msg = std::rc::Rc::new(message_for(size));
@@ -209,7 +209,7 @@ fn fixture(dir: &str) -> Result<(), String> {
     let dir = std::path::Path::new(dir);
     let sender = Sender::new(SenderSecretKey::from_bytes(random32()));
     let mut device = DeviceKeyring::generate().map_err(|e| e.to_string())?;
-    device.trust_sender(sender.public_key());
+    device.trust_sender(sender.public_key()).map_err(|e| e.to_string())?;
     let text = sender.seal_envelope(&device.public_key(), &message_for(2048)).map_err(|e| e.to_string())?;
     let keyring = device.to_bytes().map_err(|e| e.to_string())?;
     std::fs::write(dir.join("keyring.bin"), keyring.as_slice()).map_err(|e| e.to_string())?;

@@ -11,7 +11,7 @@
 //!
 //! let sender = Sender::new(SenderSecretKey::generate()?);
 //! let mut device = DeviceKeyring::generate()?;
-//! device.trust_sender(sender.public_key());
+//! device.trust_sender(sender.public_key())?;
 //!
 //! let envelope = sender.seal_envelope(&device.public_key(), &Message::new("Refill due", "Tap to review."))?;
 //! let replay = MemoryReplayStore::new();
@@ -162,7 +162,19 @@ impl DeviceKeyring {
     }
 
     /// Trusts a sender: its notifications will open. Trusting a key twice is a no-op.
-    pub fn trust_sender(&mut self, sender: SenderPublicKey) {
+    ///
+    /// A low-order key is refused with [`Error::ZeroSharedSecret`]: every
+    /// Diffie-Hellman value with it is zero (RFC 9180, section 7.1.4), so no
+    /// notification could ever open with it. A keyring read back with
+    /// [`Self::from_json`] is not checked again; such a key there still fails
+    /// at [`Self::open`], with the same error.
+    pub fn trust_sender(&mut self, sender: SenderPublicKey) -> Result<()> {
+        hpke::static_dh(self.current.x25519(), sender.x25519())?;
+        self.add_trusted(sender);
+        Ok(())
+    }
+
+    fn add_trusted(&mut self, sender: SenderPublicKey) {
         if !self.trusted.contains(&sender) {
             self.trusted.push(sender);
         }
@@ -287,7 +299,7 @@ impl DeviceKeyring {
         }
         for s in &stored.trusted_senders {
             let pk = s.parse().map_err(|_| Error::InvalidKeyring("a trusted sender key is not a public key"))?;
-            keyring.trust_sender(pk);
+            keyring.add_trusted(pk);
         }
         Ok(keyring)
     }

@@ -11,7 +11,7 @@
 //! // On the phone, once: a keyring, and the sender it trusts.
 //! let sender = Sender::new(SenderSecretKey::generate()?);
 //! let mut device = DeviceKeyring::generate()?;
-//! device.trust_sender(sender.public_key());
+//! device.trust_sender(sender.public_key())?;
 //!
 //! // On the server: seal for APNs to the device's registered public key.
 //! let msg = Message::new("Appointment", "Tomorrow 10:00 with Dr. Rivera");

@@ -24,7 +24,7 @@
 //!
 //! let sender = Sender::new(SenderSecretKey::generate()?);
 //! let mut device = DeviceKeyring::generate()?;
-//! device.trust_sender(sender.public_key());
+//! device.trust_sender(sender.public_key())?;
 //! let sealed = sender.seal(&device.public_key(), &Message::new("Refill due", "Tap to review."), &Target::Envelope)?;
 //!
 //! let pushseal::Sealed::Envelope(envelope) = &sealed.payload else { panic!("an envelope was asked for") };

@@ -40,7 +40,7 @@ fn fixture() -> Fixture {
         .map(|_| {
             let mut d = DeviceKeyring::generate().unwrap();
             for s in &senders {
-                d.trust_sender(s.public_key());
+                d.trust_sender(s.public_key()).unwrap();
             }
             d
         })
@@ -413,7 +413,7 @@ fn the_receipt_is_the_rfc_9180_export_of_the_envelope_context() {
     let sender = Sender::new(SenderSecretKey::from_bytes([3; 32]));
     let device_secret = pushseal::DeviceSecretKey::from_bytes([4; 32]);
     let mut device = DeviceKeyring::from_secret_key(pushseal::DeviceSecretKey::from_bytes([4; 32]));
-    device.trust_sender(sender.public_key());
+    device.trust_sender(sender.public_key()).unwrap();
     let id = MessageId::from_bytes([0x42; 16]);
     let eph = Ephemeral::derive(b"receipt test ephemeral").unwrap();
     let sealed =

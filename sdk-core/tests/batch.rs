@@ -14,7 +14,7 @@ fn a_large_batch_keeps_the_order_of_its_devices() {
     let devices: Vec<DeviceKeyring> = (0..300)
         .map(|_| {
             let mut d = DeviceKeyring::generate().unwrap();
-            d.trust_sender(sender.public_key());
+            d.trust_sender(sender.public_key()).unwrap();
             d
         })
         .collect();

@@ -18,7 +18,7 @@ struct Setup {
 fn setup() -> Setup {
     let sender = Sender::new(SenderSecretKey::generate().unwrap());
     let mut device = DeviceKeyring::generate().unwrap();
-    device.trust_sender(sender.public_key());
+    device.trust_sender(sender.public_key()).unwrap();
     let sealed = sender.seal(&device.public_key(), &Message::new("Lab results", "Ready"), &Target::Envelope).unwrap();
     Setup { sender, device, envelope: sealed.envelope }
 }
@@ -120,6 +120,13 @@ fn low_order_points_give_zero_shared_secret() {
         let err = s.sender.seal(&to, &Message::new("t", "b"), &Target::Envelope).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::ZeroSharedSecret);
     }
+    // A low-order sender key: the device refuses to trust it, and its list is unchanged.
+    let mut device = s.device;
+    for point in LOW_ORDER_POINTS {
+        let err = device.trust_sender(pushseal::SenderPublicKey::from_bytes(point)).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::ZeroSharedSecret, "{point:02x?}");
+    }
+    assert_eq!(device.trusted_senders(), &[s.sender.public_key()]);
 }
 
 #[test]

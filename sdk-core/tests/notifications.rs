@@ -15,7 +15,7 @@ const NOW: u64 = 1_767_225_600; // 2026-01-01T00:00:00Z
 fn pair() -> (Sender, DeviceKeyring) {
     let sender = Sender::new(SenderSecretKey::generate().unwrap());
     let mut device = DeviceKeyring::generate().unwrap();
-    device.trust_sender(sender.public_key());
+    device.trust_sender(sender.public_key()).unwrap();
     (sender, device)
 }
 
@@ -253,7 +253,7 @@ fn rotation_keeps_the_old_key_until_its_deadline() {
     // Senders rotate too: trusting a second key keeps both working.
     let mut device = device;
     let sender2 = Sender::new(SenderSecretKey::generate().unwrap());
-    device.trust_sender(sender2.public_key());
+    device.trust_sender(sender2.public_key()).unwrap();
     let Sealed::Envelope(from2) = seal_at(&sender2, &device, &lab_message(), &Target::Envelope, NOW) else { panic!() };
     assert!(device.open(Payload::Envelope(&from2), &MemoryReplayStore::new(), NOW).is_ok());
     assert!(device.remove_sender(sender.key_id()));
@@ -270,7 +270,7 @@ fn batch_seals_each_device_its_own_envelope() {
     let devices: Vec<DeviceKeyring> = (0..9)
         .map(|_| {
             let mut d = DeviceKeyring::generate().unwrap();
-            d.trust_sender(sender.public_key());
+            d.trust_sender(sender.public_key()).unwrap();
             d
         })
         .collect();

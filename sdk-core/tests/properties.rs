@@ -31,7 +31,7 @@ const NOW: u64 = 1_767_225_600;
 fn pair() -> (Sender, DeviceKeyring) {
     let sender = Sender::new(SenderSecretKey::from_bytes([0x5a; 32]));
     let mut device = DeviceKeyring::from_secret_key(DeviceSecretKey::from_bytes([0xa5; 32]));
-    device.trust_sender(sender.public_key());
+    device.trust_sender(sender.public_key()).unwrap();
     (sender, device)
 }
 

@@ -11,7 +11,7 @@ const SENDER: [u8; 32] = [0x5e; 32];
 
 fn device(trusting: &Sender) -> DeviceKeyring {
     let mut d = DeviceKeyring::generate().unwrap();
-    d.trust_sender(trusting.public_key());
+    d.trust_sender(trusting.public_key()).unwrap();
     d
 }
 

@@ -199,7 +199,7 @@ fn sealing_and_opening_leave_no_plaintext_in_freed_heap_memory() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let sender = Sender::new(SenderSecretKey::from_bytes(SENDER_SECRET));
     let mut device = DeviceKeyring::from_secret_key(DeviceSecretKey::from_bytes(DEVICE_SECRET));
-    device.trust_sender(sender.public_key());
+    device.trust_sender(sender.public_key()).unwrap();
     let msg = Message::new(PLAINTEXT_TITLE, PLAINTEXT_BODY).with_data("ref", "ZEROIZE-DATA-0b9e41aa");
     let patterns = [
         ("title", PLAINTEXT_TITLE.as_bytes()),

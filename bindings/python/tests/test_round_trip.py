@@ -119,5 +119,7 @@ def test_rotation_trust_and_replay_file(tmp_path):
     assert not device.remove_sender(sender.key_id())
     with pytest.raises(PushSealError.InvalidEncoding):
         device.trust_sender("too short")
+    with pytest.raises(PushSealError.ZeroSharedSecret):  # u = 0, a low-order point
+        device.trust_sender("A" * 43)
     with pytest.raises(PushSealError.InvalidKeyring):
         DeviceKeyring.from_bytes(b"{}")

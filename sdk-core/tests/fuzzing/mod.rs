@@ -377,8 +377,8 @@ pub fn seeds(target: &str, vectors_dir: &Path) -> Vec<Vec<u8>> {
             let mut out = vec![f.device.to_bytes().unwrap().to_vec()];
             let mut bare = DeviceKeyring::from_secret_key(DeviceSecretKey::from_bytes(DEVICE));
             out.push(bare.to_bytes().unwrap().to_vec());
-            bare.trust_sender(f.sender_key.public_key());
-            bare.trust_sender(SenderSecretKey::from_bytes(STRANGER).public_key());
+            bare.trust_sender(f.sender_key.public_key()).unwrap();
+            bare.trust_sender(SenderSecretKey::from_bytes(STRANGER).public_key()).unwrap();
             out.push(bare.to_bytes().unwrap().to_vec());
             out.extend(vectors.objects.iter().cloned());
             out

@@ -701,6 +701,8 @@ public protocol DeviceKeyringProtocol: AnyObject, Sendable {
     
     /**
      * Trusts the sender with this public key (43 characters of base64url).
+     * A low-order key, with which nothing could ever open, is refused
+     * (`ZeroSharedSecret`).
      */
     func trustSender(publicKey: String) throws 
     
@@ -1025,6 +1027,8 @@ open func toBytes()throws  -> Data  {
     
     /**
      * Trusts the sender with this public key (43 characters of base64url).
+     * A low-order key, with which nothing could ever open, is refused
+     * (`ZeroSharedSecret`).
      */
 open func trustSender(publicKey: String)throws   {try rustCallWithError(FfiConverterTypePushSealError_lift) {
         uniffiCallStatus in
@@ -4142,7 +4146,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_pushseal_ffi_checksum_method_devicekeyring_to_bytes() != 56989) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_pushseal_ffi_checksum_method_devicekeyring_trust_sender() != 5808) {
+    if (uniffi_pushseal_ffi_checksum_method_devicekeyring_trust_sender() != 41302) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_pushseal_ffi_checksum_method_devicekeyring_trusted_senders() != 59853) {

@@ -121,6 +121,8 @@ class RoundTripTest {
         assertTrue(device.removeSender(sender.keyId()))
         assertFalse(device.removeSender(sender.keyId()))
         assertThrows<PushSealException.InvalidEncoding> { device.trustSender("too short") }
+        // u = 0, a low-order point.
+        assertThrows<PushSealException.ZeroSharedSecret> { device.trustSender("A".repeat(43)) }
         assertThrows<PushSealException.InvalidKeyring> { DeviceKeyring.fromBytes("{}".toByteArray()) }
     }
 }
