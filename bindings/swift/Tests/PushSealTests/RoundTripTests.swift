@@ -123,6 +123,8 @@ final class RoundTripTests: XCTestCase {
         XCTAssertTrue(try device.removeSender(keyId: sender.keyId()))
         XCTAssertFalse(try device.removeSender(keyId: sender.keyId()))
         assertKind("invalid_encoding", try device.trustSender(publicKey: "too short"))
+        // u = 0, a low-order point.
+        assertKind("zero_shared_secret", try device.trustSender(publicKey: String(repeating: "A", count: 43)))
         assertKind("invalid_keyring", try DeviceKeyring.fromBytes(bytes: Data("{}".utf8)))
     }
 }
