@@ -166,7 +166,7 @@ impl DeviceKeyring {
     /// A low-order key is refused with [`Error::ZeroSharedSecret`]: every
     /// Diffie-Hellman value with it is zero (RFC 9180, section 7.1.4), so no
     /// notification could ever open with it. A keyring read back with
-    /// [`Self::from_json`] is not checked again; such a key there still fails
+    /// [`Self::from_bytes`] is not checked again; such a key there still fails
     /// at [`Self::open`], with the same error.
     pub fn trust_sender(&mut self, sender: SenderPublicKey) -> Result<()> {
         hpke::static_dh(self.current.x25519(), sender.x25519())?;
