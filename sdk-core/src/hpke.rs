@@ -445,6 +445,57 @@ impl Context {
     }
 }
 
+/// The mode of a single-shot call: auth with a sender key, base without.
+fn mode_of(auth: bool) -> Mode {
+    if auth { Mode::Auth } else { Mode::Base }
+}
+
+/// `SealBase(pkR, info, aad, pt)` (`sender` is `None`) or
+/// `SealAuth(pkR, info, aad, pt, skS)`, the single-shot API of section 6.1:
+/// a fresh ephemeral key, one encryption at sequence number 0. Returns
+/// `(enc, ct)`. For the secret exporter, use [`encap`], [`key_schedule`] and
+/// [`Context::export`].
+pub fn seal(
+    pk_r: &PublicKey,
+    sender: Option<AuthKey<'_>>,
+    info: &[u8],
+    aad: &[u8],
+    pt: &[u8],
+) -> Result<([u8; N_KEY], Vec<u8>)> {
+    seal_with(&Ephemeral::generate()?, pk_r, sender, info, aad, pt)
+}
+
+/// [`seal`] with the ephemeral key pair given: for test vectors only.
+pub fn seal_with(
+    eph: &Ephemeral,
+    pk_r: &PublicKey,
+    sender: Option<AuthKey<'_>>,
+    info: &[u8],
+    aad: &[u8],
+    pt: &[u8],
+) -> Result<([u8; N_KEY], Vec<u8>)> {
+    let mode = mode_of(sender.is_some());
+    let (shared_secret, enc) = encap(eph, pk_r, sender)?;
+    let ct = key_schedule(mode, shared_secret.as_ref(), info, b"", b"")?.seal(aad, pt)?;
+    Ok((enc, ct))
+}
+
+/// `OpenBase(enc, skR, info, aad, ct)` (`pk_s` is `None`) or
+/// `OpenAuth(enc, skR, info, aad, ct, pkS)`, section 6.1. `pk_r` is the
+/// public key of `sk_r`.
+pub fn open(
+    enc: &[u8; N_KEY],
+    sk_r: &StaticSecret,
+    pk_r: &PublicKey,
+    pk_s: Option<&PublicKey>,
+    info: &[u8],
+    aad: &[u8],
+    ct: &[u8],
+) -> Result<Zeroizing<Vec<u8>>> {
+    let shared_secret = decap(enc, sk_r, pk_r, pk_s)?;
+    key_schedule(mode_of(pk_s.is_some()), shared_secret.as_ref(), info, b"", b"")?.open(aad, ct)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

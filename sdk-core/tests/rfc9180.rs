@@ -67,6 +67,27 @@ fn rfc9180_vectors_reproduce_every_value() {
         assert_eq!(base_nonce.to_vec(), bytes(v, "base_nonce"));
         assert_eq!(exporter_secret.to_vec(), bytes(v, "exporter_secret"));
 
+        // The single-shot API (section 6.1), in the modes without a psk: the
+        // first encryption, sealed and opened in one call each.
+        if psk.is_empty() {
+            let first = &v["encryptions"][0];
+            let (aad, pt, ct) = (bytes(first, "aad"), bytes(first, "pt"), bytes(first, "ct"));
+            let auth_key = sender.as_ref().map(|(sk, pk)| AuthKey { sk, pk });
+            let (enc1, ct1) = hpke::seal_with(&eph, &pk_r, auth_key, &info, &aad, &pt).unwrap();
+            assert_eq!((enc1, ct1), (array(v, "enc"), ct.clone()));
+            let opened = hpke::open(&enc1, &sk_r, &pk_r, pk_s.as_ref(), &info, &aad, &ct).unwrap();
+            assert_eq!(opened.as_slice(), pt.as_slice());
+            // A fresh ephemeral key: another enc, and it still opens.
+            let auth_key = sender.as_ref().map(|(sk, pk)| AuthKey { sk, pk });
+            let (enc2, ct2) = hpke::seal(&pk_r, auth_key, &info, &aad, &pt).unwrap();
+            assert_ne!(enc2, enc1);
+            let opened = hpke::open(&enc2, &sk_r, &pk_r, pk_s.as_ref(), &info, &aad, &ct2).unwrap();
+            assert_eq!(opened.as_slice(), pt.as_slice());
+            // Opening in the other mode fails.
+            let other = if pk_s.is_some() { None } else { Some(&pk_r) };
+            assert!(hpke::open(&enc1, &sk_r, &pk_r, other, &info, &aad, &ct).is_err());
+        }
+
         // Every encryption, in sequence order, both directions.
         for e in v["encryptions"].as_array().unwrap() {
             let (aad, pt, ct) = (bytes(e, "aad"), bytes(e, "pt"), bytes(e, "ct"));
