@@ -25,7 +25,7 @@ BUCKETS = (256, 512, 1024, 2048)
 SKEW = 300
 DEFAULT_TTL = 86400
 SECRET_KEY_PREFIX = "pushseal-secret-key-v1:"
-MODE_AUTH = 0x02
+MODE_BASE, MODE_PSK, MODE_AUTH, MODE_AUTH_PSK = 0x00, 0x01, 0x02, 0x03  # RFC 9180 section 5
 
 
 class SpecError(Exception):
@@ -114,6 +114,15 @@ def derive_key_pair(ikm):  # RFC 9180 section 7.1.3; returns sk, whose pk is pub
     return labeled_expand(KEM_SUITE_ID, dkp_prk, b"sk", b"", 32)
 
 
+def encap(pkR, skE):  # RFC 9180 section 4.1, Encap with a given ephemeral key
+    enc = public_key(skE)
+    return extract_and_expand(dh(skE, pkR), enc + pkR), enc
+
+
+def decap(enc, skR):  # RFC 9180 section 4.1, Decap
+    return extract_and_expand(dh(skR, enc), enc + public_key(skR))
+
+
 def auth_encap(pkR, skS, skE):  # RFC 9180 section 4.1, AuthEncap with a given ephemeral key
     enc = public_key(skE)
     kem_context = enc + pkR + public_key(skS)
@@ -127,7 +136,7 @@ def auth_decap(enc, skR, pkS):  # RFC 9180 section 4.1, AuthDecap
 
 @dataclass(frozen=True)
 class Context:
-    """An HPKE context at sequence number 0, the only one an envelope uses (SPEC.md section 2)."""
+    """An HPKE context; an envelope uses sequence number 0 only (SPEC.md section 2)."""
 
     key_schedule_context: bytes
     secret: bytes
@@ -135,12 +144,15 @@ class Context:
     base_nonce: bytes
     exporter_secret: bytes
 
-    def seal(self, aad, pt):  # RFC 9180 section 5.2: the nonce of sequence number 0 is base_nonce
-        return ChaCha20Poly1305(self.key).encrypt(self.base_nonce, pt, aad)
+    def nonce(self, seq):  # RFC 9180 section 5.2, ComputeNonce: base_nonce XOR I2OSP(seq, Nn)
+        return bytes(a ^ b for a, b in zip(self.base_nonce, i2osp(seq, 12)))
 
-    def open(self, aad, ct):  # RFC 9180 section 5.2
+    def seal(self, aad, pt, seq=0):  # RFC 9180 section 5.2
+        return ChaCha20Poly1305(self.key).encrypt(self.nonce(seq), pt, aad)
+
+    def open(self, aad, ct, seq=0):  # RFC 9180 section 5.2
         try:
-            return ChaCha20Poly1305(self.key).decrypt(self.base_nonce, ct, aad)
+            return ChaCha20Poly1305(self.key).decrypt(self.nonce(seq), ct, aad)
         except InvalidTag:
             raise SpecError("tampered") from None
 
@@ -148,11 +160,13 @@ class Context:
         return labeled_expand(HPKE_SUITE_ID, self.exporter_secret, b"sec", exporter_context, length)
 
 
-def key_schedule_auth(shared_secret, info):  # RFC 9180 section 5.1, mode_auth: no psk, no psk_id
-    psk_id_hash = labeled_extract(HPKE_SUITE_ID, b"", b"psk_id_hash", b"")
+def key_schedule(mode, shared_secret, info, psk=b"", psk_id=b""):  # RFC 9180 section 5.1
+    if bool(psk) != bool(psk_id) or bool(psk) != (mode in (MODE_PSK, MODE_AUTH_PSK)):  # VerifyPSKInputs
+        raise ValueError("psk and psk_id do not match the mode")
+    psk_id_hash = labeled_extract(HPKE_SUITE_ID, b"", b"psk_id_hash", psk_id)
     info_hash = labeled_extract(HPKE_SUITE_ID, b"", b"info_hash", info)
-    ksc = bytes([MODE_AUTH]) + psk_id_hash + info_hash
-    secret = labeled_extract(HPKE_SUITE_ID, shared_secret, b"secret", b"")
+    ksc = bytes([mode]) + psk_id_hash + info_hash
+    secret = labeled_extract(HPKE_SUITE_ID, shared_secret, b"secret", psk)
     return Context(
         key_schedule_context=ksc,
         secret=secret,
@@ -186,7 +200,7 @@ class Sealed:
 
 def seal(skS, pkR, pt, skE):  # SPEC.md section 4.1
     shared_secret, enc = auth_encap(pkR, skS, skE)
-    ctx = key_schedule_auth(shared_secret, INFO)
+    ctx = key_schedule(MODE_AUTH, shared_secret, INFO)
     header = bytes([VERSION]) + key_id(pkR) + key_id(public_key(skS)) + enc
     return Sealed(shared_secret, ctx, header, header + ctx.seal(header, pt))
 
@@ -205,7 +219,7 @@ def open_envelope(envelope, device_keys, sender_keys):  # SPEC.md section 4.2, i
     pkS = next((pk for pk in sender_keys if key_id(pk) == header[9:17]), None)
     if pkS is None:
         raise SpecError("untrusted_sender")
-    ctx = key_schedule_auth(auth_decap(header[17:HEADER_LEN], skR, pkS), INFO)
+    ctx = key_schedule(MODE_AUTH, auth_decap(header[17:HEADER_LEN], skR, pkS), INFO)
     return ctx.open(header, ct), ctx
 
 
