@@ -11,6 +11,10 @@ POSITIVE = 19
 NEGATIVE = 109
 SEQUENCES = 6
 STEPS = 18
+# rfc9180-x25519-sha256-chacha20poly1305.json (the same counts as sdk-core/tests/rfc9180.rs).
+RFC9180_MODES = 4
+RFC9180_ENCRYPTIONS = 1028
+RFC9180_EXPORTS = 12
 
 DIR = pathlib.Path(
     os.environ.get("PUSHSEAL_VECTORS_DIR", pathlib.Path(__file__).resolve().parents[3] / "test-vectors")
@@ -22,6 +26,11 @@ def load(name):
     file = json.loads((DIR / name).read_text(encoding="utf-8"))
     assert file["version"] == 1, name
     return file["vectors"]
+
+
+def load_rfc9180():
+    """The official RFC 9180 vectors for PushSeal's suite: a bare array, as upstream (test-vectors/SOURCES.md)."""
+    return json.loads((DIR / "rfc9180-x25519-sha256-chacha20poly1305.json").read_text(encoding="utf-8"))
 
 
 def kind_key(kind):
