@@ -252,7 +252,7 @@ type Result<T, E = PushSealError> = std::result::Result<T, E>;
 ///
 /// Throw `PushSealError.Storage` on failure; anything else thrown arrives as
 /// `Internal`.
-#[uniffi::export(with_foreign)]
+#[uniffi::export(rust, foreign)]
 pub trait KeyStorage: Send + Sync {
     /// The stored keyring bytes, or nothing if none were saved yet.
     fn load(&self) -> Result<Option<Vec<u8>>>;
