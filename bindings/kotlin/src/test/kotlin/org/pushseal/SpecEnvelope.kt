@@ -41,8 +41,9 @@ object SpecEnvelope {
     /** SPEC.md 1: `"text"`. */
     fun ascii(text: String): ByteArray = text.toByteArray(Charsets.US_ASCII)
 
-    /** SPEC.md 1: `I2OSP(n, w)`. */
-    fun i2osp(n: Long, w: Int): ByteArray = ByteArray(w) { (n shr (8 * (w - 1 - it))).toByte() }
+    /** SPEC.md 1: `I2OSP(n, w)`, n >= 0. Bytes above the Long's eight are zero: `shr` masks its count to 6 bits. */
+    fun i2osp(n: Long, w: Int): ByteArray =
+        ByteArray(w) { (8 * (w - 1 - it)).let { shift -> if (shift < 64) (n shr shift).toByte() else 0 } }
 
     private fun i2osp(n: Int, w: Int) = i2osp(n.toLong(), w)
 
