@@ -120,6 +120,19 @@ object SpecEnvelope {
     fun extractAndExpand(dh: ByteArray, kemContext: ByteArray): ByteArray =
         labeledExpand(KEM_SUITE, labeledExtract(KEM_SUITE, EMPTY, "eae_prk", dh), "shared_secret", kemContext, 32)
 
+    /** RFC 9180 sections 4.1 Encap and AuthEncap (with [skS]): `(shared_secret, enc)`. */
+    fun encap(skE: ByteArray, pkR: ByteArray, skS: ByteArray? = null): Pair<ByteArray, ByteArray> {
+        val enc = publicKey(skE)
+        val dhs = if (skS == null) dh(skE, pkR) else dh(skE, pkR) + dh(skS, pkR)
+        return extractAndExpand(dhs, enc + pkR + (skS?.let(::publicKey) ?: EMPTY)) to enc
+    }
+
+    /** RFC 9180 sections 4.1 Decap and AuthDecap (with [pkS]): the shared secret. */
+    fun decap(enc: ByteArray, skR: ByteArray, pkS: ByteArray? = null): ByteArray {
+        val dhs = if (pkS == null) dh(skR, enc) else dh(skR, enc) + dh(skR, pkS)
+        return extractAndExpand(dhs, enc + publicKey(skR) + (pkS ?: EMPTY))
+    }
+
     /** RFC 9180 section 7.1.3: DeriveKeyPair for X25519 (the vectors' ephemeral key). */
     fun deriveSecretKey(ikm: ByteArray): ByteArray =
         labeledExpand(KEM_SUITE, labeledExtract(KEM_SUITE, EMPTY, "dkp_prk", ikm), "sk", EMPTY, 32)
@@ -139,14 +152,39 @@ object SpecEnvelope {
         /** RFC 9180 section 5.3: Export(exporter_context, L). */
         fun export(exporterContext: ByteArray, length: Int): ByteArray =
             labeledExpand(HPKE_SUITE, exporterSecret, "sec", exporterContext, length)
+
+        /** RFC 9180 section 5.2: Seal (ENCRYPT_MODE) or Open (DECRYPT_MODE) at sequence number [seq]. */
+        fun aead(cipherMode: Int, seq: Long, aad: ByteArray, input: ByteArray): ByteArray =
+            Cipher.getInstance("ChaCha20-Poly1305").run {
+                init(cipherMode, SecretKeySpec(key, "ChaCha20"), IvParameterSpec(computeNonce(seq)))
+                updateAAD(aad)
+                doFinal(input)
+            }
     }
 
-    /** RFC 9180 section 5.1: KeySchedule in mode auth (0x02), no PSK; Nk = 32, Nn = 12, Nh = 32. */
-    fun keySchedule(sharedSecret: ByteArray, info: ByteArray): Context {
-        val pskIdHash = labeledExtract(HPKE_SUITE, EMPTY, "psk_id_hash", EMPTY)
+    /** RFC 9180 section 5: mode identifiers. PushSeal itself uses only [MODE_AUTH]. */
+    const val MODE_BASE = 0x00
+    const val MODE_PSK = 0x01
+    const val MODE_AUTH = 0x02
+    const val MODE_AUTH_PSK = 0x03
+
+    /**
+     * RFC 9180 section 5.1: KeySchedule, by default in mode auth with no PSK (what SPEC.md uses);
+     * Nk = 32, Nn = 12, Nh = 32. VerifyPSKInputs: a PSK and its id come together, in the PSK modes only.
+     */
+    fun keySchedule(
+        sharedSecret: ByteArray,
+        info: ByteArray,
+        mode: Int = MODE_AUTH,
+        psk: ByteArray = EMPTY,
+        pskId: ByteArray = EMPTY,
+    ): Context {
+        require(psk.isEmpty() == pskId.isEmpty()) { "psk and psk_id come together" }
+        require(psk.isNotEmpty() == (mode == MODE_PSK || mode == MODE_AUTH_PSK)) { "psk in mode $mode" }
+        val pskIdHash = labeledExtract(HPKE_SUITE, EMPTY, "psk_id_hash", pskId)
         val infoHash = labeledExtract(HPKE_SUITE, EMPTY, "info_hash", info)
-        val context = byteArrayOf(0x02) + pskIdHash + infoHash
-        val secret = labeledExtract(HPKE_SUITE, sharedSecret, "secret", EMPTY)
+        val context = byteArrayOf(mode.toByte()) + pskIdHash + infoHash
+        val secret = labeledExtract(HPKE_SUITE, sharedSecret, "secret", psk)
         return Context(
             keyScheduleContext = context,
             secret = secret,
@@ -169,13 +207,6 @@ object SpecEnvelope {
         if (end == 0 || pt[end - 1] != 0x80.toByte()) throw Failure("malformed_padding")
         return pt.copyOf(end - 1)
     }
-
-    private fun chacha20Poly1305(mode: Int, ctx: Context, aad: ByteArray, input: ByteArray): ByteArray =
-        Cipher.getInstance("ChaCha20-Poly1305").run {
-            init(mode, SecretKeySpec(ctx.key, "ChaCha20"), IvParameterSpec(ctx.computeNonce(0)))
-            updateAAD(aad)
-            doFinal(input)
-        }
 
     /** Every value sealing goes through, named as in SPEC.md 4.1 and RFC 9180. */
     class Sealed(
@@ -200,7 +231,7 @@ object SpecEnvelope {
         val ctx = keySchedule(sharedSecret, INFO)
         val header = byteArrayOf(0x01) + keyId(pkR) + keyId(pkS) + enc
         val padded = pad(m)
-        val ct = chacha20Poly1305(Cipher.ENCRYPT_MODE, ctx, header, padded)
+        val ct = ctx.aead(Cipher.ENCRYPT_MODE, 0, header, padded)
         return Sealed(padded, dhEphemeral, dhStatic, kemContext, sharedSecret, ctx, header, header + ct)
     }
 
@@ -215,12 +246,11 @@ object SpecEnvelope {
         if (!envelope.copyOfRange(1, 9).contentEquals(keyId(pkR))) throw Failure("unknown_recipient_key")
         if (!envelope.copyOfRange(9, 17).contentEquals(keyId(pkS))) throw Failure("untrusted_sender")
         val enc = envelope.copyOfRange(17, HEADER_LEN)
-        val sharedSecret = extractAndExpand(dh(skR, enc) + dh(skR, pkS), enc + pkR + pkS)
-        val ctx = keySchedule(sharedSecret, INFO)
+        val ctx = keySchedule(decap(enc, skR, pkS), INFO)
         val header = envelope.copyOf(HEADER_LEN)
         val ct = envelope.copyOfRange(HEADER_LEN, envelope.size)
         val padded = try {
-            chacha20Poly1305(Cipher.DECRYPT_MODE, ctx, header, ct)
+            ctx.aead(Cipher.DECRYPT_MODE, 0, header, ct)
         } catch (e: AEADBadTagException) {
             throw Failure("tampered")
         }

@@ -12,6 +12,11 @@ object Vectors {
     const val SEQUENCES = 6
     const val STEPS = 18
 
+    /** The RFC 9180 file: its modes, encryptions and exports (the same counts as sdk-core/tests/rfc9180.rs). */
+    const val RFC9180_MODES = 4
+    const val RFC9180_ENCRYPTIONS = 1028
+    const val RFC9180_EXPORTS = 12
+
     private val dir: File =
         File(System.getProperty("pushseal.vectors.dir") ?: "../../test-vectors")
 
@@ -22,6 +27,9 @@ object Vectors {
         val vectors = file.getJSONArray("vectors")
         return (0 until vectors.length()).map { vectors.getJSONObject(it) }
     }
+
+    /** A third-party file that is a bare JSON array of objects (test-vectors/SOURCES.md). */
+    fun loadArray(name: String): List<JSONObject> = JSONArray(File(dir, name).readText(Charsets.UTF_8)).objects()
 
     fun JSONObject.optText(field: String): String? = if (isNull(field)) null else getString(field)
 
