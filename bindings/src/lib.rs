@@ -555,19 +555,6 @@ pub struct FcmBatchResult {
     pub error_reason: Option<String>,
 }
 
-/// One device's result in a batch: exactly one of `push` and `error_kind` is set.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct EnvelopeBatchResult {
-    /// The device public key, as given.
-    pub recipient: String,
-    /// The sealed envelope.
-    pub push: Option<SealedEnvelope>,
-    /// The error kind's snake_case name (`"tampered"`, ...).
-    pub error_kind: Option<String>,
-    /// The error's one-line reason.
-    pub error_reason: Option<String>,
-}
-
 /// The public header of an envelope: what a gateway can see.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct EnvelopeInfo {
@@ -839,22 +826,18 @@ impl DeviceKeyring {
 // Sender
 // ---------------------------------------------------------------------------
 
-/// The server's side: seals messages to device public keys.
-///
-/// Made with an `AuditLog`, it writes the `sealed` record of every
-/// notification before handing the notification out, so every push sent has
-/// its record. Safe to share between threads.
+/// The server's side: seals messages to device public keys. Safe to share
+/// between threads.
 #[derive(uniffi::Object)]
 pub struct Sender {
     inner: pushseal::Sender,
     secret_text: zeroize::Zeroizing<String>,
-    audit_log: Option<Arc<AuditLog>>,
 }
 
 impl std::fmt::Debug for Sender {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Not the secret text: the core's key prints as redacted.
-        f.debug_struct("Sender").field("inner", &self.inner).field("audit_log", &self.audit_log).finish()
+        f.debug_struct("Sender").field("inner", &self.inner).finish()
     }
 }
 
@@ -901,43 +884,24 @@ fn envelope_push(s: pushseal::SealedNotification) -> Result<SealedEnvelope> {
 }
 
 impl Sender {
-    fn wrap(key: pushseal::SenderSecretKey, cache_devices: u32, audit_log: Option<Arc<AuditLog>>) -> Arc<Self> {
+    fn wrap(key: pushseal::SenderSecretKey, cache_devices: u32) -> Arc<Self> {
         let secret_text = key.to_secret_text();
         // The core keeps no cache for a capacity of 0.
         let capacity = usize::try_from(cache_devices).unwrap_or(usize::MAX);
-        Arc::new(Self { inner: pushseal::Sender::with_cache(key, capacity), secret_text, audit_log })
+        Arc::new(Self { inner: pushseal::Sender::with_cache(key, capacity), secret_text })
     }
 
-    /// Seals to one device; with an audit log, through the core's
-    /// `AuditLog::seal`, which returns only once the record is written.
     fn seal_one(&self, to: &str, message: &Message, target: &pushseal::Target) -> Result<pushseal::SealedNotification> {
-        let to = device_key(to)?;
-        let message = message.to_core();
-        Ok(match &self.audit_log {
-            Some(log) => log.inner.seal(&self.inner, &to, &message, target, log.token(target))?,
-            None => self.inner.seal(&to, &message, target)?,
-        })
+        Ok(self.inner.seal(&device_key(to)?, &message.to_core(), target)?)
     }
 
-    /// Writes the `sealed` record of one notification of a batch, if the
-    /// sender has an audit log.
-    fn record(&self, sealed: &pushseal::SealedNotification, target: &pushseal::Target) -> Result<()> {
-        if let Some(log) = &self.audit_log {
-            log.inner.record_sealed(sealed, log.token(target))?;
-        }
-        Ok(())
-    }
-
-    /// Seals to many devices; a key that does not parse fails alone, and so
-    /// does a device whose audit record cannot be written (no push is handed
-    /// out without its record).
-    fn batch<T>(
+    /// Seals to many devices; a key that does not parse fails alone.
+    fn batch(
         &self,
         to: &[String],
         message: &Message,
         target: &pushseal::Target,
-        convert: fn(pushseal::SealedNotification) -> Result<T>,
-    ) -> Result<Vec<Result<T>>> {
+    ) -> Result<Vec<Result<pushseal::SealedNotification>>> {
         let parsed: Vec<Result<pushseal::DevicePublicKey>> = to.iter().map(|t| device_key(t)).collect();
         let keys: Vec<pushseal::DevicePublicKey> = parsed.iter().filter_map(|k| k.as_ref().ok().cloned()).collect();
         let mut sealed = self.inner.seal_batch(&keys, &message.to_core(), target)?.into_iter();
@@ -946,10 +910,7 @@ impl Sender {
             .map(|k| match k {
                 Err(e) => Ok(Err(e)),
                 Ok(_) => match sealed.next() {
-                    Some(r) => Ok(r.map_err(PushSealError::from).and_then(|sealed| {
-                        self.record(&sealed, target)?;
-                        convert(sealed)
-                    })),
+                    Some(r) => Ok(r.map_err(PushSealError::from)),
                     None => Err(PushSealError::internal("the batch returned fewer results than devices")),
                 },
             })
@@ -966,11 +927,10 @@ fn split<T>(r: Result<T>) -> (Option<T>, Option<String>, Option<String>) {
 
 #[uniffi::export]
 impl Sender {
-    /// A sender with a new random key, no cache and no audit log. Keep its
-    /// `secret_text` safe.
+    /// A sender with a new random key and no cache. Keep its `secret_text` safe.
     #[uniffi::constructor]
     pub fn generate() -> Result<Arc<Self>> {
-        Ok(Self::wrap(pushseal::SenderSecretKey::generate()?, 0, None))
+        Ok(Self::wrap(pushseal::SenderSecretKey::generate()?, 0))
     }
 
     /// A sender from its secret key text (`pushseal-secret-key-v1:...`).
@@ -984,15 +944,10 @@ impl Sender {
     /// recently first) and when the sender is dropped. About 350 bytes a
     /// device. 0, the default: no cache, right for a short-lived process or
     /// one that rarely seals to the same device twice.
-    ///
-    /// `audit_log`: when given, every seal (batches too) first appends the
-    /// notification's `sealed` record to this log and fails with `Storage`,
-    /// handing nothing out, if it cannot; each record is synced to disk. With
-    /// none, the default, nothing is recorded.
-    #[uniffi::constructor(default(cache_devices = 0, audit_log = None))]
-    pub fn from_secret_text(text: String, cache_devices: u32, audit_log: Option<Arc<AuditLog>>) -> Result<Arc<Self>> {
+    #[uniffi::constructor(default(cache_devices = 0))]
+    pub fn from_secret_text(text: String, cache_devices: u32) -> Result<Arc<Self>> {
         let text = zeroize::Zeroizing::new(text);
-        Ok(Self::wrap(pushseal::SenderSecretKey::from_secret_text(&text)?, cache_devices, audit_log))
+        Ok(Self::wrap(pushseal::SenderSecretKey::from_secret_text(&text)?, cache_devices))
     }
 
     /// The public key devices trust (43 characters of base64url).
@@ -1035,34 +990,16 @@ impl Sender {
     }
 
     /// Seals `message` to the device with this public key as an FCM message
-    /// (default options when none are given). With an audit log that has a
-    /// token key, the record holds the keyed hash of `options.token`.
+    /// (default options when none are given).
     #[uniffi::method(default(options = None))]
     pub fn seal_fcm(&self, to: String, message: Message, options: Option<FcmOptions>) -> Result<FcmPush> {
         let target = pushseal::Target::Fcm(options.map(|o| o.to_core()).unwrap_or_default());
         fcm_push(self.seal_one(&to, &message, &target)?)
     }
 
-    /// Seals `message` to many devices as bare envelopes, all with the same
-    /// message id; one result per device, in the order of `to`. One device's
-    /// failure does not stop the others. With an audit log, a device whose
-    /// record cannot be written gets `storage` and no push.
-    pub fn seal_batch_envelope(&self, to: Vec<String>, message: Message) -> Result<Vec<EnvelopeBatchResult>> {
-        let results = self.batch(&to, &message, &pushseal::Target::Envelope, envelope_push)?;
-        Ok(to
-            .into_iter()
-            .zip(results)
-            .map(|(recipient, r)| {
-                let (push, error_kind, error_reason) = split(r);
-                EnvelopeBatchResult { recipient, push, error_kind, error_reason }
-            })
-            .collect())
-    }
-
     /// Seals `message` to many devices for APNs, all with the same message id;
     /// one result per device, in the order of `to`. One device's failure does
-    /// not stop the others. With an audit log, a device whose record cannot be
-    /// written gets `storage` and no push.
+    /// not stop the others.
     #[uniffi::method(default(options = None))]
     pub fn seal_batch_apns(
         &self,
@@ -1071,12 +1008,12 @@ impl Sender {
         options: Option<ApnsOptions>,
     ) -> Result<Vec<ApnsBatchResult>> {
         let target = pushseal::Target::Apns(options.map(|o| o.to_core()).unwrap_or_default());
-        let results = self.batch(&to, &message, &target, apns_push)?;
+        let results = self.batch(&to, &message, &target)?;
         Ok(to
             .into_iter()
             .zip(results)
             .map(|(recipient, r)| {
-                let (push, error_kind, error_reason) = split(r);
+                let (push, error_kind, error_reason) = split(r.and_then(apns_push));
                 ApnsBatchResult { recipient, push, error_kind, error_reason }
             })
             .collect())
@@ -1084,8 +1021,7 @@ impl Sender {
 
     /// Seals `message` to many devices for FCM, all with the same message id;
     /// one result per device, in the order of `to`. One device's failure does
-    /// not stop the others. With an audit log, a device whose record cannot be
-    /// written gets `storage` and no push.
+    /// not stop the others.
     #[uniffi::method(default(options = None))]
     pub fn seal_batch_fcm(
         &self,
@@ -1094,264 +1030,16 @@ impl Sender {
         options: Option<FcmOptions>,
     ) -> Result<Vec<FcmBatchResult>> {
         let target = pushseal::Target::Fcm(options.map(|o| o.to_core()).unwrap_or_default());
-        let results = self.batch(&to, &message, &target, fcm_push)?;
+        let results = self.batch(&to, &message, &target)?;
         Ok(to
             .into_iter()
             .zip(results)
             .map(|(recipient, r)| {
-                let (push, error_kind, error_reason) = split(r);
+                let (push, error_kind, error_reason) = split(r.and_then(fcm_push));
                 FcmBatchResult { recipient, push, error_kind, error_reason }
             })
             .collect())
     }
-}
-
-// ---------------------------------------------------------------------------
-// Audit log
-// ---------------------------------------------------------------------------
-
-/// The sender's audit trail: an append-only, hash-chained file of JSON Lines
-/// with a `sealed` record for every notification sealed and a `delivered`
-/// record for every receipt a device sent back. No record holds the
-/// plaintext, the title, the body, data values or a push token in clear. The
-/// format is the one `pushseal seal --audit-log` writes and `pushseal audit
-/// verify` checks (the core's `pushseal::audit`).
-///
-/// Pass it to `Sender.fromSecretText(text, auditLog = log)`: that sender
-/// writes each notification's record before handing the notification out.
-/// When a device sends its receipt back, `record_delivery` checks it and
-/// records the delivery; `verify_audit_log` checks the whole file.
-///
-/// Every call works on the file under a lock on `<path>.lock`, so senders in
-/// several threads or processes can share one log. Safe to share between threads.
-#[derive(Debug, uniffi::Object)]
-pub struct AuditLog {
-    inner: pushseal::AuditLog,
-    /// Whether the log has a token key: only then is a push token recorded
-    /// (as its keyed hash, never in clear).
-    hashes_tokens: bool,
-}
-
-impl AuditLog {
-    /// The push token to record for a notification sealed for `target`: the
-    /// FCM registration token, if the log has a token key.
-    fn token<'a>(&self, target: &'a pushseal::Target) -> Option<&'a str> {
-        match target {
-            pushseal::Target::Fcm(options) if self.hashes_tokens => options.token.as_deref(),
-            _ => None,
-        }
-    }
-}
-
-#[uniffi::export]
-impl AuditLog {
-    /// The log in the file at `path`; the file is created by its first record.
-    /// Creates the lock file `<path>.lock` now, and fails with `Storage` if it
-    /// cannot.
-    ///
-    /// `token_key`: 32 random bytes, kept apart from the log. With it, a
-    /// notification sealed for FCM with a registration token is recorded with
-    /// `HMAC-SHA256(token_key, token)`, so whoever holds the key can find a
-    /// device's records and nobody else learns anything from them. Without it,
-    /// the default, no token is recorded at all. Another length fails with
-    /// `InvalidKeyLength`.
-    #[uniffi::constructor(default(token_key = None))]
-    pub fn open(path: String, token_key: Option<Vec<u8>>) -> Result<Arc<Self>> {
-        let token_key = token_key.map(zeroize::Zeroizing::new);
-        let mut inner = pushseal::AuditLog::open(path)?;
-        if let Some(key) = &token_key {
-            inner = inner.with_token_key(key)?;
-        }
-        Ok(Arc::new(Self { inner, hashes_tokens: token_key.is_some() }))
-    }
-
-    /// The log file's path.
-    pub fn path(&self) -> String {
-        self.inner.path().to_string_lossy().into_owned()
-    }
-
-    /// Records that a device opened a notification: checks the `receipt` it
-    /// sent back (22 characters of base64url, from `openWithReceipt`) against
-    /// the `sealed` records of `message_id` (32 hex digits) and, if it matches
-    /// one, appends a `delivered` record at `now` (unix seconds; none for the
-    /// system clock) and returns it. The same delivery recorded again returns
-    /// the first record and appends nothing.
-    ///
-    /// Fails with `InvalidReceipt`, appending nothing, if no `sealed` record
-    /// has this message id or the receipt matches none of them (a receipt
-    /// only the recipient device could compute); `InvalidEncoding` for text
-    /// that is not a message id or a receipt; `Storage` if the log cannot be
-    /// read or written. Reads the whole log.
-    #[uniffi::method(default(now = None))]
-    pub fn record_delivery(&self, message_id: String, receipt: String, now: Option<u64>) -> Result<AuditDelivery> {
-        let message_id: pushseal::MessageId = message_id.parse()?;
-        let receipt: pushseal::Receipt = receipt.parse()?;
-        let record = self.inner.record_delivery(message_id, &receipt, now.unwrap_or_else(pushseal::unix_now))?;
-        match record.event {
-            pushseal::audit::AuditEvent::Delivered(d) => Ok(AuditDelivery {
-                seq: record.seq,
-                time: d.time,
-                message_id: d.message_id.to_string(),
-                recipient_key_id: d.recipient.to_string(),
-            }),
-            _ => Err(PushSealError::internal("the audit log returned another record than a delivery")),
-        }
-    }
-}
-
-/// A `delivered` record: a device proved that it opened a notification.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct AuditDelivery {
-    /// The record's number in the log (from 0).
-    pub seq: u64,
-    /// When the delivery was recorded, unix seconds (the first time, if it
-    /// was recorded again).
-    pub time: u64,
-    /// The message id, 32 hex digits.
-    pub message_id: String,
-    /// The key id (16 hex digits) of the device that opened it: the recipient
-    /// of the matching `sealed` record.
-    pub recipient_key_id: String,
-}
-
-/// Why a line breaks an audit log.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
-pub enum AuditBreakKind {
-    /// Not an audit record: not JSON, an unknown type or field (a record
-    /// never holds a title or a body), a field in the wrong form, or too long.
-    Malformed,
-    /// The record's hash does not match its contents: the record was changed.
-    HashMismatch,
-    /// Not the `seq` after the previous record's: records were removed,
-    /// repeated or reordered.
-    SeqMismatch,
-    /// `prev` is not the previous record's hash: the previous record was
-    /// changed (and its hash computed again), or records were removed.
-    PrevMismatch,
-    /// A `delivered` record matches no earlier `sealed` record and receipt digest.
-    UnmatchedDelivery,
-    /// The record at the anchor's `seq` has another hash: the log was rewritten.
-    AnchorMismatch,
-    /// The log ends before the anchor's `seq`: records were removed from its end.
-    AnchorMissing,
-}
-
-impl AuditBreakKind {
-    fn from_core(kind: pushseal::audit::BreakKind) -> Result<Self> {
-        use pushseal::audit::BreakKind as K;
-        Ok(match kind {
-            K::Malformed => Self::Malformed,
-            K::HashMismatch => Self::HashMismatch,
-            K::SeqMismatch => Self::SeqMismatch,
-            K::PrevMismatch => Self::PrevMismatch,
-            K::UnmatchedDelivery => Self::UnmatchedDelivery,
-            K::AnchorMismatch => Self::AnchorMismatch,
-            K::AnchorMissing => Self::AnchorMissing,
-            _ => return Err(PushSealError::internal("the audit log has a kind of break the bindings do not know")),
-        })
-    }
-}
-
-/// The first place where an audit log fails verification.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct AuditBreak {
-    /// The line, counting from 1 (one past the last line for `AnchorMissing`).
-    pub line: u64,
-    /// The byte offset where that line starts.
-    pub offset: u64,
-    /// The `seq` the line should have had.
-    pub expected_seq: u64,
-    /// Why.
-    pub kind: AuditBreakKind,
-    /// Why, in one line for people.
-    pub reason: String,
-}
-
-/// A last line without its line end: an append that did not finish (a crash).
-/// Not a break: the records before it stay valid, and the next append cuts it
-/// off and records that it did.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct AuditTornTail {
-    /// The line, counting from 1.
-    pub line: u64,
-    /// The byte offset where it starts.
-    pub offset: u64,
-    /// Its length in bytes.
-    pub bytes: u64,
-}
-
-/// What `verify_audit_log` found.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct AuditReport {
-    /// Whether every line is a valid record in an unbroken chain (reaching
-    /// the anchor, if one was given); a torn last line aside.
-    pub intact: bool,
-    /// Valid records, before the first break if there is one.
-    pub records: u64,
-    /// Complete lines in the file, valid or not (a torn last line aside).
-    pub lines: u64,
-    /// `sealed` records among the valid ones.
-    pub sealed: u64,
-    /// Distinct (message, device) pairs with a valid `delivered` record.
-    pub delivered: u64,
-    /// `recovered` records (repairs of a torn last line) among the valid ones.
-    pub recovered: u64,
-    /// The sender key ids (16 hex digits) of the valid `sealed` records, sorted.
-    pub senders: Vec<String>,
-    /// The recipient key ids of the valid `sealed` records, sorted.
-    pub recipients: Vec<String>,
-    /// The last valid record's anchor, `<seq>:<hash>` (none for an empty log).
-    /// Keep it somewhere else and pass it to a later `verify_audit_log`: that
-    /// also catches records removed from the end, which leave a valid chain.
-    pub head: Option<String>,
-    /// The first broken link, if any.
-    pub first_break: Option<AuditBreak>,
-    /// A torn last line, if any.
-    pub torn_tail: Option<AuditTornTail>,
-}
-
-impl AuditReport {
-    fn from_core(r: pushseal::VerifyReport) -> Result<Self> {
-        let first_break = match &r.first_break {
-            Some(b) => Some(AuditBreak {
-                line: b.line,
-                offset: b.offset,
-                expected_seq: b.expected_seq,
-                kind: AuditBreakKind::from_core(b.kind)?,
-                reason: b.kind.description().to_owned(),
-            }),
-            None => None,
-        };
-        Ok(Self {
-            intact: r.is_intact(),
-            records: r.records,
-            lines: r.lines,
-            sealed: r.sealed,
-            delivered: r.delivered,
-            recovered: r.recovered,
-            senders: r.senders.iter().map(ToString::to_string).collect(),
-            recipients: r.recipients.iter().map(ToString::to_string).collect(),
-            head: r.head.map(|a| a.to_string()),
-            first_break,
-            torn_tail: r.torn_tail.map(|t| AuditTornTail { line: t.line, offset: t.offset, bytes: t.len }),
-        })
-    }
-}
-
-/// Checks the audit log at `path`: every record's hash, `seq` and `prev`,
-/// every delivery against its `sealed` record and, if given, the `anchor`
-/// (`<seq>:<hash>`, a `head` kept from an earlier check). A broken log is a
-/// report with `intact` false, not an error. Fails with `Storage` if the file
-/// does not exist or cannot be read (a deleted log is not an empty one), and
-/// `InvalidEncoding` for an anchor that is not `<seq>:<64 hex digits>`.
-/// Works on a read-only copy too.
-#[uniffi::export(default(anchor = None))]
-pub fn verify_audit_log(path: String, anchor: Option<String>) -> Result<AuditReport> {
-    let anchor = anchor.map(|a| a.parse::<pushseal::audit::Anchor>()).transpose()?;
-    if let Err(e) = std::fs::metadata(&path) {
-        return Err(PushSealError::Storage { reason: format!("audit log: cannot read {path}: {e}") });
-    }
-    AuditReport::from_core(pushseal::verify_log(&path, anchor)?)
 }
 
 // ---------------------------------------------------------------------------
@@ -1455,151 +1143,15 @@ mod tests {
         }
     }
 
-    fn audited(log: &Arc<AuditLog>) -> Arc<Sender> {
-        Sender::from_secret_text(Sender::generate().unwrap().secret_text(), 0, Some(log.clone())).unwrap()
-    }
-
     fn device_for(sender: &Sender) -> Arc<DeviceKeyring> {
         let device = DeviceKeyring::generate().unwrap();
         device.trust_sender(sender.public_key()).unwrap();
         device
     }
 
-    fn lines(log: &AuditLog) -> Vec<String> {
-        std::fs::read_to_string(log.path()).unwrap().lines().map(str::to_owned).collect()
-    }
-
     #[test]
-    fn an_audited_sender_records_every_seal_and_tokens_only_as_keyed_hashes() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("audit.jsonl").to_string_lossy().into_owned();
-        let log = AuditLog::open(path.clone(), Some(vec![7; 32])).unwrap();
-        let sender = audited(&log);
-        let devices = [device_for(&sender), device_for(&sender)];
-        let to: Vec<String> = devices.iter().map(|d| d.public_key()).collect();
-        let fcm = FcmOptions { token: Some("fcm-token".into()), collapse_key: None };
-
-        sender.seal_envelope(to[0].clone(), message()).unwrap();
-        sender.seal_apns(to[0].clone(), message(), None).unwrap();
-        let push = sender.seal_fcm(to[1].clone(), message(), Some(fcm.clone())).unwrap();
-        let batch = sender.seal_batch_envelope(vec![to[0].clone(), "x".into(), to[1].clone()], message()).unwrap();
-        assert_eq!(batch[1].error_kind.as_deref(), Some("invalid_encoding"));
-        let lines = lines(&log);
-        assert_eq!(lines.len(), 5, "one sealed record per notification handed out");
-        assert!(lines.iter().all(|l| l.contains("\"type\":\"sealed\"") && !l.contains("Refill")));
-        assert!(lines[2].contains(&format!("\"message_id\":\"{}\"", push.message_id)));
-        assert!(lines[2].contains("\"token_hmac\"") && !lines[2].contains("fcm-token"));
-        assert!(!lines[0].contains("token_hmac") && !lines[1].contains("token_hmac"));
-
-        // Without a token key, no token is recorded at all.
-        let plain = AuditLog::open(dir.path().join("plain.jsonl").to_string_lossy().into_owned(), None).unwrap();
-        audited(&plain).seal_fcm(to[0].clone(), message(), Some(fcm)).unwrap();
-        assert!(!self::lines(&plain)[0].contains("token"));
-        let short = AuditLog::open(path.clone(), Some(vec![7; 31]));
-        assert_eq!(short.unwrap_err().kind_name(), "invalid_key_length");
-
-        let report = verify_audit_log(path, None).unwrap();
-        assert!(report.intact && report.first_break.is_none() && report.torn_tail.is_none());
-        assert_eq!((report.records, report.sealed, report.delivered), (5, 5, 0));
-        assert_eq!(report.senders, vec![sender.key_id()]);
-        assert_eq!(report.head.unwrap().split_once(':').unwrap().0, "4");
-    }
-
-    #[test]
-    fn deliveries_are_recorded_for_valid_receipts_only() {
-        let dir = tempfile::tempdir().unwrap();
-        let log = AuditLog::open(dir.path().join("a.jsonl").to_string_lossy().into_owned(), None).unwrap();
-        let sender = audited(&log);
-        let device = device_for(&sender);
-        let push = sender.seal_apns(device.public_key(), message(), None).unwrap();
-        let other = sender.seal_apns(device.public_key(), message(), None).unwrap();
-        let payload = Payload::Apns { user_info_json: push.body };
-        let opened = device.open_with_receipt(payload, ReplayStore::in_memory(), None).unwrap();
-
-        let before = lines(&log);
-        for (id, receipt) in [(&other.message_id, &opened.receipt), (&"ab".repeat(16), &opened.receipt)] {
-            let e = log.record_delivery(id.clone(), receipt.clone(), None).unwrap_err();
-            assert_eq!(e.kind_name(), "invalid_receipt");
-        }
-        let e = log.record_delivery(push.message_id.clone(), "not a receipt".into(), None).unwrap_err();
-        assert_eq!(e.kind_name(), "invalid_encoding");
-        assert_eq!(lines(&log), before, "a refused receipt appends nothing");
-
-        let delivered = log.record_delivery(push.message_id.clone(), opened.receipt.clone(), Some(1_000)).unwrap();
-        assert_eq!(
-            delivered,
-            AuditDelivery {
-                seq: 2,
-                time: 1_000,
-                message_id: push.message_id.clone(),
-                recipient_key_id: device.key_id(),
-            }
-        );
-        // The same delivery again: the first record, nothing appended.
-        assert_eq!(log.record_delivery(push.message_id, opened.receipt, Some(2_000)).unwrap(), delivered);
-        assert_eq!(lines(&log).len(), 3);
-        let report = verify_audit_log(log.path(), None).unwrap();
-        assert!(report.intact);
-        assert_eq!((report.records, report.sealed, report.delivered), (3, 2, 1));
-    }
-
-    #[test]
-    fn verify_names_the_first_break_and_checks_the_anchor() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("a.jsonl").to_string_lossy().into_owned();
-        let log = AuditLog::open(path.clone(), None).unwrap();
-        let sender = audited(&log);
-        let to = vec![device_for(&sender).public_key(); 3];
-        assert!(sender.seal_batch_fcm(to, message(), None).unwrap().iter().all(|r| r.push.is_some()));
-        let head = verify_audit_log(path.clone(), None).unwrap().head.unwrap();
-        assert!(verify_audit_log(path.clone(), Some(head.clone())).unwrap().intact);
-
-        let text = std::fs::read_to_string(&path).unwrap();
-        let mut lines: Vec<&str> = text.lines().collect();
-        let changed = lines[1].replacen("\"ttl\":86400", "\"ttl\":86401", 1);
-        assert_ne!(changed, lines[1]);
-        lines[1] = &changed;
-        std::fs::write(&path, lines.join("\n") + "\n").unwrap();
-        let report = verify_audit_log(path.clone(), Some(head.clone())).unwrap();
-        assert!(!report.intact);
-        assert_eq!(report.records, 1);
-        let broken = report.first_break.unwrap();
-        assert_eq!((broken.line, broken.expected_seq, broken.kind), (2, 1, AuditBreakKind::HashMismatch));
-        assert!(!broken.reason.is_empty());
-
-        // Records cut from the end leave a valid chain: only the anchor tells.
-        std::fs::write(&path, text.lines().next().unwrap().to_owned() + "\n").unwrap();
-        assert!(verify_audit_log(path.clone(), None).unwrap().intact);
-        let cut = verify_audit_log(path.clone(), Some(head)).unwrap();
-        assert_eq!(cut.first_break.map(|b| b.kind), Some(AuditBreakKind::AnchorMissing));
-
-        let e = verify_audit_log(path.clone(), Some("not an anchor".into())).unwrap_err();
-        assert_eq!(e.kind_name(), "invalid_encoding");
-        let e = verify_audit_log(dir.path().join("none.jsonl").to_string_lossy().into_owned(), None).unwrap_err();
-        assert_eq!(e.kind_name(), "storage");
-    }
-
-    #[test]
-    fn nothing_is_handed_out_without_its_record() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("a.jsonl");
-        // A last line that is not a record: the core refuses to append after it.
-        std::fs::write(&path, "not a record\n").unwrap();
-        let log = AuditLog::open(path.to_string_lossy().into_owned(), None).unwrap();
-        let sender = audited(&log);
-        let device = device_for(&sender);
-        let e = sender.seal_apns(device.public_key(), message(), None).unwrap_err();
-        assert_eq!(e.kind_name(), "storage");
-        let results = sender.seal_batch_apns(vec![device.public_key(), "x".into()], message(), None).unwrap();
-        assert_eq!(results[0].error_kind.as_deref(), Some("storage"));
-        assert!(results[0].push.is_none());
-        assert_eq!(results[1].error_kind.as_deref(), Some("invalid_encoding"));
-        assert_eq!(std::fs::read_to_string(&path).unwrap(), "not a record\n");
-    }
-
-    #[test]
-    fn a_cached_sender_seals_what_devices_open_and_batches_of_envelopes_open_on_each_device() {
-        let sender = Sender::from_secret_text(Sender::generate().unwrap().secret_text(), 2, None).unwrap();
+    fn a_cached_sender_seals_what_devices_open_in_single_seals_and_batches() {
+        let sender = Sender::from_secret_text(Sender::generate().unwrap().secret_text(), 2).unwrap();
         let devices: Vec<_> = (0..3).map(|_| device_for(&sender)).collect();
         for device in &devices {
             for _ in 0..2 {
@@ -1612,18 +1164,18 @@ mod tests {
         assert_eq!(Sender::generate().unwrap().cached_devices(), 0);
 
         let to = devices.iter().map(|d| d.public_key()).collect();
-        let results = sender.seal_batch_envelope(to, message()).unwrap();
+        let results = sender.seal_batch_apns(to, message(), None).unwrap();
         let ids: std::collections::HashSet<_> =
             results.iter().map(|r| r.push.as_ref().unwrap().message_id.clone()).collect();
         assert_eq!(ids.len(), 1, "one message id for the whole batch");
         for (device, result) in devices.iter().zip(&results) {
             let push = result.push.clone().unwrap();
             let opened = device
-                .open_with_receipt(Payload::Envelope { envelope: push.envelope }, ReplayStore::in_memory(), None)
+                .open_with_receipt(Payload::Apns { user_info_json: push.body }, ReplayStore::in_memory(), None)
                 .unwrap();
             assert!(verify_receipt(push.receipt_digest, opened.receipt).unwrap());
         }
-        let e = devices[1].open_envelope(results[0].push.clone().unwrap().envelope, ReplayStore::in_memory());
+        let e = devices[1].open_apns(results[0].push.clone().unwrap().body, ReplayStore::in_memory());
         assert!(matches!(e, Err(PushSealError::UnknownRecipientKey { .. })));
     }
 

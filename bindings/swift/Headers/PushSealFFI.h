@@ -267,31 +267,6 @@ typedef struct UniffiVTableCallbackInterfaceKeyStorage {
 } UniffiVTableCallbackInterfaceKeyStorage;
 
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_CLONE_AUDITLOG
-#define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_CLONE_AUDITLOG
-uint64_t uniffi_pushseal_ffi_fn_clone_auditlog(uint64_t handle, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_FREE_AUDITLOG
-#define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_FREE_AUDITLOG
-void uniffi_pushseal_ffi_fn_free_auditlog(uint64_t handle, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_CONSTRUCTOR_AUDITLOG_OPEN
-#define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_CONSTRUCTOR_AUDITLOG_OPEN
-uint64_t uniffi_pushseal_ffi_fn_constructor_auditlog_open(RustBuffer path, RustBuffer token_key, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_METHOD_AUDITLOG_PATH
-#define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_METHOD_AUDITLOG_PATH
-RustBuffer uniffi_pushseal_ffi_fn_method_auditlog_path(uint64_t ptr, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_METHOD_AUDITLOG_RECORD_DELIVERY
-#define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_METHOD_AUDITLOG_RECORD_DELIVERY
-RustBuffer uniffi_pushseal_ffi_fn_method_auditlog_record_delivery(uint64_t ptr, RustBuffer message_id, RustBuffer receipt, RustBuffer now, RustCallStatus *_Nonnull out_status
-);
-#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_CLONE_DEVICEKEYRING
 #define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_CLONE_DEVICEKEYRING
 uint64_t uniffi_pushseal_ffi_fn_clone_devicekeyring(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -466,7 +441,7 @@ void uniffi_pushseal_ffi_fn_free_sender(uint64_t handle, RustCallStatus *_Nonnul
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_CONSTRUCTOR_SENDER_FROM_SECRET_TEXT
 #define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_CONSTRUCTOR_SENDER_FROM_SECRET_TEXT
-uint64_t uniffi_pushseal_ffi_fn_constructor_sender_from_secret_text(RustBuffer text, uint32_t cache_devices, RustBuffer audit_log, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_pushseal_ffi_fn_constructor_sender_from_secret_text(RustBuffer text, uint32_t cache_devices, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_CONSTRUCTOR_SENDER_GENERATE
@@ -498,11 +473,6 @@ RustBuffer uniffi_pushseal_ffi_fn_method_sender_seal_apns(uint64_t ptr, RustBuff
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_METHOD_SENDER_SEAL_BATCH_APNS
 #define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_METHOD_SENDER_SEAL_BATCH_APNS
 RustBuffer uniffi_pushseal_ffi_fn_method_sender_seal_batch_apns(uint64_t ptr, RustBuffer to, RustBuffer message, RustBuffer options, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_METHOD_SENDER_SEAL_BATCH_ENVELOPE
-#define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_METHOD_SENDER_SEAL_BATCH_ENVELOPE
-RustBuffer uniffi_pushseal_ffi_fn_method_sender_seal_batch_envelope(uint64_t ptr, RustBuffer to, RustBuffer message, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_METHOD_SENDER_SEAL_BATCH_FCM
@@ -550,11 +520,6 @@ RustBuffer uniffi_pushseal_ffi_fn_func_library_version(RustCallStatus *_Nonnull 
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_FUNC_MAX_PLAINTEXT_LEN
 #define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_FUNC_MAX_PLAINTEXT_LEN
 uint64_t uniffi_pushseal_ffi_fn_func_max_plaintext_len(RustBuffer target, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_FUNC_VERIFY_AUDIT_LOG
-#define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_FUNC_VERIFY_AUDIT_LOG
-RustBuffer uniffi_pushseal_ffi_fn_func_verify_audit_log(RustBuffer path, RustBuffer anchor, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_FUNC_VERIFY_RECEIPT
@@ -846,27 +811,9 @@ uint16_t uniffi_pushseal_ffi_checksum_func_max_plaintext_len(void
     
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_CHECKSUM_FUNC_VERIFY_AUDIT_LOG
-#define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_CHECKSUM_FUNC_VERIFY_AUDIT_LOG
-uint16_t uniffi_pushseal_ffi_checksum_func_verify_audit_log(void
-    
-);
-#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_CHECKSUM_FUNC_VERIFY_RECEIPT
 #define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_CHECKSUM_FUNC_VERIFY_RECEIPT
 uint16_t uniffi_pushseal_ffi_checksum_func_verify_receipt(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_CHECKSUM_METHOD_AUDITLOG_PATH
-#define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_CHECKSUM_METHOD_AUDITLOG_PATH
-uint16_t uniffi_pushseal_ffi_checksum_method_auditlog_path(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_CHECKSUM_METHOD_AUDITLOG_RECORD_DELIVERY
-#define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_CHECKSUM_METHOD_AUDITLOG_RECORD_DELIVERY
-uint16_t uniffi_pushseal_ffi_checksum_method_auditlog_record_delivery(void
     
 );
 #endif
@@ -1020,12 +967,6 @@ uint16_t uniffi_pushseal_ffi_checksum_method_sender_seal_batch_apns(void
     
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_CHECKSUM_METHOD_SENDER_SEAL_BATCH_ENVELOPE
-#define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_CHECKSUM_METHOD_SENDER_SEAL_BATCH_ENVELOPE
-uint16_t uniffi_pushseal_ffi_checksum_method_sender_seal_batch_envelope(void
-    
-);
-#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_CHECKSUM_METHOD_SENDER_SEAL_BATCH_FCM
 #define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_CHECKSUM_METHOD_SENDER_SEAL_BATCH_FCM
 uint16_t uniffi_pushseal_ffi_checksum_method_sender_seal_batch_fcm(void
@@ -1053,12 +994,6 @@ uint16_t uniffi_pushseal_ffi_checksum_method_sender_seal_fcm(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_CHECKSUM_METHOD_SENDER_SECRET_TEXT
 #define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_CHECKSUM_METHOD_SENDER_SECRET_TEXT
 uint16_t uniffi_pushseal_ffi_checksum_method_sender_secret_text(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_CHECKSUM_CONSTRUCTOR_AUDITLOG_OPEN
-#define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_CHECKSUM_CONSTRUCTOR_AUDITLOG_OPEN
-uint16_t uniffi_pushseal_ffi_checksum_constructor_auditlog_open(void
     
 );
 #endif

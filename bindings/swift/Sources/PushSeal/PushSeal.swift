@@ -608,225 +608,6 @@ fileprivate struct FfiConverterData: FfiConverterRustBuffer {
 
 
 /**
- * The sender's audit trail: an append-only, hash-chained file of JSON Lines
- * with a `sealed` record for every notification sealed and a `delivered`
- * record for every receipt a device sent back. No record holds the
- * plaintext, the title, the body, data values or a push token in clear. The
- * format is the one `pushseal seal --audit-log` writes and `pushseal audit
- * verify` checks (the core's `pushseal::audit`).
- *
- * Pass it to `Sender.fromSecretText(text, auditLog = log)`: that sender
- * writes each notification's record before handing the notification out.
- * When a device sends its receipt back, `record_delivery` checks it and
- * records the delivery; `verify_audit_log` checks the whole file.
- *
- * Every call works on the file under a lock on `<path>.lock`, so senders in
- * several threads or processes can share one log. Safe to share between threads.
- */
-public protocol AuditLogProtocol: AnyObject, Sendable {
-    
-    /**
-     * The log file's path.
-     */
-    func path()  -> String
-    
-    /**
-     * Records that a device opened a notification: checks the `receipt` it
-     * sent back (22 characters of base64url, from `openWithReceipt`) against
-     * the `sealed` records of `message_id` (32 hex digits) and, if it matches
-     * one, appends a `delivered` record at `now` (unix seconds; none for the
-     * system clock) and returns it. The same delivery recorded again returns
-     * the first record and appends nothing.
-     *
-     * Fails with `InvalidReceipt`, appending nothing, if no `sealed` record
-     * has this message id or the receipt matches none of them (a receipt
-     * only the recipient device could compute); `InvalidEncoding` for text
-     * that is not a message id or a receipt; `Storage` if the log cannot be
-     * read or written. Reads the whole log.
-     */
-    func recordDelivery(messageId: String, receipt: String, now: UInt64?) throws  -> AuditDelivery
-    
-}
-/**
- * The sender's audit trail: an append-only, hash-chained file of JSON Lines
- * with a `sealed` record for every notification sealed and a `delivered`
- * record for every receipt a device sent back. No record holds the
- * plaintext, the title, the body, data values or a push token in clear. The
- * format is the one `pushseal seal --audit-log` writes and `pushseal audit
- * verify` checks (the core's `pushseal::audit`).
- *
- * Pass it to `Sender.fromSecretText(text, auditLog = log)`: that sender
- * writes each notification's record before handing the notification out.
- * When a device sends its receipt back, `record_delivery` checks it and
- * records the delivery; `verify_audit_log` checks the whole file.
- *
- * Every call works on the file under a lock on `<path>.lock`, so senders in
- * several threads or processes can share one log. Safe to share between threads.
- */
-open class AuditLog: AuditLogProtocol, @unchecked Sendable {
-    fileprivate let handle: UInt64
-
-    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
-#if swift(>=5.8)
-    @_documentation(visibility: private)
-#endif
-    public struct NoHandle {
-        public init() {}
-    }
-
-    // TODO: We'd like this to be `private` but for Swifty reasons,
-    // we can't implement `FfiConverter` without making this `required` and we can't
-    // make it `required` without making it `public`.
-#if swift(>=5.8)
-    @_documentation(visibility: private)
-#endif
-    required public init(unsafeFromHandle handle: UInt64) {
-        self.handle = handle
-    }
-
-    // This constructor can be used to instantiate a fake object.
-    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
-    //
-    // - Warning:
-    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
-#if swift(>=5.8)
-    @_documentation(visibility: private)
-#endif
-    public init(noHandle: NoHandle) {
-        self.handle = 0
-    }
-
-#if swift(>=5.8)
-    @_documentation(visibility: private)
-#endif
-    public func uniffiCloneHandle() -> UInt64 {
-        return try! rustCall { uniffi_pushseal_ffi_fn_clone_auditlog(self.handle, $0) }
-    }
-    // No primary constructor declared for this class.
-
-    deinit {
-        if handle == 0 {
-            // Mock objects have handle=0 don't try to free them
-            return
-        }
-
-        try! rustCall { uniffi_pushseal_ffi_fn_free_auditlog(handle, $0) }
-    }
-
-    
-    /**
-     * The log in the file at `path`; the file is created by its first record.
-     * Creates the lock file `<path>.lock` now, and fails with `Storage` if it
-     * cannot.
-     *
-     * `token_key`: 32 random bytes, kept apart from the log. With it, a
-     * notification sealed for FCM with a registration token is recorded with
-     * `HMAC-SHA256(token_key, token)`, so whoever holds the key can find a
-     * device's records and nobody else learns anything from them. Without it,
-     * the default, no token is recorded at all. Another length fails with
-     * `InvalidKeyLength`.
-     */
-public static func `open`(path: String, tokenKey: Data? = nil)throws  -> AuditLog  {
-    return try  FfiConverterTypeAuditLog_lift(try rustCallWithError(FfiConverterTypePushSealError_lift) {
-        uniffiCallStatus in
-    uniffi_pushseal_ffi_fn_constructor_auditlog_open(
-        FfiConverterString.lower(path),
-        FfiConverterOptionData.lower(tokenKey),uniffiCallStatus
-    )
-})
-}
-    
-
-    
-    /**
-     * The log file's path.
-     */
-open func path() -> String  {
-    return try!  FfiConverterString.lift(try! rustCall() {
-        uniffiCallStatus in
-    uniffi_pushseal_ffi_fn_method_auditlog_path(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * Records that a device opened a notification: checks the `receipt` it
-     * sent back (22 characters of base64url, from `openWithReceipt`) against
-     * the `sealed` records of `message_id` (32 hex digits) and, if it matches
-     * one, appends a `delivered` record at `now` (unix seconds; none for the
-     * system clock) and returns it. The same delivery recorded again returns
-     * the first record and appends nothing.
-     *
-     * Fails with `InvalidReceipt`, appending nothing, if no `sealed` record
-     * has this message id or the receipt matches none of them (a receipt
-     * only the recipient device could compute); `InvalidEncoding` for text
-     * that is not a message id or a receipt; `Storage` if the log cannot be
-     * read or written. Reads the whole log.
-     */
-open func recordDelivery(messageId: String, receipt: String, now: UInt64? = nil)throws  -> AuditDelivery  {
-    return try  FfiConverterTypeAuditDelivery_lift(try rustCallWithError(FfiConverterTypePushSealError_lift) {
-        uniffiCallStatus in
-    uniffi_pushseal_ffi_fn_method_auditlog_record_delivery(
-            self.uniffiCloneHandle(),
-        FfiConverterString.lower(messageId),
-        FfiConverterString.lower(receipt),
-        FfiConverterOptionUInt64.lower(now),uniffiCallStatus
-    )
-})
-}
-    
-
-    
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeAuditLog: FfiConverter {
-    typealias FfiType = UInt64
-    typealias SwiftType = AuditLog
-
-    public static func lift(_ handle: UInt64) throws -> AuditLog {
-        return AuditLog(unsafeFromHandle: handle)
-    }
-
-    public static func lower(_ value: AuditLog) -> UInt64 {
-        return value.uniffiCloneHandle()
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> AuditLog {
-        let handle: UInt64 = try readInt(&buf)
-        return try lift(handle)
-    }
-
-    public static func write(_ value: AuditLog, into buf: inout [UInt8]) {
-        writeInt(&buf, lower(value))
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeAuditLog_lift(_ handle: UInt64) throws -> AuditLog {
-    return try FfiConverterTypeAuditLog.lift(handle)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeAuditLog_lower(_ value: AuditLog) -> UInt64 {
-    return FfiConverterTypeAuditLog.lower(value)
-}
-
-
-
-
-
-
-/**
  * The device's keys and the senders it trusts; opens notifications.
  *
  * Its bytes (`to_bytes`, `save`) are **secret**. Safe to share between threads.
@@ -1730,11 +1511,8 @@ public func FfiConverterTypeReplayStore_lower(_ value: ReplayStore) -> UInt64 {
 
 
 /**
- * The server's side: seals messages to device public keys.
- *
- * Made with an `AuditLog`, it writes the `sealed` record of every
- * notification before handing the notification out, so every push sent has
- * its record. Safe to share between threads.
+ * The server's side: seals messages to device public keys. Safe to share
+ * between threads.
  */
 public protocol SenderProtocol: AnyObject, Sendable {
     
@@ -1762,24 +1540,14 @@ public protocol SenderProtocol: AnyObject, Sendable {
     /**
      * Seals `message` to many devices for APNs, all with the same message id;
      * one result per device, in the order of `to`. One device's failure does
-     * not stop the others. With an audit log, a device whose record cannot be
-     * written gets `storage` and no push.
+     * not stop the others.
      */
     func sealBatchApns(to: [String], message: Message, options: ApnsOptions?) throws  -> [ApnsBatchResult]
     
     /**
-     * Seals `message` to many devices as bare envelopes, all with the same
-     * message id; one result per device, in the order of `to`. One device's
-     * failure does not stop the others. With an audit log, a device whose
-     * record cannot be written gets `storage` and no push.
-     */
-    func sealBatchEnvelope(to: [String], message: Message) throws  -> [EnvelopeBatchResult]
-    
-    /**
      * Seals `message` to many devices for FCM, all with the same message id;
      * one result per device, in the order of `to`. One device's failure does
-     * not stop the others. With an audit log, a device whose record cannot be
-     * written gets `storage` and no push.
+     * not stop the others.
      */
     func sealBatchFcm(to: [String], message: Message, options: FcmOptions?) throws  -> [FcmBatchResult]
     
@@ -1796,8 +1564,7 @@ public protocol SenderProtocol: AnyObject, Sendable {
     
     /**
      * Seals `message` to the device with this public key as an FCM message
-     * (default options when none are given). With an audit log that has a
-     * token key, the record holds the keyed hash of `options.token`.
+     * (default options when none are given).
      */
     func sealFcm(to: String, message: Message, options: FcmOptions?) throws  -> FcmPush
     
@@ -1808,11 +1575,8 @@ public protocol SenderProtocol: AnyObject, Sendable {
     
 }
 /**
- * The server's side: seals messages to device public keys.
- *
- * Made with an `AuditLog`, it writes the `sealed` record of every
- * notification before handing the notification out, so every push sent has
- * its record. Safe to share between threads.
+ * The server's side: seals messages to device public keys. Safe to share
+ * between threads.
  */
 open class Sender: SenderProtocol, @unchecked Sendable {
     fileprivate let handle: UInt64
@@ -1877,26 +1641,19 @@ open class Sender: SenderProtocol, @unchecked Sendable {
      * recently first) and when the sender is dropped. About 350 bytes a
      * device. 0, the default: no cache, right for a short-lived process or
      * one that rarely seals to the same device twice.
-     *
-     * `audit_log`: when given, every seal (batches too) first appends the
-     * notification's `sealed` record to this log and fails with `Storage`,
-     * handing nothing out, if it cannot; each record is synced to disk. With
-     * none, the default, nothing is recorded.
      */
-public static func fromSecretText(text: String, cacheDevices: UInt32 = UInt32(0), auditLog: AuditLog? = nil)throws  -> Sender  {
+public static func fromSecretText(text: String, cacheDevices: UInt32 = UInt32(0))throws  -> Sender  {
     return try  FfiConverterTypeSender_lift(try rustCallWithError(FfiConverterTypePushSealError_lift) {
         uniffiCallStatus in
     uniffi_pushseal_ffi_fn_constructor_sender_from_secret_text(
         FfiConverterString.lower(text),
-        FfiConverterUInt32.lower(cacheDevices),
-        FfiConverterOptionTypeAuditLog.lower(auditLog),uniffiCallStatus
+        FfiConverterUInt32.lower(cacheDevices),uniffiCallStatus
     )
 })
 }
     
     /**
-     * A sender with a new random key, no cache and no audit log. Keep its
-     * `secret_text` safe.
+     * A sender with a new random key and no cache. Keep its `secret_text` safe.
      */
 public static func generate()throws  -> Sender  {
     return try  FfiConverterTypeSender_lift(try rustCallWithError(FfiConverterTypePushSealError_lift) {
@@ -1963,8 +1720,7 @@ open func sealApns(to: String, message: Message, options: ApnsOptions? = nil)thr
     /**
      * Seals `message` to many devices for APNs, all with the same message id;
      * one result per device, in the order of `to`. One device's failure does
-     * not stop the others. With an audit log, a device whose record cannot be
-     * written gets `storage` and no push.
+     * not stop the others.
      */
 open func sealBatchApns(to: [String], message: Message, options: ApnsOptions? = nil)throws  -> [ApnsBatchResult]  {
     return try  FfiConverterSequenceTypeApnsBatchResult.lift(try rustCallWithError(FfiConverterTypePushSealError_lift) {
@@ -1979,27 +1735,9 @@ open func sealBatchApns(to: [String], message: Message, options: ApnsOptions? = 
 }
     
     /**
-     * Seals `message` to many devices as bare envelopes, all with the same
-     * message id; one result per device, in the order of `to`. One device's
-     * failure does not stop the others. With an audit log, a device whose
-     * record cannot be written gets `storage` and no push.
-     */
-open func sealBatchEnvelope(to: [String], message: Message)throws  -> [EnvelopeBatchResult]  {
-    return try  FfiConverterSequenceTypeEnvelopeBatchResult.lift(try rustCallWithError(FfiConverterTypePushSealError_lift) {
-        uniffiCallStatus in
-    uniffi_pushseal_ffi_fn_method_sender_seal_batch_envelope(
-            self.uniffiCloneHandle(),
-        FfiConverterSequenceString.lower(to),
-        FfiConverterTypeMessage_lower(message),uniffiCallStatus
-    )
-})
-}
-    
-    /**
      * Seals `message` to many devices for FCM, all with the same message id;
      * one result per device, in the order of `to`. One device's failure does
-     * not stop the others. With an audit log, a device whose record cannot be
-     * written gets `storage` and no push.
+     * not stop the others.
      */
 open func sealBatchFcm(to: [String], message: Message, options: FcmOptions? = nil)throws  -> [FcmBatchResult]  {
     return try  FfiConverterSequenceTypeFcmBatchResult.lift(try rustCallWithError(FfiConverterTypePushSealError_lift) {
@@ -2044,8 +1782,7 @@ open func sealEnvelopeDetailed(to: String, message: Message)throws  -> SealedEnv
     
     /**
      * Seals `message` to the device with this public key as an FCM message
-     * (default options when none are given). With an audit log that has a
-     * token key, the record holds the keyed hash of `options.token`.
+     * (default options when none are given).
      */
 open func sealFcm(to: String, message: Message, options: FcmOptions? = nil)throws  -> FcmPush  {
     return try  FfiConverterTypeFcmPush_lift(try rustCallWithError(FfiConverterTypePushSealError_lift) {
@@ -2408,533 +2145,6 @@ public func FfiConverterTypeApnsPush_lift(_ buf: RustBuffer) throws -> ApnsPush 
 #endif
 public func FfiConverterTypeApnsPush_lower(_ value: ApnsPush) -> RustBuffer {
     return FfiConverterTypeApnsPush.lower(value)
-}
-
-
-/**
- * The first place where an audit log fails verification.
- */
-public struct AuditBreak: Equatable, Hashable {
-    /**
-     * The line, counting from 1 (one past the last line for `AnchorMissing`).
-     */
-    public var line: UInt64
-    /**
-     * The byte offset where that line starts.
-     */
-    public var offset: UInt64
-    /**
-     * The `seq` the line should have had.
-     */
-    public var expectedSeq: UInt64
-    /**
-     * Why.
-     */
-    public var kind: AuditBreakKind
-    /**
-     * Why, in one line for people.
-     */
-    public var reason: String
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(
-        /**
-         * The line, counting from 1 (one past the last line for `AnchorMissing`).
-         */line: UInt64, 
-        /**
-         * The byte offset where that line starts.
-         */offset: UInt64, 
-        /**
-         * The `seq` the line should have had.
-         */expectedSeq: UInt64, 
-        /**
-         * Why.
-         */kind: AuditBreakKind, 
-        /**
-         * Why, in one line for people.
-         */reason: String) {
-        self.line = line
-        self.offset = offset
-        self.expectedSeq = expectedSeq
-        self.kind = kind
-        self.reason = reason
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension AuditBreak: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeAuditBreak: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> AuditBreak {
-        return
-            try AuditBreak(
-                line: FfiConverterUInt64.read(from: &buf), 
-                offset: FfiConverterUInt64.read(from: &buf), 
-                expectedSeq: FfiConverterUInt64.read(from: &buf), 
-                kind: FfiConverterTypeAuditBreakKind.read(from: &buf), 
-                reason: FfiConverterString.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: AuditBreak, into buf: inout [UInt8]) {
-        FfiConverterUInt64.write(value.line, into: &buf)
-        FfiConverterUInt64.write(value.offset, into: &buf)
-        FfiConverterUInt64.write(value.expectedSeq, into: &buf)
-        FfiConverterTypeAuditBreakKind.write(value.kind, into: &buf)
-        FfiConverterString.write(value.reason, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeAuditBreak_lift(_ buf: RustBuffer) throws -> AuditBreak {
-    return try FfiConverterTypeAuditBreak.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeAuditBreak_lower(_ value: AuditBreak) -> RustBuffer {
-    return FfiConverterTypeAuditBreak.lower(value)
-}
-
-
-/**
- * A `delivered` record: a device proved that it opened a notification.
- */
-public struct AuditDelivery: Equatable, Hashable {
-    /**
-     * The record's number in the log (from 0).
-     */
-    public var seq: UInt64
-    /**
-     * When the delivery was recorded, unix seconds (the first time, if it
-     * was recorded again).
-     */
-    public var time: UInt64
-    /**
-     * The message id, 32 hex digits.
-     */
-    public var messageId: String
-    /**
-     * The key id (16 hex digits) of the device that opened it: the recipient
-     * of the matching `sealed` record.
-     */
-    public var recipientKeyId: String
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(
-        /**
-         * The record's number in the log (from 0).
-         */seq: UInt64, 
-        /**
-         * When the delivery was recorded, unix seconds (the first time, if it
-         * was recorded again).
-         */time: UInt64, 
-        /**
-         * The message id, 32 hex digits.
-         */messageId: String, 
-        /**
-         * The key id (16 hex digits) of the device that opened it: the recipient
-         * of the matching `sealed` record.
-         */recipientKeyId: String) {
-        self.seq = seq
-        self.time = time
-        self.messageId = messageId
-        self.recipientKeyId = recipientKeyId
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension AuditDelivery: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeAuditDelivery: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> AuditDelivery {
-        return
-            try AuditDelivery(
-                seq: FfiConverterUInt64.read(from: &buf), 
-                time: FfiConverterUInt64.read(from: &buf), 
-                messageId: FfiConverterString.read(from: &buf), 
-                recipientKeyId: FfiConverterString.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: AuditDelivery, into buf: inout [UInt8]) {
-        FfiConverterUInt64.write(value.seq, into: &buf)
-        FfiConverterUInt64.write(value.time, into: &buf)
-        FfiConverterString.write(value.messageId, into: &buf)
-        FfiConverterString.write(value.recipientKeyId, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeAuditDelivery_lift(_ buf: RustBuffer) throws -> AuditDelivery {
-    return try FfiConverterTypeAuditDelivery.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeAuditDelivery_lower(_ value: AuditDelivery) -> RustBuffer {
-    return FfiConverterTypeAuditDelivery.lower(value)
-}
-
-
-/**
- * What `verify_audit_log` found.
- */
-public struct AuditReport: Equatable, Hashable {
-    /**
-     * Whether every line is a valid record in an unbroken chain (reaching
-     * the anchor, if one was given); a torn last line aside.
-     */
-    public var intact: Bool
-    /**
-     * Valid records, before the first break if there is one.
-     */
-    public var records: UInt64
-    /**
-     * Complete lines in the file, valid or not (a torn last line aside).
-     */
-    public var lines: UInt64
-    /**
-     * `sealed` records among the valid ones.
-     */
-    public var sealed: UInt64
-    /**
-     * Distinct (message, device) pairs with a valid `delivered` record.
-     */
-    public var delivered: UInt64
-    /**
-     * `recovered` records (repairs of a torn last line) among the valid ones.
-     */
-    public var recovered: UInt64
-    /**
-     * The sender key ids (16 hex digits) of the valid `sealed` records, sorted.
-     */
-    public var senders: [String]
-    /**
-     * The recipient key ids of the valid `sealed` records, sorted.
-     */
-    public var recipients: [String]
-    /**
-     * The last valid record's anchor, `<seq>:<hash>` (none for an empty log).
-     * Keep it somewhere else and pass it to a later `verify_audit_log`: that
-     * also catches records removed from the end, which leave a valid chain.
-     */
-    public var head: String?
-    /**
-     * The first broken link, if any.
-     */
-    public var firstBreak: AuditBreak?
-    /**
-     * A torn last line, if any.
-     */
-    public var tornTail: AuditTornTail?
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(
-        /**
-         * Whether every line is a valid record in an unbroken chain (reaching
-         * the anchor, if one was given); a torn last line aside.
-         */intact: Bool, 
-        /**
-         * Valid records, before the first break if there is one.
-         */records: UInt64, 
-        /**
-         * Complete lines in the file, valid or not (a torn last line aside).
-         */lines: UInt64, 
-        /**
-         * `sealed` records among the valid ones.
-         */sealed: UInt64, 
-        /**
-         * Distinct (message, device) pairs with a valid `delivered` record.
-         */delivered: UInt64, 
-        /**
-         * `recovered` records (repairs of a torn last line) among the valid ones.
-         */recovered: UInt64, 
-        /**
-         * The sender key ids (16 hex digits) of the valid `sealed` records, sorted.
-         */senders: [String], 
-        /**
-         * The recipient key ids of the valid `sealed` records, sorted.
-         */recipients: [String], 
-        /**
-         * The last valid record's anchor, `<seq>:<hash>` (none for an empty log).
-         * Keep it somewhere else and pass it to a later `verify_audit_log`: that
-         * also catches records removed from the end, which leave a valid chain.
-         */head: String?, 
-        /**
-         * The first broken link, if any.
-         */firstBreak: AuditBreak?, 
-        /**
-         * A torn last line, if any.
-         */tornTail: AuditTornTail?) {
-        self.intact = intact
-        self.records = records
-        self.lines = lines
-        self.sealed = sealed
-        self.delivered = delivered
-        self.recovered = recovered
-        self.senders = senders
-        self.recipients = recipients
-        self.head = head
-        self.firstBreak = firstBreak
-        self.tornTail = tornTail
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension AuditReport: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeAuditReport: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> AuditReport {
-        return
-            try AuditReport(
-                intact: FfiConverterBool.read(from: &buf), 
-                records: FfiConverterUInt64.read(from: &buf), 
-                lines: FfiConverterUInt64.read(from: &buf), 
-                sealed: FfiConverterUInt64.read(from: &buf), 
-                delivered: FfiConverterUInt64.read(from: &buf), 
-                recovered: FfiConverterUInt64.read(from: &buf), 
-                senders: FfiConverterSequenceString.read(from: &buf), 
-                recipients: FfiConverterSequenceString.read(from: &buf), 
-                head: FfiConverterOptionString.read(from: &buf), 
-                firstBreak: FfiConverterOptionTypeAuditBreak.read(from: &buf), 
-                tornTail: FfiConverterOptionTypeAuditTornTail.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: AuditReport, into buf: inout [UInt8]) {
-        FfiConverterBool.write(value.intact, into: &buf)
-        FfiConverterUInt64.write(value.records, into: &buf)
-        FfiConverterUInt64.write(value.lines, into: &buf)
-        FfiConverterUInt64.write(value.sealed, into: &buf)
-        FfiConverterUInt64.write(value.delivered, into: &buf)
-        FfiConverterUInt64.write(value.recovered, into: &buf)
-        FfiConverterSequenceString.write(value.senders, into: &buf)
-        FfiConverterSequenceString.write(value.recipients, into: &buf)
-        FfiConverterOptionString.write(value.head, into: &buf)
-        FfiConverterOptionTypeAuditBreak.write(value.firstBreak, into: &buf)
-        FfiConverterOptionTypeAuditTornTail.write(value.tornTail, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeAuditReport_lift(_ buf: RustBuffer) throws -> AuditReport {
-    return try FfiConverterTypeAuditReport.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeAuditReport_lower(_ value: AuditReport) -> RustBuffer {
-    return FfiConverterTypeAuditReport.lower(value)
-}
-
-
-/**
- * A last line without its line end: an append that did not finish (a crash).
- * Not a break: the records before it stay valid, and the next append cuts it
- * off and records that it did.
- */
-public struct AuditTornTail: Equatable, Hashable {
-    /**
-     * The line, counting from 1.
-     */
-    public var line: UInt64
-    /**
-     * The byte offset where it starts.
-     */
-    public var offset: UInt64
-    /**
-     * Its length in bytes.
-     */
-    public var bytes: UInt64
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(
-        /**
-         * The line, counting from 1.
-         */line: UInt64, 
-        /**
-         * The byte offset where it starts.
-         */offset: UInt64, 
-        /**
-         * Its length in bytes.
-         */bytes: UInt64) {
-        self.line = line
-        self.offset = offset
-        self.bytes = bytes
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension AuditTornTail: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeAuditTornTail: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> AuditTornTail {
-        return
-            try AuditTornTail(
-                line: FfiConverterUInt64.read(from: &buf), 
-                offset: FfiConverterUInt64.read(from: &buf), 
-                bytes: FfiConverterUInt64.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: AuditTornTail, into buf: inout [UInt8]) {
-        FfiConverterUInt64.write(value.line, into: &buf)
-        FfiConverterUInt64.write(value.offset, into: &buf)
-        FfiConverterUInt64.write(value.bytes, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeAuditTornTail_lift(_ buf: RustBuffer) throws -> AuditTornTail {
-    return try FfiConverterTypeAuditTornTail.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeAuditTornTail_lower(_ value: AuditTornTail) -> RustBuffer {
-    return FfiConverterTypeAuditTornTail.lower(value)
-}
-
-
-/**
- * One device's result in a batch: exactly one of `push` and `error_kind` is set.
- */
-public struct EnvelopeBatchResult: Equatable, Hashable {
-    /**
-     * The device public key, as given.
-     */
-    public var recipient: String
-    /**
-     * The sealed envelope.
-     */
-    public var push: SealedEnvelope?
-    /**
-     * The error kind's snake_case name (`"tampered"`, ...).
-     */
-    public var errorKind: String?
-    /**
-     * The error's one-line reason.
-     */
-    public var errorReason: String?
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(
-        /**
-         * The device public key, as given.
-         */recipient: String, 
-        /**
-         * The sealed envelope.
-         */push: SealedEnvelope?, 
-        /**
-         * The error kind's snake_case name (`"tampered"`, ...).
-         */errorKind: String?, 
-        /**
-         * The error's one-line reason.
-         */errorReason: String?) {
-        self.recipient = recipient
-        self.push = push
-        self.errorKind = errorKind
-        self.errorReason = errorReason
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension EnvelopeBatchResult: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeEnvelopeBatchResult: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> EnvelopeBatchResult {
-        return
-            try EnvelopeBatchResult(
-                recipient: FfiConverterString.read(from: &buf), 
-                push: FfiConverterOptionTypeSealedEnvelope.read(from: &buf), 
-                errorKind: FfiConverterOptionString.read(from: &buf), 
-                errorReason: FfiConverterOptionString.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: EnvelopeBatchResult, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.recipient, into: &buf)
-        FfiConverterOptionTypeSealedEnvelope.write(value.push, into: &buf)
-        FfiConverterOptionString.write(value.errorKind, into: &buf)
-        FfiConverterOptionString.write(value.errorReason, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeEnvelopeBatchResult_lift(_ buf: RustBuffer) throws -> EnvelopeBatchResult {
-    return try FfiConverterTypeEnvelopeBatchResult.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeEnvelopeBatchResult_lower(_ value: EnvelopeBatchResult) -> RustBuffer {
-    return FfiConverterTypeEnvelopeBatchResult.lower(value)
 }
 
 
@@ -3875,134 +3085,6 @@ public func FfiConverterTypeApnsPushType_lower(_ value: ApnsPushType) -> RustBuf
 
 
 /**
- * Why a line breaks an audit log.
- */
-
-public enum AuditBreakKind: Equatable, Hashable {
-    
-    /**
-     * Not an audit record: not JSON, an unknown type or field (a record
-     * never holds a title or a body), a field in the wrong form, or too long.
-     */
-    case malformed
-    /**
-     * The record's hash does not match its contents: the record was changed.
-     */
-    case hashMismatch
-    /**
-     * Not the `seq` after the previous record's: records were removed,
-     * repeated or reordered.
-     */
-    case seqMismatch
-    /**
-     * `prev` is not the previous record's hash: the previous record was
-     * changed (and its hash computed again), or records were removed.
-     */
-    case prevMismatch
-    /**
-     * A `delivered` record matches no earlier `sealed` record and receipt digest.
-     */
-    case unmatchedDelivery
-    /**
-     * The record at the anchor's `seq` has another hash: the log was rewritten.
-     */
-    case anchorMismatch
-    /**
-     * The log ends before the anchor's `seq`: records were removed from its end.
-     */
-    case anchorMissing
-
-
-
-
-
-}
-
-#if compiler(>=6)
-extension AuditBreakKind: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeAuditBreakKind: FfiConverterRustBuffer {
-    typealias SwiftType = AuditBreakKind
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> AuditBreakKind {
-        let variant: Int32 = try readInt(&buf)
-        switch variant {
-        
-        case 1: return .malformed
-        
-        case 2: return .hashMismatch
-        
-        case 3: return .seqMismatch
-        
-        case 4: return .prevMismatch
-        
-        case 5: return .unmatchedDelivery
-        
-        case 6: return .anchorMismatch
-        
-        case 7: return .anchorMissing
-        
-        default: throw UniffiInternalError.unexpectedEnumCase
-        }
-    }
-
-    public static func write(_ value: AuditBreakKind, into buf: inout [UInt8]) {
-        switch value {
-        
-        
-        case .malformed:
-            writeInt(&buf, Int32(1))
-        
-        
-        case .hashMismatch:
-            writeInt(&buf, Int32(2))
-        
-        
-        case .seqMismatch:
-            writeInt(&buf, Int32(3))
-        
-        
-        case .prevMismatch:
-            writeInt(&buf, Int32(4))
-        
-        
-        case .unmatchedDelivery:
-            writeInt(&buf, Int32(5))
-        
-        
-        case .anchorMismatch:
-            writeInt(&buf, Int32(6))
-        
-        
-        case .anchorMissing:
-            writeInt(&buf, Int32(7))
-        
-        }
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeAuditBreakKind_lift(_ buf: RustBuffer) throws -> AuditBreakKind {
-    return try FfiConverterTypeAuditBreakKind.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeAuditBreakKind_lower(_ value: AuditBreakKind) -> RustBuffer {
-    return FfiConverterTypeAuditBreakKind.lower(value)
-}
-
-
-
-/**
  * A payload as the operating system hands it to the app.
  */
 
@@ -4715,30 +3797,6 @@ fileprivate struct FfiConverterOptionData: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterOptionTypeAuditLog: FfiConverterRustBuffer {
-    typealias SwiftType = AuditLog?
-
-    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
-        guard let value = value else {
-            writeInt(&buf, Int8(0))
-            return
-        }
-        writeInt(&buf, Int8(1))
-        FfiConverterTypeAuditLog.write(value, into: &buf)
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
-        switch try readInt(&buf) as Int8 {
-        case 0: return nil
-        case 1: return try FfiConverterTypeAuditLog.read(from: &buf)
-        default: throw UniffiInternalError.unexpectedOptionalTag
-        }
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
 fileprivate struct FfiConverterOptionTypeApnsOptions: FfiConverterRustBuffer {
     typealias SwiftType = ApnsOptions?
 
@@ -4787,54 +3845,6 @@ fileprivate struct FfiConverterOptionTypeApnsPush: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterOptionTypeAuditBreak: FfiConverterRustBuffer {
-    typealias SwiftType = AuditBreak?
-
-    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
-        guard let value = value else {
-            writeInt(&buf, Int8(0))
-            return
-        }
-        writeInt(&buf, Int8(1))
-        FfiConverterTypeAuditBreak.write(value, into: &buf)
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
-        switch try readInt(&buf) as Int8 {
-        case 0: return nil
-        case 1: return try FfiConverterTypeAuditBreak.read(from: &buf)
-        default: throw UniffiInternalError.unexpectedOptionalTag
-        }
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-fileprivate struct FfiConverterOptionTypeAuditTornTail: FfiConverterRustBuffer {
-    typealias SwiftType = AuditTornTail?
-
-    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
-        guard let value = value else {
-            writeInt(&buf, Int8(0))
-            return
-        }
-        writeInt(&buf, Int8(1))
-        FfiConverterTypeAuditTornTail.write(value, into: &buf)
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
-        switch try readInt(&buf) as Int8 {
-        case 0: return nil
-        case 1: return try FfiConverterTypeAuditTornTail.read(from: &buf)
-        default: throw UniffiInternalError.unexpectedOptionalTag
-        }
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
 fileprivate struct FfiConverterOptionTypeFcmOptions: FfiConverterRustBuffer {
     typealias SwiftType = FcmOptions?
 
@@ -4875,30 +3885,6 @@ fileprivate struct FfiConverterOptionTypeFcmPush: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeFcmPush.read(from: &buf)
-        default: throw UniffiInternalError.unexpectedOptionalTag
-        }
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-fileprivate struct FfiConverterOptionTypeSealedEnvelope: FfiConverterRustBuffer {
-    typealias SwiftType = SealedEnvelope?
-
-    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
-        guard let value = value else {
-            writeInt(&buf, Int8(0))
-            return
-        }
-        writeInt(&buf, Int8(1))
-        FfiConverterTypeSealedEnvelope.write(value, into: &buf)
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
-        switch try readInt(&buf) as Int8 {
-        case 0: return nil
-        case 1: return try FfiConverterTypeSealedEnvelope.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -4973,31 +3959,6 @@ fileprivate struct FfiConverterSequenceTypeApnsBatchResult: FfiConverterRustBuff
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeApnsBatchResult.read(from: &buf))
-        }
-        return seq
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-fileprivate struct FfiConverterSequenceTypeEnvelopeBatchResult: FfiConverterRustBuffer {
-    typealias SwiftType = [EnvelopeBatchResult]
-
-    public static func write(_ value: [EnvelopeBatchResult], into buf: inout [UInt8]) {
-        let len = Int32(value.count)
-        writeInt(&buf, len)
-        for item in value {
-            FfiConverterTypeEnvelopeBatchResult.write(item, into: &buf)
-        }
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [EnvelopeBatchResult] {
-        let len: Int32 = try readInt(&buf)
-        var seq = [EnvelopeBatchResult]()
-        seq.reserveCapacity(Int(len))
-        for _ in 0 ..< len {
-            seq.append(try FfiConverterTypeEnvelopeBatchResult.read(from: &buf))
         }
         return seq
     }
@@ -5123,24 +4084,6 @@ public func maxPlaintextLen(target: Target)throws  -> UInt64  {
 })
 }
 /**
- * Checks the audit log at `path`: every record's hash, `seq` and `prev`,
- * every delivery against its `sealed` record and, if given, the `anchor`
- * (`<seq>:<hash>`, a `head` kept from an earlier check). A broken log is a
- * report with `intact` false, not an error. Fails with `Storage` if the file
- * does not exist or cannot be read (a deleted log is not an empty one), and
- * `InvalidEncoding` for an anchor that is not `<seq>:<64 hex digits>`.
- * Works on a read-only copy too.
- */
-public func verifyAuditLog(path: String, anchor: String? = nil)throws  -> AuditReport  {
-    return try  FfiConverterTypeAuditReport_lift(try rustCallWithError(FfiConverterTypePushSealError_lift) {
-        uniffiCallStatus in
-    uniffi_pushseal_ffi_fn_func_verify_audit_log(
-        FfiConverterString.lower(path),
-        FfiConverterOptionString.lower(anchor),uniffiCallStatus
-    )
-})
-}
-/**
  * Whether a device's delivery receipt (22 characters of base64url) matches
  * the digest the sender kept (64 hex digits). Fails only on text that is
  * not a receipt or a digest.
@@ -5182,16 +4125,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_pushseal_ffi_checksum_func_max_plaintext_len() != 26254) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_pushseal_ffi_checksum_func_verify_audit_log() != 42757) {
-        return InitializationResult.apiChecksumMismatch
-    }
     if (uniffi_pushseal_ffi_checksum_func_verify_receipt() != 57509) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_pushseal_ffi_checksum_method_auditlog_path() != 62137) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_pushseal_ffi_checksum_method_auditlog_record_delivery() != 45532) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_pushseal_ffi_checksum_method_devicekeyring_key_id() != 9119) {
@@ -5266,13 +4200,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_pushseal_ffi_checksum_method_sender_seal_apns() != 63450) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_pushseal_ffi_checksum_method_sender_seal_batch_apns() != 14616) {
+    if (uniffi_pushseal_ffi_checksum_method_sender_seal_batch_apns() != 6895) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_pushseal_ffi_checksum_method_sender_seal_batch_envelope() != 23410) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_pushseal_ffi_checksum_method_sender_seal_batch_fcm() != 49083) {
+    if (uniffi_pushseal_ffi_checksum_method_sender_seal_batch_fcm() != 2476) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_pushseal_ffi_checksum_method_sender_seal_envelope() != 42799) {
@@ -5281,13 +4212,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_pushseal_ffi_checksum_method_sender_seal_envelope_detailed() != 5148) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_pushseal_ffi_checksum_method_sender_seal_fcm() != 3173) {
+    if (uniffi_pushseal_ffi_checksum_method_sender_seal_fcm() != 59137) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_pushseal_ffi_checksum_method_sender_secret_text() != 43106) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_pushseal_ffi_checksum_constructor_auditlog_open() != 21049) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_pushseal_ffi_checksum_constructor_devicekeyring_from_bytes() != 55668) {
@@ -5305,10 +4233,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_pushseal_ffi_checksum_constructor_replaystore_open() != 50211) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_pushseal_ffi_checksum_constructor_sender_from_secret_text() != 5177) {
+    if (uniffi_pushseal_ffi_checksum_constructor_sender_from_secret_text() != 27563) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_pushseal_ffi_checksum_constructor_sender_generate() != 22923) {
+    if (uniffi_pushseal_ffi_checksum_constructor_sender_generate() != 35627) {
         return InitializationResult.apiChecksumMismatch
     }
 

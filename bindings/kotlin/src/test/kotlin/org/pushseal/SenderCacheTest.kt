@@ -1,0 +1,48 @@
+package org.pushseal
+
+import org.junit.jupiter.api.Assertions.assertEquals
+import org.junit.jupiter.api.Test
+
+/** The sender's DH cache, through the bindings. */
+class SenderCacheTest {
+    private val message = Message(title = "Lab results", body = "Your results from Tuesday are ready.")
+
+    private fun device(sender: Sender): DeviceKeyring =
+        DeviceKeyring.generate().also { it.trustSender(sender.publicKey()) }
+
+    @Test
+    fun aCachedSendersEnvelopesOpen() {
+        val sender = Sender.fromSecretText(Sender.generate().secretText(), cacheDevices = 2u)
+        val devices = List(3) { device(sender) }
+        val replay = ReplayStore.inMemory()
+        repeat(2) {
+            for (device in devices) {
+                val envelope = sender.sealEnvelope(device.publicKey(), message)
+                assertEquals(message.body, device.openEnvelope(envelope, replay).body)
+            }
+        }
+        assertEquals(2uL, sender.cachedDevices(), "the cache holds at most its capacity")
+        assertEquals(0uL, Sender.generate().cachedDevices())
+        // The same key without a cache seals envelopes the same devices open.
+        val uncached = Sender.fromSecretText(sender.secretText())
+        val envelope = uncached.sealEnvelope(devices[0].publicKey(), message)
+        assertEquals(message.title, devices[0].openEnvelope(envelope, replay).title)
+    }
+
+    @Test
+    fun aCachedSendersBatchOpensOnEachDevice() {
+        val sender = Sender.fromSecretText(Sender.generate().secretText(), cacheDevices = 8u)
+        val devices = List(4) { device(sender) }
+        repeat(2) {
+            val results = sender.sealBatchApns(devices.map { it.publicKey() }, message)
+            val pushes = results.map { checkNotNull(it.push) }
+            assertEquals(1, pushes.map { it.messageId }.toSet().size, "one message id for the whole batch")
+            for ((device, push) in devices.zip(pushes)) {
+                val opened = device.openWithReceipt(Payload.Apns(push.body), ReplayStore.inMemory())
+                assertEquals(push.messageId, opened.notification.id)
+                assertEquals(true, verifyReceipt(push.receiptDigest, opened.receipt))
+            }
+        }
+        assertEquals(4uL, sender.cachedDevices())
+    }
+}
