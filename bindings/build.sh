@@ -4,7 +4,9 @@
 #   bindings/build.sh            # from anywhere inside the checkout
 #
 # Produces:
-#   <target>/release/libpushseal_ffi.so                 host library (cdylib)
+#   <target>/release/libpushseal_ffi.so                 host library (cdylib), as apps get it
+#   bindings/python/src/pushseal/libpushseal_ffi.so     the same with the `server` feature
+#                                                       (the sender's audit log), for Python
 #   bindings/kotlin/src/main/kotlin/org/pushseal/pushseal_ffi.kt      (gitignored)
 #   bindings/python/src/pushseal/{pushseal_ffi.py,libpushseal_ffi.so} (gitignored)
 #   bindings/swift/Sources/PushSeal/PushSeal.swift                     (committed:
@@ -43,9 +45,6 @@ esac
 
 read -r -a cargo_flags <<<"${CARGO_BUILD_FLAGS:-}"
 
-echo "==> cargo build --release -p pushseal-ffi"
-cargo build --release -p pushseal-ffi "${cargo_flags[@]}"
-
 # The generator gets a throw-away profile "bindgen" (output in <target>/bindgen/):
 # the workspace's release profile (LTO, 1 codegen unit) and its dev profile
 # (all dependencies at opt-level 3) each make it take 4-12 minutes to build
@@ -66,6 +65,24 @@ generate() { # language out_dir
   "$bindgen" generate "$lib" --language "$1" --out-dir "$2" --no-format
 }
 
+# Python first, from the library built with the `server` feature; then the
+# library without it, which stays in <target>/release for Kotlin and Swift.
+echo "==> cargo build --release -p pushseal-ffi --features server (the Python module's library)"
+cargo build --release -p pushseal-ffi --features server "${cargo_flags[@]}"
+echo "==> Python"
+py_pkg="$bindings_dir/python/src/pushseal"
+py_tmp="$(mktemp -d)"
+swift_tmp="$(mktemp -d)"
+trap 'rm -rf "$swift_tmp" "$py_tmp"' EXIT
+generate python "$py_tmp"
+cp "$py_tmp/pushseal_ffi.py" "$py_pkg/pushseal_ffi.py"
+# The generated module loads lib<name>.so from its own directory.
+rm -f "$py_pkg"/libpushseal_ffi.*
+cp "$lib" "$py_pkg/$lib_file"
+
+echo "==> cargo build --release -p pushseal-ffi (the library apps ship)"
+cargo build --release -p pushseal-ffi "${cargo_flags[@]}"
+
 echo "==> Kotlin"
 kotlin_out="$bindings_dir/kotlin/src/main/kotlin"
 rm -rf "$kotlin_out"
@@ -73,9 +90,6 @@ generate kotlin "$kotlin_out"
 
 echo "==> Swift (committed; compiled by the Swift package on macOS / Linux with Swift)"
 swift_dir="$bindings_dir/swift"
-swift_tmp="$(mktemp -d)"
-py_tmp="$(mktemp -d)"
-trap 'rm -rf "$swift_tmp" "$py_tmp"' EXIT
 generate swift "$swift_tmp"
 # The XCFramework wants the module map named module.modulemap (build-xcframework.sh).
 mkdir -p "$swift_dir/Sources/PushSeal" "$swift_dir/Headers"
@@ -98,14 +112,6 @@ if ((${#stale[@]})); then
     exit 1
   fi
 fi
-
-echo "==> Python"
-py_pkg="$bindings_dir/python/src/pushseal"
-generate python "$py_tmp"
-cp "$py_tmp/pushseal_ffi.py" "$py_pkg/pushseal_ffi.py"
-# The generated module loads lib<name>.so from its own directory.
-rm -f "$py_pkg"/libpushseal_ffi.*
-cp "$lib" "$py_pkg/$lib_file"
 
 # Kotlin needs no copy: Maven/Surefire points JNA at $target_dir/release.
 echo "==> done"

@@ -3,7 +3,7 @@
 #
 #   bindings/test.sh [all|rust|kotlin|python]     (default: all)
 #
-# rust    cargo test -p pushseal-ffi
+# rust    cargo test -p pushseal-ffi --features server (the audit log too)
 # kotlin  Maven (Kotlin compile + JUnit 5 via Surefire), JNA loads the .so
 #         from <target>/release through -Djna.library.path
 # python  venv in <target>/bindings-venv, pip install ./bindings/python, pytest
@@ -40,8 +40,8 @@ need() { # file...
 }
 
 run_rust() {
-  echo "==> cargo test -p pushseal-ffi"
-  cargo test -p pushseal-ffi
+  echo "==> cargo test -p pushseal-ffi --features server"
+  cargo test -p pushseal-ffi --features server
 }
 
 run_kotlin() {

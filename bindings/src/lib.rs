@@ -20,6 +20,11 @@ use pushseal::{ErrorKind, Payload as CorePayload};
 
 uniffi::setup_scaffolding!();
 
+#[cfg(feature = "server")]
+mod audit;
+#[cfg(feature = "server")]
+pub use audit::*;
+
 // ---------------------------------------------------------------------------
 // Errors
 // ---------------------------------------------------------------------------
@@ -832,6 +837,9 @@ impl DeviceKeyring {
 pub struct Sender {
     inner: pushseal::Sender,
     secret_text: zeroize::Zeroizing<String>,
+    /// Where every seal is recorded first (server builds only).
+    #[cfg(feature = "server")]
+    audit_log: Option<Arc<AuditLog>>,
 }
 
 impl std::fmt::Debug for Sender {
@@ -884,15 +892,42 @@ fn envelope_push(s: pushseal::SealedNotification) -> Result<SealedEnvelope> {
 }
 
 impl Sender {
-    fn wrap(key: pushseal::SenderSecretKey, cache_devices: u32) -> Arc<Self> {
+    fn new(key: pushseal::SenderSecretKey, cache_devices: u32) -> Self {
         let secret_text = key.to_secret_text();
         // The core keeps no cache for a capacity of 0.
         let capacity = usize::try_from(cache_devices).unwrap_or(usize::MAX);
-        Arc::new(Self { inner: pushseal::Sender::with_cache(key, capacity), secret_text })
+        Self {
+            inner: pushseal::Sender::with_cache(key, capacity),
+            secret_text,
+            #[cfg(feature = "server")]
+            audit_log: None,
+        }
     }
 
+    /// Seals to one device; with an audit log, only once its record is written.
     fn seal_one(&self, to: &str, message: &Message, target: &pushseal::Target) -> Result<pushseal::SealedNotification> {
-        Ok(self.inner.seal(&device_key(to)?, &message.to_core(), target)?)
+        let (to, message) = (device_key(to)?, message.to_core());
+        #[cfg(feature = "server")]
+        if let Some(log) = &self.audit_log {
+            return log.seal(&self.inner, &to, &message, target);
+        }
+        Ok(self.inner.seal(&to, &message, target)?)
+    }
+
+    /// Writes the `sealed` record of one notification of a batch, if the
+    /// sender has an audit log: no push is handed out without its record.
+    fn record(
+        &self,
+        sealed: pushseal::SealedNotification,
+        target: &pushseal::Target,
+    ) -> Result<pushseal::SealedNotification> {
+        #[cfg(feature = "server")]
+        if let Some(log) = &self.audit_log {
+            log.record_sealed(&sealed, target)?;
+        }
+        #[cfg(not(feature = "server"))]
+        let _ = target;
+        Ok(sealed)
     }
 
     /// Seals to many devices; a key that does not parse fails alone.
@@ -910,11 +945,27 @@ impl Sender {
             .map(|k| match k {
                 Err(e) => Ok(Err(e)),
                 Ok(_) => match sealed.next() {
-                    Some(r) => Ok(r.map_err(PushSealError::from)),
+                    Some(r) => Ok(r.map_err(PushSealError::from).and_then(|sealed| self.record(sealed, target))),
                     None => Err(PushSealError::internal("the batch returned fewer results than devices")),
                 },
             })
             .collect()
+    }
+}
+
+/// The server build's extra constructor: a sender that records every seal.
+#[cfg(feature = "server")]
+#[uniffi::export]
+impl Sender {
+    /// `from_secret_text`, with an audit log: every seal (batches too) first
+    /// appends the notification's `sealed` record to `audit_log` and fails
+    /// with `Storage`, handing nothing out, if it cannot (in a batch, that
+    /// device gets `storage` and no push); each record is synced to disk.
+    #[uniffi::constructor(default(cache_devices = 0))]
+    pub fn with_audit_log(text: String, audit_log: Arc<AuditLog>, cache_devices: u32) -> Result<Arc<Self>> {
+        let text = zeroize::Zeroizing::new(text);
+        let sender = Self::new(pushseal::SenderSecretKey::from_secret_text(&text)?, cache_devices);
+        Ok(Arc::new(Self { audit_log: Some(audit_log), ..sender }))
     }
 }
 
@@ -930,7 +981,7 @@ impl Sender {
     /// A sender with a new random key and no cache. Keep its `secret_text` safe.
     #[uniffi::constructor]
     pub fn generate() -> Result<Arc<Self>> {
-        Ok(Self::wrap(pushseal::SenderSecretKey::generate()?, 0))
+        Ok(Arc::new(Self::new(pushseal::SenderSecretKey::generate()?, 0)))
     }
 
     /// A sender from its secret key text (`pushseal-secret-key-v1:...`).
@@ -947,7 +998,7 @@ impl Sender {
     #[uniffi::constructor(default(cache_devices = 0))]
     pub fn from_secret_text(text: String, cache_devices: u32) -> Result<Arc<Self>> {
         let text = zeroize::Zeroizing::new(text);
-        Ok(Self::wrap(pushseal::SenderSecretKey::from_secret_text(&text)?, cache_devices))
+        Ok(Arc::new(Self::new(pushseal::SenderSecretKey::from_secret_text(&text)?, cache_devices)))
     }
 
     /// The public key devices trust (43 characters of base64url).
@@ -1147,6 +1198,148 @@ mod tests {
         let device = DeviceKeyring::generate().unwrap();
         device.trust_sender(sender.public_key()).unwrap();
         device
+    }
+
+    #[cfg(feature = "server")]
+    fn audited(log: &Arc<AuditLog>) -> Arc<Sender> {
+        Sender::with_audit_log(Sender::generate().unwrap().secret_text(), log.clone(), 0).unwrap()
+    }
+
+    #[cfg(feature = "server")]
+    fn lines(log: &AuditLog) -> Vec<String> {
+        std::fs::read_to_string(log.path()).unwrap().lines().map(str::to_owned).collect()
+    }
+
+    #[cfg(feature = "server")]
+    #[test]
+    fn an_audited_sender_records_every_seal_and_tokens_only_as_keyed_hashes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.jsonl").to_string_lossy().into_owned();
+        let log = AuditLog::open(path.clone(), Some(vec![7; 32])).unwrap();
+        let sender = audited(&log);
+        let devices = [device_for(&sender), device_for(&sender)];
+        let to: Vec<String> = devices.iter().map(|d| d.public_key()).collect();
+        let fcm = FcmOptions { token: Some("fcm-token".into()), collapse_key: None };
+
+        sender.seal_envelope(to[0].clone(), message()).unwrap();
+        sender.seal_apns(to[0].clone(), message(), None).unwrap();
+        let push = sender.seal_fcm(to[1].clone(), message(), Some(fcm.clone())).unwrap();
+        let batch = sender.seal_batch_apns(vec![to[0].clone(), "x".into(), to[1].clone()], message(), None).unwrap();
+        assert_eq!(batch[1].error_kind.as_deref(), Some("invalid_encoding"));
+        let lines = lines(&log);
+        assert_eq!(lines.len(), 5, "one sealed record per notification handed out");
+        assert!(lines.iter().all(|l| l.contains("\"type\":\"sealed\"") && !l.contains("Refill")));
+        assert!(lines[2].contains(&format!("\"message_id\":\"{}\"", push.message_id)));
+        assert!(lines[2].contains("\"token_hmac\"") && !lines[2].contains("fcm-token"));
+        assert!(!lines[0].contains("token_hmac") && !lines[1].contains("token_hmac"));
+
+        // Without a token key, no token is recorded at all.
+        let plain = AuditLog::open(dir.path().join("plain.jsonl").to_string_lossy().into_owned(), None).unwrap();
+        audited(&plain).seal_fcm(to[0].clone(), message(), Some(fcm)).unwrap();
+        assert!(!self::lines(&plain)[0].contains("token"));
+        let short = AuditLog::open(path.clone(), Some(vec![7; 31]));
+        assert_eq!(short.unwrap_err().kind_name(), "invalid_key_length");
+
+        let report = verify_audit_log(path, None).unwrap();
+        assert!(report.intact && report.first_break.is_none() && report.torn_tail.is_none());
+        assert_eq!((report.records, report.sealed, report.delivered), (5, 5, 0));
+        assert_eq!(report.senders, vec![sender.key_id()]);
+        assert_eq!(report.head.unwrap().split_once(':').unwrap().0, "4");
+    }
+
+    #[cfg(feature = "server")]
+    #[test]
+    fn deliveries_are_recorded_for_valid_receipts_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = AuditLog::open(dir.path().join("a.jsonl").to_string_lossy().into_owned(), None).unwrap();
+        let sender = audited(&log);
+        let device = device_for(&sender);
+        let push = sender.seal_apns(device.public_key(), message(), None).unwrap();
+        let other = sender.seal_apns(device.public_key(), message(), None).unwrap();
+        let payload = Payload::Apns { user_info_json: push.body };
+        let opened = device.open_with_receipt(payload, ReplayStore::in_memory(), None).unwrap();
+
+        let before = lines(&log);
+        for (id, receipt) in [(&other.message_id, &opened.receipt), (&"ab".repeat(16), &opened.receipt)] {
+            let e = log.record_delivery(id.clone(), receipt.clone(), None).unwrap_err();
+            assert_eq!(e.kind_name(), "invalid_receipt");
+        }
+        let e = log.record_delivery(push.message_id.clone(), "not a receipt".into(), None).unwrap_err();
+        assert_eq!(e.kind_name(), "invalid_encoding");
+        assert_eq!(lines(&log), before, "a refused receipt appends nothing");
+
+        let delivered = log.record_delivery(push.message_id.clone(), opened.receipt.clone(), Some(1_000)).unwrap();
+        assert_eq!(
+            delivered,
+            AuditDelivery {
+                seq: 2,
+                time: 1_000,
+                message_id: push.message_id.clone(),
+                recipient_key_id: device.key_id(),
+            }
+        );
+        // The same delivery again: the first record, nothing appended.
+        assert_eq!(log.record_delivery(push.message_id, opened.receipt, Some(2_000)).unwrap(), delivered);
+        assert_eq!(lines(&log).len(), 3);
+        let report = verify_audit_log(log.path(), None).unwrap();
+        assert!(report.intact);
+        assert_eq!((report.records, report.sealed, report.delivered), (3, 2, 1));
+    }
+
+    #[cfg(feature = "server")]
+    #[test]
+    fn verify_names_the_first_break_and_checks_the_anchor() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.jsonl").to_string_lossy().into_owned();
+        let log = AuditLog::open(path.clone(), None).unwrap();
+        let sender = audited(&log);
+        let to = vec![device_for(&sender).public_key(); 3];
+        assert!(sender.seal_batch_fcm(to, message(), None).unwrap().iter().all(|r| r.push.is_some()));
+        let head = verify_audit_log(path.clone(), None).unwrap().head.unwrap();
+        assert!(verify_audit_log(path.clone(), Some(head.clone())).unwrap().intact);
+
+        let text = std::fs::read_to_string(&path).unwrap();
+        let mut lines: Vec<&str> = text.lines().collect();
+        let changed = lines[1].replacen("\"ttl\":86400", "\"ttl\":86401", 1);
+        assert_ne!(changed, lines[1]);
+        lines[1] = &changed;
+        std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+        let report = verify_audit_log(path.clone(), Some(head.clone())).unwrap();
+        assert!(!report.intact);
+        assert_eq!(report.records, 1);
+        let broken = report.first_break.unwrap();
+        assert_eq!((broken.line, broken.expected_seq, broken.kind), (2, 1, AuditBreakKind::HashMismatch));
+        assert!(!broken.reason.is_empty());
+
+        // Records cut from the end leave a valid chain: only the anchor tells.
+        std::fs::write(&path, text.lines().next().unwrap().to_owned() + "\n").unwrap();
+        assert!(verify_audit_log(path.clone(), None).unwrap().intact);
+        let cut = verify_audit_log(path.clone(), Some(head)).unwrap();
+        assert_eq!(cut.first_break.map(|b| b.kind), Some(AuditBreakKind::AnchorMissing));
+
+        let e = verify_audit_log(path.clone(), Some("not an anchor".into())).unwrap_err();
+        assert_eq!(e.kind_name(), "invalid_encoding");
+        let e = verify_audit_log(dir.path().join("none.jsonl").to_string_lossy().into_owned(), None).unwrap_err();
+        assert_eq!(e.kind_name(), "storage");
+    }
+
+    #[cfg(feature = "server")]
+    #[test]
+    fn nothing_is_handed_out_without_its_record() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.jsonl");
+        // A last line that is not a record: the core refuses to append after it.
+        std::fs::write(&path, "not a record\n").unwrap();
+        let log = AuditLog::open(path.to_string_lossy().into_owned(), None).unwrap();
+        let sender = audited(&log);
+        let device = device_for(&sender);
+        let e = sender.seal_apns(device.public_key(), message(), None).unwrap_err();
+        assert_eq!(e.kind_name(), "storage");
+        let results = sender.seal_batch_apns(vec![device.public_key(), "x".into()], message(), None).unwrap();
+        assert_eq!(results[0].error_kind.as_deref(), Some("storage"));
+        assert!(results[0].push.is_none());
+        assert_eq!(results[1].error_kind.as_deref(), Some("invalid_encoding"));
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "not a record\n");
     }
 
     #[test]

@@ -1,0 +1,168 @@
+"""The sender's audit log, through the Python bindings: the module is built with the
+bindings' `server` feature, which the library apps ship leaves out."""
+
+import json
+import pathlib
+
+import pytest
+
+import pushseal
+from pushseal import (
+    AuditBreakKind,
+    AuditDelivery,
+    AuditLog,
+    DeviceKeyring,
+    FcmOptions,
+    Message,
+    Payload,
+    PushSealError,
+    ReplayStore,
+    Sender,
+)
+
+MESSAGE = Message(title="Lab results", body="Your results from Tuesday are ready.")
+
+
+def audited_sender(log):
+    return Sender.with_audit_log(Sender.generate().secret_text(), log)
+
+
+def device_for(sender):
+    device = DeviceKeyring.generate()
+    device.trust_sender(sender.public_key())
+    return device
+
+
+def records(log):
+    return [json.loads(line) for line in pathlib.Path(log.path()).read_text().splitlines()]
+
+
+def test_every_seal_writes_one_sealed_record_and_tokens_only_as_keyed_hashes(tmp_path):
+    log = AuditLog.open(str(tmp_path / "audit.jsonl"), token_key=bytes([7]) * 32)
+    sender = audited_sender(log)
+    devices = [device_for(sender) for _ in range(2)]
+    to = [d.public_key() for d in devices]
+
+    apns = sender.seal_apns(to[0], MESSAGE)
+    fcm = sender.seal_fcm(to[1], MESSAGE, FcmOptions(token="fcm-token"))
+    detailed = sender.seal_envelope_detailed(to[0], MESSAGE)
+    sender.seal_envelope(to[1], MESSAGE)
+    batch = sender.seal_batch_apns([to[0], "not a public key", to[1]], MESSAGE)
+    assert batch[1].error_kind == "invalid_encoding"
+    sender.seal_batch_apns(to, MESSAGE)
+    sender.seal_batch_fcm(to, MESSAGE)
+
+    recs = records(log)
+    assert len(recs) == 10, "one sealed record per notification handed out, none for the bad key"
+    assert all(r["type"] == "sealed" for r in recs)
+    assert [r["seq"] for r in recs] == list(range(10))
+    assert [r["platform"] for r in recs[:4]] == ["apns", "fcm", "envelope", "envelope"]
+    assert [r["message_id"] for r in recs[:3]] == [apns.message_id, fcm.message_id, detailed.message_id]
+    assert recs[0]["receipt_digest"] == apns.receipt_digest
+    assert (recs[1]["sender"], recs[1]["recipient"]) == (sender.key_id(), devices[1].key_id())
+    assert len(recs[1]["token_hmac"]) == 64
+    assert [i for i, r in enumerate(recs) if "token_hmac" in r] == [1]
+    text = pathlib.Path(log.path()).read_text()
+    assert "Tuesday" not in text and "Lab results" not in text and "fcm-token" not in text
+
+    report = pushseal.verify_audit_log(log.path())
+    assert report.intact and report.first_break is None and report.torn_tail is None
+    assert (report.records, report.sealed, report.delivered) == (10, 10, 0)
+    assert report.senders == [sender.key_id()]
+    assert report.recipients == sorted(d.key_id() for d in devices)
+    assert report.head == f"9:{recs[9]['hash']}"
+
+
+def test_without_a_token_key_no_token_is_recorded_and_a_key_must_be_32_bytes(tmp_path):
+    log = AuditLog.open(str(tmp_path / "audit.jsonl"))
+    sender = audited_sender(log)
+    sender.seal_fcm(device_for(sender).public_key(), MESSAGE, FcmOptions(token="fcm-token"))
+    assert "token" not in pathlib.Path(log.path()).read_text()
+    with pytest.raises(PushSealError.InvalidKeyLength):
+        AuditLog.open(str(tmp_path / "audit.jsonl"), token_key=bytes(31))
+
+
+def test_a_valid_receipt_is_recorded_once_and_an_invalid_one_is_refused_with_nothing_appended(tmp_path):
+    log = AuditLog.open(str(tmp_path / "audit.jsonl"))
+    sender = audited_sender(log)
+    device = device_for(sender)
+    push = sender.seal_fcm(device.public_key(), MESSAGE, FcmOptions(token="fcm-token"))
+    other = sender.seal_fcm(device.public_key(), MESSAGE)
+    data = json.loads(push.message_json)["data"]
+    opened = device.open_with_receipt(Payload.FCM(data), ReplayStore.in_memory())
+
+    before = pathlib.Path(log.path()).read_bytes()
+    # The receipt of one notification proves nothing about another.
+    with pytest.raises(PushSealError.InvalidReceipt):
+        log.record_delivery(other.message_id, opened.receipt)
+    # Nothing was sealed with this id.
+    with pytest.raises(PushSealError.InvalidReceipt):
+        log.record_delivery("ab" * 16, opened.receipt)
+    with pytest.raises(PushSealError.InvalidEncoding):
+        log.record_delivery(push.message_id, "not a receipt")
+    with pytest.raises(PushSealError.InvalidEncoding):
+        log.record_delivery("not an id", opened.receipt)
+    assert pathlib.Path(log.path()).read_bytes() == before, "a refused receipt appends nothing"
+
+    delivered = log.record_delivery(push.message_id, opened.receipt, now=1_000)
+    assert delivered == AuditDelivery(
+        seq=2, time=1_000, message_id=push.message_id, recipient_key_id=device.key_id()
+    )
+    last = records(log)[-1]
+    assert (last["type"], last["receipt"]) == ("delivered", opened.receipt)
+    # Recorded again: the first record, nothing appended.
+    assert log.record_delivery(push.message_id, opened.receipt, now=2_000) == delivered
+    assert len(records(log)) == 3
+
+    report = pushseal.verify_audit_log(log.path())
+    assert report.intact
+    assert (report.records, report.sealed, report.delivered) == (3, 2, 1)
+
+
+def test_verify_reports_intact_then_the_first_tampered_line_and_catches_a_cut_end_with_the_anchor(tmp_path):
+    log = AuditLog.open(str(tmp_path / "audit.jsonl"))
+    sender = audited_sender(log)
+    to = [device_for(sender).public_key() for _ in range(3)]
+    assert all(r.push is not None for r in sender.seal_batch_apns(to, MESSAGE))
+    intact = pushseal.verify_audit_log(log.path())
+    assert intact.intact and intact.records == 3
+    head = intact.head
+    assert pushseal.verify_audit_log(log.path(), head).intact
+
+    path = pathlib.Path(log.path())
+    lines = path.read_text().splitlines()
+    tampered = lines[1].replace('"ttl":86400', '"ttl":60')
+    assert tampered != lines[1]
+    path.write_text("\n".join([lines[0], tampered, lines[2]]) + "\n")
+    report = pushseal.verify_audit_log(log.path(), head)
+    assert not report.intact
+    assert report.records == 1
+    broken = report.first_break
+    assert (broken.line, broken.expected_seq, broken.kind) == (2, 1, AuditBreakKind.HASH_MISMATCH)
+    assert broken.reason
+
+    # Cutting records off the end leaves a valid chain: only the anchor tells.
+    path.write_text(lines[0] + "\n")
+    assert pushseal.verify_audit_log(log.path()).intact
+    assert pushseal.verify_audit_log(log.path(), head).first_break.kind == AuditBreakKind.ANCHOR_MISSING
+
+    with pytest.raises(PushSealError.InvalidEncoding):
+        pushseal.verify_audit_log(log.path(), "not an anchor")
+    # A deleted log is not an empty one.
+    with pytest.raises(PushSealError.Storage):
+        pushseal.verify_audit_log(str(tmp_path / "missing.jsonl"))
+
+
+def test_nothing_is_handed_out_without_its_record(tmp_path):
+    path = tmp_path / "audit.jsonl"
+    # A last line that is not a record: the log refuses to append after it.
+    path.write_text("not a record\n")
+    sender = audited_sender(AuditLog.open(str(path)))
+    device = device_for(sender)
+    with pytest.raises(PushSealError.Storage):
+        sender.seal_apns(device.public_key(), MESSAGE)
+    with pytest.raises(PushSealError.Storage):
+        sender.seal_envelope(device.public_key(), MESSAGE)
+    results = sender.seal_batch_apns([device.public_key()], MESSAGE)
+    assert results[0].push is None and results[0].error_kind == "storage"
+    assert path.read_text() == "not a record\n"
