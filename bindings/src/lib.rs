@@ -904,6 +904,12 @@ impl Sender {
         }
     }
 
+    /// A sender from its secret key text; the text is erased once read.
+    fn from_text(text: String, cache_devices: u32) -> Result<Self> {
+        let text = zeroize::Zeroizing::new(text);
+        Ok(Self::new(pushseal::SenderSecretKey::from_secret_text(&text)?, cache_devices))
+    }
+
     /// Seals to one device; with an audit log, only once its record is written.
     fn seal_one(&self, to: &str, message: &Message, target: &pushseal::Target) -> Result<pushseal::SealedNotification> {
         let (to, message) = (device_key(to)?, message.to_core());
@@ -963,9 +969,7 @@ impl Sender {
     /// device gets `storage` and no push); each record is synced to disk.
     #[uniffi::constructor(default(cache_devices = 0))]
     pub fn with_audit_log(text: String, audit_log: Arc<AuditLog>, cache_devices: u32) -> Result<Arc<Self>> {
-        let text = zeroize::Zeroizing::new(text);
-        let sender = Self::new(pushseal::SenderSecretKey::from_secret_text(&text)?, cache_devices);
-        Ok(Arc::new(Self { audit_log: Some(audit_log), ..sender }))
+        Ok(Arc::new(Self { audit_log: Some(audit_log), ..Self::from_text(text, cache_devices)? }))
     }
 }
 
@@ -997,8 +1001,7 @@ impl Sender {
     /// one that rarely seals to the same device twice.
     #[uniffi::constructor(default(cache_devices = 0))]
     pub fn from_secret_text(text: String, cache_devices: u32) -> Result<Arc<Self>> {
-        let text = zeroize::Zeroizing::new(text);
-        Ok(Arc::new(Self::new(pushseal::SenderSecretKey::from_secret_text(&text)?, cache_devices)))
+        Ok(Arc::new(Self::from_text(text, cache_devices)?))
     }
 
     /// The public key devices trust (43 characters of base64url).
