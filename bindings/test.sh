@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Run the binding tests against the host library built by bindings/build.sh.
 #
-#   bindings/test.sh [all|rust|kotlin|python]     (default: all)
+#   bindings/test.sh [all|rust|kotlin|python|swift]     (default: all)
 #
 # rust    cargo test -p pushseal-ffi --features server (the audit log too)
 # kotlin  Maven (Kotlin compile + JUnit 5 via Surefire), JNA loads the .so
 #         from <target>/release through -Djna.library.path
 # python  venv in <target>/bindings-venv, pip install ./bindings/python, pytest
+# swift   swift test of the root Package.swift (Linux: links the host library;
+#         `all` runs it where a Swift toolchain is installed, and says so where not)
 #
 # Environment:
 #   MVN_FLAGS      Maven flags, replace the default "-B -ntp -Dstyle.color=never"
@@ -22,8 +24,8 @@ cd "$root"
 
 mode="${1:-all}"
 case "$mode" in
-  all | rust | kotlin | python) ;;
-  *) echo "usage: $0 [all|rust|kotlin|python]" >&2; exit 2 ;;
+  all | rust | kotlin | python | swift) ;;
+  *) echo "usage: $0 [all|rust|kotlin|python|swift]" >&2; exit 2 ;;
 esac
 
 target_dir="$(cargo metadata --format-version 1 --no-deps \
@@ -62,7 +64,7 @@ run_python() {
     echo "==> creating venv $venv"
     "${PYTHON:-python3}" -m venv "$venv"
   fi
-  "$venv/bin/python" -m pip install -q --disable-pip-version-check "pytest>=8" "cryptography>=42"
+  "$venv/bin/python" -m pip install -q --disable-pip-version-check -r "$root/offline/python-requirements.txt"
   echo "==> pip install ./bindings/python"
   # Stale setuptools build output could leak removed files into the wheel.
   rm -rf "$bindings_dir/python/build"
@@ -73,9 +75,24 @@ run_python() {
   (cd "$bindings_dir/python" && "$venv/bin/python" -m pytest)
 }
 
+run_swift() {
+  need "$native_dir/libpushseal_ffi.so" "$bindings_dir/swift/Sources/PushSeal/PushSeal.swift"
+  echo "==> swift test (Package.swift: bindings/swift/Tests)"
+  # The package's C module links libpushseal_ffi (bindings/swift/linux/module.modulemap):
+  # the linker finds the host library here, and so does the test process.
+  # XCTest only: the suites have no Swift Testing tests, whose empty run would
+  # print a misleading "0 tests" summary.
+  LD_LIBRARY_PATH="$native_dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
+    swift test --package-path "$root" --disable-swift-testing -Xlinker -L"$native_dir"
+}
+
 case "$mode" in
-  all) run_rust; run_kotlin; run_python ;;
+  all)
+    run_rust; run_kotlin; run_python
+    if command -v swift >/dev/null 2>&1; then run_swift; else echo "swift is not installed here: the Swift package's tests are skipped"; fi
+    ;;
   rust) run_rust ;;
   kotlin) run_kotlin ;;
   python) run_python ;;
+  swift) run_swift ;;
 esac
