@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # The bindings' rows of bench/run.sh: the size of the stripped host library
-# (profile release-size) and the time of one open through Python and through
-# Kotlin on the JVM, against the same open in native Rust.
+# (profile release-size) and the time of one open through Python, through
+# Kotlin on the JVM and through Swift, against the same open in native Rust.
 #
 #   bench/bindings.sh OUT_DIR      (bench/run.sh calls it; results in OUT_DIR/bindings.txt)
 #
-# All three open the same 2 KB envelope with a keyring loaded from the same
+# All four open the same 2 KB envelope with a keyring loaded from the same
 # bytes, each time with a fresh in-memory replay store, in a warm loop; each
 # reports the best of its rounds in nanoseconds per open. They take turns,
 # five times, and each keeps its best turn. It needs
@@ -81,13 +81,26 @@ kotlin_prepare() {
 }
 kotlin_prepare || echo "the JVM benchmark cannot run: Kotlin not measured"
 
-# Native, Python and the JVM take turns, several times: the machine's slow
+echo "==> Swift: build bench/swift (the PushSeal package, release)"
+swift=()
+if command -v swift >/dev/null; then
+  if swift build -q -c release --package-path bench/swift -Xlinker -L"$target_dir/release"; then
+    swift=(env LD_LIBRARY_PATH="$target_dir/release" bench/swift/.build/release/OpenBench "$fixture" "$n" "$rounds")
+  else
+    echo "bench/swift does not build: Swift not measured"
+  fi
+else
+  echo "no swift here: Swift not measured"
+fi
+
+# Native, Python, the JVM and Swift take turns, several times: the machine's slow
 # and fast phases last seconds, and each keeps its best turn.
 echo "==> open: native, Python, JVM in turn, $turns turns"
 for _ in $(seq 1 "$turns"); do
   "${native[@]}" | tee -a "$out/bindings-turns.txt"
   if ((${#python[@]})); then "${python[@]}" | tee -a "$out/bindings-turns.txt" || echo "a Python turn failed"; fi
   if ((${#jvm[@]})); then "${jvm[@]}" | tee -a "$out/bindings-turns.txt" || echo "a JVM turn failed"; fi
+  if ((${#swift[@]})); then "${swift[@]}" | tee -a "$out/bindings-turns.txt" || echo "a Swift turn failed"; fi
 done
 python3 - "$out/bindings-turns.txt" <<'PY' | tee -a "$result"
 import sys

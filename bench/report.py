@@ -208,7 +208,7 @@ if not math.isnan(two):
 
 bind = read_pairs("bindings.txt")
 native = float(bind.get("native_open_ns", "nan"))
-for lang in ("python", "kotlin"):
+for lang in ("python", "kotlin", "swift"):
     v = float(bind.get(f"{lang}_open_ns", "nan"))
     ratio = v / native if native else math.nan
     shown = "not measured yet (no bindings)" if math.isnan(ratio) else \
