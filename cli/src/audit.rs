@@ -25,8 +25,8 @@ Output: one JSON line,
   Keep head somewhere else and pass it back with --anchor to also catch
   records removed from the end of the log.
 
-Example:
-  pushseal audit verify audit.jsonl --anchor 41:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+Example (HEAD: the \"head\" an earlier verify printed, kept elsewhere):
+  pushseal audit verify audit.jsonl --anchor \"$HEAD\"";
 
 /// `pushseal audit receipt --help`: the output.
 const RECEIPT_DETAILS: &str = "\
@@ -108,7 +108,7 @@ pub fn run(out: &mut Out, args: &AuditArgs) -> Result<(), CliError> {
 /// `pushseal audit verify`.
 fn verify(out: &mut Out, args: &VerifyArgs) -> Result<(), CliError> {
     let anchor = match &args.anchor {
-        Some(text) => Some(text.parse::<Anchor>().map_err(|e| CliError::usage("verify", format!("--anchor: {e}")))?),
+        Some(text) => Some(text.parse::<Anchor>().map_err(|e| CliError::rejected(format!("--anchor: {e}")))?),
         None => None,
     };
     if let Err(e) = std::fs::metadata(&args.path) {
@@ -162,9 +162,14 @@ fn report_json(r: &VerifyReport) -> String {
 
 /// `pushseal audit receipt`.
 fn receipt(out: &mut Out, args: &ReceiptArgs) -> Result<(), CliError> {
-    let usage = |message: String| CliError::usage("receipt", message);
-    let id: MessageId = args.message_id.trim().parse().map_err(|e| usage(format!("--message-id: {e}")))?;
-    let receipt: Receipt = args.receipt.parse().map_err(|e| usage(format!("--receipt: {e}")))?;
+    // A malformed value is rejected input, as a malformed --to is (exit status 1).
+    let id: MessageId = args.message_id.trim().parse().map_err(|e| CliError::rejected(format!("--message-id: {e}")))?;
+    let receipt: Receipt = args.receipt.parse().map_err(|_: pushseal::Error| {
+        CliError::rejected(format!(
+            "--receipt: invalid encoding: {}",
+            crate::mistakes::describe_base64(&args.receipt, pushseal::receipt::RECEIPT_LEN, "a receipt")
+        ))
+    })?;
     if let Err(e) = std::fs::metadata(&args.log) {
         return Err(CliError::rejected(format!("cannot read {}: {e}", args.log.display())));
     }

@@ -9,7 +9,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use pushseal::keys::{PublicKey, Role};
 use pushseal::{
-    ApnsOptions, DeviceKeyring, DevicePublicKey, DeviceSecretKey, FcmMessage, FcmOptions, FileReplayStore,
+    ApnsOptions, DeviceKeyring, DevicePublicKey, DeviceSecretKey, FcmMessage, FcmOptions, FileReplayStore, KeyId,
     MemoryReplayStore, ReplayStore, Sealed, SealedNotification, Sender, SenderPublicKey, Target, unix_now,
 };
 use serde_json::Value;
@@ -17,6 +17,7 @@ use serde_json::Value;
 use crate::audit::{SealLog, with_receipt};
 use crate::error::CliError;
 use crate::input::{PayloadInput, parse_message, parse_public_key, read_secret_key, read_stdin};
+use crate::mistakes;
 use crate::output::Out;
 use crate::{OpenArgs, Platform, SealArgs};
 
@@ -181,7 +182,9 @@ pub fn seal(out: &mut Out, args: &SealArgs) -> Result<(), CliError> {
         .enumerate()
         .map(|(i, text)| parse_public_key::<pushseal::keys::role::Device>(text, "--to", i, args.to.len()))
         .collect::<Result<Vec<DevicePublicKey>, _>>()?;
-    let sender = Sender::new(read_secret_key::<pushseal::keys::role::Sender>(&args.from)?);
+    let sender_key = read_secret_key::<pushseal::keys::role::Sender>(&args.from)?;
+    refuse_own_key(&devices, sender_key.key_id(), args)?;
+    let sender = Sender::new(sender_key);
     let mut message = parse_message(&read_stdin("the notification as JSON")?)?;
     if let Some(ttl) = args.ttl {
         message.ttl_secs = ttl;
@@ -224,6 +227,29 @@ pub fn seal(out: &mut Out, args: &SealArgs) -> Result<(), CliError> {
     if failed { Err(CliError::Reported) } else { Ok(()) }
 }
 
+/// Refuses a `--to` that is the sender's own public key (key id `own`): the
+/// notification would open nowhere but on the sender's server.
+fn refuse_own_key(devices: &[DevicePublicKey], own: KeyId, args: &SealArgs) -> Result<(), CliError> {
+    let Some(index) = devices.iter().position(|d| d.key_id() == own) else { return Ok(()) };
+    let name = if devices.len() > 1 { format!("--to #{}", index + 1) } else { "--to".to_owned() };
+    Err(CliError::rejected(format!(
+        "{name} is the public key of the sender key in {} (key id {own}): seal to a device's public key (what \
+         its app registered), not to the sender's own",
+        args.from.display()
+    )))
+}
+
+/// The error of opening `input` with the key in `key_file` (key id `own`),
+/// explained when the payload is sealed to another key.
+fn open_error(e: pushseal::Error, input: &PayloadInput, own: KeyId, key_file: &Path) -> CliError {
+    if let pushseal::Error::UnknownRecipientKey(recipient) = e
+        && let Ok((header, _)) = input.payload().inspect()
+    {
+        return CliError::rejected(mistakes::not_this_device(recipient, header.sender, own, key_file));
+    }
+    e.into()
+}
+
 /// `pushseal open`.
 pub fn open(out: &mut Out, args: &OpenArgs) -> Result<(), CliError> {
     let senders = args
@@ -242,11 +268,12 @@ pub fn open(out: &mut Out, args: &OpenArgs) -> Result<(), CliError> {
     };
     let input = PayloadInput::from_stdin(args.platform)?;
     let now = args.now.unwrap_or_else(unix_now);
+    let explain = |e| open_error(e, &input, keyring.key_id(), &args.secret);
     if args.receipt {
-        let (notification, receipt) = keyring.open_with_receipt(input.payload(), &replay, now)?;
+        let (notification, receipt) = keyring.open_with_receipt(input.payload(), &replay, now).map_err(explain)?;
         return out.line(&with_receipt(&notification, &receipt)?);
     }
-    let notification = keyring.open(input.payload(), &replay, now)?;
+    let notification = keyring.open(input.payload(), &replay, now).map_err(explain)?;
     let json = serde_json::to_string(&notification)
         .map_err(|_| CliError::rejected("the notification cannot be printed as JSON"))?;
     out.line(&json)

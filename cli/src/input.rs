@@ -16,6 +16,7 @@ use zeroize::Zeroizing;
 
 use crate::Platform;
 use crate::error::CliError;
+use crate::mistakes;
 
 /// The most standard input that is read. A platform payload is at most 4 KiB
 /// and a notification at most 2 KiB; anything near this bound is not one.
@@ -47,7 +48,10 @@ pub fn read_stdin(what: &str) -> Result<String, CliError> {
 /// command needs. Warns on standard error if other users may read it.
 pub fn read_secret_key<R: Role>(path: &Path) -> Result<SecretKey<R>, CliError> {
     let shown = path.display();
-    let file = File::open(path).map_err(|e| CliError::rejected(format!("cannot open key file {shown}: {e}")))?;
+    let file = File::open(path).map_err(|e| match mistakes::public_key_for_key_file(path) {
+        Some(message) if e.kind() == io::ErrorKind::NotFound => CliError::rejected(message),
+        _ => CliError::rejected(format!("cannot open key file {shown}: {e}")),
+    })?;
     warn_if_shared(&file, path);
     let mut bytes = Zeroizing::new(Vec::with_capacity(128));
     file.take(KEY_FILE_LIMIT as u64 + 1)
@@ -89,7 +93,7 @@ pub fn parse_public_key<R: Role>(text: &str, flag: &str, index: usize, count: us
              (pushseal public-key --secret PATH)"
         )));
     }
-    text.parse().map_err(|e: pushseal::Error| CliError::rejected(format!("{name}: {e}")))
+    text.parse().map_err(|_: pushseal::Error| CliError::rejected(mistakes::bad_public_key(text, &name)))
 }
 
 /// The notification to seal, from standard input's JSON.
@@ -155,6 +159,9 @@ impl PayloadInput {
         let text = read_stdin(what)?;
         if text.trim().is_empty() {
             return Err(CliError::rejected(format!("standard input is empty: expected {what}")));
+        }
+        if let Some(hint) = mistakes::other_platform(platform, &text) {
+            return Err(not_pushseal(hint));
         }
         Self::parse(platform, &text)
     }

@@ -25,6 +25,7 @@ mod commands;
 mod demo;
 mod error;
 mod input;
+mod mistakes;
 mod output;
 
 use std::io::Write as _;

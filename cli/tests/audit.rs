@@ -183,12 +183,22 @@ fn usage_and_input_errors() {
     let log = dir.path().join("audit.jsonl").to_str().unwrap().to_owned();
     let missing = run(&["audit", "verify", dir.path().join("nope").to_str().unwrap()], b"");
     assert_eq!(missing.status.code(), Some(1));
+    // A malformed value is rejected input (1), like a malformed --to; a
+    // missing option or options that do not go together are usage errors (2).
     let bad_anchor = run(&["audit", "verify", &log, "--anchor", "x"], b"");
-    assert_eq!(bad_anchor.status.code(), Some(2));
+    assert_eq!(bad_anchor.status.code(), Some(1));
     let no_log = run(&["seal", "--to", &device.public, "--from", &sender.path, "--token-key-file", "k"], MESSAGE);
     assert_eq!(no_log.status.code(), Some(2));
     let bad_id = run(&["audit", "receipt", "--log", &log, "--message-id", "zz", "--receipt", &"A".repeat(22)], b"");
-    assert_eq!(bad_id.status.code(), Some(2));
+    assert_eq!(bad_id.status.code(), Some(1));
+    let id = "0".repeat(32);
+    let bad_receipt = run(&["audit", "receipt", "--log", &log, "--message-id", &id, "--receipt", "AAAA"], b"");
+    assert_eq!(bad_receipt.status.code(), Some(1));
+    assert!(text(&bad_receipt.stderr).starts_with("error: --receipt: invalid encoding: it is 4 characters long"));
+    // A typo in a receipt's last character: not canonical, though 22 characters.
+    let typo = run(&["audit", "receipt", "--log", &log, "--message-id", &id, "--receipt", &"AB".repeat(11)], b"");
+    assert_eq!(typo.status.code(), Some(1));
+    assert!(text(&typo.stderr).contains("not canonical base64url"), "{}", text(&typo.stderr));
     let short_key = dir.path().join("short.key");
     fs::write(&short_key, "AAAA").unwrap();
     let o = run(

@@ -485,6 +485,69 @@ fn bad_keys_exit_1() {
     rejected(&run(&["seal", "--to", zero_key, "--from", from], MESSAGE), "low-order point");
 }
 
+/// `text` with its last character replaced by the next one of the base64url
+/// alphabet: the same length and alphabet, but a non-canonical encoding
+/// (the last character of a 32- or 16-byte value has its lowest bits clear).
+fn last_character_typo(text: &str) -> String {
+    const ALPHABET: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let last = ALPHABET.find(text.chars().last().unwrap()).unwrap();
+    let typo = ALPHABET.as_bytes()[last + 1] as char;
+    format!("{}{typo}", &text[..text.len() - 1])
+}
+
+#[test]
+fn common_mistakes_get_messages_that_say_what_to_do() {
+    let w = world();
+    let from = w.sender.path();
+    let body = ok(&w.seal("apns", &[], MESSAGE));
+
+    // Opening with the sender's key file instead of the device's: both key ids named.
+    let o = run(&["open", "--secret", from, "--sender", &w.sender.public], body.as_bytes());
+    let expected = format!(
+        "unknown recipient key id {}: {from} holds the sender's key (key id {}, which sealed this payload)",
+        w.device.id, w.sender.id
+    );
+    rejected(&o, &expected);
+    assert!(stderr(&o).contains("open it with the device's secret key"), "{}", stderr(&o));
+    // With another device's key file: the key id in the file, and what to do.
+    let other = keygen(w.dir.path(), "other.key");
+    let o = run(&["open", "--secret", other.path(), "--sender", &w.sender.public], body.as_bytes());
+    rejected(&o, &format!("holds key id {}; open it with the secret key of key id {}", other.id, w.device.id));
+
+    // Sealing to the sender's own public key is refused.
+    let o = run(&["seal", "--to", &w.sender.public, "--from", from], MESSAGE);
+    rejected(&o, &format!("--to is the public key of the sender key in {from} (key id {})", w.sender.id));
+    let o = run(&["seal", "--to", &w.device.public, "--to", &w.sender.public, "--from", from], MESSAGE);
+    rejected(&o, "--to #2 is the public key of the sender key");
+
+    // keygen's whole JSON line, a key file's name, or --to and --from swapped.
+    let line = ok(&run(&["public-key", "--secret", w.device.path()], b""));
+    rejected(&run(&["seal", "--to", line.trim(), "--from", from], MESSAGE), "keygen's whole JSON line");
+    rejected(&run(&["seal", "--to", from, "--from", from], MESSAGE), "names a file, not a public key");
+    rejected(
+        &run(&["seal", "--to", &w.device.public, "--from", &w.sender.public], MESSAGE),
+        "a public key was given where a secret key file belongs",
+    );
+    rejected(
+        &run(&["open", "--secret", &w.device.public, "--sender", &w.sender.public], body.as_bytes()),
+        "a public key was given where a secret key file belongs",
+    );
+
+    // A typo in the last character: the length is right, the encoding is not canonical.
+    let typo = last_character_typo(&w.device.public);
+    let o = run(&["seal", "--to", &typo, "--from", from], MESSAGE);
+    rejected(&o, "--to: invalid encoding: it is not canonical base64url");
+    assert!(stderr(&o).contains("check it for a typo") && !stderr(&o).contains("long"), "{}", stderr(&o));
+    rejected(&run(&["seal", "--to", &w.device.public[..40], "--from", from], MESSAGE), "it is 40 characters long");
+
+    // The other platform's payload: a hint to pass --platform.
+    let fcm_request = ok(&w.seal("fcm", &["--request-body"], MESSAGE));
+    rejected(&run(&["inspect"], fcm_request.as_bytes()), "this looks like an FCM message: pass --platform fcm");
+    rejected(&w.open("envelope", &[], body.as_bytes()), "this looks like an APNs payload: pass --platform apns");
+    let envelope = ok(&w.seal("envelope", &[], MESSAGE));
+    rejected(&run(&["inspect", "--platform", "fcm"], envelope.as_bytes()), "pass --platform envelope");
+}
+
 fn set_private(path: &str) {
     #[cfg(unix)]
     {
