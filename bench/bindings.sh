@@ -40,7 +40,7 @@ cp "$lib" "$stripped"
 strip "$stripped" 2>/dev/null || true
 echo "cdylib_stripped_bytes $(wc -c <"$stripped" | tr -d ' ')" | tee -a "$result"
 
-echo "==> bindings/build.sh (host library and generated Kotlin and Python)"
+echo "==> bindings/build.sh (host library and generated Kotlin)"
 bindings/build.sh >/dev/null
 
 fixture="$(mktemp -d)"
@@ -50,7 +50,7 @@ ops="$target_dir/release/examples/bench_ops"
 "$ops" fixture "$fixture"
 native=("$ops" open-timed "$fixture" "$n" "$rounds")
 
-echo "==> Python: install the bindings in $target_dir/bindings-venv"
+echo "==> Python: install the bindings in $target_dir/bindings-venv (maturin builds them)"
 python=()
 venv="${PUSHSEAL_VENV:-$target_dir/bindings-venv}"
 if [[ ! -x "$venv/bin/python" ]]; then python3 -m venv "$venv"; fi

@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
-# Build the native library and (re)generate the UniFFI bindings.
+# Build the native library and (re)generate the Kotlin and Swift bindings.
 #
 #   bindings/build.sh            # from anywhere inside the checkout
 #
 # Produces:
 #   <target>/release/libpushseal_ffi.so                 host library (cdylib), as apps get it
-#   bindings/python/src/pushseal/libpushseal_ffi.so     the same with the `server` feature
-#                                                       (the sender's audit log), for Python
+#   <target>/debug/uniffi-bindgen                       the generator (also what maturin runs)
 #   bindings/kotlin/src/main/kotlin/org/pushseal/pushseal_ffi.kt      (gitignored)
-#   bindings/python/src/pushseal/{pushseal_ffi.py,libpushseal_ffi.so} (gitignored)
 #   bindings/swift/Sources/PushSeal/PushSeal.swift                     (committed:
 #   bindings/swift/Headers/{PushSealFFI.h,module.modulemap}             SwiftPM users
 #                                                                       have no Rust)
+#
+# The Python module is built by `pip install ./bindings/python` (maturin runs
+# cargo and the same generator); bindings/test.sh python does that.
 #
 #   bindings/build.sh --check    also fail if the committed Swift sources
 #                                differ from what the generator writes
@@ -34,7 +35,7 @@ esac
 target_dir="$(cargo metadata --format-version 1 --no-deps \
   | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
 lib="$target_dir/release/$lib_file"
-bindgen="$target_dir/bindgen/uniffi-bindgen"
+bindgen="$target_dir/debug/uniffi-bindgen"
 
 check=false
 case "${1:-}" in
@@ -45,19 +46,14 @@ esac
 
 read -r -a cargo_flags <<<"${CARGO_BUILD_FLAGS:-}"
 
-# The generator gets a throw-away profile "bindgen" (output in <target>/bindgen/):
-# the workspace's release profile (LTO, 1 codegen unit) and its dev profile
-# (all dependencies at opt-level 3) each make it take 4-12 minutes to build
-# from cold on 2 cores; unoptimised and without debuginfo it takes ~2.5.
-bindgen_profile=(
-  --profile bindgen
-  --config 'profile.bindgen.inherits="dev"'
-  --config 'profile.bindgen.opt-level=0'
-  --config 'profile.bindgen.debug=false'
-  --config 'profile.bindgen.package."*".opt-level=0'
-)
-echo "==> cargo build -p uniffi-bindgen --profile bindgen"
-cargo build -p uniffi-bindgen "${bindgen_profile[@]}" "${cargo_flags[@]}"
+# The generator is built as maturin builds it for the Python package (`cargo
+# run --bin uniffi-bindgen` from the workspace root, dev profile), so that the
+# two share one build: with no -p, features are unified over the whole
+# workspace, and -p would make other artifacts. The workspace's Cargo.toml
+# leaves the generator's own dependencies unoptimised (at opt-level 3 they
+# take many minutes from cold on 2 cores).
+echo "==> cargo build --bin uniffi-bindgen"
+cargo build --bin uniffi-bindgen "${cargo_flags[@]}"
 
 # The library must keep its symbol table: bindgen reads the UNIFFI_META_*
 # symbols from it ("No UniFFI metadata found" on a stripped library).
@@ -65,20 +61,8 @@ generate() { # language out_dir
   "$bindgen" generate "$lib" --language "$1" --out-dir "$2" --no-format
 }
 
-# Python first, from the library built with the `server` feature; then the
-# library without it, which stays in <target>/release for Kotlin and Swift.
-echo "==> cargo build --release -p pushseal-ffi --features server (the Python module's library)"
-cargo build --release -p pushseal-ffi --features server "${cargo_flags[@]}"
-echo "==> Python"
-py_pkg="$bindings_dir/python/src/pushseal"
-py_tmp="$(mktemp -d)"
 swift_tmp="$(mktemp -d)"
-trap 'rm -rf "$swift_tmp" "$py_tmp"' EXIT
-generate python "$py_tmp"
-cp "$py_tmp/pushseal_ffi.py" "$py_pkg/pushseal_ffi.py"
-# The generated module loads lib<name>.so from its own directory.
-rm -f "$py_pkg"/libpushseal_ffi.*
-cp "$lib" "$py_pkg/$lib_file"
+trap 'rm -rf "$swift_tmp"' EXIT
 
 echo "==> cargo build --release -p pushseal-ffi (the library apps ship)"
 cargo build --release -p pushseal-ffi "${cargo_flags[@]}"
@@ -115,4 +99,3 @@ fi
 
 # Kotlin needs no copy: Maven/Surefire points JNA at $target_dir/release.
 echo "==> done"
-find "$kotlin_out" "$swift_dir/Sources" "$swift_dir/Headers" "$py_pkg" -type f ! -name '*.pyc' | sed "s|^$root/|   |" | sort

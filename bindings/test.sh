@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# Run the binding tests against the host library built by bindings/build.sh.
+# Run the binding tests: Kotlin and Swift against the host library built by
+# bindings/build.sh; Python against the package pip builds (maturin).
 #
 #   bindings/test.sh [all|rust|kotlin|python|swift]     (default: all)
 #
 # rust    cargo test -p pushseal-ffi --features server (the audit log too)
 # kotlin  Maven (Kotlin compile + JUnit 5 via Surefire), JNA loads the .so
 #         from <target>/release through -Djna.library.path
-# python  venv in <target>/bindings-venv, pip install ./bindings/python, pytest
+# python  venv in <target>/bindings-venv, pip install ./bindings/python (maturin
+#         builds the library with the `server` feature and generates the module,
+#         in this checkout's target dir, so build.sh's work is reused), pytest
 # swift   swift test of the root Package.swift (Linux: links the host library;
 #         `all` runs it where a Swift toolchain is installed, and says so where not)
 #
@@ -57,19 +60,19 @@ run_kotlin() {
 }
 
 run_python() {
-  need "$bindings_dir/python/src/pushseal/pushseal_ffi.py" \
-    "$bindings_dir/python/src/pushseal/libpushseal_ffi.so"
   local venv="${PUSHSEAL_VENV:-$target_dir/bindings-venv}"
   if [[ ! -x "$venv/bin/python" ]]; then
     echo "==> creating venv $venv"
     "${PYTHON:-python3}" -m venv "$venv"
   fi
   "$venv/bin/python" -m pip install -q --disable-pip-version-check -r "$root/offline/python-requirements.txt"
-  echo "==> pip install ./bindings/python"
-  # Stale setuptools build output could leak removed files into the wheel.
-  rm -rf "$bindings_dir/python/build"
-  "$venv/bin/python" -m pip install -q --disable-pip-version-check \
-    --force-reinstall --no-deps "$bindings_dir/python"
+  echo "==> pip install ./bindings/python (maturin: cargo build, uniffi-bindgen)"
+  # The build backend (maturin) is the venv's, from python-requirements.txt;
+  # its Python hook runs the `maturin` program, found on PATH. CARGO_TARGET_DIR:
+  # the library's dependencies and the generator that build.sh built are
+  # reused, not compiled again.
+  PATH="$venv/bin:$PATH" CARGO_TARGET_DIR="$target_dir" "$venv/bin/python" -m pip install -q --disable-pip-version-check \
+    --force-reinstall --no-deps --no-build-isolation "$bindings_dir/python"
   echo "==> pytest (bindings/python/tests)"
   # src/ layout: `import pushseal` can only resolve to the installed copy.
   (cd "$bindings_dir/python" && "$venv/bin/python" -m pytest)

@@ -1,11 +1,52 @@
 """PushSeal Python bindings.
 
-`pushseal_ffi.py` and `libpushseal_ffi.so` in this folder are produced by
-bindings/build.sh (UniFFI generator + cargo); this file only re-exports them.
+`pushseal._ffi` is made when the package is built (`pip install
+./bindings/python`, through maturin): the module UniFFI generates from the
+`pushseal-ffi` crate, and that crate's native library, built by cargo. This
+file re-exports it, with two things a Python caller expects:
+
+- an error's `str()` is its one-line reason (`"invalid encoding: ..."`), as
+  for any Python exception; `error.reason` holds the same text;
+- `Message("Lab results", "Ready.")`: title and body by position as well as
+  by keyword; the optional fields by keyword.
 """
 
-from .pushseal_ffi import *  # noqa: F401,F403
-from .pushseal_ffi import __all__ as _ffi_all
+from ._ffi.pushseal_ffi import *  # noqa: F401,F403
+from ._ffi.pushseal_ffi import Message, PushSealError
+from ._ffi.pushseal_ffi import __all__ as _ffi_all
 
 __all__ = list(_ffi_all)
 
+
+def _reason(error):
+    reason = getattr(error, "reason", None)
+    return reason if isinstance(reason, str) else Exception.__str__(error)
+
+
+def _error_str(self):
+    return _reason(self)
+
+
+def _error_repr(self):
+    return f"PushSealError.{type(self).__name__}({_reason(self)!r})"
+
+
+# The generated classes format every field as `reason='...'`: show the reason alone.
+PushSealError.__str__ = _error_str
+PushSealError.__repr__ = _error_repr
+for _variant in list(vars(PushSealError).values()):
+    if isinstance(_variant, type) and issubclass(_variant, PushSealError):
+        _variant.__str__ = _error_str
+        _variant.__repr__ = _error_repr
+
+_message_init = Message.__init__
+
+
+def _message_init_positional(self, title, body, **optional):
+    """A notification to seal: `title` and `body` (by position or keyword);
+    `data`, `thread_id`, `category`, `badge`, `sound` and `ttl_secs` by keyword."""
+    _message_init(self, title=title, body=body, **optional)
+
+
+# The generated constructor takes keywords only.
+Message.__init__ = _message_init_positional
