@@ -34,7 +34,7 @@ use crate::hpke;
 use crate::keys::{DevicePublicKey, DeviceSecretKey, KeyId, SenderPublicKey};
 use crate::notification::{Notification, unix_now};
 use crate::padding;
-use crate::platform::PAYLOAD_KEY;
+use crate::platform::{PAYLOAD_KEY, parse_payload_json};
 use crate::receipt::Receipt;
 use crate::replay::ReplayStore;
 
@@ -65,18 +65,15 @@ impl<'a> Payload<'a> {
                 .map(|s| s.as_str().into())
                 .ok_or(Error::NotPushSeal("the FCM data has no \"pushseal\" key")),
             Payload::ApnsJson(json) => {
-                #[derive(Deserialize)]
-                struct UserInfo {
-                    pushseal: Option<String>,
-                }
-                // serde would also take a JSON array for a struct; userInfo is an object.
-                if !json.trim_start().starts_with('{') {
+                // The whole payload is read, members the device does not use included (SPEC.md section 7.4).
+                let serde_json::Value::Object(mut info) = parse_payload_json(json)? else {
                     return Err(Error::NotPushSeal("the APNs payload is not a JSON object"));
+                };
+                match info.remove(PAYLOAD_KEY) {
+                    Some(serde_json::Value::String(text)) => Ok(text.into()),
+                    Some(_) => Err(Error::NotPushSeal("the APNs payload's \"pushseal\" member is not a string")),
+                    None => Err(Error::NotPushSeal("the APNs payload has no \"pushseal\" key")),
                 }
-                let info: UserInfo = serde_json::from_str(json).map_err(|_| {
-                    Error::NotPushSeal("the APNs payload is not valid JSON with one \"pushseal\" string")
-                })?;
-                info.pushseal.map(Into::into).ok_or(Error::NotPushSeal("the APNs payload has no \"pushseal\" key"))
             }
         }
     }

@@ -10,6 +10,7 @@ import base64
 import hashlib
 import hmac
 import json
+import math
 import re
 from dataclasses import dataclass
 
@@ -328,3 +329,70 @@ def device_open(text, keyring_json, now):  # SPEC.md section 8.1 steps 2 to 6, f
     if n["sent_at"] > now + SKEW:
         raise SpecError("not_yet_valid")
     return n
+
+
+def apns_body(options, envelope_text):  # SPEC.md section 7.1, members sorted, no white space
+    if options["push_type"] == "background":
+        aps = '{"content-available":1}'
+    else:
+        alert = []
+        if options["fallback_body"] is not None:
+            alert.append('"body":' + json_string(options["fallback_body"]))
+        alert.append('"title":' + json_string(options["fallback_title"]))
+        aps = '{"alert":{' + ",".join(alert) + '},"mutable-content":1}'
+    return '{"aps":' + aps + ',"pushseal":' + json_string(envelope_text) + "}"
+
+
+def fcm_message(options, ttl, envelope_text):  # SPEC.md section 7.2, members sorted, no white space
+    android = []
+    if options["collapse_key"] is not None:
+        android.append('"collapse_key":' + json_string(options["collapse_key"]))
+    android += ['"priority":"high"', '"ttl":' + json_string(f"{ttl}s")]
+    text = '{"android":{' + ",".join(android) + '},"data":{"pushseal":' + json_string(envelope_text) + "}"
+    if options["token"] is not None:
+        text += ',"token":' + json_string(options["token"])
+    return text + "}"
+
+
+MAX_DEPTH = 64  # SPEC.md section 7.4
+
+
+def _payload_object(pairs):  # SPEC.md section 7.4: no name twice; names have a UTF-8 form
+    if len({k for k, _ in pairs}) != len(pairs):
+        raise SpecError("not_pushseal")
+    for k, _ in pairs:
+        k.encode("utf-8")
+    return dict(pairs)
+
+
+def _finite(text):  # SPEC.md section 7.4: every number is finite as a binary64
+    if not math.isfinite(float(text)):
+        raise SpecError("not_pushseal")
+    return float(text)
+
+
+def _not_json(_):  # NaN and Infinity are not RFC 8259 JSON
+    raise SpecError("not_pushseal")
+
+
+def _check_payload_value(value, depth):
+    if isinstance(value, str):
+        value.encode("utf-8")  # a lone surrogate escape has no UTF-8 form
+    elif isinstance(value, (list, dict)):
+        if depth > MAX_DEPTH:
+            raise SpecError("not_pushseal")
+        for item in value.values() if isinstance(value, dict) else value:
+            _check_payload_value(item, depth + 1)
+
+
+def apns_envelope_text(body):  # SPEC.md section 7.4: the whole payload is read, then its "pushseal" string
+    try:
+        value = json.loads(
+            body, object_pairs_hook=_payload_object, parse_constant=_not_json, parse_int=_finite, parse_float=_finite
+        )
+        _check_payload_value(value, 1)
+    except (ValueError, OverflowError, RecursionError):  # invalid JSON, a lone surrogate, 10**400
+        raise SpecError("not_pushseal") from None
+    if not isinstance(value, dict) or not isinstance(value.get("pushseal"), str):
+        raise SpecError("not_pushseal")
+    return value["pushseal"]

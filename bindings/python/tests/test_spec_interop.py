@@ -202,3 +202,38 @@ def test_binding_sender_to_independent_device():
     assert (n["id"], n["expires_at"]) == (sealed.message_id, sealed.expires_at)
     assert n["expires_at"] - n["sent_at"] == spec.DEFAULT_TTL
     assert spec.receipt_digest(spec.receipt(ctx, h(n["id"]))).hex() == sealed.receipt_digest
+
+
+@every_positive_vector
+def test_independent_sender_writes_the_platform_payloads(v):
+    # SPEC.md sections 7.1 and 7.2: the wrapper bytes, members sorted, strings escaped as in 11.1.
+    text = v["envelope_base64url"]
+    assert spec.apns_body(v["apns"]["options"], text) == v["apns"]["body"], v["name"]
+    assert len(v["apns"]["body"].encode("utf-8")) == v["apns"]["body_len"], v["name"]
+    ttl = v["message"]["ttl_secs"]
+    assert spec.fcm_message(v["fcm"]["options"], ttl, text) == v["fcm"]["message"], v["name"]
+    assert spec.apns_envelope_text(v["apns"]["body"]) == text, v["name"]
+
+
+APNS_NEGATIVE = [v for v in vectors.load("negative.json") if v["operation"] == "open" and v["payload"]["kind"] == "apns"]
+
+
+@pytest.mark.parametrize("v", [v for v in APNS_NEGATIVE if v["expected_error"] == "not_pushseal"], ids=lambda v: v["name"])
+def test_independent_device_refuses_apns_payloads_that_carry_no_envelope(v):
+    # SPEC.md section 7.4, read independently: duplicates, lone surrogates, 1e400, nesting past 64.
+    with pytest.raises(spec.SpecError) as info:
+        spec.apns_envelope_text(v["payload"]["value"])
+    assert info.value.kind == "not_pushseal", v["name"]
+
+
+def test_independent_device_reads_the_strict_apns_sequence():
+    # The strict-apns-json sequence: the payload of each step either has its envelope or is not_pushseal.
+    (seq,) = [s for s in vectors.load("replay-sequences.json") if s["name"] == "strict-apns-json"]
+    kinds = []
+    for step in seq["steps"]:
+        try:
+            spec.apns_envelope_text(step["payload"]["value"])
+            kinds.append(None)
+        except spec.SpecError as e:
+            kinds.append(e.kind)
+    assert kinds == ["not_pushseal", None, None]

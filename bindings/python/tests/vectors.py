@@ -8,9 +8,9 @@ import pushseal
 
 # How many vectors the files hold (the same counts as sdk-core/tests/vectors.rs).
 POSITIVE = 19
-NEGATIVE = 109
-SEQUENCES = 6
-STEPS = 18
+NEGATIVE = 124
+SEQUENCES = 7
+STEPS = 21
 # rfc9180-x25519-sha256-chacha20poly1305.json (the same counts as sdk-core/tests/rfc9180.rs).
 RFC9180_MODES = 4
 RFC9180_ENCRYPTIONS = 1028

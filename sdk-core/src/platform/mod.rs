@@ -8,6 +8,9 @@
 
 pub mod apns;
 pub mod fcm;
+mod json;
+
+pub use json::{MAX_DEPTH, parse_payload_json};
 
 use crate::envelope::HEADER_LEN;
 use crate::error::{Error, Result};
@@ -84,20 +87,29 @@ impl TargetRef<'_> {
 
     /// See [`Target::max_plaintext_len`].
     fn max_plaintext_len(self) -> Result<usize> {
-        let mut best = 0;
+        let mut best = None;
         for bucket in BUCKETS {
             let (size, limit) = self.payload_size(envelope_text_len(bucket))?;
             if limit.is_none_or(|l| size <= l) {
-                best = bucket - 1;
+                best = Some(bucket - 1);
             }
         }
-        Ok(best)
+        // Only APNs options can leave no room: the fallback text is the one
+        // part of a payload that grows with an option.
+        best.ok_or(Error::InvalidNotification(
+            "the APNs fallback title and body leave no room for a notification: with them even the smallest \
+             payload (256-byte bucket) is over the gateway's 4096 bytes; shorten them",
+        ))
     }
 }
 
 /// The longest encoded notification, in bytes, that fits `target` with its
 /// options: one less than the largest padding bucket whose payload fits.
 /// A notification's encoded size is the length of its plaintext JSON.
+///
+/// Fails with [`Error::InvalidNotification`] when no bucket fits (APNs
+/// fallback text so long that even the smallest payload is over the limit):
+/// those options can send nothing, and sealing with them fails the same way.
 pub fn max_plaintext_len(target: &Target) -> Result<usize> {
     target.max_plaintext_len()
 }
@@ -105,4 +117,34 @@ pub fn max_plaintext_len(target: &Target) -> Result<usize> {
 /// Characters of base64url (no padding) for an envelope around `padded_len` bytes.
 pub(crate) fn envelope_text_len(padded_len: usize) -> usize {
     ((HEADER_LEN + padded_len + N_T) * 4).div_ceil(3)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn apns_with_title(len: usize) -> Target {
+        Target::Apns(apns::ApnsOptions { fallback_title: "x".repeat(len), ..apns::ApnsOptions::default() })
+    }
+
+    #[test]
+    fn options_that_leave_no_bucket_are_invalid_not_zero() {
+        // SPEC.md section 7.3: an alert body is 64 bytes, the title, and the
+        // envelope text (428 characters for the 256-byte bucket).
+        assert_eq!(apns_with_title(3604).max_plaintext_len(), Ok(255));
+        let err = apns_with_title(3605).max_plaintext_len().unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::InvalidNotification);
+        assert!(err.to_string().contains("leave no room"), "{err}");
+        assert!(!err.to_string().contains(" 0 bytes"), "{err}");
+        // Sealing with such options fails the same way, whatever the size.
+        for len in [100, 5000] {
+            assert_eq!(apns_with_title(3605).borrowed().check_fits(len), Err(err.clone()));
+        }
+        assert!(matches!(
+            apns_with_title(3604).borrowed().check_fits(300),
+            Err(Error::PayloadTooLarge { size: 300, max_plaintext: 255 })
+        ));
+        assert_eq!(Target::Envelope.max_plaintext_len(), Ok(2047));
+        assert_eq!(Target::Fcm(fcm::FcmOptions::default()).max_plaintext_len(), Ok(2047));
+    }
 }

@@ -105,8 +105,10 @@ pub fn vectors(positives: &[Positive]) -> Result<Vec<NegativeJson>> {
     hpke_vectors(positives, &mut opens)?;
     plaintext_vectors(positives, &mut opens)?;
     time_vectors(positives, &mut opens)?;
+    strict_json_vectors(positives, &mut opens)?;
     let mut out = opens.into_iter().map(check).collect::<Result<Vec<_>>>()?;
     out.extend(seal_vectors()?);
+    out.extend(no_room_vectors()?);
     let mut names: Vec<&str> = out
         .iter()
         .map(|v| match v {
@@ -836,4 +838,135 @@ fn seal_vectors() -> Result<Vec<NegativeJson>> {
         })));
     }
     Ok(out)
+}
+
+/// APNs payloads whose `"pushseal"` member is a valid envelope but which are
+/// not JSON a receiver reads (SPEC.md section 7.4): a member name twice, at
+/// the top level, inside `aps` or deeper; a string with no UTF-8 form, a
+/// number out of binary64's range, or nesting past 64, in a member the device
+/// does not use.
+fn strict_json_vectors(positives: &[Positive], out: &mut Vec<Open>) -> Result<()> {
+    let base = find(positives, "short")?;
+    let text = &base.json.envelope_base64url;
+    let valid = format!(r#""pushseal":"{text}""#);
+    let aps = r#""aps":{"alert":{"title":"New message"},"mutable-content":1}"#;
+    let deep = |depth: usize| format!(r#"{{"x":{}{}}},{aps},{valid}}}"#, "[".repeat(depth - 1), "]".repeat(depth - 1));
+    let kind = ErrorKind::NotPushSeal;
+    for (name, description, body) in [
+        (
+            "apns-pushseal-twice-number-first",
+            "\"pushseal\" twice: a number, then a valid envelope. A member name given twice is not_pushseal, \
+             whichever value is valid.",
+            format!(r#"{{{aps},"pushseal":1,{valid}}}"#),
+        ),
+        (
+            "apns-pushseal-twice-string-first",
+            "\"pushseal\" twice: the text \"xx\", then a valid envelope.",
+            format!(r#"{{{aps},"pushseal":"xx",{valid}}}"#),
+        ),
+        (
+            "apns-pushseal-twice-valid-first",
+            "\"pushseal\" twice: a valid envelope, then the text \"xx\".",
+            format!(r#"{{{aps},{valid},"pushseal":"xx"}}"#),
+        ),
+        (
+            "apns-pushseal-twice-same-value",
+            "\"pushseal\" twice with the same valid envelope.",
+            format!(r#"{{{aps},{valid},{valid}}}"#),
+        ),
+        (
+            "apns-pushseal-twice-escaped-name",
+            "\"pushseal\" and \"push\\u0073eal\", the same name once its escape is resolved.",
+            format!(r#"{{{aps},{valid},"push\u0073eal":"{text}"}}"#),
+        ),
+        (
+            "apns-aps-member-twice",
+            "\"mutable-content\" twice inside \"aps\": duplicates are refused at every depth.",
+            format!(
+                r#"{{"aps":{{"alert":{{"title":"New message"}},"mutable-content":1,"mutable-content":1}},{valid}}}"#
+            ),
+        ),
+        (
+            "apns-alert-member-twice",
+            "\"title\" twice inside \"aps\".\"alert\".",
+            format!(r#"{{"aps":{{"alert":{{"title":"New message","title":"Hi"}},"mutable-content":1}},{valid}}}"#),
+        ),
+        (
+            "apns-nested-member-twice",
+            "A member name twice in an object inside an array of an app's own member.",
+            format!(r#"{{{aps},"app":[{{"k":"a","k":"b"}}],{valid}}}"#),
+        ),
+        (
+            "apns-other-member-lone-surrogate",
+            "An app's own member holds \"\\ud800\", a lone UTF-16 surrogate escape with no UTF-8 form.",
+            format!(r#"{{"x":"\ud800",{aps},{valid}}}"#),
+        ),
+        (
+            "apns-member-name-lone-surrogate",
+            "A member name that is \"\\udc00\", a lone low surrogate escape.",
+            format!(r#"{{{aps},"\udc00":1,{valid}}}"#),
+        ),
+        (
+            "apns-other-member-number-out-of-range",
+            "An app's own member holds 1e400, beyond the largest finite binary64.",
+            format!(r#"{{{aps},"x":1e400,{valid}}}"#),
+        ),
+        (
+            "apns-nested-65-deep",
+            "An app's own member nests arrays so that the payload is 65 deep (the top-level object is depth 1).",
+            deep(65),
+        ),
+        (
+            "apns-trailing-value",
+            "A second JSON value after the payload's object.",
+            format!(r#"{{{aps},{valid}}} {{}}"#),
+        ),
+        (
+            "apns-byte-order-mark",
+            "The payload preceded by a byte order mark, U+FEFF.",
+            format!("\u{feff}{{{aps},{valid}}}"),
+        ),
+    ] {
+        out.push(Open::payload(base, name, description, kind, fixture::apns_payload(body)));
+    }
+    Ok(())
+}
+
+/// APNs options whose fallback text leaves no room for any notification
+/// (SPEC.md section 7.3): every bucket's body is over the gateway's limit.
+fn no_room_vectors() -> Result<Vec<NegativeJson>> {
+    let name = "seal-apns-fallback-leaves-no-room";
+    let title: String = "New message ".chars().cycle().take(3605).collect();
+    let target = Target::Apns(ApnsOptions { fallback_title: title, ..ApnsOptions::default() });
+    let message = Message::new("Appointment", "Tomorrow 10:00 with Dr. Rivera");
+    let id = fixture::message_id(name);
+    let ikm = fixture::ephemeral_ikm(name);
+    let sender_key = fixture::sender("sender-a");
+    let device = fixture::device_public("device-1");
+    let err = Sender::new(fixture::sender("sender-a"))
+        .seal_with(&device, &message, &target, id, SENT_AT, &Ephemeral::derive(&ikm)?)
+        .err()
+        .ok_or_else(|| Error::new(format!("negative vector {name}: the sender sealed it")))?;
+    let expected = ErrorKind::InvalidNotification;
+    ensure(err.kind() == expected, || format!("negative vector {name}: {err}"))?;
+    ensure(target.max_plaintext_len().err().map(|e| e.kind()) == Some(expected), || {
+        format!("negative vector {name}: max_plaintext_len should fail")
+    })?;
+    Ok(vec![NegativeJson::Seal(Box::new(NegativeSealJson {
+        name: name.to_owned(),
+        description: "A 3605-character fallback title: with it the smallest APNs body (a 256-byte bucket) is 4097 \
+                      bytes, so no notification fits. The options are invalid; max_plaintext_len fails the same way."
+            .to_owned(),
+        operation: "seal",
+        expected_error: expected.name(),
+        sender: fixture::key_pair_json(&fixture::sender_label("sender-a"), &sender_key),
+        recipient: fixture::public_key_json(&fixture::device_label("device-1"), &device),
+        message: fixture::message_json(&message),
+        message_id: id.to_string(),
+        sent_at: SENT_AT,
+        ephemeral_ikm: hex::encode(ikm),
+        target: fixture::target_json(&target),
+        expected_size: None,
+        expected_max_plaintext: None,
+    }))])
 }

@@ -149,16 +149,25 @@ fn specs() -> Result<Vec<Spec>> {
     unicode.apns = ApnsOptions::background();
     specs.push(unicode);
 
-    specs.push(Spec::new(
+    let mut escaping = Spec::new(
         "json-escaping",
         "Characters JSON must escape: quote, backslash, and control characters (\\b \\f \\n \\r \\t written short, \
-         the others as \\u00XX with lowercase hex); DEL, U+2028, U+2029 and \"/\" are written raw.",
+         the others as \\u00XX with lowercase hex); DEL, U+2028, U+2029 and \"/\" are written raw. The same rules \
+         write the APNs fallback title and body and the FCM collapse key and token (SPEC.md sections 7.1, 7.2).",
         Message::new(
             "Quote \" and backslash \\",
             "Line 1\nLine 2\tTab\r\u{8}\u{c}\u{1}\u{1f}\u{7f}\u{2028}\u{2029}</end>",
         )
         .with_data("path", "a/b\\c"),
-    ));
+    );
+    escaping.apns = ApnsOptions {
+        fallback_title: "New \"message\" \\ \u{1}\t/".into(),
+        fallback_body: Some("Line\nNo\u{a0}break \u{7f}\u{2028} caf\u{e9}".into()),
+        ..ApnsOptions::default()
+    };
+    escaping.fcm = FcmOptions::with_token("tok\\en\"1\u{1f}");
+    escaping.fcm.collapse_key = Some("k\ney".into());
+    specs.push(escaping);
 
     let rotated = KeyringSpec {
         current: "device-2",

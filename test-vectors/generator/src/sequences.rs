@@ -164,6 +164,31 @@ pub fn vectors() -> Result<Vec<SequenceJson>> {
         ],
     ));
 
+    let a = seal("strict-apns-json", "strict-apns-json", &message())?;
+    let (aps, pushseal) = a.apns.split_once(r#","pushseal":"#).ok_or_else(|| Error::new("APNs body"))?;
+    let twice = format!(r#"{aps},"pushseal":"xx","pushseal":{pushseal}"#);
+    let nested = format!("{}{}", "[".repeat(62), "]".repeat(62)); // 64 deep, with the payload and "app"
+    let members = format!(
+        r#"{aps},"app":{{"deep":{nested},"emoji":"\ud83d\ude00","n":[-0,1e308,1e-400,18446744073709551616,2.5E+3],"k":null,"K":true}},"push\u0073eal":{pushseal}"#
+    );
+    out.push((
+        "strict-apns-json",
+        "A receiver reads the whole APNs payload (SPEC.md section 7.4): a payload that gives \"pushseal\" twice is \
+        not_pushseal and records nothing; the same envelope in a payload with members the device does not use, \
+        all valid JSON (nesting 64 deep, a surrogate pair escape, large and tiny numbers, an escaped member name), \
+        opens.",
+        vec![
+            err(
+                "\"pushseal\" twice, the valid envelope last.",
+                now,
+                fixture::apns_payload(twice),
+                ErrorKind::NotPushSeal,
+            ),
+            ok("The envelope among the app's own members.", now, fixture::apns_payload(members), &a.notification),
+            err("The plain APNs payload after it.", now, fixture::apns_payload(a.apns.clone()), replayed),
+        ],
+    ));
+
     let (keyring, keyring_json) = KeyringSpec::standard().build()?;
     let mut sequences = Vec::new();
     for (name, description, steps) in out {

@@ -7,9 +7,9 @@ import XCTest
 enum Vectors {
     /// How many vectors the files hold (the same counts as sdk-core/tests/vectors.rs).
     static let positive = 19
-    static let negative = 109
-    static let sequences = 6
-    static let steps = 18
+    static let negative = 124
+    static let sequences = 7
+    static let steps = 21
 
     typealias Object = [String: Any]
 

@@ -8,9 +8,9 @@ import java.io.File
 object Vectors {
     /** How many vectors the files hold (the same counts as sdk-core/tests/vectors.rs). */
     const val POSITIVE = 19
-    const val NEGATIVE = 109
-    const val SEQUENCES = 6
-    const val STEPS = 18
+    const val NEGATIVE = 124
+    const val SEQUENCES = 7
+    const val STEPS = 21
 
     /** The RFC 9180 file: its modes, encryptions and exports (the same counts as sdk-core/tests/rfc9180.rs). */
     const val RFC9180_MODES = 4
