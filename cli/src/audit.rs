@@ -210,7 +210,8 @@ impl SealLog {
 }
 
 /// Reads a token key file: 32 bytes as 43 characters of base64url (no
-/// padding), surrounding white space ignored. The key is never printed.
+/// padding), with key-text white space around it
+/// (`pushseal::keys::KEY_TEXT_WHITE_SPACE`). The key is never printed.
 fn read_token_key(path: &Path) -> Result<zeroize::Zeroizing<Vec<u8>>, CliError> {
     use base64::Engine as _;
     let shown = path.display();
@@ -218,7 +219,7 @@ fn read_token_key(path: &Path) -> Result<zeroize::Zeroizing<Vec<u8>>, CliError> 
         std::fs::read_to_string(path).map_err(|e| CliError::rejected(format!("cannot read {shown}: {e}")))?,
     );
     let key = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(text.trim())
+        .decode(pushseal::keys::trim_key_text(&text))
         .ok()
         .filter(|k| k.len() == pushseal::audit::TOKEN_KEY_LEN)
         .ok_or_else(|| CliError::rejected(format!("{shown}: a token key is 43 characters of base64url (32 bytes)")))?;

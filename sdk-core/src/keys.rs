@@ -39,6 +39,17 @@ const KEY_ID_LABEL: &[u8] = b"pushseal-v1 key id";
 /// The prefix of a secret key's text form.
 pub const SECRET_KEY_PREFIX: &str = "pushseal-secret-key-v1:";
 
+/// The white space a key text may have around it, and nothing else: space,
+/// tab, line feed and carriage return (SPEC.md section 3.1). Other characters
+/// Unicode calls white space (a no-break space, a vertical tab, a form feed)
+/// make the text invalid.
+pub const KEY_TEXT_WHITE_SPACE: [char; 4] = [' ', '\t', '\n', '\r'];
+
+/// `text` without leading and trailing [`KEY_TEXT_WHITE_SPACE`].
+pub fn trim_key_text(text: &str) -> &str {
+    text.trim_matches(KEY_TEXT_WHITE_SPACE)
+}
+
 /// The short public name of a key: `SHA-256("pushseal-v1 key id" || public_key)[0..8]`.
 ///
 /// Its text form is 16 lowercase hex digits. Key ids let a device pick the
@@ -175,9 +186,10 @@ impl<R: Role> fmt::Display for PublicKey<R> {
 impl<R: Role> FromStr for PublicKey<R> {
     type Err = Error;
 
-    /// Parses the text form: exactly 43 characters of canonical base64url without padding.
+    /// Parses the text form: exactly 43 characters of canonical base64url
+    /// without padding, with any [`KEY_TEXT_WHITE_SPACE`] around them.
     fn from_str(s: &str) -> Result<Self> {
-        decode_base64_exact::<KEY_LEN>(s.trim(), "a public key is 43 characters of base64url without padding")
+        decode_base64_exact::<KEY_LEN>(trim_key_text(s), "a public key is 43 characters of base64url without padding")
             .map(Self::from_bytes)
     }
 }
@@ -234,10 +246,9 @@ impl<R: Role> SecretKey<R> {
     }
 
     /// Parses the text form written by [`SecretKey::to_secret_text`];
-    /// surrounding white space is ignored.
+    /// surrounding [`KEY_TEXT_WHITE_SPACE`] is ignored.
     pub fn from_secret_text(text: &str) -> Result<Self> {
-        let body = text
-            .trim()
+        let body = trim_key_text(text)
             .strip_prefix(SECRET_KEY_PREFIX)
             .ok_or(Error::InvalidEncoding("a secret key starts with \"pushseal-secret-key-v1:\""))?;
         let bytes = Zeroizing::new(decode_base64_exact::<KEY_LEN>(
@@ -308,6 +319,42 @@ mod tests {
             Error::InvalidKeyLength { expected: 32, found: 31 }
         );
         assert_eq!(SenderSecretKey::from_slice(&[1; 33]).unwrap_err().kind(), crate::ErrorKind::InvalidKeyLength);
+    }
+
+    #[test]
+    fn only_ascii_space_tab_lf_and_cr_are_trimmed() {
+        let sk = SenderSecretKey::from_bytes([7; 32]);
+        let (public, secret) = (sk.public_key().to_base64(), sk.to_secret_text());
+        for ws in [" ", "\t", "\n", "\r\n", " \t\r\n "] {
+            assert_eq!(format!("{ws}{public}{ws}").parse::<SenderPublicKey>().unwrap(), sk.public_key());
+            let back = SenderSecretKey::from_secret_text(&format!("{ws}{}{ws}", secret.as_str())).unwrap();
+            assert_eq!(back.public_key(), sk.public_key());
+        }
+        // No-break space, vertical tab, form feed, next line, the byte order mark, ideographic space.
+        for ws in ["\u{a0}", "\u{b}", "\u{c}", "\u{85}", "\u{feff}", "\u{3000}"] {
+            for text in [format!("{public}{ws}"), format!("{ws}{public}")] {
+                assert_eq!(text.parse::<SenderPublicKey>().unwrap_err().kind(), crate::ErrorKind::InvalidEncoding);
+            }
+            let text = format!("{}{ws}", secret.as_str());
+            assert_eq!(SenderSecretKey::from_secret_text(&text).unwrap_err().kind(), crate::ErrorKind::InvalidEncoding);
+        }
+    }
+
+    #[test]
+    fn key_text_of_any_wrong_length_is_invalid_encoding_not_invalid_key_length() {
+        // 44 characters of canonical base64url decode to 33 bytes, 42 to 31:
+        // both are text of the wrong form (SPEC.md section 9).
+        use base64::Engine as _;
+        let encode = |n: usize| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(vec![0x42; n]);
+        for n in [0, 31, 33, 48] {
+            let text = encode(n);
+            assert_eq!(text.parse::<DevicePublicKey>().unwrap_err().kind(), crate::ErrorKind::InvalidEncoding, "{n}");
+            let secret = format!("{SECRET_KEY_PREFIX}{text}");
+            assert_eq!(
+                DeviceSecretKey::from_secret_text(&secret).unwrap_err().kind(),
+                crate::ErrorKind::InvalidEncoding
+            );
+        }
     }
 
     #[test]
