@@ -218,3 +218,50 @@ fn usage_and_input_errors() {
     assert_eq!(o.status.code(), Some(1));
     assert!(o.stdout.is_empty(), "nothing is printed without its record");
 }
+
+#[test]
+fn token_hmac_is_the_hex_hmac_sha256_of_the_token_under_the_key_file_bytes() {
+    // SPEC.md section 10.2's example: the key is 31 bytes 00 then 01, the
+    // token "fcm-token-device"; the value was computed apart, with Python's
+    // hmac module. The key file may have space, tab, LF and CR around it.
+    let dir = tempfile::tempdir().unwrap();
+    let (device, sender) = (keygen(dir.path(), "device.key"), keygen(dir.path(), "sender.key"));
+    let log = dir.path().join("audit.jsonl").to_str().unwrap().to_owned();
+    let token_key = dir.path().join("token.key");
+    fs::write(&token_key, format!(" \t{}\r\n", "A".repeat(42) + "E")).unwrap();
+    let token_key = token_key.to_str().unwrap();
+    let seal = |key: &str| {
+        run(
+            &[
+                "seal",
+                "--platform",
+                "fcm",
+                "--to",
+                &device.public,
+                "--token",
+                "fcm-token-device",
+                "--from",
+                &sender.path,
+                "--audit-log",
+                &log,
+                "--token-key-file",
+                key,
+            ],
+            MESSAGE,
+        )
+    };
+    ok(&seal(token_key));
+    let line = fs::read_to_string(&log).unwrap();
+    let expected = "26250543dd1e231c6421125f79467475ff6f9c3371ba8271400e41fc334efdd0";
+    let record = json(&line);
+    let digest = record["receipt_digest"].as_str().unwrap();
+    // Last before the hash, right after the receipt digest.
+    assert!(line.contains(&format!(r#""receipt_digest":"{digest}","token_hmac":"{expected}","hash":""#)), "{line}");
+
+    // Any other white space around the key text makes the file invalid.
+    let bad = dir.path().join("bad.key");
+    fs::write(&bad, format!("{}\u{a0}\n", "A".repeat(42) + "E")).unwrap();
+    let o = seal(bad.to_str().unwrap());
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    assert!(text(&o.stderr).contains("a token key is 43 characters of base64url"), "{}", text(&o.stderr));
+}
