@@ -11,6 +11,7 @@ use std::path::Path;
 
 use pushseal::Message;
 use pushseal::keys::{PublicKey, Role, SECRET_KEY_PREFIX, SecretKey};
+use pushseal::platform::parse_payload_json;
 use serde_json::Value;
 use zeroize::Zeroizing;
 
@@ -157,8 +158,8 @@ impl PayloadInput {
             Platform::Envelope => "an envelope",
         };
         let text = read_stdin(what)?;
-        if text.trim().is_empty() {
-            return Err(CliError::rejected(format!("standard input is empty: expected {what}")));
+        if without_line_ending(&text).is_empty() {
+            return Err(not_pushseal(&format!("standard input is empty: expected {what}")));
         }
         if let Some(hint) = mistakes::other_platform(platform, &text) {
             return Err(not_pushseal(hint));
@@ -166,15 +167,16 @@ impl PayloadInput {
         Self::parse(platform, &text)
     }
 
-    /// Parses the text of a payload for `platform`.
+    /// Parses the text of a payload for `platform`. JSON input may have white
+    /// space around it, as JSON may; a bare envelope text may end in one line
+    /// ending (`\n` or `\r\n`, as a text file does) and nothing else.
     pub fn parse(platform: Platform, text: &str) -> Result<Self, CliError> {
         match platform {
             Platform::Envelope => {
-                let trimmed = text.trim();
-                if !trimmed.starts_with(['{', '"']) {
-                    return Ok(Self::Envelope(trimmed.to_owned()));
+                if !text.trim_start_matches(JSON_WHITE_SPACE).starts_with(['{', '"']) {
+                    return Ok(Self::Envelope(without_line_ending(text).to_owned()));
                 }
-                match peel_line(parse_json(trimmed)?) {
+                match peel_line(parse_json(text)?) {
                     Value::String(s) => Ok(Self::Envelope(s)),
                     _ => Err(not_pushseal("expected the envelope's base64url text")),
                 }
@@ -222,9 +224,19 @@ impl PayloadInput {
     }
 }
 
-/// Parses JSON input; the error (a syntax error) never quotes the input.
+/// Parses JSON input as a device reads a platform payload (SPEC.md section
+/// 7.4: no member name twice, strings with a UTF-8 form, and so on); the
+/// error never quotes the input.
 fn parse_json(text: &str) -> Result<Value, CliError> {
-    serde_json::from_str(text).map_err(|e| not_pushseal(&format!("standard input is not JSON: {e}")))
+    parse_payload_json(text).map_err(CliError::from)
+}
+
+/// The white space JSON allows around a value (RFC 8259, section 2).
+const JSON_WHITE_SPACE: [char; 4] = [' ', '\t', '\n', '\r'];
+
+/// `text` without one final line ending, `\n` or `\r\n`.
+fn without_line_ending(text: &str) -> &str {
+    text.strip_suffix('\n').map_or(text, |t| t.strip_suffix('\r').unwrap_or(t))
 }
 
 /// The payload of a `seal --json-lines` line, or the value itself.

@@ -657,7 +657,7 @@ fn stdin_limits_have_their_own_messages() {
     rejected(&w.open("apns", &[], b"{\"pushseal\":\"\xff\"}"), "not UTF-8");
     rejected(&w.seal("apns", &[], b""), "standard input is empty");
     rejected(&run(&["inspect"], b""), "standard input is empty");
-    rejected(&run(&["inspect"], &vec![b'['; 10_000]), "recursion limit exceeded");
+    rejected(&run(&["inspect"], &vec![b'['; 10_000]), "more than 64 deep");
 }
 
 #[test]
@@ -813,5 +813,94 @@ fn a_closed_stdout_stops_quietly() {
         let err = stderr(&o);
         assert!(!err.contains("panicked") && !err.contains("internal error"), "{args:?}: {err}");
         assert_eq!(o.status.code(), Some(0), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn payload_json_is_read_whole_and_strictly() {
+    // SPEC.md section 7.4: a member name twice anywhere, or a string with no
+    // UTF-8 form in a member the device does not use, is not a payload.
+    let w = world();
+    let body = ok(&w.seal("apns", &[], MESSAGE));
+    let body = body.trim();
+    let (aps, pushseal) = body.split_once(r#","pushseal":"#).unwrap();
+    let text = pushseal.trim_end_matches('}');
+    assert_is_the_message(&ok(&w.open("apns", &[], body.as_bytes())));
+    for (payload, reason) in [
+        (format!(r#"{aps},"pushseal":1,"pushseal":{text}}}"#), "member name twice"),
+        (format!(r#"{aps},"pushseal":"xx","pushseal":{text}}}"#), "member name twice"),
+        (format!(r#"{aps},"pushseal":{text},"push\u0073eal":{text}}}"#), "member name twice"),
+        (body.replace(r#""mutable-content":1"#, r#""mutable-content":1,"mutable-content":1"#), "member name twice"),
+        (format!(r#"{aps},"x":"\ud800","pushseal":{text}}}"#), "UTF-8 form"),
+        (format!(r#"{aps},"x":1e400,"pushseal":{text}}}"#), "finite numbers"),
+    ] {
+        let o = w.open("apns", &[], payload.as_bytes());
+        rejected(&o, "not a PushSeal payload: its JSON");
+        rejected(&o, reason);
+    }
+    // The FCM input too, around the data map and inside it.
+    let fcm = ok(&w.seal("fcm", &[], MESSAGE));
+    assert_is_the_message(&ok(&w.open("fcm", &[], fcm.as_bytes())));
+    let data = json(&fcm)["data"]["pushseal"].as_str().unwrap().to_owned();
+    for payload in [
+        format!(r#"{{"data":{{"pushseal":"xx","pushseal":"{data}"}}}}"#),
+        format!(r#"{{"pushseal":"{data}","pushseal":"{data}"}}"#),
+        format!(r#"{{"android":{{"ttl":"1s","ttl":"2s"}},"data":{{"pushseal":"{data}"}}}}"#),
+    ] {
+        rejected(&w.open("fcm", &[], payload.as_bytes()), "member name twice");
+    }
+}
+
+#[test]
+fn options_that_leave_no_room_say_so() {
+    // SPEC.md section 7.3: with a fallback title this long even the smallest
+    // APNs body is over 4096 bytes; that is an invalid option, not a size.
+    let w = world();
+    let title = "x".repeat(3605);
+    let o = w.seal("apns", &["--fallback-title", &title], MESSAGE);
+    rejected(&o, "invalid notification: the APNs fallback title and body leave no room for a notification");
+    assert!(!stderr(&o).contains("0 bytes"), "{}", stderr(&o));
+    // One character shorter, the 256-byte bucket's body is exactly 4096 bytes.
+    let title = "x".repeat(3604);
+    let body = ok(&w.seal("apns", &["--fallback-title", &title], MESSAGE));
+    assert_eq!(body.trim_end().len(), 4096);
+    assert_is_the_message(&ok(&w.open("apns", &[], body.as_bytes())));
+}
+
+#[test]
+fn envelope_input_may_end_in_one_line_ending_and_nothing_else() {
+    // cli/README.md, "Input": a bare envelope text loses one final "\n" or
+    // "\r\n"; any other white space is part of the text, which then is not
+    // canonical base64url (as in the vectors base64-leading-space and
+    // base64-trailing-newline, which are the library's input, not a file's).
+    let w = world();
+    let envelope = ok(&w.seal("envelope", &[], MESSAGE));
+    let text = envelope.strip_suffix('\n').unwrap();
+    assert!(!text.contains(char::is_whitespace));
+    for ok_input in [text.to_owned(), format!("{text}\n"), format!("{text}\r\n")] {
+        assert_is_the_message(&ok(&w.open("envelope", &[], ok_input.as_bytes())));
+    }
+    for bad in [
+        format!(" {text}"),
+        format!("\t{text}\n"),
+        format!("{text} "),
+        format!("{text}\n\n"),
+        format!("{text}\r"),
+        format!("{text}\u{a0}"),
+    ] {
+        rejected(&w.open("envelope", &[], bad.as_bytes()), "invalid encoding");
+    }
+    // JSON forms may have white space around them, as JSON may.
+    assert_is_the_message(&ok(&w.open("envelope", &[], format!(" \"{text}\" \n\n").as_bytes())));
+
+    // Nothing (or one line ending alone) is not a payload, on every platform.
+    for platform in ["envelope", "apns", "fcm"] {
+        for empty in [&b""[..], b"\n", b"\r\n"] {
+            rejected(&w.open(platform, &[], empty), "not a PushSeal payload: standard input is empty");
+            rejected(
+                &run(&["inspect", "--platform", platform], empty),
+                "not a PushSeal payload: standard input is empty",
+            );
+        }
     }
 }
