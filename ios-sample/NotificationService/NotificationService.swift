@@ -9,8 +9,10 @@ import PushSealSampleKit
 /// about 24 MB of memory and about 30 seconds. It opens the one payload it
 /// was given and nothing else: the keyring from the shared Keychain, the
 /// replay store from the App Group container, one `openApns` call. On any
-/// error it delivers the push as it came, whose alert is the sender's generic
-/// fallback ("New message"), and records only the kind of error for the app.
+/// error it delivers the app's own fixed text (`FallbackText`), never the
+/// payload's alert, which nothing authenticates (SPEC.md section 7.5), and
+/// records only the kind of error for the app. A push that is not PushSeal's
+/// is delivered as it came.
 final class NotificationService: UNNotificationServiceExtension {
     /// The pending content handler and the fallback content, guarded by `lock`:
     /// `serviceExtensionTimeWillExpire` may run on another thread.
@@ -27,7 +29,7 @@ final class NotificationService: UNNotificationServiceExtension {
         withContentHandler contentHandler: @escaping @Sendable (UNNotificationContent) -> Void
     ) {
         lock.lock()
-        pending = Pending(handler: contentHandler, fallback: request.content)
+        pending = Pending(handler: contentHandler, fallback: Self.ownFallback(request.content))
         lock.unlock()
         deliver(Self.open(request))
     }
@@ -57,9 +59,10 @@ final class NotificationService: UNNotificationServiceExtension {
             // Not a PushSeal push (delivered as it came), or an envelope APNs
             // could not have carried: the fallback, without touching any key.
             let kind = PushSealErrorKind(error)
-            if kind != .notPushSeal {
-                record(kind)
+            if kind == .notPushSeal {
+                return request.content
             }
+            record(kind)
             return nil
         }
 
@@ -124,6 +127,19 @@ final class NotificationService: UNNotificationServiceExtension {
         // The envelope is spent; the app gets the message id and the data
         // entries when the notification is tapped.
         content.userInfo = ["pushseal_id": notification.id, "pushseal_data": notification.data]
+        return content
+    }
+
+    /// The app's own fallback text on a copy of the delivered content: the
+    /// payload's alert is whatever the gateway passed on, so it is never shown.
+    private static func ownFallback(_ delivered: UNNotificationContent) -> UNNotificationContent {
+        guard let content = delivered.mutableCopy() as? UNMutableNotificationContent else {
+            return UNNotificationContent()
+        }
+        content.title = FallbackText.title
+        content.subtitle = ""
+        content.body = FallbackText.body
+        content.userInfo = [:]
         return content
     }
 

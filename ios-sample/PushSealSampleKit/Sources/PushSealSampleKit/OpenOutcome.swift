@@ -1,9 +1,10 @@
 /// What the Notification Service Extension does with a payload that did not open.
 ///
 /// An extension must always hand iOS a notification, and without Apple's
-/// filtering entitlement it cannot hide one: every outcome therefore delivers
-/// the fallback alert the sender put in the payload, which is generic by rule
-/// ("New message"). The outcomes differ in what the app does next.
+/// filtering entitlement it cannot hide one: every outcome of a PushSeal push
+/// therefore delivers the app's own `FallbackText`, never the alert in the
+/// payload, which nothing authenticates (SPEC.md section 7.5). The outcomes
+/// differ in what the app does next.
 public enum OpenOutcome: Equatable, Sendable {
     /// Deliver the fallback, record the reason, and have the app register its
     /// current public key again: the payload was sealed to a key this device
@@ -11,9 +12,9 @@ public enum OpenOutcome: Equatable, Sendable {
     case reRegister(reason: PushSealErrorKind)
     /// Deliver the fallback and record the reason.
     case showFallback(reason: PushSealErrorKind)
-    /// Deliver the payload's content untouched and record the reason: a replay
-    /// of a notification already shown (its fallback is generic), or a push
-    /// that is not PushSeal's at all.
+    /// Show nothing new and record the reason: a replay of a notification
+    /// already shown (the extension delivers `FallbackText`), or a push that is
+    /// not PushSeal's at all (delivered as it came).
     case drop(reason: PushSealErrorKind)
 
     /// The outcome for an error of this kind.
