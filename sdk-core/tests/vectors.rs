@@ -24,6 +24,7 @@ const POSITIVE: usize = 19;
 const NEGATIVE: usize = 124;
 const SEQUENCES: usize = 7;
 const STEPS: usize = 21;
+const KEY_TEXTS: usize = 23;
 
 fn dir() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../test-vectors"))
@@ -381,7 +382,13 @@ fn every_vector_file_has_a_consumer() {
     names.sort();
     assert_eq!(
         names,
-        ["negative.json", "positive.json", "replay-sequences.json", "rfc9180-x25519-sha256-chacha20poly1305.json"]
+        [
+            "key-texts.json",
+            "negative.json",
+            "positive.json",
+            "replay-sequences.json",
+            "rfc9180-x25519-sha256-chacha20poly1305.json"
+        ]
     );
 }
 
@@ -436,4 +443,25 @@ fn every_test_vector_passes() {
         "checked {p} positive and {n} negative vectors and {q} replay sequences ({steps} steps)"
     );
     println!("checked {p} positive and {n} negative vectors and {q} replay sequences ({steps} steps)");
+}
+
+#[test]
+fn every_key_text_vector_reads_as_stated() {
+    // SPEC.md section 3.1: only space, tab, LF and CR around a key text; any
+    // other text of the wrong form, whatever its length, is invalid_encoding.
+    let vectors = load("key-texts.json");
+    for v in &vectors {
+        let (name, text) = (s(v, "name"), s(v, "text"));
+        let got = match s(v, "role") {
+            "public" => text.parse::<SenderPublicKey>().map(|k| k.to_base64()),
+            "secret" => SenderSecretKey::from_secret_text(text).map(|k| k.public_key().to_base64()),
+            other => panic!("{name}: role {other}"),
+        };
+        match (opt(v, "expected_public_key"), opt(v, "expected_error")) {
+            (Some(expected), None) => assert_eq!(got.unwrap(), expected, "{name}"),
+            (None, Some(kind)) => assert_eq!(got.unwrap_err().kind().name(), kind, "{name}"),
+            _ => panic!("{name}: exactly one of expected_public_key and expected_error"),
+        }
+    }
+    assert_eq!(vectors.len(), KEY_TEXTS);
 }

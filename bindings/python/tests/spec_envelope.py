@@ -58,11 +58,21 @@ def b64url_decode(text):  # SPEC.md section 1: URL-safe alphabet only, no paddin
     return data
 
 
+KEY_TEXT_WHITE_SPACE = " \t\n\r"  # SPEC.md section 3.1: these four, and no other character, around a key text
+
+
 def secret_key_from_text(text):  # SPEC.md section 3.1
-    text = text.strip()
+    text = text.strip(KEY_TEXT_WHITE_SPACE)
     if len(text) != 66 or not text.startswith(SECRET_KEY_PREFIX):
         raise SpecError("invalid_encoding")
     return b64url_decode(text[len(SECRET_KEY_PREFIX) :])
+
+
+def public_key_from_text(text):  # SPEC.md section 3.1; any wrong length is invalid_encoding (section 9)
+    text = text.strip(KEY_TEXT_WHITE_SPACE)
+    if len(text) != 43:
+        raise SpecError("invalid_encoding")
+    return b64url_decode(text)
 
 
 def public_key(sk):  # RFC 7748 section 6.1

@@ -237,3 +237,17 @@ def test_independent_device_reads_the_strict_apns_sequence():
         except spec.SpecError as e:
             kinds.append(e.kind)
     assert kinds == ["not_pushseal", None, None]
+
+
+@pytest.mark.parametrize("v", vectors.load("key-texts.json"), ids=lambda v: v["name"])
+def test_independent_reader_of_key_texts(v):
+    # SPEC.md section 3.1 read independently: only space, tab, LF and CR are trimmed.
+    try:
+        if v["role"] == "public":
+            got = spec.b64url_encode(spec.public_key_from_text(v["text"]))
+        else:
+            got = spec.b64url_encode(spec.public_key(spec.secret_key_from_text(v["text"])))
+    except spec.SpecError as e:
+        assert e.kind == v["expected_error"], v["name"]
+        return
+    assert got == v["expected_public_key"], v["name"]

@@ -89,3 +89,30 @@ def test_replay_sequences_run_against_one_store():
     assert len(sequences) == vectors.SEQUENCES
     assert steps == vectors.STEPS
 
+
+
+def test_key_texts_read_as_stated():
+    # SPEC.md section 3.1: a public key text through trust_sender, a secret key text through Sender.
+    checked = 0
+    for v in vectors.load("key-texts.json"):
+        name, text = v["name"], v["text"]
+        if v["role"] == "public":
+            keyring = DeviceKeyring.generate()
+
+            def read():
+                keyring.trust_sender(text)
+                return keyring.trusted_senders()[0]
+
+        else:
+
+            def read():
+                return Sender.from_secret_text(text).public_key()
+
+        if "expected_public_key" in v:
+            assert read() == v["expected_public_key"], name
+        else:
+            with pytest.raises(PushSealError) as info:
+                read()
+            assert vectors.error_key(info.value) == vectors.kind_key(v["expected_error"]), f"{name}: {info.value}"
+        checked += 1
+    assert checked == vectors.KEY_TEXTS

@@ -11,6 +11,7 @@ POSITIVE = 19
 NEGATIVE = 124
 SEQUENCES = 7
 STEPS = 21
+KEY_TEXTS = 23
 # rfc9180-x25519-sha256-chacha20poly1305.json (the same counts as sdk-core/tests/rfc9180.rs).
 RFC9180_MODES = 4
 RFC9180_ENCRYPTIONS = 1028

@@ -21,13 +21,14 @@ use std::path::{Path, PathBuf};
 
 mod crypto;
 mod fixture;
+mod keytexts;
 mod negative;
 mod positive;
 mod schema;
 mod sequences;
 
 /// The file names this generator writes, in `test-vectors/`.
-pub const FILES: [&str; 3] = ["positive.json", "negative.json", "replay-sequences.json"];
+pub const FILES: [&str; 4] = ["positive.json", "negative.json", "replay-sequences.json", "key-texts.json"];
 
 /// The command that regenerates the files.
 pub const COMMAND: &str = "cargo run -p pushseal-vectors";
@@ -96,6 +97,7 @@ pub fn generate() -> Result<Vec<VectorFile>> {
         file(FILES[0], positive::DESCRIPTION, &positive.iter().map(|p| &p.json).collect::<Vec<_>>())?,
         file(FILES[1], negative::DESCRIPTION, &negative)?,
         file(FILES[2], sequences::DESCRIPTION, &sequences)?,
+        file(FILES[3], keytexts::DESCRIPTION, &keytexts::vectors()?)?,
     ])
 }
 

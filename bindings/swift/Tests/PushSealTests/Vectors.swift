@@ -10,6 +10,7 @@ enum Vectors {
     static let negative = 124
     static let sequences = 7
     static let steps = 21
+    static let keyTexts = 23
 
     typealias Object = [String: Any]
 

@@ -110,4 +110,30 @@ final class VectorsTests: XCTestCase {
         XCTAssertEqual(sequences.count, Vectors.sequences)
         XCTAssertEqual(steps, Vectors.steps)
     }
+
+    func testKeyTextsReadAsStated() throws {
+        // SPEC.md section 3.1: a public key text through trustSender, a secret key text through Sender.
+        let vectors = try Vectors.load("key-texts.json")
+        for v in vectors {
+            let name = Vectors.string(v, "name")
+            let text = Vectors.string(v, "text")
+            let isPublic = Vectors.string(v, "role") == "public"
+            func read() throws -> String {
+                if isPublic {
+                    let keyring = try DeviceKeyring.generate()
+                    try keyring.trustSender(publicKey: text)
+                    return keyring.trustedSenders().first ?? ""
+                }
+                return try Sender.fromSecretText(text: text).publicKey()
+            }
+            if let expected = Vectors.optString(v, "expected_public_key") {
+                XCTAssertEqual(try read(), expected, name)
+            } else {
+                XCTAssertThrowsError(try read(), name) {
+                    XCTAssertEqual(Vectors.kindKey($0), Vectors.kindKey(Vectors.string(v, "expected_error")), name)
+                }
+            }
+        }
+        XCTAssertEqual(vectors.count, Vectors.keyTexts)
+    }
 }

@@ -11,6 +11,7 @@ object Vectors {
     const val NEGATIVE = 124
     const val SEQUENCES = 7
     const val STEPS = 21
+    const val KEY_TEXTS = 23
 
     /** The RFC 9180 file: its modes, encryptions and exports (the same counts as sdk-core/tests/rfc9180.rs). */
     const val RFC9180_MODES = 4

@@ -121,4 +121,30 @@ class VectorsTest {
         assertEquals(Vectors.SEQUENCES, vectors.size)
         assertEquals(Vectors.STEPS, steps)
     }
+
+    @Test
+    fun keyTextsReadAsStated() {
+        // SPEC.md section 3.1: a public key text through trustSender, a secret key text through Sender.
+        val vectors = Vectors.load("key-texts.json")
+        for (v in vectors) {
+            val name = v.getString("name")
+            val text = v.getString("text")
+            val read: () -> String = if (v.getString("role") == "public") {
+                {
+                    val keyring = DeviceKeyring.generate()
+                    keyring.trustSender(text)
+                    keyring.trustedSenders().single()
+                }
+            } else {
+                { Sender.fromSecretText(text).publicKey() }
+            }
+            if (v.has("expected_public_key")) {
+                assertEquals(v.getString("expected_public_key"), read(), name)
+            } else {
+                val e = assertThrows<PushSealException>(name) { read() }
+                assertEquals(kindKey(v.getString("expected_error")), kindKey(e), "$name: ${e.message}")
+            }
+        }
+        assertEquals(Vectors.KEY_TEXTS, vectors.size)
+    }
 }
