@@ -108,7 +108,6 @@ pub fn vectors(positives: &[Positive]) -> Result<Vec<NegativeJson>> {
     strict_json_vectors(positives, &mut opens)?;
     let mut out = opens.into_iter().map(check).collect::<Result<Vec<_>>>()?;
     out.extend(seal_vectors()?);
-    out.extend(no_room_vectors()?);
     let mut names: Vec<&str> = out
         .iter()
         .map(|v| match v {
@@ -802,6 +801,19 @@ fn seal_vectors() -> Result<Vec<NegativeJson>> {
             ErrorKind::InvalidNotification,
             None,
         ),
+        (
+            "seal-apns-fallback-leaves-no-room",
+            "A 3605-character fallback title: with it the smallest APNs body (a 256-byte bucket) is 4097 bytes, so \
+             no notification fits. The options are invalid (SPEC.md section 7.3); max_plaintext_len fails the same \
+             way.",
+            Message::new("Appointment", "Tomorrow 10:00 with Dr. Rivera"),
+            Target::Apns(ApnsOptions {
+                fallback_title: "New message ".chars().cycle().take(3605).collect(),
+                ..ApnsOptions::default()
+            }),
+            ErrorKind::InvalidNotification,
+            None,
+        ),
     ];
     let mut out = Vec::new();
     for (name, description, message, target, expected, sizes) in cases {
@@ -930,43 +942,4 @@ fn strict_json_vectors(positives: &[Positive], out: &mut Vec<Open>) -> Result<()
         out.push(Open::payload(base, name, description, kind, fixture::apns_payload(body)));
     }
     Ok(())
-}
-
-/// APNs options whose fallback text leaves no room for any notification
-/// (SPEC.md section 7.3): every bucket's body is over the gateway's limit.
-fn no_room_vectors() -> Result<Vec<NegativeJson>> {
-    let name = "seal-apns-fallback-leaves-no-room";
-    let title: String = "New message ".chars().cycle().take(3605).collect();
-    let target = Target::Apns(ApnsOptions { fallback_title: title, ..ApnsOptions::default() });
-    let message = Message::new("Appointment", "Tomorrow 10:00 with Dr. Rivera");
-    let id = fixture::message_id(name);
-    let ikm = fixture::ephemeral_ikm(name);
-    let sender_key = fixture::sender("sender-a");
-    let device = fixture::device_public("device-1");
-    let err = Sender::new(fixture::sender("sender-a"))
-        .seal_with(&device, &message, &target, id, SENT_AT, &Ephemeral::derive(&ikm)?)
-        .err()
-        .ok_or_else(|| Error::new(format!("negative vector {name}: the sender sealed it")))?;
-    let expected = ErrorKind::InvalidNotification;
-    ensure(err.kind() == expected, || format!("negative vector {name}: {err}"))?;
-    ensure(target.max_plaintext_len().err().map(|e| e.kind()) == Some(expected), || {
-        format!("negative vector {name}: max_plaintext_len should fail")
-    })?;
-    Ok(vec![NegativeJson::Seal(Box::new(NegativeSealJson {
-        name: name.to_owned(),
-        description: "A 3605-character fallback title: with it the smallest APNs body (a 256-byte bucket) is 4097 \
-                      bytes, so no notification fits. The options are invalid; max_plaintext_len fails the same way."
-            .to_owned(),
-        operation: "seal",
-        expected_error: expected.name(),
-        sender: fixture::key_pair_json(&fixture::sender_label("sender-a"), &sender_key),
-        recipient: fixture::public_key_json(&fixture::device_label("device-1"), &device),
-        message: fixture::message_json(&message),
-        message_id: id.to_string(),
-        sent_at: SENT_AT,
-        ephemeral_ikm: hex::encode(ikm),
-        target: fixture::target_json(&target),
-        expected_size: None,
-        expected_max_plaintext: None,
-    }))])
 }
