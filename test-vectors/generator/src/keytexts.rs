@@ -65,7 +65,6 @@ pub fn vectors() -> Result<Vec<KeyTextJson>> {
         ("public-vertical-tab-before", "U+000B before the text.", "public", format!("\u{b}{public}")),
         ("public-form-feed-after", "U+000C after the text.", "public", format!("{public}\u{c}")),
         ("public-next-line-after", "U+0085 after the text.", "public", format!("{public}\u{85}")),
-        ("public-byte-order-mark-before", "U+FEFF before the text.", "public", format!("\u{feff}{public}")),
         ("public-ideographic-space-after", "U+3000 after the text.", "public", format!("{public}\u{3000}")),
         (
             "public-space-inside",

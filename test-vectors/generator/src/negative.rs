@@ -933,11 +933,6 @@ fn strict_json_vectors(positives: &[Positive], out: &mut Vec<Open>) -> Result<()
             "A second JSON value after the payload's object.",
             format!(r#"{{{aps},{valid}}} {{}}"#),
         ),
-        (
-            "apns-byte-order-mark",
-            "The payload preceded by a byte order mark, U+FEFF.",
-            format!("\u{feff}{{{aps},{valid}}}"),
-        ),
     ] {
         out.push(Open::payload(base, name, description, kind, fixture::apns_payload(body)));
     }
