@@ -182,7 +182,7 @@ pub fn seal(out: &mut Out, args: &SealArgs) -> Result<(), CliError> {
         .collect();
     let mut failed = false;
     let mut output_error = None;
-    let each = |result: BatchResult| match result.sealed {
+    let mut each = |result: BatchResult| match result.sealed {
         Ok(sealed) => {
             let line = if single { render(&sealed.payload, args, false) } else { render_line(&sealed, args) };
             out.line(&line).map_err(|e| {
@@ -199,8 +199,8 @@ pub fn seal(out: &mut Out, args: &SealArgs) -> Result<(), CliError> {
         }
     };
     let sealed = match &log {
-        Some(log) => log.seal_batch_each(&sender, devices, &message, &target, each),
-        None => sender.seal_batch_chunked(devices, &message, &target, |chunk| chunk.drain(..).try_for_each(each)),
+        Some(log) => log.seal_batch_each(&sender, devices, &message, &target, &mut each),
+        None => sender.seal_batch_chunked(devices, &message, &target, |chunk| chunk.drain(..).try_for_each(&mut each)),
     };
     if let Some(e) = output_error {
         return Err(e);
