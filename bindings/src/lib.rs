@@ -1362,9 +1362,38 @@ mod tests {
         assert!(verify_receipt(push.receipt_digest, opened.receipt).unwrap());
         assert!(matches!(device.open_apns(push.body, replay), Err(PushSealError::Replayed { .. })));
 
-        let results = sender.seal_batch_fcm(vec![device.public_key(), "x".into()], message, None).unwrap();
+        let results = sender.seal_batch_fcm(batch(vec![device.public_key(), "x".into()]), message, None).unwrap();
         assert!(results[0].push.is_some() && results[0].error_kind.is_none());
         assert_eq!(results[1].error_kind.as_deref(), Some("invalid_encoding"));
+    }
+
+    /// Devices of a batch with the batch's options.
+    fn batch(keys: Vec<String>) -> Vec<BatchDevice> {
+        keys.into_iter().map(|public_key| BatchDevice { public_key, token: None, collapse_id: None }).collect()
+    }
+
+    #[test]
+    fn each_device_of_an_fcm_batch_gets_its_own_token() {
+        let sender = Sender::generate().unwrap();
+        let devices: Vec<_> = (0..3).map(|_| device_for(&sender)).collect();
+        let to: Vec<BatchDevice> = devices
+            .iter()
+            .enumerate()
+            .map(|(i, d)| BatchDevice { public_key: d.public_key(), token: Some(format!("token-{i}")), collapse_id: None })
+            .collect();
+        let results = sender.seal_batch_fcm(to.clone(), message(), None).unwrap();
+        let streamed = sender.clone().stream_batch_fcm(to.clone(), message(), None).unwrap();
+        for (i, result) in results.iter().enumerate() {
+            let push = result.push.as_ref().unwrap();
+            assert!(push.message_json.contains(&format!("\"token\":\"token-{i}\"")), "{}", push.message_json);
+            let streamed = streamed.next().unwrap().unwrap();
+            assert!(streamed.push.unwrap().message_json.contains(&format!("\"token\":\"token-{i}\"")));
+        }
+        assert_eq!(streamed.next().unwrap(), None, "one result per device");
+        // One token for the whole batch was the bug this refuses.
+        let shared = FcmOptions { token: Some("one-token".into()), collapse_key: None };
+        let e = sender.seal_batch_fcm(to, message(), Some(shared)).unwrap_err();
+        assert_eq!(e.kind_name(), "invalid_notification");
     }
 
     fn message() -> Message {
@@ -1410,10 +1439,17 @@ mod tests {
         sender.seal_envelope(to[0].clone(), message()).unwrap();
         sender.seal_apns(to[0].clone(), message(), None).unwrap();
         let push = sender.seal_fcm(to[1].clone(), message(), Some(fcm.clone())).unwrap();
-        let batch = sender.seal_batch_apns(vec![to[0].clone(), "x".into(), to[1].clone()], message(), None).unwrap();
+        let batch = sender.seal_batch_apns(batch(vec![to[0].clone(), "x".into(), to[1].clone()]), message(), None).unwrap();
         assert_eq!(batch[1].error_kind.as_deref(), Some("invalid_encoding"));
         let lines = lines(&log);
         assert_eq!(lines.len(), 5, "one sealed record per notification handed out");
+        let tokened = |i: usize| BatchDevice { public_key: to[i].clone(), token: Some(format!("tok-{i}")), collapse_id: None };
+        sender.seal_batch_fcm(vec![tokened(0), tokened(1)], message(), None).unwrap();
+        let hmac = |line: &str| line.split("\"token_hmac\":\"").nth(1).map(|h| h[..64].to_owned());
+        let all = self::lines(&log);
+        let (a, b) = (hmac(&all[5]).unwrap(), hmac(&all[6]).unwrap());
+        assert_ne!(a, b, "each device's record holds its own token's hash");
+        assert!(!all[5].contains("tok-0") && !all[6].contains("tok-1"));
         assert!(lines.iter().all(|l| l.contains("\"type\":\"sealed\"") && !l.contains("Refill")));
         assert!(lines[2].contains(&format!("\"message_id\":\"{}\"", push.message_id)));
         assert!(lines[2].contains("\"token_hmac\"") && !lines[2].contains("fcm-token"));
@@ -1428,9 +1464,9 @@ mod tests {
 
         let report = verify_audit_log(path, None).unwrap();
         assert!(report.intact && report.first_break.is_none() && report.torn_tail.is_none());
-        assert_eq!((report.records, report.sealed, report.delivered), (5, 5, 0));
+        assert_eq!((report.records, report.sealed, report.delivered), (7, 7, 0));
         assert_eq!(report.senders, vec![sender.key_id()]);
-        assert_eq!(report.head.unwrap().split_once(':').unwrap().0, "4");
+        assert_eq!(report.head.unwrap().split_once(':').unwrap().0, "6");
     }
 
     #[cfg(feature = "server")]
@@ -1480,7 +1516,7 @@ mod tests {
         let log = AuditLog::open(path.clone(), None).unwrap();
         let sender = audited(&log);
         let to = vec![device_for(&sender).public_key(); 3];
-        assert!(sender.seal_batch_fcm(to, message(), None).unwrap().iter().all(|r| r.push.is_some()));
+        assert!(sender.seal_batch_fcm(batch(to), message(), None).unwrap().iter().all(|r| r.push.is_some()));
         let head = verify_audit_log(path.clone(), None).unwrap().head.unwrap();
         assert!(verify_audit_log(path.clone(), Some(head.clone())).unwrap().intact);
 
@@ -1521,10 +1557,11 @@ mod tests {
         let device = device_for(&sender);
         let e = sender.seal_apns(device.public_key(), message(), None).unwrap_err();
         assert_eq!(e.kind_name(), "storage");
-        let results = sender.seal_batch_apns(vec![device.public_key(), "x".into()], message(), None).unwrap();
-        assert_eq!(results[0].error_kind.as_deref(), Some("storage"));
-        assert!(results[0].push.is_none());
-        assert_eq!(results[1].error_kind.as_deref(), Some("invalid_encoding"));
+        let e = sender.seal_batch_apns(batch(vec![device.public_key(), "x".into()]), message(), None).unwrap_err();
+        assert_eq!(e.kind_name(), "storage", "a batch whose records cannot be written hands nothing out");
+        let stream = sender.clone().stream_batch_apns(batch(vec![device.public_key()]), message(), None).unwrap();
+        assert_eq!(stream.next().unwrap_err().kind_name(), "storage");
+        assert_eq!(stream.next().unwrap(), None);
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "not a record\n");
     }
 
@@ -1543,7 +1580,7 @@ mod tests {
         assert_eq!(Sender::generate().unwrap().cached_devices(), 0);
 
         let to = devices.iter().map(|d| d.public_key()).collect();
-        let results = sender.seal_batch_apns(to, message(), None).unwrap();
+        let results = sender.seal_batch_apns(batch(to), message(), None).unwrap();
         let ids: std::collections::HashSet<_> =
             results.iter().map(|r| r.push.as_ref().unwrap().message_id.clone()).collect();
         assert_eq!(ids.len(), 1, "one message id for the whole batch");
