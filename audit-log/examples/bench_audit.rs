@@ -20,8 +20,8 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use pushseal::{
-    BatchDevice, DeviceKeyring, DevicePublicKey, FileReplayStore, Message, ReplayStore, Sender, SenderSecretKey,
-    Target, ApnsOptions,
+    ApnsOptions, BatchDevice, DeviceKeyring, DevicePublicKey, FileReplayStore, Message, ReplayStore, Sender,
+    SenderSecretKey, Target,
 };
 use pushseal_audit::AuditLog;
 
@@ -36,7 +36,10 @@ fn main() -> ExitCode {
     let done = match (args.first().map(String::as_str), dir(1)) {
         (Some("batch"), Some(d)) => num(2).zip(num(3)).map(|(n, r)| batch(&d, n, r)),
         (Some("concurrent"), Some(d)) => match (num(2), num(3), num(4)) {
-            (Some(t), Some(n), Some(r)) => Some(concurrent(&d, t, n, r)),
+            (Some(t), Some(n), Some(r)) => {
+                concurrent(&d, t, n, r);
+                Some(())
+            }
             _ => None,
         },
         (Some("stream"), _) => num(1).map(|n| stream(n, dir(2).as_deref())),
@@ -68,7 +71,7 @@ fn fresh_log(dir: &Path, name: &str) -> AuditLog {
 
 fn batch(dir: &Path, devices: usize, rounds: usize) {
     let (sender, keys, msg) = (Sender::new(SenderSecretKey::generate().expect("randomness")), keys(), message());
-    let input = || (0..devices).map(|i| BatchDevice::new(keys[i % KEYS].clone()));
+    let input = || (0..devices).map(|i| BatchDevice::new(keys[i % KEYS]));
     let (mut off, mut on) = (Duration::MAX, Duration::MAX);
     for round in 0..rounds {
         let start = Instant::now();
@@ -141,7 +144,7 @@ fn concurrent(dir: &Path, threads: usize, seals: usize, rounds: usize) {
 
 fn stream(devices: usize, dir: Option<&Path>) {
     let (sender, keys, msg) = (Sender::new(SenderSecretKey::generate().expect("randomness")), keys(), message());
-    let input = (0..devices).map(|i| BatchDevice::new(keys[i % KEYS].clone()));
+    let input = (0..devices).map(|i| BatchDevice::new(keys[i % KEYS]));
     let start = Instant::now();
     let mut first = None;
     let mut n = 0usize;

@@ -224,7 +224,13 @@ impl AuditLog {
     /// `sealed` record (with the keyed hash of the FCM target's token, if the
     /// log has a token key); returns the notification only once the record
     /// is durable, so that every notification sent has a record.
-    pub fn seal(&self, sender: &Sender, to: &DevicePublicKey, msg: &Message, target: &Target) -> Result<SealedNotification> {
+    pub fn seal(
+        &self,
+        sender: &Sender,
+        to: &DevicePublicKey,
+        msg: &Message,
+        target: &Target,
+    ) -> Result<SealedNotification> {
         let sealed = sender.seal(to, msg, target)?;
         let token = match target {
             Target::Fcm(options) => options.token.as_deref(),

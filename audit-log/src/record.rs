@@ -391,7 +391,6 @@ pub(crate) fn audit_error(what: &'static str) -> Error {
     Error::Storage(format!("audit log: {what}"))
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -189,13 +189,6 @@ pub fn verify_bytes(bytes: &[u8], anchor: Option<Anchor>) -> VerifyReport {
     verifier.finish(torn, offset)
 }
 
-/// Checks the log at `path`: every record's hash, `seq` and `prev`, each
-/// delivery against its `sealed` record and, if given, the `anchor` kept
-/// from an earlier check. Reads under a shared lock on `<path>.lock` if that
-/// file exists or can be created (a read-only copy is read without it); a
-/// missing log is an empty one. The report counts records, senders,
-/// recipients and deliveries, and names the first broken link and a torn
-
 /// The report as one JSON object, members in this order: `intact`,
 /// `records`, `lines`, `sealed`, `delivered`, `recovered`, `senders`,
 /// `recipients` (key ids), `head` (`"<seq>:<hash>"` or null), `first_break`

@@ -84,7 +84,7 @@ fn seal_with_token(
     target: &Target,
     token: &str,
 ) -> pushseal::Result<SealedNotification> {
-    let device = BatchDevice::new(to.clone()).with_token(token);
+    let device = BatchDevice::new(*to).with_token(token);
     log.seal_batch(sender, [device], msg, target)?.pop().unwrap()
 }
 
@@ -283,9 +283,8 @@ fn a_torn_last_line_is_reported_and_everything_before_stays_valid() {
         (report.records, report.torn_tail.map(|t| t.len)),
         (good.len() as u64 - 1, Some(good.last().unwrap().len() as u64 - 10))
     );
-    let sealed = f
-        .log
-        .seal(&f.senders[0], &f.devices[0].public_key(), &Message::new("a", "b"), &Target::Envelope).unwrap();
+    let sealed =
+        f.log.seal(&f.senders[0], &f.devices[0].public_key(), &Message::new("a", "b"), &Target::Envelope).unwrap();
     let report = verify_log(&f.path, None).unwrap();
     assert!(report.is_intact() && report.torn_tail.is_none());
     assert_eq!((report.records, report.recovered), (good.len() as u64 + 1, 1));
@@ -342,7 +341,8 @@ fn concurrent_writers_form_one_chain() {
             scope.spawn(move || {
                 let log = AuditLog::open(path).unwrap();
                 for i in 0..60 {
-                    log.seal(sender, &device.public_key(), &Message::new("t", format!("{i}")), &Target::Envelope).unwrap();
+                    log.seal(sender, &device.public_key(), &Message::new("t", format!("{i}")), &Target::Envelope)
+                        .unwrap();
                 }
             });
         }
@@ -356,8 +356,7 @@ fn concurrent_writers_form_one_chain() {
 fn a_receipt_from_the_real_device_verifies_and_is_recorded_once() {
     let f = fixture();
     for (i, device) in f.devices.iter().enumerate() {
-        let sealed =
-            f.log.seal(&f.senders[0], &device.public_key(), &Message::new("x", "y"), &target(i)).unwrap();
+        let sealed = f.log.seal(&f.senders[0], &device.public_key(), &Message::new("x", "y"), &target(i)).unwrap();
         let (n, receipt) = open_with_receipt(device, &sealed);
         assert_eq!(n.id, sealed.message_id);
         assert!(verify_receipt(&sealed.receipt_digest, &receipt));
@@ -395,7 +394,7 @@ fn a_receipt_for_another_message_or_from_another_key_does_not_verify() {
     let err = f.log.record_delivery(to_a.message_id, &receipt_a_again, NOW).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidReceipt);
     // Another key: the same message sealed to two devices (one id, two envelopes).
-    let batch = f.senders[1].seal_batch(&[a.public_key(), b.public_key()], &msg, &Target::Envelope).unwrap();
+    let batch = f.senders[1].seal_batch([a.public_key(), b.public_key()], &msg, &Target::Envelope).unwrap();
     let (for_a, for_b) = (batch[0].as_ref().unwrap(), batch[1].as_ref().unwrap());
     for s in [for_a, for_b] {
         f.log.record_sealed(s, None).unwrap();

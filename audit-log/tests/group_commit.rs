@@ -66,8 +66,16 @@ fn fixture(devices: usize) -> Fixture {
     let store = Flaky { file: FileStore::open(&path).unwrap(), failing: failing.clone(), appends: appends.clone() };
     let log = AuditLog::with_store(store).with_token_key(&[3; 32]).unwrap();
     let keys: Vec<DevicePublicKey> = (0..8).map(|_| DeviceKeyring::generate().unwrap().public_key()).collect();
-    let devices = (0..devices).map(|i| keys[i % keys.len()].clone()).collect();
-    Fixture { _dir: dir, path, log, failing, appends, sender: Sender::new(SenderSecretKey::generate().unwrap()), devices }
+    let devices = (0..devices).map(|i| keys[i % keys.len()]).collect();
+    Fixture {
+        _dir: dir,
+        path,
+        log,
+        failing,
+        appends,
+        sender: Sender::new(SenderSecretKey::generate().unwrap()),
+        devices,
+    }
 }
 
 #[test]
@@ -110,7 +118,9 @@ fn concurrent_sealers_share_syncs_and_all_get_durable_records() {
                 let (log, sender, device) = (&f.log, &f.sender, &f.devices[t]);
                 scope.spawn(move || {
                     (0..each)
-                        .map(|i| log.seal(sender, device, &Message::new("t", format!("{i}")), &Target::Envelope).unwrap())
+                        .map(|i| {
+                            log.seal(sender, device, &Message::new("t", format!("{i}")), &Target::Envelope).unwrap()
+                        })
                         .map(|s| s.message_id)
                         .collect::<Vec<_>>()
                 })
@@ -134,12 +144,8 @@ fn concurrent_sealers_share_syncs_and_all_get_durable_records() {
 #[test]
 fn a_streamed_batch_yields_one_result_per_device_each_with_its_own_token() {
     let f = fixture(1000);
-    let devices: Vec<BatchDevice> = f
-        .devices
-        .iter()
-        .enumerate()
-        .map(|(i, key)| BatchDevice::new(key.clone()).with_token(format!("token-{i}")))
-        .collect();
+    let devices: Vec<BatchDevice> =
+        f.devices.iter().enumerate().map(|(i, key)| BatchDevice::new(*key).with_token(format!("token-{i}"))).collect();
     let msg = Message::new("t", "b");
     let mut seen = HashSet::new();
     let mut next = 0;

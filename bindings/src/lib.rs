@@ -996,10 +996,13 @@ impl Sender {
         #[cfg(feature = "server")]
         let outcome = match &self.audit_log {
             Some(log) => log.core().seal_batch_each(&self.inner, devices, &message, target, &mut on_result),
-            None => self.inner.seal_batch_chunked(devices, &message, target, |c| c.drain(..).try_for_each(&mut on_result)),
+            None => {
+                self.inner.seal_batch_chunked(devices, &message, target, |c| c.drain(..).try_for_each(&mut on_result))
+            }
         };
         #[cfg(not(feature = "server"))]
-        let outcome = self.inner.seal_batch_chunked(devices, &message, target, |c| c.drain(..).try_for_each(&mut on_result));
+        let outcome =
+            self.inner.seal_batch_chunked(devices, &message, target, |c| c.drain(..).try_for_each(&mut on_result));
         if let Some(e) = failure {
             return Err(e);
         }
@@ -1379,7 +1382,11 @@ mod tests {
         let to: Vec<BatchDevice> = devices
             .iter()
             .enumerate()
-            .map(|(i, d)| BatchDevice { public_key: d.public_key(), token: Some(format!("token-{i}")), collapse_id: None })
+            .map(|(i, d)| BatchDevice {
+                public_key: d.public_key(),
+                token: Some(format!("token-{i}")),
+                collapse_id: None,
+            })
             .collect();
         let results = sender.seal_batch_fcm(to.clone(), message(), None).unwrap();
         let streamed = sender.clone().stream_batch_fcm(to.clone(), message(), None).unwrap();
@@ -1439,11 +1446,13 @@ mod tests {
         sender.seal_envelope(to[0].clone(), message()).unwrap();
         sender.seal_apns(to[0].clone(), message(), None).unwrap();
         let push = sender.seal_fcm(to[1].clone(), message(), Some(fcm.clone())).unwrap();
-        let batch = sender.seal_batch_apns(batch(vec![to[0].clone(), "x".into(), to[1].clone()]), message(), None).unwrap();
+        let batch =
+            sender.seal_batch_apns(batch(vec![to[0].clone(), "x".into(), to[1].clone()]), message(), None).unwrap();
         assert_eq!(batch[1].error_kind.as_deref(), Some("invalid_encoding"));
         let lines = lines(&log);
         assert_eq!(lines.len(), 5, "one sealed record per notification handed out");
-        let tokened = |i: usize| BatchDevice { public_key: to[i].clone(), token: Some(format!("tok-{i}")), collapse_id: None };
+        let tokened =
+            |i: usize| BatchDevice { public_key: to[i].clone(), token: Some(format!("tok-{i}")), collapse_id: None };
         sender.seal_batch_fcm(vec![tokened(0), tokened(1)], message(), None).unwrap();
         let hmac = |line: &str| line.split("\"token_hmac\":\"").nth(1).map(|h| h[..64].to_owned());
         let all = self::lines(&log);

@@ -111,7 +111,8 @@ fn verify(out: &mut Out, args: &VerifyArgs) -> Result<(), CliError> {
         None => None,
     };
     let report = verify_log(&args.path, anchor)?;
-    let json = serde_json::to_string(&report).map_err(|_| CliError::rejected("the report cannot be printed as JSON"))?;
+    let json =
+        serde_json::to_string(&report).map_err(|_| CliError::rejected("the report cannot be printed as JSON"))?;
     out.line(&json)?;
     match &report.first_break {
         None => Ok(()),
@@ -135,7 +136,8 @@ fn receipt(out: &mut Out, args: &ReceiptArgs) -> Result<(), CliError> {
     if let Err(e) = std::fs::metadata(&args.log) {
         return Err(CliError::rejected(format!("cannot read {}: {e}", args.log.display())));
     }
-    let record = AuditLog::open_existing(&args.log)?.record_delivery(id, &receipt, args.now.unwrap_or_else(unix_now))?;
+    let record =
+        AuditLog::open_existing(&args.log)?.record_delivery(id, &receipt, args.now.unwrap_or_else(unix_now))?;
     let line = record.to_line()?;
     out.line(String::from_utf8_lossy(&line).trim_end())
 }

@@ -10,8 +10,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use pushseal::keys::{PublicKey, Role};
 use pushseal::{
     ApnsOptions, BatchDevice, BatchResult, DeviceKeyring, DevicePublicKey, DeviceSecretKey, FcmOptions,
-    FileReplayStore, KeyId, MemoryReplayStore, ReplayStore, Sealed, SealedNotification, Sender, SenderPublicKey, Target,
-    unix_now,
+    FileReplayStore, KeyId, MemoryReplayStore, ReplayStore, Sealed, SealedNotification, Sender, SenderPublicKey,
+    Target, unix_now,
 };
 use serde_json::Value;
 

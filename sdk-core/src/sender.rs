@@ -134,7 +134,7 @@ impl From<DevicePublicKey> for BatchDevice {
 
 impl From<&DevicePublicKey> for BatchDevice {
     fn from(key: &DevicePublicKey) -> Self {
-        Self::new(key.clone())
+        Self::new(*key)
     }
 }
 
@@ -279,9 +279,8 @@ impl Sender {
         let id = MessageId::random()?;
         let now = unix_now();
         let seal_one = |(index, device): (usize, BatchDevice)| {
-            let sealed = Ephemeral::generate().and_then(|eph| {
-                self.seal_with(&device.key, msg, &device.target_from(target), id, now, &eph)
-            });
+            let sealed = Ephemeral::generate()
+                .and_then(|eph| self.seal_with(&device.key, msg, &device.target_from(target), id, now, &eph));
             BatchResult { index, recipient: device.key.key_id(), token: device.token, sealed }
         };
         let mut input = to.into_iter().map(Into::into).enumerate();
@@ -312,7 +311,8 @@ impl Sender {
                     while !feed.stop && feed.next_slice >= feed.handed_out + BATCH_WINDOW / BATCH_SLICE {
                         feed = room.wait(feed).unwrap_or_else(PoisonError::into_inner);
                     }
-                    let devices: Vec<_> = if feed.stop { Vec::new() } else { feed.input.by_ref().take(BATCH_SLICE).collect() };
+                    let devices: Vec<_> =
+                        if feed.stop { Vec::new() } else { feed.input.by_ref().take(BATCH_SLICE).collect() };
                     feed.next_slice += 1;
                     (feed.next_slice - 1, devices)
                 };
@@ -322,10 +322,14 @@ impl Sender {
             }
         };
         std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..workers).map(|_| scope.spawn({
-                let tx = tx.clone();
-                move || work(tx)
-            })).collect();
+            let handles: Vec<_> = (0..workers)
+                .map(|_| {
+                    scope.spawn({
+                        let tx = tx.clone();
+                        move || work(tx)
+                    })
+                })
+                .collect();
             drop(tx);
             let mut ready = BTreeMap::new();
             let mut next = 0;

@@ -53,7 +53,7 @@ fn a_streamed_batch_yields_one_result_per_device_with_its_own_options() {
     // Devices made as the batch reads them, each with its own token and collapse id.
     let devices = (0..n).map(|i| {
         pulled.fetch_add(1, Ordering::SeqCst);
-        BatchDevice::new(keys[i % keys.len()].clone()).with_token(format!("token-{i}")).with_collapse_id(format!("c{i}"))
+        BatchDevice::new(keys[i % keys.len()]).with_token(format!("token-{i}")).with_collapse_id(format!("c{i}"))
     });
     let target = Target::Fcm(FcmOptions { token: None, collapse_key: Some("batch".into()) });
     let (mut next, mut pulled_at_first) = (0, None);
@@ -77,16 +77,17 @@ fn a_streamed_batch_yields_one_result_per_device_with_its_own_options() {
     assert!(first <= 2 * BATCH_WINDOW, "the first results came out after reading {first} of {n} devices");
 
     // An APNs batch takes each device's collapse id; a failing consumer stops the batch.
-    let devices = keys.iter().map(|k| BatchDevice::new(k.clone()).with_collapse_id("mine"));
+    let devices = keys.iter().map(|k| BatchDevice::new(*k).with_collapse_id("mine"));
     let mut seen = 0;
-    let stopped = sender.seal_batch_chunked(devices, &Message::new("t", "b"), &Target::Apns(ApnsOptions::default()), |c| {
-        for r in c.drain(..) {
-            let Sealed::Apns(request) = r.sealed.unwrap().payload else { panic!("not APNs") };
-            assert_eq!(request.header("apns-collapse-id"), Some("mine"));
-            seen += 1;
-        }
-        Err(pushseal::Error::Storage("stop".into()))
-    });
+    let stopped =
+        sender.seal_batch_chunked(devices, &Message::new("t", "b"), &Target::Apns(ApnsOptions::default()), |c| {
+            for r in c.drain(..) {
+                let Sealed::Apns(request) = r.sealed.unwrap().payload else { panic!("not APNs") };
+                assert_eq!(request.header("apns-collapse-id"), Some("mine"));
+                seen += 1;
+            }
+            Err(pushseal::Error::Storage("stop".into()))
+        });
     assert_eq!(stopped.unwrap_err().kind(), ErrorKind::Storage);
     assert!(seen >= 1 && seen <= keys.len());
 }
