@@ -163,7 +163,7 @@ pub fn seal(out: &mut Out, args: &SealArgs) -> Result<(), CliError> {
         .map(|(i, text)| parse_public_key::<pushseal::keys::role::Device>(text, "--to", i, args.to.len()))
         .collect::<Result<Vec<DevicePublicKey>, _>>()?;
     let sender_key = read_secret_key::<pushseal::keys::role::Sender>(&args.from)?;
-    refuse_own_key(&devices, sender_key.key_id(), args)?;
+    refuse_own_key(&keys, sender_key.key_id(), args)?;
     let sender = Sender::new(sender_key);
     let mut message = parse_message(&read_stdin("the notification as JSON")?)?;
     if let Some(ttl) = args.ttl {
