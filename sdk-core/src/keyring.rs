@@ -43,6 +43,10 @@ pub const KEYRING_FORMAT: &str = "pushseal-keyring-v1";
 /// How long a rotated-out key keeps opening notifications unless told otherwise:
 /// 28 days, the longest TTL.
 pub const DEFAULT_RETENTION_SECS: u64 = crate::notification::MAX_TTL_SECS;
+/// The most retired keys a keyring keeps (SPEC.md §8.2): past it, the key
+/// with the earliest deadline goes first, so that rotating often (or with a
+/// long retention) cannot grow the keyring without bound.
+pub const MAX_RETIRED_KEYS: usize = 16;
 
 /// A payload as the operating system hands it to the app.
 #[derive(Debug, Clone, Copy)]
@@ -78,9 +82,14 @@ impl<'a> Payload<'a> {
         }
     }
 
-    /// The envelope bytes inside the payload.
+    /// The envelope bytes inside the payload. An envelope text longer than
+    /// [`envelope::MAX_TEXT_LEN`] is refused ([`Error::EnvelopeTooLarge`])
+    /// before it is decoded.
     pub fn envelope_bytes(self) -> Result<Vec<u8>> {
         let text = self.envelope_text()?;
+        if text.len() > envelope::MAX_TEXT_LEN {
+            return Err(Error::EnvelopeTooLarge { size: text.len(), max: envelope::MAX_TEXT_LEN });
+        }
         decode_base64(&text, "the envelope is not canonical base64url without padding")
     }
 
@@ -145,7 +154,19 @@ impl DeviceKeyring {
         let old = std::mem::replace(&mut self.current, next);
         self.retired.push(RetiredKey { key: old, usable_until: now.saturating_add(retain_secs) });
         self.prune(now);
+        self.cap_retired();
         Ok(())
+    }
+
+    /// Keeps the [`MAX_RETIRED_KEYS`] retired keys with the latest deadlines.
+    /// Of two with one deadline, the one retired first goes first.
+    fn cap_retired(&mut self) {
+        while self.retired.len() > MAX_RETIRED_KEYS {
+            let earliest = self.retired.iter().enumerate().min_by_key(|(i, r)| (r.usable_until, *i)).map(|(i, _)| i);
+            if let Some(i) = earliest {
+                self.retired.remove(i);
+            }
+        }
     }
 
     /// Drops retired keys past their deadline.
@@ -294,6 +315,7 @@ impl DeviceKeyring {
         for r in &stored.retired {
             keyring.retired.push(RetiredKey { key: secret(&r.key)?, usable_until: r.usable_until });
         }
+        keyring.cap_retired();
         for s in &stored.trusted_senders {
             let pk = s.parse().map_err(|_| Error::InvalidKeyring("a trusted sender key is not a public key"))?;
             keyring.add_trusted(pk);

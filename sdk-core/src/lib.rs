@@ -51,5 +51,8 @@ pub use platform::apns::{ApnsOptions, ApnsPushType, ApnsRequest};
 pub use platform::fcm::{FcmMessage, FcmOptions};
 pub use platform::{Target, max_plaintext_len};
 pub use receipt::{Receipt, ReceiptDigest, verify_receipt};
-pub use replay::{CLOCK_SKEW_SECS, DEFAULT_REPLAY_CAPACITY, FileReplayStore, MemoryReplayStore, ReplayStore};
+pub use replay::{
+    CLOCK_SKEW_SECS, DEFAULT_LOCK_TIMEOUT, DEFAULT_REPLAY_CAPACITY, FileReplayStore, MemoryReplayStore, ReplayStore,
+    reachable_expiry,
+};
 pub use sender::{Sealed, SealedNotification, Sender};
