@@ -105,6 +105,13 @@ impl Sender {
         self.cache.as_ref().map_or(0, DhCache::len)
     }
 
+    /// The secret key's text form (see [`SenderSecretKey::to_secret_text`]),
+    /// in a buffer that wipes itself: so that a wrapper never needs a copy of
+    /// its own. **Secret.**
+    pub fn secret_text(&self) -> Zeroizing<String> {
+        self.key.to_secret_text()
+    }
+
     /// The public key devices trust.
     pub fn public_key(&self) -> SenderPublicKey {
         self.key.public_key()
