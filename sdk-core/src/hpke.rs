@@ -493,25 +493,14 @@ pub fn seal(
     aad: &[u8],
     pt: &[u8],
 ) -> Result<([u8; N_KEY], Vec<u8>)> {
-    seal_with_ephemeral(&Ephemeral::generate()?, pk_r, sender, info, aad, pt)
+    seal_with(&Ephemeral::generate()?, pk_r, sender, info, aad, pt)
 }
 
-/// [`seal`] with the ephemeral key pair given. Only with the `test-vectors`
-/// feature (see [`Ephemeral::derive`]): never enable it in a product.
-#[cfg(feature = "test-vectors")]
-pub fn seal_with(
-    eph: &Ephemeral,
-    pk_r: &PublicKey,
-    sender: Option<AuthKey<'_>>,
-    info: &[u8],
-    aad: &[u8],
-    pt: &[u8],
-) -> Result<([u8; N_KEY], Vec<u8>)> {
-    seal_with_ephemeral(eph, pk_r, sender, info, aad, pt)
-}
-
-/// The body of [`seal`], with the ephemeral key pair given.
-fn seal_with_ephemeral(
+pub_with_test_vectors! {
+/// [`seal`] with the ephemeral key pair given: public only with the
+/// `test-vectors` feature (see [`Ephemeral::derive`]); never enable it in a
+/// product.
+fn seal_with(
     eph: &Ephemeral,
     pk_r: &PublicKey,
     sender: Option<AuthKey<'_>>,
@@ -523,6 +512,7 @@ fn seal_with_ephemeral(
     let (shared_secret, enc) = encap(eph, pk_r, sender)?;
     let ct = key_schedule(mode, shared_secret.as_ref(), info, b"", b"")?.seal(aad, pt)?;
     Ok((enc, ct))
+}
 }
 
 /// `OpenBase(enc, skR, info, aad, ct)` (`pk_s` is `None`) or

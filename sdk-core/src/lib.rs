@@ -28,6 +28,18 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+/// Declares a function public with the `test-vectors` feature and
+/// crate-private without it: one body, two visibilities. For the
+/// deterministic sealing entry points, which a product must not reach.
+macro_rules! pub_with_test_vectors {
+    ($(#[$meta:meta])* fn $($rest:tt)*) => {
+        #[cfg(feature = "test-vectors")]
+        $(#[$meta])* pub fn $($rest)*
+        #[cfg(not(feature = "test-vectors"))]
+        $(#[$meta])* pub(crate) fn $($rest)*
+    };
+}
+
 pub mod audit;
 mod encoding;
 pub mod envelope;

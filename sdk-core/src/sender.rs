@@ -125,7 +125,7 @@ impl Sender {
     /// Seals `msg` to one device for `target`, stamped with a fresh random id
     /// and the current time.
     pub fn seal(&self, to: &DevicePublicKey, msg: &Message, target: &Target) -> Result<SealedNotification> {
-        self.seal_notification(to, msg, target, MessageId::random()?, unix_now(), &Ephemeral::generate()?)
+        self.seal_with(to, msg, target, MessageId::random()?, unix_now(), &Ephemeral::generate()?)
     }
 
     /// Seals `msg` to one device as a bare envelope (base64url text).
@@ -161,7 +161,7 @@ impl Sender {
         const SLICE: usize = 64;
         let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(to.len().div_ceil(SLICE));
         let seal_one = |device: &DevicePublicKey| {
-            Ephemeral::generate().and_then(|eph| self.seal_notification(device, msg, target, id, now, &eph))
+            Ephemeral::generate().and_then(|eph| self.seal_with(device, msg, target, id, now, &eph))
         };
         if workers <= 1 {
             return Ok(to.iter().map(seal_one).collect());
@@ -196,26 +196,13 @@ impl Sender {
         Ok(slices.into_iter().flat_map(|(_, slice)| slice).collect())
     }
 
+    pub_with_test_vectors! {
     /// Seals for `target` and builds its payload. Everything is deterministic
     /// given `id`, `now` and `eph`: the test vectors are made with it. Sealing
-    /// twice with one `eph` reuses an AEAD key and nonce, so this exists only
+    /// twice with one `eph` reuses an AEAD key and nonce, so it is public only
     /// with the `test-vectors` feature (the vector generator and the crate's
     /// own tests enable it); never enable it in a product.
-    #[cfg(feature = "test-vectors")]
-    pub fn seal_with(
-        &self,
-        to: &DevicePublicKey,
-        msg: &Message,
-        target: &Target,
-        id: MessageId,
-        now: u64,
-        eph: &Ephemeral,
-    ) -> Result<SealedNotification> {
-        self.seal_notification(to, msg, target, id, now, eph)
-    }
-
-    /// The one path that seals for `target` and builds its payload.
-    fn seal_notification(
+    fn seal_with(
         &self,
         to: &DevicePublicKey,
         msg: &Message,
@@ -240,6 +227,7 @@ impl Sender {
             envelope: sealed.envelope,
             payload,
         })
+    }
     }
 
     /// [`Self::seal_parts`] with a fresh random id, the current time and a
