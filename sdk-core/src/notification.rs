@@ -337,7 +337,9 @@ mod tests {
     #[test]
     fn a_ttl_beyond_28_days_is_malformed() {
         let json = |sent: u64, exp: u64| {
-            format!(r#"{{"id":"00000000000000000000000000000000","sent_at":{sent},"expires_at":{exp},"title":"t","body":"b"}}"#)
+            format!(
+                r#"{{"id":"00000000000000000000000000000000","sent_at":{sent},"expires_at":{exp},"title":"t","body":"b"}}"#
+            )
         };
         assert_eq!(Notification::decode(json(5, 5 + MAX_TTL_SECS).as_bytes()).unwrap().message.ttl_secs, MAX_TTL_SECS);
         for (sent, exp) in [(5, 6 + MAX_TTL_SECS), (1_767_225_600, u64::MAX), (0, u64::MAX)] {

@@ -773,9 +773,10 @@ mod tests {
         let later = reachable_expiry(now) + 1;
         s.check_and_record(&id(10), later + 3600, later).unwrap();
         for n in 0..3 {
-            assert_eq!(s.check_and_record(&id(n), u64::MAX, later), Err(Error::Malformed(
-                "expires_at is further ahead than the longest TTL and the clock skew allow"
-            )));
+            assert_eq!(
+                s.check_and_record(&id(n), u64::MAX, later),
+                Err(Error::Malformed("expires_at is further ahead than the longest TTL and the clock skew allow"))
+            );
         }
     }
 

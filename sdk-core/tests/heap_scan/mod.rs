@@ -93,4 +93,3 @@ pub fn freed_blocks_holding<'a>(patterns: &[(&'a str, &[u8])], f: impl FnOnce())
 
 /// One test at a time: the watch list is shared by the whole binary.
 pub static SERIAL: Mutex<()> = Mutex::new(());
-
