@@ -702,7 +702,8 @@ mod tests {
         let now = 1_767_225_600;
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("r");
-        let damages: [(&str, fn(&mut Vec<u8>)); 3] = [
+        type Damage = fn(&mut Vec<u8>);
+        let damages: [(&str, Damage); 3] = [
             ("a flipped bit in the magic", |b| b[3] ^= 0x01),
             ("cut to 10 bytes", |b| b.truncate(10)),
             ("emptied", Vec::clear),

@@ -233,10 +233,13 @@ fn with_replay_dir<T>(f: impl FnOnce(&Path) -> T) -> T {
     DIR.with(|dir| f(dir.path()))
 }
 
+/// A replay file's record: a message id and its `expires_at`.
+type ReplayRecord = ([u8; 16], u64);
+
 /// The records of a replay file, parsed independently of the library: the
 /// floor and the whole records (a torn tail is ignored), or nothing if the
 /// header is not `PSREPLY1` (a damaged file).
-fn parse_replay_file(bytes: &[u8]) -> Option<(u64, Vec<([u8; 16], u64)>)> {
+fn parse_replay_file(bytes: &[u8]) -> Option<(u64, Vec<ReplayRecord>)> {
     if bytes.len() < 16 || &bytes[..8] != b"PSREPLY1" {
         return None;
     }
