@@ -22,8 +22,10 @@ uniffi::setup_scaffolding!();
 
 #[cfg(feature = "server")]
 mod audit;
+mod secret;
 #[cfg(feature = "server")]
 pub use audit::*;
+pub use secret::{SecretBytes, SecretText};
 
 // ---------------------------------------------------------------------------
 // Errors
@@ -260,24 +262,25 @@ type Result<T, E = PushSealError> = std::result::Result<T, E>;
 #[uniffi::export(rust, foreign)]
 pub trait KeyStorage: Send + Sync {
     /// The stored keyring bytes, or nothing if none were saved yet.
-    fn load(&self) -> Result<Option<Vec<u8>>>;
-    /// Stores the keyring bytes, replacing what was there.
-    fn save(&self, bytes: Vec<u8>) -> Result<()>;
+    fn load(&self) -> Result<Option<SecretBytes>>;
+    /// Stores the keyring bytes, replacing what was there. Wipe the foreign
+    /// copy after storing it (SECURITY.md, "Secrets in the bindings").
+    fn save(&self, bytes: SecretBytes) -> Result<()>;
 }
 
 /// A `KeyStorage` that keeps the bytes in memory, for tests.
 #[derive(Debug, Default)]
 struct InMemoryKeyStorage {
-    bytes: Mutex<Option<Vec<u8>>>,
+    bytes: Mutex<Option<zeroize::Zeroizing<Vec<u8>>>>,
 }
 
 impl KeyStorage for InMemoryKeyStorage {
-    fn load(&self) -> Result<Option<Vec<u8>>> {
-        Ok(lock(&self.bytes).clone())
+    fn load(&self) -> Result<Option<SecretBytes>> {
+        Ok(lock(&self.bytes).clone().map(SecretBytes::new))
     }
 
-    fn save(&self, bytes: Vec<u8>) -> Result<()> {
-        *lock(&self.bytes) = Some(bytes);
+    fn save(&self, bytes: SecretBytes) -> Result<()> {
+        *lock(&self.bytes) = Some(zeroize::Zeroizing::new(bytes.as_slice().to_vec()));
         Ok(())
     }
 }
@@ -383,7 +386,12 @@ pub struct Message {
 }
 
 impl Message {
-    fn to_core(&self) -> pushseal::Message {
+    /// The core message; a TTL of 0 is refused like any other out of range
+    /// (the core would read 0 as "the default").
+    fn to_core(&self) -> Result<pushseal::Message> {
+        if self.ttl_secs == Some(0) {
+            return Err(pushseal::Error::InvalidNotification("the TTL must be 1 to 2419200 seconds, not 0").into());
+        }
         let mut m = pushseal::Message::new(self.title.clone(), self.body.clone());
         m.data = self.data.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
         m.thread_id.clone_from(&self.thread_id);
@@ -393,7 +401,7 @@ impl Message {
         if let Some(ttl) = self.ttl_secs {
             m.ttl_secs = ttl;
         }
-        m
+        Ok(m)
     }
 }
 
@@ -650,10 +658,20 @@ impl std::fmt::Debug for ReplayStore {
 #[uniffi::export]
 impl ReplayStore {
     /// The store in this file, created if missing (safe to share between
-    /// processes: every check locks the file).
+    /// processes: every check locks the file, waiting for the lock at most
+    /// 2 seconds, then failing with `Storage`).
     #[uniffi::constructor]
     pub fn open(path: String) -> Result<Arc<Self>> {
-        let store = pushseal::FileReplayStore::open(path)?;
+        Self::open_with_lock_timeout(path, pushseal::DEFAULT_LOCK_TIMEOUT)
+    }
+
+    /// `open`, waiting at most `lock_timeout` for the lock another process
+    /// holds before failing with `Storage` (nothing recorded). An iOS
+    /// Notification Service Extension keeps it well inside its time budget
+    /// (ios-sample/README.md).
+    #[uniffi::constructor]
+    pub fn open_with_lock_timeout(path: String, lock_timeout: std::time::Duration) -> Result<Arc<Self>> {
+        let store = pushseal::FileReplayStore::open(path)?.with_lock_timeout(lock_timeout);
         Ok(Arc::new(Self { inner: Arc::new(store) }))
     }
 
@@ -702,16 +720,29 @@ impl DeviceKeyring {
 
     /// A keyring from the bytes of `to_bytes`.
     #[uniffi::constructor]
-    pub fn from_bytes(bytes: Vec<u8>) -> Result<Arc<Self>> {
-        let bytes = zeroize::Zeroizing::new(bytes);
-        Ok(Self::wrap(pushseal::DeviceKeyring::from_bytes(&bytes)?))
+    pub fn from_bytes(bytes: SecretBytes) -> Result<Arc<Self>> {
+        Ok(Self::wrap(pushseal::DeviceKeyring::from_bytes(bytes.as_slice())?))
     }
 
-    /// The keyring in `storage`; if there is none yet, a new one, saved there first.
+    /// The keyring in `storage`; if there is none yet, a new one, saved there
+    /// first. Retired keys past their deadline are dropped, and the keyring
+    /// saved back without them, so that no dead secret key stays in storage.
     #[uniffi::constructor]
     pub fn load_or_create(storage: Arc<dyn KeyStorage>) -> Result<Arc<Self>> {
         match storage.load()? {
-            Some(bytes) => Self::from_bytes(bytes),
+            Some(bytes) => {
+                let keyring = Self::from_bytes(bytes)?;
+                let pruned = {
+                    let mut inner = lock(&keyring.inner);
+                    let before = inner.retired_keys().len();
+                    inner.prune(pushseal::unix_now());
+                    inner.retired_keys().len() != before
+                };
+                if pruned {
+                    keyring.save(storage)?;
+                }
+                Ok(keyring)
+            }
             None => {
                 let keyring = Self::generate()?;
                 keyring.save(storage)?;
@@ -723,12 +754,14 @@ impl DeviceKeyring {
     /// Writes the keyring to `storage`.
     pub fn save(&self, storage: Arc<dyn KeyStorage>) -> Result<()> {
         let bytes = lock(&self.inner).to_bytes()?;
-        storage.save(bytes.to_vec())
+        storage.save(SecretBytes::new(bytes))
     }
 
     /// The keyring's bytes. **Secret**: they hold the device's secret keys.
-    pub fn to_bytes(&self) -> Result<Vec<u8>> {
-        Ok(lock(&self.inner).to_bytes()?.to_vec())
+    /// Wipe the copy you get once it is stored (SECURITY.md, "Secrets in the
+    /// bindings").
+    pub fn to_bytes(&self) -> Result<SecretBytes> {
+        Ok(SecretBytes::new(lock(&self.inner).to_bytes()?))
     }
 
     /// The current public key (43 characters of base64url): what the device
@@ -853,7 +886,6 @@ impl DeviceKeyring {
 #[derive(uniffi::Object)]
 pub struct Sender {
     inner: pushseal::Sender,
-    secret_text: zeroize::Zeroizing<String>,
     /// Where every seal is recorded first (server builds only).
     #[cfg(feature = "server")]
     audit_log: Option<Arc<AuditLog>>,
@@ -910,26 +942,23 @@ fn envelope_push(s: pushseal::SealedNotification) -> Result<SealedEnvelope> {
 
 impl Sender {
     fn new(key: pushseal::SenderSecretKey, cache_devices: u32) -> Self {
-        let secret_text = key.to_secret_text();
         // The core keeps no cache for a capacity of 0.
         let capacity = usize::try_from(cache_devices).unwrap_or(usize::MAX);
         Self {
             inner: pushseal::Sender::with_cache(key, capacity),
-            secret_text,
             #[cfg(feature = "server")]
             audit_log: None,
         }
     }
 
     /// A sender from its secret key text; the text is erased once read.
-    fn from_text(text: String, cache_devices: u32) -> Result<Self> {
-        let text = zeroize::Zeroizing::new(text);
-        Ok(Self::new(pushseal::SenderSecretKey::from_secret_text(&text)?, cache_devices))
+    fn from_text(text: SecretText, cache_devices: u32) -> Result<Self> {
+        Ok(Self::new(pushseal::SenderSecretKey::from_secret_text(text.as_str())?, cache_devices))
     }
 
     /// Seals to one device; with an audit log, only once its record is written.
     fn seal_one(&self, to: &str, message: &Message, target: &pushseal::Target) -> Result<pushseal::SealedNotification> {
-        let (to, message) = (device_key(to)?, message.to_core());
+        let (to, message) = (device_key(to)?, message.to_core()?);
         #[cfg(feature = "server")]
         if let Some(log) = &self.audit_log {
             return log.seal(&self.inner, &to, &message, target);
@@ -955,6 +984,16 @@ impl Sender {
                 reason: "a batch takes each device's token in its BatchDevice, not in the options".into(),
             });
         }
+        let message = match message.to_core() {
+            Ok(message) => message,
+            // As the core reports an invalid message in a batch: each device gets the error.
+            Err(e) => {
+                for device in to {
+                    each(device.public_key, Err(e.clone()))?;
+                }
+                return Ok(());
+            }
+        };
         // The keys as given, in order, and the devices whose key parsed with
         // their place among them.
         let mut given = Vec::with_capacity(to.len());
@@ -992,7 +1031,6 @@ impl Sender {
                 pushseal::Error::Storage("the batch was stopped".into())
             })
         };
-        let message = message.to_core();
         #[cfg(feature = "server")]
         let outcome = match &self.audit_log {
             Some(log) => log.core().seal_batch_each(&self.inner, devices, &message, target, &mut on_result),
@@ -1020,7 +1058,7 @@ impl Sender {
     /// with `Storage`, handing nothing out, if it cannot (in a batch, that
     /// device gets `storage` and no push); each record is synced to disk.
     #[uniffi::constructor(default(cache_devices = 0))]
-    pub fn with_audit_log(text: String, audit_log: Arc<AuditLog>, cache_devices: u32) -> Result<Arc<Self>> {
+    pub fn with_audit_log(text: SecretText, audit_log: Arc<AuditLog>, cache_devices: u32) -> Result<Arc<Self>> {
         Ok(Arc::new(Self { audit_log: Some(audit_log), ..Self::from_text(text, cache_devices)? }))
     }
 }
@@ -1052,7 +1090,7 @@ impl Sender {
     /// device. 0, the default: no cache, right for a short-lived process or
     /// one that rarely seals to the same device twice.
     #[uniffi::constructor(default(cache_devices = 0))]
-    pub fn from_secret_text(text: String, cache_devices: u32) -> Result<Arc<Self>> {
+    pub fn from_secret_text(text: SecretText, cache_devices: u32) -> Result<Arc<Self>> {
         Ok(Arc::new(Self::from_text(text, cache_devices)?))
     }
 
@@ -1066,9 +1104,12 @@ impl Sender {
         self.inner.key_id().to_string()
     }
 
-    /// The secret key as text. **Secret**: store it like a password.
-    pub fn secret_text(&self) -> String {
-        self.secret_text.to_string()
+    /// The secret key as text. **Secret**: store it like a password, and wipe
+    /// the copy you get once it is stored (SECURITY.md, "Secrets in the
+    /// bindings"). Made afresh from the key at each call: the sender keeps no
+    /// text copy.
+    pub fn secret_text(&self) -> SecretText {
+        SecretText::new(self.inner.secret_text())
     }
 
     /// How many devices the DH cache remembers now (0 without a cache).
@@ -1609,6 +1650,38 @@ mod tests {
         let sender = Sender::generate().unwrap();
         let secret = sender.secret_text();
         let shown = format!("{sender:?}");
-        assert!(!shown.contains(secret.trim_start_matches("pushseal-secret-key-v1:")));
+        assert!(!shown.contains(secret.as_str().trim_start_matches("pushseal-secret-key-v1:")));
+    }
+
+    #[test]
+    fn a_ttl_of_zero_is_refused_like_any_bad_ttl() {
+        let sender = Sender::generate().unwrap();
+        let device = device_for(&sender);
+        for ttl in [0, 2_419_201] {
+            let m = Message { ttl_secs: Some(ttl), ..message() };
+            let e = sender.seal_envelope(device.public_key(), m.clone()).unwrap_err();
+            assert_eq!(e.kind_name(), "invalid_notification", "ttl {ttl}");
+            let batch = sender.seal_batch_fcm(batch(vec![device.public_key()]), m, None).unwrap();
+            assert_eq!(batch[0].error_kind.as_deref(), Some("invalid_notification"), "ttl {ttl}");
+        }
+        for ttl in [Some(1), Some(2_419_200), None] {
+            sender.seal_envelope(device.public_key(), Message { ttl_secs: ttl, ..message() }).unwrap();
+        }
+    }
+
+    #[test]
+    fn loading_drops_retired_keys_past_their_deadline_from_storage() {
+        let storage = in_memory_key_storage();
+        let device = DeviceKeyring::load_or_create(storage.clone()).unwrap();
+        // Two rotations long ago: the first key's deadline is long past, the
+        // second's an hour from now. Saved as they were then.
+        device.rotate(1_000, 60).unwrap();
+        device.rotate(1_001, pushseal::unix_now() + 3_600 - 1_001).unwrap();
+        device.save(storage.clone()).unwrap();
+        assert_eq!(DeviceKeyring::from_bytes(storage.load().unwrap().unwrap()).unwrap().retired_keys().len(), 2);
+        let loaded = DeviceKeyring::load_or_create(storage.clone()).unwrap();
+        assert_eq!(loaded.retired_keys().len(), 1);
+        let saved = DeviceKeyring::from_bytes(storage.load().unwrap().unwrap()).unwrap();
+        assert_eq!(saved.retired_keys().len(), 1, "the dead key is gone from storage too");
     }
 }

@@ -13,11 +13,25 @@ import PushSealSampleKit
 /// payload's alert, which nothing authenticates (SPEC.md section 7.5), and
 /// records only the kind of error for the app. A push that is not PushSeal's
 /// is delivered as it came.
+///
+/// iOS suspends the extension once it hands back content, and kills a
+/// suspended process that holds a file lock in the App Group container
+/// (0xdead10cc). The replay store locks its file during `openApns`, so the
+/// content is handed back only when no open is under way: an open that is
+/// running when time runs out finishes first (the store gives up waiting for
+/// its lock after `replayLockTimeout`, and holds it for milliseconds), then
+/// hands back what it got.
 final class NotificationService: UNNotificationServiceExtension {
-    /// The pending content handler and the fallback content, guarded by `lock`:
-    /// `serviceExtensionTimeWillExpire` may run on another thread.
+    /// The most an open waits for the replay store's lock, well inside the
+    /// time iOS leaves after `serviceExtensionTimeWillExpire`.
+    static let replayLockTimeout: TimeInterval = 1
+
+    /// The pending content handler, the fallback content and whether an open
+    /// is under way, guarded by `lock`: `serviceExtensionTimeWillExpire` may
+    /// run on another thread.
     private let lock = NSLock()
     private var pending: Pending?
+    private var opening = false
 
     private struct Pending {
         let handler: @Sendable (UNNotificationContent) -> Void
@@ -30,13 +44,24 @@ final class NotificationService: UNNotificationServiceExtension {
     ) {
         lock.lock()
         pending = Pending(handler: contentHandler, fallback: Self.ownFallback(request.content))
+        opening = true
         lock.unlock()
-        deliver(Self.open(request))
+        let content = Self.open(request)
+        lock.lock()
+        opening = false
+        lock.unlock()
+        deliver(content)
     }
 
     override func serviceExtensionTimeWillExpire() {
-        // Opening takes milliseconds; if iOS stops the extension first, the
-        // generic fallback is what it may show.
+        lock.lock()
+        let busy = opening
+        lock.unlock()
+        // An open under way may hold the replay store's lock: it hands back
+        // its content (or the fallback) itself as soon as it returns, within
+        // `replayLockTimeout` plus milliseconds. Handing back now would let
+        // iOS suspend the extension with the lock held.
+        guard !busy else { return }
         deliver(nil)
     }
 
@@ -76,7 +101,10 @@ final class NotificationService: UNNotificationServiceExtension {
                 return nil
             }
             let keyring = try DeviceKeyring.fromBytes(bytes: bytes)
-            let replay = try ReplayStore.open(path: container.replayStorePath)
+            let replay = try ReplayStore.openWithLockTimeout(
+                path: container.replayStorePath,
+                lockTimeout: replayLockTimeout
+            )
             let notification: OpenedNotification
             do {
                 notification = try keyring.openApns(userInfoJson: json, replay: replay)

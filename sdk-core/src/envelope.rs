@@ -28,6 +28,12 @@ pub const INFO: &[u8] = b"pushseal envelope v1";
 pub const HEADER_LEN: usize = 1 + 2 * KEY_ID_LEN + N_KEY;
 /// The smallest possible envelope: a header and an empty plaintext's tag.
 pub const MIN_LEN: usize = HEADER_LEN + N_T;
+/// The largest envelope a device opens: a header, the largest padding bucket
+/// and a tag (2113 bytes), the largest a sender makes (SPEC.md §4).
+pub const MAX_LEN: usize = HEADER_LEN + crate::padding::BUCKETS[crate::padding::BUCKETS.len() - 1] + N_T;
+/// The length of [`MAX_LEN`] bytes in base64url without padding (2818
+/// characters): a longer envelope text is refused before it is decoded.
+pub const MAX_TEXT_LEN: usize = (MAX_LEN * 4).div_ceil(3);
 
 /// The public header of an envelope: what anyone who sees the envelope can read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -92,6 +92,16 @@ pub enum Error {
         /// The largest encoded notification that fits with these options.
         max_plaintext: usize,
     },
+    /// A device was given an envelope text longer than any sender makes
+    /// ([`crate::envelope::MAX_TEXT_LEN`] characters): refused before it is
+    /// decoded. Its kind is [`ErrorKind::PayloadTooLarge`].
+    #[error("envelope too large: {size} characters of text, a device opens at most {max}")]
+    EnvelopeTooLarge {
+        /// The envelope text's length, in bytes.
+        size: usize,
+        /// [`crate::envelope::MAX_TEXT_LEN`].
+        max: usize,
+    },
     /// A notification or option given to the sender is not valid.
     #[error("invalid notification: {0}")]
     InvalidNotification(&'static str),
@@ -143,7 +153,7 @@ pub enum ErrorKind {
     NotYetValid,
     /// See [`Error::Replayed`].
     Replayed,
-    /// See [`Error::PayloadTooLarge`].
+    /// See [`Error::PayloadTooLarge`] (a sender's) and [`Error::EnvelopeTooLarge`] (a device's).
     PayloadTooLarge,
     /// See [`Error::InvalidNotification`].
     InvalidNotification,
@@ -238,7 +248,7 @@ impl Error {
             Self::Expired { .. } => ErrorKind::Expired,
             Self::NotYetValid { .. } => ErrorKind::NotYetValid,
             Self::Replayed => ErrorKind::Replayed,
-            Self::PayloadTooLarge { .. } => ErrorKind::PayloadTooLarge,
+            Self::PayloadTooLarge { .. } | Self::EnvelopeTooLarge { .. } => ErrorKind::PayloadTooLarge,
             Self::InvalidNotification(_) => ErrorKind::InvalidNotification,
             Self::InvalidKeyring(_) => ErrorKind::InvalidKeyring,
             Self::Storage(_) => ErrorKind::Storage,

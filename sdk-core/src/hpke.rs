@@ -120,17 +120,44 @@ fn dh(sk: &StaticSecret, pk: &PublicKey) -> Result<Zeroizing<[u8; 32]>> {
 fn dh_prepared(sk: &StaticSecret, pk: &PreparedKey) -> Result<Zeroizing<[u8; 32]>> {
     let shared = match &pk.edwards {
         Some(point) => {
-            let product = Zeroizing::new(point.mul_clamped(*Zeroizing::new(sk.to_bytes())));
+            let scalar = Zeroizing::new(sk.to_bytes());
+            let product = Zeroizing::new(point.mul_clamped(*scalar));
             let u = Zeroizing::new(product.to_montgomery());
             Zeroizing::new(u.to_bytes())
         }
         None => Zeroizing::new(sk.diffie_hellman(&PublicKey::from(pk.u.to_bytes())).to_bytes()),
     };
-    // The result is public once it is known to be zero: no need for constant time here.
-    if shared.iter().all(|&b| b == 0) {
+    // Both routes pass the scalar by value into curve25519-dalek, whose frames
+    // (the scalar's copy, its radix-16 digits, the lookup table) are left on
+    // the stack below this one when they return: overwrite that region.
+    scrub_stack();
+    if is_all_zero(&shared) {
         return Err(Error::ZeroSharedSecret);
     }
     Ok(shared)
+}
+
+/// Bytes of stack below the caller that [`scrub_stack`] overwrites: more
+/// than a variable-base scalar multiplication's frames use.
+const STACK_SCRUB_LEN: usize = 8 * 1024;
+
+/// Overwrites the stack region where the frames of the function just returned
+/// from lay, so that no copy of a secret scalar outlives the call there.
+/// Best effort: safe Rust cannot name that memory, so this zeroizes a local
+/// buffer of [`STACK_SCRUB_LEN`] bytes, which occupies the same addresses.
+#[inline(never)]
+fn scrub_stack() {
+    let mut region = [0u8; STACK_SCRUB_LEN];
+    core::hint::black_box(&mut region);
+    region.zeroize();
+}
+
+/// Whether a DH output is all zero, in time independent of its bytes (RFC
+/// 7748, section 6.1: "check ... in constant time"): every byte is folded in
+/// with OR before the one comparison, so no early exit tells where the first
+/// non-zero byte is.
+fn is_all_zero(bytes: &[u8; 32]) -> bool {
+    crate::receipt::ct_eq(bytes, &[0; 32])
 }
 
 /// `DeriveKeyPair(ikm)` for X25519 (section 7.1.3).
@@ -173,7 +200,11 @@ impl Ephemeral {
         Ok(Self { sk, pk })
     }
 
-    /// The key pair `DeriveKeyPair(ikm)` gives: for test vectors only.
+    /// The key pair `DeriveKeyPair(ikm)` gives. Deterministic: two envelopes
+    /// sealed with one derived key share an AEAD key and nonce. Only with the
+    /// `test-vectors` feature, which the vector generator and the crate's own
+    /// tests enable; never enable it in a product.
+    #[cfg(any(test, feature = "test-vectors"))]
     pub fn derive(ikm: &[u8]) -> Result<Self> {
         let (sk, pk) = derive_key_pair(ikm)?;
         Ok(Self { sk, pk })
@@ -465,8 +496,11 @@ pub fn seal(
     seal_with(&Ephemeral::generate()?, pk_r, sender, info, aad, pt)
 }
 
-/// [`seal`] with the ephemeral key pair given: for test vectors only.
-pub fn seal_with(
+pub_with_test_vectors! {
+/// [`seal`] with the ephemeral key pair given: public only with the
+/// `test-vectors` feature (see [`Ephemeral::derive`]); never enable it in a
+/// product.
+fn seal_with(
     eph: &Ephemeral,
     pk_r: &PublicKey,
     sender: Option<AuthKey<'_>>,
@@ -478,6 +512,7 @@ pub fn seal_with(
     let (shared_secret, enc) = encap(eph, pk_r, sender)?;
     let ct = key_schedule(mode, shared_secret.as_ref(), info, b"", b"")?.seal(aad, pt)?;
     Ok((enc, ct))
+}
 }
 
 /// `OpenBase(enc, skR, info, aad, ct)` (`pk_s` is `None`) or
@@ -566,6 +601,18 @@ mod tests {
         for t in EIGHT_TORSION {
             check(&sk, &t.to_montgomery().to_bytes());
             check(&sk, &(big + t).to_montgomery().to_bytes());
+        }
+    }
+
+    #[test]
+    fn the_zero_check_sees_every_byte() {
+        assert!(is_all_zero(&[0; 32]));
+        for i in 0..32 {
+            for bit in 0..8 {
+                let mut v = [0u8; 32];
+                v[i] = 1 << bit;
+                assert!(!is_all_zero(&v), "byte {i} bit {bit}");
+            }
         }
     }
 

@@ -43,6 +43,10 @@ pub const KEYRING_FORMAT: &str = "pushseal-keyring-v1";
 /// How long a rotated-out key keeps opening notifications unless told otherwise:
 /// 28 days, the longest TTL.
 pub const DEFAULT_RETENTION_SECS: u64 = crate::notification::MAX_TTL_SECS;
+/// The most retired keys a keyring keeps (SPEC.md §8.2): past it, the key
+/// with the earliest deadline goes first, so that rotating often (or with a
+/// long retention) cannot grow the keyring without bound.
+pub const MAX_RETIRED_KEYS: usize = 16;
 
 /// A payload as the operating system hands it to the app.
 #[derive(Debug, Clone, Copy)]
@@ -78,9 +82,14 @@ impl<'a> Payload<'a> {
         }
     }
 
-    /// The envelope bytes inside the payload.
+    /// The envelope bytes inside the payload. An envelope text longer than
+    /// [`envelope::MAX_TEXT_LEN`] is refused ([`Error::EnvelopeTooLarge`])
+    /// before it is decoded.
     pub fn envelope_bytes(self) -> Result<Vec<u8>> {
         let text = self.envelope_text()?;
+        if text.len() > envelope::MAX_TEXT_LEN {
+            return Err(Error::EnvelopeTooLarge { size: text.len(), max: envelope::MAX_TEXT_LEN });
+        }
         decode_base64(&text, "the envelope is not canonical base64url without padding")
     }
 
@@ -145,7 +154,19 @@ impl DeviceKeyring {
         let old = std::mem::replace(&mut self.current, next);
         self.retired.push(RetiredKey { key: old, usable_until: now.saturating_add(retain_secs) });
         self.prune(now);
+        self.cap_retired();
         Ok(())
+    }
+
+    /// Keeps the [`MAX_RETIRED_KEYS`] retired keys with the latest deadlines.
+    /// Of two with one deadline, the one retired first goes first.
+    fn cap_retired(&mut self) {
+        while self.retired.len() > MAX_RETIRED_KEYS {
+            let earliest = self.retired.iter().enumerate().min_by_key(|(i, r)| (r.usable_until, *i)).map(|(i, _)| i);
+            if let Some(i) = earliest {
+                self.retired.remove(i);
+            }
+        }
     }
 
     /// Drops retired keys past their deadline.
@@ -294,6 +315,7 @@ impl DeviceKeyring {
         for r in &stored.retired {
             keyring.retired.push(RetiredKey { key: secret(&r.key)?, usable_until: r.usable_until });
         }
+        keyring.cap_retired();
         for s in &stored.trusted_senders {
             let pk = s.parse().map_err(|_| Error::InvalidKeyring("a trusted sender key is not a public key"))?;
             keyring.add_trusted(pk);
@@ -335,4 +357,122 @@ struct StoredKeyring {
 struct StoredRetired {
     key: String,
     usable_until: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::encoding::encode_base64;
+    use crate::keys::{DeviceSecretKey, SenderSecretKey};
+    use crate::replay::MemoryReplayStore;
+    use crate::{ErrorKind, Sender};
+
+    const NOW: u64 = 1_767_225_600;
+
+    fn device_and_sender() -> (DeviceKeyring, SenderSecretKey) {
+        let sender = SenderSecretKey::from_bytes([1; 32]);
+        let mut device = DeviceKeyring::from_secret_key(DeviceSecretKey::from_bytes([2; 32]));
+        device.trust_sender(sender.public_key()).unwrap();
+        (device, sender)
+    }
+
+    /// An envelope whose padded plaintext is `len` bytes: the notification
+    /// JSON, the marker, zeros.
+    fn envelope_of(device: &DeviceKeyring, sender: &SenderSecretKey, id: u8, len: usize) -> String {
+        let json = format!(
+            r#"{{"id":"{}","sent_at":{NOW},"expires_at":{},"title":"t","body":"b"}}"#,
+            crate::MessageId::from_bytes([id; 16]),
+            NOW + 60
+        );
+        let mut padded = json.into_bytes();
+        padded.push(0x80);
+        padded.resize(len, 0);
+        encode_base64(&envelope::seal(sender, &device.public_key(), &padded).unwrap())
+    }
+
+    #[test]
+    fn an_envelope_text_over_the_maximum_is_refused_before_decoding() {
+        let (device, sender) = device_and_sender();
+        let replay = MemoryReplayStore::new();
+        let open = |text: &str| device.open(Payload::Envelope(text), &replay, NOW);
+        // 48 MiB of text that is not even base64url: refused for its size alone.
+        let huge = "!".repeat(48 << 20);
+        assert_eq!(open(&huge).unwrap_err(), Error::EnvelopeTooLarge { size: 48 << 20, max: 2818 });
+        // One padded byte over the largest bucket: 2114 bytes, 2819 characters.
+        let over = envelope_of(&device, &sender, 1, 2049);
+        assert_eq!(over.len(), envelope::MAX_TEXT_LEN + 1);
+        assert_eq!(open(&over).unwrap_err().kind(), ErrorKind::PayloadTooLarge);
+        // At the bound: decoded and opened.
+        let largest = envelope_of(&device, &sender, 2, 2048);
+        assert_eq!(largest.len(), envelope::MAX_TEXT_LEN);
+        open(&largest).unwrap();
+        assert_eq!(open(&"!".repeat(2818)).unwrap_err().kind(), ErrorKind::InvalidEncoding);
+    }
+
+    #[test]
+    fn any_padded_length_up_to_the_largest_bucket_opens() {
+        let (device, sender) = device_and_sender();
+        let replay = MemoryReplayStore::new();
+        for (n, len) in [(3, 120), (4, 300), (5, 2000)] {
+            let text = envelope_of(&device, &sender, n, len);
+            device.open(Payload::Envelope(&text), &replay, NOW).unwrap();
+        }
+    }
+
+    #[test]
+    fn a_ttl_over_28_days_is_refused_whatever_the_sender() {
+        let (device, sender) = device_and_sender();
+        let json = format!(
+            r#"{{"id":"{}","sent_at":{NOW},"expires_at":{},"title":"t","body":"b"}}"#,
+            crate::MessageId::from_bytes([9; 16]),
+            u64::MAX
+        );
+        let mut padded = json.into_bytes();
+        padding::pad_in_place(&mut padded, 0).unwrap();
+        let text = encode_base64(&envelope::seal(&sender, &device.public_key(), &padded).unwrap());
+        let err = device.open(Payload::Envelope(&text), &MemoryReplayStore::new(), NOW).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Malformed);
+        // Sealed by the SDK at the longest TTL: opens.
+        let msg = crate::Message::new("t", "b").with_ttl(crate::notification::MAX_TTL_SECS);
+        let ok = Sender::new(sender).seal_envelope(&device.public_key(), &msg).unwrap();
+        device.open(Payload::Envelope(&ok), &MemoryReplayStore::new(), unix_now()).unwrap();
+    }
+
+    #[test]
+    fn retired_keys_are_capped_keeping_the_latest_deadlines() {
+        let (mut device, _) = device_and_sender();
+        for n in 0..(MAX_RETIRED_KEYS as u64 + 4) {
+            device.rotate(NOW + n, u64::MAX - NOW - 100).unwrap();
+        }
+        let kept = device.retired_keys();
+        assert_eq!(kept.len(), MAX_RETIRED_KEYS);
+        // All deadlines saturate to one value: the keys retired first went first.
+        let again = DeviceKeyring::from_bytes(&device.to_bytes().unwrap()).unwrap();
+        assert_eq!(again.retired_keys(), kept);
+        // A stored keyring with more loads with the 16 latest deadlines.
+        let mut stored: serde_json::Value = serde_json::from_slice(&device.to_bytes().unwrap()).unwrap();
+        let retired = stored["retired"].as_array_mut().unwrap();
+        for (n, r) in retired.iter_mut().enumerate() {
+            r["usable_until"] = (NOW + n as u64).into();
+        }
+        let extra = retired.first().cloned().unwrap();
+        for n in 0..4 {
+            let mut r = extra.clone();
+            r["key"] = encode_base64(&[50 + n; 32]).into();
+            r["usable_until"] = n.into();
+            retired.push(r);
+        }
+        let loaded = DeviceKeyring::from_bytes(stored.to_string().as_bytes()).unwrap();
+        let deadlines: Vec<u64> = loaded.retired_keys().iter().map(|r| r.1).collect();
+        assert_eq!(deadlines, (0..MAX_RETIRED_KEYS as u64).map(|n| NOW + n).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_stored_low_order_sender_loads_and_fails_only_on_open() {
+        let (device, _) = device_and_sender();
+        let mut stored: serde_json::Value = serde_json::from_slice(&device.to_bytes().unwrap()).unwrap();
+        stored["trusted_senders"].as_array_mut().unwrap().push(encode_base64(&[0; 32]).into());
+        let loaded = DeviceKeyring::from_bytes(stored.to_string().as_bytes()).unwrap();
+        assert_eq!(loaded.trusted_senders().len(), 2);
+    }
 }

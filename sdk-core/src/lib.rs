@@ -28,6 +28,18 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+/// Declares a function public with the `test-vectors` feature and
+/// crate-private without it: one body, two visibilities. For the
+/// deterministic sealing entry points, which a product must not reach.
+macro_rules! pub_with_test_vectors {
+    ($(#[$meta:meta])* fn $($rest:tt)*) => {
+        #[cfg(feature = "test-vectors")]
+        $(#[$meta])* pub fn $($rest)*
+        #[cfg(not(feature = "test-vectors"))]
+        $(#[$meta])* pub(crate) fn $($rest)*
+    };
+}
+
 mod encoding;
 pub mod envelope;
 pub mod error;
@@ -53,5 +65,8 @@ pub use platform::apns::{ApnsOptions, ApnsPushType, ApnsRequest};
 pub use platform::fcm::{FcmMessage, FcmOptions};
 pub use platform::{Target, max_plaintext_len};
 pub use receipt::{Receipt, ReceiptDigest, verify_receipt};
-pub use replay::{CLOCK_SKEW_SECS, DEFAULT_REPLAY_CAPACITY, FileReplayStore, MemoryReplayStore, ReplayStore};
+pub use replay::{
+    CLOCK_SKEW_SECS, DEFAULT_LOCK_TIMEOUT, DEFAULT_REPLAY_CAPACITY, FileReplayStore, MemoryReplayStore, ReplayStore,
+    reachable_expiry,
+};
 pub use sender::{BATCH_WINDOW, BatchDevice, BatchResult, Sealed, SealedNotification, Sender};

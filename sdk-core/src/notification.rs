@@ -231,14 +231,21 @@ impl Notification {
         }
         let mut n: Notification = serde_json::from_slice(plaintext)
             .map_err(|_| Error::Malformed("the decrypted notification is not valid PushSeal JSON"))?;
-        if n.expires_at < n.sent_at {
-            return Err(Error::Malformed("the notification expires before it was sent"));
+        let ttl = n.expires_at.checked_sub(n.sent_at);
+        match ttl {
+            None => return Err(Error::Malformed("the notification expires before it was sent")),
+            Some(t) if t > MAX_TTL_SECS => {
+                return Err(Error::Malformed("the notification's TTL is longer than 28 days (2419200 seconds)"));
+            }
+            Some(t) => n.message.ttl_secs = t,
         }
-        n.message.ttl_secs = n.expires_at - n.sent_at;
         Ok(n)
     }
 
-    /// The device's time checks, with [`CLOCK_SKEW_SECS`] of allowance each way.
+    /// The device's time checks, with [`CLOCK_SKEW_SECS`] of allowance each way:
+    /// `now > expires_at + 300` is [`Error::Expired`], `sent_at > now + 300`
+    /// is [`Error::NotYetValid`]. The sums are exact (SPEC.md §8.1): saturating
+    /// at `u64::MAX` gives the same answers, since no `u64` exceeds it.
     pub fn check_time(&self, now: u64) -> Result<()> {
         if now > self.expires_at.saturating_add(CLOCK_SKEW_SECS) {
             return Err(Error::Expired { expires_at: self.expires_at, now });
@@ -319,6 +326,26 @@ mod tests {
             Message::new("", "").with_ttl(MAX_TTL_SECS + 1).effective_ttl().unwrap_err().kind(),
             crate::ErrorKind::InvalidNotification
         );
+        // Exact sums: nothing wraps at the top of the range.
+        let top = Notification { sent_at: 1000, expires_at: u64::MAX, ..n.clone() };
+        assert!(top.check_time(u64::MAX).is_ok());
+        let future = Notification { sent_at: u64::MAX, expires_at: u64::MAX, ..n };
+        assert_eq!(future.check_time(1_767_225_600).unwrap_err().kind(), crate::ErrorKind::NotYetValid);
+        assert!(future.check_time(u64::MAX - CLOCK_SKEW_SECS).is_ok());
+    }
+
+    #[test]
+    fn a_ttl_beyond_28_days_is_malformed() {
+        let json = |sent: u64, exp: u64| {
+            format!(
+                r#"{{"id":"00000000000000000000000000000000","sent_at":{sent},"expires_at":{exp},"title":"t","body":"b"}}"#
+            )
+        };
+        assert_eq!(Notification::decode(json(5, 5 + MAX_TTL_SECS).as_bytes()).unwrap().message.ttl_secs, MAX_TTL_SECS);
+        for (sent, exp) in [(5, 6 + MAX_TTL_SECS), (1_767_225_600, u64::MAX), (0, u64::MAX)] {
+            let e = Notification::decode(json(sent, exp).as_bytes()).unwrap_err();
+            assert_eq!(e.kind(), crate::ErrorKind::Malformed, "{sent} {exp}");
+        }
     }
 
     #[test]

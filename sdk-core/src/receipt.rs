@@ -61,8 +61,19 @@ pub const RECEIPT_DIGEST_LABEL: &[u8] = b"pushseal receipt digest v1";
 /// A delivery receipt: proof that the recipient device opened one notification.
 /// Its text form ([`fmt::Display`], [`FromStr`]) is 22 characters of base64url
 /// without padding.
-#[derive(Clone, PartialEq, Eq, Zeroize, ZeroizeOnDrop)]
+///
+/// `==` compares in time independent of the bytes: a receipt is a secret
+/// until it is sent, so no comparison may tell where two first differ.
+#[derive(Clone, Zeroize, ZeroizeOnDrop)]
 pub struct Receipt([u8; RECEIPT_LEN]);
+
+impl PartialEq for Receipt {
+    fn eq(&self, other: &Self) -> bool {
+        ct_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for Receipt {}
 
 impl Receipt {
     /// The receipt of the notification `id` from the HPKE context of its
@@ -161,8 +172,8 @@ pub fn verify_receipt(digest: &ReceiptDigest, receipt: &Receipt) -> bool {
     digest.verify(receipt)
 }
 
-/// Equality of two 32-byte strings in time independent of their contents.
-pub(crate) fn ct_eq(a: &[u8; 32], b: &[u8; 32]) -> bool {
+/// Equality of two byte strings of one length in time independent of their contents.
+pub(crate) fn ct_eq<const N: usize>(a: &[u8; N], b: &[u8; N]) -> bool {
     let diff = a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y));
     core::hint::black_box(diff) == 0
 }

@@ -27,7 +27,18 @@
 //!
 //! Both happen lazily, when a store holds more than `capacity` records or more
 //! than half of its records are expired. A store with capacity 0 keeps no
-//! records: it accepts only strictly increasing `expires_at` values.
+//! records: it accepts only strictly increasing `expires_at` values. A new
+//! store's floor is 0, so `expires_at = 0` is always refused (SPEC.md §8.3).
+//!
+//! # What can be reached
+//!
+//! No honest message accepted at `now` expires after [`reachable_expiry`]`(now)`,
+//! `now + MAX_TTL_SECS + CLOCK_SKEW_SECS`: the device refuses a TTL over
+//! [`MAX_TTL_SECS`] and a `sent_at` beyond the skew. A store refuses to record
+//! a later `expires_at` ([`Error::Malformed`]), and lowers a floor or a record
+//! beyond that bound (only a message the device refuses could have put them
+//! there) to the bound when it reads them, so no sender can raise the floor
+//! out of reach of the messages that follow.
 //!
 //! # File format
 //!
@@ -38,35 +49,51 @@
 //! appends its record with a single write to the file opened in append mode,
 //! then `sync_data`. Compaction (pruning and eviction, above) writes the whole
 //! new store to `<path>.tmp` in the same directory, syncs it and renames it
-//! over `<path>` (atomic). A trailing partial record (a torn append) is ignored
-//! on load; a missing file, a file shorter than the header, or one with another
-//! magic loads as an empty store with floor 0. In both cases the next accepted
-//! message rewrites the file whole (by compaction), which drops the partial
-//! record or the unreadable contents.
+//! over `<path>` (atomic). A missing file is a new store (floor 0). A trailing
+//! partial record (a torn append) is ignored on load, and the next accepted
+//! message rewrites the file whole.
+//!
+//! A file that exists but has no valid header (shorter than 16 bytes, or
+//! another magic) cannot have been written by this store: it is damaged, and
+//! what it recorded is lost. The store fails closed: it replaces the file with
+//! an empty store whose floor is [`reachable_expiry`]`(now)`, which refuses
+//! every message it could have accepted, and that call fails with
+//! [`Error::Storage`] saying so (the app logs it). Later calls work normally:
+//! messages that expire after that floor open.
 //!
 //! # Concurrency
 //!
 //! Several processes (an iOS app and its Notification Service Extension, in a
 //! shared App Group container) and several handles may use one file at once.
-//! Each [`ReplayStore::check_and_record`] opens `<path>.lock`, locks it
-//! exclusively, re-reads the data file, checks, appends or compacts, and
-//! unlocks. No lock is held between calls (iOS kills a suspended process that
-//! holds a file lock in a shared container) and no handle caches the file's
-//! contents, so no handle's view can go stale. The lock is on a separate file
-//! because compaction replaces the data file.
+//! Each [`ReplayStore::check_and_record`] opens `<path>.lock`, takes an
+//! exclusive lock on it, waiting at most the store's lock timeout
+//! ([`DEFAULT_LOCK_TIMEOUT`], or [`FileReplayStore::with_lock_timeout`]) and
+//! failing with [`Error::Storage`] after that, re-reads the data file, checks,
+//! appends or compacts, and unlocks; it syncs the appended data (or the
+//! directory of a rename) after unlocking, and returns once it is on disk.
+//! No lock is held between calls (iOS kills a suspended process that holds a
+//! file lock in a shared container) and no handle caches the file's contents,
+//! so no handle's view can go stale. The lock is on a separate file because
+//! compaction replaces the data file.
 
-use std::fs::{self, OpenOptions};
+use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
 
 use crate::error::{Error, Result};
+use crate::notification::MAX_TTL_SECS;
 use crate::shared_file::{self, FileLock, with_suffix};
 
 /// Seconds of clock skew the device allows (the crate root re-exports this).
 pub const CLOCK_SKEW_SECS: u64 = 300;
 /// Default bound on the number of ids a store keeps.
 pub const DEFAULT_REPLAY_CAPACITY: usize = 4096;
+/// How long a [`FileReplayStore`] waits for its lock unless told otherwise.
+/// A locked section is a read, a check and a write (with a rename when the
+/// store compacts): milliseconds, so two seconds means something is wrong.
+pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(2);
 
 const MAGIC: &[u8; 8] = b"PSREPLY1";
 const HEADER_LEN: usize = 16;
@@ -78,7 +105,9 @@ pub trait ReplayStore: Send + Sync {
     /// before, or if `expires_at` is at or below the store's floor (see the
     /// [module docs](self)); otherwise records `(id, expires_at)` and returns
     /// `Ok(())`. `now` is the device's clock in unix seconds, used for pruning.
-    /// Fails with [`Error::Storage`] if the store cannot be read or written.
+    /// Fails with [`Error::Malformed`] if `expires_at` is beyond
+    /// [`reachable_expiry`]`(now)`, and with [`Error::Storage`] if the store
+    /// cannot be read or written.
     fn check_and_record(&self, id: &[u8; 16], expires_at: u64, now: u64) -> Result<()>;
 }
 
@@ -107,10 +136,52 @@ struct State {
     records: Vec<([u8; 16], u64)>,
 }
 
+/// What a file held, as [`State::decode`] found it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Found {
+    /// A header and whole records.
+    Clean,
+    /// A header and whole records, then a partial record: a torn append.
+    TornTail,
+    /// No readable header: a file cut short or damaged.
+    Damaged,
+}
+
+/// The largest `expires_at` a message can carry and still pass the device's
+/// checks at `now`: `sent_at <= now + CLOCK_SKEW_SECS` and a TTL of at most
+/// [`MAX_TTL_SECS`]. No floor and no record needs to reach beyond it.
+pub fn reachable_expiry(now: u64) -> u64 {
+    now.saturating_add(MAX_TTL_SECS + CLOCK_SKEW_SECS)
+}
+
 impl State {
-    /// Checks and records; `Ok(true)` if the records were compacted, so that
-    /// appending the new record no longer describes the change.
+    /// The fail-closed state of a store whose contents are lost: a floor that
+    /// covers every message the store could have accepted by `now`.
+    fn lost(now: u64) -> Self {
+        Self { floor: reachable_expiry(now), records: Vec::new() }
+    }
+
+    /// Lowers a floor and expiries beyond [`reachable_expiry`] to it (only a
+    /// message the device refuses could have put them there, or a file from
+    /// elsewhere); returns whether anything changed.
+    fn bound(&mut self, now: u64) -> bool {
+        let limit = reachable_expiry(now);
+        let mut changed = false;
+        for exp in std::iter::once(&mut self.floor).chain(self.records.iter_mut().map(|r| &mut r.1)) {
+            if *exp > limit {
+                *exp = limit;
+                changed = true;
+            }
+        }
+        changed
+    }
+
+    /// Checks and records, after [`State::bound`]; `Ok(true)` if the records
+    /// were compacted, so that appending the new record no longer describes the change.
     fn check_and_record(&mut self, id: &[u8; 16], exp: u64, now: u64, cap: usize) -> Result<bool> {
+        if exp > reachable_expiry(now) {
+            return Err(Error::Malformed("expires_at is further ahead than the longest TTL and the clock skew allow"));
+        }
         if exp <= self.floor || self.records.iter().any(|(r, _)| r == id) {
             return Err(Error::Replayed);
         }
@@ -147,9 +218,9 @@ impl State {
         out
     }
 
-    /// Parses a file; the flag is false if it must be rewritten whole (bad
-    /// header or torn tail).
-    fn decode(bytes: &[u8]) -> (Self, bool) {
+    /// Parses a file: its state, and whether it was whole, torn or damaged
+    /// (a damaged file gives an empty state: the caller decides what it means).
+    fn decode(bytes: &[u8]) -> (Self, Found) {
         if let Some((magic, rest)) = bytes.split_first_chunk::<8>()
             && let Some((floor, body)) = rest.split_first_chunk::<8>()
             && magic == MAGIC
@@ -157,9 +228,10 @@ impl State {
             let (chunks, tail) = body.as_chunks::<RECORD_LEN>();
             let record = |r: &[u8; RECORD_LEN]| Some((*r.first_chunk()?, u64::from_le_bytes(*r.last_chunk()?)));
             let records = chunks.iter().filter_map(record).collect();
-            (Self { floor: u64::from_le_bytes(*floor), records }, tail.is_empty())
+            let found = if tail.is_empty() { Found::Clean } else { Found::TornTail };
+            (Self { floor: u64::from_le_bytes(*floor), records }, found)
         } else {
-            (Self::default(), false)
+            (Self::default(), Found::Damaged)
         }
     }
 }
@@ -208,7 +280,9 @@ impl Default for MemoryReplayStore {
 impl ReplayStore for MemoryReplayStore {
     fn check_and_record(&self, id: &[u8; 16], expires_at: u64, now: u64) -> Result<()> {
         let capacity = self.capacity;
-        self.state().check_and_record(id, expires_at, now, capacity).map(drop)
+        let mut state = self.state();
+        state.bound(now);
+        state.check_and_record(id, expires_at, now, capacity).map(drop)
     }
 }
 
@@ -221,6 +295,7 @@ pub struct FileReplayStore {
     lock: FileLock,
     tmp_path: PathBuf,
     capacity: usize,
+    lock_timeout: Duration,
 }
 
 impl FileReplayStore {
@@ -236,12 +311,22 @@ impl FileReplayStore {
     pub fn open_with_capacity(path: impl AsRef<Path>, capacity: usize) -> Result<Self> {
         let path = path.as_ref().to_path_buf();
         let lock = FileLock::create(STORE, &path)?;
-        Ok(Self { lock, tmp_path: with_suffix(&path, ".tmp"), path, capacity })
+        Ok(Self { lock, tmp_path: with_suffix(&path, ".tmp"), path, capacity, lock_timeout: DEFAULT_LOCK_TIMEOUT })
+    }
+
+    /// The same store, waiting at most `timeout` for the lock that another
+    /// process or handle holds ([`DEFAULT_LOCK_TIMEOUT`] unless set). A call
+    /// that cannot have the lock in time fails with [`Error::Storage`] and
+    /// changes nothing. An iOS Notification Service Extension sets a budget
+    /// well inside the time it has left (see the module docs).
+    pub fn with_lock_timeout(mut self, timeout: Duration) -> Self {
+        self.lock_timeout = timeout;
+        self
     }
 
     /// The number of ids in the file now (some may be expired, awaiting pruning).
     pub fn len(&self) -> Result<usize> {
-        self.lock.with(true, || Ok(self.load()?.0.records.len()))
+        self.lock.with_exclusive_within(self.lock_timeout, || Ok(self.load()?.0.records.len()))
     }
 
     /// Whether the file holds no ids.
@@ -249,40 +334,88 @@ impl FileReplayStore {
         Ok(self.len()? == 0)
     }
 
-    fn load(&self) -> Result<(State, bool)> {
+    /// The file's state; a missing file is a new, clean store.
+    fn load(&self) -> Result<(State, Found)> {
         match fs::read(&self.path) {
             Ok(bytes) => Ok(State::decode(&bytes)),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok((State::default(), false)),
+            // Not `Clean`: there is no file to append to, so the first record
+            // writes it whole.
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok((State::default(), Found::TornTail)),
             Err(e) => Err(storage("read", &self.path, e)),
         }
     }
 
-    /// The body of `check_and_record`, run with the lock held.
-    fn locked(&self, id: &[u8; 16], expires_at: u64, now: u64) -> Result<()> {
-        let (mut state, clean) = self.load()?;
-        if state.check_and_record(id, expires_at, now, self.capacity)? || !clean {
-            return self.rewrite(&state);
+    /// The body of `check_and_record`, run with the lock held: reads, checks
+    /// and writes, and returns the sync still to do once the lock is released.
+    fn locked(&self, id: &[u8; 16], expires_at: u64, now: u64) -> Result<AfterUnlock> {
+        let (mut state, found) = self.load()?;
+        if found == Found::Damaged {
+            let lost = State::lost(now);
+            let after = self.rewrite(&lost)?;
+            after.run()?;
+            return Err(Error::Storage(format!(
+                "replay store: {} was damaged (no valid header) and could not be read; it now refuses every \
+                 message that expires at or before {} (unix seconds), which covers every message it could have \
+                 accepted",
+                self.path.display(),
+                lost.floor
+            )));
         }
-        let mut record = id.to_vec();
-        record.extend_from_slice(&expires_at.to_le_bytes());
+        // A bounded floor or record is written back even if this message is refused.
+        let bounded = state.bound(now);
+        match state.check_and_record(id, expires_at, now, self.capacity) {
+            Err(e) if bounded => return self.rewrite(&state).and_then(AfterUnlock::run).and(Err(e)),
+            Err(e) => return Err(e),
+            Ok(compacted) if compacted || bounded || found != Found::Clean => return self.rewrite(&state),
+            Ok(_) => {}
+        }
+        let mut record = [0u8; RECORD_LEN];
+        record[..16].copy_from_slice(id);
+        record[16..].copy_from_slice(&expires_at.to_le_bytes());
         let mut file =
             (OpenOptions::new().append(true).open(&self.path)).map_err(|e| storage("open", &self.path, e))?;
         file.write_all(&record).map_err(|e| storage("append to", &self.path, e))?;
-        shared_file::sync_data(&file).map_err(|e| storage("sync", &self.path, e))
+        Ok(AfterUnlock::SyncData(file, self.path.clone()))
     }
 
-    fn rewrite(&self, state: &State) -> Result<()> {
-        shared_file::write_atomic(STORE, &self.path, &self.tmp_path, &state.encode())
+    /// Replaces the file with `state`: written to `<path>.tmp`, synced and
+    /// renamed over `<path>` (the rename is what readers see, so it is done
+    /// under the lock); the directory's sync is left for after the lock.
+    fn rewrite(&self, state: &State) -> Result<AfterUnlock> {
+        shared_file::replace_file(STORE, &self.path, &self.tmp_path, &state.encode())?;
+        Ok(AfterUnlock::SyncDirectory(self.path.clone()))
+    }
+}
+
+/// The durable part of a change that need not hold the lock: another process
+/// that takes the lock meanwhile already reads the change (from the same
+/// file), and the call still returns only once it is on disk.
+enum AfterUnlock {
+    /// `sync_data` of the appended file.
+    SyncData(File, PathBuf),
+    /// Best effort: make the rename of the file at this path durable by
+    /// syncing its directory (the data is already safe in either file).
+    SyncDirectory(PathBuf),
+}
+
+impl AfterUnlock {
+    fn run(self) -> Result<()> {
+        match self {
+            Self::SyncData(file, path) => shared_file::sync_data(&file).map_err(|e| storage("sync", &path, e)),
+            Self::SyncDirectory(path) => {
+                shared_file::sync_parent_dir(&path);
+                Ok(())
+            }
+        }
     }
 }
 
 impl ReplayStore for FileReplayStore {
     fn check_and_record(&self, id: &[u8; 16], expires_at: u64, now: u64) -> Result<()> {
-        self.lock.with(true, || self.locked(id, expires_at, now))
+        self.lock.with_exclusive_within(self.lock_timeout, || self.locked(id, expires_at, now))?.run()
     }
 }
 
-/// The name errors give this store.
 const STORE: &str = "replay store";
 
 fn storage(operation: &str, path: &Path, err: io::Error) -> Error {
@@ -296,9 +429,10 @@ mod tests {
     use std::collections::HashSet;
     use std::sync::Barrier;
     use std::thread;
+    use std::time::Instant;
 
-    /// An expiry that never lapses in these tests.
-    const FAR: u64 = 1 << 40;
+    /// An expiry that never lapses in these tests, and is reachable at time 0.
+    const FAR: u64 = MAX_TTL_SECS;
 
     fn id(n: u32) -> [u8; 16] {
         (u128::from(n) * 0x9e37_79b9_7f4a_7c15).to_le_bytes()
@@ -416,11 +550,18 @@ mod tests {
     }
 
     /// Sets the file to `bytes`, checks that it loads with its whole records
-    /// all rejected, and that the store then accepts and records a new id.
+    /// all rejected, and that the store then accepts and records a new id. A
+    /// file without a valid header instead fails closed (see
+    /// `a_damaged_file_fails_closed`).
     fn reload_and_check(path: &Path, bytes: &[u8], capacity: usize) {
         fs::write(path, bytes).unwrap();
         let s = FileReplayStore::open_with_capacity(path, capacity).unwrap();
-        let (kept, _) = State::decode(bytes);
+        let (kept, found) = State::decode(bytes);
+        if found == Found::Damaged {
+            assert!(matches!(s.check_and_record(&id(12345), FAR, 0), Err(Error::Storage(_))));
+            assert_eq!(State::decode(&fs::read(path).unwrap()).0.floor, reachable_expiry(0));
+            return;
+        }
         assert_eq!(s.len().unwrap(), kept.records.len());
         for (old, exp) in &kept.records {
             assert_eq!(s.check_and_record(old, *exp, 0), Err(Error::Replayed));
@@ -475,25 +616,132 @@ mod tests {
             fs::write(&path, &bytes).unwrap();
             let s = FileReplayStore::open_with_capacity(&path, 4).unwrap();
             s.len().unwrap();
-            match s.check_and_record(&id(777), 1 << 62, 0) {
-                Ok(()) => assert!(State::decode(&fs::read(&path).unwrap()).1),
-                Err(e) => assert_eq!(e, Error::Replayed), // a garbage floor
+            match s.check_and_record(&id(777), FAR, 0) {
+                Ok(()) => assert_eq!(State::decode(&fs::read(&path).unwrap()).1, Found::Clean),
+                // A garbage floor, or a file without a header: both refuse.
+                Err(e) => assert!(matches!(e, Error::Replayed | Error::Storage(_)), "{e:?}"),
             }
-            assert_eq!(s.check_and_record(&id(777), 1 << 62, 0), Err(Error::Replayed));
+            assert_eq!(s.check_and_record(&id(777), FAR, 0), Err(Error::Replayed));
+        }
+    }
+
+    /// Accepts ids 0..5 at `now`, each expiring within a day, in a file store.
+    fn a_store_with_five(path: &Path, now: u64) -> FileReplayStore {
+        let s = FileReplayStore::open(path).unwrap();
+        for n in 0..5 {
+            s.check_and_record(&id(n), now + 3600 * u64::from(n + 1), now).unwrap();
+        }
+        s
+    }
+
+    #[test]
+    fn a_damaged_file_fails_closed() {
+        let now = 1_767_225_600;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r");
+        type Damage = fn(&mut Vec<u8>);
+        let damages: [(&str, Damage); 3] = [
+            ("a flipped bit in the magic", |b| b[3] ^= 0x01),
+            ("cut to 10 bytes", |b| b.truncate(10)),
+            ("emptied", Vec::clear),
+        ];
+        for (what, damage) in damages {
+            let s = a_store_with_five(&path, now);
+            let mut bytes = fs::read(&path).unwrap();
+            damage(&mut bytes);
+            fs::write(&path, &bytes).unwrap();
+            // The call that finds the damage reports it, and records nothing.
+            let later = now + 60;
+            match s.check_and_record(&id(100), later + MAX_TTL_SECS, later) {
+                Err(Error::Storage(m)) => assert!(m.contains("damaged") && m.contains("refuses"), "{what}: {m}"),
+                other => panic!("{what}: {other:?}"),
+            }
+            // Every message it had accepted stays refused...
+            for n in 0..5 {
+                let exp = now + 3600 * u64::from(n + 1);
+                assert_eq!(s.check_and_record(&id(n), exp, later), Err(Error::Replayed), "{what}");
+            }
+            // ...and the store keeps working: a message that expires past the
+            // new floor opens, once.
+            let floor = reachable_expiry(later);
+            s.check_and_record(&id(101), floor + 1, later + 1).unwrap();
+            assert_eq!(s.check_and_record(&id(101), floor + 1, later + 1), Err(Error::Replayed), "{what}");
+            fs::remove_file(&path).unwrap();
         }
     }
 
     #[test]
-    fn a_bad_magic_loads_empty_and_is_rewritten() {
+    fn no_sender_can_raise_the_floor_out_of_reach() {
+        let now = 1_767_225_600;
+        both(4, |s| {
+            for exp in [u64::MAX, reachable_expiry(now) + 1] {
+                let e = s.check_and_record(&id(1), exp, now).unwrap_err();
+                assert_eq!(e.kind(), crate::ErrorKind::Malformed);
+            }
+            // Filling the store at the reachable bound raises the floor no
+            // further than the bound.
+            for n in 0..6 {
+                s.check_and_record(&id(n), reachable_expiry(now) - 5 + u64::from(n), now).unwrap();
+            }
+            // Once that bound is past, messages open again.
+            let later = reachable_expiry(now) + 1;
+            s.check_and_record(&id(50), later + 3600, later).unwrap();
+        });
+    }
+
+    #[test]
+    fn an_impossible_floor_recovers_on_load() {
+        let now = 1_767_225_600;
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("r");
-        fs::write(&path, [b"NOTMAGIC".as_slice(), &[0xff; 64]].concat()).unwrap();
+        // What an earlier version wrote after 4,097 envelopes with
+        // expires_at = 2^64 - 1: that floor, and records at it.
+        let mut bytes = [MAGIC.as_slice(), &u64::MAX.to_le_bytes()].concat();
+        for n in 0..3 {
+            bytes.extend_from_slice(&id(n));
+            bytes.extend_from_slice(&u64::MAX.to_le_bytes());
+        }
+        fs::write(&path, &bytes).unwrap();
         let s = FileReplayStore::open(&path).unwrap();
-        assert_eq!(s.len().unwrap(), 0);
-        s.check_and_record(&id(1), FAR, 0).unwrap();
-        let bytes = fs::read(&path).unwrap();
-        assert_eq!(bytes.get(..HEADER_LEN), Some([*MAGIC, [0; 8]].concat().as_slice()));
-        assert_eq!(bytes.len(), HEADER_LEN + RECORD_LEN);
+        // Lowered to the reachable bound: refused until then, not forever.
+        assert_eq!(s.check_and_record(&id(10), now + 3600, now), Err(Error::Replayed));
+        let (state, found) = State::decode(&fs::read(&path).unwrap());
+        assert_eq!((state.floor, found), (reachable_expiry(now), Found::Clean));
+        assert!(state.records.iter().all(|r| r.1 <= reachable_expiry(now)));
+        let later = reachable_expiry(now) + 1;
+        s.check_and_record(&id(10), later + 3600, later).unwrap();
+        for n in 0..3 {
+            assert_eq!(
+                s.check_and_record(&id(n), u64::MAX, later),
+                Err(Error::Malformed("expires_at is further ahead than the longest TTL and the clock skew allow"))
+            );
+        }
+    }
+
+    #[test]
+    fn a_held_lock_is_waited_for_within_the_budget_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r");
+        let s = FileReplayStore::open(&path).unwrap().with_lock_timeout(Duration::from_millis(100));
+        let holder = File::options().read(true).write(true).open(with_suffix(&path, ".lock")).unwrap();
+        holder.lock().unwrap();
+        let start = Instant::now();
+        match s.check_and_record(&id(1), FAR, 0) {
+            Err(Error::Storage(m)) => assert!(m.contains("locked") && m.contains("100 ms"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+        assert!(start.elapsed() >= Duration::from_millis(100));
+        assert!(!path.exists(), "nothing was written");
+        // Released within the budget: the call waits and succeeds.
+        let s = s.with_lock_timeout(Duration::from_secs(30));
+        thread::scope(|scope| {
+            scope.spawn(|| {
+                thread::sleep(Duration::from_millis(50));
+                holder.unlock().unwrap();
+            });
+            s.check_and_record(&id(1), FAR, 0).unwrap();
+        });
+        assert_eq!(s.check_and_record(&id(1), FAR, 0), Err(Error::Replayed));
     }
 
     #[test]

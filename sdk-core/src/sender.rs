@@ -205,6 +205,13 @@ impl Sender {
         self.cache.as_ref().map_or(0, DhCache::len)
     }
 
+    /// The secret key's text form (see [`SenderSecretKey::to_secret_text`]),
+    /// in a buffer that wipes itself: so that a wrapper never needs a copy of
+    /// its own. **Secret.**
+    pub fn secret_text(&self) -> Zeroizing<String> {
+        self.key.to_secret_text()
+    }
+
     /// The public key devices trust.
     pub fn public_key(&self) -> SenderPublicKey {
         self.key.public_key()
@@ -367,10 +374,13 @@ impl Sender {
         })
     }
 
+    pub_with_test_vectors! {
     /// Seals for `target` and builds its payload. Everything is deterministic
-    /// given `id`, `now` and `eph`: the test vectors are made with it.
-    #[doc(hidden)]
-    pub fn seal_with(
+    /// given `id`, `now` and `eph`: the test vectors are made with it. Sealing
+    /// twice with one `eph` reuses an AEAD key and nonce, so it is public only
+    /// with the `test-vectors` feature (the vector generator and the crate's
+    /// own tests enable it); never enable it in a product.
+    fn seal_with(
         &self,
         to: &DevicePublicKey,
         msg: &Message,
@@ -395,6 +405,7 @@ impl Sender {
             envelope: sealed.envelope,
             payload,
         })
+    }
     }
 
     /// [`Self::seal_parts`] with a fresh random id, the current time and a

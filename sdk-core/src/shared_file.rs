@@ -17,9 +17,11 @@
 //! `unsafe` (a raw `fcntl`), which this crate forbids. See SPEC.md section 8.3
 //! and BENCHMARKS.md for what the sync costs.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File, OpenOptions, TryLockError};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::thread;
+use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
 
@@ -85,7 +87,42 @@ impl FileLock {
         let _ = lock.unlock();
         result
     }
+
+    /// Runs `f` holding the exclusive lock, waiting for it at most `timeout`
+    /// (polling, with pauses that grow to [`MAX_LOCK_PAUSE`]). A call that
+    /// cannot have the lock in time fails with [`Error::Storage`] and does not
+    /// run `f`. For a device, whose extension must never wait without bound.
+    pub fn with_exclusive_within<T>(&self, timeout: Duration, f: impl FnOnce() -> Result<T>) -> Result<T> {
+        let lock = self.open()?;
+        let start = Instant::now();
+        let mut pause = Duration::from_millis(1);
+        loop {
+            match lock.try_lock() {
+                Ok(()) => break,
+                Err(TryLockError::WouldBlock) if start.elapsed() < timeout => {
+                    thread::sleep(pause.min(timeout.saturating_sub(start.elapsed())));
+                    pause = (pause * 2).min(MAX_LOCK_PAUSE);
+                }
+                Err(TryLockError::WouldBlock) => {
+                    return Err(Error::Storage(format!(
+                        "{}: {} is locked by another process or thread; gave up after {} ms (try again)",
+                        self.store,
+                        self.path.display(),
+                        timeout.as_millis()
+                    )));
+                }
+                Err(TryLockError::Error(e)) => return Err(storage_error(self.store, "lock", &self.path, e)),
+            }
+        }
+        let result = f();
+        // Closing the handle would release the lock too; this is just prompt.
+        let _ = lock.unlock();
+        result
+    }
 }
+
+/// The longest pause between two attempts of [`FileLock::with_exclusive_within`].
+pub const MAX_LOCK_PAUSE: Duration = Duration::from_millis(20);
 
 /// Makes `file`'s data durable: see the [module docs](self).
 pub fn sync_data(file: &File) -> io::Result<()> {
@@ -109,13 +146,20 @@ pub fn sync_parent_dir(path: &Path) {
 /// same directory), syncs it, renames it over `path`, and syncs the directory.
 /// A crash leaves either the old file or the new one.
 pub fn write_atomic(store: &str, path: &Path, tmp: &Path, bytes: &[u8]) -> Result<()> {
+    replace_file(store, path, tmp, bytes)?;
+    sync_parent_dir(path);
+    Ok(())
+}
+
+/// [`write_atomic`] but for the directory's sync, which the caller does with
+/// [`sync_parent_dir`] when it suits it (the replay store: after unlocking).
+/// Readers see the new file as soon as this returns.
+pub fn replace_file(store: &str, path: &Path, tmp: &Path, bytes: &[u8]) -> Result<()> {
     let mut options = OpenOptions::new();
     options.write(true).create(true).truncate(true);
     let mut file = options.open(tmp).map_err(|e| storage_error(store, "create", tmp, e))?;
     file.write_all(bytes).map_err(|e| storage_error(store, "write", tmp, e))?;
     file.sync_all().map_err(|e| storage_error(store, "sync", tmp, e))?;
     drop(file);
-    fs::rename(tmp, path).map_err(|e| storage_error(store, "rename a file over", path, e))?;
-    sync_parent_dir(path);
-    Ok(())
+    fs::rename(tmp, path).map_err(|e| storage_error(store, "rename a file over", path, e))
 }

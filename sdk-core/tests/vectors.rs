@@ -21,9 +21,9 @@ use x25519_dalek::{PublicKey, StaticSecret};
 
 /// How many vectors the files hold: a vector added or lost must show up here.
 const POSITIVE: usize = 19;
-const NEGATIVE: usize = 123;
-const SEQUENCES: usize = 7;
-const STEPS: usize = 21;
+const NEGATIVE: usize = 128;
+const SEQUENCES: usize = 8;
+const STEPS: usize = 23;
 const KEY_TEXTS: usize = 22;
 
 fn dir() -> PathBuf {
@@ -315,7 +315,9 @@ fn check_negative(v: &Value) {
             assert_eq!(err.kind(), expected, "{name}: {err}");
             if v.get("envelope").is_some() && s(&v["payload"], "kind") == "envelope" {
                 let text = s(&v["payload"], "value");
-                assert_eq!(Payload::Envelope(text).envelope_bytes().unwrap(), bytes(v, "envelope"), "{name}");
+                // Decoded here, not by the device, which refuses a text over the size bound unread.
+                let decoded = base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, text).unwrap();
+                assert_eq!(decoded, bytes(v, "envelope"), "{name}");
             }
             if v.get("padded_plaintext").is_some() {
                 // Validly sealed: the envelope opens, and the padded plaintext is what fails.

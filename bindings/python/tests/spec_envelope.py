@@ -24,6 +24,8 @@ TAG_LEN = 16
 INFO = b"pushseal envelope v1"
 BUCKETS = (256, 512, 1024, 2048)
 SKEW = 300
+MAX_TTL = 2419200  # SPEC.md section 5: the longest TTL, 28 days
+MAX_ENVELOPE_TEXT = 2818  # SPEC.md section 4.3: the text of the largest envelope, 2113 bytes
 DEFAULT_TTL = 86400
 SECRET_KEY_PREFIX = "pushseal-secret-key-v1:"
 MODE_BASE, MODE_PSK, MODE_AUTH, MODE_AUTH_PSK = 0x00, 0x01, 0x02, 0x03  # RFC 9180 section 5
@@ -320,6 +322,8 @@ def parse_notification(m):  # SPEC.md section 5, the receiver's rules
                 strings += [*value, *value.values()]
         if not re.fullmatch(r"[0-9a-f]{32}", n["id"]) or n["expires_at"] < n["sent_at"]:
             raise SpecError("malformed")
+        if n["expires_at"] - n["sent_at"] > MAX_TTL:  # the TTL bound
+            raise SpecError("malformed")
         for s in strings:
             s.encode("utf-8")  # a lone surrogate escape (`\ud800`) has no UTF-8 form
     except ValueError:  # invalid UTF-8, invalid JSON, trailing data, a lone surrogate
@@ -327,7 +331,9 @@ def parse_notification(m):  # SPEC.md section 5, the receiver's rules
     return n
 
 
-def device_open(text, keyring_json, now):  # SPEC.md section 8.1 steps 2 to 6, for a bare envelope
+def device_open(text, keyring_json, now):  # SPEC.md section 8.1 steps 2 to 7, bare envelope, new replay store
+    if len(text) > MAX_ENVELOPE_TEXT:  # section 4.3: refused before decoding
+        raise SpecError("payload_too_large")
     keyring = json.loads(keyring_json)  # SPEC.md section 8.2
     device_keys = [b64url_decode(keyring["current"])]
     device_keys += [b64url_decode(r["key"]) for r in keyring["retired"] if now <= r["usable_until"]]
@@ -338,6 +344,8 @@ def device_open(text, keyring_json, now):  # SPEC.md section 8.1 steps 2 to 6, f
         raise SpecError("expired")
     if n["sent_at"] > now + SKEW:
         raise SpecError("not_yet_valid")
+    if n["expires_at"] <= 0:  # section 8.3: a new store's floor is 0
+        raise SpecError("replayed")
     return n
 
 

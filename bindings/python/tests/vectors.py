@@ -8,9 +8,9 @@ import pushseal
 
 # How many vectors the files hold (the same counts as sdk-core/tests/vectors.rs).
 POSITIVE = 19
-NEGATIVE = 123
-SEQUENCES = 7
-STEPS = 21
+NEGATIVE = 128
+SEQUENCES = 8
+STEPS = 23
 KEY_TEXTS = 22
 # rfc9180-x25519-sha256-chacha20poly1305.json (the same counts as sdk-core/tests/rfc9180.rs).
 RFC9180_MODES = 4

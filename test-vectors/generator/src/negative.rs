@@ -701,6 +701,64 @@ fn plaintext_vectors(positives: &[Positive], out: &mut Vec<Open>) -> Result<()> 
         padding::pad_in_place(&mut padded, 0)?;
         out.push(sealed(name, description, ErrorKind::Malformed, padded)?);
     }
+
+    // Times at the TTL bound and at the edges of u64 (SPEC.md sections 5,
+    // 8.1 and 8.3), each opened with a fresh replay store.
+    let at = |sent: u64, exp: u64| format!(r#"{{"id":"{id}","sent_at":{sent},"expires_at":{exp},{tb}}}"#);
+    let edges: [(&str, &str, ErrorKind, String, Option<u64>); 4] = [
+        (
+            "ttl-over-max",
+            "expires_at - sent_at = 2419201, one second over the 28-day TTL bound.",
+            ErrorKind::Malformed,
+            at(sent, sent + MAX_TTL_SECS + 1),
+            None,
+        ),
+        (
+            "expires-at-u64-max",
+            "expires_at = 2^64 - 1 with the short vector's sent_at: a TTL far over the bound. Without the bound, its \
+             record would never expire from a replay store.",
+            ErrorKind::Malformed,
+            at(sent, u64::MAX),
+            None,
+        ),
+        (
+            "sent-at-u64-max",
+            "sent_at = expires_at = 2^64 - 1 (TTL 0): the sums of the time rules are exact, so sent_at > now + 300 \
+             and it is not yet valid; nothing wraps.",
+            ErrorKind::NotYetValid,
+            at(u64::MAX, u64::MAX),
+            None,
+        ),
+        (
+            "expires-at-zero",
+            "sent_at = expires_at = 0, opened at now = 0 with a new replay store: it passes the time rules, and a new \
+             store's floor is 0, so expires_at <= floor refuses it.",
+            ErrorKind::Replayed,
+            at(0, 0),
+            Some(0),
+        ),
+    ];
+    for (name, description, expected, plaintext, now) in edges {
+        let mut padded = plaintext.into_bytes();
+        padding::pad_in_place(&mut padded, 0)?;
+        let mut open = sealed(name, description, expected, padded)?;
+        if let Some(now) = now {
+            open.now = now;
+        }
+        out.push(open);
+    }
+
+    // One byte over the largest bucket: an envelope of 2114 bytes, whose
+    // text (2819 characters) is refused before it is decoded.
+    let mut over = [plaintext, &[0x80]].concat();
+    over.resize(padding::BUCKETS[padding::BUCKETS.len() - 1] + 1, 0);
+    out.push(sealed(
+        "envelope-text-too-long",
+        "A validly sealed envelope whose padded plaintext is 2049 bytes, one over the largest bucket: its text is \
+         2819 characters, one over the most a device decodes.",
+        ErrorKind::PayloadTooLarge,
+        over,
+    )?);
     Ok(())
 }
 

@@ -7,6 +7,8 @@ use pushseal::{
     ApnsOptions, DeviceKeyring, ErrorKind, FcmOptions, MemoryReplayStore, Message, Notification, Sealed, Sender, Target,
 };
 
+use pushseal::notification::MAX_TTL_SECS;
+
 use crate::fixture::{self, KeyringSpec, OPEN_DELAY, SENT_AT};
 use crate::schema::{PayloadJson, SequenceJson, StepJson};
 use crate::{Error, Result, ensure};
@@ -186,6 +188,17 @@ pub fn vectors() -> Result<Vec<SequenceJson>> {
             ),
             ok("The envelope among the app's own members.", now, fixture::apns_payload(members), &a.notification),
             err("The plain APNs payload after it.", now, fixture::apns_payload(a.apns.clone()), replayed),
+        ],
+    ));
+
+    let a = seal("replay-longest-ttl", "replay-longest-ttl", &message().with_ttl(MAX_TTL_SECS))?;
+    out.push((
+        "longest-ttl",
+        "A message at the longest TTL, 2419200 seconds, opens once: the TTL bound (SPEC.md section 5) refuses \
+        only a longer one.",
+        vec![
+            ok("First delivery.", now, env(&a), &a.notification),
+            err("Again 27 days later.", now + 27 * 86_400, env(&a), replayed),
         ],
     ));
 

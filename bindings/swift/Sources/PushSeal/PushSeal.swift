@@ -604,6 +604,34 @@ fileprivate struct FfiConverterData: FfiConverterRustBuffer {
     }
 }
 
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterDuration: FfiConverterRustBuffer {
+    typealias SwiftType = TimeInterval
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TimeInterval {
+        let seconds: UInt64 = try readInt(&buf)
+        let nanoseconds: UInt32 = try readInt(&buf)
+        return Double(seconds) + (Double(nanoseconds) / 1.0e9)
+    }
+
+    public static func write(_ value: TimeInterval, into buf: inout [UInt8]) {
+        if value.rounded(.down) > Double(Int64.max) {
+            fatalError("Duration overflow, exceeds max bounds supported by Uniffi")
+        }
+
+        if value < 0 {
+            fatalError("Invalid duration, must be non-negative")
+        }
+
+        let seconds = UInt64(value)
+        let nanoseconds = UInt32((value - Double(seconds)) * 1.0e9)
+        writeInt(&buf, seconds)
+        writeInt(&buf, nanoseconds)
+    }
+}
+
 
 
 
@@ -833,6 +861,8 @@ public protocol DeviceKeyringProtocol: AnyObject, Sendable {
     
     /**
      * The keyring's bytes. **Secret**: they hold the device's secret keys.
+     * Wipe the copy you get once it is stored (SECURITY.md, "Secrets in the
+     * bindings").
      */
     func toBytes() throws  -> Data
     
@@ -929,7 +959,9 @@ public static func generate()throws  -> DeviceKeyring  {
 }
     
     /**
-     * The keyring in `storage`; if there is none yet, a new one, saved there first.
+     * The keyring in `storage`; if there is none yet, a new one, saved there
+     * first. Retired keys past their deadline are dropped, and the keyring
+     * saved back without them, so that no dead secret key stays in storage.
      */
 public static func loadOrCreate(storage: KeyStorage)throws  -> DeviceKeyring  {
     return try  FfiConverterTypeDeviceKeyring_lift(try rustCallWithError(FfiConverterTypePushSealError_lift) {
@@ -1152,6 +1184,8 @@ open func save(storage: KeyStorage)throws   {try rustCallWithError(FfiConverterT
     
     /**
      * The keyring's bytes. **Secret**: they hold the device's secret keys.
+     * Wipe the copy you get once it is stored (SECURITY.md, "Secrets in the
+     * bindings").
      */
 open func toBytes()throws  -> Data  {
     return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypePushSealError_lift) {
@@ -1395,7 +1429,8 @@ public protocol KeyStorage: AnyObject, Sendable {
     func load() throws  -> Data?
     
     /**
-     * Stores the keyring bytes, replacing what was there.
+     * Stores the keyring bytes, replacing what was there. Wipe the foreign
+     * copy after storing it (SECURITY.md, "Secrets in the bindings").
      */
     func save(bytes: Data) throws 
     
@@ -1478,7 +1513,8 @@ open func load()throws  -> Data?  {
 }
     
     /**
-     * Stores the keyring bytes, replacing what was there.
+     * Stores the keyring bytes, replacing what was there. Wipe the foreign
+     * copy after storing it (SECURITY.md, "Secrets in the bindings").
      */
 open func save(bytes: Data)throws   {try rustCallWithError(FfiConverterTypePushSealError_lift) {
         uniffiCallStatus in
@@ -1721,13 +1757,30 @@ public static func inMemory() -> ReplayStore  {
     
     /**
      * The store in this file, created if missing (safe to share between
-     * processes: every check locks the file).
+     * processes: every check locks the file, waiting for the lock at most
+     * 2 seconds, then failing with `Storage`).
      */
 public static func `open`(path: String)throws  -> ReplayStore  {
     return try  FfiConverterTypeReplayStore_lift(try rustCallWithError(FfiConverterTypePushSealError_lift) {
         uniffiCallStatus in
     uniffi_pushseal_ffi_fn_constructor_replaystore_open(
         FfiConverterString.lower(path),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * `open`, waiting at most `lock_timeout` for the lock another process
+     * holds before failing with `Storage` (nothing recorded). An iOS
+     * Notification Service Extension keeps it well inside its time budget
+     * (ios-sample/README.md).
+     */
+public static func openWithLockTimeout(path: String, lockTimeout: TimeInterval)throws  -> ReplayStore  {
+    return try  FfiConverterTypeReplayStore_lift(try rustCallWithError(FfiConverterTypePushSealError_lift) {
+        uniffiCallStatus in
+    uniffi_pushseal_ffi_fn_constructor_replaystore_open_with_lock_timeout(
+        FfiConverterString.lower(path),
+        FfiConverterDuration.lower(lockTimeout),uniffiCallStatus
     )
 })
 }
@@ -1853,9 +1906,12 @@ public protocol SenderProtocol: AnyObject, Sendable {
     func sealFcm(to: String, message: Message, options: FcmOptions?) throws  -> FcmPush
     
     /**
-     * The secret key as text. **Secret**: store it like a password.
+     * The secret key as text. **Secret**: store it like a password, and wipe
+     * the copy you get once it is stored (SECURITY.md, "Secrets in the
+     * bindings"). Made afresh from the key at each call: the sender keeps no
+     * text copy.
      */
-    func secretText()  -> String
+    func secretText()  -> SecretText
     
     /**
      * `seal_batch_apns`, handing each device's result out as soon as it
@@ -1944,11 +2000,11 @@ open class Sender: SenderProtocol, @unchecked Sendable {
      * device. 0, the default: no cache, right for a short-lived process or
      * one that rarely seals to the same device twice.
      */
-public static func fromSecretText(text: String, cacheDevices: UInt32 = UInt32(0))throws  -> Sender  {
+public static func fromSecretText(text: SecretText, cacheDevices: UInt32 = UInt32(0))throws  -> Sender  {
     return try  FfiConverterTypeSender_lift(try rustCallWithError(FfiConverterTypePushSealError_lift) {
         uniffiCallStatus in
     uniffi_pushseal_ffi_fn_constructor_sender_from_secret_text(
-        FfiConverterString.lower(text),
+        FfiConverterTypeSecretText_lower(text),
         FfiConverterUInt32.lower(cacheDevices),uniffiCallStatus
     )
 })
@@ -2109,10 +2165,13 @@ open func sealFcm(to: String, message: Message, options: FcmOptions? = nil)throw
 }
     
     /**
-     * The secret key as text. **Secret**: store it like a password.
+     * The secret key as text. **Secret**: store it like a password, and wipe
+     * the copy you get once it is stored (SECURITY.md, "Secrets in the
+     * bindings"). Made afresh from the key at each call: the sender keeps no
+     * text copy.
      */
-open func secretText() -> String  {
-    return try!  FfiConverterString.lift(try! rustCall() {
+open func secretText() -> SecretText  {
+    return try!  FfiConverterTypeSecretText_lift(try! rustCall() {
         uniffiCallStatus in
     uniffi_pushseal_ffi_fn_method_sender_secret_text(
             self.uniffiCloneHandle(),uniffiCallStatus
@@ -4548,6 +4607,46 @@ fileprivate struct FfiConverterDictionaryStringString: FfiConverterRustBuffer {
         return dict
     }
 }
+
+
+public typealias SecretText = String
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSecretText: FfiConverter {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SecretText {
+        return try FfiConverterString.read(from: &buf)
+    }
+
+    public static func write(_ value: SecretText, into buf: inout [UInt8]) {
+        return FfiConverterString.write(value, into: &buf)
+    }
+
+    public static func lift(_ value: RustBuffer) throws -> SecretText {
+        return try FfiConverterString.lift(value)
+    }
+
+    public static func lower(_ value: SecretText) -> RustBuffer {
+        return FfiConverterString.lower(value)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSecretText_lift(_ value: RustBuffer) throws -> SecretText {
+    return try FfiConverterTypeSecretText.lift(value)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSecretText_lower(_ value: SecretText) -> RustBuffer {
+    return FfiConverterTypeSecretText.lower(value)
+}
+
 /**
  * A new `KeyStorage` that keeps the bytes in memory, for tests: Kotlin
  * `inMemoryKeyStorage()`, Swift `inMemoryKeyStorage()`, Python
@@ -4685,7 +4784,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_pushseal_ffi_checksum_method_devicekeyring_save() != 3206) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_pushseal_ffi_checksum_method_devicekeyring_to_bytes() != 56989) {
+    if (uniffi_pushseal_ffi_checksum_method_devicekeyring_to_bytes() != 31089) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_pushseal_ffi_checksum_method_devicekeyring_trust_sender() != 41302) {
@@ -4700,7 +4799,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_pushseal_ffi_checksum_method_keystorage_load() != 49310) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_pushseal_ffi_checksum_method_keystorage_save() != 3934) {
+    if (uniffi_pushseal_ffi_checksum_method_keystorage_save() != 7713) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_pushseal_ffi_checksum_method_sender_cached_devices() != 31087) {
@@ -4730,7 +4829,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_pushseal_ffi_checksum_method_sender_seal_fcm() != 59137) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_pushseal_ffi_checksum_method_sender_secret_text() != 43106) {
+    if (uniffi_pushseal_ffi_checksum_method_sender_secret_text() != 59723) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_pushseal_ffi_checksum_method_sender_stream_batch_apns() != 6369) {
@@ -4745,16 +4844,19 @@ private let initializationResult: InitializationResult = {
     if (uniffi_pushseal_ffi_checksum_constructor_devicekeyring_generate() != 12946) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_pushseal_ffi_checksum_constructor_devicekeyring_load_or_create() != 24521) {
+    if (uniffi_pushseal_ffi_checksum_constructor_devicekeyring_load_or_create() != 15954) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_pushseal_ffi_checksum_constructor_replaystore_in_memory() != 10879) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_pushseal_ffi_checksum_constructor_replaystore_open() != 50211) {
+    if (uniffi_pushseal_ffi_checksum_constructor_replaystore_open() != 54655) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_pushseal_ffi_checksum_constructor_sender_from_secret_text() != 27563) {
+    if (uniffi_pushseal_ffi_checksum_constructor_replaystore_open_with_lock_timeout() != 58909) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_pushseal_ffi_checksum_constructor_sender_from_secret_text() != 60079) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_pushseal_ffi_checksum_constructor_sender_generate() != 35627) {

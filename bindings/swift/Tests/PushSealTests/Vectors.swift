@@ -7,9 +7,9 @@ import XCTest
 enum Vectors {
     /// How many vectors the files hold (the same counts as sdk-core/tests/vectors.rs).
     static let positive = 19
-    static let negative = 123
-    static let sequences = 7
-    static let steps = 21
+    static let negative = 128
+    static let sequences = 8
+    static let steps = 23
     static let keyTexts = 22
 
     typealias Object = [String: Any]

@@ -8,9 +8,9 @@ import java.io.File
 object Vectors {
     /** How many vectors the files hold (the same counts as sdk-core/tests/vectors.rs). */
     const val POSITIVE = 19
-    const val NEGATIVE = 123
-    const val SEQUENCES = 7
-    const val STEPS = 21
+    const val NEGATIVE = 128
+    const val SEQUENCES = 8
+    const val STEPS = 23
     const val KEY_TEXTS = 22
 
     /** The RFC 9180 file: its modes, encryptions and exports (the same counts as sdk-core/tests/rfc9180.rs). */
