@@ -471,15 +471,15 @@ private let UNIFFI_CALLBACK_UNEXPECTED_ERROR: Int32 = 2
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterUInt8: FfiConverterPrimitive {
-    typealias FfiType = UInt8
-    typealias SwiftType = UInt8
+fileprivate struct FfiConverterInt32: FfiConverterPrimitive {
+    typealias FfiType = Int32
+    typealias SwiftType = Int32
 
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UInt8 {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Int32 {
         return try lift(readInt(&buf))
     }
 
-    public static func write(_ value: UInt8, into buf: inout [UInt8]) {
+    public static func write(_ value: Int32, into buf: inout [UInt8]) {
         writeInt(&buf, lower(value))
     }
 }
@@ -487,31 +487,15 @@ fileprivate struct FfiConverterUInt8: FfiConverterPrimitive {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterUInt32: FfiConverterPrimitive {
-    typealias FfiType = UInt32
-    typealias SwiftType = UInt32
+fileprivate struct FfiConverterInt64: FfiConverterPrimitive {
+    typealias FfiType = Int64
+    typealias SwiftType = Int64
 
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UInt32 {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Int64 {
         return try lift(readInt(&buf))
     }
 
-    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
-        writeInt(&buf, lower(value))
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-fileprivate struct FfiConverterUInt64: FfiConverterPrimitive {
-    typealias FfiType = UInt64
-    typealias SwiftType = UInt64
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UInt64 {
-        return try lift(readInt(&buf))
-    }
-
-    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+    public static func write(_ value: Int64, into buf: inout [UInt8]) {
         writeInt(&buf, lower(value))
     }
 }
@@ -604,6 +588,77 @@ fileprivate struct FfiConverterData: FfiConverterRustBuffer {
     }
 }
 
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterTimestamp: FfiConverterRustBuffer {
+    typealias SwiftType = Date
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Date {
+        let seconds: Int64 = try readInt(&buf)
+        let nanoseconds: UInt32 = try readInt(&buf)
+        // Build the Date from whole seconds first, then add the nanoseconds as a
+        // separate TimeInterval.  Date stores CFAbsoluteTime (seconds since 2001),
+        // so adding a small fraction to the ~7.8e8 base is twice as precise as
+        // adding it to the ~1.76e9 Unix-epoch value, because the smaller magnitude
+        // leaves more mantissa bits for the sub-second part.
+        if seconds >= 0 {
+            return Date(timeIntervalSince1970: Double(seconds))
+                .addingTimeInterval(Double(nanoseconds) / 1.0e9)
+        } else {
+            return Date(timeIntervalSince1970: Double(seconds))
+                .addingTimeInterval(-Double(nanoseconds) / 1.0e9)
+        }
+    }
+
+    public static func write(_ value: Date, into buf: inout [UInt8]) {
+        var delta = value.timeIntervalSince1970
+        var sign: Int64 = 1
+        if delta < 0 {
+            // The nanoseconds portion of the epoch offset must always be
+            // positive, to simplify the calculation we will use the absolute
+            // value of the offset.
+            sign = -1
+            delta = -delta
+        }
+        if delta.rounded(.down) > Double(Int64.max) {
+            fatalError("Timestamp overflow, exceeds max bounds supported by Uniffi")
+        }
+        let seconds = Int64(delta)
+        let nanoseconds = UInt32((delta - Double(seconds)) * 1.0e9)
+        writeInt(&buf, sign * seconds)
+        writeInt(&buf, nanoseconds)
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterDuration: FfiConverterRustBuffer {
+    typealias SwiftType = TimeInterval
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TimeInterval {
+        let seconds: UInt64 = try readInt(&buf)
+        let nanoseconds: UInt32 = try readInt(&buf)
+        return Double(seconds) + (Double(nanoseconds) / 1.0e9)
+    }
+
+    public static func write(_ value: TimeInterval, into buf: inout [UInt8]) {
+        if value.rounded(.down) > Double(Int64.max) {
+            fatalError("Duration overflow, exceeds max bounds supported by Uniffi")
+        }
+
+        if value < 0 {
+            fatalError("Invalid duration, must be non-negative")
+        }
+
+        let seconds = UInt64(value)
+        let nanoseconds = UInt32((value - Double(seconds)) * 1.0e9)
+        writeInt(&buf, seconds)
+        writeInt(&buf, nanoseconds)
+    }
+}
+
 
 
 
@@ -620,9 +675,9 @@ public protocol DeviceKeyringProtocol: AnyObject, Sendable {
     func keyId()  -> String
     
     /**
-     * Opens any payload at `now` (unix seconds; none for the device's clock).
+     * Opens any payload at `now` (none for the device's clock).
      */
-    func `open`(payload: Payload, replay: ReplayStore, now: UInt64?) throws  -> OpenedNotification
+    func `open`(payload: Payload, replay: ReplayStore, now: Date?) throws  -> OpenedNotification
     
     /**
      * Opens an APNs `userInfo` (the whole payload as JSON text) now.
@@ -630,9 +685,9 @@ public protocol DeviceKeyringProtocol: AnyObject, Sendable {
     func openApns(userInfoJson: String, replay: ReplayStore) throws  -> OpenedNotification
     
     /**
-     * `open_apns` with the device's clock given (unix seconds).
+     * `open_apns` with the device's clock given.
      */
-    func openApnsAt(userInfoJson: String, replay: ReplayStore, now: UInt64) throws  -> OpenedNotification
+    func openApnsAt(userInfoJson: String, replay: ReplayStore, now: Date) throws  -> OpenedNotification
     
     /**
      * Opens a bare envelope (base64url text) now.
@@ -640,9 +695,9 @@ public protocol DeviceKeyringProtocol: AnyObject, Sendable {
     func openEnvelope(envelope: String, replay: ReplayStore) throws  -> OpenedNotification
     
     /**
-     * `open_envelope` with the device's clock given (unix seconds).
+     * `open_envelope` with the device's clock given.
      */
-    func openEnvelopeAt(envelope: String, replay: ReplayStore, now: UInt64) throws  -> OpenedNotification
+    func openEnvelopeAt(envelope: String, replay: ReplayStore, now: Date) throws  -> OpenedNotification
     
     /**
      * Opens an FCM data map (`RemoteMessage.data`) now.
@@ -650,20 +705,20 @@ public protocol DeviceKeyringProtocol: AnyObject, Sendable {
     func openFcm(data: [String: String], replay: ReplayStore) throws  -> OpenedNotification
     
     /**
-     * `open_fcm` with the device's clock given (unix seconds).
+     * `open_fcm` with the device's clock given.
      */
-    func openFcmAt(data: [String: String], replay: ReplayStore, now: UInt64) throws  -> OpenedNotification
+    func openFcmAt(data: [String: String], replay: ReplayStore, now: Date) throws  -> OpenedNotification
     
     /**
      * Opens any payload at `now` (none for the device's clock), also
      * returning the delivery receipt for the sender's server.
      */
-    func openWithReceipt(payload: Payload, replay: ReplayStore, now: UInt64?) throws  -> OpenedWithReceipt
+    func openWithReceipt(payload: Payload, replay: ReplayStore, now: Date?) throws  -> OpenedWithReceipt
     
     /**
-     * Drops retired keys past their deadline.
+     * Drops retired keys past their deadline at `now` (none for the device's clock).
      */
-    func prune(now: UInt64) 
+    func prune(now: Date?) 
     
     /**
      * The current public key (43 characters of base64url): what the device
@@ -683,11 +738,11 @@ public protocol DeviceKeyringProtocol: AnyObject, Sendable {
     func retiredKeys()  -> [RetiredKey]
     
     /**
-     * Makes a new current key; the old one keeps opening notifications until
-     * `now + retain_secs`. Save the keyring and register the new public key
-     * afterwards.
+     * Makes a new current key; the old one keeps opening notifications for
+     * `keep_old_for` (whole seconds) from `now` (none for the device's
+     * clock). Save the keyring and register the new public key afterwards.
      */
-    func rotate(now: UInt64, retainSecs: UInt64) throws 
+    func rotate(keepOldFor: TimeInterval, now: Date?) throws 
     
     /**
      * Writes the keyring to `storage`.
@@ -818,16 +873,16 @@ open func keyId() -> String  {
 }
     
     /**
-     * Opens any payload at `now` (unix seconds; none for the device's clock).
+     * Opens any payload at `now` (none for the device's clock).
      */
-open func `open`(payload: Payload, replay: ReplayStore, now: UInt64? = nil)throws  -> OpenedNotification  {
+open func `open`(payload: Payload, replay: ReplayStore, now: Date? = nil)throws  -> OpenedNotification  {
     return try  FfiConverterTypeOpenedNotification_lift(try rustCallWithError(FfiConverterTypePushSealError_lift) {
         uniffiCallStatus in
     uniffi_pushseal_ffi_fn_method_devicekeyring_open(
             self.uniffiCloneHandle(),
         FfiConverterTypePayload_lower(payload),
         FfiConverterTypeReplayStore_lower(replay),
-        FfiConverterOptionUInt64.lower(now),uniffiCallStatus
+        FfiConverterOptionTimestamp.lower(now),uniffiCallStatus
     )
 })
 }
@@ -847,16 +902,16 @@ open func openApns(userInfoJson: String, replay: ReplayStore)throws  -> OpenedNo
 }
     
     /**
-     * `open_apns` with the device's clock given (unix seconds).
+     * `open_apns` with the device's clock given.
      */
-open func openApnsAt(userInfoJson: String, replay: ReplayStore, now: UInt64)throws  -> OpenedNotification  {
+open func openApnsAt(userInfoJson: String, replay: ReplayStore, now: Date)throws  -> OpenedNotification  {
     return try  FfiConverterTypeOpenedNotification_lift(try rustCallWithError(FfiConverterTypePushSealError_lift) {
         uniffiCallStatus in
     uniffi_pushseal_ffi_fn_method_devicekeyring_open_apns_at(
             self.uniffiCloneHandle(),
         FfiConverterString.lower(userInfoJson),
         FfiConverterTypeReplayStore_lower(replay),
-        FfiConverterUInt64.lower(now),uniffiCallStatus
+        FfiConverterTimestamp.lower(now),uniffiCallStatus
     )
 })
 }
@@ -876,16 +931,16 @@ open func openEnvelope(envelope: String, replay: ReplayStore)throws  -> OpenedNo
 }
     
     /**
-     * `open_envelope` with the device's clock given (unix seconds).
+     * `open_envelope` with the device's clock given.
      */
-open func openEnvelopeAt(envelope: String, replay: ReplayStore, now: UInt64)throws  -> OpenedNotification  {
+open func openEnvelopeAt(envelope: String, replay: ReplayStore, now: Date)throws  -> OpenedNotification  {
     return try  FfiConverterTypeOpenedNotification_lift(try rustCallWithError(FfiConverterTypePushSealError_lift) {
         uniffiCallStatus in
     uniffi_pushseal_ffi_fn_method_devicekeyring_open_envelope_at(
             self.uniffiCloneHandle(),
         FfiConverterString.lower(envelope),
         FfiConverterTypeReplayStore_lower(replay),
-        FfiConverterUInt64.lower(now),uniffiCallStatus
+        FfiConverterTimestamp.lower(now),uniffiCallStatus
     )
 })
 }
@@ -905,16 +960,16 @@ open func openFcm(data: [String: String], replay: ReplayStore)throws  -> OpenedN
 }
     
     /**
-     * `open_fcm` with the device's clock given (unix seconds).
+     * `open_fcm` with the device's clock given.
      */
-open func openFcmAt(data: [String: String], replay: ReplayStore, now: UInt64)throws  -> OpenedNotification  {
+open func openFcmAt(data: [String: String], replay: ReplayStore, now: Date)throws  -> OpenedNotification  {
     return try  FfiConverterTypeOpenedNotification_lift(try rustCallWithError(FfiConverterTypePushSealError_lift) {
         uniffiCallStatus in
     uniffi_pushseal_ffi_fn_method_devicekeyring_open_fcm_at(
             self.uniffiCloneHandle(),
         FfiConverterDictionaryStringString.lower(data),
         FfiConverterTypeReplayStore_lower(replay),
-        FfiConverterUInt64.lower(now),uniffiCallStatus
+        FfiConverterTimestamp.lower(now),uniffiCallStatus
     )
 })
 }
@@ -923,26 +978,26 @@ open func openFcmAt(data: [String: String], replay: ReplayStore, now: UInt64)thr
      * Opens any payload at `now` (none for the device's clock), also
      * returning the delivery receipt for the sender's server.
      */
-open func openWithReceipt(payload: Payload, replay: ReplayStore, now: UInt64? = nil)throws  -> OpenedWithReceipt  {
+open func openWithReceipt(payload: Payload, replay: ReplayStore, now: Date? = nil)throws  -> OpenedWithReceipt  {
     return try  FfiConverterTypeOpenedWithReceipt_lift(try rustCallWithError(FfiConverterTypePushSealError_lift) {
         uniffiCallStatus in
     uniffi_pushseal_ffi_fn_method_devicekeyring_open_with_receipt(
             self.uniffiCloneHandle(),
         FfiConverterTypePayload_lower(payload),
         FfiConverterTypeReplayStore_lower(replay),
-        FfiConverterOptionUInt64.lower(now),uniffiCallStatus
+        FfiConverterOptionTimestamp.lower(now),uniffiCallStatus
     )
 })
 }
     
     /**
-     * Drops retired keys past their deadline.
+     * Drops retired keys past their deadline at `now` (none for the device's clock).
      */
-open func prune(now: UInt64)  {try! rustCall() {
+open func prune(now: Date? = nil)  {try! rustCall() {
         uniffiCallStatus in
     uniffi_pushseal_ffi_fn_method_devicekeyring_prune(
             self.uniffiCloneHandle(),
-        FfiConverterUInt64.lower(now),uniffiCallStatus
+        FfiConverterOptionTimestamp.lower(now),uniffiCallStatus
     )
 }
 }
@@ -987,16 +1042,16 @@ open func retiredKeys() -> [RetiredKey]  {
 }
     
     /**
-     * Makes a new current key; the old one keeps opening notifications until
-     * `now + retain_secs`. Save the keyring and register the new public key
-     * afterwards.
+     * Makes a new current key; the old one keeps opening notifications for
+     * `keep_old_for` (whole seconds) from `now` (none for the device's
+     * clock). Save the keyring and register the new public key afterwards.
      */
-open func rotate(now: UInt64, retainSecs: UInt64)throws   {try rustCallWithError(FfiConverterTypePushSealError_lift) {
+open func rotate(keepOldFor: TimeInterval, now: Date? = nil)throws   {try rustCallWithError(FfiConverterTypePushSealError_lift) {
         uniffiCallStatus in
     uniffi_pushseal_ffi_fn_method_devicekeyring_rotate(
             self.uniffiCloneHandle(),
-        FfiConverterUInt64.lower(now),
-        FfiConverterUInt64.lower(retainSecs),uniffiCallStatus
+        FfiConverterDuration.lower(keepOldFor),
+        FfiConverterOptionTimestamp.lower(now),uniffiCallStatus
     )
 }
 }
@@ -1519,7 +1574,7 @@ public protocol SenderProtocol: AnyObject, Sendable {
     /**
      * How many devices the DH cache remembers now (0 without a cache).
      */
-    func cachedDevices()  -> UInt64
+    func cachedDevices()  -> Int64
     
     /**
      * The sender key's id (16 hex digits).
@@ -1640,14 +1695,14 @@ open class Sender: SenderProtocol, @unchecked Sendable {
      * is erased when it is evicted (roughly the device sealed to least
      * recently first) and when the sender is dropped. About 350 bytes a
      * device. 0, the default: no cache, right for a short-lived process or
-     * one that rarely seals to the same device twice.
+     * one that rarely seals to the same device twice. Negative: `Malformed`.
      */
-public static func fromSecretText(text: String, cacheDevices: UInt32 = UInt32(0))throws  -> Sender  {
+public static func fromSecretText(text: String, cacheDevices: Int64 = Int64(0))throws  -> Sender  {
     return try  FfiConverterTypeSender_lift(try rustCallWithError(FfiConverterTypePushSealError_lift) {
         uniffiCallStatus in
     uniffi_pushseal_ffi_fn_constructor_sender_from_secret_text(
         FfiConverterString.lower(text),
-        FfiConverterUInt32.lower(cacheDevices),uniffiCallStatus
+        FfiConverterInt64.lower(cacheDevices),uniffiCallStatus
     )
 })
 }
@@ -1668,8 +1723,8 @@ public static func generate()throws  -> Sender  {
     /**
      * How many devices the DH cache remembers now (0 without a cache).
      */
-open func cachedDevices() -> UInt64  {
-    return try!  FfiConverterUInt64.lift(try! rustCall() {
+open func cachedDevices() -> Int64  {
+    return try!  FfiConverterInt64.lift(try! rustCall() {
         uniffiCallStatus in
     uniffi_pushseal_ffi_fn_method_sender_cached_devices(
             self.uniffiCloneHandle(),uniffiCallStatus
@@ -2064,9 +2119,9 @@ public struct ApnsPush: Equatable, Hashable {
      */
     public var messageId: String
     /**
-     * When it expires, unix seconds.
+     * When it expires.
      */
-    public var expiresAt: UInt64
+    public var expiresAt: Date
     /**
      * The digest (64 hex digits) to check the device's delivery receipt
      * against with `verify_receipt`. Not secret.
@@ -2086,8 +2141,8 @@ public struct ApnsPush: Equatable, Hashable {
          * The message id, 32 hex digits.
          */messageId: String, 
         /**
-         * When it expires, unix seconds.
-         */expiresAt: UInt64, 
+         * When it expires.
+         */expiresAt: Date, 
         /**
          * The digest (64 hex digits) to check the device's delivery receipt
          * against with `verify_receipt`. Not secret.
@@ -2118,7 +2173,7 @@ public struct FfiConverterTypeApnsPush: FfiConverterRustBuffer {
                 headers: FfiConverterDictionaryStringString.read(from: &buf), 
                 body: FfiConverterString.read(from: &buf), 
                 messageId: FfiConverterString.read(from: &buf), 
-                expiresAt: FfiConverterUInt64.read(from: &buf), 
+                expiresAt: FfiConverterTimestamp.read(from: &buf), 
                 receiptDigest: FfiConverterString.read(from: &buf)
         )
     }
@@ -2127,7 +2182,7 @@ public struct FfiConverterTypeApnsPush: FfiConverterRustBuffer {
         FfiConverterDictionaryStringString.write(value.headers, into: &buf)
         FfiConverterString.write(value.body, into: &buf)
         FfiConverterString.write(value.messageId, into: &buf)
-        FfiConverterUInt64.write(value.expiresAt, into: &buf)
+        FfiConverterTimestamp.write(value.expiresAt, into: &buf)
         FfiConverterString.write(value.receiptDigest, into: &buf)
     }
 }
@@ -2155,7 +2210,7 @@ public struct EnvelopeInfo: Equatable, Hashable {
     /**
      * The format version (1).
      */
-    public var version: UInt8
+    public var version: Int32
     /**
      * The recipient device key's id, 16 hex digits.
      */
@@ -2167,14 +2222,14 @@ public struct EnvelopeInfo: Equatable, Hashable {
     /**
      * The padded plaintext's length in bytes (a padding bucket).
      */
-    public var paddedLen: UInt64
+    public var paddedLen: Int64
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
     public init(
         /**
          * The format version (1).
-         */version: UInt8, 
+         */version: Int32, 
         /**
          * The recipient device key's id, 16 hex digits.
          */recipientKeyId: String, 
@@ -2183,7 +2238,7 @@ public struct EnvelopeInfo: Equatable, Hashable {
          */senderKeyId: String, 
         /**
          * The padded plaintext's length in bytes (a padding bucket).
-         */paddedLen: UInt64) {
+         */paddedLen: Int64) {
         self.version = version
         self.recipientKeyId = recipientKeyId
         self.senderKeyId = senderKeyId
@@ -2206,18 +2261,18 @@ public struct FfiConverterTypeEnvelopeInfo: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> EnvelopeInfo {
         return
             try EnvelopeInfo(
-                version: FfiConverterUInt8.read(from: &buf), 
+                version: FfiConverterInt32.read(from: &buf), 
                 recipientKeyId: FfiConverterString.read(from: &buf), 
                 senderKeyId: FfiConverterString.read(from: &buf), 
-                paddedLen: FfiConverterUInt64.read(from: &buf)
+                paddedLen: FfiConverterInt64.read(from: &buf)
         )
     }
 
     public static func write(_ value: EnvelopeInfo, into buf: inout [UInt8]) {
-        FfiConverterUInt8.write(value.version, into: &buf)
+        FfiConverterInt32.write(value.version, into: &buf)
         FfiConverterString.write(value.recipientKeyId, into: &buf)
         FfiConverterString.write(value.senderKeyId, into: &buf)
-        FfiConverterUInt64.write(value.paddedLen, into: &buf)
+        FfiConverterInt64.write(value.paddedLen, into: &buf)
     }
 }
 
@@ -2338,6 +2393,11 @@ public struct FcmOptions: Equatable, Hashable {
      * `android.collapse_key` (nothing sensitive).
      */
     public var collapseKey: String?
+    /**
+     * `android.priority`: high (the default), or normal for a device that
+     * will likely show nothing (see [`FcmPriority`]).
+     */
+    public var priority: FcmPriority?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -2347,9 +2407,14 @@ public struct FcmOptions: Equatable, Hashable {
          */token: String? = nil, 
         /**
          * `android.collapse_key` (nothing sensitive).
-         */collapseKey: String? = nil) {
+         */collapseKey: String? = nil, 
+        /**
+         * `android.priority`: high (the default), or normal for a device that
+         * will likely show nothing (see [`FcmPriority`]).
+         */priority: FcmPriority? = nil) {
         self.token = token
         self.collapseKey = collapseKey
+        self.priority = priority
     }
 
     
@@ -2369,13 +2434,15 @@ public struct FfiConverterTypeFcmOptions: FfiConverterRustBuffer {
         return
             try FcmOptions(
                 token: FfiConverterOptionString.read(from: &buf), 
-                collapseKey: FfiConverterOptionString.read(from: &buf)
+                collapseKey: FfiConverterOptionString.read(from: &buf), 
+                priority: FfiConverterOptionTypeFcmPriority.read(from: &buf)
         )
     }
 
     public static func write(_ value: FcmOptions, into buf: inout [UInt8]) {
         FfiConverterOptionString.write(value.token, into: &buf)
         FfiConverterOptionString.write(value.collapseKey, into: &buf)
+        FfiConverterOptionTypeFcmPriority.write(value.priority, into: &buf)
     }
 }
 
@@ -2412,9 +2479,9 @@ public struct FcmPush: Equatable, Hashable {
      */
     public var messageId: String
     /**
-     * When it expires, unix seconds.
+     * When it expires.
      */
-    public var expiresAt: UInt64
+    public var expiresAt: Date
     /**
      * The digest (64 hex digits) to check the device's delivery receipt
      * against with `verify_receipt`. Not secret.
@@ -2434,8 +2501,8 @@ public struct FcmPush: Equatable, Hashable {
          * The message id, 32 hex digits.
          */messageId: String, 
         /**
-         * When it expires, unix seconds.
-         */expiresAt: UInt64, 
+         * When it expires.
+         */expiresAt: Date, 
         /**
          * The digest (64 hex digits) to check the device's delivery receipt
          * against with `verify_receipt`. Not secret.
@@ -2466,7 +2533,7 @@ public struct FfiConverterTypeFcmPush: FfiConverterRustBuffer {
                 messageJson: FfiConverterString.read(from: &buf), 
                 requestBody: FfiConverterString.read(from: &buf), 
                 messageId: FfiConverterString.read(from: &buf), 
-                expiresAt: FfiConverterUInt64.read(from: &buf), 
+                expiresAt: FfiConverterTimestamp.read(from: &buf), 
                 receiptDigest: FfiConverterString.read(from: &buf)
         )
     }
@@ -2475,7 +2542,7 @@ public struct FfiConverterTypeFcmPush: FfiConverterRustBuffer {
         FfiConverterString.write(value.messageJson, into: &buf)
         FfiConverterString.write(value.requestBody, into: &buf)
         FfiConverterString.write(value.messageId, into: &buf)
-        FfiConverterUInt64.write(value.expiresAt, into: &buf)
+        FfiConverterTimestamp.write(value.expiresAt, into: &buf)
         FfiConverterString.write(value.receiptDigest, into: &buf)
     }
 }
@@ -2521,18 +2588,18 @@ public struct Message: Equatable, Hashable {
      */
     public var category: String?
     /**
-     * The app icon badge.
+     * The app icon badge, 0 to 4294967295.
      */
-    public var badge: UInt32?
+    public var badge: Int64?
     /**
      * The sound name.
      */
     public var sound: String?
     /**
-     * Seconds the notification stays valid, 1 to 2419200 (28 days); none for
-     * the default of 86400 (one day).
+     * How long the notification stays valid, in whole seconds (a fraction is
+     * dropped), 1 second to 28 days; none for the default of one day.
      */
-    public var ttlSecs: UInt64?
+    public var ttl: TimeInterval?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -2553,15 +2620,15 @@ public struct Message: Equatable, Hashable {
          * The notification category (actions).
          */category: String? = nil, 
         /**
-         * The app icon badge.
-         */badge: UInt32? = nil, 
+         * The app icon badge, 0 to 4294967295.
+         */badge: Int64? = nil, 
         /**
          * The sound name.
          */sound: String? = nil, 
         /**
-         * Seconds the notification stays valid, 1 to 2419200 (28 days); none for
-         * the default of 86400 (one day).
-         */ttlSecs: UInt64? = nil) {
+         * How long the notification stays valid, in whole seconds (a fraction is
+         * dropped), 1 second to 28 days; none for the default of one day.
+         */ttl: TimeInterval? = nil) {
         self.title = title
         self.body = body
         self.data = data
@@ -2569,7 +2636,7 @@ public struct Message: Equatable, Hashable {
         self.category = category
         self.badge = badge
         self.sound = sound
-        self.ttlSecs = ttlSecs
+        self.ttl = ttl
     }
 
     
@@ -2593,9 +2660,9 @@ public struct FfiConverterTypeMessage: FfiConverterRustBuffer {
                 data: FfiConverterDictionaryStringString.read(from: &buf), 
                 threadId: FfiConverterOptionString.read(from: &buf), 
                 category: FfiConverterOptionString.read(from: &buf), 
-                badge: FfiConverterOptionUInt32.read(from: &buf), 
+                badge: FfiConverterOptionInt64.read(from: &buf), 
                 sound: FfiConverterOptionString.read(from: &buf), 
-                ttlSecs: FfiConverterOptionUInt64.read(from: &buf)
+                ttl: FfiConverterOptionDuration.read(from: &buf)
         )
     }
 
@@ -2605,9 +2672,9 @@ public struct FfiConverterTypeMessage: FfiConverterRustBuffer {
         FfiConverterDictionaryStringString.write(value.data, into: &buf)
         FfiConverterOptionString.write(value.threadId, into: &buf)
         FfiConverterOptionString.write(value.category, into: &buf)
-        FfiConverterOptionUInt32.write(value.badge, into: &buf)
+        FfiConverterOptionInt64.write(value.badge, into: &buf)
         FfiConverterOptionString.write(value.sound, into: &buf)
-        FfiConverterOptionUInt64.write(value.ttlSecs, into: &buf)
+        FfiConverterOptionDuration.write(value.ttl, into: &buf)
     }
 }
 
@@ -2636,13 +2703,13 @@ public struct OpenedNotification: Equatable, Hashable {
      */
     public var id: String
     /**
-     * When it was sealed, unix seconds.
+     * When it was sealed (the sender's clock).
      */
-    public var sentAt: UInt64
+    public var sentAt: Date
     /**
-     * When it expires, unix seconds.
+     * When it expires.
      */
-    public var expiresAt: UInt64
+    public var expiresAt: Date
     /**
      * The title.
      */
@@ -2664,9 +2731,9 @@ public struct OpenedNotification: Equatable, Hashable {
      */
     public var category: String?
     /**
-     * The app icon badge.
+     * The app icon badge (0 to 4294967295).
      */
-    public var badge: UInt32?
+    public var badge: Int64?
     /**
      * The sound name.
      */
@@ -2679,11 +2746,11 @@ public struct OpenedNotification: Equatable, Hashable {
          * The message id, 32 lowercase hex digits (the same on every device a batch went to).
          */id: String, 
         /**
-         * When it was sealed, unix seconds.
-         */sentAt: UInt64, 
+         * When it was sealed (the sender's clock).
+         */sentAt: Date, 
         /**
-         * When it expires, unix seconds.
-         */expiresAt: UInt64, 
+         * When it expires.
+         */expiresAt: Date, 
         /**
          * The title.
          */title: String, 
@@ -2700,8 +2767,8 @@ public struct OpenedNotification: Equatable, Hashable {
          * The notification category (actions).
          */category: String?, 
         /**
-         * The app icon badge.
-         */badge: UInt32?, 
+         * The app icon badge (0 to 4294967295).
+         */badge: Int64?, 
         /**
          * The sound name.
          */sound: String?) {
@@ -2734,28 +2801,28 @@ public struct FfiConverterTypeOpenedNotification: FfiConverterRustBuffer {
         return
             try OpenedNotification(
                 id: FfiConverterString.read(from: &buf), 
-                sentAt: FfiConverterUInt64.read(from: &buf), 
-                expiresAt: FfiConverterUInt64.read(from: &buf), 
+                sentAt: FfiConverterTimestamp.read(from: &buf), 
+                expiresAt: FfiConverterTimestamp.read(from: &buf), 
                 title: FfiConverterString.read(from: &buf), 
                 body: FfiConverterString.read(from: &buf), 
                 data: FfiConverterDictionaryStringString.read(from: &buf), 
                 threadId: FfiConverterOptionString.read(from: &buf), 
                 category: FfiConverterOptionString.read(from: &buf), 
-                badge: FfiConverterOptionUInt32.read(from: &buf), 
+                badge: FfiConverterOptionInt64.read(from: &buf), 
                 sound: FfiConverterOptionString.read(from: &buf)
         )
     }
 
     public static func write(_ value: OpenedNotification, into buf: inout [UInt8]) {
         FfiConverterString.write(value.id, into: &buf)
-        FfiConverterUInt64.write(value.sentAt, into: &buf)
-        FfiConverterUInt64.write(value.expiresAt, into: &buf)
+        FfiConverterTimestamp.write(value.sentAt, into: &buf)
+        FfiConverterTimestamp.write(value.expiresAt, into: &buf)
         FfiConverterString.write(value.title, into: &buf)
         FfiConverterString.write(value.body, into: &buf)
         FfiConverterDictionaryStringString.write(value.data, into: &buf)
         FfiConverterOptionString.write(value.threadId, into: &buf)
         FfiConverterOptionString.write(value.category, into: &buf)
-        FfiConverterOptionUInt32.write(value.badge, into: &buf)
+        FfiConverterOptionInt64.write(value.badge, into: &buf)
         FfiConverterOptionString.write(value.sound, into: &buf)
     }
 }
@@ -2858,9 +2925,9 @@ public struct RetiredKey: Equatable, Hashable {
      */
     public var keyId: String
     /**
-     * It opens notifications until this time, unix seconds.
+     * It opens notifications until this time.
      */
-    public var usableUntil: UInt64
+    public var usableUntil: Date
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -2869,8 +2936,8 @@ public struct RetiredKey: Equatable, Hashable {
          * Its key id, 16 hex digits.
          */keyId: String, 
         /**
-         * It opens notifications until this time, unix seconds.
-         */usableUntil: UInt64) {
+         * It opens notifications until this time.
+         */usableUntil: Date) {
         self.keyId = keyId
         self.usableUntil = usableUntil
     }
@@ -2892,13 +2959,13 @@ public struct FfiConverterTypeRetiredKey: FfiConverterRustBuffer {
         return
             try RetiredKey(
                 keyId: FfiConverterString.read(from: &buf), 
-                usableUntil: FfiConverterUInt64.read(from: &buf)
+                usableUntil: FfiConverterTimestamp.read(from: &buf)
         )
     }
 
     public static func write(_ value: RetiredKey, into buf: inout [UInt8]) {
         FfiConverterString.write(value.keyId, into: &buf)
-        FfiConverterUInt64.write(value.usableUntil, into: &buf)
+        FfiConverterTimestamp.write(value.usableUntil, into: &buf)
     }
 }
 
@@ -2931,9 +2998,9 @@ public struct SealedEnvelope: Equatable, Hashable {
      */
     public var messageId: String
     /**
-     * When it expires, unix seconds.
+     * When it expires.
      */
-    public var expiresAt: UInt64
+    public var expiresAt: Date
     /**
      * The digest (64 hex digits) to check the device's delivery receipt
      * against with `verify_receipt`. Not secret.
@@ -2950,8 +3017,8 @@ public struct SealedEnvelope: Equatable, Hashable {
          * The message id, 32 hex digits.
          */messageId: String, 
         /**
-         * When it expires, unix seconds.
-         */expiresAt: UInt64, 
+         * When it expires.
+         */expiresAt: Date, 
         /**
          * The digest (64 hex digits) to check the device's delivery receipt
          * against with `verify_receipt`. Not secret.
@@ -2980,7 +3047,7 @@ public struct FfiConverterTypeSealedEnvelope: FfiConverterRustBuffer {
             try SealedEnvelope(
                 envelope: FfiConverterString.read(from: &buf), 
                 messageId: FfiConverterString.read(from: &buf), 
-                expiresAt: FfiConverterUInt64.read(from: &buf), 
+                expiresAt: FfiConverterTimestamp.read(from: &buf), 
                 receiptDigest: FfiConverterString.read(from: &buf)
         )
     }
@@ -2988,7 +3055,7 @@ public struct FfiConverterTypeSealedEnvelope: FfiConverterRustBuffer {
     public static func write(_ value: SealedEnvelope, into buf: inout [UInt8]) {
         FfiConverterString.write(value.envelope, into: &buf)
         FfiConverterString.write(value.messageId, into: &buf)
-        FfiConverterUInt64.write(value.expiresAt, into: &buf)
+        FfiConverterTimestamp.write(value.expiresAt, into: &buf)
         FfiConverterString.write(value.receiptDigest, into: &buf)
     }
 }
@@ -3013,7 +3080,7 @@ public func FfiConverterTypeSealedEnvelope_lower(_ value: SealedEnvelope) -> Rus
  * The kind of APNs push.
  */
 
-public enum ApnsPushType: Equatable, Hashable {
+public enum ApnsPushType: Equatable, Hashable, CaseIterable {
     
     /**
      * Shown to the user, opened by the Notification Service Extension.
@@ -3080,6 +3147,374 @@ public func FfiConverterTypeApnsPushType_lift(_ buf: RustBuffer) throws -> ApnsP
 #endif
 public func FfiConverterTypeApnsPushType_lower(_ value: ApnsPushType) -> RustBuffer {
     return FfiConverterTypeApnsPushType.lower(value)
+}
+
+
+
+/**
+ * What kind of error a [`PushSealError`] is: the core's error kinds (same
+ * names, same order as SPEC.md), plus `Internal`. Switch on this, not on the
+ * reason's text.
+ *
+ * Kotlin: `ErrorKind.TAMPERED`; Swift: `.tampered` (write `@unknown default`
+ * in a switch: a kind added later is then a warning, not a compile error);
+ * Python: `ErrorKind.TAMPERED`.
+ */
+
+public enum ErrorKind: Equatable, Hashable, CaseIterable {
+    
+    /**
+     * `not_pushseal`: the payload does not carry a PushSeal envelope.
+     */
+    case notPushSeal
+    /**
+     * `unsupported_version`: the envelope's version is not 1.
+     */
+    case unsupportedVersion
+    /**
+     * `truncated`: the input ends before a field it must contain.
+     */
+    case truncated
+    /**
+     * `malformed`: a part of the input is not well formed.
+     */
+    case malformed
+    /**
+     * `invalid_encoding`: base64url or hex text that is not canonical.
+     */
+    case invalidEncoding
+    /**
+     * `invalid_key_length`: a key has the wrong length.
+     */
+    case invalidKeyLength
+    /**
+     * `zero_shared_secret`: a low-order public key.
+     */
+    case zeroSharedSecret
+    /**
+     * `unknown_recipient_key`: sealed to a key this keyring does not hold;
+     * register the device's current public key again.
+     */
+    case unknownRecipientKey
+    /**
+     * `untrusted_sender`: a sender the device does not trust.
+     */
+    case untrustedSender
+    /**
+     * `tampered`: authentication failed, altered or forged.
+     */
+    case tampered
+    /**
+     * `malformed_padding`: the decrypted plaintext is not validly padded.
+     */
+    case malformedPadding
+    /**
+     * `expired`: the notification has expired.
+     */
+    case expired
+    /**
+     * `not_yet_valid`: the notification claims to be sent in the future.
+     */
+    case notYetValid
+    /**
+     * `replayed`: this message id was already accepted.
+     */
+    case replayed
+    /**
+     * `payload_too_large`: it does not fit the padding buckets or the gateway.
+     */
+    case payloadTooLarge
+    /**
+     * `invalid_notification`: a message or option given to the sender is not valid.
+     */
+    case invalidNotification
+    /**
+     * `invalid_keyring`: stored keyring bytes could not be read.
+     */
+    case invalidKeyring
+    /**
+     * `storage`: the replay store or the key storage failed.
+     */
+    case storage
+    /**
+     * `randomness`: the operating system's random number generator failed.
+     */
+    case randomness
+    /**
+     * `invalid_receipt`: a delivery receipt matches no recorded notification.
+     */
+    case invalidReceipt
+    /**
+     * `internal`: not one of PushSeal's kinds (foreign code threw something
+     * else, or a lock was found in an unexpected state).
+     */
+    case `internal`
+
+
+
+    /**
+     * The kind's stable snake_case name, as SPEC.md, the test vectors and
+     * batch results spell it (`"tampered"`, `"internal"`).
+     */
+public func specName() -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_pushseal_ffi_fn_method_errorkind_spec_name(
+            FfiConverterTypeErrorKind_lower(self),uniffiCallStatus
+    )
+})
+}
+
+
+
+}
+
+#if compiler(>=6)
+extension ErrorKind: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeErrorKind: FfiConverterRustBuffer {
+    typealias SwiftType = ErrorKind
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ErrorKind {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .notPushSeal
+        
+        case 2: return .unsupportedVersion
+        
+        case 3: return .truncated
+        
+        case 4: return .malformed
+        
+        case 5: return .invalidEncoding
+        
+        case 6: return .invalidKeyLength
+        
+        case 7: return .zeroSharedSecret
+        
+        case 8: return .unknownRecipientKey
+        
+        case 9: return .untrustedSender
+        
+        case 10: return .tampered
+        
+        case 11: return .malformedPadding
+        
+        case 12: return .expired
+        
+        case 13: return .notYetValid
+        
+        case 14: return .replayed
+        
+        case 15: return .payloadTooLarge
+        
+        case 16: return .invalidNotification
+        
+        case 17: return .invalidKeyring
+        
+        case 18: return .storage
+        
+        case 19: return .randomness
+        
+        case 20: return .invalidReceipt
+        
+        case 21: return .`internal`
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ErrorKind, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .notPushSeal:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .unsupportedVersion:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .truncated:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .malformed:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .invalidEncoding:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .invalidKeyLength:
+            writeInt(&buf, Int32(6))
+        
+        
+        case .zeroSharedSecret:
+            writeInt(&buf, Int32(7))
+        
+        
+        case .unknownRecipientKey:
+            writeInt(&buf, Int32(8))
+        
+        
+        case .untrustedSender:
+            writeInt(&buf, Int32(9))
+        
+        
+        case .tampered:
+            writeInt(&buf, Int32(10))
+        
+        
+        case .malformedPadding:
+            writeInt(&buf, Int32(11))
+        
+        
+        case .expired:
+            writeInt(&buf, Int32(12))
+        
+        
+        case .notYetValid:
+            writeInt(&buf, Int32(13))
+        
+        
+        case .replayed:
+            writeInt(&buf, Int32(14))
+        
+        
+        case .payloadTooLarge:
+            writeInt(&buf, Int32(15))
+        
+        
+        case .invalidNotification:
+            writeInt(&buf, Int32(16))
+        
+        
+        case .invalidKeyring:
+            writeInt(&buf, Int32(17))
+        
+        
+        case .storage:
+            writeInt(&buf, Int32(18))
+        
+        
+        case .randomness:
+            writeInt(&buf, Int32(19))
+        
+        
+        case .invalidReceipt:
+            writeInt(&buf, Int32(20))
+        
+        
+        case .`internal`:
+            writeInt(&buf, Int32(21))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeErrorKind_lift(_ buf: RustBuffer) throws -> ErrorKind {
+    return try FfiConverterTypeErrorKind.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeErrorKind_lower(_ value: ErrorKind) -> RustBuffer {
+    return FfiConverterTypeErrorKind.lower(value)
+}
+
+
+
+/**
+ * `android.priority` of an FCM message.
+ *
+ * Firebase delivers high-priority messages at once and expects each to end
+ * in a notification the user sees; an app whose high-priority messages often
+ * show nothing gets them deprioritized. PushSeal notifications are shown as
+ * they arrive, so high is the default; choose normal when the app told its
+ * server that the user turned notifications off, or for a message that only
+ * asks the app to sync.
+ */
+
+public enum FcmPriority: Equatable, Hashable, CaseIterable {
+    
+    /**
+     * Delivered at once, waking the device (the default).
+     */
+    case high
+    /**
+     * May wait until the device leaves Doze.
+     */
+    case normal
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension FcmPriority: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeFcmPriority: FfiConverterRustBuffer {
+    typealias SwiftType = FcmPriority
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> FcmPriority {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .high
+        
+        case 2: return .normal
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: FcmPriority, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .high:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .normal:
+            writeInt(&buf, Int32(2))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFcmPriority_lift(_ buf: RustBuffer) throws -> FcmPriority {
+    return try FfiConverterTypeFcmPriority.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFcmPriority_lower(_ value: FcmPriority) -> RustBuffer {
+    return FfiConverterTypeFcmPriority.lower(value)
 }
 
 
@@ -3188,15 +3623,14 @@ public func FfiConverterTypePayload_lower(_ value: Payload) -> RustBuffer {
 
 
 /**
- * Every error of PushSeal, one variant per kind of the core's `ErrorKind`
- * (same names), plus `Internal`.
+ * Every error of PushSeal, one variant per [`ErrorKind`] (same names).
  *
- * Kotlin: `PushSealException.Tampered` etc. (`e.reason` is the text).
- * Swift: `PushSealError.Tampered(reason:)`, an `Error`.
- * Python: `PushSealError.Tampered`, a subclass of `PushSealError`.
+ * Kotlin: `PushSealException.Tampered` etc., `e.kind()`, `e.reason`.
+ * Swift: an `Error`; `error.kind` (`.tampered`) and `error.reason`.
+ * Python: `PushSealError.Tampered`, a subclass of `PushSealError`; `e.kind()`.
  *
  * `reason` is one line for logs and people; it never holds plaintext or key
- * bytes. Match on the variant, not on the text.
+ * bytes. Match on the kind, not on the text.
  */
 public 
 enum PushSealError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
@@ -3701,8 +4135,8 @@ public func FfiConverterTypeTarget_lower(_ value: Target) -> RustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterOptionUInt32: FfiConverterRustBuffer {
-    typealias SwiftType = UInt32?
+fileprivate struct FfiConverterOptionInt64: FfiConverterRustBuffer {
+    typealias SwiftType = Int64?
 
     public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
         guard let value = value else {
@@ -3710,37 +4144,13 @@ fileprivate struct FfiConverterOptionUInt32: FfiConverterRustBuffer {
             return
         }
         writeInt(&buf, Int8(1))
-        FfiConverterUInt32.write(value, into: &buf)
+        FfiConverterInt64.write(value, into: &buf)
     }
 
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
-        case 1: return try FfiConverterUInt32.read(from: &buf)
-        default: throw UniffiInternalError.unexpectedOptionalTag
-        }
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-fileprivate struct FfiConverterOptionUInt64: FfiConverterRustBuffer {
-    typealias SwiftType = UInt64?
-
-    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
-        guard let value = value else {
-            writeInt(&buf, Int8(0))
-            return
-        }
-        writeInt(&buf, Int8(1))
-        FfiConverterUInt64.write(value, into: &buf)
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
-        switch try readInt(&buf) as Int8 {
-        case 0: return nil
-        case 1: return try FfiConverterUInt64.read(from: &buf)
+        case 1: return try FfiConverterInt64.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -3789,6 +4199,54 @@ fileprivate struct FfiConverterOptionData: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterData.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTimestamp: FfiConverterRustBuffer {
+    typealias SwiftType = Date?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTimestamp.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTimestamp.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionDuration: FfiConverterRustBuffer {
+    typealias SwiftType = TimeInterval?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterDuration.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterDuration.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -3909,6 +4367,30 @@ fileprivate struct FfiConverterOptionTypeApnsPushType: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeApnsPushType.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeFcmPriority: FfiConverterRustBuffer {
+    typealias SwiftType = FcmPriority?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeFcmPriority.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeFcmPriority.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -4075,8 +4557,8 @@ public func libraryVersion() -> String  {
 /**
  * The longest notification (its JSON plaintext, in bytes) that fits `target`.
  */
-public func maxPlaintextLen(target: Target)throws  -> UInt64  {
-    return try  FfiConverterUInt64.lift(try rustCallWithError(FfiConverterTypePushSealError_lift) {
+public func maxPlaintextLen(target: Target)throws  -> Int64  {
+    return try  FfiConverterInt64.lift(try rustCallWithError(FfiConverterTypePushSealError_lift) {
         uniffiCallStatus in
     uniffi_pushseal_ffi_fn_func_max_plaintext_len(
         FfiConverterTypeTarget_lower(target),uniffiCallStatus
@@ -4122,7 +4604,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_pushseal_ffi_checksum_func_library_version() != 9362) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_pushseal_ffi_checksum_func_max_plaintext_len() != 26254) {
+    if (uniffi_pushseal_ffi_checksum_func_max_plaintext_len() != 46864) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_pushseal_ffi_checksum_func_verify_receipt() != 57509) {
@@ -4131,31 +4613,31 @@ private let initializationResult: InitializationResult = {
     if (uniffi_pushseal_ffi_checksum_method_devicekeyring_key_id() != 9119) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_pushseal_ffi_checksum_method_devicekeyring_open() != 49524) {
+    if (uniffi_pushseal_ffi_checksum_method_devicekeyring_open() != 14554) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_pushseal_ffi_checksum_method_devicekeyring_open_apns() != 62154) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_pushseal_ffi_checksum_method_devicekeyring_open_apns_at() != 19832) {
+    if (uniffi_pushseal_ffi_checksum_method_devicekeyring_open_apns_at() != 65050) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_pushseal_ffi_checksum_method_devicekeyring_open_envelope() != 17692) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_pushseal_ffi_checksum_method_devicekeyring_open_envelope_at() != 59951) {
+    if (uniffi_pushseal_ffi_checksum_method_devicekeyring_open_envelope_at() != 39645) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_pushseal_ffi_checksum_method_devicekeyring_open_fcm() != 40425) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_pushseal_ffi_checksum_method_devicekeyring_open_fcm_at() != 52674) {
+    if (uniffi_pushseal_ffi_checksum_method_devicekeyring_open_fcm_at() != 3770) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_pushseal_ffi_checksum_method_devicekeyring_open_with_receipt() != 40491) {
+    if (uniffi_pushseal_ffi_checksum_method_devicekeyring_open_with_receipt() != 26979) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_pushseal_ffi_checksum_method_devicekeyring_prune() != 32773) {
+    if (uniffi_pushseal_ffi_checksum_method_devicekeyring_prune() != 65193) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_pushseal_ffi_checksum_method_devicekeyring_public_key() != 48239) {
@@ -4167,7 +4649,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_pushseal_ffi_checksum_method_devicekeyring_retired_keys() != 49237) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_pushseal_ffi_checksum_method_devicekeyring_rotate() != 44656) {
+    if (uniffi_pushseal_ffi_checksum_method_devicekeyring_rotate() != 29633) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_pushseal_ffi_checksum_method_devicekeyring_save() != 3206) {
@@ -4188,7 +4670,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_pushseal_ffi_checksum_method_keystorage_save() != 3934) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_pushseal_ffi_checksum_method_sender_cached_devices() != 31087) {
+    if (uniffi_pushseal_ffi_checksum_method_sender_cached_devices() != 10055) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_pushseal_ffi_checksum_method_sender_key_id() != 1654) {
@@ -4233,7 +4715,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_pushseal_ffi_checksum_constructor_replaystore_open() != 50211) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_pushseal_ffi_checksum_constructor_sender_from_secret_text() != 27563) {
+    if (uniffi_pushseal_ffi_checksum_constructor_sender_from_secret_text() != 18771) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_pushseal_ffi_checksum_constructor_sender_generate() != 35627) {

@@ -93,7 +93,7 @@ final class CryptoKitInteropTests: XCTestCase {
             let serialized = Vectors.string(Vectors.object(v, "keyring"), "serialized")
             let keyring = try DeviceKeyring.fromBytes(bytes: Data(serialized.utf8))
             let opened = try keyring.openEnvelopeAt(
-                envelope: base64url(envelope), replay: .inMemory(), now: Vectors.u64(v["now"]))
+                envelope: base64url(envelope), replay: .inMemory(), now: Vectors.date(v["now"]))
             XCTAssertEqual(opened, Vectors.notification(Vectors.object(v, "expected")), name)
         }
     }

@@ -10,6 +10,7 @@ import org.junit.jupiter.api.Test
 import org.junit.jupiter.api.assertThrows
 import org.pushseal.Vectors.stringMap
 import java.nio.file.Files
+import java.time.Duration
 
 /** A sender and a device, both through the bindings. */
 class RoundTripTest {
@@ -18,7 +19,7 @@ class RoundTripTest {
         body = "Your results from Tuesday are ready.",
         data = mapOf("screen" to "results", "id" to "42"),
         threadId = "labs",
-        badge = 3u,
+        badge = 3L,
     )
 
     private fun device(sender: Sender): DeviceKeyring =
@@ -39,7 +40,7 @@ class RoundTripTest {
         assertEquals(message.body, opened.body)
         assertEquals(message.data, opened.data)
         assertEquals("labs", opened.threadId)
-        assertEquals(3u, opened.badge)
+        assertEquals(3L, opened.badge)
         assertEquals(apns.messageId, opened.id)
         assertEquals(apns.expiresAt, opened.expiresAt)
         assertThrows<PushSealException.Replayed> { device.openApns(apns.body, replay) }
@@ -107,8 +108,7 @@ class RoundTripTest {
         assertEquals(listOf(sender.publicKey()), device.trustedSenders())
 
         val oldId = device.keyId()
-        val now = System.currentTimeMillis().toULong() / 1000u
-        device.rotate(now, 3600u)
+        device.rotate(Duration.ofHours(1))
         assertEquals(listOf(oldId), device.retiredKeys().map { it.keyId })
         assertFalse(oldId == device.keyId())
 
