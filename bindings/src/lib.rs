@@ -36,58 +36,55 @@ pub use audit::*;
 // Errors
 // ---------------------------------------------------------------------------
 
-/// What kind of error a [`PushSealError`] is: the core's error kinds (same
-/// names, same order as SPEC.md), plus `Internal`. Switch on this, not on the
-/// reason's text.
+/// The kind of a [`PushSealError`]: the core's error kinds (SPEC.md, section
+/// 9) plus `Internal`. Switch on it, not on the reason's text.
 ///
-/// Kotlin: `ErrorKind.TAMPERED`; Swift: `.tampered` (write `@unknown default`
-/// in a switch: a kind added later is then a warning, not a compile error);
-/// Python: `ErrorKind.TAMPERED`.
+/// Each variant's doc is its stable name; the bindings' metadata carries
+/// these docs into the shipped library, so they stay short (see the core's
+/// `ErrorKind` for what each means).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, uniffi::Enum)]
 pub enum ErrorKind {
-    /// `not_pushseal`: the payload does not carry a PushSeal envelope.
+    /// `not_pushseal`
     NotPushSeal,
-    /// `unsupported_version`: the envelope's version is not 1.
+    /// `unsupported_version`
     UnsupportedVersion,
-    /// `truncated`: the input ends before a field it must contain.
+    /// `truncated`
     Truncated,
-    /// `malformed`: a part of the input is not well formed.
+    /// `malformed`
     Malformed,
-    /// `invalid_encoding`: base64url or hex text that is not canonical.
+    /// `invalid_encoding`
     InvalidEncoding,
-    /// `invalid_key_length`: a key has the wrong length.
+    /// `invalid_key_length`
     InvalidKeyLength,
-    /// `zero_shared_secret`: a low-order public key.
+    /// `zero_shared_secret`
     ZeroSharedSecret,
-    /// `unknown_recipient_key`: sealed to a key this keyring does not hold;
-    /// register the device's current public key again.
+    /// `unknown_recipient_key`: register the device's current public key again.
     UnknownRecipientKey,
-    /// `untrusted_sender`: a sender the device does not trust.
+    /// `untrusted_sender`
     UntrustedSender,
-    /// `tampered`: authentication failed, altered or forged.
+    /// `tampered`
     Tampered,
-    /// `malformed_padding`: the decrypted plaintext is not validly padded.
+    /// `malformed_padding`
     MalformedPadding,
-    /// `expired`: the notification has expired.
+    /// `expired`
     Expired,
-    /// `not_yet_valid`: the notification claims to be sent in the future.
+    /// `not_yet_valid`
     NotYetValid,
-    /// `replayed`: this message id was already accepted.
+    /// `replayed`
     Replayed,
-    /// `payload_too_large`: it does not fit the padding buckets or the gateway.
+    /// `payload_too_large`
     PayloadTooLarge,
-    /// `invalid_notification`: a message or option given to the sender is not valid.
+    /// `invalid_notification`
     InvalidNotification,
-    /// `invalid_keyring`: stored keyring bytes could not be read.
+    /// `invalid_keyring`
     InvalidKeyring,
-    /// `storage`: the replay store or the key storage failed.
+    /// `storage`
     Storage,
-    /// `randomness`: the operating system's random number generator failed.
+    /// `randomness`
     Randomness,
-    /// `invalid_receipt`: a delivery receipt matches no recorded notification.
+    /// `invalid_receipt`
     InvalidReceipt,
-    /// `internal`: not one of PushSeal's kinds (foreign code threw something
-    /// else, or a lock was found in an unexpected state).
+    /// `internal`: not one of PushSeal's kinds.
     Internal,
 }
 
@@ -385,9 +382,10 @@ fn system_time(secs: u64) -> SystemTime {
     UNIX_EPOCH + Duration::from_secs(secs.min(LATEST_UNIX_SECS))
 }
 
-/// A count from a signed foreign integer: negative counts are refused.
-fn count(value: i64, what: &'static str) -> Result<u64> {
-    u64::try_from(value).map_err(|_| PushSealError::Malformed { reason: format!("{what} must not be negative") })
+/// A count from a signed foreign integer: a negative one is `Malformed`,
+/// with `reason` as its text.
+fn count(value: i64, reason: &'static str) -> Result<u64> {
+    u64::try_from(value).map_err(|_| PushSealError::Malformed { reason: reason.to_owned() })
 }
 
 /// A foreign-visible signed integer from a size (saturating; no size the core
@@ -610,25 +608,18 @@ pub struct FcmOptions {
     /// `android.collapse_key` (nothing sensitive).
     #[uniffi(default = None)]
     pub collapse_key: Option<String>,
-    /// `android.priority`: high (the default), or normal for a device that
-    /// will likely show nothing (see [`FcmPriority`]).
+    /// `android.priority`: high when none.
     #[uniffi(default = None)]
     pub priority: Option<FcmPriority>,
 }
 
-/// `android.priority` of an FCM message.
-///
-/// Firebase delivers high-priority messages at once and expects each to end
-/// in a notification the user sees; an app whose high-priority messages often
-/// show nothing gets them deprioritized. PushSeal notifications are shown as
-/// they arrive, so high is the default; choose normal when the app told its
-/// server that the user turned notifications off, or for a message that only
-/// asks the app to sync.
+/// `android.priority` of an FCM message; the core's `FcmPriority` says when
+/// to choose which.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
 pub enum FcmPriority {
-    /// Delivered at once, waking the device (the default).
+    /// `high`, the default.
     High,
-    /// May wait until the device leaves Doze.
+    /// `normal`: for a device that will likely show nothing.
     Normal,
 }
 
@@ -955,47 +946,17 @@ impl DeviceKeyring {
 
     /// Opens an APNs `userInfo` (the whole payload as JSON text) now.
     pub fn open_apns(&self, user_info_json: String, replay: Arc<ReplayStore>) -> Result<OpenedNotification> {
-        self.open_apns_at(user_info_json, replay, SystemTime::now())
+        self.open_core(CorePayload::ApnsJson(&user_info_json), &replay, pushseal::unix_now())
     }
 
     /// Opens an FCM data map (`RemoteMessage.data`) now.
     pub fn open_fcm(&self, data: HashMap<String, String>, replay: Arc<ReplayStore>) -> Result<OpenedNotification> {
-        self.open_fcm_at(data, replay, SystemTime::now())
+        self.open_core(CorePayload::FcmData(&data), &replay, pushseal::unix_now())
     }
 
     /// Opens a bare envelope (base64url text) now.
     pub fn open_envelope(&self, envelope: String, replay: Arc<ReplayStore>) -> Result<OpenedNotification> {
-        self.open_envelope_at(envelope, replay, SystemTime::now())
-    }
-
-    /// `open_apns` with the device's clock given.
-    pub fn open_apns_at(
-        &self,
-        user_info_json: String,
-        replay: Arc<ReplayStore>,
-        now: SystemTime,
-    ) -> Result<OpenedNotification> {
-        self.open_core(CorePayload::ApnsJson(&user_info_json), &replay, unix_secs(now))
-    }
-
-    /// `open_fcm` with the device's clock given.
-    pub fn open_fcm_at(
-        &self,
-        data: HashMap<String, String>,
-        replay: Arc<ReplayStore>,
-        now: SystemTime,
-    ) -> Result<OpenedNotification> {
-        self.open_core(CorePayload::FcmData(&data), &replay, unix_secs(now))
-    }
-
-    /// `open_envelope` with the device's clock given.
-    pub fn open_envelope_at(
-        &self,
-        envelope: String,
-        replay: Arc<ReplayStore>,
-        now: SystemTime,
-    ) -> Result<OpenedNotification> {
-        self.open_core(CorePayload::Envelope(&envelope), &replay, unix_secs(now))
+        self.open_core(CorePayload::Envelope(&envelope), &replay, pushseal::unix_now())
     }
 
     /// Opens any payload at `now` (none for the device's clock).
@@ -1104,7 +1065,7 @@ impl Sender {
     /// A sender from its secret key text; the text is erased once read.
     fn from_text(text: String, cache_devices: i64) -> Result<Self> {
         let text = zeroize::Zeroizing::new(text);
-        let cache_devices = count(cache_devices, "cache_devices")?;
+        let cache_devices = count(cache_devices, "cache_devices must not be negative")?;
         Ok(Self::new(pushseal::SenderSecretKey::from_secret_text(&text)?, cache_devices))
     }
 

@@ -48,7 +48,7 @@ def test_errors_have_a_kind_times_are_datetimes_and_fcm_takes_a_priority():
         device.open_fcm(message["data"], replay)
     assert info.value.kind() == ErrorKind.REPLAYED and info.value.kind().spec_name() == "replayed"
     with pytest.raises(PushSealError) as info:
-        device.open_fcm_at(message["data"], ReplayStore.in_memory(), opened.expires_at + datetime.timedelta(hours=1))
+        device.open(Payload.FCM(message["data"]), ReplayStore.in_memory(), opened.expires_at + datetime.timedelta(hours=1))
     assert info.value.kind() == ErrorKind.EXPIRED
 
 

@@ -23,9 +23,9 @@ def test_positive_vectors_open_through_every_payload():
         envelope = v["envelope_base64url"]
         apns = v["apns"]["body"]
         fcm = v["fcm"]["data"]
-        assert keyring.open_apns_at(apns, ReplayStore.in_memory(), now) == expected, name
-        assert keyring.open_fcm_at(fcm, ReplayStore.in_memory(), now) == expected, name
-        assert keyring.open_envelope_at(envelope, ReplayStore.in_memory(), now) == expected, name
+        assert keyring.open(Payload.APNS(apns), ReplayStore.in_memory(), now) == expected, name
+        assert keyring.open(Payload.FCM(fcm), ReplayStore.in_memory(), now) == expected, name
+        assert keyring.open(Payload.ENVELOPE(envelope), ReplayStore.in_memory(), now) == expected, name
 
         for payload in (Payload.APNS(apns), Payload.FCM(fcm), Payload.ENVELOPE(envelope)):
             opened = keyring.open_with_receipt(payload, ReplayStore.in_memory(), now)

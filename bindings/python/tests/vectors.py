@@ -49,11 +49,11 @@ def open_payload(keyring, payload, replay, unix_now):
     kind, value = payload["kind"], payload["value"]
     now = at(unix_now)
     if kind == "apns":
-        return keyring.open_apns_at(value, replay, now)
+        return keyring.open(pushseal.Payload.APNS(value), replay, now)
     if kind == "fcm":
-        return keyring.open_fcm_at(value, replay, now)
+        return keyring.open(pushseal.Payload.FCM(value), replay, now)
     if kind == "envelope":
-        return keyring.open_envelope_at(value, replay, now)
+        return keyring.open(pushseal.Payload.ENVELOPE(value), replay, now)
     raise ValueError(f"unknown payload kind {kind}")
 
 

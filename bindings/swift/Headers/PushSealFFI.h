@@ -308,29 +308,14 @@ RustBuffer uniffi_pushseal_ffi_fn_method_devicekeyring_open(uint64_t ptr, RustBu
 RustBuffer uniffi_pushseal_ffi_fn_method_devicekeyring_open_apns(uint64_t ptr, RustBuffer user_info_json, uint64_t replay, RustCallStatus *_Nonnull out_status
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_METHOD_DEVICEKEYRING_OPEN_APNS_AT
-#define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_METHOD_DEVICEKEYRING_OPEN_APNS_AT
-RustBuffer uniffi_pushseal_ffi_fn_method_devicekeyring_open_apns_at(uint64_t ptr, RustBuffer user_info_json, uint64_t replay, RustBuffer now, RustCallStatus *_Nonnull out_status
-);
-#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_METHOD_DEVICEKEYRING_OPEN_ENVELOPE
 #define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_METHOD_DEVICEKEYRING_OPEN_ENVELOPE
 RustBuffer uniffi_pushseal_ffi_fn_method_devicekeyring_open_envelope(uint64_t ptr, RustBuffer envelope, uint64_t replay, RustCallStatus *_Nonnull out_status
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_METHOD_DEVICEKEYRING_OPEN_ENVELOPE_AT
-#define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_METHOD_DEVICEKEYRING_OPEN_ENVELOPE_AT
-RustBuffer uniffi_pushseal_ffi_fn_method_devicekeyring_open_envelope_at(uint64_t ptr, RustBuffer envelope, uint64_t replay, RustBuffer now, RustCallStatus *_Nonnull out_status
-);
-#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_METHOD_DEVICEKEYRING_OPEN_FCM
 #define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_METHOD_DEVICEKEYRING_OPEN_FCM
 RustBuffer uniffi_pushseal_ffi_fn_method_devicekeyring_open_fcm(uint64_t ptr, RustBuffer data, uint64_t replay, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_METHOD_DEVICEKEYRING_OPEN_FCM_AT
-#define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_METHOD_DEVICEKEYRING_OPEN_FCM_AT
-RustBuffer uniffi_pushseal_ffi_fn_method_devicekeyring_open_fcm_at(uint64_t ptr, RustBuffer data, uint64_t replay, RustBuffer now, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_METHOD_DEVICEKEYRING_OPEN_WITH_RECEIPT
@@ -840,33 +825,15 @@ uint16_t uniffi_pushseal_ffi_checksum_method_devicekeyring_open_apns(void
     
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_CHECKSUM_METHOD_DEVICEKEYRING_OPEN_APNS_AT
-#define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_CHECKSUM_METHOD_DEVICEKEYRING_OPEN_APNS_AT
-uint16_t uniffi_pushseal_ffi_checksum_method_devicekeyring_open_apns_at(void
-    
-);
-#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_CHECKSUM_METHOD_DEVICEKEYRING_OPEN_ENVELOPE
 #define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_CHECKSUM_METHOD_DEVICEKEYRING_OPEN_ENVELOPE
 uint16_t uniffi_pushseal_ffi_checksum_method_devicekeyring_open_envelope(void
     
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_CHECKSUM_METHOD_DEVICEKEYRING_OPEN_ENVELOPE_AT
-#define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_CHECKSUM_METHOD_DEVICEKEYRING_OPEN_ENVELOPE_AT
-uint16_t uniffi_pushseal_ffi_checksum_method_devicekeyring_open_envelope_at(void
-    
-);
-#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_CHECKSUM_METHOD_DEVICEKEYRING_OPEN_FCM
 #define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_CHECKSUM_METHOD_DEVICEKEYRING_OPEN_FCM
 uint16_t uniffi_pushseal_ffi_checksum_method_devicekeyring_open_fcm(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_CHECKSUM_METHOD_DEVICEKEYRING_OPEN_FCM_AT
-#define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_CHECKSUM_METHOD_DEVICEKEYRING_OPEN_FCM_AT
-uint16_t uniffi_pushseal_ffi_checksum_method_devicekeyring_open_fcm_at(void
     
 );
 #endif

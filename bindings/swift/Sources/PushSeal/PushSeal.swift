@@ -685,29 +685,14 @@ public protocol DeviceKeyringProtocol: AnyObject, Sendable {
     func openApns(userInfoJson: String, replay: ReplayStore) throws  -> OpenedNotification
     
     /**
-     * `open_apns` with the device's clock given.
-     */
-    func openApnsAt(userInfoJson: String, replay: ReplayStore, now: Date) throws  -> OpenedNotification
-    
-    /**
      * Opens a bare envelope (base64url text) now.
      */
     func openEnvelope(envelope: String, replay: ReplayStore) throws  -> OpenedNotification
     
     /**
-     * `open_envelope` with the device's clock given.
-     */
-    func openEnvelopeAt(envelope: String, replay: ReplayStore, now: Date) throws  -> OpenedNotification
-    
-    /**
      * Opens an FCM data map (`RemoteMessage.data`) now.
      */
     func openFcm(data: [String: String], replay: ReplayStore) throws  -> OpenedNotification
-    
-    /**
-     * `open_fcm` with the device's clock given.
-     */
-    func openFcmAt(data: [String: String], replay: ReplayStore, now: Date) throws  -> OpenedNotification
     
     /**
      * Opens any payload at `now` (none for the device's clock), also
@@ -902,21 +887,6 @@ open func openApns(userInfoJson: String, replay: ReplayStore)throws  -> OpenedNo
 }
     
     /**
-     * `open_apns` with the device's clock given.
-     */
-open func openApnsAt(userInfoJson: String, replay: ReplayStore, now: Date)throws  -> OpenedNotification  {
-    return try  FfiConverterTypeOpenedNotification_lift(try rustCallWithError(FfiConverterTypePushSealError_lift) {
-        uniffiCallStatus in
-    uniffi_pushseal_ffi_fn_method_devicekeyring_open_apns_at(
-            self.uniffiCloneHandle(),
-        FfiConverterString.lower(userInfoJson),
-        FfiConverterTypeReplayStore_lower(replay),
-        FfiConverterTimestamp.lower(now),uniffiCallStatus
-    )
-})
-}
-    
-    /**
      * Opens a bare envelope (base64url text) now.
      */
 open func openEnvelope(envelope: String, replay: ReplayStore)throws  -> OpenedNotification  {
@@ -931,21 +901,6 @@ open func openEnvelope(envelope: String, replay: ReplayStore)throws  -> OpenedNo
 }
     
     /**
-     * `open_envelope` with the device's clock given.
-     */
-open func openEnvelopeAt(envelope: String, replay: ReplayStore, now: Date)throws  -> OpenedNotification  {
-    return try  FfiConverterTypeOpenedNotification_lift(try rustCallWithError(FfiConverterTypePushSealError_lift) {
-        uniffiCallStatus in
-    uniffi_pushseal_ffi_fn_method_devicekeyring_open_envelope_at(
-            self.uniffiCloneHandle(),
-        FfiConverterString.lower(envelope),
-        FfiConverterTypeReplayStore_lower(replay),
-        FfiConverterTimestamp.lower(now),uniffiCallStatus
-    )
-})
-}
-    
-    /**
      * Opens an FCM data map (`RemoteMessage.data`) now.
      */
 open func openFcm(data: [String: String], replay: ReplayStore)throws  -> OpenedNotification  {
@@ -955,21 +910,6 @@ open func openFcm(data: [String: String], replay: ReplayStore)throws  -> OpenedN
             self.uniffiCloneHandle(),
         FfiConverterDictionaryStringString.lower(data),
         FfiConverterTypeReplayStore_lower(replay),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * `open_fcm` with the device's clock given.
-     */
-open func openFcmAt(data: [String: String], replay: ReplayStore, now: Date)throws  -> OpenedNotification  {
-    return try  FfiConverterTypeOpenedNotification_lift(try rustCallWithError(FfiConverterTypePushSealError_lift) {
-        uniffiCallStatus in
-    uniffi_pushseal_ffi_fn_method_devicekeyring_open_fcm_at(
-            self.uniffiCloneHandle(),
-        FfiConverterDictionaryStringString.lower(data),
-        FfiConverterTypeReplayStore_lower(replay),
-        FfiConverterTimestamp.lower(now),uniffiCallStatus
     )
 })
 }
@@ -2394,8 +2334,7 @@ public struct FcmOptions: Equatable, Hashable {
      */
     public var collapseKey: String?
     /**
-     * `android.priority`: high (the default), or normal for a device that
-     * will likely show nothing (see [`FcmPriority`]).
+     * `android.priority`: high when none.
      */
     public var priority: FcmPriority?
 
@@ -2409,8 +2348,7 @@ public struct FcmOptions: Equatable, Hashable {
          * `android.collapse_key` (nothing sensitive).
          */collapseKey: String? = nil, 
         /**
-         * `android.priority`: high (the default), or normal for a device that
-         * will likely show nothing (see [`FcmPriority`]).
+         * `android.priority`: high when none.
          */priority: FcmPriority? = nil) {
         self.token = token
         self.collapseKey = collapseKey
@@ -3152,101 +3090,98 @@ public func FfiConverterTypeApnsPushType_lower(_ value: ApnsPushType) -> RustBuf
 
 
 /**
- * What kind of error a [`PushSealError`] is: the core's error kinds (same
- * names, same order as SPEC.md), plus `Internal`. Switch on this, not on the
- * reason's text.
+ * The kind of a [`PushSealError`]: the core's error kinds (SPEC.md, section
+ * 9) plus `Internal`. Switch on it, not on the reason's text.
  *
- * Kotlin: `ErrorKind.TAMPERED`; Swift: `.tampered` (write `@unknown default`
- * in a switch: a kind added later is then a warning, not a compile error);
- * Python: `ErrorKind.TAMPERED`.
+ * Each variant's doc is its stable name; the bindings' metadata carries
+ * these docs into the shipped library, so they stay short (see the core's
+ * `ErrorKind` for what each means).
  */
 
 public enum ErrorKind: Equatable, Hashable, CaseIterable {
     
     /**
-     * `not_pushseal`: the payload does not carry a PushSeal envelope.
+     * `not_pushseal`
      */
     case notPushSeal
     /**
-     * `unsupported_version`: the envelope's version is not 1.
+     * `unsupported_version`
      */
     case unsupportedVersion
     /**
-     * `truncated`: the input ends before a field it must contain.
+     * `truncated`
      */
     case truncated
     /**
-     * `malformed`: a part of the input is not well formed.
+     * `malformed`
      */
     case malformed
     /**
-     * `invalid_encoding`: base64url or hex text that is not canonical.
+     * `invalid_encoding`
      */
     case invalidEncoding
     /**
-     * `invalid_key_length`: a key has the wrong length.
+     * `invalid_key_length`
      */
     case invalidKeyLength
     /**
-     * `zero_shared_secret`: a low-order public key.
+     * `zero_shared_secret`
      */
     case zeroSharedSecret
     /**
-     * `unknown_recipient_key`: sealed to a key this keyring does not hold;
-     * register the device's current public key again.
+     * `unknown_recipient_key`: register the device's current public key again.
      */
     case unknownRecipientKey
     /**
-     * `untrusted_sender`: a sender the device does not trust.
+     * `untrusted_sender`
      */
     case untrustedSender
     /**
-     * `tampered`: authentication failed, altered or forged.
+     * `tampered`
      */
     case tampered
     /**
-     * `malformed_padding`: the decrypted plaintext is not validly padded.
+     * `malformed_padding`
      */
     case malformedPadding
     /**
-     * `expired`: the notification has expired.
+     * `expired`
      */
     case expired
     /**
-     * `not_yet_valid`: the notification claims to be sent in the future.
+     * `not_yet_valid`
      */
     case notYetValid
     /**
-     * `replayed`: this message id was already accepted.
+     * `replayed`
      */
     case replayed
     /**
-     * `payload_too_large`: it does not fit the padding buckets or the gateway.
+     * `payload_too_large`
      */
     case payloadTooLarge
     /**
-     * `invalid_notification`: a message or option given to the sender is not valid.
+     * `invalid_notification`
      */
     case invalidNotification
     /**
-     * `invalid_keyring`: stored keyring bytes could not be read.
+     * `invalid_keyring`
      */
     case invalidKeyring
     /**
-     * `storage`: the replay store or the key storage failed.
+     * `storage`
      */
     case storage
     /**
-     * `randomness`: the operating system's random number generator failed.
+     * `randomness`
      */
     case randomness
     /**
-     * `invalid_receipt`: a delivery receipt matches no recorded notification.
+     * `invalid_receipt`
      */
     case invalidReceipt
     /**
-     * `internal`: not one of PushSeal's kinds (foreign code threw something
-     * else, or a lock was found in an unexpected state).
+     * `internal`: not one of PushSeal's kinds.
      */
     case `internal`
 
@@ -3438,24 +3373,18 @@ public func FfiConverterTypeErrorKind_lower(_ value: ErrorKind) -> RustBuffer {
 
 
 /**
- * `android.priority` of an FCM message.
- *
- * Firebase delivers high-priority messages at once and expects each to end
- * in a notification the user sees; an app whose high-priority messages often
- * show nothing gets them deprioritized. PushSeal notifications are shown as
- * they arrive, so high is the default; choose normal when the app told its
- * server that the user turned notifications off, or for a message that only
- * asks the app to sync.
+ * `android.priority` of an FCM message; the core's `FcmPriority` says when
+ * to choose which.
  */
 
 public enum FcmPriority: Equatable, Hashable, CaseIterable {
     
     /**
-     * Delivered at once, waking the device (the default).
+     * `high`, the default.
      */
     case high
     /**
-     * May wait until the device leaves Doze.
+     * `normal`: for a device that will likely show nothing.
      */
     case normal
 
@@ -4619,19 +4548,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_pushseal_ffi_checksum_method_devicekeyring_open_apns() != 62154) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_pushseal_ffi_checksum_method_devicekeyring_open_apns_at() != 65050) {
-        return InitializationResult.apiChecksumMismatch
-    }
     if (uniffi_pushseal_ffi_checksum_method_devicekeyring_open_envelope() != 17692) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_pushseal_ffi_checksum_method_devicekeyring_open_envelope_at() != 39645) {
-        return InitializationResult.apiChecksumMismatch
-    }
     if (uniffi_pushseal_ffi_checksum_method_devicekeyring_open_fcm() != 40425) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_pushseal_ffi_checksum_method_devicekeyring_open_fcm_at() != 3770) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_pushseal_ffi_checksum_method_devicekeyring_open_with_receipt() != 26979) {

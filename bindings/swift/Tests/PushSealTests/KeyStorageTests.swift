@@ -62,7 +62,7 @@ final class KeyStorageTests: XCTestCase {
         XCTAssertEqual(storage.loads, 1)
         XCTAssertEqual(storage.saves, 0, "an existing keyring is not written again")
         let data = Vectors.stringMap(Vectors.object(v, "fcm")["data"])
-        let opened = try keyring.openFcmAt(data: data, replay: .inMemory(), now: Vectors.date(v["now"]))
+        let opened = try keyring.open(payload: .fcm(data: data), replay: .inMemory(), now: Vectors.date(v["now"]))
         XCTAssertEqual(opened, Vectors.notification(Vectors.object(v, "expected")))
     }
 

@@ -38,7 +38,7 @@ final class SwiftAPITests: XCTestCase {
             XCTAssertTrue(error.reason.contains("replayed"), error.reason)
         }
         XCTAssertThrowsError(
-            try device.openFcmAt(data: data, replay: .inMemory(), now: opened.expiresAt.addingTimeInterval(3600))
+            try device.open(payload: .fcm(data: data), replay: .inMemory(), now: opened.expiresAt.addingTimeInterval(3600))
         ) { XCTAssertEqual(($0 as? PushSealError)?.kind, .expired) }
     }
 

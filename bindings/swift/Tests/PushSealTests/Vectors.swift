@@ -88,9 +88,9 @@ enum Vectors {
         -> OpenedNotification
     {
         switch string(payload, "kind") {
-        case "apns": return try keyring.openApnsAt(userInfoJson: string(payload, "value"), replay: replay, now: now)
-        case "fcm": return try keyring.openFcmAt(data: stringMap(payload["value"]), replay: replay, now: now)
-        default: return try keyring.openEnvelopeAt(envelope: string(payload, "value"), replay: replay, now: now)
+        case "apns": return try keyring.open(payload: .apns(userInfoJson: string(payload, "value")), replay: replay, now: now)
+        case "fcm": return try keyring.open(payload: .fcm(data: stringMap(payload["value"])), replay: replay, now: now)
+        default: return try keyring.open(payload: .envelope(envelope: string(payload, "value")), replay: replay, now: now)
         }
     }
 

@@ -22,9 +22,9 @@ final class VectorsTests: XCTestCase {
             let apns = Vectors.string(Vectors.object(v, "apns"), "body")
             let fcm = Vectors.stringMap(Vectors.object(v, "fcm")["data"])
 
-            XCTAssertEqual(try keyring.openApnsAt(userInfoJson: apns, replay: .inMemory(), now: now), expected, name)
-            XCTAssertEqual(try keyring.openFcmAt(data: fcm, replay: .inMemory(), now: now), expected, name)
-            XCTAssertEqual(try keyring.openEnvelopeAt(envelope: envelope, replay: .inMemory(), now: now), expected, name)
+            XCTAssertEqual(try keyring.open(payload: .apns(userInfoJson: apns), replay: .inMemory(), now: now), expected, name)
+            XCTAssertEqual(try keyring.open(payload: .fcm(data: fcm), replay: .inMemory(), now: now), expected, name)
+            XCTAssertEqual(try keyring.open(payload: .envelope(envelope: envelope), replay: .inMemory(), now: now), expected, name)
 
             let receipt = Vectors.object(v, "receipt")
             let payloads: [Payload] = [.apns(userInfoJson: apns), .fcm(data: fcm), .envelope(envelope: envelope)]

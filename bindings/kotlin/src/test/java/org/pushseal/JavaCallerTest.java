@@ -65,7 +65,7 @@ class JavaCallerTest {
         assertTrue(fcm.getMessageJson().contains("\"priority\":\"normal\""), fcm.getMessageJson());
         Instant expiresAt = fcm.getExpiresAt();
         PushSealException expired = assertThrows(PushSealException.class,
-            () -> device.openFcmAt(Map.of("pushseal", envelopeOf(fcm)), ReplayStore.Companion.inMemory(),
+            () -> device.open(new Payload.Fcm(Map.of("pushseal", envelopeOf(fcm))), ReplayStore.Companion.inMemory(),
                 expiresAt.plus(Duration.ofHours(1))));
         assertEquals(ErrorKind.EXPIRED, expired.kind());
 

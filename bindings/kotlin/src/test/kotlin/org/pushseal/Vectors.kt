@@ -47,9 +47,9 @@ object Vectors {
     /** Opens a payload object (`kind` + `value`) at `now`. */
     fun open(keyring: DeviceKeyring, payload: JSONObject, replay: ReplayStore, now: Instant): OpenedNotification =
         when (val kind = payload.getString("kind")) {
-            "apns" -> keyring.openApnsAt(payload.getString("value"), replay, now)
-            "fcm" -> keyring.openFcmAt(payload.getJSONObject("value").stringMap(), replay, now)
-            "envelope" -> keyring.openEnvelopeAt(payload.getString("value"), replay, now)
+            "apns" -> keyring.open(Payload.Apns(payload.getString("value")), replay, now)
+            "fcm" -> keyring.open(Payload.Fcm(payload.getJSONObject("value").stringMap()), replay, now)
+            "envelope" -> keyring.open(Payload.Envelope(payload.getString("value")), replay, now)
             else -> error("unknown payload kind $kind")
         }
 

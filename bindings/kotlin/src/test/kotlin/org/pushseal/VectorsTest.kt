@@ -35,9 +35,9 @@ class VectorsTest {
             val apns = v.getJSONObject("apns").getString("body")
             val fcm = v.getJSONObject("fcm").getJSONObject("data").stringMap()
 
-            assertEquals(expected, keyring.openApnsAt(apns, ReplayStore.inMemory(), now), "$name apns")
-            assertEquals(expected, keyring.openFcmAt(fcm, ReplayStore.inMemory(), now), "$name fcm")
-            assertEquals(expected, keyring.openEnvelopeAt(envelope, ReplayStore.inMemory(), now), "$name envelope")
+            assertEquals(expected, keyring.open(Payload.Apns(apns), ReplayStore.inMemory(), now), "$name apns")
+            assertEquals(expected, keyring.open(Payload.Fcm(fcm), ReplayStore.inMemory(), now), "$name fcm")
+            assertEquals(expected, keyring.open(Payload.Envelope(envelope), ReplayStore.inMemory(), now), "$name envelope")
 
             val receipt = v.getJSONObject("receipt")
             for (payload in listOf(Payload.Apns(apns), Payload.Fcm(fcm), Payload.Envelope(envelope))) {
