@@ -130,7 +130,7 @@ final class VectorsTests: XCTestCase {
                 XCTAssertEqual(try read(), expected, name)
             } else {
                 XCTAssertThrowsError(try read(), name) {
-                    XCTAssertEqual(Vectors.kindKey($0), Vectors.kindKey(Vectors.string(v, "expected_error")), name)
+                    XCTAssertEqual(Vectors.kindName($0), Vectors.string(v, "expected_error"), name)
                 }
             }
         }
