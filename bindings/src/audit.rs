@@ -13,7 +13,7 @@ use crate::{PushSealError, Result};
 /// record for every receipt a device sent back. No record holds the
 /// plaintext, the title, the body, data values or a push token in clear. The
 /// format is the one `pushseal seal --audit-log` writes and `pushseal audit
-/// verify` checks (the core's `pushseal::audit`).
+/// verify` checks (the `pushseal-audit` crate, which owns every rule here).
 ///
 /// Pass it to `Sender.withAuditLog(text, log)`: that sender writes each
 /// notification's record before handing the notification out.
@@ -21,24 +21,12 @@ use crate::{PushSealError, Result};
 /// records the delivery; `verify_audit_log` checks the whole file.
 ///
 /// Every call works on the file under a lock on `<path>.lock`, so senders in
-/// several threads or processes can share one log. Safe to share between threads.
+/// several threads or processes can share one log; senders sharing this
+/// object also share syncs (records written at the same time are synced
+/// together). Safe to share between threads.
 #[derive(Debug, uniffi::Object)]
 pub struct AuditLog {
-    inner: pushseal::AuditLog,
-    /// Whether the log has a token key: only then is a push token recorded
-    /// (as its keyed hash, never in clear).
-    hashes_tokens: bool,
-}
-
-impl AuditLog {
-    /// The push token to record for a notification sealed for `target`: the
-    /// FCM registration token, if the log has a token key.
-    fn token<'a>(&self, target: &'a pushseal::Target) -> Option<&'a str> {
-        match target {
-            pushseal::Target::Fcm(options) if self.hashes_tokens => options.token.as_deref(),
-            _ => None,
-        }
-    }
+    inner: pushseal_audit::AuditLog,
 }
 
 #[uniffi::export]
@@ -50,22 +38,23 @@ impl AuditLog {
     /// `token_key`: 32 random bytes, kept apart from the log. With it, a
     /// notification sealed for FCM with a registration token is recorded with
     /// `HMAC-SHA256(token_key, token)`, so whoever holds the key can find a
-    /// device's records and nobody else learns anything from them. Without it,
-    /// the default, no token is recorded at all. Another length fails with
+    /// device's records and nobody else learns anything from them (in a
+    /// batch, each device's token from its `BatchDevice`). Without it, the
+    /// default, no token is recorded at all. Another length fails with
     /// `InvalidKeyLength`.
     #[uniffi::constructor(default(token_key = None))]
     pub fn open(path: String, token_key: Option<Vec<u8>>) -> Result<Arc<Self>> {
         let token_key = token_key.map(zeroize::Zeroizing::new);
-        let mut inner = pushseal::AuditLog::open(path)?;
+        let mut inner = pushseal_audit::AuditLog::open(path)?;
         if let Some(key) = &token_key {
             inner = inner.with_token_key(key)?;
         }
-        Ok(Arc::new(Self { inner, hashes_tokens: token_key.is_some() }))
+        Ok(Arc::new(Self { inner }))
     }
 
     /// The log file's path.
     pub fn path(&self) -> String {
-        self.inner.path().to_string_lossy().into_owned()
+        self.inner.path().map(|p| p.to_string_lossy().into_owned()).unwrap_or_default()
     }
 
     /// Records that a device opened a notification: checks the `receipt` it
@@ -86,7 +75,7 @@ impl AuditLog {
         let receipt: pushseal::Receipt = receipt.parse()?;
         let record = self.inner.record_delivery(message_id, &receipt, now.unwrap_or_else(pushseal::unix_now))?;
         match record.event {
-            pushseal::audit::AuditEvent::Delivered(d) => Ok(AuditDelivery {
+            pushseal_audit::AuditEvent::Delivered(d) => Ok(AuditDelivery {
                 seq: record.seq,
                 time: d.time,
                 message_id: d.message_id.to_string(),
@@ -135,8 +124,8 @@ pub enum AuditBreakKind {
 }
 
 impl AuditBreakKind {
-    fn from_core(kind: pushseal::audit::BreakKind) -> Result<Self> {
-        use pushseal::audit::BreakKind as K;
+    fn from_core(kind: pushseal_audit::BreakKind) -> Result<Self> {
+        use pushseal_audit::BreakKind as K;
         Ok(match kind {
             K::Malformed => Self::Malformed,
             K::HashMismatch => Self::HashMismatch,
@@ -209,7 +198,7 @@ pub struct AuditReport {
 }
 
 impl AuditReport {
-    fn from_core(r: pushseal::VerifyReport) -> Result<Self> {
+    fn from_core(r: pushseal_audit::VerifyReport) -> Result<Self> {
         let first_break = match &r.first_break {
             Some(b) => Some(AuditBreak {
                 line: b.line,
@@ -245,16 +234,14 @@ impl AuditReport {
 /// Works on a read-only copy too.
 #[uniffi::export(default(anchor = None))]
 pub fn verify_audit_log(path: String, anchor: Option<String>) -> Result<AuditReport> {
-    let anchor = anchor.map(|a| a.parse::<pushseal::audit::Anchor>()).transpose()?;
-    if let Err(e) = std::fs::metadata(&path) {
-        return Err(PushSealError::Storage { reason: format!("audit log: cannot read {path}: {e}") });
-    }
-    AuditReport::from_core(pushseal::verify_log(&path, anchor)?)
+    let anchor = anchor.map(|a| a.parse::<pushseal_audit::Anchor>()).transpose()?;
+    AuditReport::from_core(pushseal_audit::verify_log(&path, anchor)?)
 }
 
 impl AuditLog {
-    /// Seals through the core's `AuditLog::seal`, which returns only once the
-    /// notification's `sealed` record is written.
+    /// Seals through the audit log crate, which returns only once the
+    /// notification's `sealed` record is durable (with the keyed hash of the
+    /// FCM target's token, if the log has a token key).
     pub(crate) fn seal(
         &self,
         sender: &pushseal::Sender,
@@ -262,12 +249,11 @@ impl AuditLog {
         message: &pushseal::Message,
         target: &pushseal::Target,
     ) -> Result<pushseal::SealedNotification> {
-        Ok(self.inner.seal(sender, to, message, target, self.token(target))?)
+        Ok(self.inner.seal(sender, to, message, target)?)
     }
 
-    /// Writes the `sealed` record of one notification of a batch.
-    pub(crate) fn record_sealed(&self, sealed: &pushseal::SealedNotification, target: &pushseal::Target) -> Result<()> {
-        self.inner.record_sealed(sealed, self.token(target))?;
-        Ok(())
+    /// The audit log crate's log, for batches.
+    pub(crate) fn core(&self) -> &pushseal_audit::AuditLog {
+        &self.inner
     }
 }

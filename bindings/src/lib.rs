@@ -736,6 +736,23 @@ pub struct FcmBatchResult {
     pub error_reason: Option<String>,
 }
 
+/// One device of a batch: its public key, and what may differ from device
+/// to device.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct BatchDevice {
+    /// The device public key (43 characters of base64url).
+    pub public_key: String,
+    /// The device's push token. Its FCM message carries it; for APNs it
+    /// belongs in the request's path, which you build. A sender with an audit
+    /// log that has a token key records its keyed hash.
+    #[uniffi(default = None)]
+    pub token: Option<String>,
+    /// The device's collapse id (APNs `apns-collapse-id`, FCM
+    /// `collapse_key`), replacing the batch's.
+    #[uniffi(default = None)]
+    pub collapse_id: Option<String>,
+}
+
 /// The public header of an envelope: what a gateway can see.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct EnvelopeInfo {
@@ -1079,42 +1096,77 @@ impl Sender {
         Ok(self.inner.seal(&to, &message, target)?)
     }
 
-    /// Writes the `sealed` record of one notification of a batch, if the
-    /// sender has an audit log: no push is handed out without its record.
-    fn record(
-        &self,
-        sealed: pushseal::SealedNotification,
-        target: &pushseal::Target,
-    ) -> Result<pushseal::SealedNotification> {
-        #[cfg(feature = "server")]
-        if let Some(log) = &self.audit_log {
-            log.record_sealed(&sealed, target)?;
-        }
-        #[cfg(not(feature = "server"))]
-        let _ = target;
-        Ok(sealed)
-    }
-
-    /// Seals to many devices; a key that does not parse fails alone.
+    /// Seals to many devices, handing each device's result to `each` in the
+    /// order of `to` as soon as it exists (with an audit log, once its
+    /// record is durable). A key that does not parse fails alone; a token in
+    /// the batch's options is refused (each device's token goes in its
+    /// `BatchDevice`). If `each` fails or a chunk cannot be recorded, the
+    /// batch stops with that error.
     fn batch(
         &self,
-        to: &[String],
+        to: Vec<BatchDevice>,
         message: &Message,
         target: &pushseal::Target,
-    ) -> Result<Vec<Result<pushseal::SealedNotification>>> {
-        let parsed: Vec<Result<pushseal::DevicePublicKey>> = to.iter().map(|t| device_key(t)).collect();
-        let keys: Vec<pushseal::DevicePublicKey> = parsed.iter().filter_map(|k| k.as_ref().ok().cloned()).collect();
-        let mut sealed = self.inner.seal_batch(&keys, &message.to_core()?, target)?.into_iter();
-        parsed
-            .into_iter()
-            .map(|k| match k {
-                Err(e) => Ok(Err(e)),
-                Ok(_) => match sealed.next() {
-                    Some(r) => Ok(r.map_err(PushSealError::from).and_then(|sealed| self.record(sealed, target))),
-                    None => Err(PushSealError::internal("the batch returned fewer results than devices")),
-                },
+        mut each: impl FnMut(String, Result<pushseal::SealedNotification>) -> Result<()>,
+    ) -> Result<()> {
+        if let pushseal::Target::Fcm(pushseal::FcmOptions { token: Some(_), .. }) = target {
+            return Err(PushSealError::InvalidNotification {
+                reason: "a batch takes each device's token in its BatchDevice, not in the options".into(),
+            });
+        }
+        // The keys as given, in order, and the devices whose key parsed with
+        // their place among them.
+        let mut given = Vec::with_capacity(to.len());
+        let mut places = Vec::with_capacity(to.len());
+        let mut devices = Vec::with_capacity(to.len());
+        let mut unparsed = std::collections::VecDeque::new();
+        for (place, device) in to.into_iter().enumerate() {
+            match device_key(&device.public_key) {
+                Ok(key) => {
+                    places.push(place);
+                    devices.push(pushseal::BatchDevice { key, token: device.token, collapse_id: device.collapse_id });
+                }
+                Err(e) => unparsed.push_back((place, e)),
+            }
+            given.push(Some(device.public_key));
+        }
+        let mut emit = |place: usize, result: Result<pushseal::SealedNotification>| {
+            let recipient = given.get_mut(place).and_then(Option::take).unwrap_or_default();
+            each(recipient, result)
+        };
+        let mut emit_unparsed_before = |place: usize, emit: &mut dyn FnMut(usize, Result<_>) -> Result<()>| {
+            while unparsed.front().is_some_and(|(p, _)| *p < place) {
+                if let Some((p, e)) = unparsed.pop_front() {
+                    emit(p, Err(e))?;
+                }
+            }
+            Ok::<(), PushSealError>(())
+        };
+        let mut failure = None;
+        let mut on_result = |r: pushseal::BatchResult| -> pushseal::Result<()> {
+            let place = places.get(r.index).copied().unwrap_or(usize::MAX);
+            let step = emit_unparsed_before(place, &mut emit).and_then(|()| emit(place, r.sealed.map_err(Into::into)));
+            step.map_err(|e| {
+                failure = Some(e);
+                pushseal::Error::Storage("the batch was stopped".into())
             })
-            .collect()
+        };
+        let message = message.to_core()?;
+        #[cfg(feature = "server")]
+        let outcome = match &self.audit_log {
+            Some(log) => log.core().seal_batch_each(&self.inner, devices, &message, target, &mut on_result),
+            None => {
+                self.inner.seal_batch_chunked(devices, &message, target, |c| c.drain(..).try_for_each(&mut on_result))
+            }
+        };
+        #[cfg(not(feature = "server"))]
+        let outcome =
+            self.inner.seal_batch_chunked(devices, &message, target, |c| c.drain(..).try_for_each(&mut on_result));
+        if let Some(e) = failure {
+            return Err(e);
+        }
+        outcome?;
+        emit_unparsed_before(usize::MAX, &mut emit)
     }
 }
 
@@ -1212,46 +1264,180 @@ impl Sender {
 
     /// Seals `message` to many devices for APNs, all with the same message id;
     /// one result per device, in the order of `to`. One device's failure does
-    /// not stop the others.
+    /// not stop the others. For a large batch, `stream_batch_apns` hands each
+    /// result out as soon as it exists instead of holding them all.
+    ///
+    /// With an audit log, fails with `Storage`, handing nothing out, if the
+    /// records cannot be written.
     #[uniffi::method(default(options = None))]
     pub fn seal_batch_apns(
         &self,
-        to: Vec<String>,
+        to: Vec<BatchDevice>,
         message: Message,
         options: Option<ApnsOptions>,
     ) -> Result<Vec<ApnsBatchResult>> {
         let target = pushseal::Target::Apns(options.map(|o| o.to_core()).unwrap_or_default());
-        let results = self.batch(&to, &message, &target)?;
-        Ok(to
-            .into_iter()
-            .zip(results)
-            .map(|(recipient, r)| {
-                let (push, error_kind, error_reason) = split(r.and_then(apns_push));
-                ApnsBatchResult { recipient, push, error_kind, error_reason }
-            })
-            .collect())
+        let mut all = Vec::with_capacity(to.len());
+        self.batch(to, &message, &target, |recipient, r| {
+            all.push(apns_batch_result(recipient, r));
+            Ok(())
+        })?;
+        Ok(all)
     }
 
-    /// Seals `message` to many devices for FCM, all with the same message id;
-    /// one result per device, in the order of `to`. One device's failure does
-    /// not stop the others.
+    /// Seals `message` to many devices for FCM, all with the same message id,
+    /// each device's message with its own token (from its `BatchDevice`; a
+    /// token in `options` fails with `InvalidNotification`); one result per
+    /// device, in the order of `to`. One device's failure does not stop the
+    /// others. For a large batch, `stream_batch_fcm` hands each result out as
+    /// soon as it exists instead of holding them all.
+    ///
+    /// With an audit log, fails with `Storage`, handing nothing out, if the
+    /// records cannot be written.
     #[uniffi::method(default(options = None))]
     pub fn seal_batch_fcm(
         &self,
-        to: Vec<String>,
+        to: Vec<BatchDevice>,
         message: Message,
         options: Option<FcmOptions>,
     ) -> Result<Vec<FcmBatchResult>> {
         let target = pushseal::Target::Fcm(options.map(|o| o.to_core()).unwrap_or_default());
-        let results = self.batch(&to, &message, &target)?;
-        Ok(to
-            .into_iter()
-            .zip(results)
-            .map(|(recipient, r)| {
-                let (push, error_kind, error_reason) = split(r.and_then(fcm_push));
-                FcmBatchResult { recipient, push, error_kind, error_reason }
-            })
-            .collect())
+        let mut all = Vec::with_capacity(to.len());
+        self.batch(to, &message, &target, |recipient, r| {
+            all.push(fcm_batch_result(recipient, r));
+            Ok(())
+        })?;
+        Ok(all)
+    }
+
+    /// `seal_batch_apns`, handing each device's result out as soon as it
+    /// exists (with an audit log, once its record is durable): read them with
+    /// the stream's `next`. Sealing runs in the background, at most a few
+    /// thousand devices ahead of the reader, so memory does not grow with the
+    /// batch; dropping the stream stops it.
+    #[uniffi::method(default(options = None))]
+    pub fn stream_batch_apns(
+        self: Arc<Self>,
+        to: Vec<BatchDevice>,
+        message: Message,
+        options: Option<ApnsOptions>,
+    ) -> Result<Arc<ApnsBatchStream>> {
+        let target = pushseal::Target::Apns(options.map(|o| o.to_core()).unwrap_or_default());
+        Ok(Arc::new(ApnsBatchStream { inner: self.stream(to, message, target, apns_batch_result)? }))
+    }
+
+    /// `seal_batch_fcm`, handing each device's result out as soon as it
+    /// exists (with an audit log, once its record is durable): read them with
+    /// the stream's `next`. Sealing runs in the background, at most a few
+    /// thousand devices ahead of the reader, so memory does not grow with the
+    /// batch; dropping the stream stops it.
+    #[uniffi::method(default(options = None))]
+    pub fn stream_batch_fcm(
+        self: Arc<Self>,
+        to: Vec<BatchDevice>,
+        message: Message,
+        options: Option<FcmOptions>,
+    ) -> Result<Arc<FcmBatchStream>> {
+        let target = pushseal::Target::Fcm(options.map(|o| o.to_core()).unwrap_or_default());
+        Ok(Arc::new(FcmBatchStream { inner: self.stream(to, message, target, fcm_batch_result)? }))
+    }
+}
+
+fn apns_batch_result(recipient: String, r: Result<pushseal::SealedNotification>) -> ApnsBatchResult {
+    let (push, error_kind, error_reason) = split(r.and_then(apns_push));
+    ApnsBatchResult { recipient, push, error_kind, error_reason }
+}
+
+fn fcm_batch_result(recipient: String, r: Result<pushseal::SealedNotification>) -> FcmBatchResult {
+    let (push, error_kind, error_reason) = split(r.and_then(fcm_push));
+    FcmBatchResult { recipient, push, error_kind, error_reason }
+}
+
+impl Sender {
+    /// Runs `batch` on a thread of its own, sending each result, converted,
+    /// to the returned stream.
+    fn stream<T: Send + 'static>(
+        self: Arc<Self>,
+        to: Vec<BatchDevice>,
+        message: Message,
+        target: pushseal::Target,
+        convert: fn(String, Result<pushseal::SealedNotification>) -> T,
+    ) -> Result<BatchStream<T>> {
+        let (tx, rx) = std::sync::mpsc::sync_channel(pushseal::BATCH_WINDOW);
+        let run = move || {
+            let outcome = self.batch(to, &message, &target, |recipient, r| {
+                tx.send(Ok(convert(recipient, r))).map_err(|_| PushSealError::internal("the batch's reader stopped"))
+            });
+            if let Err(e) = outcome {
+                // Nobody to tell if the reader stopped.
+                let _ = tx.send(Err(e));
+            }
+        };
+        std::thread::Builder::new()
+            .name("pushseal-batch".into())
+            .spawn(run)
+            .map_err(|e| PushSealError::internal(&format!("cannot start the batch's thread: {e}")))?;
+        Ok(BatchStream { rx: Mutex::new(Some(rx)) })
+    }
+}
+
+/// The reading end of a streamed batch.
+struct BatchStream<T> {
+    /// None once the batch has ended or failed.
+    rx: Mutex<Option<std::sync::mpsc::Receiver<Result<T>>>>,
+}
+
+impl<T> BatchStream<T> {
+    fn next(&self) -> Result<Option<T>> {
+        let mut rx = lock(&self.rx);
+        let Some(receiver) = rx.as_ref() else { return Ok(None) };
+        match receiver.recv() {
+            Ok(Ok(item)) => Ok(Some(item)),
+            Ok(Err(e)) => {
+                *rx = None;
+                Err(e)
+            }
+            Err(_) => {
+                *rx = None;
+                Ok(None)
+            }
+        }
+    }
+}
+
+/// A batch being sealed for APNs (`Sender.stream_batch_apns`): one result
+/// per device, in the order of the devices. Safe to share between threads.
+#[derive(uniffi::Object)]
+pub struct ApnsBatchStream {
+    inner: BatchStream<ApnsBatchResult>,
+}
+
+#[uniffi::export]
+impl ApnsBatchStream {
+    /// The next device's result, waiting for it to be sealed (and recorded);
+    /// none once every device has had its result. Fails with the error that
+    /// stopped the batch (`Storage` if the audit log cannot be written), then
+    /// returns none.
+    pub fn next(&self) -> Result<Option<ApnsBatchResult>> {
+        self.inner.next()
+    }
+}
+
+/// A batch being sealed for FCM (`Sender.stream_batch_fcm`): one result per
+/// device, in the order of the devices. Safe to share between threads.
+#[derive(uniffi::Object)]
+pub struct FcmBatchStream {
+    inner: BatchStream<FcmBatchResult>,
+}
+
+#[uniffi::export]
+impl FcmBatchStream {
+    /// The next device's result, waiting for it to be sealed (and recorded);
+    /// none once every device has had its result. Fails with the error that
+    /// stopped the batch (`Storage` if the audit log cannot be written), then
+    /// returns none.
+    pub fn next(&self) -> Result<Option<FcmBatchResult>> {
+        self.inner.next()
     }
 }
 
@@ -1358,9 +1544,42 @@ mod tests {
         let normal = FcmOptions { token: None, collapse_key: None, priority: Some(FcmPriority::Normal) };
         let push = sender.seal_fcm(device.public_key(), message.clone(), Some(normal)).unwrap();
         assert!(push.message_json.starts_with(r#"{"android":{"priority":"normal","#), "{}", push.message_json);
-        let results = sender.seal_batch_fcm(vec![device.public_key(), "x".into()], message, None).unwrap();
+        let results = sender.seal_batch_fcm(batch(vec![device.public_key(), "x".into()]), message, None).unwrap();
         assert!(results[0].push.is_some() && results[0].error_kind.is_none());
         assert_eq!(results[1].error_kind.as_deref(), Some("invalid_encoding"));
+    }
+
+    /// Devices of a batch with the batch's options.
+    fn batch(keys: Vec<String>) -> Vec<BatchDevice> {
+        keys.into_iter().map(|public_key| BatchDevice { public_key, token: None, collapse_id: None }).collect()
+    }
+
+    #[test]
+    fn each_device_of_an_fcm_batch_gets_its_own_token() {
+        let sender = Sender::generate().unwrap();
+        let devices: Vec<_> = (0..3).map(|_| device_for(&sender)).collect();
+        let to: Vec<BatchDevice> = devices
+            .iter()
+            .enumerate()
+            .map(|(i, d)| BatchDevice {
+                public_key: d.public_key(),
+                token: Some(format!("token-{i}")),
+                collapse_id: None,
+            })
+            .collect();
+        let results = sender.seal_batch_fcm(to.clone(), message(), None).unwrap();
+        let streamed = sender.clone().stream_batch_fcm(to.clone(), message(), None).unwrap();
+        for (i, result) in results.iter().enumerate() {
+            let push = result.push.as_ref().unwrap();
+            assert!(push.message_json.contains(&format!("\"token\":\"token-{i}\"")), "{}", push.message_json);
+            let streamed = streamed.next().unwrap().unwrap();
+            assert!(streamed.push.unwrap().message_json.contains(&format!("\"token\":\"token-{i}\"")));
+        }
+        assert_eq!(streamed.next().unwrap(), None, "one result per device");
+        // One token for the whole batch was the bug this refuses.
+        let shared = FcmOptions { token: Some("one-token".into()), collapse_key: None, priority: None };
+        let e = sender.seal_batch_fcm(to, message(), Some(shared)).unwrap_err();
+        assert_eq!(e.kind_name(), "invalid_notification");
     }
 
     fn message() -> Message {
@@ -1406,10 +1625,19 @@ mod tests {
         sender.seal_envelope(to[0].clone(), message()).unwrap();
         sender.seal_apns(to[0].clone(), message(), None).unwrap();
         let push = sender.seal_fcm(to[1].clone(), message(), Some(fcm.clone())).unwrap();
-        let batch = sender.seal_batch_apns(vec![to[0].clone(), "x".into(), to[1].clone()], message(), None).unwrap();
+        let batch =
+            sender.seal_batch_apns(batch(vec![to[0].clone(), "x".into(), to[1].clone()]), message(), None).unwrap();
         assert_eq!(batch[1].error_kind.as_deref(), Some("invalid_encoding"));
         let lines = lines(&log);
         assert_eq!(lines.len(), 5, "one sealed record per notification handed out");
+        let tokened =
+            |i: usize| BatchDevice { public_key: to[i].clone(), token: Some(format!("tok-{i}")), collapse_id: None };
+        sender.seal_batch_fcm(vec![tokened(0), tokened(1)], message(), None).unwrap();
+        let hmac = |line: &str| line.split("\"token_hmac\":\"").nth(1).map(|h| h[..64].to_owned());
+        let all = self::lines(&log);
+        let (a, b) = (hmac(&all[5]).unwrap(), hmac(&all[6]).unwrap());
+        assert_ne!(a, b, "each device's record holds its own token's hash");
+        assert!(!all[5].contains("tok-0") && !all[6].contains("tok-1"));
         assert!(lines.iter().all(|l| l.contains("\"type\":\"sealed\"") && !l.contains("Refill")));
         assert!(lines[2].contains(&format!("\"message_id\":\"{}\"", push.message_id)));
         assert!(lines[2].contains("\"token_hmac\"") && !lines[2].contains("fcm-token"));
@@ -1424,9 +1652,9 @@ mod tests {
 
         let report = verify_audit_log(path, None).unwrap();
         assert!(report.intact && report.first_break.is_none() && report.torn_tail.is_none());
-        assert_eq!((report.records, report.sealed, report.delivered), (5, 5, 0));
+        assert_eq!((report.records, report.sealed, report.delivered), (7, 7, 0));
         assert_eq!(report.senders, vec![sender.key_id()]);
-        assert_eq!(report.head.unwrap().split_once(':').unwrap().0, "4");
+        assert_eq!(report.head.unwrap().split_once(':').unwrap().0, "6");
     }
 
     #[cfg(feature = "server")]
@@ -1476,7 +1704,7 @@ mod tests {
         let log = AuditLog::open(path.clone(), None).unwrap();
         let sender = audited(&log);
         let to = vec![device_for(&sender).public_key(); 3];
-        assert!(sender.seal_batch_fcm(to, message(), None).unwrap().iter().all(|r| r.push.is_some()));
+        assert!(sender.seal_batch_fcm(batch(to), message(), None).unwrap().iter().all(|r| r.push.is_some()));
         let head = verify_audit_log(path.clone(), None).unwrap().head.unwrap();
         assert!(verify_audit_log(path.clone(), Some(head.clone())).unwrap().intact);
 
@@ -1517,10 +1745,11 @@ mod tests {
         let device = device_for(&sender);
         let e = sender.seal_apns(device.public_key(), message(), None).unwrap_err();
         assert_eq!(e.kind_name(), "storage");
-        let results = sender.seal_batch_apns(vec![device.public_key(), "x".into()], message(), None).unwrap();
-        assert_eq!(results[0].error_kind.as_deref(), Some("storage"));
-        assert!(results[0].push.is_none());
-        assert_eq!(results[1].error_kind.as_deref(), Some("invalid_encoding"));
+        let e = sender.seal_batch_apns(batch(vec![device.public_key(), "x".into()]), message(), None).unwrap_err();
+        assert_eq!(e.kind_name(), "storage", "a batch whose records cannot be written hands nothing out");
+        let stream = sender.clone().stream_batch_apns(batch(vec![device.public_key()]), message(), None).unwrap();
+        assert_eq!(stream.next().unwrap_err().kind_name(), "storage");
+        assert_eq!(stream.next().unwrap(), None);
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "not a record\n");
     }
 
@@ -1539,7 +1768,7 @@ mod tests {
         assert_eq!(Sender::generate().unwrap().cached_devices(), 0);
 
         let to = devices.iter().map(|d| d.public_key()).collect();
-        let results = sender.seal_batch_apns(to, message(), None).unwrap();
+        let results = sender.seal_batch_apns(batch(to), message(), None).unwrap();
         let ids: std::collections::HashSet<_> =
             results.iter().map(|r| r.push.as_ref().unwrap().message_id.clone()).collect();
         assert_eq!(ids.len(), 1, "one message id for the whole batch");

@@ -5,9 +5,8 @@
 use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
-use pushseal::audit::{Anchor, AuditLog, VerifyReport, verify_log};
-use pushseal::{MessageId, Notification, Receipt, SealedNotification, unix_now};
-use serde_json::Value;
+use pushseal::{MessageId, Notification, Receipt, unix_now};
+use pushseal_audit::{Anchor, AuditLog, verify_log};
 
 use crate::error::CliError;
 use crate::output::Out;
@@ -111,11 +110,10 @@ fn verify(out: &mut Out, args: &VerifyArgs) -> Result<(), CliError> {
         Some(text) => Some(text.parse::<Anchor>().map_err(|e| CliError::rejected(format!("--anchor: {e}")))?),
         None => None,
     };
-    if let Err(e) = std::fs::metadata(&args.path) {
-        return Err(CliError::rejected(format!("cannot read {}: {e}", args.path.display())));
-    }
     let report = verify_log(&args.path, anchor)?;
-    out.line(&report_json(&report))?;
+    let json =
+        serde_json::to_string(&report).map_err(|_| CliError::rejected("the report cannot be printed as JSON"))?;
+    out.line(&json)?;
     match &report.first_break {
         None => Ok(()),
         Some(broken) => {
@@ -123,41 +121,6 @@ fn verify(out: &mut Out, args: &VerifyArgs) -> Result<(), CliError> {
             Err(CliError::rejected(format!("the audit log is broken at {broken}")))
         }
     }
-}
-
-/// The summary line of `pushseal audit verify`, fields in a fixed order.
-fn report_json(r: &VerifyReport) -> String {
-    let ids = |ids: &[pushseal::KeyId]| Value::from(ids.iter().map(ToString::to_string).collect::<Vec<_>>());
-    let first_break = r.first_break.as_ref().map_or_else(
-        || "null".to_owned(),
-        |b| {
-            format!(
-                "{{\"line\":{},\"offset\":{},\"expected_seq\":{},\"kind\":\"{}\",\"reason\":{}}}",
-                b.line,
-                b.offset,
-                b.expected_seq,
-                b.kind.name(),
-                Value::from(b.kind.description())
-            )
-        },
-    );
-    let torn_tail = r.torn_tail.map_or_else(
-        || "null".to_owned(),
-        |t| format!("{{\"line\":{},\"offset\":{},\"bytes\":{}}}", t.line, t.offset, t.len),
-    );
-    let head = r.head.map_or_else(|| "null".to_owned(), |a| format!("\"{a}\""));
-    format!(
-        "{{\"intact\":{},\"records\":{},\"lines\":{},\"sealed\":{},\"delivered\":{},\"recovered\":{},\
-         \"senders\":{},\"recipients\":{},\"head\":{head},\"first_break\":{first_break},\"torn_tail\":{torn_tail}}}",
-        r.is_intact(),
-        r.records,
-        r.lines,
-        r.sealed,
-        r.delivered,
-        r.recovered,
-        ids(&r.senders),
-        ids(&r.recipients),
-    )
 }
 
 /// `pushseal audit receipt`.
@@ -173,40 +136,27 @@ fn receipt(out: &mut Out, args: &ReceiptArgs) -> Result<(), CliError> {
     if let Err(e) = std::fs::metadata(&args.log) {
         return Err(CliError::rejected(format!("cannot read {}: {e}", args.log.display())));
     }
-    let record = AuditLog::open(&args.log)?.record_delivery(id, &receipt, args.now.unwrap_or_else(unix_now))?;
+    let record =
+        AuditLog::open_existing(&args.log)?.record_delivery(id, &receipt, args.now.unwrap_or_else(unix_now))?;
     let line = record.to_line()?;
     out.line(String::from_utf8_lossy(&line).trim_end())
 }
 
-/// The log `seal --audit-log` writes to, and whether it records push tokens.
-pub struct SealLog {
-    log: AuditLog,
-    hash_tokens: bool,
-}
-
-impl SealLog {
-    /// The log of `--audit-log` (none without it), with the token key of
-    /// `--token-key-file` if given.
-    pub fn open(audit_log: Option<&Path>, token_key_file: Option<&Path>) -> Result<Option<Self>, CliError> {
-        let Some(path) = audit_log else {
-            return match token_key_file {
-                Some(_) => Err(CliError::usage("seal", "--token-key-file needs --audit-log")),
-                None => Ok(None),
-            };
+/// The log of `seal --audit-log` (none without it), with the token key of
+/// `--token-key-file` if given: the log then records each device's push token
+/// as its keyed hash (never the token itself), and without a key no token at all.
+pub fn seal_log(audit_log: Option<&Path>, token_key_file: Option<&Path>) -> Result<Option<AuditLog>, CliError> {
+    let Some(path) = audit_log else {
+        return match token_key_file {
+            Some(_) => Err(CliError::usage("seal", "--token-key-file needs --audit-log")),
+            None => Ok(None),
         };
-        let mut log = AuditLog::open(path)?;
-        if let Some(key_path) = token_key_file {
-            log = log.with_token_key(read_token_key(key_path)?.as_ref())?;
-        }
-        Ok(Some(Self { log, hash_tokens: token_key_file.is_some() }))
+    };
+    let mut log = AuditLog::open(path)?;
+    if let Some(key_path) = token_key_file {
+        log = log.with_token_key(read_token_key(key_path)?.as_ref())?;
     }
-
-    /// Appends the sealed record of `sealed`, with the keyed hash of the FCM
-    /// `token` when a token key was given (never the token itself).
-    pub fn record(&self, sealed: &SealedNotification, token: Option<&str>) -> Result<(), CliError> {
-        self.log.record_sealed(sealed, token.filter(|_| self.hash_tokens))?;
-        Ok(())
-    }
+    Ok(Some(log))
 }
 
 /// Reads a token key file: 32 bytes as 43 characters of base64url (no
@@ -221,7 +171,7 @@ fn read_token_key(path: &Path) -> Result<zeroize::Zeroizing<Vec<u8>>, CliError> 
     let key = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(pushseal::keys::trim_key_text(&text))
         .ok()
-        .filter(|k| k.len() == pushseal::audit::TOKEN_KEY_LEN)
+        .filter(|k| k.len() == pushseal_audit::TOKEN_KEY_LEN)
         .ok_or_else(|| CliError::rejected(format!("{shown}: a token key is 43 characters of base64url (32 bytes)")))?;
     Ok(zeroize::Zeroizing::new(key))
 }

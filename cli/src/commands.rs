@@ -9,12 +9,13 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use pushseal::keys::{PublicKey, Role};
 use pushseal::{
-    ApnsOptions, DeviceKeyring, DevicePublicKey, DeviceSecretKey, FcmMessage, FcmOptions, FcmPriority, FileReplayStore,
-    KeyId, MemoryReplayStore, ReplayStore, Sealed, SealedNotification, Sender, SenderPublicKey, Target, unix_now,
+    ApnsOptions, BatchDevice, BatchResult, DeviceKeyring, DevicePublicKey, DeviceSecretKey, FcmOptions, FcmPriority,
+    FileReplayStore, KeyId, MemoryReplayStore, ReplayStore, Sealed, SealedNotification, Sender, SenderPublicKey,
+    Target, unix_now,
 };
 use serde_json::Value;
 
-use crate::audit::{SealLog, with_receipt};
+use crate::audit::{seal_log, with_receipt};
 use crate::error::CliError;
 use crate::input::{PayloadInput, parse_message, parse_public_key, read_secret_key, read_stdin};
 use crate::mistakes;
@@ -134,27 +135,6 @@ fn seal_target(args: &SealArgs) -> Result<Target, CliError> {
     })
 }
 
-/// The FCM target for the `index`-th device: its token, if tokens were given.
-fn target_for(target: &Target, tokens: &[String], index: usize) -> Target {
-    match (target, tokens.get(index)) {
-        (Target::Fcm(options), Some(token)) => {
-            Target::Fcm(FcmOptions { token: Some(token.clone()), ..options.clone() })
-        }
-        _ => target.clone(),
-    }
-}
-
-/// `message` with the registration token `token` added.
-fn add_token(message: &FcmMessage, token: &str) -> Result<FcmMessage, CliError> {
-    let mut value: Value =
-        serde_json::from_str(&message.json).map_err(|_| CliError::rejected("the FCM message cannot take a token"))?;
-    let Value::Object(map) = &mut value else {
-        return Err(CliError::rejected("the FCM message cannot take a token"));
-    };
-    map.insert("token".to_owned(), Value::String(token.to_owned()));
-    Ok(FcmMessage { json: value.to_string() })
-}
-
 /// What `pushseal seal` prints for one device, as JSON (an envelope is a JSON
 /// string only in a line of several; alone it is printed bare).
 fn render(sealed: &Sealed, args: &SealArgs, in_line: bool) -> String {
@@ -186,55 +166,57 @@ fn render_line(sealed: &SealedNotification, args: &SealArgs) -> String {
 /// `pushseal seal`.
 pub fn seal(out: &mut Out, args: &SealArgs) -> Result<(), CliError> {
     let target = seal_target(args)?;
-    let log = SealLog::open(args.audit_log.as_deref(), args.token_key_file.as_deref())?;
-    let devices = args
+    let log = seal_log(args.audit_log.as_deref(), args.token_key_file.as_deref())?;
+    let keys = args
         .to
         .iter()
         .enumerate()
         .map(|(i, text)| parse_public_key::<pushseal::keys::role::Device>(text, "--to", i, args.to.len()))
         .collect::<Result<Vec<DevicePublicKey>, _>>()?;
     let sender_key = read_secret_key::<pushseal::keys::role::Sender>(&args.from)?;
-    refuse_own_key(&devices, sender_key.key_id(), args)?;
+    refuse_own_key(&keys, sender_key.key_id(), args)?;
     let sender = Sender::new(sender_key);
     let mut message = parse_message(&read_stdin("the notification as JSON")?)?;
     if let Some(ttl) = args.ttl {
         message.ttl_secs = ttl;
     }
 
-    if let ([device], false) = (devices.as_slice(), args.json_lines) {
-        let sealed = sender.seal(device, &message, &target_for(&target, &args.token, 0))?;
-        if let Some(log) = &log {
-            log.record(&sealed, args.token.first().map(String::as_str))?;
-        }
-        return out.line(&render(&sealed.payload, args, false));
-    }
-
-    // One batch, so every device gets the same message id; FCM tokens go into
-    // each device's message afterwards (they are outside the sealed data).
-    let mut results = sender.seal_batch(&devices, &message, &target)?;
-    for (result, token) in results.iter_mut().zip(&args.token) {
-        if let Ok(SealedNotification { payload: Sealed::Fcm(fcm), .. }) = result {
-            *fcm = add_token(fcm, token)?;
-        }
-    }
-    // Every payload printed has its record first.
-    if let Some(log) = &log {
-        for (index, result) in results.iter().enumerate() {
-            if let Ok(sealed) = result {
-                log.record(sealed, args.token.get(index).map(String::as_str))?;
-            }
-        }
-    }
+    // One batch, so every device gets the same message id; each device's FCM
+    // token goes into its own message. Each result is printed as it comes,
+    // with an audit log only once its record is durable.
+    let single = keys.len() == 1 && !args.json_lines;
+    let tokens = args.token.iter().map(Some).chain(std::iter::repeat(None));
+    let devices: Vec<BatchDevice> = keys
+        .into_iter()
+        .zip(tokens)
+        .map(|(key, token)| BatchDevice { token: token.cloned(), ..BatchDevice::new(key) })
+        .collect();
     let mut failed = false;
-    for (device, result) in devices.iter().zip(results) {
-        match result {
-            Ok(sealed) => out.line(&render_line(&sealed, args))?,
-            Err(e) => {
-                let _ = writeln!(io::stderr(), "error: device key id {}: {e}", device.key_id());
-                failed = true;
-            }
+    let mut output_error = None;
+    let mut each = |result: BatchResult| match result.sealed {
+        Ok(sealed) => {
+            let line = if single { render(&sealed.payload, args, false) } else { render_line(&sealed, args) };
+            out.line(&line).map_err(|e| {
+                output_error = Some(e);
+                pushseal::Error::Storage("standard output failed".into())
+            })
         }
+        // One device: its error is the command's.
+        Err(e) if single => Err(e),
+        Err(e) => {
+            let _ = writeln!(io::stderr(), "error: device key id {}: {e}", result.recipient);
+            failed = true;
+            Ok(())
+        }
+    };
+    let sealed = match &log {
+        Some(log) => log.seal_batch_each(&sender, devices, &message, &target, &mut each),
+        None => sender.seal_batch_chunked(devices, &message, &target, |chunk| chunk.drain(..).try_for_each(&mut each)),
+    };
+    if let Some(e) = output_error {
+        return Err(e);
     }
+    sealed?;
     if failed { Err(CliError::Reported) } else { Ok(()) }
 }
 

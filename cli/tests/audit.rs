@@ -105,6 +105,11 @@ fn seal_open_receipt_and_verify_round_trip() {
         assert!(!written.contains(secret), "the log holds {secret:?}");
     }
     assert_eq!(written.matches("\"token_hmac\"").count(), 2);
+    // Each device's message and record carry its own token (its keyed hash in the log).
+    let tokens: Vec<Value> = fcm.lines().map(|l| json(l)["payload"]["token"].clone()).collect();
+    assert_eq!(tokens, ["fcm-token-device", "fcm-token-other"]);
+    let hmacs: Vec<Value> = written.lines().take(2).map(|l| json(l)["token_hmac"].clone()).collect();
+    assert_ne!(hmacs[0], hmacs[1]);
 
     // The device opens the APNs payload and prints its receipt.
     let opened = json(&ok(&run(

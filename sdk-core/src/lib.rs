@@ -28,7 +28,6 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-pub mod audit;
 mod encoding;
 pub mod envelope;
 pub mod error;
@@ -41,8 +40,11 @@ pub mod platform;
 pub mod receipt;
 pub mod replay;
 pub mod sender;
+// Public for the audit log crate (pushseal-audit) only, and hidden: not a
+// stable API (see its docs).
+#[doc(hidden)]
+pub mod shared_file;
 
-pub use audit::{AuditLog, AuditRecord, VerifyReport, verify_log};
 pub use error::{Error, ErrorKind, Result};
 pub use keyring::{DeviceKeyring, Payload};
 pub use keys::{DevicePublicKey, DeviceSecretKey, KeyId, SenderPublicKey, SenderSecretKey};
@@ -52,4 +54,4 @@ pub use platform::fcm::{FcmMessage, FcmOptions, FcmPriority};
 pub use platform::{Target, max_plaintext_len};
 pub use receipt::{Receipt, ReceiptDigest, verify_receipt};
 pub use replay::{CLOCK_SKEW_SECS, DEFAULT_REPLAY_CAPACITY, FileReplayStore, MemoryReplayStore, ReplayStore};
-pub use sender::{Sealed, SealedNotification, Sender};
+pub use sender::{BATCH_WINDOW, BatchDevice, BatchResult, Sealed, SealedNotification, Sender};

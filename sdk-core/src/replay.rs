@@ -55,12 +55,13 @@
 //! contents, so no handle's view can go stale. The lock is on a separate file
 //! because compaction replaces the data file.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use crate::error::{Error, Result};
+use crate::shared_file::{self, FileLock, with_suffix};
 
 /// Seconds of clock skew the device allows (the crate root re-exports this).
 pub const CLOCK_SKEW_SECS: u64 = 300;
@@ -217,7 +218,7 @@ impl ReplayStore for MemoryReplayStore {
 #[derive(Debug, Clone)]
 pub struct FileReplayStore {
     path: PathBuf,
-    lock_path: PathBuf,
+    lock: FileLock,
     tmp_path: PathBuf,
     capacity: usize,
 }
@@ -234,15 +235,13 @@ impl FileReplayStore {
     /// file `<path>.lock` if needed, and fails with [`Error::Storage`] if it cannot.
     pub fn open_with_capacity(path: impl AsRef<Path>, capacity: usize) -> Result<Self> {
         let path = path.as_ref().to_path_buf();
-        let store =
-            Self { lock_path: with_suffix(&path, ".lock"), tmp_path: with_suffix(&path, ".tmp"), path, capacity };
-        store.open_lock_file()?;
-        Ok(store)
+        let lock = FileLock::create(STORE, &path)?;
+        Ok(Self { lock, tmp_path: with_suffix(&path, ".tmp"), path, capacity })
     }
 
     /// The number of ids in the file now (some may be expired, awaiting pruning).
     pub fn len(&self) -> Result<usize> {
-        self.with_lock(|| Ok(self.load()?.0.records.len()))
+        self.lock.with(true, || Ok(self.load()?.0.records.len()))
     }
 
     /// Whether the file holds no ids.
@@ -258,24 +257,6 @@ impl FileReplayStore {
         }
     }
 
-    fn open_lock_file(&self) -> Result<File> {
-        let mut options = OpenOptions::new();
-        options.read(true).write(true).create(true).truncate(false);
-        options.open(&self.lock_path).map_err(|e| storage("open", &self.lock_path, e))
-    }
-
-    /// Runs `f` holding the exclusive lock on `<path>.lock`. The lock file is
-    /// opened afresh: the lock belongs to the open handle, and two threads
-    /// sharing this `FileReplayStore` must exclude each other too.
-    fn with_lock<T>(&self, f: impl FnOnce() -> Result<T>) -> Result<T> {
-        let lock = self.open_lock_file()?;
-        lock.lock().map_err(|e| storage("lock", &self.lock_path, e))?;
-        let result = f();
-        // Closing the handle would release the lock too; this is just prompt.
-        let _ = lock.unlock();
-        result
-    }
-
     /// The body of `check_and_record`, run with the lock held.
     fn locked(&self, id: &[u8; 16], expires_at: u64, now: u64) -> Result<()> {
         let (mut state, clean) = self.load()?;
@@ -287,43 +268,25 @@ impl FileReplayStore {
         let mut file =
             (OpenOptions::new().append(true).open(&self.path)).map_err(|e| storage("open", &self.path, e))?;
         file.write_all(&record).map_err(|e| storage("append to", &self.path, e))?;
-        file.sync_data().map_err(|e| storage("sync", &self.path, e))
+        shared_file::sync_data(&file).map_err(|e| storage("sync", &self.path, e))
     }
 
     fn rewrite(&self, state: &State) -> Result<()> {
-        let tmp = &self.tmp_path;
-        let mut options = OpenOptions::new();
-        options.write(true).create(true).truncate(true);
-        let mut file = options.open(tmp).map_err(|e| storage("create", tmp, e))?;
-        file.write_all(&state.encode()).map_err(|e| storage("write", tmp, e))?;
-        file.sync_all().map_err(|e| storage("sync", tmp, e))?;
-        drop(file);
-        fs::rename(tmp, &self.path).map_err(|e| storage("rename a file over", &self.path, e))?;
-        // Best effort: make the rename itself durable. (Not every platform can
-        // open a directory; the data is already safe in either file.)
-        #[cfg(unix)]
-        if let Some(dir) = self.path.parent() {
-            let dir = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
-            let _ = File::open(dir).and_then(|d| d.sync_all());
-        }
-        Ok(())
+        shared_file::write_atomic(STORE, &self.path, &self.tmp_path, &state.encode())
     }
 }
 
 impl ReplayStore for FileReplayStore {
     fn check_and_record(&self, id: &[u8; 16], expires_at: u64, now: u64) -> Result<()> {
-        self.with_lock(|| self.locked(id, expires_at, now))
+        self.lock.with(true, || self.locked(id, expires_at, now))
     }
 }
 
-fn storage(operation: &str, path: &Path, err: io::Error) -> Error {
-    Error::Storage(format!("replay store: cannot {operation} {}: {err}", path.display()))
-}
+/// The name errors give this store.
+const STORE: &str = "replay store";
 
-fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
-    let mut name = path.as_os_str().to_owned();
-    name.push(suffix);
-    name.into()
+fn storage(operation: &str, path: &Path, err: io::Error) -> Error {
+    shared_file::storage_error(STORE, operation, path, err)
 }
 
 #[cfg(test)]

@@ -14,9 +14,9 @@
 //! # Ok::<(), pushseal::Error>(())
 //! ```
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, mpsc};
 
 use zeroize::Zeroizing;
 
@@ -65,6 +65,106 @@ pub struct SealedNotification {
     pub envelope: Vec<u8>,
     /// The platform payload.
     pub payload: Sealed,
+}
+
+/// Devices a batch worker takes at a time: a few milliseconds of work.
+const BATCH_SLICE: usize = 64;
+/// How many devices a batch's workers may seal ahead of the results handed
+/// out: what bounds a batch's memory.
+pub const BATCH_WINDOW: usize = 32 * BATCH_SLICE;
+
+/// One device of a batch, with what may differ from device to device.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchDevice {
+    /// The device's public key.
+    pub key: DevicePublicKey,
+    /// The device's push token. An FCM message carries it as its `token`
+    /// (replacing the batch's); for APNs it belongs in the request's path,
+    /// which the caller builds. An audit log records its keyed hash.
+    pub token: Option<String>,
+    /// The device's collapse id (APNs `apns-collapse-id`, FCM
+    /// `collapse_key`), replacing the batch's.
+    pub collapse_id: Option<String>,
+}
+
+impl BatchDevice {
+    /// A device with the batch's options.
+    pub fn new(key: DevicePublicKey) -> Self {
+        Self { key, token: None, collapse_id: None }
+    }
+
+    /// The same device with its push token.
+    #[must_use]
+    pub fn with_token(mut self, token: impl Into<String>) -> Self {
+        self.token = Some(token.into());
+        self
+    }
+
+    /// The same device with its collapse id.
+    #[must_use]
+    pub fn with_collapse_id(mut self, collapse_id: impl Into<String>) -> Self {
+        self.collapse_id = Some(collapse_id.into());
+        self
+    }
+
+    /// The batch's `target` with this device's options.
+    fn target_from<'a>(&self, target: &'a Target) -> Cow<'a, Target> {
+        match target {
+            Target::Fcm(o) if self.token.is_some() || self.collapse_id.is_some() => {
+                let mut options = o.clone();
+                options.token = self.token.clone().or(options.token);
+                options.collapse_key = self.collapse_id.clone().or(options.collapse_key);
+                Cow::Owned(Target::Fcm(options))
+            }
+            Target::Apns(o) if self.collapse_id.is_some() => {
+                let mut options = o.clone();
+                options.collapse_id.clone_from(&self.collapse_id);
+                Cow::Owned(Target::Apns(options))
+            }
+            _ => Cow::Borrowed(target),
+        }
+    }
+}
+
+impl From<DevicePublicKey> for BatchDevice {
+    fn from(key: DevicePublicKey) -> Self {
+        Self::new(key)
+    }
+}
+
+impl From<&DevicePublicKey> for BatchDevice {
+    fn from(key: &DevicePublicKey) -> Self {
+        Self::new(*key)
+    }
+}
+
+/// One device's result in a batch.
+#[derive(Debug)]
+pub struct BatchResult {
+    /// The device's place in the batch, from 0.
+    pub index: usize,
+    /// The device key's id.
+    pub recipient: KeyId,
+    /// The device's push token, as given in its [`BatchDevice`].
+    pub token: Option<String>,
+    /// The sealed notification, or why this device failed.
+    pub sealed: Result<SealedNotification>,
+}
+
+/// The input of a batch's workers and how far they may run ahead.
+struct Feed<I> {
+    input: I,
+    /// The number of the next slice a worker takes.
+    next_slice: usize,
+    /// Slices handed out so far.
+    handed_out: usize,
+    /// Set when the batch stops early.
+    stop: bool,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Every value guarded here is consistent between statements.
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// A sealed envelope before it becomes a platform payload.
@@ -141,52 +241,130 @@ impl Sender {
     /// Seals `msg` to many devices, each its own envelope (and its own ephemeral
     /// key), all with the same message id and time, spread over the available
     /// cores. Results come back in the order of `to`; one device's failure does
-    /// not stop the others.
-    pub fn seal_batch(
+    /// not stop the others. Each device may carry its own push token and
+    /// collapse id ([`BatchDevice`]). This holds every result until the last
+    /// is sealed: for a large batch, [`Sender::seal_batch_chunked`] hands each
+    /// out as soon as it exists, in constant memory.
+    pub fn seal_batch<I>(&self, to: I, msg: &Message, target: &Target) -> Result<Vec<Result<SealedNotification>>>
+    where
+        I: IntoIterator<IntoIter: Send, Item: Into<BatchDevice>>,
+    {
+        let mut all = Vec::new();
+        self.seal_batch_chunked(to, msg, target, |chunk| {
+            all.extend(chunk.drain(..).map(|r| r.sealed));
+            Ok(())
+        })?;
+        Ok(all)
+    }
+
+    /// Seals `msg` to many devices like [`Sender::seal_batch`], handing the
+    /// results to `each` in the order of `to`, in chunks of whatever is ready
+    /// (the first within milliseconds). Memory does not grow with the number
+    /// of devices: `to` is read as sealing goes, and the workers stay at most
+    /// [`BATCH_WINDOW`] devices ahead of the results `each` has taken. While
+    /// `each` runs (to write records, or send), the workers keep sealing.
+    ///
+    /// If `each` fails, sealing stops, no later result is handed out, and the
+    /// error is returned.
+    pub fn seal_batch_chunked<I>(
         &self,
-        to: &[DevicePublicKey],
+        to: I,
         msg: &Message,
         target: &Target,
-    ) -> Result<Vec<Result<SealedNotification>>> {
+        mut each: impl FnMut(&mut Vec<BatchResult>) -> Result<()>,
+    ) -> Result<()>
+    where
+        I: IntoIterator<IntoIter: Send, Item: Into<BatchDevice>>,
+    {
         let id = MessageId::random()?;
         let now = unix_now();
-        /// Devices a worker takes at a time: a few milliseconds of work.
-        const SLICE: usize = 64;
-        let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(to.len().div_ceil(SLICE));
-        let seal_one = |device: &DevicePublicKey| {
-            Ephemeral::generate().and_then(|eph| self.seal_with(device, msg, target, id, now, &eph))
+        let seal_one = |(index, device): (usize, BatchDevice)| {
+            let sealed = Ephemeral::generate()
+                .and_then(|eph| self.seal_with(&device.key, msg, &device.target_from(target), id, now, &eph));
+            BatchResult { index, recipient: device.key.key_id(), token: device.token, sealed }
         };
+        let mut input = to.into_iter().map(Into::into).enumerate();
+        let (_, upper) = input.size_hint();
+        let workers = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(upper.map_or(usize::MAX, |n| n.div_ceil(BATCH_SLICE)));
         if workers <= 1 {
-            return Ok(to.iter().map(seal_one).collect());
+            // Small batches: no threads, one chunk per slice.
+            loop {
+                let mut chunk: Vec<BatchResult> = input.by_ref().take(BATCH_SLICE).map(seal_one).collect();
+                if chunk.is_empty() {
+                    return Ok(());
+                }
+                each(&mut chunk)?;
+            }
         }
+        let feed = Mutex::new(Feed { input, next_slice: 0, handed_out: 0, stop: false });
+        let room = Condvar::new();
+        let (tx, rx) = mpsc::channel::<(usize, Vec<BatchResult>)>();
         // Each worker takes the next slice of devices until none is left, so
         // a core that is busy with other work seals fewer devices instead of
         // holding up the batch.
-        let next = AtomicUsize::new(0);
-        let work = || {
-            let mut done = Vec::new();
+        let work = |tx: mpsc::Sender<(usize, Vec<BatchResult>)>| {
             loop {
-                let start = next.fetch_add(SLICE, Ordering::Relaxed);
-                match to.get(start..to.len().min(start.saturating_add(SLICE))) {
-                    Some(slice) if !slice.is_empty() => done.push((start, slice.iter().map(seal_one).collect())),
-                    _ => return done,
+                let (slice, devices) = {
+                    let mut feed = lock(&feed);
+                    while !feed.stop && feed.next_slice >= feed.handed_out + BATCH_WINDOW / BATCH_SLICE {
+                        feed = room.wait(feed).unwrap_or_else(PoisonError::into_inner);
+                    }
+                    let devices: Vec<_> =
+                        if feed.stop { Vec::new() } else { feed.input.by_ref().take(BATCH_SLICE).collect() };
+                    feed.next_slice += 1;
+                    (feed.next_slice - 1, devices)
+                };
+                if devices.is_empty() || tx.send((slice, devices.into_iter().map(seal_one).collect())).is_err() {
+                    return;
                 }
             }
         };
-        // The calling thread is one of the workers.
-        let results = std::thread::scope(|scope| {
-            let handles: Vec<_> = (1..workers).map(|_| scope.spawn(work)).collect();
-            let own = work();
-            let mut results: Vec<_> = handles.into_iter().map(|h| h.join()).collect();
-            results.push(Ok(own));
-            results
-        });
-        let mut slices: Vec<(usize, Vec<Result<SealedNotification>>)> = Vec::with_capacity(to.len().div_ceil(SLICE));
-        for part in results {
-            slices.extend(part.map_err(|_| Error::Storage("a sealing thread stopped unexpectedly".into()))?);
-        }
-        slices.sort_unstable_by_key(|(start, _)| *start);
-        Ok(slices.into_iter().flat_map(|(_, slice)| slice).collect())
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..workers)
+                .map(|_| {
+                    scope.spawn({
+                        let tx = tx.clone();
+                        move || work(tx)
+                    })
+                })
+                .collect();
+            drop(tx);
+            let mut ready = BTreeMap::new();
+            let mut next = 0;
+            let mut outcome = Ok(());
+            while let Ok((slice, results)) = rx.recv() {
+                ready.insert(slice, results);
+                ready.extend(rx.try_iter());
+                let mut chunk = Vec::new();
+                while let Some(results) = ready.remove(&next) {
+                    chunk.extend(results);
+                    next += 1;
+                }
+                if chunk.is_empty() {
+                    continue;
+                }
+                lock(&feed).handed_out = next;
+                room.notify_all();
+                if let Err(e) = each(&mut chunk) {
+                    outcome = Err(e);
+                    break;
+                }
+            }
+            lock(&feed).stop = true;
+            room.notify_all();
+            drop(rx);
+            for handle in handles {
+                if handle.join().is_err() && outcome.is_ok() {
+                    outcome = Err(Error::Storage("a sealing thread stopped unexpectedly".into()));
+                }
+            }
+            if outcome.is_ok() && !ready.is_empty() {
+                outcome = Err(Error::Storage("a sealing thread stopped unexpectedly".into()));
+            }
+            outcome
+        })
     }
 
     /// Seals for `target` and builds its payload. Everything is deterministic

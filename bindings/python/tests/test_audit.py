@@ -11,6 +11,7 @@ from pushseal import (
     AuditBreakKind,
     AuditDelivery,
     AuditLog,
+    BatchDevice,
     DeviceKeyring,
     FcmOptions,
     Message,
@@ -22,6 +23,11 @@ from pushseal import (
 
 MESSAGE = Message(title="Lab results", body="Your results from Tuesday are ready.")
 
+
+
+def batch_of(keys):
+    """A batch's devices, with the batch's options."""
+    return [BatchDevice(public_key=k) for k in keys]
 
 def audited_sender(log):
     return Sender.with_audit_log(Sender.generate().secret_text(), log)
@@ -47,10 +53,10 @@ def test_every_seal_writes_one_sealed_record_and_tokens_only_as_keyed_hashes(tmp
     fcm = sender.seal_fcm(to[1], MESSAGE, FcmOptions(token="fcm-token"))
     detailed = sender.seal_envelope_detailed(to[0], MESSAGE)
     sender.seal_envelope(to[1], MESSAGE)
-    batch = sender.seal_batch_apns([to[0], "not a public key", to[1]], MESSAGE)
+    batch = sender.seal_batch_apns(batch_of([to[0], "not a public key", to[1]]), MESSAGE)
     assert batch[1].error_kind == "invalid_encoding"
-    sender.seal_batch_apns(to, MESSAGE)
-    sender.seal_batch_fcm(to, MESSAGE)
+    sender.seal_batch_apns(batch_of(to), MESSAGE)
+    sender.seal_batch_fcm(batch_of(to), MESSAGE)
 
     recs = records(log)
     assert len(recs) == 10, "one sealed record per notification handed out, none for the bad key"
@@ -123,7 +129,7 @@ def test_verify_reports_intact_then_the_first_tampered_line_and_catches_a_cut_en
     log = AuditLog.open(str(tmp_path / "audit.jsonl"))
     sender = audited_sender(log)
     to = [device_for(sender).public_key() for _ in range(3)]
-    assert all(r.push is not None for r in sender.seal_batch_apns(to, MESSAGE))
+    assert all(r.push is not None for r in sender.seal_batch_apns(batch_of(to), MESSAGE))
     intact = pushseal.verify_audit_log(log.path())
     assert intact.intact and intact.records == 3
     head = intact.head
@@ -163,6 +169,6 @@ def test_nothing_is_handed_out_without_its_record(tmp_path):
         sender.seal_apns(device.public_key(), MESSAGE)
     with pytest.raises(PushSealError.Storage):
         sender.seal_envelope(device.public_key(), MESSAGE)
-    results = sender.seal_batch_apns([device.public_key()], MESSAGE)
-    assert results[0].push is None and results[0].error_kind == "storage"
+    with pytest.raises(PushSealError.Storage):
+        sender.seal_batch_apns(batch_of([device.public_key()]), MESSAGE)
     assert path.read_text() == "not a record\n"

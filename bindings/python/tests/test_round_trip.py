@@ -8,6 +8,7 @@ import pytest
 import pushseal
 from pushseal import (
     ApnsOptions,
+    BatchDevice,
     DeviceKeyring,
     ErrorKind,
     FcmOptions,
@@ -98,7 +99,8 @@ def test_batch_gives_one_result_per_device_in_order():
     devices = [device_for(sender) for _ in range(5)]
     to = [d.public_key() for d in devices]
     to.insert(2, "not a public key")
-    results = sender.seal_batch_fcm(to, MESSAGE, FcmOptions(collapse_key="labs"))
+    batch = [BatchDevice(public_key=k, token=f"token-{i}") for i, k in enumerate(to)]
+    results = sender.seal_batch_fcm(batch, MESSAGE, FcmOptions(collapse_key="labs"))
     assert [r.recipient for r in results] == to
     assert results[2].push is None
     assert results[2].error_kind == "invalid_encoding" and results[2].error_reason
@@ -107,12 +109,21 @@ def test_batch_gives_one_result_per_device_in_order():
     assert len({p.message_id for p in pushes}) == 1
     for device, push in zip(devices, pushes):
         data = json.loads(push.message_json)["data"]
+        token = json.loads(push.message_json)["token"]
+        assert to.index(device.public_key()) == int(token.split("-")[1]), "each device its own token"
         assert device.open_fcm(data, ReplayStore.in_memory()).body == MESSAGE.body
     with pytest.raises(PushSealError.UnknownRecipientKey):
         devices[1].open_fcm(json.loads(pushes[0].message_json)["data"], ReplayStore.in_memory())
 
-    apns = sender.seal_batch_apns([d.public_key() for d in devices], MESSAGE)
+    apns = sender.seal_batch_apns([BatchDevice(public_key=d.public_key()) for d in devices], MESSAGE)
     assert all(r.push is not None and r.error_kind is None for r in apns)
+    # The same batch streamed: one result per device, in order, as each is sealed.
+    stream = sender.stream_batch_fcm(batch, MESSAGE)
+    streamed = []
+    while (result := stream.next()) is not None:
+        streamed.append(result)
+    assert [r.recipient for r in streamed] == to
+    assert [r.push is None for r in streamed] == [r.push is None for r in results]
     assert devices[4].open_apns(apns[4].push.body, ReplayStore.in_memory()).title == MESSAGE.title
 
 

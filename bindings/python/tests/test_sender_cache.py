@@ -1,7 +1,7 @@
 """The sender's DH cache, through the Python bindings (mirrors the Kotlin SenderCacheTest)."""
 
 import pushseal
-from pushseal import DeviceKeyring, Message, Payload, ReplayStore, Sender
+from pushseal import BatchDevice, DeviceKeyring, Message, Payload, ReplayStore, Sender
 
 MESSAGE = Message(title="Lab results", body="Your results from Tuesday are ready.")
 
@@ -32,7 +32,7 @@ def test_a_cached_senders_batch_opens_on_each_device():
     sender = Sender.from_secret_text(Sender.generate().secret_text(), cache_devices=8)
     devices = [device_for(sender) for _ in range(4)]
     for _ in range(2):
-        results = sender.seal_batch_apns([d.public_key() for d in devices], MESSAGE)
+        results = sender.seal_batch_apns([BatchDevice(public_key=d.public_key()) for d in devices], MESSAGE)
         pushes = [r.push for r in results]
         assert all(p is not None for p in pushes)
         assert len({p.message_id for p in pushes}) == 1, "one message id for the whole batch"

@@ -267,6 +267,21 @@ typedef struct UniffiVTableCallbackInterfaceKeyStorage {
 } UniffiVTableCallbackInterfaceKeyStorage;
 
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_CLONE_APNSBATCHSTREAM
+#define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_CLONE_APNSBATCHSTREAM
+uint64_t uniffi_pushseal_ffi_fn_clone_apnsbatchstream(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_FREE_APNSBATCHSTREAM
+#define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_FREE_APNSBATCHSTREAM
+void uniffi_pushseal_ffi_fn_free_apnsbatchstream(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_METHOD_APNSBATCHSTREAM_NEXT
+#define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_METHOD_APNSBATCHSTREAM_NEXT
+RustBuffer uniffi_pushseal_ffi_fn_method_apnsbatchstream_next(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_CLONE_DEVICEKEYRING
 #define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_CLONE_DEVICEKEYRING
 uint64_t uniffi_pushseal_ffi_fn_clone_devicekeyring(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -366,6 +381,21 @@ void uniffi_pushseal_ffi_fn_method_devicekeyring_trust_sender(uint64_t ptr, Rust
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_METHOD_DEVICEKEYRING_TRUSTED_SENDERS
 #define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_METHOD_DEVICEKEYRING_TRUSTED_SENDERS
 RustBuffer uniffi_pushseal_ffi_fn_method_devicekeyring_trusted_senders(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_CLONE_FCMBATCHSTREAM
+#define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_CLONE_FCMBATCHSTREAM
+uint64_t uniffi_pushseal_ffi_fn_clone_fcmbatchstream(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_FREE_FCMBATCHSTREAM
+#define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_FREE_FCMBATCHSTREAM
+void uniffi_pushseal_ffi_fn_free_fcmbatchstream(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_METHOD_FCMBATCHSTREAM_NEXT
+#define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_METHOD_FCMBATCHSTREAM_NEXT
+RustBuffer uniffi_pushseal_ffi_fn_method_fcmbatchstream_next(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_CLONE_KEYSTORAGE
@@ -483,6 +513,16 @@ RustBuffer uniffi_pushseal_ffi_fn_method_sender_seal_fcm(uint64_t ptr, RustBuffe
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_METHOD_SENDER_SECRET_TEXT
 #define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_METHOD_SENDER_SECRET_TEXT
 RustBuffer uniffi_pushseal_ffi_fn_method_sender_secret_text(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_METHOD_SENDER_STREAM_BATCH_APNS
+#define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_METHOD_SENDER_STREAM_BATCH_APNS
+uint64_t uniffi_pushseal_ffi_fn_method_sender_stream_batch_apns(uint64_t ptr, RustBuffer to, RustBuffer message, RustBuffer options, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_METHOD_SENDER_STREAM_BATCH_FCM
+#define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_METHOD_SENDER_STREAM_BATCH_FCM
+uint64_t uniffi_pushseal_ffi_fn_method_sender_stream_batch_fcm(uint64_t ptr, RustBuffer to, RustBuffer message, RustBuffer options, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_METHOD_ERRORKIND_SPEC_NAME
@@ -807,6 +847,12 @@ uint16_t uniffi_pushseal_ffi_checksum_func_verify_receipt(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_CHECKSUM_METHOD_APNSBATCHSTREAM_NEXT
+#define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_CHECKSUM_METHOD_APNSBATCHSTREAM_NEXT
+uint16_t uniffi_pushseal_ffi_checksum_method_apnsbatchstream_next(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_CHECKSUM_METHOD_DEVICEKEYRING_KEY_ID
 #define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_CHECKSUM_METHOD_DEVICEKEYRING_KEY_ID
 uint16_t uniffi_pushseal_ffi_checksum_method_devicekeyring_key_id(void
@@ -897,6 +943,12 @@ uint16_t uniffi_pushseal_ffi_checksum_method_devicekeyring_trusted_senders(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_CHECKSUM_METHOD_FCMBATCHSTREAM_NEXT
+#define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_CHECKSUM_METHOD_FCMBATCHSTREAM_NEXT
+uint16_t uniffi_pushseal_ffi_checksum_method_fcmbatchstream_next(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_CHECKSUM_METHOD_KEYSTORAGE_LOAD
 #define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_CHECKSUM_METHOD_KEYSTORAGE_LOAD
 uint16_t uniffi_pushseal_ffi_checksum_method_keystorage_load(void
@@ -966,6 +1018,18 @@ uint16_t uniffi_pushseal_ffi_checksum_method_sender_seal_fcm(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_CHECKSUM_METHOD_SENDER_SECRET_TEXT
 #define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_CHECKSUM_METHOD_SENDER_SECRET_TEXT
 uint16_t uniffi_pushseal_ffi_checksum_method_sender_secret_text(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_CHECKSUM_METHOD_SENDER_STREAM_BATCH_APNS
+#define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_CHECKSUM_METHOD_SENDER_STREAM_BATCH_APNS
+uint16_t uniffi_pushseal_ffi_checksum_method_sender_stream_batch_apns(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_CHECKSUM_METHOD_SENDER_STREAM_BATCH_FCM
+#define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_CHECKSUM_METHOD_SENDER_STREAM_BATCH_FCM
+uint16_t uniffi_pushseal_ffi_checksum_method_sender_stream_batch_fcm(void
     
 );
 #endif

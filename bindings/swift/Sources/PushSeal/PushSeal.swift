@@ -663,6 +663,143 @@ fileprivate struct FfiConverterDuration: FfiConverterRustBuffer {
 
 
 /**
+ * A batch being sealed for APNs (`Sender.stream_batch_apns`): one result
+ * per device, in the order of the devices. Safe to share between threads.
+ */
+public protocol ApnsBatchStreamProtocol: AnyObject, Sendable {
+    
+    /**
+     * The next device's result, waiting for it to be sealed (and recorded);
+     * none once every device has had its result. Fails with the error that
+     * stopped the batch (`Storage` if the audit log cannot be written), then
+     * returns none.
+     */
+    func next() throws  -> ApnsBatchResult?
+    
+}
+/**
+ * A batch being sealed for APNs (`Sender.stream_batch_apns`): one result
+ * per device, in the order of the devices. Safe to share between threads.
+ */
+open class ApnsBatchStream: ApnsBatchStreamProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_pushseal_ffi_fn_clone_apnsbatchstream(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_pushseal_ffi_fn_free_apnsbatchstream(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * The next device's result, waiting for it to be sealed (and recorded);
+     * none once every device has had its result. Fails with the error that
+     * stopped the batch (`Storage` if the audit log cannot be written), then
+     * returns none.
+     */
+open func next()throws  -> ApnsBatchResult?  {
+    return try  FfiConverterOptionTypeApnsBatchResult.lift(try rustCallWithError(FfiConverterTypePushSealError_lift) {
+        uniffiCallStatus in
+    uniffi_pushseal_ffi_fn_method_apnsbatchstream_next(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeApnsBatchStream: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = ApnsBatchStream
+
+    public static func lift(_ handle: UInt64) throws -> ApnsBatchStream {
+        return ApnsBatchStream(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: ApnsBatchStream) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ApnsBatchStream {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: ApnsBatchStream, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeApnsBatchStream_lift(_ handle: UInt64) throws -> ApnsBatchStream {
+    return try FfiConverterTypeApnsBatchStream.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeApnsBatchStream_lower(_ value: ApnsBatchStream) -> UInt64 {
+    return FfiConverterTypeApnsBatchStream.lower(value)
+}
+
+
+
+
+
+
+/**
  * The device's keys and the senders it trusts; opens notifications.
  *
  * Its bytes (`to_bytes`, `save`) are **secret**. Safe to share between threads.
@@ -1089,6 +1226,143 @@ public func FfiConverterTypeDeviceKeyring_lift(_ handle: UInt64) throws -> Devic
 #endif
 public func FfiConverterTypeDeviceKeyring_lower(_ value: DeviceKeyring) -> UInt64 {
     return FfiConverterTypeDeviceKeyring.lower(value)
+}
+
+
+
+
+
+
+/**
+ * A batch being sealed for FCM (`Sender.stream_batch_fcm`): one result per
+ * device, in the order of the devices. Safe to share between threads.
+ */
+public protocol FcmBatchStreamProtocol: AnyObject, Sendable {
+    
+    /**
+     * The next device's result, waiting for it to be sealed (and recorded);
+     * none once every device has had its result. Fails with the error that
+     * stopped the batch (`Storage` if the audit log cannot be written), then
+     * returns none.
+     */
+    func next() throws  -> FcmBatchResult?
+    
+}
+/**
+ * A batch being sealed for FCM (`Sender.stream_batch_fcm`): one result per
+ * device, in the order of the devices. Safe to share between threads.
+ */
+open class FcmBatchStream: FcmBatchStreamProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_pushseal_ffi_fn_clone_fcmbatchstream(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_pushseal_ffi_fn_free_fcmbatchstream(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * The next device's result, waiting for it to be sealed (and recorded);
+     * none once every device has had its result. Fails with the error that
+     * stopped the batch (`Storage` if the audit log cannot be written), then
+     * returns none.
+     */
+open func next()throws  -> FcmBatchResult?  {
+    return try  FfiConverterOptionTypeFcmBatchResult.lift(try rustCallWithError(FfiConverterTypePushSealError_lift) {
+        uniffiCallStatus in
+    uniffi_pushseal_ffi_fn_method_fcmbatchstream_next(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeFcmBatchStream: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = FcmBatchStream
+
+    public static func lift(_ handle: UInt64) throws -> FcmBatchStream {
+        return FcmBatchStream(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: FcmBatchStream) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> FcmBatchStream {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: FcmBatchStream, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFcmBatchStream_lift(_ handle: UInt64) throws -> FcmBatchStream {
+    return try FfiConverterTypeFcmBatchStream.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFcmBatchStream_lower(_ value: FcmBatchStream) -> UInt64 {
+    return FfiConverterTypeFcmBatchStream.lower(value)
 }
 
 
@@ -1535,16 +1809,26 @@ public protocol SenderProtocol: AnyObject, Sendable {
     /**
      * Seals `message` to many devices for APNs, all with the same message id;
      * one result per device, in the order of `to`. One device's failure does
-     * not stop the others.
+     * not stop the others. For a large batch, `stream_batch_apns` hands each
+     * result out as soon as it exists instead of holding them all.
+     *
+     * With an audit log, fails with `Storage`, handing nothing out, if the
+     * records cannot be written.
      */
-    func sealBatchApns(to: [String], message: Message, options: ApnsOptions?) throws  -> [ApnsBatchResult]
+    func sealBatchApns(to: [BatchDevice], message: Message, options: ApnsOptions?) throws  -> [ApnsBatchResult]
     
     /**
-     * Seals `message` to many devices for FCM, all with the same message id;
-     * one result per device, in the order of `to`. One device's failure does
-     * not stop the others.
+     * Seals `message` to many devices for FCM, all with the same message id,
+     * each device's message with its own token (from its `BatchDevice`; a
+     * token in `options` fails with `InvalidNotification`); one result per
+     * device, in the order of `to`. One device's failure does not stop the
+     * others. For a large batch, `stream_batch_fcm` hands each result out as
+     * soon as it exists instead of holding them all.
+     *
+     * With an audit log, fails with `Storage`, handing nothing out, if the
+     * records cannot be written.
      */
-    func sealBatchFcm(to: [String], message: Message, options: FcmOptions?) throws  -> [FcmBatchResult]
+    func sealBatchFcm(to: [BatchDevice], message: Message, options: FcmOptions?) throws  -> [FcmBatchResult]
     
     /**
      * Seals `message` to the device with this public key as a bare envelope
@@ -1567,6 +1851,24 @@ public protocol SenderProtocol: AnyObject, Sendable {
      * The secret key as text. **Secret**: store it like a password.
      */
     func secretText()  -> String
+    
+    /**
+     * `seal_batch_apns`, handing each device's result out as soon as it
+     * exists (with an audit log, once its record is durable): read them with
+     * the stream's `next`. Sealing runs in the background, at most a few
+     * thousand devices ahead of the reader, so memory does not grow with the
+     * batch; dropping the stream stops it.
+     */
+    func streamBatchApns(to: [BatchDevice], message: Message, options: ApnsOptions?) throws  -> ApnsBatchStream
+    
+    /**
+     * `seal_batch_fcm`, handing each device's result out as soon as it
+     * exists (with an audit log, once its record is durable): read them with
+     * the stream's `next`. Sealing runs in the background, at most a few
+     * thousand devices ahead of the reader, so memory does not grow with the
+     * batch; dropping the stream stops it.
+     */
+    func streamBatchFcm(to: [BatchDevice], message: Message, options: FcmOptions?) throws  -> FcmBatchStream
     
 }
 /**
@@ -1715,14 +2017,18 @@ open func sealApns(to: String, message: Message, options: ApnsOptions? = nil)thr
     /**
      * Seals `message` to many devices for APNs, all with the same message id;
      * one result per device, in the order of `to`. One device's failure does
-     * not stop the others.
+     * not stop the others. For a large batch, `stream_batch_apns` hands each
+     * result out as soon as it exists instead of holding them all.
+     *
+     * With an audit log, fails with `Storage`, handing nothing out, if the
+     * records cannot be written.
      */
-open func sealBatchApns(to: [String], message: Message, options: ApnsOptions? = nil)throws  -> [ApnsBatchResult]  {
+open func sealBatchApns(to: [BatchDevice], message: Message, options: ApnsOptions? = nil)throws  -> [ApnsBatchResult]  {
     return try  FfiConverterSequenceTypeApnsBatchResult.lift(try rustCallWithError(FfiConverterTypePushSealError_lift) {
         uniffiCallStatus in
     uniffi_pushseal_ffi_fn_method_sender_seal_batch_apns(
             self.uniffiCloneHandle(),
-        FfiConverterSequenceString.lower(to),
+        FfiConverterSequenceTypeBatchDevice.lower(to),
         FfiConverterTypeMessage_lower(message),
         FfiConverterOptionTypeApnsOptions.lower(options),uniffiCallStatus
     )
@@ -1730,16 +2036,22 @@ open func sealBatchApns(to: [String], message: Message, options: ApnsOptions? = 
 }
     
     /**
-     * Seals `message` to many devices for FCM, all with the same message id;
-     * one result per device, in the order of `to`. One device's failure does
-     * not stop the others.
+     * Seals `message` to many devices for FCM, all with the same message id,
+     * each device's message with its own token (from its `BatchDevice`; a
+     * token in `options` fails with `InvalidNotification`); one result per
+     * device, in the order of `to`. One device's failure does not stop the
+     * others. For a large batch, `stream_batch_fcm` hands each result out as
+     * soon as it exists instead of holding them all.
+     *
+     * With an audit log, fails with `Storage`, handing nothing out, if the
+     * records cannot be written.
      */
-open func sealBatchFcm(to: [String], message: Message, options: FcmOptions? = nil)throws  -> [FcmBatchResult]  {
+open func sealBatchFcm(to: [BatchDevice], message: Message, options: FcmOptions? = nil)throws  -> [FcmBatchResult]  {
     return try  FfiConverterSequenceTypeFcmBatchResult.lift(try rustCallWithError(FfiConverterTypePushSealError_lift) {
         uniffiCallStatus in
     uniffi_pushseal_ffi_fn_method_sender_seal_batch_fcm(
             self.uniffiCloneHandle(),
-        FfiConverterSequenceString.lower(to),
+        FfiConverterSequenceTypeBatchDevice.lower(to),
         FfiConverterTypeMessage_lower(message),
         FfiConverterOptionTypeFcmOptions.lower(options),uniffiCallStatus
     )
@@ -1799,6 +2111,44 @@ open func secretText() -> String  {
         uniffiCallStatus in
     uniffi_pushseal_ffi_fn_method_sender_secret_text(
             self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * `seal_batch_apns`, handing each device's result out as soon as it
+     * exists (with an audit log, once its record is durable): read them with
+     * the stream's `next`. Sealing runs in the background, at most a few
+     * thousand devices ahead of the reader, so memory does not grow with the
+     * batch; dropping the stream stops it.
+     */
+open func streamBatchApns(to: [BatchDevice], message: Message, options: ApnsOptions? = nil)throws  -> ApnsBatchStream  {
+    return try  FfiConverterTypeApnsBatchStream_lift(try rustCallWithError(FfiConverterTypePushSealError_lift) {
+        uniffiCallStatus in
+    uniffi_pushseal_ffi_fn_method_sender_stream_batch_apns(
+            self.uniffiCloneHandle(),
+        FfiConverterSequenceTypeBatchDevice.lower(to),
+        FfiConverterTypeMessage_lower(message),
+        FfiConverterOptionTypeApnsOptions.lower(options),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * `seal_batch_fcm`, handing each device's result out as soon as it
+     * exists (with an audit log, once its record is durable): read them with
+     * the stream's `next`. Sealing runs in the background, at most a few
+     * thousand devices ahead of the reader, so memory does not grow with the
+     * batch; dropping the stream stops it.
+     */
+open func streamBatchFcm(to: [BatchDevice], message: Message, options: FcmOptions? = nil)throws  -> FcmBatchStream  {
+    return try  FfiConverterTypeFcmBatchStream_lift(try rustCallWithError(FfiConverterTypePushSealError_lift) {
+        uniffiCallStatus in
+    uniffi_pushseal_ffi_fn_method_sender_stream_batch_fcm(
+            self.uniffiCloneHandle(),
+        FfiConverterSequenceTypeBatchDevice.lower(to),
+        FfiConverterTypeMessage_lower(message),
+        FfiConverterOptionTypeFcmOptions.lower(options),uniffiCallStatus
     )
 })
 }
@@ -2140,6 +2490,92 @@ public func FfiConverterTypeApnsPush_lift(_ buf: RustBuffer) throws -> ApnsPush 
 #endif
 public func FfiConverterTypeApnsPush_lower(_ value: ApnsPush) -> RustBuffer {
     return FfiConverterTypeApnsPush.lower(value)
+}
+
+
+/**
+ * One device of a batch: its public key, and what may differ from device
+ * to device.
+ */
+public struct BatchDevice: Equatable, Hashable {
+    /**
+     * The device public key (43 characters of base64url).
+     */
+    public var publicKey: String
+    /**
+     * The device's push token. Its FCM message carries it; for APNs it
+     * belongs in the request's path, which you build. A sender with an audit
+     * log that has a token key records its keyed hash.
+     */
+    public var token: String?
+    /**
+     * The device's collapse id (APNs `apns-collapse-id`, FCM
+     * `collapse_key`), replacing the batch's.
+     */
+    public var collapseId: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The device public key (43 characters of base64url).
+         */publicKey: String, 
+        /**
+         * The device's push token. Its FCM message carries it; for APNs it
+         * belongs in the request's path, which you build. A sender with an audit
+         * log that has a token key records its keyed hash.
+         */token: String? = nil, 
+        /**
+         * The device's collapse id (APNs `apns-collapse-id`, FCM
+         * `collapse_key`), replacing the batch's.
+         */collapseId: String? = nil) {
+        self.publicKey = publicKey
+        self.token = token
+        self.collapseId = collapseId
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension BatchDevice: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeBatchDevice: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> BatchDevice {
+        return
+            try BatchDevice(
+                publicKey: FfiConverterString.read(from: &buf), 
+                token: FfiConverterOptionString.read(from: &buf), 
+                collapseId: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: BatchDevice, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.publicKey, into: &buf)
+        FfiConverterOptionString.write(value.token, into: &buf)
+        FfiConverterOptionString.write(value.collapseId, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeBatchDevice_lift(_ buf: RustBuffer) throws -> BatchDevice {
+    return try FfiConverterTypeBatchDevice.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeBatchDevice_lower(_ value: BatchDevice) -> RustBuffer {
+    return FfiConverterTypeBatchDevice.lower(value)
 }
 
 
@@ -4184,6 +4620,30 @@ fileprivate struct FfiConverterOptionDuration: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeApnsBatchResult: FfiConverterRustBuffer {
+    typealias SwiftType = ApnsBatchResult?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeApnsBatchResult.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeApnsBatchResult.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeApnsOptions: FfiConverterRustBuffer {
     typealias SwiftType = ApnsOptions?
 
@@ -4224,6 +4684,30 @@ fileprivate struct FfiConverterOptionTypeApnsPush: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeApnsPush.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeFcmBatchResult: FfiConverterRustBuffer {
+    typealias SwiftType = FcmBatchResult?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeFcmBatchResult.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeFcmBatchResult.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -4370,6 +4854,31 @@ fileprivate struct FfiConverterSequenceTypeApnsBatchResult: FfiConverterRustBuff
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeApnsBatchResult.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeBatchDevice: FfiConverterRustBuffer {
+    typealias SwiftType = [BatchDevice]
+
+    public static func write(_ value: [BatchDevice], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeBatchDevice.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [BatchDevice] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [BatchDevice]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeBatchDevice.read(from: &buf))
         }
         return seq
     }
@@ -4539,6 +5048,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_pushseal_ffi_checksum_func_verify_receipt() != 57509) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_pushseal_ffi_checksum_method_apnsbatchstream_next() != 22310) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_pushseal_ffi_checksum_method_devicekeyring_key_id() != 9119) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -4584,6 +5096,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_pushseal_ffi_checksum_method_devicekeyring_trusted_senders() != 59853) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_pushseal_ffi_checksum_method_fcmbatchstream_next() != 19580) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_pushseal_ffi_checksum_method_keystorage_load() != 49310) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -4602,10 +5117,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_pushseal_ffi_checksum_method_sender_seal_apns() != 63450) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_pushseal_ffi_checksum_method_sender_seal_batch_apns() != 6895) {
+    if (uniffi_pushseal_ffi_checksum_method_sender_seal_batch_apns() != 27997) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_pushseal_ffi_checksum_method_sender_seal_batch_fcm() != 2476) {
+    if (uniffi_pushseal_ffi_checksum_method_sender_seal_batch_fcm() != 12063) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_pushseal_ffi_checksum_method_sender_seal_envelope() != 42799) {
@@ -4618,6 +5133,12 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_pushseal_ffi_checksum_method_sender_secret_text() != 43106) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_pushseal_ffi_checksum_method_sender_stream_batch_apns() != 6369) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_pushseal_ffi_checksum_method_sender_stream_batch_fcm() != 21990) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_pushseal_ffi_checksum_constructor_devicekeyring_from_bytes() != 55668) {

@@ -10,13 +10,15 @@ use hpke::aead::ChaCha20Poly1305;
 use hpke::kdf::HkdfSha256;
 use hpke::kem::X25519HkdfSha256;
 use hpke::{Deserializable, OpModeR};
-use pushseal::audit::{Anchor, AuditEvent, AuditRecord, BreakKind, Hash256, verify_bytes};
 use pushseal::envelope::{Envelope, INFO};
 use pushseal::hpke::Ephemeral;
 use pushseal::receipt::{RECEIPT_LABEL, RECEIPT_LEN};
 use pushseal::{
-    ApnsOptions, AuditLog, DeviceKeyring, ErrorKind, FcmOptions, MemoryReplayStore, Message, MessageId, Payload,
-    Receipt, Sealed, SealedNotification, Sender, SenderSecretKey, Target, verify_log, verify_receipt,
+    ApnsOptions, BatchDevice, DeviceKeyring, DevicePublicKey, ErrorKind, FcmOptions, MemoryReplayStore, Message,
+    MessageId, Payload, Receipt, Sealed, SealedNotification, Sender, SenderSecretKey, Target, verify_receipt,
+};
+use pushseal_audit::{
+    Anchor, AuditEvent, AuditLog, AuditRecord, BreakKind, Hash256, VerifyReport, verify_bytes, verify_log,
 };
 
 type Kem = X25519HkdfSha256;
@@ -72,6 +74,20 @@ fn open_with_receipt(device: &DeviceKeyring, sealed: &SealedNotification) -> (pu
     device.open_with_receipt(payload, &replay, sealed.sent_at).unwrap()
 }
 
+/// Seals through `log` to one device whose push token is `token` (on any
+/// platform: the log records its keyed hash).
+fn seal_with_token(
+    log: &AuditLog,
+    sender: &Sender,
+    to: &DevicePublicKey,
+    msg: &Message,
+    target: &Target,
+    token: &str,
+) -> pushseal::Result<SealedNotification> {
+    let device = BatchDevice::new(*to).with_token(token);
+    log.seal_batch(sender, [device], msg, target)?.pop().unwrap()
+}
+
 impl Fixture {
     /// Seals `n` notifications through the log (all three platforms, both
     /// senders, all devices) and records a delivery for every third one.
@@ -82,7 +98,7 @@ impl Fixture {
             let device = &self.devices[i % 3];
             let msg = Message::new(format!("title {i}"), format!("body {i}"));
             let token = format!("push-token-{}", i % 3);
-            let sealed = self.log.seal(sender, &device.public_key(), &msg, &target(i), Some(&token)).unwrap();
+            let sealed = seal_with_token(&self.log, sender, &device.public_key(), &msg, &target(i), &token).unwrap();
             if i % 3 == 2 {
                 let (_, receipt) = open_with_receipt(device, &sealed);
                 self.log.record_delivery(sealed.message_id, &receipt, NOW).unwrap();
@@ -267,10 +283,8 @@ fn a_torn_last_line_is_reported_and_everything_before_stays_valid() {
         (report.records, report.torn_tail.map(|t| t.len)),
         (good.len() as u64 - 1, Some(good.last().unwrap().len() as u64 - 10))
     );
-    let sealed = f
-        .log
-        .seal(&f.senders[0], &f.devices[0].public_key(), &Message::new("a", "b"), &Target::Envelope, None)
-        .unwrap();
+    let sealed =
+        f.log.seal(&f.senders[0], &f.devices[0].public_key(), &Message::new("a", "b"), &Target::Envelope).unwrap();
     let report = verify_log(&f.path, None).unwrap();
     assert!(report.is_intact() && report.torn_tail.is_none());
     assert_eq!((report.records, report.recovered), (good.len() as u64 + 1, 1));
@@ -297,17 +311,20 @@ fn a_damaged_last_record_stops_appends_and_changes_nothing() {
     let len = bytes.len();
     bytes[len - 5] = b'x'; // inside the last record's hash
     fs::write(&f.path, &bytes).unwrap();
-    let err = f.log.seal(&f.senders[0], &f.devices[0].public_key(), &Message::new("a", "b"), &Target::Envelope, None);
+    let err = f.log.seal(&f.senders[0], &f.devices[0].public_key(), &Message::new("a", "b"), &Target::Envelope);
     assert_eq!(err.unwrap_err().kind(), ErrorKind::Storage);
     assert_eq!(f.bytes(), bytes);
     expect_break(&bytes, None, lines(&bytes).len() as u64, BreakKind::Malformed);
 }
 
 #[test]
-fn a_missing_log_is_empty_and_a_first_record_starts_the_chain() {
+fn a_missing_log_is_an_error_and_a_first_record_starts_the_chain() {
     let f = fixture();
-    let report = verify_log(&f.path, None).unwrap();
-    assert_eq!(report, pushseal::VerifyReport::default());
+    // A deleted log is not an empty one.
+    assert_eq!(verify_log(&f.path, None).unwrap_err().kind(), ErrorKind::Storage);
+    assert_eq!(AuditLog::open_existing(&f.path).unwrap_err().kind(), ErrorKind::Storage);
+    fs::write(&f.path, b"").unwrap();
+    assert_eq!(verify_log(&f.path, None).unwrap(), VerifyReport::default());
     let anchor = Anchor { seq: 0, hash: Hash256::ZERO };
     assert_eq!(verify_log(&f.path, Some(anchor)).unwrap().first_break.unwrap().kind, BreakKind::AnchorMissing);
     f.fill(1);
@@ -324,7 +341,7 @@ fn concurrent_writers_form_one_chain() {
             scope.spawn(move || {
                 let log = AuditLog::open(path).unwrap();
                 for i in 0..60 {
-                    log.seal(sender, &device.public_key(), &Message::new("t", format!("{i}")), &Target::Envelope, None)
+                    log.seal(sender, &device.public_key(), &Message::new("t", format!("{i}")), &Target::Envelope)
                         .unwrap();
                 }
             });
@@ -339,8 +356,7 @@ fn concurrent_writers_form_one_chain() {
 fn a_receipt_from_the_real_device_verifies_and_is_recorded_once() {
     let f = fixture();
     for (i, device) in f.devices.iter().enumerate() {
-        let sealed =
-            f.log.seal(&f.senders[0], &device.public_key(), &Message::new("x", "y"), &target(i), None).unwrap();
+        let sealed = f.log.seal(&f.senders[0], &device.public_key(), &Message::new("x", "y"), &target(i)).unwrap();
         let (n, receipt) = open_with_receipt(device, &sealed);
         assert_eq!(n.id, sealed.message_id);
         assert!(verify_receipt(&sealed.receipt_digest, &receipt));
@@ -369,8 +385,8 @@ fn a_receipt_for_another_message_or_from_another_key_does_not_verify() {
     let f = fixture();
     let (a, b) = (&f.devices[0], &f.devices[1]);
     let msg = Message::new("x", "y");
-    let to_a = f.log.seal(&f.senders[0], &a.public_key(), &msg, &Target::Envelope, None).unwrap();
-    let to_a_again = f.log.seal(&f.senders[0], &a.public_key(), &msg, &Target::Envelope, None).unwrap();
+    let to_a = f.log.seal(&f.senders[0], &a.public_key(), &msg, &Target::Envelope).unwrap();
+    let to_a_again = f.log.seal(&f.senders[0], &a.public_key(), &msg, &Target::Envelope).unwrap();
     let (_, receipt_a) = open_with_receipt(a, &to_a);
     let (_, receipt_a_again) = open_with_receipt(a, &to_a_again);
     // Another message, same device and sender.
@@ -378,7 +394,7 @@ fn a_receipt_for_another_message_or_from_another_key_does_not_verify() {
     let err = f.log.record_delivery(to_a.message_id, &receipt_a_again, NOW).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidReceipt);
     // Another key: the same message sealed to two devices (one id, two envelopes).
-    let batch = f.senders[1].seal_batch(&[a.public_key(), b.public_key()], &msg, &Target::Envelope).unwrap();
+    let batch = f.senders[1].seal_batch([a.public_key(), b.public_key()], &msg, &Target::Envelope).unwrap();
     let (for_a, for_b) = (batch[0].as_ref().unwrap(), batch[1].as_ref().unwrap());
     for s in [for_a, for_b] {
         f.log.record_sealed(s, None).unwrap();
@@ -503,7 +519,7 @@ fn the_log_never_holds_titles_bodies_data_values_or_tokens() {
         let device = &f.devices[i % 3];
         let token = tokens[i % 2];
         // Some vectors are too large on purpose; those seal nothing and log nothing.
-        if let Ok(s) = f.log.seal(&f.senders[i % 2], &device.public_key(), msg, &target(i), Some(token)) {
+        if let Ok(s) = seal_with_token(&f.log, &f.senders[i % 2], &device.public_key(), msg, &target(i), token) {
             let (_, receipt) = open_with_receipt(device, &s);
             f.log.record_delivery(s.message_id, &receipt, NOW).unwrap();
             sealed_count += 1;
@@ -522,4 +538,23 @@ fn the_log_never_holds_titles_bodies_data_values_or_tokens() {
         let escaped = serde_json::to_string(needle).unwrap();
         assert!(!text.contains(escaped.trim_matches('"')), "the log contains {escaped}");
     }
+}
+
+#[test]
+fn a_token_is_recorded_only_as_a_keyed_hash_and_only_with_a_token_key() {
+    let f = fixture();
+    let plain = AuditLog::open(f.path.with_extension("plain")).unwrap();
+    let key = f.devices[0].public_key();
+    let msg = Message::new("t", "b");
+    let fcm = Target::Fcm(FcmOptions::with_token("fcm-token-x"));
+    let token_hmac = |log: &AuditLog, record: AuditRecord| match record.event {
+        AuditEvent::Sealed(s) => (s.token_hmac, log.records_tokens()),
+        other => panic!("expected a sealed record, got {other:?}"),
+    };
+    let sealed = f.log.seal(&f.senders[0], &key, &msg, &fcm).unwrap();
+    let keyed = f.log.record_sealed(&sealed, Some("fcm-token-x")).unwrap();
+    assert_eq!(token_hmac(&f.log, keyed), (Some(f.log.token_hmac("fcm-token-x").unwrap()), true));
+    let unkeyed = plain.record_sealed(&sealed, Some("fcm-token-x")).unwrap();
+    assert_eq!(token_hmac(&plain, unkeyed), (None, false));
+    assert_eq!(plain.token_hmac("x").unwrap_err().kind(), ErrorKind::InvalidNotification);
 }

@@ -1,0 +1,211 @@
+//! The sender's and the device's storage costs, for `bench/audit.sh`
+//! (BENCHMARKS.md, "Storage: the audit log, streamed batches and the replay
+//! store"). Each ratio's two sides run in alternating rounds of one process,
+//! so that the machine's drift falls on both.
+//!
+//! ```text
+//! bench_audit batch DIR DEVICES ROUNDS      one message to DEVICES devices, audit log off and on
+//!                                           (the log in DIR); best devices/s of each, and the ratio
+//! bench_audit concurrent DIR THREADS SEALS ROUNDS
+//!                                           THREADS sealers, SEALS single seals each, sharing one
+//!                                           log handle, audit log off and on; best seals/s, ratio
+//! bench_audit stream DEVICES [DIR]          one streamed batch (with the log in DIR if given);
+//!                                           ns per device, ms to the first result, peak RSS
+//! bench_audit replay DIR OPENS              FileReplayStore::check_and_record OPENS times in DIR
+//!                                           (the replay store's write and sync of each open); ns per call
+//! ```
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use pushseal::{
+    ApnsOptions, BatchDevice, DeviceKeyring, DevicePublicKey, FileReplayStore, Message, ReplayStore, Sender,
+    SenderSecretKey, Target,
+};
+use pushseal_audit::AuditLog;
+
+/// Distinct device keys the batches cycle through (making a key is an X25519
+/// operation: a million of them would measure key generation).
+const KEYS: usize = 64;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let num = |i: usize| args.get(i).and_then(|s| s.parse::<usize>().ok());
+    let dir = |i: usize| args.get(i).map(PathBuf::from);
+    let done = match (args.first().map(String::as_str), dir(1)) {
+        (Some("batch"), Some(d)) => num(2).zip(num(3)).map(|(n, r)| batch(&d, n, r)),
+        (Some("concurrent"), Some(d)) => match (num(2), num(3), num(4)) {
+            (Some(t), Some(n), Some(r)) => {
+                concurrent(&d, t, n, r);
+                Some(())
+            }
+            _ => None,
+        },
+        (Some("stream"), _) => num(1).map(|n| stream(n, dir(2).as_deref())),
+        (Some("replay"), Some(d)) => num(2).map(|n| replay(&d, n)),
+        _ => None,
+    };
+    match done {
+        Some(()) => ExitCode::SUCCESS,
+        None => {
+            eprintln!("usage: see the doc comment of audit-log/examples/bench_audit.rs");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn keys() -> Vec<DevicePublicKey> {
+    (0..KEYS).map(|_| DeviceKeyring::generate().expect("randomness").public_key()).collect()
+}
+
+fn target() -> Target {
+    Target::Apns(ApnsOptions::default())
+}
+
+fn fresh_log(dir: &Path, name: &str) -> AuditLog {
+    let path = dir.join(name);
+    let _ = std::fs::remove_file(&path);
+    AuditLog::open(path).expect("the audit log opens")
+}
+
+fn batch(dir: &Path, devices: usize, rounds: usize) {
+    let (sender, keys, msg) = (Sender::new(SenderSecretKey::generate().expect("randomness")), keys(), message());
+    let input = || (0..devices).map(|i| BatchDevice::new(keys[i % KEYS]));
+    let (mut off, mut on) = (Duration::MAX, Duration::MAX);
+    for round in 0..rounds {
+        let start = Instant::now();
+        let mut n = 0;
+        sender
+            .seal_batch_chunked(input(), &msg, &target(), |c| {
+                n += c.drain(..).filter(|r| r.sealed.is_ok()).count();
+                Ok(())
+            })
+            .expect("the batch seals");
+        assert_eq!(n, devices);
+        off = off.min(start.elapsed());
+        let log = fresh_log(dir, &format!("batch-{round}.jsonl"));
+        let start = Instant::now();
+        let mut n = 0;
+        log.seal_batch_each(&sender, input(), &msg, &target(), |r| {
+            n += usize::from(r.sealed.is_ok());
+            Ok(())
+        })
+        .expect("the batch seals");
+        assert_eq!(n, devices);
+        on = on.min(start.elapsed());
+        let _ = std::fs::remove_file(log.path().expect("a file"));
+    }
+    let rate = |d: Duration| devices as f64 / d.as_secs_f64();
+    println!(
+        "batch devices={devices} rounds={rounds} off={:.0}/s on={:.0}/s ratio={:.3}",
+        rate(off),
+        rate(on),
+        rate(on) / rate(off)
+    );
+}
+
+fn concurrent(dir: &Path, threads: usize, seals: usize, rounds: usize) {
+    let (sender, keys, msg) = (Sender::new(SenderSecretKey::generate().expect("randomness")), keys(), message());
+    let run = |log: Option<&AuditLog>| {
+        let start = Instant::now();
+        std::thread::scope(|scope| {
+            for t in 0..threads {
+                let (sender, key, msg) = (&sender, &keys[t % KEYS], &msg);
+                scope.spawn(move || {
+                    for _ in 0..seals {
+                        match log {
+                            Some(log) => log.seal(sender, key, msg, &target()).map(drop),
+                            None => sender.seal(key, msg, &target()).map(drop),
+                        }
+                        .expect("the seal works");
+                    }
+                });
+            }
+        });
+        start.elapsed()
+    };
+    let (mut off, mut on) = (Duration::MAX, Duration::MAX);
+    for round in 0..rounds {
+        off = off.min(run(None));
+        let log = fresh_log(dir, &format!("concurrent-{round}.jsonl"));
+        on = on.min(run(Some(&log)));
+        let _ = std::fs::remove_file(log.path().expect("a file"));
+    }
+    let rate = |d: Duration| (threads * seals) as f64 / d.as_secs_f64();
+    println!(
+        "concurrent threads={threads} seals={} rounds={rounds} off={:.0}/s on={:.0}/s ratio={:.3}",
+        threads * seals,
+        rate(off),
+        rate(on),
+        rate(on) / rate(off)
+    );
+}
+
+fn stream(devices: usize, dir: Option<&Path>) {
+    let (sender, keys, msg) = (Sender::new(SenderSecretKey::generate().expect("randomness")), keys(), message());
+    let input = (0..devices).map(|i| BatchDevice::new(keys[i % KEYS]));
+    let start = Instant::now();
+    let mut first = None;
+    let mut n = 0usize;
+    let mut take = |ok: bool| {
+        first.get_or_insert_with(|| start.elapsed());
+        n += usize::from(ok);
+    };
+    match dir {
+        Some(dir) => {
+            let log = fresh_log(dir, "stream.jsonl");
+            log.seal_batch_each(&sender, input, &msg, &target(), |r| {
+                take(r.sealed.is_ok());
+                Ok(())
+            })
+            .expect("the batch seals");
+            let _ = std::fs::remove_file(log.path().expect("a file"));
+        }
+        None => sender
+            .seal_batch_chunked(input, &msg, &target(), |c| {
+                c.drain(..).for_each(|r| take(r.sealed.is_ok()));
+                Ok(())
+            })
+            .expect("the batch seals"),
+    }
+    let elapsed = start.elapsed();
+    assert_eq!(n, devices);
+    println!(
+        "stream devices={devices} audit={} ns_per_device={:.0} first_ms={:.2} peak_rss_mb={:.1}",
+        dir.is_some(),
+        elapsed.as_nanos() as f64 / devices as f64,
+        first.unwrap_or_default().as_secs_f64() * 1e3,
+        peak_rss_kb() as f64 / 1024.0
+    );
+}
+
+fn replay(dir: &Path, opens: usize) {
+    let path = dir.join("replay.db");
+    for suffix in ["", ".lock", ".tmp"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+    let store = FileReplayStore::open(&path).expect("the replay store opens");
+    let now = pushseal::unix_now();
+    let start = Instant::now();
+    for i in 0..opens {
+        let id = (i as u128 + 1).to_le_bytes();
+        store.check_and_record(&id, now + 3600, now).expect("a new id is accepted");
+    }
+    let per = start.elapsed().as_nanos() as f64 / opens as f64;
+    println!("replay dir={} opens={opens} ns_per_open={per:.0}", dir.display());
+}
+
+fn message() -> Message {
+    Message::new("Lab results", "Your results from Tuesday are ready. Open the app to read them.")
+}
+
+/// The process's peak resident set (VmHWM), in KiB; 0 where /proc is missing.
+fn peak_rss_kb() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines().find_map(|l| l.strip_prefix("VmHWM:").and_then(|v| v.trim().trim_end_matches(" kB").parse().ok()))
+        })
+        .unwrap_or(0)
+}

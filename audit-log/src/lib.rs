@@ -1,0 +1,433 @@
+//! The sender's audit trail: an append-only, tamper-evident log of every
+//! sealed notification and every confirmed delivery, with nothing sensitive in it.
+//!
+//! Each sealing through an [`AuditLog`] appends a `sealed` record: when, the
+//! message id, the sender and recipient key ids, the platform, the SHA-256 of
+//! the envelope (the encrypted content), sizes, TTL, expiry, the digest of the
+//! delivery receipt the device will be able to compute (see
+//! [`pushseal::receipt`]) and, if the operator gave a token key, a keyed hash
+//! of the push token. A record never holds the plaintext, the title, the body,
+//! data values or the push token in clear: its types have no field that could
+//! carry them. When a device sends back a receipt,
+//! [`AuditLog::record_delivery`] checks it against the `sealed` record and
+//! appends a `delivered` record.
+//!
+//! ```
+//! use pushseal::{BatchDevice, DeviceKeyring, FcmOptions, Message, Sender, SenderSecretKey, Target};
+//! use pushseal_audit::{AuditLog, verify_log};
+//!
+//! # let dir = std::env::temp_dir().join(format!("pushseal-audit-doc-{}", std::process::id()));
+//! # std::fs::create_dir_all(&dir).unwrap();
+//! let log = AuditLog::open(dir.join("audit.jsonl"))?.with_token_key(&[7; 32])?;
+//! let sender = Sender::new(SenderSecretKey::generate()?);
+//! let msg = Message::new("Lab results", "Your results from Tuesday are ready.");
+//!
+//! // One device: the notification comes back once its record is durable.
+//! let phone = DeviceKeyring::generate()?.public_key();
+//! let sealed = log.seal(&sender, &phone, &msg, &Target::Fcm(FcmOptions::with_token("fcm-token")))?;
+//!
+//! // Many devices, each with its own token: each result is handed out as
+//! // soon as it and its record exist, in constant memory.
+//! let devices = (0..3).map(|i| Ok(BatchDevice::new(DeviceKeyring::generate()?.public_key()).with_token(format!("token-{i}"))));
+//! let devices: Vec<BatchDevice> = devices.collect::<pushseal::Result<_>>()?;
+//! let mut sent = 0;
+//! log.seal_batch_each(&sender, devices, &msg, &Target::Fcm(FcmOptions::default()), |result| {
+//!     let _push = result.sealed?; // send it
+//!     sent += 1;
+//!     Ok(())
+//! })?;
+//! assert_eq!(sent, 3);
+//! assert_eq!(verify_log(log.path().unwrap(), None)?.sealed, 4);
+//! # std::fs::remove_dir_all(&dir).ok();
+//! # Ok::<(), pushseal::Error>(())
+//! ```
+//!
+//!
+//! # Format
+//!
+//! A log is a file of JSON Lines (UTF-8, one record per line, each line ending
+//! in `\n`). Every line is a JSON object whose first members are `"seq"` (the
+//! record's number, from 0) and `"prev"` (the previous record's `hash`; 64
+//! zeros for record 0), then `"type"` and the fields of that type, and last
+//! `"hash"`:
+//!
+//! ```text
+//! {"seq":0,"prev":"0000…0000","type":"sealed","time":1767225600,…,"hash":"<64 hex>"}
+//! ```
+//!
+//! `hash` is the SHA-256 of the line's bytes before `,"hash":"`, in lowercase
+//! hex. So each record commits to its own contents and, through `prev`, to
+//! every record before it: changing a record breaks its own `hash` (or, if
+//! the hash is recomputed, the next record's `prev`); removing, repeating or
+//! reordering records breaks `seq` and `prev`. [`verify_log`] checks every
+//! line and reports the first broken link. Removing records *from the end*
+//! leaves a shorter log that is still a valid chain: to detect that, keep the
+//! log's [`Anchor`] (the last record's `seq` and `hash`, in
+//! [`VerifyReport::head`]) somewhere else and pass it to [`verify_log`].
+//!
+//! The record types are in [`AuditEvent`]; their fields appear in the order
+//! listed there.
+//!
+//! # Writing
+//!
+//! No notification is handed out before its `sealed` record is durable. The
+//! appends of sealers working at the same time (threads sharing a log
+//! handle) are grouped: the records queued while one sync runs are written
+//! with one write and synced together by the next, and a batch's chunk of
+//! results (see [`pushseal::Sender::seal_batch_chunked`]) is recorded with
+//! one write and one sync before any of its payloads leaves. Processes on
+//! one machine share a file through its lock: each process's group waits
+//! for it.
+//!
+//! The file backend ([`FileStore`]) appends under an exclusive lock on
+//! `<path>.lock`: it reads the last line to get its `seq` and `hash`, writes
+//! the new lines, each ending in `\n`, with one write to the file opened in
+//! append mode, and syncs the data before returning. A crash during the
+//! write leaves at most one *torn* last line, without its `\n`: the verifier
+//! reports it and every earlier record stays valid. Only the records of an
+//! append that did not return can be torn or lost, and those describe
+//! notifications that were never handed out. The next append cuts the torn
+//! bytes off and first appends a `recovered` record with their length and
+//! SHA-256, so the repair itself is on the record. The verifier holds a
+//! shared lock on `<path>.lock` while it reads.
+//!
+//! Storage is behind the [`RecordStore`] trait: another backend (a
+//! database) is another implementation of it.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod file;
+mod group;
+mod record;
+mod store;
+mod verify;
+
+use std::cell::RefCell;
+use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
+
+use pushseal::{
+    BatchDevice, BatchResult, DevicePublicKey, Error, Message, MessageId, Receipt, Result, Sealed, SealedNotification,
+    Sender, Target,
+};
+use zeroize::Zeroizing;
+
+pub use file::FileStore;
+use group::GroupCommit;
+pub use record::{
+    Anchor, AuditEvent, AuditPlatform, AuditRecord, BreakKind, DeliveredEvent, Hash256, MAX_LINE_LEN, RecoveredEvent,
+    SealedEvent, TOKEN_KEY_LEN,
+};
+pub use store::{Decision, RecordStore};
+pub use verify::{BrokenLink, TornTail, VerifyReport, verify_bytes};
+
+/// Checks the log file at `path`: every record's hash, `seq` and `prev`,
+/// each delivery against its `sealed` record and, if given, the `anchor`
+/// kept from an earlier check. Reads under a shared lock on `<path>.lock` if
+/// that file exists or can be created (a read-only copy is read without it).
+/// A log that does not exist fails with [`Error::Storage`]: a deleted log is
+/// not an empty one. The report counts records, senders, recipients and
+/// deliveries, and names the first broken link and a torn last line, if any;
+/// a broken log is a report, not an error.
+pub fn verify_log(path: impl AsRef<Path>, anchor: Option<Anchor>) -> Result<VerifyReport> {
+    FileStore::at(path.as_ref()).verify(anchor)
+}
+
+/// An audit log: where every notification a sender seals is recorded before
+/// it is handed out (see the [crate docs](crate)). Clones share the store,
+/// the token key and the queue of appends; safe to share between threads.
+#[derive(Clone)]
+pub struct AuditLog {
+    store: Arc<dyn RecordStore>,
+    group: Arc<GroupCommit>,
+    path: Option<Arc<Path>>,
+    token_key: Option<Arc<Zeroizing<[u8; TOKEN_KEY_LEN]>>>,
+}
+
+impl fmt::Debug for AuditLog {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuditLog")
+            .field("store", &self.store)
+            .field("token_key", &self.token_key.as_ref().map(|_| "[redacted]"))
+            .finish()
+    }
+}
+
+impl AuditLog {
+    /// A log in the file at `path` ([`FileStore`]). The file need not exist
+    /// (the first record creates it); this creates the lock file
+    /// `<path>.lock` if needed and fails with [`Error::Storage`] if it cannot.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+        let store = FileStore::open(path.as_ref())?;
+        Ok(Self { path: Some(Arc::from(path.as_ref())), ..Self::with_store(store) })
+    }
+
+    /// An existing log file, to record deliveries in or check: fails with
+    /// [`Error::Storage`] if `path` does not exist (a deleted log is not an
+    /// empty one).
+    pub fn open_existing(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        std::fs::metadata(path)
+            .map_err(|e| Error::Storage(format!("audit log: cannot read {}: {e}", path.display())))?;
+        Self::open(path)
+    }
+
+    /// A log kept by `store`.
+    pub fn with_store(store: impl RecordStore + 'static) -> Self {
+        Self { store: Arc::new(store), group: Arc::default(), path: None, token_key: None }
+    }
+
+    /// The same log, recording push tokens as `HMAC-SHA256(key, token)`.
+    /// Use 32 random bytes kept apart from the log: whoever has the key can
+    /// tell which records belong to a token they know; without it, the token
+    /// hashes reveal nothing. Without a token key, no token is recorded at all.
+    pub fn with_token_key(mut self, key: &[u8]) -> Result<Self> {
+        let key: [u8; TOKEN_KEY_LEN] =
+            key.try_into().map_err(|_| Error::InvalidKeyLength { expected: TOKEN_KEY_LEN, found: key.len() })?;
+        self.token_key = Some(Arc::new(Zeroizing::new(key)));
+        Ok(self)
+    }
+
+    /// The log file's path, for a log in a file.
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    /// Whether the log records push tokens (as keyed hashes): whether it has a token key.
+    pub fn records_tokens(&self) -> bool {
+        self.token_key.is_some()
+    }
+
+    /// `HMAC-SHA256(token key, token)`: what a `sealed` record holds for
+    /// `token`. Fails with [`Error::InvalidNotification`] if the log has no
+    /// token key (a token is never recorded in clear).
+    pub fn token_hmac(&self, token: &str) -> Result<Hash256> {
+        let key = self
+            .token_key
+            .as_ref()
+            .ok_or(Error::InvalidNotification("a push token is recorded only as a keyed hash: set a token key"))?;
+        Ok(record::hmac_sha256(key.as_ref().as_ref(), token.as_bytes()))
+    }
+
+    /// Appends the `sealed` record of `sealed`, durably, with the keyed hash
+    /// of the device's push `token` if the log has a token key (without one,
+    /// the token is not recorded). Call it before sending the notification, or
+    /// use [`AuditLog::seal`].
+    pub fn record_sealed(&self, sealed: &SealedNotification, token: Option<&str>) -> Result<AuditRecord> {
+        let event = AuditEvent::Sealed(self.sealed_event(sealed, token)?);
+        let records = self.group.append(&*self.store, vec![event])?;
+        records.into_iter().next().ok_or(record::audit_error("an append returned no record"))
+    }
+
+    /// Seals `msg` to `to` for `target` with `sender` and appends its
+    /// `sealed` record (with the keyed hash of the FCM target's token, if the
+    /// log has a token key); returns the notification only once the record
+    /// is durable, so that every notification sent has a record.
+    pub fn seal(
+        &self,
+        sender: &Sender,
+        to: &DevicePublicKey,
+        msg: &Message,
+        target: &Target,
+    ) -> Result<SealedNotification> {
+        let sealed = sender.seal(to, msg, target)?;
+        let token = match target {
+            Target::Fcm(options) => options.token.as_deref(),
+            _ => None,
+        };
+        self.record_sealed(&sealed, token)?;
+        Ok(sealed)
+    }
+
+    /// Seals `msg` to many devices like [`Sender::seal_batch_chunked`], and
+    /// hands each result to `each` in the order of `to`, only once its
+    /// `sealed` record is durable (each device's own token recorded as a
+    /// keyed hash, if the log has a token key). Each chunk of results is
+    /// recorded with one write and one sync, shared with other sealers; while
+    /// it syncs, the workers keep sealing. Memory does not grow with the
+    /// number of devices.
+    ///
+    /// If a chunk cannot be recorded, or `each` fails, the batch stops with
+    /// that error: the results handed out before were recorded, and no later
+    /// result reaches `each`.
+    pub fn seal_batch_each<I>(
+        &self,
+        sender: &Sender,
+        to: I,
+        msg: &Message,
+        target: &Target,
+        mut each: impl FnMut(BatchResult) -> Result<()>,
+    ) -> Result<()>
+    where
+        I: IntoIterator<IntoIter: Send, Item: Into<BatchDevice>>,
+    {
+        sender.seal_batch_chunked(to, msg, target, |chunk| {
+            let events = chunk
+                .iter()
+                .filter_map(|r| r.sealed.as_ref().ok().map(|s| (s, r.token.as_deref())))
+                .map(|(sealed, token)| self.sealed_event(sealed, token).map(AuditEvent::Sealed))
+                .collect::<Result<Vec<_>>>()?;
+            if !events.is_empty() {
+                self.group.append(&*self.store, events)?;
+            }
+            chunk.drain(..).try_for_each(&mut each)
+        })
+    }
+
+    /// [`AuditLog::seal_batch_each`], collecting the results in the order of
+    /// `to`: for batches small enough to hold.
+    pub fn seal_batch<I>(
+        &self,
+        sender: &Sender,
+        to: I,
+        msg: &Message,
+        target: &Target,
+    ) -> Result<Vec<Result<SealedNotification>>>
+    where
+        I: IntoIterator<IntoIter: Send, Item: Into<BatchDevice>>,
+    {
+        let mut all = Vec::new();
+        self.seal_batch_each(sender, to, msg, target, |r| {
+            all.push(r.sealed);
+            Ok(())
+        })?;
+        Ok(all)
+    }
+
+    /// Checks a receipt that a device sent back for `message_id` against the
+    /// log's `sealed` records for that message and, if it matches one, appends
+    /// a `delivered` record (time `now`) for that record's device and returns
+    /// it. Recording the same delivery again returns the first record and
+    /// appends nothing. Fails with [`Error::InvalidReceipt`] if no `sealed`
+    /// record has this message id or the receipt matches none of them.
+    /// Reads the whole log.
+    pub fn record_delivery(&self, message_id: MessageId, receipt: &Receipt, now: u64) -> Result<AuditRecord> {
+        // What the scan found: a sealed record for the id, the recipient whose
+        // digest the receipt matches, the deliveries already recorded.
+        let found = RefCell::new((false, None, Vec::new()));
+        let mut visit = |record: AuditRecord| {
+            let (sealed_for_id, matched, delivered) = &mut *found.borrow_mut();
+            match &record.event {
+                AuditEvent::Sealed(s) if s.message_id == message_id => {
+                    *sealed_for_id = true;
+                    if matched.is_none() && s.receipt_digest.verify(receipt) {
+                        *matched = Some(s.recipient);
+                    }
+                }
+                AuditEvent::Delivered(d) if d.message_id == message_id => delivered.push((d.recipient, record)),
+                _ => {}
+            }
+        };
+        let mut decide = || {
+            let (sealed_for_id, matched, delivered) = &mut *found.borrow_mut();
+            if !*sealed_for_id {
+                return Err(Error::InvalidReceipt("no sealed record in the audit log has this message id"));
+            }
+            let recipient = matched.ok_or(Error::InvalidReceipt("the receipt does not match the sealed record"))?;
+            if let Some(i) = delivered.iter().position(|(r, _)| *r == recipient) {
+                return Ok(Decision::Existing(delivered.swap_remove(i).1));
+            }
+            let event = DeliveredEvent { time: now, message_id, recipient, receipt: receipt.clone() };
+            Ok(Decision::Append(AuditEvent::Delivered(event)))
+        };
+        self.store.append_after_scan(&mut visit, &mut decide)
+    }
+
+    /// Checks the log (see [`verify_log`]).
+    pub fn verify(&self, anchor: Option<Anchor>) -> Result<VerifyReport> {
+        self.store.verify(anchor)
+    }
+
+    /// The `sealed` event of a notification.
+    fn sealed_event(&self, sealed: &SealedNotification, token: Option<&str>) -> Result<SealedEvent> {
+        let (platform, payload_len) = match &sealed.payload {
+            Sealed::Envelope(text) => (AuditPlatform::Envelope, text.len()),
+            Sealed::Apns(request) => (AuditPlatform::Apns, request.body.len()),
+            Sealed::Fcm(message) => (AuditPlatform::Fcm, message.json.len()),
+        };
+        Ok(SealedEvent {
+            time: sealed.sent_at,
+            message_id: sealed.message_id,
+            sender: sealed.sender,
+            recipient: sealed.recipient,
+            platform,
+            envelope_sha256: Hash256::sha256(&sealed.envelope),
+            envelope_len: sealed.envelope.len() as u64,
+            payload_len: payload_len as u64,
+            ttl: sealed.expires_at.saturating_sub(sealed.sent_at),
+            expires_at: sealed.expires_at,
+            receipt_digest: sealed.receipt_digest,
+            token_hmac: token.filter(|_| self.records_tokens()).map(|t| self.token_hmac(t)).transpose()?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pushseal::{DeviceSecretKey, SenderSecretKey};
+
+    fn sealed(n: u8) -> SealedNotification {
+        let sender = Sender::new(SenderSecretKey::from_bytes([1; 32]));
+        let device = DeviceSecretKey::from_bytes([2; 32]).public_key();
+        let eph = pushseal::hpke::Ephemeral::derive(&[n; 32]).unwrap();
+        let msg = Message::new("t", "b");
+        sender
+            .seal_with(&device, &msg, &Target::Envelope, MessageId::from_bytes([n; 16]), 1000 + u64::from(n), &eph)
+            .unwrap()
+    }
+
+    #[test]
+    fn lines_have_the_documented_shape_and_parse_back() {
+        let log = AuditLog::open(tempfile::tempdir().unwrap().keep().join("a.jsonl")).unwrap();
+        let log = log.with_token_key(&[9; 32]).unwrap();
+        let first = log.record_sealed(&sealed(1), Some("device-token")).unwrap();
+        let second = log.record_sealed(&sealed(2), None).unwrap();
+        let text = std::fs::read_to_string(log.path().unwrap()).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 2);
+        let s = sealed(1);
+        let expected_prefix = format!(
+            "{{\"seq\":0,\"prev\":\"{}\",\"type\":\"sealed\",\"time\":1001,\"message_id\":\"{}\",\"sender\":\"{}\",\
+             \"recipient\":\"{}\",\"platform\":\"envelope\",\"envelope_sha256\":\"{}\",\"envelope_len\":{},\
+             \"payload_len\":{},\"ttl\":86400,\"expires_at\":87401,\"receipt_digest\":\"{}\",\"token_hmac\":\"{}\"",
+            "0".repeat(64),
+            s.message_id,
+            s.sender,
+            s.recipient,
+            Hash256::sha256(&s.envelope),
+            s.envelope.len(),
+            match &s.payload {
+                Sealed::Envelope(text) => text.len(),
+                _ => unreachable!(),
+            },
+            s.receipt_digest,
+            record::hmac_sha256(&[9; 32], b"device-token"),
+        );
+        assert_eq!(
+            lines[0],
+            format!("{expected_prefix},\"hash\":\"{}\"}}", Hash256::sha256(expected_prefix.as_bytes()))
+        );
+        assert_eq!(first.hash, Hash256::sha256(expected_prefix.as_bytes()));
+        assert_eq!((second.seq, second.prev), (1, first.hash));
+        assert_eq!(AuditRecord::parse_line(lines[1].as_bytes()).unwrap(), second);
+        assert_eq!(second.to_line().unwrap(), format!("{}\n", lines[1]).into_bytes());
+        assert!(!lines[1].contains("token_hmac"));
+        let report = log.verify(None).unwrap();
+        assert!(report.is_intact());
+        assert_eq!((report.records, report.sealed, report.head), (2, 2, Some(second.anchor())));
+    }
+
+    #[test]
+    fn a_last_seq_that_cannot_grow_stops_appends() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = AuditLog::open(dir.path().join("a.jsonl")).unwrap();
+        let event =
+            AuditEvent::Recovered(RecoveredEvent { time: 1, discarded_bytes: 1, discarded_sha256: Hash256::ZERO });
+        let (_, line) = AuditRecord::encode(u64::MAX, Hash256::ZERO, event).unwrap();
+        std::fs::write(log.path().unwrap(), &line).unwrap();
+        assert_eq!(log.record_sealed(&sealed(1), None).unwrap_err().kind(), pushseal::ErrorKind::Storage);
+        assert_eq!(std::fs::read(log.path().unwrap()).unwrap(), line);
+    }
+}
