@@ -77,7 +77,8 @@ class RoundTripTest {
         val devices = List(5) { device(sender) }
         val to = devices.map { it.publicKey() }.toMutableList()
         to.add(2, "not a public key")
-        val results = sender.sealBatchFcm(to, message, FcmOptions(collapseKey = "labs"))
+        val batch = to.mapIndexed { i, key -> BatchDevice(publicKey = key, token = "token-$i") }
+        val results = sender.sealBatchFcm(batch, message, FcmOptions(collapseKey = "labs"))
         assertEquals(to, results.map { it.recipient })
         assertNull(results[2].push)
         assertEquals("invalid_encoding", results[2].errorKind)
@@ -87,14 +88,21 @@ class RoundTripTest {
         assertEquals(1, pushes.map { it.messageId }.toSet().size, "one message id for the whole batch")
         for ((device, push) in devices.zip(pushes)) {
             val data = JSONObject(push.messageJson).getJSONObject("data").stringMap()
+            val token = JSONObject(push.messageJson).getString("token")
+            assertEquals(to.indexOf(device.publicKey()), token.removePrefix("token-").toInt(), "each device its own token")
             assertEquals(message.body, device.openFcm(data, ReplayStore.inMemory()).body)
         }
         // A device cannot open another device's envelope.
         val data0 = JSONObject(pushes[0].messageJson).getJSONObject("data").stringMap()
         assertThrows<PushSealException.UnknownRecipientKey> { devices[1].openFcm(data0, ReplayStore.inMemory()) }
 
-        val apns = sender.sealBatchApns(devices.map { it.publicKey() }, message)
+        val apns = sender.sealBatchApns(devices.map { BatchDevice(publicKey = it.publicKey()) }, message)
         assertTrue(apns.all { it.push != null && it.errorKind == null })
+        // The same batch streamed: one result per device, in order, as each is sealed.
+        val stream = sender.streamBatchFcm(batch, message)
+        val streamed = generateSequence { stream.next() }.toList()
+        assertEquals(to, streamed.map { it.recipient })
+        assertEquals(results.map { it.push == null }, streamed.map { it.push == null })
         assertEquals(message.title, devices[4].openApns(apns[4].push!!.body, ReplayStore.inMemory()).title)
     }
 

@@ -34,7 +34,7 @@ class SenderCacheTest {
         val sender = Sender.fromSecretText(Sender.generate().secretText(), cacheDevices = 8)
         val devices = List(4) { device(sender) }
         repeat(2) {
-            val results = sender.sealBatchApns(devices.map { it.publicKey() }, message)
+            val results = sender.sealBatchApns(devices.map { BatchDevice(publicKey = it.publicKey()) }, message)
             val pushes = results.map { checkNotNull(it.push) }
             assertEquals(1, pushes.map { it.messageId }.toSet().size, "one message id for the whole batch")
             for ((device, push) in devices.zip(pushes)) {
