@@ -2,7 +2,7 @@
 # Run the binding tests: Kotlin and Swift against the host library built by
 # bindings/build.sh; Python against the package pip builds (maturin).
 #
-#   bindings/test.sh [all|rust|kotlin|python|swift]     (default: all)
+#   bindings/test.sh [all|rust|kotlin|python|swift|elf]     (default: all)
 #
 # rust    cargo test -p pushseal-ffi --features server (the audit log too)
 # kotlin  Maven (Kotlin compile + JUnit 5 via Surefire), JNA loads the .so
@@ -12,6 +12,8 @@
 #         in this checkout's target dir, so build.sh's work is reused), pytest
 # swift   swift test of the root Package.swift (Linux: links the host library;
 #         `all` runs it where a Swift toolchain is installed, and says so where not)
+# elf     the 16 KB page check of Android libraries (kotlin/check-page-alignment.py):
+#         synthetic ELF files, and the host library read the same as `readelf -lW`
 #
 # Environment:
 #   MVN_FLAGS      Maven flags, replace the default "-B -ntp -Dstyle.color=never"
@@ -27,8 +29,8 @@ cd "$root"
 
 mode="${1:-all}"
 case "$mode" in
-  all | rust | kotlin | python | swift) ;;
-  *) echo "usage: $0 [all|rust|kotlin|python|swift]" >&2; exit 2 ;;
+  all | rust | kotlin | python | swift | elf) ;;
+  *) echo "usage: $0 [all|rust|kotlin|python|swift|elf]" >&2; exit 2 ;;
 esac
 
 target_dir="$(cargo metadata --format-version 1 --no-deps \
@@ -96,13 +98,20 @@ xctest_summary() {
   grep -vE "^Test (Case|Suite) '.*' (started|passed)" || true
 }
 
+run_elf() {
+  need "$native_dir/libpushseal_ffi.so"
+  echo "==> python3 kotlin/check_page_alignment_test.py (16 KB pages)"
+  python3 "$bindings_dir/kotlin/check_page_alignment_test.py" "$native_dir/libpushseal_ffi.so"
+}
+
 case "$mode" in
   all)
-    run_rust; run_kotlin; run_python
+    run_rust; run_kotlin; run_python; run_elf
     if command -v swift >/dev/null 2>&1; then run_swift; else echo "swift is not installed here: the Swift package's tests are skipped"; fi
     ;;
   rust) run_rust ;;
   kotlin) run_kotlin ;;
   python) run_python ;;
   swift) run_swift ;;
+  elf) run_elf ;;
 esac

@@ -51,8 +51,11 @@ dependencies {
     // The PushSeal Android library: the Kotlin bindings and the native library
     // for each ABI, built as bindings/README.md describes and copied here.
     implementation(files("libs/pushseal.aar"))
-    // The bindings call the native library through JNA.
-    implementation("net.java.dev.jna:jna:5.15.0@aar")
+    // A file dependency carries no POM, so JNA is named here, at the version
+    // the library's POM declares (5.18.0+ loads on 16 KB-page devices). An app
+    // using the published artifact (`implementation("org.pushseal:pushseal-android:0.1.0")`)
+    // gets JNA from it and names nothing else.
+    implementation("net.java.dev.jna:jna:5.19.1@aar")
 
     implementation(project(":sample-logic"))
 

@@ -8,15 +8,22 @@
 //!
 //! Names as the foreign languages see them: Kotlin package `org.pushseal`
 //! (`DeviceKeyring.fromBytes`, `keyring.openApns(...)`,
-//! `PushSealException.Tampered`), Swift module `PushSeal`
-//! (`DeviceKeyring.fromBytes(bytes:)`, `PushSealError.Tampered(reason:)`),
-//! Python package `pushseal` (`DeviceKeyring.from_bytes`,
-//! `PushSealError.Tampered`).
+//! `PushSealException.Tampered`, `e.kind()`), Swift module `PushSeal`
+//! (`DeviceKeyring.fromBytes(bytes:)`, `error.kind == .tampered`), Python
+//! package `pushseal` (`DeviceKeyring.from_bytes`, `PushSealError.Tampered`,
+//! `e.kind()`).
+//!
+//! Platform types at the boundary: points in time are `SystemTime` (Swift
+//! `Date`, Kotlin `java.time.Instant`, Python `datetime` in UTC), spans are
+//! `Duration` (Swift `TimeInterval`, Kotlin `java.time.Duration`, Python
+//! `timedelta`), and no exported signature has an unsigned integer, whose
+//! Kotlin types (`UInt`, `ULong`) Java cannot call.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use pushseal::{ErrorKind, Payload as CorePayload};
+use pushseal::Payload as CorePayload;
 
 uniffi::setup_scaffolding!();
 
@@ -31,15 +38,108 @@ pub use secret::{SecretBytes, SecretText};
 // Errors
 // ---------------------------------------------------------------------------
 
-/// Every error of PushSeal, one variant per kind of the core's `ErrorKind`
-/// (same names), plus `Internal`.
+/// The kind of a [`PushSealError`]: the core's error kinds (SPEC.md, section
+/// 9) plus `Internal`. Switch on it, not on the reason's text.
 ///
-/// Kotlin: `PushSealException.Tampered` etc. (`e.reason` is the text).
-/// Swift: `PushSealError.Tampered(reason:)`, an `Error`.
-/// Python: `PushSealError.Tampered`, a subclass of `PushSealError`.
+/// Each variant's doc is its stable name; the bindings' metadata carries
+/// these docs into the shipped library, so they stay short (see the core's
+/// `ErrorKind` for what each means).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, uniffi::Enum)]
+pub enum ErrorKind {
+    /// `not_pushseal`
+    NotPushSeal,
+    /// `unsupported_version`
+    UnsupportedVersion,
+    /// `truncated`
+    Truncated,
+    /// `malformed`
+    Malformed,
+    /// `invalid_encoding`
+    InvalidEncoding,
+    /// `invalid_key_length`
+    InvalidKeyLength,
+    /// `zero_shared_secret`
+    ZeroSharedSecret,
+    /// `unknown_recipient_key`: register the device's current public key again.
+    UnknownRecipientKey,
+    /// `untrusted_sender`
+    UntrustedSender,
+    /// `tampered`
+    Tampered,
+    /// `malformed_padding`
+    MalformedPadding,
+    /// `expired`
+    Expired,
+    /// `not_yet_valid`
+    NotYetValid,
+    /// `replayed`
+    Replayed,
+    /// `payload_too_large`
+    PayloadTooLarge,
+    /// `invalid_notification`
+    InvalidNotification,
+    /// `invalid_keyring`
+    InvalidKeyring,
+    /// `storage`
+    Storage,
+    /// `randomness`
+    Randomness,
+    /// `invalid_receipt`
+    InvalidReceipt,
+    /// `internal`: not one of PushSeal's kinds.
+    Internal,
+}
+
+impl ErrorKind {
+    fn from_core(kind: pushseal::ErrorKind) -> Self {
+        use pushseal::ErrorKind as K;
+        match kind {
+            K::NotPushSeal => Self::NotPushSeal,
+            K::UnsupportedVersion => Self::UnsupportedVersion,
+            K::Truncated => Self::Truncated,
+            K::Malformed => Self::Malformed,
+            K::InvalidEncoding => Self::InvalidEncoding,
+            K::InvalidKeyLength => Self::InvalidKeyLength,
+            K::ZeroSharedSecret => Self::ZeroSharedSecret,
+            K::UnknownRecipientKey => Self::UnknownRecipientKey,
+            K::UntrustedSender => Self::UntrustedSender,
+            K::Tampered => Self::Tampered,
+            K::MalformedPadding => Self::MalformedPadding,
+            K::Expired => Self::Expired,
+            K::NotYetValid => Self::NotYetValid,
+            K::Replayed => Self::Replayed,
+            K::PayloadTooLarge => Self::PayloadTooLarge,
+            K::InvalidNotification => Self::InvalidNotification,
+            K::InvalidKeyring => Self::InvalidKeyring,
+            K::Storage => Self::Storage,
+            K::Randomness => Self::Randomness,
+            K::InvalidReceipt => Self::InvalidReceipt,
+            _ => Self::Internal,
+        }
+    }
+
+    fn core(self) -> Option<pushseal::ErrorKind> {
+        pushseal::ErrorKind::ALL.into_iter().find(|k| Self::from_core(*k) == self)
+    }
+}
+
+#[uniffi::export]
+impl ErrorKind {
+    /// The kind's stable snake_case name, as SPEC.md, the test vectors and
+    /// batch results spell it (`"tampered"`, `"internal"`).
+    pub fn spec_name(&self) -> String {
+        self.core().map_or("internal", pushseal::ErrorKind::name).to_owned()
+    }
+}
+
+/// Every error of PushSeal, one variant per [`ErrorKind`] (same names).
+///
+/// Kotlin: `PushSealException.Tampered` etc., `e.kind()`, `e.reason`.
+/// Swift: an `Error`; `error.kind` (`.tampered`) and `error.reason`.
+/// Python: `PushSealError.Tampered`, a subclass of `PushSealError`; `e.kind()`.
 ///
 /// `reason` is one line for logs and people; it never holds plaintext or key
-/// bytes. Match on the variant, not on the text.
+/// bytes. Match on the kind, not on the text.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, uniffi::Error)]
 pub enum PushSealError {
     /// The payload does not carry a PushSeal envelope (`not_pushseal`).
@@ -174,44 +274,9 @@ pub enum PushSealError {
 }
 
 impl PushSealError {
-    /// The stable snake_case name of this error's kind, as the core and the
-    /// test vectors spell it (`"internal"` for `Internal`).
-    pub fn kind_name(&self) -> &'static str {
-        match self {
-            Self::NotPushSeal { .. } => ErrorKind::NotPushSeal.name(),
-            Self::InvalidEncoding { .. } => ErrorKind::InvalidEncoding.name(),
-            Self::Truncated { .. } => ErrorKind::Truncated.name(),
-            Self::UnsupportedVersion { .. } => ErrorKind::UnsupportedVersion.name(),
-            Self::InvalidKeyLength { .. } => ErrorKind::InvalidKeyLength.name(),
-            Self::UnknownRecipientKey { .. } => ErrorKind::UnknownRecipientKey.name(),
-            Self::UntrustedSender { .. } => ErrorKind::UntrustedSender.name(),
-            Self::ZeroSharedSecret { .. } => ErrorKind::ZeroSharedSecret.name(),
-            Self::Tampered { .. } => ErrorKind::Tampered.name(),
-            Self::MalformedPadding { .. } => ErrorKind::MalformedPadding.name(),
-            Self::Malformed { .. } => ErrorKind::Malformed.name(),
-            Self::Expired { .. } => ErrorKind::Expired.name(),
-            Self::NotYetValid { .. } => ErrorKind::NotYetValid.name(),
-            Self::Replayed { .. } => ErrorKind::Replayed.name(),
-            Self::PayloadTooLarge { .. } => ErrorKind::PayloadTooLarge.name(),
-            Self::InvalidNotification { .. } => ErrorKind::InvalidNotification.name(),
-            Self::InvalidKeyring { .. } => ErrorKind::InvalidKeyring.name(),
-            Self::Storage { .. } => ErrorKind::Storage.name(),
-            Self::Randomness { .. } => ErrorKind::Randomness.name(),
-            Self::InvalidReceipt { .. } => ErrorKind::InvalidReceipt.name(),
-            Self::Internal { .. } => "internal",
-        }
-    }
-
-    fn internal(reason: &str) -> Self {
-        Self::Internal { reason: reason.to_owned() }
-    }
-}
-
-impl From<pushseal::Error> for PushSealError {
-    fn from(e: pushseal::Error) -> Self {
-        // The core's messages are one line and free of secrets by design.
-        let reason = e.to_string();
-        match e.kind() {
+    /// This error of `kind` with `reason`.
+    fn new(kind: ErrorKind, reason: String) -> Self {
+        match kind {
             ErrorKind::NotPushSeal => Self::NotPushSeal { reason },
             ErrorKind::InvalidEncoding => Self::InvalidEncoding { reason },
             ErrorKind::Truncated => Self::Truncated { reason },
@@ -232,8 +297,56 @@ impl From<pushseal::Error> for PushSealError {
             ErrorKind::Storage => Self::Storage { reason },
             ErrorKind::Randomness => Self::Randomness { reason },
             ErrorKind::InvalidReceipt => Self::InvalidReceipt { reason },
-            _ => Self::Internal { reason },
+            ErrorKind::Internal => Self::Internal { reason },
         }
+    }
+
+    /// The stable snake_case name of this error's kind, as the core and the
+    /// test vectors spell it (`"internal"` for `Internal`).
+    pub fn kind_name(&self) -> String {
+        self.kind().spec_name()
+    }
+
+    fn internal(reason: &str) -> Self {
+        Self::Internal { reason: reason.to_owned() }
+    }
+}
+
+#[uniffi::export]
+impl PushSealError {
+    /// What kind of error this is: switch on it (Swift has the property
+    /// `error.kind` instead, in `PushSealError+Kind.swift`).
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::NotPushSeal { .. } => ErrorKind::NotPushSeal,
+            Self::InvalidEncoding { .. } => ErrorKind::InvalidEncoding,
+            Self::Truncated { .. } => ErrorKind::Truncated,
+            Self::UnsupportedVersion { .. } => ErrorKind::UnsupportedVersion,
+            Self::InvalidKeyLength { .. } => ErrorKind::InvalidKeyLength,
+            Self::UnknownRecipientKey { .. } => ErrorKind::UnknownRecipientKey,
+            Self::UntrustedSender { .. } => ErrorKind::UntrustedSender,
+            Self::ZeroSharedSecret { .. } => ErrorKind::ZeroSharedSecret,
+            Self::Tampered { .. } => ErrorKind::Tampered,
+            Self::MalformedPadding { .. } => ErrorKind::MalformedPadding,
+            Self::Malformed { .. } => ErrorKind::Malformed,
+            Self::Expired { .. } => ErrorKind::Expired,
+            Self::NotYetValid { .. } => ErrorKind::NotYetValid,
+            Self::Replayed { .. } => ErrorKind::Replayed,
+            Self::PayloadTooLarge { .. } => ErrorKind::PayloadTooLarge,
+            Self::InvalidNotification { .. } => ErrorKind::InvalidNotification,
+            Self::InvalidKeyring { .. } => ErrorKind::InvalidKeyring,
+            Self::Storage { .. } => ErrorKind::Storage,
+            Self::Randomness { .. } => ErrorKind::Randomness,
+            Self::InvalidReceipt { .. } => ErrorKind::InvalidReceipt,
+            Self::Internal { .. } => ErrorKind::Internal,
+        }
+    }
+}
+
+impl From<pushseal::Error> for PushSealError {
+    fn from(e: pushseal::Error) -> Self {
+        // The core's messages are one line and free of secrets by design.
+        Self::new(ErrorKind::from_core(e.kind()), e.to_string())
     }
 }
 
@@ -244,6 +357,44 @@ impl From<uniffi::UnexpectedUniFFICallbackError> for PushSealError {
 }
 
 type Result<T, E = PushSealError> = std::result::Result<T, E>;
+
+// ---------------------------------------------------------------------------
+// Time at the boundary
+// ---------------------------------------------------------------------------
+
+/// The latest time every binding's type holds (Python's `datetime` ends with
+/// the year 9999): 9999-12-31T23:59:59Z.
+const LATEST_UNIX_SECS: u64 = 253_402_300_799;
+
+/// Unix seconds of a platform time. A time before 1970 is 0: the core then
+/// treats every notification as sent in the future (`NotYetValid`).
+fn unix_secs(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+/// The device's clock, or `now` when the caller gives one.
+fn now_or_clock(now: Option<SystemTime>) -> u64 {
+    now.map_or_else(pushseal::unix_now, unix_secs)
+}
+
+/// The platform time of unix seconds the core handed out (all of them are
+/// within weeks of the device's clock; anything later than
+/// [`LATEST_UNIX_SECS`] is shown as that).
+fn system_time(secs: u64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(secs.min(LATEST_UNIX_SECS))
+}
+
+/// A count from a signed foreign integer: a negative one is `Malformed`,
+/// with `reason` as its text.
+fn count(value: i64, reason: &'static str) -> Result<u64> {
+    u64::try_from(value).map_err(|_| PushSealError::Malformed { reason: reason.to_owned() })
+}
+
+/// A foreign-visible signed integer from a size (saturating; no size the core
+/// hands out comes near `i64::MAX`).
+fn signed(value: usize) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
 
 // ---------------------------------------------------------------------------
 // Key storage (implemented by the app)
@@ -308,10 +459,10 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 pub struct OpenedNotification {
     /// The message id, 32 lowercase hex digits (the same on every device a batch went to).
     pub id: String,
-    /// When it was sealed, unix seconds.
-    pub sent_at: u64,
-    /// When it expires, unix seconds.
-    pub expires_at: u64,
+    /// When it was sealed (the sender's clock).
+    pub sent_at: SystemTime,
+    /// When it expires.
+    pub expires_at: SystemTime,
     /// The title.
     pub title: String,
     /// The body.
@@ -322,8 +473,8 @@ pub struct OpenedNotification {
     pub thread_id: Option<String>,
     /// The notification category (actions).
     pub category: Option<String>,
-    /// The app icon badge.
-    pub badge: Option<u32>,
+    /// The app icon badge (0 to 4294967295).
+    pub badge: Option<i64>,
     /// The sound name.
     pub sound: Option<String>,
 }
@@ -333,14 +484,14 @@ impl From<pushseal::Notification> for OpenedNotification {
         let m = n.message;
         Self {
             id: n.id.to_string(),
-            sent_at: n.sent_at,
-            expires_at: n.expires_at,
+            sent_at: system_time(n.sent_at),
+            expires_at: system_time(n.expires_at),
             title: m.title,
             body: m.body,
             data: m.data.into_iter().collect(),
             thread_id: m.thread_id,
             category: m.category,
-            badge: m.badge,
+            badge: m.badge.map(i64::from),
             sound: m.sound,
         }
     }
@@ -373,33 +524,38 @@ pub struct Message {
     /// The notification category (actions).
     #[uniffi(default = None)]
     pub category: Option<String>,
-    /// The app icon badge.
+    /// The app icon badge, 0 to 4294967295.
     #[uniffi(default = None)]
-    pub badge: Option<u32>,
+    pub badge: Option<i64>,
     /// The sound name.
     #[uniffi(default = None)]
     pub sound: Option<String>,
-    /// Seconds the notification stays valid, 1 to 2419200 (28 days); none for
-    /// the default of 86400 (one day).
+    /// How long the notification stays valid, in whole seconds (a fraction is
+    /// dropped), 1 second to 28 days; none for the default of one day.
     #[uniffi(default = None)]
-    pub ttl_secs: Option<u64>,
+    pub ttl: Option<Duration>,
 }
 
 impl Message {
-    /// The core message; a TTL of 0 is refused like any other out of range
-    /// (the core would read 0 as "the default").
+    /// The core message; a TTL under one second is refused like any other
+    /// out of range (the core would read 0 as "the default").
     fn to_core(&self) -> Result<pushseal::Message> {
-        if self.ttl_secs == Some(0) {
+        if self.ttl.is_some_and(|ttl| ttl.as_secs() == 0) {
             return Err(pushseal::Error::InvalidNotification("the TTL must be 1 to 2419200 seconds, not 0").into());
         }
         let mut m = pushseal::Message::new(self.title.clone(), self.body.clone());
         m.data = self.data.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
         m.thread_id.clone_from(&self.thread_id);
         m.category.clone_from(&self.category);
-        m.badge = self.badge;
+        m.badge = match self.badge {
+            None => None,
+            Some(badge) => Some(u32::try_from(badge).map_err(|_| {
+                PushSealError::from(pushseal::Error::InvalidNotification("the badge must be 0 to 4294967295"))
+            })?),
+        };
         m.sound.clone_from(&self.sound);
-        if let Some(ttl) = self.ttl_secs {
-            m.ttl_secs = ttl;
+        if let Some(ttl) = self.ttl {
+            m.ttl_secs = ttl.as_secs();
         }
         Ok(m)
     }
@@ -460,11 +616,31 @@ pub struct FcmOptions {
     /// `android.collapse_key` (nothing sensitive).
     #[uniffi(default = None)]
     pub collapse_key: Option<String>,
+    /// `android.priority`: high when none.
+    #[uniffi(default = None)]
+    pub priority: Option<FcmPriority>,
+}
+
+/// `android.priority` of an FCM message; the core's `FcmPriority` says when
+/// to choose which.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum FcmPriority {
+    /// `high`, the default.
+    High,
+    /// `normal`: for a device that will likely show nothing.
+    Normal,
 }
 
 impl FcmOptions {
     fn to_core(&self) -> pushseal::FcmOptions {
-        pushseal::FcmOptions { token: self.token.clone(), collapse_key: self.collapse_key.clone() }
+        pushseal::FcmOptions {
+            token: self.token.clone(),
+            collapse_key: self.collapse_key.clone(),
+            priority: match self.priority {
+                Some(FcmPriority::Normal) => pushseal::FcmPriority::Normal,
+                Some(FcmPriority::High) | None => pushseal::FcmPriority::High,
+            },
+        }
     }
 }
 
@@ -505,8 +681,8 @@ pub struct ApnsPush {
     pub body: String,
     /// The message id, 32 hex digits.
     pub message_id: String,
-    /// When it expires, unix seconds.
-    pub expires_at: u64,
+    /// When it expires.
+    pub expires_at: SystemTime,
     /// The digest (64 hex digits) to check the device's delivery receipt
     /// against with `verify_receipt`. Not secret.
     pub receipt_digest: String,
@@ -521,8 +697,8 @@ pub struct FcmPush {
     pub request_body: String,
     /// The message id, 32 hex digits.
     pub message_id: String,
-    /// When it expires, unix seconds.
-    pub expires_at: u64,
+    /// When it expires.
+    pub expires_at: SystemTime,
     /// The digest (64 hex digits) to check the device's delivery receipt
     /// against with `verify_receipt`. Not secret.
     pub receipt_digest: String,
@@ -535,8 +711,8 @@ pub struct SealedEnvelope {
     pub envelope: String,
     /// The message id, 32 hex digits.
     pub message_id: String,
-    /// When it expires, unix seconds.
-    pub expires_at: u64,
+    /// When it expires.
+    pub expires_at: SystemTime,
     /// The digest (64 hex digits) to check the device's delivery receipt
     /// against with `verify_receipt`. Not secret.
     pub receipt_digest: String,
@@ -589,13 +765,13 @@ pub struct BatchDevice {
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct EnvelopeInfo {
     /// The format version (1).
-    pub version: u8,
+    pub version: i32,
     /// The recipient device key's id, 16 hex digits.
     pub recipient_key_id: String,
     /// The sender key's id, 16 hex digits.
     pub sender_key_id: String,
     /// The padded plaintext's length in bytes (a padding bucket).
-    pub padded_len: u64,
+    pub padded_len: i64,
 }
 
 /// A retired device key that still opens notifications.
@@ -603,8 +779,8 @@ pub struct EnvelopeInfo {
 pub struct RetiredKey {
     /// Its key id, 16 hex digits.
     pub key_id: String,
-    /// It opens notifications until this time, unix seconds.
-    pub usable_until: u64,
+    /// It opens notifications until this time.
+    pub usable_until: SystemTime,
 }
 
 /// A payload as the operating system hands it to the app.
@@ -775,16 +951,18 @@ impl DeviceKeyring {
         lock(&self.inner).key_id().to_string()
     }
 
-    /// Makes a new current key; the old one keeps opening notifications until
-    /// `now + retain_secs`. Save the keyring and register the new public key
-    /// afterwards.
-    pub fn rotate(&self, now: u64, retain_secs: u64) -> Result<()> {
-        Ok(lock(&self.inner).rotate(now, retain_secs)?)
+    /// Makes a new current key; the old one keeps opening notifications for
+    /// `keep_old_for` (whole seconds) from `now` (none for the device's
+    /// clock). Save the keyring and register the new public key afterwards.
+    #[uniffi::method(default(now = None))]
+    pub fn rotate(&self, keep_old_for: Duration, now: Option<SystemTime>) -> Result<()> {
+        Ok(lock(&self.inner).rotate(now_or_clock(now), keep_old_for.as_secs())?)
     }
 
-    /// Drops retired keys past their deadline.
-    pub fn prune(&self, now: u64) {
-        lock(&self.inner).prune(now);
+    /// Drops retired keys past their deadline at `now` (none for the device's clock).
+    #[uniffi::method(default(now = None))]
+    pub fn prune(&self, now: Option<SystemTime>) {
+        lock(&self.inner).prune(now_or_clock(now));
     }
 
     /// The retired keys that still open notifications.
@@ -792,7 +970,7 @@ impl DeviceKeyring {
         lock(&self.inner)
             .retired_keys()
             .into_iter()
-            .map(|(id, usable_until)| RetiredKey { key_id: id.to_string(), usable_until })
+            .map(|(id, usable_until)| RetiredKey { key_id: id.to_string(), usable_until: system_time(usable_until) })
             .collect()
     }
 
@@ -818,48 +996,28 @@ impl DeviceKeyring {
 
     /// Opens an APNs `userInfo` (the whole payload as JSON text) now.
     pub fn open_apns(&self, user_info_json: String, replay: Arc<ReplayStore>) -> Result<OpenedNotification> {
-        self.open_apns_at(user_info_json, replay, pushseal::unix_now())
+        self.open_core(CorePayload::ApnsJson(&user_info_json), &replay, pushseal::unix_now())
     }
 
     /// Opens an FCM data map (`RemoteMessage.data`) now.
     pub fn open_fcm(&self, data: HashMap<String, String>, replay: Arc<ReplayStore>) -> Result<OpenedNotification> {
-        self.open_fcm_at(data, replay, pushseal::unix_now())
+        self.open_core(CorePayload::FcmData(&data), &replay, pushseal::unix_now())
     }
 
     /// Opens a bare envelope (base64url text) now.
     pub fn open_envelope(&self, envelope: String, replay: Arc<ReplayStore>) -> Result<OpenedNotification> {
-        self.open_envelope_at(envelope, replay, pushseal::unix_now())
+        self.open_core(CorePayload::Envelope(&envelope), &replay, pushseal::unix_now())
     }
 
-    /// `open_apns` with the device's clock given (unix seconds).
-    pub fn open_apns_at(
-        &self,
-        user_info_json: String,
-        replay: Arc<ReplayStore>,
-        now: u64,
-    ) -> Result<OpenedNotification> {
-        self.open_core(CorePayload::ApnsJson(&user_info_json), &replay, now)
-    }
-
-    /// `open_fcm` with the device's clock given (unix seconds).
-    pub fn open_fcm_at(
-        &self,
-        data: HashMap<String, String>,
-        replay: Arc<ReplayStore>,
-        now: u64,
-    ) -> Result<OpenedNotification> {
-        self.open_core(CorePayload::FcmData(&data), &replay, now)
-    }
-
-    /// `open_envelope` with the device's clock given (unix seconds).
-    pub fn open_envelope_at(&self, envelope: String, replay: Arc<ReplayStore>, now: u64) -> Result<OpenedNotification> {
-        self.open_core(CorePayload::Envelope(&envelope), &replay, now)
-    }
-
-    /// Opens any payload at `now` (unix seconds; none for the device's clock).
+    /// Opens any payload at `now` (none for the device's clock).
     #[uniffi::method(default(now = None))]
-    pub fn open(&self, payload: Payload, replay: Arc<ReplayStore>, now: Option<u64>) -> Result<OpenedNotification> {
-        self.open_core(payload.as_core(), &replay, now.unwrap_or_else(pushseal::unix_now))
+    pub fn open(
+        &self,
+        payload: Payload,
+        replay: Arc<ReplayStore>,
+        now: Option<SystemTime>,
+    ) -> Result<OpenedNotification> {
+        self.open_core(payload.as_core(), &replay, now_or_clock(now))
     }
 
     /// Opens any payload at `now` (none for the device's clock), also
@@ -869,9 +1027,9 @@ impl DeviceKeyring {
         &self,
         payload: Payload,
         replay: Arc<ReplayStore>,
-        now: Option<u64>,
+        now: Option<SystemTime>,
     ) -> Result<OpenedWithReceipt> {
-        let now = now.unwrap_or_else(pushseal::unix_now);
+        let now = now_or_clock(now);
         let (n, receipt) = lock(&self.inner).open_with_receipt(payload.as_core(), &*replay.inner, now)?;
         Ok(OpenedWithReceipt { notification: n.into(), receipt: receipt.to_string() })
     }
@@ -908,7 +1066,7 @@ fn apns_push(s: pushseal::SealedNotification) -> Result<ApnsPush> {
             headers: req.headers.into_iter().collect(),
             body: req.body,
             message_id: s.message_id.to_string(),
-            expires_at: s.expires_at,
+            expires_at: system_time(s.expires_at),
             receipt_digest: s.receipt_digest.to_string(),
         }),
         _ => Err(PushSealError::internal("sealed for another platform")),
@@ -921,7 +1079,7 @@ fn fcm_push(s: pushseal::SealedNotification) -> Result<FcmPush> {
             request_body: m.request_body(),
             message_json: m.json,
             message_id: s.message_id.to_string(),
-            expires_at: s.expires_at,
+            expires_at: system_time(s.expires_at),
             receipt_digest: s.receipt_digest.to_string(),
         }),
         _ => Err(PushSealError::internal("sealed for another platform")),
@@ -933,7 +1091,7 @@ fn envelope_push(s: pushseal::SealedNotification) -> Result<SealedEnvelope> {
         pushseal::Sealed::Envelope(text) => Ok(SealedEnvelope {
             envelope: text,
             message_id: s.message_id.to_string(),
-            expires_at: s.expires_at,
+            expires_at: system_time(s.expires_at),
             receipt_digest: s.receipt_digest.to_string(),
         }),
         _ => Err(PushSealError::internal("sealed for another platform")),
@@ -941,7 +1099,7 @@ fn envelope_push(s: pushseal::SealedNotification) -> Result<SealedEnvelope> {
 }
 
 impl Sender {
-    fn new(key: pushseal::SenderSecretKey, cache_devices: u32) -> Self {
+    fn new(key: pushseal::SenderSecretKey, cache_devices: u64) -> Self {
         // The core keeps no cache for a capacity of 0.
         let capacity = usize::try_from(cache_devices).unwrap_or(usize::MAX);
         Self {
@@ -952,7 +1110,8 @@ impl Sender {
     }
 
     /// A sender from its secret key text; the text is erased once read.
-    fn from_text(text: SecretText, cache_devices: u32) -> Result<Self> {
+    fn from_text(text: SecretText, cache_devices: i64) -> Result<Self> {
+        let cache_devices = count(cache_devices, "cache_devices must not be negative")?;
         Ok(Self::new(pushseal::SenderSecretKey::from_secret_text(text.as_str())?, cache_devices))
     }
 
@@ -1058,7 +1217,7 @@ impl Sender {
     /// with `Storage`, handing nothing out, if it cannot (in a batch, that
     /// device gets `storage` and no push); each record is synced to disk.
     #[uniffi::constructor(default(cache_devices = 0))]
-    pub fn with_audit_log(text: SecretText, audit_log: Arc<AuditLog>, cache_devices: u32) -> Result<Arc<Self>> {
+    pub fn with_audit_log(text: SecretText, audit_log: Arc<AuditLog>, cache_devices: i64) -> Result<Arc<Self>> {
         Ok(Arc::new(Self { audit_log: Some(audit_log), ..Self::from_text(text, cache_devices)? }))
     }
 }
@@ -1066,7 +1225,7 @@ impl Sender {
 fn split<T>(r: Result<T>) -> (Option<T>, Option<String>, Option<String>) {
     match r {
         Ok(v) => (Some(v), None, None),
-        Err(e) => (None, Some(e.kind_name().to_owned()), Some(e.to_string())),
+        Err(e) => (None, Some(e.kind_name()), Some(e.to_string())),
     }
 }
 
@@ -1088,9 +1247,9 @@ impl Sender {
     /// is erased when it is evicted (roughly the device sealed to least
     /// recently first) and when the sender is dropped. About 350 bytes a
     /// device. 0, the default: no cache, right for a short-lived process or
-    /// one that rarely seals to the same device twice.
+    /// one that rarely seals to the same device twice. Negative: `Malformed`.
     #[uniffi::constructor(default(cache_devices = 0))]
-    pub fn from_secret_text(text: SecretText, cache_devices: u32) -> Result<Arc<Self>> {
+    pub fn from_secret_text(text: SecretText, cache_devices: i64) -> Result<Arc<Self>> {
         Ok(Arc::new(Self::from_text(text, cache_devices)?))
     }
 
@@ -1113,8 +1272,8 @@ impl Sender {
     }
 
     /// How many devices the DH cache remembers now (0 without a cache).
-    pub fn cached_devices(&self) -> u64 {
-        self.inner.cached_devices() as u64
+    pub fn cached_devices(&self) -> i64 {
+        signed(self.inner.cached_devices())
     }
 
     /// Seals `message` to the device with this public key as a bare envelope
@@ -1332,10 +1491,10 @@ impl FcmBatchStream {
 pub fn inspect(envelope: String) -> Result<EnvelopeInfo> {
     let (header, padded_len) = CorePayload::Envelope(&envelope).inspect()?;
     Ok(EnvelopeInfo {
-        version: header.version,
+        version: i32::from(header.version),
         recipient_key_id: header.recipient.to_string(),
         sender_key_id: header.sender.to_string(),
-        padded_len: padded_len as u64,
+        padded_len: signed(padded_len),
     })
 }
 
@@ -1351,8 +1510,8 @@ pub fn verify_receipt(receipt_digest: String, receipt: String) -> Result<bool> {
 
 /// The longest notification (its JSON plaintext, in bytes) that fits `target`.
 #[uniffi::export]
-pub fn max_plaintext_len(target: Target) -> Result<u64> {
-    Ok(pushseal::max_plaintext_len(&target.to_core())? as u64)
+pub fn max_plaintext_len(target: Target) -> Result<i64> {
+    Ok(signed(pushseal::max_plaintext_len(&target.to_core())?))
 }
 
 /// The version of the native library.
@@ -1366,19 +1525,35 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_core_kind_maps_to_the_variant_of_the_same_name() {
-        for kind in ErrorKind::ALL {
-            let core = match kind {
-                ErrorKind::Storage => pushseal::Error::Storage("disk".into()),
-                ErrorKind::Replayed => pushseal::Error::Replayed,
-                ErrorKind::Tampered => pushseal::Error::Tampered,
-                _ => continue,
-            };
-            assert_eq!(PushSealError::from(core).kind_name(), kind.name());
+    fn every_core_kind_maps_to_the_variant_and_kind_of_the_same_name() {
+        for core in pushseal::ErrorKind::ALL {
+            let kind = ErrorKind::from_core(core);
+            assert_eq!(kind.spec_name(), core.name());
+            let error = PushSealError::new(kind, "why".into());
+            assert_eq!(error.kind(), kind);
+            assert_eq!(format!("{error:?}").split(' ').next(), Some(format!("{kind:?}").as_str()));
         }
+        assert_eq!(ErrorKind::Internal.spec_name(), "internal");
+        assert_eq!(PushSealError::internal("x").kind(), ErrorKind::Internal);
         let e = PushSealError::from(pushseal::Error::NotPushSeal("no key"));
         assert_eq!(e.kind_name(), "not_pushseal");
         assert!(e.to_string().contains("no key"));
+    }
+
+    #[test]
+    fn times_cross_as_platform_times_and_counts_as_signed_integers() {
+        assert_eq!(unix_secs(system_time(1_767_225_600)), 1_767_225_600);
+        assert_eq!(unix_secs(UNIX_EPOCH - Duration::from_secs(1)), 0);
+        assert_eq!(system_time(u64::MAX), system_time(LATEST_UNIX_SECS));
+        let e = Sender::from_secret_text(Sender::generate().unwrap().secret_text(), -1).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Malformed);
+        let mut m = message();
+        m.badge = Some(-1);
+        assert_eq!(m.to_core().unwrap_err().kind(), ErrorKind::InvalidNotification);
+        m.badge = Some(i64::from(u32::MAX));
+        m.ttl = Some(Duration::from_millis(60_900));
+        let core = m.to_core().unwrap();
+        assert_eq!((core.badge, core.ttl_secs), (Some(u32::MAX), 60));
     }
 
     #[test]
@@ -1394,7 +1569,7 @@ mod tests {
             category: None,
             badge: Some(2),
             sound: None,
-            ttl_secs: Some(60),
+            ttl: Some(Duration::from_secs(60)),
         };
         let push = sender.seal_apns(device.public_key(), message.clone(), None).unwrap();
         let replay = ReplayStore::in_memory();
@@ -1402,10 +1577,14 @@ mod tests {
             .open_with_receipt(Payload::Apns { user_info_json: push.body.clone() }, replay.clone(), None)
             .unwrap();
         assert_eq!(opened.notification.data, message.data);
-        assert_eq!(opened.notification.expires_at - opened.notification.sent_at, 60);
+        let lifetime = opened.notification.expires_at.duration_since(opened.notification.sent_at);
+        assert_eq!(lifetime.ok(), Some(Duration::from_secs(60)));
         assert!(verify_receipt(push.receipt_digest, opened.receipt).unwrap());
         assert!(matches!(device.open_apns(push.body, replay), Err(PushSealError::Replayed { .. })));
 
+        let normal = FcmOptions { token: None, collapse_key: None, priority: Some(FcmPriority::Normal) };
+        let push = sender.seal_fcm(device.public_key(), message.clone(), Some(normal)).unwrap();
+        assert!(push.message_json.starts_with(r#"{"android":{"priority":"normal","#), "{}", push.message_json);
         let results = sender.seal_batch_fcm(batch(vec![device.public_key(), "x".into()]), message, None).unwrap();
         assert!(results[0].push.is_some() && results[0].error_kind.is_none());
         assert_eq!(results[1].error_kind.as_deref(), Some("invalid_encoding"));
@@ -1439,7 +1618,7 @@ mod tests {
         }
         assert_eq!(streamed.next().unwrap(), None, "one result per device");
         // One token for the whole batch was the bug this refuses.
-        let shared = FcmOptions { token: Some("one-token".into()), collapse_key: None };
+        let shared = FcmOptions { token: Some("one-token".into()), collapse_key: None, priority: None };
         let e = sender.seal_batch_fcm(to, message(), Some(shared)).unwrap_err();
         assert_eq!(e.kind_name(), "invalid_notification");
     }
@@ -1453,7 +1632,7 @@ mod tests {
             category: None,
             badge: None,
             sound: None,
-            ttl_secs: None,
+            ttl: None,
         }
     }
 
@@ -1482,7 +1661,7 @@ mod tests {
         let sender = audited(&log);
         let devices = [device_for(&sender), device_for(&sender)];
         let to: Vec<String> = devices.iter().map(|d| d.public_key()).collect();
-        let fcm = FcmOptions { token: Some("fcm-token".into()), collapse_key: None };
+        let fcm = FcmOptions { token: Some("fcm-token".into()), collapse_key: None, priority: None };
 
         sender.seal_envelope(to[0].clone(), message()).unwrap();
         sender.seal_apns(to[0].clone(), message(), None).unwrap();
@@ -1658,14 +1837,15 @@ mod tests {
         let sender = Sender::generate().unwrap();
         let device = device_for(&sender);
         for ttl in [0, 2_419_201] {
-            let m = Message { ttl_secs: Some(ttl), ..message() };
+            let m = Message { ttl: Some(Duration::from_secs(ttl)), ..message() };
             let e = sender.seal_envelope(device.public_key(), m.clone()).unwrap_err();
             assert_eq!(e.kind_name(), "invalid_notification", "ttl {ttl}");
             let batch = sender.seal_batch_fcm(batch(vec![device.public_key()]), m, None).unwrap();
             assert_eq!(batch[0].error_kind.as_deref(), Some("invalid_notification"), "ttl {ttl}");
         }
         for ttl in [Some(1), Some(2_419_200), None] {
-            sender.seal_envelope(device.public_key(), Message { ttl_secs: ttl, ..message() }).unwrap();
+            let ttl = ttl.map(Duration::from_secs);
+            sender.seal_envelope(device.public_key(), Message { ttl, ..message() }).unwrap();
         }
     }
 
@@ -1675,8 +1855,9 @@ mod tests {
         let device = DeviceKeyring::load_or_create(storage.clone()).unwrap();
         // Two rotations long ago: the first key's deadline is long past, the
         // second's an hour from now. Saved as they were then.
-        device.rotate(1_000, 60).unwrap();
-        device.rotate(1_001, pushseal::unix_now() + 3_600 - 1_001).unwrap();
+        let at = |secs: u64| Some(SystemTime::UNIX_EPOCH + Duration::from_secs(secs));
+        device.rotate(Duration::from_secs(60), at(1_000)).unwrap();
+        device.rotate(Duration::from_secs(pushseal::unix_now() + 3_600 - 1_001), at(1_001)).unwrap();
         device.save(storage.clone()).unwrap();
         assert_eq!(DeviceKeyring::from_bytes(storage.load().unwrap().unwrap()).unwrap().retired_keys().len(), 2);
         let loaded = DeviceKeyring::load_or_create(storage.clone()).unwrap();

@@ -9,7 +9,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use pushseal::keys::{PublicKey, Role};
 use pushseal::{
-    ApnsOptions, BatchDevice, BatchResult, DeviceKeyring, DevicePublicKey, DeviceSecretKey, FcmOptions,
+    ApnsOptions, BatchDevice, BatchResult, DeviceKeyring, DevicePublicKey, DeviceSecretKey, FcmOptions, FcmPriority,
     FileReplayStore, KeyId, MemoryReplayStore, ReplayStore, Sealed, SealedNotification, Sender, SenderPublicKey,
     Target, unix_now,
 };
@@ -20,7 +20,7 @@ use crate::error::CliError;
 use crate::input::{PayloadInput, parse_message, parse_public_key, read_secret_key, read_stdin};
 use crate::mistakes;
 use crate::output::Out;
-use crate::{OpenArgs, Platform, SealArgs};
+use crate::{FcmPriorityArg, OpenArgs, Platform, SealArgs};
 
 /// A JSON string.
 fn quoted(text: &str) -> String {
@@ -79,7 +79,11 @@ fn seal_target(args: &SealArgs) -> Result<Target, CliError> {
         ("--topic", args.topic.is_some()),
         ("--headers", args.headers),
     ];
-    let fcm_only = [("--token", !args.token.is_empty()), ("--request-body", args.request_body)];
+    let fcm_only = [
+        ("--token", !args.token.is_empty()),
+        ("--request-body", args.request_body),
+        ("--priority", args.priority.is_some()),
+    ];
     let platform = match args.platform {
         Platform::Apns => "apns",
         Platform::Fcm => "fcm",
@@ -120,7 +124,14 @@ fn seal_target(args: &SealArgs) -> Result<Target, CliError> {
             options.topic.clone_from(&args.topic);
             Target::Apns(options)
         }
-        Platform::Fcm => Target::Fcm(FcmOptions { token: None, collapse_key: args.collapse_id.clone() }),
+        Platform::Fcm => Target::Fcm(FcmOptions {
+            token: None,
+            collapse_key: args.collapse_id.clone(),
+            priority: match args.priority {
+                Some(FcmPriorityArg::Normal) => FcmPriority::Normal,
+                Some(FcmPriorityArg::High) | None => FcmPriority::High,
+            },
+        }),
     })
 }
 

@@ -226,6 +226,15 @@ enum Platform {
     Envelope,
 }
 
+/// `--priority` of `pushseal seal --platform fcm`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum FcmPriorityArg {
+    /// Delivered at once, waking the device: for a notification the user sees
+    High,
+    /// May wait until the device leaves Doze
+    Normal,
+}
+
 /// Arguments of `pushseal seal`.
 #[derive(Debug, Args)]
 struct SealArgs {
@@ -280,6 +289,12 @@ struct SealArgs {
     /// FCM: print the whole request body {"message": {...}} instead of the message object
     #[arg(long, help_heading = "FCM options")]
     request_body: bool,
+
+    /// FCM: android.priority; normal when the device will likely show nothing
+    /// (its user turned notifications off, or the message only asks for a sync)
+    /// [default: high]
+    #[arg(long, value_enum, value_name = "PRIORITY", help_heading = "FCM options")]
+    priority: Option<FcmPriorityArg>,
 
     /// Append one sealed record per device to this audit log (created if missing) before printing
     #[arg(long, value_name = "PATH", help_heading = "Audit options")]

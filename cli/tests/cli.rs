@@ -271,6 +271,12 @@ fn fcm_round_trip_in_every_form() {
     assert!(json(&request)["message"]["data"]["pushseal"].is_string());
     assert_is_the_message(&ok(&w.open("fcm", &[], request.as_bytes())));
 
+    // --priority normal changes android.priority and nothing else the gateway sees.
+    let normal = json(&ok(&w.seal("fcm", &["--priority", "normal", "--token", "device-token-1"], MESSAGE)));
+    assert_eq!(normal["android"]["priority"], "normal");
+    assert_eq!(normal["android"]["ttl"], "86400s");
+    assert_eq!(json(&ok(&w.seal("fcm", &["--priority", "high"], MESSAGE)))["android"]["priority"], "high");
+
     // The data map alone, as the app's FirebaseMessagingService gets it.
     let data = json(&ok(&w.seal("fcm", &[], MESSAGE)))["data"].to_string();
     assert_is_the_message(&ok(&w.open("fcm", &[], data.as_bytes())));
@@ -677,6 +683,8 @@ fn usage_errors_exit_2() {
     usage_error(&run(&["seal", "--to", to, "--from", from, "--platform", "fcm", "--background"], MESSAGE));
     usage_error(&run(&["seal", "--to", to, "--from", from, "--platform", "fcm", "--headers"], MESSAGE));
     usage_error(&run(&["seal", "--to", to, "--from", from, "--token", "t"], MESSAGE));
+    usage_error(&run(&["seal", "--to", to, "--from", from, "--priority", "normal"], MESSAGE));
+    usage_error(&run(&["seal", "--to", to, "--from", from, "--platform", "fcm", "--priority", "low"], MESSAGE));
     usage_error(&run(&["seal", "--to", to, "--from", from, "--platform", "envelope", "--collapse-id", "c"], MESSAGE));
     usage_error(&run(&["seal", "--to", to, "--from", from, "--background", "--fallback-title", "x"], MESSAGE));
     usage_error(&run(&["seal", "--to", to, "--to", to, "--from", from, "--platform", "fcm", "--token", "t"], MESSAGE));

@@ -10,7 +10,7 @@ import PushSealSampleKit
 @Observable
 final class DeviceModel {
     /// How long a rotated-out key keeps opening notifications: 28 days, the longest TTL.
-    static let retainRotatedKeySecs: UInt64 = 28 * 24 * 60 * 60
+    static let keepRotatedKey: TimeInterval = 28 * 24 * 60 * 60
 
     private(set) var publicKey = ""
     private(set) var keyId = ""
@@ -42,7 +42,7 @@ final class DeviceModel {
             guard let sender = configuration.senderPublicKey else {
                 throw SampleConfiguration.Problem.missing("PUSHSEAL_SENDER_PUBLIC_KEY")
             }
-            let storage = KeychainKeyStorage(accessGroup: configuration.keychainAccessGroup)
+            let storage = KeychainKeyStorage(accessGroup: configuration.keychainAccessGroup, service: SampleConfiguration.keychainService)
             if !defaults.bool(forKey: Keys.installed) {
                 // iOS keeps Keychain items when an app is deleted, but not its
                 // preferences: a keyring found now belongs to an earlier
@@ -94,7 +94,7 @@ final class DeviceModel {
     func rotate() {
         guard let keyring, let storage else { return }
         do {
-            try keyring.rotate(now: UInt64(Date().timeIntervalSince1970), retainSecs: Self.retainRotatedKeySecs)
+            try keyring.rotate(keepOldFor: Self.keepRotatedKey)
             try keyring.save(storage: storage)
             showKeys()
             status = "Rotated: the previous key opens notifications for 28 more days"

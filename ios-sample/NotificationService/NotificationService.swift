@@ -34,13 +34,13 @@ final class NotificationService: UNNotificationServiceExtension {
     private var opening = false
 
     private struct Pending {
-        let handler: @Sendable (UNNotificationContent) -> Void
+        let handler: (UNNotificationContent) -> Void
         let fallback: UNNotificationContent
     }
 
     override func didReceive(
         _ request: UNNotificationRequest,
-        withContentHandler contentHandler: @escaping @Sendable (UNNotificationContent) -> Void
+        withContentHandler contentHandler: @escaping (UNNotificationContent) -> Void
     ) {
         lock.lock()
         pending = Pending(handler: contentHandler, fallback: Self.ownFallback(request.content))
@@ -94,17 +94,16 @@ final class NotificationService: UNNotificationServiceExtension {
         do {
             let configuration = try SampleConfiguration.fromMainBundle()
             let container = try SharedContainer(appGroup: configuration.appGroup)
-            let storage = KeychainKeyStorage(accessGroup: configuration.keychainAccessGroup)
+            let storage = KeychainKeyStorage(accessGroup: configuration.keychainAccessGroup, service: SampleConfiguration.keychainService)
             guard let bytes = try storage.load() else {
                 // The app has not run since it was installed: no key exists yet.
                 container.recordFailure(.invalidKeyring)
                 return nil
             }
             let keyring = try DeviceKeyring.fromBytes(bytes: bytes)
-            let replay = try ReplayStore.openWithLockTimeout(
-                path: container.replayStorePath,
-                lockTimeout: replayLockTimeout
-            )
+            // PushSeal/pushseal-replay.db, readable after the first unlock whatever
+            // the app's default file protection (ReplayStore.open(inDirectory:)).
+            let replay = try ReplayStore.open(inDirectory: container.directory, lockTimeout: replayLockTimeout)
             let notification: OpenedNotification
             do {
                 notification = try keyring.openApns(userInfoJson: json, replay: replay)

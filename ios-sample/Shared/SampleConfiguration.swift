@@ -5,6 +5,10 @@ import PushSealSampleKit
 /// takes them from Config/Sample.xcconfig). The app and the extension each
 /// have their own Info.plist; both carry the App Group and the Keychain group.
 struct SampleConfiguration: Sendable {
+    /// `kSecAttrService` of the keyring's Keychain item (the package's
+    /// `KeychainKeyStorage` stores it there).
+    static let keychainService = "org.pushseal.sample.keyring"
+
     /// The App Group both targets share.
     let appGroup: String
     /// The full Keychain access group, team prefix included.

@@ -23,10 +23,6 @@ struct SharedContainer: Sendable {
         directory = url
     }
 
-    /// The replay store's file, for `ReplayStore.open(path:)`.
-    var replayStorePath: String {
-        directory.appending(path: "pushseal-replay.db").path(percentEncoded: false)
-    }
 
     private var failureLogURL: URL {
         directory.appending(path: "pushseal-failures.json")

@@ -62,7 +62,7 @@ pub use keyring::{DeviceKeyring, Payload};
 pub use keys::{DevicePublicKey, DeviceSecretKey, KeyId, SenderPublicKey, SenderSecretKey};
 pub use notification::{Message, MessageId, Notification, unix_now};
 pub use platform::apns::{ApnsOptions, ApnsPushType, ApnsRequest};
-pub use platform::fcm::{FcmMessage, FcmOptions};
+pub use platform::fcm::{FcmMessage, FcmOptions, FcmPriority};
 pub use platform::{Target, max_plaintext_len};
 pub use receipt::{Receipt, ReceiptDigest, verify_receipt};
 pub use replay::{

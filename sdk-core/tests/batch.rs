@@ -55,7 +55,7 @@ fn a_streamed_batch_yields_one_result_per_device_with_its_own_options() {
         pulled.fetch_add(1, Ordering::SeqCst);
         BatchDevice::new(keys[i % keys.len()]).with_token(format!("token-{i}")).with_collapse_id(format!("c{i}"))
     });
-    let target = Target::Fcm(FcmOptions { token: None, collapse_key: Some("batch".into()) });
+    let target = Target::Fcm(FcmOptions { token: None, collapse_key: Some("batch".into()), ..FcmOptions::default() });
     let (mut next, mut pulled_at_first) = (0, None);
     sender
         .seal_batch_chunked(devices, &Message::new("t", "b"), &target, |chunk| {

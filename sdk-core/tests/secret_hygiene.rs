@@ -466,7 +466,11 @@ fn vector_seal(v: &Value) -> Option<Error> {
             collapse_id: text("collapse_id"),
             topic: text("topic"),
         }),
-        "fcm" => Target::Fcm(FcmOptions { token: text("token"), collapse_key: text("collapse_key") }),
+        "fcm" => Target::Fcm(FcmOptions {
+            token: text("token"),
+            collapse_key: text("collapse_key"),
+            ..FcmOptions::default()
+        }),
         _ => Target::Envelope,
     };
     let id: MessageId = v["message_id"].as_str()?.parse().ok()?;

@@ -106,7 +106,7 @@ fn apns_options(v: &Value) -> ApnsOptions {
 }
 
 fn fcm_options(v: &Value) -> FcmOptions {
-    FcmOptions { token: opt(v, "token"), collapse_key: opt(v, "collapse_key") }
+    FcmOptions { token: opt(v, "token"), collapse_key: opt(v, "collapse_key"), ..FcmOptions::default() }
 }
 
 fn target(v: &Value) -> Target {

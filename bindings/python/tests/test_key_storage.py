@@ -46,7 +46,7 @@ def test_keyring_loaded_through_python_storage_opens_a_vector_notification():
     storage = DictKeyStorage(v["keyring"]["serialized"].encode("utf-8"))
     keyring = DeviceKeyring.load_or_create(storage)
     assert (storage.loads, storage.saves) == (1, 0)
-    opened = keyring.open_fcm_at(v["fcm"]["data"], ReplayStore.in_memory(), v["now"])
+    opened = keyring.open(pushseal.Payload.FCM(v["fcm"]["data"]), ReplayStore.in_memory(), vectors.at(v["now"]))
     assert opened == vectors.notification(v["expected"])
 
 

@@ -28,7 +28,7 @@ def test_message_takes_title_and_body_by_position_or_keyword():
     by_keyword = Message(title="Lab results", body="Ready.", data={"ref": "lab-7731"}, badge=2)
     assert vars(by_position) == vars(by_keyword)
     assert (by_position.title, by_position.body, by_position.badge) == ("Lab results", "Ready.", 2)
-    assert by_position.thread_id is None and by_position.ttl_secs is None
+    assert by_position.thread_id is None and by_position.ttl is None
     with pytest.raises(TypeError):
         Message("Lab results")
     with pytest.raises(TypeError):

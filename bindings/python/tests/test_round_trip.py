@@ -1,7 +1,7 @@
 """A sender and a device, both through the Python bindings (mirrors the Kotlin RoundTripTest)."""
 
 import json
-import time
+import datetime
 
 import pytest
 
@@ -10,7 +10,9 @@ from pushseal import (
     ApnsOptions,
     BatchDevice,
     DeviceKeyring,
+    ErrorKind,
     FcmOptions,
+    FcmPriority,
     Message,
     Payload,
     PushSealError,
@@ -31,6 +33,24 @@ def device_for(sender):
     device = DeviceKeyring.generate()
     device.trust_sender(sender.public_key())
     return device
+
+
+def test_errors_have_a_kind_times_are_datetimes_and_fcm_takes_a_priority():
+    sender = Sender.generate()
+    device = device_for(sender)
+    push = sender.seal_fcm(device.public_key(), MESSAGE, FcmOptions(priority=FcmPriority.NORMAL))
+    message = json.loads(push.message_json)
+    assert message["android"]["priority"] == "normal"
+    replay = ReplayStore.in_memory()
+    opened = device.open_fcm(message["data"], replay)
+    assert opened.sent_at.tzinfo is not None and opened.expires_at - opened.sent_at == datetime.timedelta(days=1)
+    assert opened.expires_at == push.expires_at
+    with pytest.raises(PushSealError.Replayed) as info:
+        device.open_fcm(message["data"], replay)
+    assert info.value.kind() == ErrorKind.REPLAYED and info.value.kind().spec_name() == "replayed"
+    with pytest.raises(PushSealError) as info:
+        device.open(Payload.FCM(message["data"]), ReplayStore.in_memory(), opened.expires_at + datetime.timedelta(hours=1))
+    assert info.value.kind() == ErrorKind.EXPIRED
 
 
 def test_apns_fcm_and_envelope_open_once_each():
@@ -117,7 +137,7 @@ def test_rotation_trust_and_replay_file(tmp_path):
     assert device.trusted_senders() == [sender.public_key()]
 
     old_id = device.key_id()
-    device.rotate(int(time.time()), 3600)
+    device.rotate(datetime.timedelta(hours=1))
     assert [k.key_id for k in device.retired_keys()] == [old_id]
     assert device.key_id() != old_id
 

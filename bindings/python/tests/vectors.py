@@ -1,5 +1,6 @@
 """The shared test vectors in test-vectors/ (schema: test-vectors/README.md)."""
 
+import datetime
 import json
 import os
 import pathlib
@@ -34,31 +35,33 @@ def load_rfc9180():
     return json.loads((DIR / "rfc9180-x25519-sha256-chacha20poly1305.json").read_text(encoding="utf-8"))
 
 
-def kind_key(kind):
-    """The error class of a core error kind, compared without case: `not_pushseal` -> `notpushseal`."""
-    return kind.replace("_", "")
+def error_kind(error):
+    """The vectors' snake_case name of an error's kind, from the library's `ErrorKind`."""
+    return error.kind().spec_name()
 
 
-def error_key(error):
-    return type(error).__name__.lower()
+def at(unix_secs):
+    """Unix seconds as the bindings' time type, a `datetime` in UTC."""
+    return datetime.datetime.fromtimestamp(unix_secs, tz=datetime.timezone.utc)
 
 
-def open_payload(keyring, payload, replay, now):
+def open_payload(keyring, payload, replay, unix_now):
     kind, value = payload["kind"], payload["value"]
+    now = at(unix_now)
     if kind == "apns":
-        return keyring.open_apns_at(value, replay, now)
+        return keyring.open(pushseal.Payload.APNS(value), replay, now)
     if kind == "fcm":
-        return keyring.open_fcm_at(value, replay, now)
+        return keyring.open(pushseal.Payload.FCM(value), replay, now)
     if kind == "envelope":
-        return keyring.open_envelope_at(value, replay, now)
+        return keyring.open(pushseal.Payload.ENVELOPE(value), replay, now)
     raise ValueError(f"unknown payload kind {kind}")
 
 
 def notification(o):
     return pushseal.OpenedNotification(
         id=o["id"],
-        sent_at=o["sent_at"],
-        expires_at=o["expires_at"],
+        sent_at=at(o["sent_at"]),
+        expires_at=at(o["expires_at"]),
         title=o["title"],
         body=o["body"],
         data=o["data"],
@@ -78,7 +81,7 @@ def message(o):
         category=o["category"],
         badge=o["badge"],
         sound=o["sound"],
-        ttl_secs=o["ttl_secs"],
+        ttl=datetime.timedelta(seconds=o["ttl_secs"]),
     )
 
 

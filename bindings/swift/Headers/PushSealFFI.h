@@ -323,29 +323,14 @@ RustBuffer uniffi_pushseal_ffi_fn_method_devicekeyring_open(uint64_t ptr, RustBu
 RustBuffer uniffi_pushseal_ffi_fn_method_devicekeyring_open_apns(uint64_t ptr, RustBuffer user_info_json, uint64_t replay, RustCallStatus *_Nonnull out_status
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_METHOD_DEVICEKEYRING_OPEN_APNS_AT
-#define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_METHOD_DEVICEKEYRING_OPEN_APNS_AT
-RustBuffer uniffi_pushseal_ffi_fn_method_devicekeyring_open_apns_at(uint64_t ptr, RustBuffer user_info_json, uint64_t replay, uint64_t now, RustCallStatus *_Nonnull out_status
-);
-#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_METHOD_DEVICEKEYRING_OPEN_ENVELOPE
 #define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_METHOD_DEVICEKEYRING_OPEN_ENVELOPE
 RustBuffer uniffi_pushseal_ffi_fn_method_devicekeyring_open_envelope(uint64_t ptr, RustBuffer envelope, uint64_t replay, RustCallStatus *_Nonnull out_status
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_METHOD_DEVICEKEYRING_OPEN_ENVELOPE_AT
-#define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_METHOD_DEVICEKEYRING_OPEN_ENVELOPE_AT
-RustBuffer uniffi_pushseal_ffi_fn_method_devicekeyring_open_envelope_at(uint64_t ptr, RustBuffer envelope, uint64_t replay, uint64_t now, RustCallStatus *_Nonnull out_status
-);
-#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_METHOD_DEVICEKEYRING_OPEN_FCM
 #define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_METHOD_DEVICEKEYRING_OPEN_FCM
 RustBuffer uniffi_pushseal_ffi_fn_method_devicekeyring_open_fcm(uint64_t ptr, RustBuffer data, uint64_t replay, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_METHOD_DEVICEKEYRING_OPEN_FCM_AT
-#define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_METHOD_DEVICEKEYRING_OPEN_FCM_AT
-RustBuffer uniffi_pushseal_ffi_fn_method_devicekeyring_open_fcm_at(uint64_t ptr, RustBuffer data, uint64_t replay, uint64_t now, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_METHOD_DEVICEKEYRING_OPEN_WITH_RECEIPT
@@ -355,7 +340,7 @@ RustBuffer uniffi_pushseal_ffi_fn_method_devicekeyring_open_with_receipt(uint64_
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_METHOD_DEVICEKEYRING_PRUNE
 #define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_METHOD_DEVICEKEYRING_PRUNE
-void uniffi_pushseal_ffi_fn_method_devicekeyring_prune(uint64_t ptr, uint64_t now, RustCallStatus *_Nonnull out_status
+void uniffi_pushseal_ffi_fn_method_devicekeyring_prune(uint64_t ptr, RustBuffer now, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_METHOD_DEVICEKEYRING_PUBLIC_KEY
@@ -375,7 +360,7 @@ RustBuffer uniffi_pushseal_ffi_fn_method_devicekeyring_retired_keys(uint64_t ptr
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_METHOD_DEVICEKEYRING_ROTATE
 #define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_METHOD_DEVICEKEYRING_ROTATE
-void uniffi_pushseal_ffi_fn_method_devicekeyring_rotate(uint64_t ptr, uint64_t now, uint64_t retain_secs, RustCallStatus *_Nonnull out_status
+void uniffi_pushseal_ffi_fn_method_devicekeyring_rotate(uint64_t ptr, RustBuffer keep_old_for, RustBuffer now, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_METHOD_DEVICEKEYRING_SAVE
@@ -476,7 +461,7 @@ void uniffi_pushseal_ffi_fn_free_sender(uint64_t handle, RustCallStatus *_Nonnul
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_CONSTRUCTOR_SENDER_FROM_SECRET_TEXT
 #define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_CONSTRUCTOR_SENDER_FROM_SECRET_TEXT
-uint64_t uniffi_pushseal_ffi_fn_constructor_sender_from_secret_text(RustBuffer text, uint32_t cache_devices, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_pushseal_ffi_fn_constructor_sender_from_secret_text(RustBuffer text, int64_t cache_devices, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_CONSTRUCTOR_SENDER_GENERATE
@@ -487,7 +472,7 @@ uint64_t uniffi_pushseal_ffi_fn_constructor_sender_generate(RustCallStatus *_Non
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_METHOD_SENDER_CACHED_DEVICES
 #define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_METHOD_SENDER_CACHED_DEVICES
-uint64_t uniffi_pushseal_ffi_fn_method_sender_cached_devices(uint64_t ptr, RustCallStatus *_Nonnull out_status
+int64_t uniffi_pushseal_ffi_fn_method_sender_cached_devices(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_METHOD_SENDER_KEY_ID
@@ -545,6 +530,11 @@ uint64_t uniffi_pushseal_ffi_fn_method_sender_stream_batch_apns(uint64_t ptr, Ru
 uint64_t uniffi_pushseal_ffi_fn_method_sender_stream_batch_fcm(uint64_t ptr, RustBuffer to, RustBuffer message, RustBuffer options, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_METHOD_ERRORKIND_SPEC_NAME
+#define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_METHOD_ERRORKIND_SPEC_NAME
+RustBuffer uniffi_pushseal_ffi_fn_method_errorkind_spec_name(RustBuffer ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_FUNC_IN_MEMORY_KEY_STORAGE
 #define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_FUNC_IN_MEMORY_KEY_STORAGE
 uint64_t uniffi_pushseal_ffi_fn_func_in_memory_key_storage(RustCallStatus *_Nonnull out_status
@@ -564,7 +554,7 @@ RustBuffer uniffi_pushseal_ffi_fn_func_library_version(RustCallStatus *_Nonnull 
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_FUNC_MAX_PLAINTEXT_LEN
 #define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_FUNC_MAX_PLAINTEXT_LEN
-uint64_t uniffi_pushseal_ffi_fn_func_max_plaintext_len(RustBuffer target, RustCallStatus *_Nonnull out_status
+int64_t uniffi_pushseal_ffi_fn_func_max_plaintext_len(RustBuffer target, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_FUNC_VERIFY_RECEIPT
@@ -886,33 +876,15 @@ uint16_t uniffi_pushseal_ffi_checksum_method_devicekeyring_open_apns(void
     
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_CHECKSUM_METHOD_DEVICEKEYRING_OPEN_APNS_AT
-#define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_CHECKSUM_METHOD_DEVICEKEYRING_OPEN_APNS_AT
-uint16_t uniffi_pushseal_ffi_checksum_method_devicekeyring_open_apns_at(void
-    
-);
-#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_CHECKSUM_METHOD_DEVICEKEYRING_OPEN_ENVELOPE
 #define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_CHECKSUM_METHOD_DEVICEKEYRING_OPEN_ENVELOPE
 uint16_t uniffi_pushseal_ffi_checksum_method_devicekeyring_open_envelope(void
     
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_CHECKSUM_METHOD_DEVICEKEYRING_OPEN_ENVELOPE_AT
-#define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_CHECKSUM_METHOD_DEVICEKEYRING_OPEN_ENVELOPE_AT
-uint16_t uniffi_pushseal_ffi_checksum_method_devicekeyring_open_envelope_at(void
-    
-);
-#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_CHECKSUM_METHOD_DEVICEKEYRING_OPEN_FCM
 #define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_CHECKSUM_METHOD_DEVICEKEYRING_OPEN_FCM
 uint16_t uniffi_pushseal_ffi_checksum_method_devicekeyring_open_fcm(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_CHECKSUM_METHOD_DEVICEKEYRING_OPEN_FCM_AT
-#define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_CHECKSUM_METHOD_DEVICEKEYRING_OPEN_FCM_AT
-uint16_t uniffi_pushseal_ffi_checksum_method_devicekeyring_open_fcm_at(void
     
 );
 #endif

@@ -5,13 +5,43 @@
 //! ```
 //!
 //! Data-only, so the app's `FirebaseMessagingService.onMessageReceived` always
-//! runs, even in the background, and can show the real text; high priority so
-//! it is delivered at once. The request body is `{"message": <this object>}`.
+//! runs, even in the background, and can show the real text; high priority by
+//! default so it is delivered at once ([`FcmPriority`] says when to choose
+//! normal). The request body is `{"message": <this object>}`.
 
 use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::platform::PAYLOAD_KEY;
+
+/// `android.priority`: when FCM delivers the message to a device in Doze.
+///
+/// Firebase delivers a high-priority message at once, waking the device, and
+/// asks that every one of them lead to a notification the user sees; when an
+/// app's high-priority messages often show nothing, FCM deprioritizes that
+/// app's messages to normal. A PushSeal notification is shown as it arrives
+/// (its real text, or the app's generic fallback when it cannot be opened),
+/// so [`FcmPriority::High`] is the default. Choose [`FcmPriority::Normal`]
+/// when the device will likely show nothing: the app reported that the user
+/// turned its notifications off, or the message only tells the app to sync.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum FcmPriority {
+    /// `"high"`: delivered at once, for a notification the user sees (the default).
+    #[default]
+    High,
+    /// `"normal"`: may wait until the device leaves Doze.
+    Normal,
+}
+
+impl FcmPriority {
+    /// The value of `android.priority` in the message (`"high"` or `"normal"`).
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::High => "high",
+            Self::Normal => "normal",
+        }
+    }
+}
 
 /// How to deliver through FCM.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -20,12 +50,21 @@ pub struct FcmOptions {
     pub token: Option<String>,
     /// `android.collapse_key`: nothing sensitive (the gateway sees it).
     pub collapse_key: Option<String>,
+    /// `android.priority`: high (the default) or normal; see [`FcmPriority`].
+    pub priority: FcmPriority,
 }
 
 impl FcmOptions {
     /// Options with the device's registration token.
     pub fn with_token(token: impl Into<String>) -> Self {
-        Self { token: Some(token.into()), collapse_key: None }
+        Self { token: Some(token.into()), ..Self::default() }
+    }
+
+    /// These options with `android.priority` set to `priority`.
+    #[must_use]
+    pub fn with_priority(mut self, priority: FcmPriority) -> Self {
+        self.priority = priority;
+        self
     }
 
     /// Bytes of the data map that are not the envelope text: FCM's 4096-byte
@@ -40,7 +79,7 @@ impl FcmOptions {
         let message = Message {
             android: Android {
                 collapse_key: self.collapse_key.as_deref(),
-                priority: "high",
+                priority: self.priority.name(),
                 ttl: format!("{ttl_secs}s"),
             },
             data: Data { pushseal: envelope_text },
@@ -87,5 +126,19 @@ impl FcmMessage {
     /// The full request body, `{"message": ...}`.
     pub fn request_body(&self) -> String {
         format!("{{\"message\":{}}}", self.json)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn priority_is_high_unless_asked_and_changes_only_its_value() {
+        let high = FcmOptions::with_token("t").message("ENV", 60).unwrap().json;
+        assert_eq!(high, r#"{"android":{"priority":"high","ttl":"60s"},"data":{"pushseal":"ENV"},"token":"t"}"#);
+        let normal = FcmOptions::with_token("t").with_priority(FcmPriority::Normal).message("ENV", 60).unwrap().json;
+        assert_eq!(normal, high.replace(r#""priority":"high""#, r#""priority":"normal""#));
+        assert_eq!(FcmOptions::default().priority, FcmPriority::High);
     }
 }

@@ -95,7 +95,11 @@ fn specs() -> Result<Vec<Spec>> {
         topic: Some("com.example.clinic".into()),
         ..ApnsOptions::default()
     };
-    data.fcm = FcmOptions { token: Some("fcm-registration-token-1".into()), collapse_key: Some("labs".into()) };
+    data.fcm = FcmOptions {
+        token: Some("fcm-registration-token-1".into()),
+        collapse_key: Some("labs".into()),
+        ..FcmOptions::default()
+    };
     specs.push(data);
 
     specs.push(Spec::new(

@@ -44,7 +44,7 @@ _message_init = Message.__init__
 
 def _message_init_positional(self, title, body, **optional):
     """A notification to seal: `title` and `body` (by position or keyword);
-    `data`, `thread_id`, `category`, `badge`, `sound` and `ttl_secs` by keyword."""
+    `data`, `thread_id`, `category`, `badge`, `sound` and `ttl` by keyword."""
     _message_init(self, title=title, body=body, **optional)
 
 

@@ -471,15 +471,15 @@ private let UNIFFI_CALLBACK_UNEXPECTED_ERROR: Int32 = 2
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterUInt8: FfiConverterPrimitive {
-    typealias FfiType = UInt8
-    typealias SwiftType = UInt8
+fileprivate struct FfiConverterInt32: FfiConverterPrimitive {
+    typealias FfiType = Int32
+    typealias SwiftType = Int32
 
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UInt8 {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Int32 {
         return try lift(readInt(&buf))
     }
 
-    public static func write(_ value: UInt8, into buf: inout [UInt8]) {
+    public static func write(_ value: Int32, into buf: inout [UInt8]) {
         writeInt(&buf, lower(value))
     }
 }
@@ -487,31 +487,15 @@ fileprivate struct FfiConverterUInt8: FfiConverterPrimitive {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterUInt32: FfiConverterPrimitive {
-    typealias FfiType = UInt32
-    typealias SwiftType = UInt32
+fileprivate struct FfiConverterInt64: FfiConverterPrimitive {
+    typealias FfiType = Int64
+    typealias SwiftType = Int64
 
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UInt32 {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Int64 {
         return try lift(readInt(&buf))
     }
 
-    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
-        writeInt(&buf, lower(value))
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-fileprivate struct FfiConverterUInt64: FfiConverterPrimitive {
-    typealias FfiType = UInt64
-    typealias SwiftType = UInt64
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UInt64 {
-        return try lift(readInt(&buf))
-    }
-
-    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+    public static func write(_ value: Int64, into buf: inout [UInt8]) {
         writeInt(&buf, lower(value))
     }
 }
@@ -601,6 +585,49 @@ fileprivate struct FfiConverterData: FfiConverterRustBuffer {
         let len = Int32(value.count)
         writeInt(&buf, len)
         writeBytes(&buf, value)
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterTimestamp: FfiConverterRustBuffer {
+    typealias SwiftType = Date
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Date {
+        let seconds: Int64 = try readInt(&buf)
+        let nanoseconds: UInt32 = try readInt(&buf)
+        // Build the Date from whole seconds first, then add the nanoseconds as a
+        // separate TimeInterval.  Date stores CFAbsoluteTime (seconds since 2001),
+        // so adding a small fraction to the ~7.8e8 base is twice as precise as
+        // adding it to the ~1.76e9 Unix-epoch value, because the smaller magnitude
+        // leaves more mantissa bits for the sub-second part.
+        if seconds >= 0 {
+            return Date(timeIntervalSince1970: Double(seconds))
+                .addingTimeInterval(Double(nanoseconds) / 1.0e9)
+        } else {
+            return Date(timeIntervalSince1970: Double(seconds))
+                .addingTimeInterval(-Double(nanoseconds) / 1.0e9)
+        }
+    }
+
+    public static func write(_ value: Date, into buf: inout [UInt8]) {
+        var delta = value.timeIntervalSince1970
+        var sign: Int64 = 1
+        if delta < 0 {
+            // The nanoseconds portion of the epoch offset must always be
+            // positive, to simplify the calculation we will use the absolute
+            // value of the offset.
+            sign = -1
+            delta = -delta
+        }
+        if delta.rounded(.down) > Double(Int64.max) {
+            fatalError("Timestamp overflow, exceeds max bounds supported by Uniffi")
+        }
+        let seconds = Int64(delta)
+        let nanoseconds = UInt32((delta - Double(seconds)) * 1.0e9)
+        writeInt(&buf, sign * seconds)
+        writeInt(&buf, nanoseconds)
     }
 }
 
@@ -785,9 +812,9 @@ public protocol DeviceKeyringProtocol: AnyObject, Sendable {
     func keyId()  -> String
     
     /**
-     * Opens any payload at `now` (unix seconds; none for the device's clock).
+     * Opens any payload at `now` (none for the device's clock).
      */
-    func `open`(payload: Payload, replay: ReplayStore, now: UInt64?) throws  -> OpenedNotification
+    func `open`(payload: Payload, replay: ReplayStore, now: Date?) throws  -> OpenedNotification
     
     /**
      * Opens an APNs `userInfo` (the whole payload as JSON text) now.
@@ -795,19 +822,9 @@ public protocol DeviceKeyringProtocol: AnyObject, Sendable {
     func openApns(userInfoJson: String, replay: ReplayStore) throws  -> OpenedNotification
     
     /**
-     * `open_apns` with the device's clock given (unix seconds).
-     */
-    func openApnsAt(userInfoJson: String, replay: ReplayStore, now: UInt64) throws  -> OpenedNotification
-    
-    /**
      * Opens a bare envelope (base64url text) now.
      */
     func openEnvelope(envelope: String, replay: ReplayStore) throws  -> OpenedNotification
-    
-    /**
-     * `open_envelope` with the device's clock given (unix seconds).
-     */
-    func openEnvelopeAt(envelope: String, replay: ReplayStore, now: UInt64) throws  -> OpenedNotification
     
     /**
      * Opens an FCM data map (`RemoteMessage.data`) now.
@@ -815,20 +832,15 @@ public protocol DeviceKeyringProtocol: AnyObject, Sendable {
     func openFcm(data: [String: String], replay: ReplayStore) throws  -> OpenedNotification
     
     /**
-     * `open_fcm` with the device's clock given (unix seconds).
-     */
-    func openFcmAt(data: [String: String], replay: ReplayStore, now: UInt64) throws  -> OpenedNotification
-    
-    /**
      * Opens any payload at `now` (none for the device's clock), also
      * returning the delivery receipt for the sender's server.
      */
-    func openWithReceipt(payload: Payload, replay: ReplayStore, now: UInt64?) throws  -> OpenedWithReceipt
+    func openWithReceipt(payload: Payload, replay: ReplayStore, now: Date?) throws  -> OpenedWithReceipt
     
     /**
-     * Drops retired keys past their deadline.
+     * Drops retired keys past their deadline at `now` (none for the device's clock).
      */
-    func prune(now: UInt64) 
+    func prune(now: Date?) 
     
     /**
      * The current public key (43 characters of base64url): what the device
@@ -848,11 +860,11 @@ public protocol DeviceKeyringProtocol: AnyObject, Sendable {
     func retiredKeys()  -> [RetiredKey]
     
     /**
-     * Makes a new current key; the old one keeps opening notifications until
-     * `now + retain_secs`. Save the keyring and register the new public key
-     * afterwards.
+     * Makes a new current key; the old one keeps opening notifications for
+     * `keep_old_for` (whole seconds) from `now` (none for the device's
+     * clock). Save the keyring and register the new public key afterwards.
      */
-    func rotate(now: UInt64, retainSecs: UInt64) throws 
+    func rotate(keepOldFor: TimeInterval, now: Date?) throws 
     
     /**
      * Writes the keyring to `storage`.
@@ -987,16 +999,16 @@ open func keyId() -> String  {
 }
     
     /**
-     * Opens any payload at `now` (unix seconds; none for the device's clock).
+     * Opens any payload at `now` (none for the device's clock).
      */
-open func `open`(payload: Payload, replay: ReplayStore, now: UInt64? = nil)throws  -> OpenedNotification  {
+open func `open`(payload: Payload, replay: ReplayStore, now: Date? = nil)throws  -> OpenedNotification  {
     return try  FfiConverterTypeOpenedNotification_lift(try rustCallWithError(FfiConverterTypePushSealError_lift) {
         uniffiCallStatus in
     uniffi_pushseal_ffi_fn_method_devicekeyring_open(
             self.uniffiCloneHandle(),
         FfiConverterTypePayload_lower(payload),
         FfiConverterTypeReplayStore_lower(replay),
-        FfiConverterOptionUInt64.lower(now),uniffiCallStatus
+        FfiConverterOptionTimestamp.lower(now),uniffiCallStatus
     )
 })
 }
@@ -1016,21 +1028,6 @@ open func openApns(userInfoJson: String, replay: ReplayStore)throws  -> OpenedNo
 }
     
     /**
-     * `open_apns` with the device's clock given (unix seconds).
-     */
-open func openApnsAt(userInfoJson: String, replay: ReplayStore, now: UInt64)throws  -> OpenedNotification  {
-    return try  FfiConverterTypeOpenedNotification_lift(try rustCallWithError(FfiConverterTypePushSealError_lift) {
-        uniffiCallStatus in
-    uniffi_pushseal_ffi_fn_method_devicekeyring_open_apns_at(
-            self.uniffiCloneHandle(),
-        FfiConverterString.lower(userInfoJson),
-        FfiConverterTypeReplayStore_lower(replay),
-        FfiConverterUInt64.lower(now),uniffiCallStatus
-    )
-})
-}
-    
-    /**
      * Opens a bare envelope (base64url text) now.
      */
 open func openEnvelope(envelope: String, replay: ReplayStore)throws  -> OpenedNotification  {
@@ -1040,21 +1037,6 @@ open func openEnvelope(envelope: String, replay: ReplayStore)throws  -> OpenedNo
             self.uniffiCloneHandle(),
         FfiConverterString.lower(envelope),
         FfiConverterTypeReplayStore_lower(replay),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * `open_envelope` with the device's clock given (unix seconds).
-     */
-open func openEnvelopeAt(envelope: String, replay: ReplayStore, now: UInt64)throws  -> OpenedNotification  {
-    return try  FfiConverterTypeOpenedNotification_lift(try rustCallWithError(FfiConverterTypePushSealError_lift) {
-        uniffiCallStatus in
-    uniffi_pushseal_ffi_fn_method_devicekeyring_open_envelope_at(
-            self.uniffiCloneHandle(),
-        FfiConverterString.lower(envelope),
-        FfiConverterTypeReplayStore_lower(replay),
-        FfiConverterUInt64.lower(now),uniffiCallStatus
     )
 })
 }
@@ -1074,44 +1056,29 @@ open func openFcm(data: [String: String], replay: ReplayStore)throws  -> OpenedN
 }
     
     /**
-     * `open_fcm` with the device's clock given (unix seconds).
-     */
-open func openFcmAt(data: [String: String], replay: ReplayStore, now: UInt64)throws  -> OpenedNotification  {
-    return try  FfiConverterTypeOpenedNotification_lift(try rustCallWithError(FfiConverterTypePushSealError_lift) {
-        uniffiCallStatus in
-    uniffi_pushseal_ffi_fn_method_devicekeyring_open_fcm_at(
-            self.uniffiCloneHandle(),
-        FfiConverterDictionaryStringString.lower(data),
-        FfiConverterTypeReplayStore_lower(replay),
-        FfiConverterUInt64.lower(now),uniffiCallStatus
-    )
-})
-}
-    
-    /**
      * Opens any payload at `now` (none for the device's clock), also
      * returning the delivery receipt for the sender's server.
      */
-open func openWithReceipt(payload: Payload, replay: ReplayStore, now: UInt64? = nil)throws  -> OpenedWithReceipt  {
+open func openWithReceipt(payload: Payload, replay: ReplayStore, now: Date? = nil)throws  -> OpenedWithReceipt  {
     return try  FfiConverterTypeOpenedWithReceipt_lift(try rustCallWithError(FfiConverterTypePushSealError_lift) {
         uniffiCallStatus in
     uniffi_pushseal_ffi_fn_method_devicekeyring_open_with_receipt(
             self.uniffiCloneHandle(),
         FfiConverterTypePayload_lower(payload),
         FfiConverterTypeReplayStore_lower(replay),
-        FfiConverterOptionUInt64.lower(now),uniffiCallStatus
+        FfiConverterOptionTimestamp.lower(now),uniffiCallStatus
     )
 })
 }
     
     /**
-     * Drops retired keys past their deadline.
+     * Drops retired keys past their deadline at `now` (none for the device's clock).
      */
-open func prune(now: UInt64)  {try! rustCall() {
+open func prune(now: Date? = nil)  {try! rustCall() {
         uniffiCallStatus in
     uniffi_pushseal_ffi_fn_method_devicekeyring_prune(
             self.uniffiCloneHandle(),
-        FfiConverterUInt64.lower(now),uniffiCallStatus
+        FfiConverterOptionTimestamp.lower(now),uniffiCallStatus
     )
 }
 }
@@ -1156,16 +1123,16 @@ open func retiredKeys() -> [RetiredKey]  {
 }
     
     /**
-     * Makes a new current key; the old one keeps opening notifications until
-     * `now + retain_secs`. Save the keyring and register the new public key
-     * afterwards.
+     * Makes a new current key; the old one keeps opening notifications for
+     * `keep_old_for` (whole seconds) from `now` (none for the device's
+     * clock). Save the keyring and register the new public key afterwards.
      */
-open func rotate(now: UInt64, retainSecs: UInt64)throws   {try rustCallWithError(FfiConverterTypePushSealError_lift) {
+open func rotate(keepOldFor: TimeInterval, now: Date? = nil)throws   {try rustCallWithError(FfiConverterTypePushSealError_lift) {
         uniffiCallStatus in
     uniffi_pushseal_ffi_fn_method_devicekeyring_rotate(
             self.uniffiCloneHandle(),
-        FfiConverterUInt64.lower(now),
-        FfiConverterUInt64.lower(retainSecs),uniffiCallStatus
+        FfiConverterDuration.lower(keepOldFor),
+        FfiConverterOptionTimestamp.lower(now),uniffiCallStatus
     )
 }
 }
@@ -1846,7 +1813,7 @@ public protocol SenderProtocol: AnyObject, Sendable {
     /**
      * How many devices the DH cache remembers now (0 without a cache).
      */
-    func cachedDevices()  -> UInt64
+    func cachedDevices()  -> Int64
     
     /**
      * The sender key's id (16 hex digits).
@@ -1998,14 +1965,14 @@ open class Sender: SenderProtocol, @unchecked Sendable {
      * is erased when it is evicted (roughly the device sealed to least
      * recently first) and when the sender is dropped. About 350 bytes a
      * device. 0, the default: no cache, right for a short-lived process or
-     * one that rarely seals to the same device twice.
+     * one that rarely seals to the same device twice. Negative: `Malformed`.
      */
-public static func fromSecretText(text: SecretText, cacheDevices: UInt32 = UInt32(0))throws  -> Sender  {
+public static func fromSecretText(text: SecretText, cacheDevices: Int64 = Int64(0))throws  -> Sender  {
     return try  FfiConverterTypeSender_lift(try rustCallWithError(FfiConverterTypePushSealError_lift) {
         uniffiCallStatus in
     uniffi_pushseal_ffi_fn_constructor_sender_from_secret_text(
         FfiConverterTypeSecretText_lower(text),
-        FfiConverterUInt32.lower(cacheDevices),uniffiCallStatus
+        FfiConverterInt64.lower(cacheDevices),uniffiCallStatus
     )
 })
 }
@@ -2026,8 +1993,8 @@ public static func generate()throws  -> Sender  {
     /**
      * How many devices the DH cache remembers now (0 without a cache).
      */
-open func cachedDevices() -> UInt64  {
-    return try!  FfiConverterUInt64.lift(try! rustCall() {
+open func cachedDevices() -> Int64  {
+    return try!  FfiConverterInt64.lift(try! rustCall() {
         uniffiCallStatus in
     uniffi_pushseal_ffi_fn_method_sender_cached_devices(
             self.uniffiCloneHandle(),uniffiCallStatus
@@ -2473,9 +2440,9 @@ public struct ApnsPush: Equatable, Hashable {
      */
     public var messageId: String
     /**
-     * When it expires, unix seconds.
+     * When it expires.
      */
-    public var expiresAt: UInt64
+    public var expiresAt: Date
     /**
      * The digest (64 hex digits) to check the device's delivery receipt
      * against with `verify_receipt`. Not secret.
@@ -2495,8 +2462,8 @@ public struct ApnsPush: Equatable, Hashable {
          * The message id, 32 hex digits.
          */messageId: String, 
         /**
-         * When it expires, unix seconds.
-         */expiresAt: UInt64, 
+         * When it expires.
+         */expiresAt: Date, 
         /**
          * The digest (64 hex digits) to check the device's delivery receipt
          * against with `verify_receipt`. Not secret.
@@ -2527,7 +2494,7 @@ public struct FfiConverterTypeApnsPush: FfiConverterRustBuffer {
                 headers: FfiConverterDictionaryStringString.read(from: &buf), 
                 body: FfiConverterString.read(from: &buf), 
                 messageId: FfiConverterString.read(from: &buf), 
-                expiresAt: FfiConverterUInt64.read(from: &buf), 
+                expiresAt: FfiConverterTimestamp.read(from: &buf), 
                 receiptDigest: FfiConverterString.read(from: &buf)
         )
     }
@@ -2536,7 +2503,7 @@ public struct FfiConverterTypeApnsPush: FfiConverterRustBuffer {
         FfiConverterDictionaryStringString.write(value.headers, into: &buf)
         FfiConverterString.write(value.body, into: &buf)
         FfiConverterString.write(value.messageId, into: &buf)
-        FfiConverterUInt64.write(value.expiresAt, into: &buf)
+        FfiConverterTimestamp.write(value.expiresAt, into: &buf)
         FfiConverterString.write(value.receiptDigest, into: &buf)
     }
 }
@@ -2650,7 +2617,7 @@ public struct EnvelopeInfo: Equatable, Hashable {
     /**
      * The format version (1).
      */
-    public var version: UInt8
+    public var version: Int32
     /**
      * The recipient device key's id, 16 hex digits.
      */
@@ -2662,14 +2629,14 @@ public struct EnvelopeInfo: Equatable, Hashable {
     /**
      * The padded plaintext's length in bytes (a padding bucket).
      */
-    public var paddedLen: UInt64
+    public var paddedLen: Int64
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
     public init(
         /**
          * The format version (1).
-         */version: UInt8, 
+         */version: Int32, 
         /**
          * The recipient device key's id, 16 hex digits.
          */recipientKeyId: String, 
@@ -2678,7 +2645,7 @@ public struct EnvelopeInfo: Equatable, Hashable {
          */senderKeyId: String, 
         /**
          * The padded plaintext's length in bytes (a padding bucket).
-         */paddedLen: UInt64) {
+         */paddedLen: Int64) {
         self.version = version
         self.recipientKeyId = recipientKeyId
         self.senderKeyId = senderKeyId
@@ -2701,18 +2668,18 @@ public struct FfiConverterTypeEnvelopeInfo: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> EnvelopeInfo {
         return
             try EnvelopeInfo(
-                version: FfiConverterUInt8.read(from: &buf), 
+                version: FfiConverterInt32.read(from: &buf), 
                 recipientKeyId: FfiConverterString.read(from: &buf), 
                 senderKeyId: FfiConverterString.read(from: &buf), 
-                paddedLen: FfiConverterUInt64.read(from: &buf)
+                paddedLen: FfiConverterInt64.read(from: &buf)
         )
     }
 
     public static func write(_ value: EnvelopeInfo, into buf: inout [UInt8]) {
-        FfiConverterUInt8.write(value.version, into: &buf)
+        FfiConverterInt32.write(value.version, into: &buf)
         FfiConverterString.write(value.recipientKeyId, into: &buf)
         FfiConverterString.write(value.senderKeyId, into: &buf)
-        FfiConverterUInt64.write(value.paddedLen, into: &buf)
+        FfiConverterInt64.write(value.paddedLen, into: &buf)
     }
 }
 
@@ -2833,6 +2800,10 @@ public struct FcmOptions: Equatable, Hashable {
      * `android.collapse_key` (nothing sensitive).
      */
     public var collapseKey: String?
+    /**
+     * `android.priority`: high when none.
+     */
+    public var priority: FcmPriority?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -2842,9 +2813,13 @@ public struct FcmOptions: Equatable, Hashable {
          */token: String? = nil, 
         /**
          * `android.collapse_key` (nothing sensitive).
-         */collapseKey: String? = nil) {
+         */collapseKey: String? = nil, 
+        /**
+         * `android.priority`: high when none.
+         */priority: FcmPriority? = nil) {
         self.token = token
         self.collapseKey = collapseKey
+        self.priority = priority
     }
 
     
@@ -2864,13 +2839,15 @@ public struct FfiConverterTypeFcmOptions: FfiConverterRustBuffer {
         return
             try FcmOptions(
                 token: FfiConverterOptionString.read(from: &buf), 
-                collapseKey: FfiConverterOptionString.read(from: &buf)
+                collapseKey: FfiConverterOptionString.read(from: &buf), 
+                priority: FfiConverterOptionTypeFcmPriority.read(from: &buf)
         )
     }
 
     public static func write(_ value: FcmOptions, into buf: inout [UInt8]) {
         FfiConverterOptionString.write(value.token, into: &buf)
         FfiConverterOptionString.write(value.collapseKey, into: &buf)
+        FfiConverterOptionTypeFcmPriority.write(value.priority, into: &buf)
     }
 }
 
@@ -2907,9 +2884,9 @@ public struct FcmPush: Equatable, Hashable {
      */
     public var messageId: String
     /**
-     * When it expires, unix seconds.
+     * When it expires.
      */
-    public var expiresAt: UInt64
+    public var expiresAt: Date
     /**
      * The digest (64 hex digits) to check the device's delivery receipt
      * against with `verify_receipt`. Not secret.
@@ -2929,8 +2906,8 @@ public struct FcmPush: Equatable, Hashable {
          * The message id, 32 hex digits.
          */messageId: String, 
         /**
-         * When it expires, unix seconds.
-         */expiresAt: UInt64, 
+         * When it expires.
+         */expiresAt: Date, 
         /**
          * The digest (64 hex digits) to check the device's delivery receipt
          * against with `verify_receipt`. Not secret.
@@ -2961,7 +2938,7 @@ public struct FfiConverterTypeFcmPush: FfiConverterRustBuffer {
                 messageJson: FfiConverterString.read(from: &buf), 
                 requestBody: FfiConverterString.read(from: &buf), 
                 messageId: FfiConverterString.read(from: &buf), 
-                expiresAt: FfiConverterUInt64.read(from: &buf), 
+                expiresAt: FfiConverterTimestamp.read(from: &buf), 
                 receiptDigest: FfiConverterString.read(from: &buf)
         )
     }
@@ -2970,7 +2947,7 @@ public struct FfiConverterTypeFcmPush: FfiConverterRustBuffer {
         FfiConverterString.write(value.messageJson, into: &buf)
         FfiConverterString.write(value.requestBody, into: &buf)
         FfiConverterString.write(value.messageId, into: &buf)
-        FfiConverterUInt64.write(value.expiresAt, into: &buf)
+        FfiConverterTimestamp.write(value.expiresAt, into: &buf)
         FfiConverterString.write(value.receiptDigest, into: &buf)
     }
 }
@@ -3016,18 +2993,18 @@ public struct Message: Equatable, Hashable {
      */
     public var category: String?
     /**
-     * The app icon badge.
+     * The app icon badge, 0 to 4294967295.
      */
-    public var badge: UInt32?
+    public var badge: Int64?
     /**
      * The sound name.
      */
     public var sound: String?
     /**
-     * Seconds the notification stays valid, 1 to 2419200 (28 days); none for
-     * the default of 86400 (one day).
+     * How long the notification stays valid, in whole seconds (a fraction is
+     * dropped), 1 second to 28 days; none for the default of one day.
      */
-    public var ttlSecs: UInt64?
+    public var ttl: TimeInterval?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -3048,15 +3025,15 @@ public struct Message: Equatable, Hashable {
          * The notification category (actions).
          */category: String? = nil, 
         /**
-         * The app icon badge.
-         */badge: UInt32? = nil, 
+         * The app icon badge, 0 to 4294967295.
+         */badge: Int64? = nil, 
         /**
          * The sound name.
          */sound: String? = nil, 
         /**
-         * Seconds the notification stays valid, 1 to 2419200 (28 days); none for
-         * the default of 86400 (one day).
-         */ttlSecs: UInt64? = nil) {
+         * How long the notification stays valid, in whole seconds (a fraction is
+         * dropped), 1 second to 28 days; none for the default of one day.
+         */ttl: TimeInterval? = nil) {
         self.title = title
         self.body = body
         self.data = data
@@ -3064,7 +3041,7 @@ public struct Message: Equatable, Hashable {
         self.category = category
         self.badge = badge
         self.sound = sound
-        self.ttlSecs = ttlSecs
+        self.ttl = ttl
     }
 
     
@@ -3088,9 +3065,9 @@ public struct FfiConverterTypeMessage: FfiConverterRustBuffer {
                 data: FfiConverterDictionaryStringString.read(from: &buf), 
                 threadId: FfiConverterOptionString.read(from: &buf), 
                 category: FfiConverterOptionString.read(from: &buf), 
-                badge: FfiConverterOptionUInt32.read(from: &buf), 
+                badge: FfiConverterOptionInt64.read(from: &buf), 
                 sound: FfiConverterOptionString.read(from: &buf), 
-                ttlSecs: FfiConverterOptionUInt64.read(from: &buf)
+                ttl: FfiConverterOptionDuration.read(from: &buf)
         )
     }
 
@@ -3100,9 +3077,9 @@ public struct FfiConverterTypeMessage: FfiConverterRustBuffer {
         FfiConverterDictionaryStringString.write(value.data, into: &buf)
         FfiConverterOptionString.write(value.threadId, into: &buf)
         FfiConverterOptionString.write(value.category, into: &buf)
-        FfiConverterOptionUInt32.write(value.badge, into: &buf)
+        FfiConverterOptionInt64.write(value.badge, into: &buf)
         FfiConverterOptionString.write(value.sound, into: &buf)
-        FfiConverterOptionUInt64.write(value.ttlSecs, into: &buf)
+        FfiConverterOptionDuration.write(value.ttl, into: &buf)
     }
 }
 
@@ -3131,13 +3108,13 @@ public struct OpenedNotification: Equatable, Hashable {
      */
     public var id: String
     /**
-     * When it was sealed, unix seconds.
+     * When it was sealed (the sender's clock).
      */
-    public var sentAt: UInt64
+    public var sentAt: Date
     /**
-     * When it expires, unix seconds.
+     * When it expires.
      */
-    public var expiresAt: UInt64
+    public var expiresAt: Date
     /**
      * The title.
      */
@@ -3159,9 +3136,9 @@ public struct OpenedNotification: Equatable, Hashable {
      */
     public var category: String?
     /**
-     * The app icon badge.
+     * The app icon badge (0 to 4294967295).
      */
-    public var badge: UInt32?
+    public var badge: Int64?
     /**
      * The sound name.
      */
@@ -3174,11 +3151,11 @@ public struct OpenedNotification: Equatable, Hashable {
          * The message id, 32 lowercase hex digits (the same on every device a batch went to).
          */id: String, 
         /**
-         * When it was sealed, unix seconds.
-         */sentAt: UInt64, 
+         * When it was sealed (the sender's clock).
+         */sentAt: Date, 
         /**
-         * When it expires, unix seconds.
-         */expiresAt: UInt64, 
+         * When it expires.
+         */expiresAt: Date, 
         /**
          * The title.
          */title: String, 
@@ -3195,8 +3172,8 @@ public struct OpenedNotification: Equatable, Hashable {
          * The notification category (actions).
          */category: String?, 
         /**
-         * The app icon badge.
-         */badge: UInt32?, 
+         * The app icon badge (0 to 4294967295).
+         */badge: Int64?, 
         /**
          * The sound name.
          */sound: String?) {
@@ -3229,28 +3206,28 @@ public struct FfiConverterTypeOpenedNotification: FfiConverterRustBuffer {
         return
             try OpenedNotification(
                 id: FfiConverterString.read(from: &buf), 
-                sentAt: FfiConverterUInt64.read(from: &buf), 
-                expiresAt: FfiConverterUInt64.read(from: &buf), 
+                sentAt: FfiConverterTimestamp.read(from: &buf), 
+                expiresAt: FfiConverterTimestamp.read(from: &buf), 
                 title: FfiConverterString.read(from: &buf), 
                 body: FfiConverterString.read(from: &buf), 
                 data: FfiConverterDictionaryStringString.read(from: &buf), 
                 threadId: FfiConverterOptionString.read(from: &buf), 
                 category: FfiConverterOptionString.read(from: &buf), 
-                badge: FfiConverterOptionUInt32.read(from: &buf), 
+                badge: FfiConverterOptionInt64.read(from: &buf), 
                 sound: FfiConverterOptionString.read(from: &buf)
         )
     }
 
     public static func write(_ value: OpenedNotification, into buf: inout [UInt8]) {
         FfiConverterString.write(value.id, into: &buf)
-        FfiConverterUInt64.write(value.sentAt, into: &buf)
-        FfiConverterUInt64.write(value.expiresAt, into: &buf)
+        FfiConverterTimestamp.write(value.sentAt, into: &buf)
+        FfiConverterTimestamp.write(value.expiresAt, into: &buf)
         FfiConverterString.write(value.title, into: &buf)
         FfiConverterString.write(value.body, into: &buf)
         FfiConverterDictionaryStringString.write(value.data, into: &buf)
         FfiConverterOptionString.write(value.threadId, into: &buf)
         FfiConverterOptionString.write(value.category, into: &buf)
-        FfiConverterOptionUInt32.write(value.badge, into: &buf)
+        FfiConverterOptionInt64.write(value.badge, into: &buf)
         FfiConverterOptionString.write(value.sound, into: &buf)
     }
 }
@@ -3353,9 +3330,9 @@ public struct RetiredKey: Equatable, Hashable {
      */
     public var keyId: String
     /**
-     * It opens notifications until this time, unix seconds.
+     * It opens notifications until this time.
      */
-    public var usableUntil: UInt64
+    public var usableUntil: Date
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -3364,8 +3341,8 @@ public struct RetiredKey: Equatable, Hashable {
          * Its key id, 16 hex digits.
          */keyId: String, 
         /**
-         * It opens notifications until this time, unix seconds.
-         */usableUntil: UInt64) {
+         * It opens notifications until this time.
+         */usableUntil: Date) {
         self.keyId = keyId
         self.usableUntil = usableUntil
     }
@@ -3387,13 +3364,13 @@ public struct FfiConverterTypeRetiredKey: FfiConverterRustBuffer {
         return
             try RetiredKey(
                 keyId: FfiConverterString.read(from: &buf), 
-                usableUntil: FfiConverterUInt64.read(from: &buf)
+                usableUntil: FfiConverterTimestamp.read(from: &buf)
         )
     }
 
     public static func write(_ value: RetiredKey, into buf: inout [UInt8]) {
         FfiConverterString.write(value.keyId, into: &buf)
-        FfiConverterUInt64.write(value.usableUntil, into: &buf)
+        FfiConverterTimestamp.write(value.usableUntil, into: &buf)
     }
 }
 
@@ -3426,9 +3403,9 @@ public struct SealedEnvelope: Equatable, Hashable {
      */
     public var messageId: String
     /**
-     * When it expires, unix seconds.
+     * When it expires.
      */
-    public var expiresAt: UInt64
+    public var expiresAt: Date
     /**
      * The digest (64 hex digits) to check the device's delivery receipt
      * against with `verify_receipt`. Not secret.
@@ -3445,8 +3422,8 @@ public struct SealedEnvelope: Equatable, Hashable {
          * The message id, 32 hex digits.
          */messageId: String, 
         /**
-         * When it expires, unix seconds.
-         */expiresAt: UInt64, 
+         * When it expires.
+         */expiresAt: Date, 
         /**
          * The digest (64 hex digits) to check the device's delivery receipt
          * against with `verify_receipt`. Not secret.
@@ -3475,7 +3452,7 @@ public struct FfiConverterTypeSealedEnvelope: FfiConverterRustBuffer {
             try SealedEnvelope(
                 envelope: FfiConverterString.read(from: &buf), 
                 messageId: FfiConverterString.read(from: &buf), 
-                expiresAt: FfiConverterUInt64.read(from: &buf), 
+                expiresAt: FfiConverterTimestamp.read(from: &buf), 
                 receiptDigest: FfiConverterString.read(from: &buf)
         )
     }
@@ -3483,7 +3460,7 @@ public struct FfiConverterTypeSealedEnvelope: FfiConverterRustBuffer {
     public static func write(_ value: SealedEnvelope, into buf: inout [UInt8]) {
         FfiConverterString.write(value.envelope, into: &buf)
         FfiConverterString.write(value.messageId, into: &buf)
-        FfiConverterUInt64.write(value.expiresAt, into: &buf)
+        FfiConverterTimestamp.write(value.expiresAt, into: &buf)
         FfiConverterString.write(value.receiptDigest, into: &buf)
     }
 }
@@ -3508,7 +3485,7 @@ public func FfiConverterTypeSealedEnvelope_lower(_ value: SealedEnvelope) -> Rus
  * The kind of APNs push.
  */
 
-public enum ApnsPushType: Equatable, Hashable {
+public enum ApnsPushType: Equatable, Hashable, CaseIterable {
     
     /**
      * Shown to the user, opened by the Notification Service Extension.
@@ -3575,6 +3552,365 @@ public func FfiConverterTypeApnsPushType_lift(_ buf: RustBuffer) throws -> ApnsP
 #endif
 public func FfiConverterTypeApnsPushType_lower(_ value: ApnsPushType) -> RustBuffer {
     return FfiConverterTypeApnsPushType.lower(value)
+}
+
+
+
+/**
+ * The kind of a [`PushSealError`]: the core's error kinds (SPEC.md, section
+ * 9) plus `Internal`. Switch on it, not on the reason's text.
+ *
+ * Each variant's doc is its stable name; the bindings' metadata carries
+ * these docs into the shipped library, so they stay short (see the core's
+ * `ErrorKind` for what each means).
+ */
+
+public enum ErrorKind: Equatable, Hashable, CaseIterable {
+    
+    /**
+     * `not_pushseal`
+     */
+    case notPushSeal
+    /**
+     * `unsupported_version`
+     */
+    case unsupportedVersion
+    /**
+     * `truncated`
+     */
+    case truncated
+    /**
+     * `malformed`
+     */
+    case malformed
+    /**
+     * `invalid_encoding`
+     */
+    case invalidEncoding
+    /**
+     * `invalid_key_length`
+     */
+    case invalidKeyLength
+    /**
+     * `zero_shared_secret`
+     */
+    case zeroSharedSecret
+    /**
+     * `unknown_recipient_key`: register the device's current public key again.
+     */
+    case unknownRecipientKey
+    /**
+     * `untrusted_sender`
+     */
+    case untrustedSender
+    /**
+     * `tampered`
+     */
+    case tampered
+    /**
+     * `malformed_padding`
+     */
+    case malformedPadding
+    /**
+     * `expired`
+     */
+    case expired
+    /**
+     * `not_yet_valid`
+     */
+    case notYetValid
+    /**
+     * `replayed`
+     */
+    case replayed
+    /**
+     * `payload_too_large`
+     */
+    case payloadTooLarge
+    /**
+     * `invalid_notification`
+     */
+    case invalidNotification
+    /**
+     * `invalid_keyring`
+     */
+    case invalidKeyring
+    /**
+     * `storage`
+     */
+    case storage
+    /**
+     * `randomness`
+     */
+    case randomness
+    /**
+     * `invalid_receipt`
+     */
+    case invalidReceipt
+    /**
+     * `internal`: not one of PushSeal's kinds.
+     */
+    case `internal`
+
+
+
+    /**
+     * The kind's stable snake_case name, as SPEC.md, the test vectors and
+     * batch results spell it (`"tampered"`, `"internal"`).
+     */
+public func specName() -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_pushseal_ffi_fn_method_errorkind_spec_name(
+            FfiConverterTypeErrorKind_lower(self),uniffiCallStatus
+    )
+})
+}
+
+
+
+}
+
+#if compiler(>=6)
+extension ErrorKind: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeErrorKind: FfiConverterRustBuffer {
+    typealias SwiftType = ErrorKind
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ErrorKind {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .notPushSeal
+        
+        case 2: return .unsupportedVersion
+        
+        case 3: return .truncated
+        
+        case 4: return .malformed
+        
+        case 5: return .invalidEncoding
+        
+        case 6: return .invalidKeyLength
+        
+        case 7: return .zeroSharedSecret
+        
+        case 8: return .unknownRecipientKey
+        
+        case 9: return .untrustedSender
+        
+        case 10: return .tampered
+        
+        case 11: return .malformedPadding
+        
+        case 12: return .expired
+        
+        case 13: return .notYetValid
+        
+        case 14: return .replayed
+        
+        case 15: return .payloadTooLarge
+        
+        case 16: return .invalidNotification
+        
+        case 17: return .invalidKeyring
+        
+        case 18: return .storage
+        
+        case 19: return .randomness
+        
+        case 20: return .invalidReceipt
+        
+        case 21: return .`internal`
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ErrorKind, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .notPushSeal:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .unsupportedVersion:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .truncated:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .malformed:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .invalidEncoding:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .invalidKeyLength:
+            writeInt(&buf, Int32(6))
+        
+        
+        case .zeroSharedSecret:
+            writeInt(&buf, Int32(7))
+        
+        
+        case .unknownRecipientKey:
+            writeInt(&buf, Int32(8))
+        
+        
+        case .untrustedSender:
+            writeInt(&buf, Int32(9))
+        
+        
+        case .tampered:
+            writeInt(&buf, Int32(10))
+        
+        
+        case .malformedPadding:
+            writeInt(&buf, Int32(11))
+        
+        
+        case .expired:
+            writeInt(&buf, Int32(12))
+        
+        
+        case .notYetValid:
+            writeInt(&buf, Int32(13))
+        
+        
+        case .replayed:
+            writeInt(&buf, Int32(14))
+        
+        
+        case .payloadTooLarge:
+            writeInt(&buf, Int32(15))
+        
+        
+        case .invalidNotification:
+            writeInt(&buf, Int32(16))
+        
+        
+        case .invalidKeyring:
+            writeInt(&buf, Int32(17))
+        
+        
+        case .storage:
+            writeInt(&buf, Int32(18))
+        
+        
+        case .randomness:
+            writeInt(&buf, Int32(19))
+        
+        
+        case .invalidReceipt:
+            writeInt(&buf, Int32(20))
+        
+        
+        case .`internal`:
+            writeInt(&buf, Int32(21))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeErrorKind_lift(_ buf: RustBuffer) throws -> ErrorKind {
+    return try FfiConverterTypeErrorKind.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeErrorKind_lower(_ value: ErrorKind) -> RustBuffer {
+    return FfiConverterTypeErrorKind.lower(value)
+}
+
+
+
+/**
+ * `android.priority` of an FCM message; the core's `FcmPriority` says when
+ * to choose which.
+ */
+
+public enum FcmPriority: Equatable, Hashable, CaseIterable {
+    
+    /**
+     * `high`, the default.
+     */
+    case high
+    /**
+     * `normal`: for a device that will likely show nothing.
+     */
+    case normal
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension FcmPriority: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeFcmPriority: FfiConverterRustBuffer {
+    typealias SwiftType = FcmPriority
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> FcmPriority {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .high
+        
+        case 2: return .normal
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: FcmPriority, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .high:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .normal:
+            writeInt(&buf, Int32(2))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFcmPriority_lift(_ buf: RustBuffer) throws -> FcmPriority {
+    return try FfiConverterTypeFcmPriority.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFcmPriority_lower(_ value: FcmPriority) -> RustBuffer {
+    return FfiConverterTypeFcmPriority.lower(value)
 }
 
 
@@ -3683,15 +4019,14 @@ public func FfiConverterTypePayload_lower(_ value: Payload) -> RustBuffer {
 
 
 /**
- * Every error of PushSeal, one variant per kind of the core's `ErrorKind`
- * (same names), plus `Internal`.
+ * Every error of PushSeal, one variant per [`ErrorKind`] (same names).
  *
- * Kotlin: `PushSealException.Tampered` etc. (`e.reason` is the text).
- * Swift: `PushSealError.Tampered(reason:)`, an `Error`.
- * Python: `PushSealError.Tampered`, a subclass of `PushSealError`.
+ * Kotlin: `PushSealException.Tampered` etc., `e.kind()`, `e.reason`.
+ * Swift: an `Error`; `error.kind` (`.tampered`) and `error.reason`.
+ * Python: `PushSealError.Tampered`, a subclass of `PushSealError`; `e.kind()`.
  *
  * `reason` is one line for logs and people; it never holds plaintext or key
- * bytes. Match on the variant, not on the text.
+ * bytes. Match on the kind, not on the text.
  */
 public 
 enum PushSealError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
@@ -4196,8 +4531,8 @@ public func FfiConverterTypeTarget_lower(_ value: Target) -> RustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterOptionUInt32: FfiConverterRustBuffer {
-    typealias SwiftType = UInt32?
+fileprivate struct FfiConverterOptionInt64: FfiConverterRustBuffer {
+    typealias SwiftType = Int64?
 
     public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
         guard let value = value else {
@@ -4205,37 +4540,13 @@ fileprivate struct FfiConverterOptionUInt32: FfiConverterRustBuffer {
             return
         }
         writeInt(&buf, Int8(1))
-        FfiConverterUInt32.write(value, into: &buf)
+        FfiConverterInt64.write(value, into: &buf)
     }
 
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
-        case 1: return try FfiConverterUInt32.read(from: &buf)
-        default: throw UniffiInternalError.unexpectedOptionalTag
-        }
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-fileprivate struct FfiConverterOptionUInt64: FfiConverterRustBuffer {
-    typealias SwiftType = UInt64?
-
-    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
-        guard let value = value else {
-            writeInt(&buf, Int8(0))
-            return
-        }
-        writeInt(&buf, Int8(1))
-        FfiConverterUInt64.write(value, into: &buf)
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
-        switch try readInt(&buf) as Int8 {
-        case 0: return nil
-        case 1: return try FfiConverterUInt64.read(from: &buf)
+        case 1: return try FfiConverterInt64.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -4284,6 +4595,54 @@ fileprivate struct FfiConverterOptionData: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterData.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTimestamp: FfiConverterRustBuffer {
+    typealias SwiftType = Date?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTimestamp.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTimestamp.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionDuration: FfiConverterRustBuffer {
+    typealias SwiftType = TimeInterval?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterDuration.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterDuration.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -4452,6 +4811,30 @@ fileprivate struct FfiConverterOptionTypeApnsPushType: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeApnsPushType.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeFcmPriority: FfiConverterRustBuffer {
+    typealias SwiftType = FcmPriority?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeFcmPriority.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeFcmPriority.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -4683,8 +5066,8 @@ public func libraryVersion() -> String  {
 /**
  * The longest notification (its JSON plaintext, in bytes) that fits `target`.
  */
-public func maxPlaintextLen(target: Target)throws  -> UInt64  {
-    return try  FfiConverterUInt64.lift(try rustCallWithError(FfiConverterTypePushSealError_lift) {
+public func maxPlaintextLen(target: Target)throws  -> Int64  {
+    return try  FfiConverterInt64.lift(try rustCallWithError(FfiConverterTypePushSealError_lift) {
         uniffiCallStatus in
     uniffi_pushseal_ffi_fn_func_max_plaintext_len(
         FfiConverterTypeTarget_lower(target),uniffiCallStatus
@@ -4730,7 +5113,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_pushseal_ffi_checksum_func_library_version() != 9362) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_pushseal_ffi_checksum_func_max_plaintext_len() != 26254) {
+    if (uniffi_pushseal_ffi_checksum_func_max_plaintext_len() != 46864) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_pushseal_ffi_checksum_func_verify_receipt() != 57509) {
@@ -4742,31 +5125,22 @@ private let initializationResult: InitializationResult = {
     if (uniffi_pushseal_ffi_checksum_method_devicekeyring_key_id() != 9119) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_pushseal_ffi_checksum_method_devicekeyring_open() != 49524) {
+    if (uniffi_pushseal_ffi_checksum_method_devicekeyring_open() != 14554) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_pushseal_ffi_checksum_method_devicekeyring_open_apns() != 62154) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_pushseal_ffi_checksum_method_devicekeyring_open_apns_at() != 19832) {
-        return InitializationResult.apiChecksumMismatch
-    }
     if (uniffi_pushseal_ffi_checksum_method_devicekeyring_open_envelope() != 17692) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_pushseal_ffi_checksum_method_devicekeyring_open_envelope_at() != 59951) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_pushseal_ffi_checksum_method_devicekeyring_open_fcm() != 40425) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_pushseal_ffi_checksum_method_devicekeyring_open_fcm_at() != 52674) {
+    if (uniffi_pushseal_ffi_checksum_method_devicekeyring_open_with_receipt() != 26979) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_pushseal_ffi_checksum_method_devicekeyring_open_with_receipt() != 40491) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_pushseal_ffi_checksum_method_devicekeyring_prune() != 32773) {
+    if (uniffi_pushseal_ffi_checksum_method_devicekeyring_prune() != 65193) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_pushseal_ffi_checksum_method_devicekeyring_public_key() != 48239) {
@@ -4778,7 +5152,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_pushseal_ffi_checksum_method_devicekeyring_retired_keys() != 49237) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_pushseal_ffi_checksum_method_devicekeyring_rotate() != 44656) {
+    if (uniffi_pushseal_ffi_checksum_method_devicekeyring_rotate() != 29633) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_pushseal_ffi_checksum_method_devicekeyring_save() != 3206) {
@@ -4802,7 +5176,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_pushseal_ffi_checksum_method_keystorage_save() != 7713) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_pushseal_ffi_checksum_method_sender_cached_devices() != 31087) {
+    if (uniffi_pushseal_ffi_checksum_method_sender_cached_devices() != 10055) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_pushseal_ffi_checksum_method_sender_key_id() != 1654) {
@@ -4856,7 +5230,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_pushseal_ffi_checksum_constructor_replaystore_open_with_lock_timeout() != 58909) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_pushseal_ffi_checksum_constructor_sender_from_secret_text() != 60079) {
+    if (uniffi_pushseal_ffi_checksum_constructor_sender_from_secret_text() != 50602) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_pushseal_ffi_checksum_constructor_sender_generate() != 35627) {

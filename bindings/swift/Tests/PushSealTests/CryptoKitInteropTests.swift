@@ -92,8 +92,8 @@ final class CryptoKitInteropTests: XCTestCase {
             )
             let serialized = Vectors.string(Vectors.object(v, "keyring"), "serialized")
             let keyring = try DeviceKeyring.fromBytes(bytes: Data(serialized.utf8))
-            let opened = try keyring.openEnvelopeAt(
-                envelope: base64url(envelope), replay: .inMemory(), now: Vectors.u64(v["now"]))
+            let opened = try keyring.open(
+                payload: .envelope(envelope: base64url(envelope)), replay: .inMemory(), now: Vectors.date(v["now"]))
             XCTAssertEqual(opened, Vectors.notification(Vectors.object(v, "expected")), name)
         }
     }

@@ -62,7 +62,7 @@ final class KeyStorageTests: XCTestCase {
         XCTAssertEqual(storage.loads, 1)
         XCTAssertEqual(storage.saves, 0, "an existing keyring is not written again")
         let data = Vectors.stringMap(Vectors.object(v, "fcm")["data"])
-        let opened = try keyring.openFcmAt(data: data, replay: .inMemory(), now: Vectors.u64(v["now"]))
+        let opened = try keyring.open(payload: .fcm(data: data), replay: .inMemory(), now: Vectors.date(v["now"]))
         XCTAssertEqual(opened, Vectors.notification(Vectors.object(v, "expected")))
     }
 
@@ -91,14 +91,14 @@ final class KeyStorageTests: XCTestCase {
             XCTAssertEqual($0 as? PushSealError, .Storage(reason: "the storage is locked"))
         }
         XCTAssertThrowsError(try DeviceKeyring.generate().save(storage: FailingKeyStorage())) {
-            XCTAssertEqual(Vectors.kindKey($0), "storage")
+            XCTAssertEqual(Vectors.kindName($0), "storage")
         }
         // Anything else a storage throws arrives as Internal.
         XCTAssertThrowsError(try DeviceKeyring.loadOrCreate(storage: BuggyKeyStorage())) {
-            XCTAssertEqual(Vectors.kindKey($0), "internal")
+            XCTAssertEqual(Vectors.kindName($0), "internal")
         }
         XCTAssertThrowsError(try DeviceKeyring.loadOrCreate(storage: MapKeyStorage(stored: Data("not a keyring".utf8)))) {
-            XCTAssertEqual(Vectors.kindKey($0), "invalidkeyring")
+            XCTAssertEqual(Vectors.kindName($0), "invalid_keyring")
         }
     }
 

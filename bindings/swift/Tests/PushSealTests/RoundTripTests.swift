@@ -26,7 +26,7 @@ final class RoundTripTests: XCTestCase {
         _ kind: String, _ expression: @autoclosure () throws -> T, file: StaticString = #filePath, line: UInt = #line
     ) {
         XCTAssertThrowsError(try expression(), file: file, line: line) {
-            XCTAssertEqual(Vectors.kindKey($0), Vectors.kindKey(kind), file: file, line: line)
+            XCTAssertEqual(Vectors.kindName($0), kind, file: file, line: line)
         }
     }
 
@@ -79,7 +79,8 @@ final class RoundTripTests: XCTestCase {
         let devices = try (0..<5).map { _ in try makeDevice(sender) }
         var to = devices.map { $0.publicKey() }
         to.insert("not a public key", at: 2)
-        let results = try sender.sealBatchFcm(to: to, message: message, options: FcmOptions(collapseKey: "labs"))
+        let batch = to.enumerated().map { BatchDevice(publicKey: $0.element, token: "token-\($0.offset)") }
+        let results = try sender.sealBatchFcm(to: batch, message: message, options: FcmOptions(collapseKey: "labs"))
         XCTAssertEqual(results.map(\.recipient), to)
         XCTAssertNil(results[2].push)
         XCTAssertEqual(results[2].errorKind, "invalid_encoding")
@@ -89,13 +90,23 @@ final class RoundTripTests: XCTestCase {
         XCTAssertEqual(Set(pushes.map(\.messageId)).count, 1, "one message id for the whole batch")
         for (device, push) in zip(devices, pushes) {
             let data = Vectors.stringMap(try json(push.messageJson)["data"])
+            let token = try XCTUnwrap(try json(push.messageJson)["token"] as? String)
+            XCTAssertEqual(token, "token-\(try XCTUnwrap(to.firstIndex(of: device.publicKey())))", "each device its own token")
             XCTAssertEqual(try device.openFcm(data: data, replay: .inMemory()).body, message.body)
         }
         let data0 = Vectors.stringMap(try json(pushes[0].messageJson)["data"])
         assertKind("unknown_recipient_key", try devices[1].openFcm(data: data0, replay: .inMemory()))
 
-        let apns = try sender.sealBatchApns(to: devices.map { $0.publicKey() }, message: message)
+        let apns = try sender.sealBatchApns(to: devices.map { BatchDevice(publicKey: $0.publicKey()) }, message: message)
         XCTAssertTrue(apns.allSatisfy { $0.push != nil && $0.errorKind == nil })
+        // The same batch streamed: one result per device, in order, as each is sealed.
+        let stream = try sender.streamBatchFcm(to: batch, message: message)
+        var streamed: [FcmBatchResult] = []
+        while let result = try stream.next() {
+            streamed.append(result)
+        }
+        XCTAssertEqual(streamed.map(\.recipient), to)
+        XCTAssertEqual(streamed.map { $0.push == nil }, results.map { $0.push == nil })
         let body = try XCTUnwrap(apns[4].push).body
         XCTAssertEqual(try devices[4].openApns(userInfoJson: body, replay: .inMemory()).title, message.title)
     }
@@ -109,7 +120,7 @@ final class RoundTripTests: XCTestCase {
         XCTAssertEqual(device.trustedSenders(), [sender.publicKey()])
 
         let oldId = device.keyId()
-        try device.rotate(now: UInt64(Date().timeIntervalSince1970), retainSecs: 3600)
+        try device.rotate(keepOldFor: 3600)
         XCTAssertEqual(device.retiredKeys().map(\.keyId), [oldId])
         XCTAssertNotEqual(device.keyId(), oldId)
 

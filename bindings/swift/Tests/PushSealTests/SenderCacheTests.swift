@@ -34,7 +34,7 @@ final class SenderCacheTests: XCTestCase {
         let sender = try Sender.fromSecretText(text: try Sender.generate().secretText(), cacheDevices: 8)
         let devices = try (0..<4).map { _ in try makeDevice(sender) }
         for _ in 0..<2 {
-            let results = try sender.sealBatchApns(to: devices.map { $0.publicKey() }, message: message)
+            let results = try sender.sealBatchApns(to: devices.map { BatchDevice(publicKey: $0.publicKey()) }, message: message)
             let pushes = try results.map { try XCTUnwrap($0.push) }
             XCTAssertEqual(Set(pushes.map(\.messageId)).count, 1, "one message id for the whole batch")
             for (device, push) in zip(devices, pushes) {

@@ -63,44 +63,48 @@ enum Vectors {
         }
     }
 
-    static func optU32(_ any: Any?) -> UInt32? {
+    /// A JSON number as Int64 (every number in the vectors fits).
+    static func i64(_ any: Any?) -> Int64 {
+        Int64(truncatingIfNeeded: u64(any))
+    }
+
+    static func optI64(_ any: Any?) -> Int64? {
         if any == nil || any is NSNull { return nil }
-        return UInt32(truncatingIfNeeded: u64(any))
+        return i64(any)
     }
 
-    /// The error case of a core error kind, compared without case: `not_pushseal` -> `notpushseal`.
-    static func kindKey(_ kind: String) -> String {
-        kind.replacingOccurrences(of: "_", with: "")
+    /// Unix seconds as the bindings' time type.
+    static func date(_ any: Any?) -> Date {
+        Date(timeIntervalSince1970: TimeInterval(u64(any)))
     }
 
-    /// `PushSealError.NotPushSeal(reason: ...)` -> `notpushseal`.
-    static func kindKey(_ error: Error) -> String {
+    /// The vectors' snake_case name of an error's kind, from the library's `ErrorKind`.
+    static func kindName(_ error: Error) -> String {
         guard let error = error as? PushSealError else { return "not a PushSealError: \(error)" }
-        // The case of an enum with associated values is its mirror's one child.
-        return (Mirror(reflecting: error).children.first?.label ?? "\(error)").lowercased()
+        return error.kind.specName()
     }
 
-    static func open(_ keyring: DeviceKeyring, _ payload: Object, _ replay: ReplayStore, _ now: UInt64) throws
+    static func open(_ keyring: DeviceKeyring, _ payload: Object, _ replay: ReplayStore, _ now: Date) throws
         -> OpenedNotification
     {
         switch string(payload, "kind") {
-        case "apns": return try keyring.openApnsAt(userInfoJson: string(payload, "value"), replay: replay, now: now)
-        case "fcm": return try keyring.openFcmAt(data: stringMap(payload["value"]), replay: replay, now: now)
-        default: return try keyring.openEnvelopeAt(envelope: string(payload, "value"), replay: replay, now: now)
+        case "apns": return try keyring.open(payload: .apns(userInfoJson: string(payload, "value")), replay: replay, now: now)
+        case "fcm": return try keyring.open(payload: .fcm(data: stringMap(payload["value"])), replay: replay, now: now)
+        default: return try keyring.open(payload: .envelope(envelope: string(payload, "value")), replay: replay, now: now)
         }
     }
 
     static func notification(_ o: Object) -> OpenedNotification {
         OpenedNotification(
             id: string(o, "id"),
-            sentAt: u64(o["sent_at"]),
-            expiresAt: u64(o["expires_at"]),
+            sentAt: date(o["sent_at"]),
+            expiresAt: date(o["expires_at"]),
             title: string(o, "title"),
             body: string(o, "body"),
             data: stringMap(o["data"]),
             threadId: optString(o, "thread_id"),
             category: optString(o, "category"),
-            badge: optU32(o["badge"]),
+            badge: optI64(o["badge"]),
             sound: optString(o, "sound")
         )
     }
@@ -112,9 +116,9 @@ enum Vectors {
             data: stringMap(o["data"]),
             threadId: optString(o, "thread_id"),
             category: optString(o, "category"),
-            badge: optU32(o["badge"]),
+            badge: optI64(o["badge"]),
             sound: optString(o, "sound"),
-            ttlSecs: u64(o["ttl_secs"])
+            ttl: TimeInterval(u64(o["ttl_secs"]))
         )
     }
 

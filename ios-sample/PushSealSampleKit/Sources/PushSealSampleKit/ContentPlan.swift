@@ -24,12 +24,12 @@ public struct ContentPlan: Equatable, Sendable {
     public let sound: Sound?
 
     /// The plan for an opened notification's fields.
-    public init(title: String, body: String, threadId: String?, category: String?, badge: UInt32?, sound: String?) {
+    public init(title: String, body: String, threadId: String?, category: String?, badge: Int64?, sound: String?) {
         self.title = title.isEmpty ? FallbackText.title : title
         self.body = body
         self.threadIdentifier = threadId ?? ""
         self.categoryIdentifier = category ?? ""
-        self.badge = badge.map { Int($0) }
+        self.badge = badge.map { Int(clamping: $0) }
         if let sound, !sound.isEmpty {
             self.sound = sound == "default" ? .systemDefault : .named(sound)
         } else {

@@ -1,8 +1,8 @@
 /// Why a payload did not open: one case per PushSeal error kind, with the
 /// stable snake_case name the core library, SPEC.md and the test vectors use.
 ///
-/// The app maps each `PushSealError` case to one of these (see
-/// `Shared/PushSealErrorKind+PushSeal.swift`); everything after that point is
+/// The app maps each `PushSealError` to one of these by its kind's stable name
+/// (`error.kind.specName()`, in `Shared/PushSealError+Kind.swift`); everything after that point is
 /// plain Swift, tested by `swift test`. Only the kind is ever recorded, never
 /// an error's message or the payload: the kind says what happened without
 /// carrying any part of a notification.

@@ -48,7 +48,7 @@ class KeyStorageTest {
         assertEquals(1, storage.loads)
         assertEquals(0, storage.saves, "an existing keyring is not written again")
         val data = v.getJSONObject("fcm").getJSONObject("data").stringMap()
-        val opened = keyring.openFcmAt(data, ReplayStore.inMemory(), v.getLong("now").toULong())
+        val opened = keyring.open(Payload.Fcm(data), ReplayStore.inMemory(), Vectors.instant(v.getLong("now")))
         assertEquals(Vectors.notification(v.getJSONObject("expected")), opened)
     }
 

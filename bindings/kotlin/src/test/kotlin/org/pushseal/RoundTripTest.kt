@@ -10,6 +10,7 @@ import org.junit.jupiter.api.Test
 import org.junit.jupiter.api.assertThrows
 import org.pushseal.Vectors.stringMap
 import java.nio.file.Files
+import java.time.Duration
 
 /** A sender and a device, both through the bindings. */
 class RoundTripTest {
@@ -18,7 +19,7 @@ class RoundTripTest {
         body = "Your results from Tuesday are ready.",
         data = mapOf("screen" to "results", "id" to "42"),
         threadId = "labs",
-        badge = 3u,
+        badge = 3L,
     )
 
     private fun device(sender: Sender): DeviceKeyring =
@@ -39,7 +40,7 @@ class RoundTripTest {
         assertEquals(message.body, opened.body)
         assertEquals(message.data, opened.data)
         assertEquals("labs", opened.threadId)
-        assertEquals(3u, opened.badge)
+        assertEquals(3L, opened.badge)
         assertEquals(apns.messageId, opened.id)
         assertEquals(apns.expiresAt, opened.expiresAt)
         assertThrows<PushSealException.Replayed> { device.openApns(apns.body, replay) }
@@ -76,7 +77,8 @@ class RoundTripTest {
         val devices = List(5) { device(sender) }
         val to = devices.map { it.publicKey() }.toMutableList()
         to.add(2, "not a public key")
-        val results = sender.sealBatchFcm(to, message, FcmOptions(collapseKey = "labs"))
+        val batch = to.mapIndexed { i, key -> BatchDevice(publicKey = key, token = "token-$i") }
+        val results = sender.sealBatchFcm(batch, message, FcmOptions(collapseKey = "labs"))
         assertEquals(to, results.map { it.recipient })
         assertNull(results[2].push)
         assertEquals("invalid_encoding", results[2].errorKind)
@@ -86,14 +88,21 @@ class RoundTripTest {
         assertEquals(1, pushes.map { it.messageId }.toSet().size, "one message id for the whole batch")
         for ((device, push) in devices.zip(pushes)) {
             val data = JSONObject(push.messageJson).getJSONObject("data").stringMap()
+            val token = JSONObject(push.messageJson).getString("token")
+            assertEquals(to.indexOf(device.publicKey()), token.removePrefix("token-").toInt(), "each device its own token")
             assertEquals(message.body, device.openFcm(data, ReplayStore.inMemory()).body)
         }
         // A device cannot open another device's envelope.
         val data0 = JSONObject(pushes[0].messageJson).getJSONObject("data").stringMap()
         assertThrows<PushSealException.UnknownRecipientKey> { devices[1].openFcm(data0, ReplayStore.inMemory()) }
 
-        val apns = sender.sealBatchApns(devices.map { it.publicKey() }, message)
+        val apns = sender.sealBatchApns(devices.map { BatchDevice(publicKey = it.publicKey()) }, message)
         assertTrue(apns.all { it.push != null && it.errorKind == null })
+        // The same batch streamed: one result per device, in order, as each is sealed.
+        val stream = sender.streamBatchFcm(batch, message)
+        val streamed = generateSequence { stream.next() }.toList()
+        assertEquals(to, streamed.map { it.recipient })
+        assertEquals(results.map { it.push == null }, streamed.map { it.push == null })
         assertEquals(message.title, devices[4].openApns(apns[4].push!!.body, ReplayStore.inMemory()).title)
     }
 
@@ -107,8 +116,7 @@ class RoundTripTest {
         assertEquals(listOf(sender.publicKey()), device.trustedSenders())
 
         val oldId = device.keyId()
-        val now = System.currentTimeMillis().toULong() / 1000u
-        device.rotate(now, 3600u)
+        device.rotate(Duration.ofHours(1))
         assertEquals(listOf(oldId), device.retiredKeys().map { it.keyId })
         assertFalse(oldId == device.keyId())
 

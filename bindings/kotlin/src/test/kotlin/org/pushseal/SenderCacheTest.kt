@@ -12,7 +12,7 @@ class SenderCacheTest {
 
     @Test
     fun aCachedSendersEnvelopesOpen() {
-        val sender = Sender.fromSecretText(Sender.generate().secretText(), cacheDevices = 2u)
+        val sender = Sender.fromSecretText(Sender.generate().secretText(), cacheDevices = 2)
         val devices = List(3) { device(sender) }
         val replay = ReplayStore.inMemory()
         repeat(2) {
@@ -21,8 +21,8 @@ class SenderCacheTest {
                 assertEquals(message.body, device.openEnvelope(envelope, replay).body)
             }
         }
-        assertEquals(2uL, sender.cachedDevices(), "the cache holds at most its capacity")
-        assertEquals(0uL, Sender.generate().cachedDevices())
+        assertEquals(2L, sender.cachedDevices(), "the cache holds at most its capacity")
+        assertEquals(0L, Sender.generate().cachedDevices())
         // The same key without a cache seals envelopes the same devices open.
         val uncached = Sender.fromSecretText(sender.secretText())
         val envelope = uncached.sealEnvelope(devices[0].publicKey(), message)
@@ -31,10 +31,10 @@ class SenderCacheTest {
 
     @Test
     fun aCachedSendersBatchOpensOnEachDevice() {
-        val sender = Sender.fromSecretText(Sender.generate().secretText(), cacheDevices = 8u)
+        val sender = Sender.fromSecretText(Sender.generate().secretText(), cacheDevices = 8)
         val devices = List(4) { device(sender) }
         repeat(2) {
-            val results = sender.sealBatchApns(devices.map { it.publicKey() }, message)
+            val results = sender.sealBatchApns(devices.map { BatchDevice(publicKey = it.publicKey()) }, message)
             val pushes = results.map { checkNotNull(it.push) }
             assertEquals(1, pushes.map { it.messageId }.toSet().size, "one message id for the whole batch")
             for ((device, push) in devices.zip(pushes)) {
@@ -43,6 +43,6 @@ class SenderCacheTest {
                 assertEquals(true, verifyReceipt(push.receiptDigest, opened.receipt))
             }
         }
-        assertEquals(4uL, sender.cachedDevices())
+        assertEquals(4L, sender.cachedDevices())
     }
 }

@@ -282,8 +282,8 @@ object SpecEnvelope {
     }
 
     /** SPEC.md 5 and 11.1: the notification JSON, fields in table order, `data` keys sorted by their bytes. */
-    fun notificationJson(id: String, sentAt: ULong, m: Message): String = buildString {
-        val ttl = m.ttlSecs ?: 86_400uL
+    fun notificationJson(id: String, sentAt: Long, m: Message): String = buildString {
+        val ttl = m.ttl?.seconds ?: 86_400L
         append("{\"id\":${jsonString(id)},\"sent_at\":$sentAt,\"expires_at\":${sentAt + ttl}")
         append(",\"title\":${jsonString(m.title)},\"body\":${jsonString(m.body)}")
         if (m.data.isNotEmpty()) {

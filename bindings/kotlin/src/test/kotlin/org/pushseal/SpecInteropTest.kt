@@ -13,6 +13,8 @@ import org.pushseal.SpecEnvelope.keyId
 import org.pushseal.SpecEnvelope.publicKey
 import org.pushseal.Vectors.stringMap
 import java.security.SecureRandom
+import java.time.Duration
+import java.time.Instant
 import java.util.HexFormat
 
 /**
@@ -129,7 +131,7 @@ class SpecInteropTest {
         assertEquals(expected, actual, "$name: plaintext fields")
         assertEquals(utf8(v.getString("plaintext")).size, v.getInt("plaintext_len"), "$name: plaintext_len")
         // SPEC.md 11.1: the same bytes, written from the message alone.
-        val json = SpecEnvelope.notificationJson(v.getString("message_id"), sentAt.toULong(), Vectors.message(m))
+        val json = SpecEnvelope.notificationJson(v.getString("message_id"), sentAt, Vectors.message(m))
         assertEquals(v.getString("plaintext"), json, "$name: plaintext bytes")
     }
 
@@ -192,8 +194,8 @@ class SpecInteropTest {
         body = randomText(200),
         data = List(random.nextInt(4)) { "k$it" + randomText(5) to randomText(20) }.toMap(),
         threadId = if (random.nextBoolean()) "t" + randomText(10) else null,
-        badge = if (random.nextBoolean()) random.nextInt(1000).toUInt() else null,
-        ttlSecs = if (random.nextBoolean()) 3600uL else null,
+        badge = if (random.nextBoolean()) random.nextInt(1000).toLong() else null,
+        ttl = if (random.nextBoolean()) Duration.ofHours(1) else null,
     )
 
     private fun senderSecretKey(sender: Sender): ByteArray =
@@ -216,14 +218,14 @@ class SpecInteropTest {
             val what = "random message $round"
             val message = randomMessage()
             val id = ByteArray(16).also { random.nextBytes(it) }
-            val sentAt = (System.currentTimeMillis() / 1000).toULong()
+            val sentAt = System.currentTimeMillis() / 1000
             val skE = ByteArray(32).also { random.nextBytes(it) }
             val json = SpecEnvelope.notificationJson(hex(id), sentAt, message)
             val envelope = SpecEnvelope.seal(skE, skS, pkR, utf8(json)).envelope
 
             val opened = device.openEnvelope(base64url(envelope), ReplayStore.inMemory())
             assertEquals(hex(id), opened.id, what)
-            assertEquals(sentAt + (message.ttlSecs ?: 86_400uL), opened.expiresAt, what)
+            assertEquals(Instant.ofEpochSecond(sentAt + (message.ttl?.seconds ?: 86_400L)), opened.expiresAt, what)
             assertEquals(message.title, opened.title, what)
             assertEquals(message.body, opened.body, what)
             assertEquals(message.data, opened.data, what)
@@ -251,9 +253,9 @@ class SpecInteropTest {
             assertEquals(message.title, pt.getString("title"), what)
             assertEquals(message.body, pt.getString("body"), what)
             assertEquals(sealed.messageId, pt.getString("id"), what)
-            assertEquals(sealed.expiresAt, pt.getLong("expires_at").toULong(), what)
+            assertEquals(sealed.expiresAt, Instant.ofEpochSecond(pt.getLong("expires_at")), what)
             // SPEC.md 11.1 fixes the sender's bytes; SPEC.md 10.1 its receipt digest.
-            val sentAt = pt.getLong("sent_at").toULong()
+            val sentAt = pt.getLong("sent_at")
             val expectedJson = SpecEnvelope.notificationJson(sealed.messageId, sentAt, message)
             assertEquals(expectedJson, json, "$what: plaintext bytes")
             val receipt = SpecEnvelope.receipt(opened.ctx, unhex(sealed.messageId))

@@ -3,6 +3,8 @@ package org.pushseal
 import org.json.JSONArray
 import org.json.JSONObject
 import java.io.File
+import java.time.Duration
+import java.time.Instant
 
 /** The shared test vectors in test-vectors/ (see test-vectors/README.md for the schema). */
 object Vectors {
@@ -36,31 +38,32 @@ object Vectors {
 
     fun JSONObject.stringMap(): Map<String, String> = keySet().associateWith { getString(it) }
 
-    /** The exception class name of a core error kind: `not_pushseal` -> `notpushseal`. */
-    fun kindKey(kind: String): String = kind.replace("_", "")
+    /** The vectors' snake_case name of an error's kind, from the library's `ErrorKind`. */
+    fun kindName(e: PushSealException): String = e.kind().specName()
 
-    fun kindKey(e: PushSealException): String = e::class.simpleName!!.lowercase()
+    /** Unix seconds as the bindings' time type. */
+    fun instant(unixSecs: Long): Instant = Instant.ofEpochSecond(unixSecs)
 
     /** Opens a payload object (`kind` + `value`) at `now`. */
-    fun open(keyring: DeviceKeyring, payload: JSONObject, replay: ReplayStore, now: ULong): OpenedNotification =
+    fun open(keyring: DeviceKeyring, payload: JSONObject, replay: ReplayStore, now: Instant): OpenedNotification =
         when (val kind = payload.getString("kind")) {
-            "apns" -> keyring.openApnsAt(payload.getString("value"), replay, now)
-            "fcm" -> keyring.openFcmAt(payload.getJSONObject("value").stringMap(), replay, now)
-            "envelope" -> keyring.openEnvelopeAt(payload.getString("value"), replay, now)
+            "apns" -> keyring.open(Payload.Apns(payload.getString("value")), replay, now)
+            "fcm" -> keyring.open(Payload.Fcm(payload.getJSONObject("value").stringMap()), replay, now)
+            "envelope" -> keyring.open(Payload.Envelope(payload.getString("value")), replay, now)
             else -> error("unknown payload kind $kind")
         }
 
     /** The notification object of the vectors, as the bindings return it. */
     fun notification(o: JSONObject): OpenedNotification = OpenedNotification(
         id = o.getString("id"),
-        sentAt = o.getLong("sent_at").toULong(),
-        expiresAt = o.getLong("expires_at").toULong(),
+        sentAt = instant(o.getLong("sent_at")),
+        expiresAt = instant(o.getLong("expires_at")),
         title = o.getString("title"),
         body = o.getString("body"),
         data = o.getJSONObject("data").stringMap(),
         threadId = o.optText("thread_id"),
         category = o.optText("category"),
-        badge = if (o.isNull("badge")) null else o.getLong("badge").toUInt(),
+        badge = if (o.isNull("badge")) null else o.getLong("badge"),
         sound = o.optText("sound"),
     )
 
@@ -70,9 +73,9 @@ object Vectors {
         data = o.getJSONObject("data").stringMap(),
         threadId = o.optText("thread_id"),
         category = o.optText("category"),
-        badge = if (o.isNull("badge")) null else o.getLong("badge").toUInt(),
+        badge = if (o.isNull("badge")) null else o.getLong("badge"),
         sound = o.optText("sound"),
-        ttlSecs = o.getLong("ttl_secs").toULong(),
+        ttl = Duration.ofSeconds(o.getLong("ttl_secs")),
     )
 
     fun target(o: JSONObject): Target = when (val kind = o.getString("kind")) {
@@ -89,7 +92,7 @@ object Vectors {
             )
         }
         "fcm" -> o.getJSONObject("options").let {
-            Target.Fcm(FcmOptions(token = it.optText("token"), collapseKey = it.optText("collapse_key")))
+            Target.Fcm(FcmOptions(token = it.optText("token"), collapseKey = it.optText("collapse_key"), priority = null))
         }
         else -> error("unknown target kind $kind")
     }

@@ -2,6 +2,9 @@ package org.pushseal.sample
 
 import android.content.Context
 import org.pushseal.DeviceKeyring
+import org.pushseal.KeyringRecovery
+import org.pushseal.KeystoreKeyStorage
+import java.time.Duration
 
 /**
  * The one place the keyring is read and changed. Changes are serialized within
@@ -10,7 +13,7 @@ import org.pushseal.DeviceKeyring
  */
 object DeviceKeys {
     /** How long a rotated-out key keeps opening notifications: 28 days, the longest TTL. */
-    private val RETAIN_ROTATED_KEY_SECS: ULong = (28L * 24 * 60 * 60).toULong()
+    private val KEEP_ROTATED_KEY: Duration = Duration.ofDays(28)
 
     /** The public half of the current key: what the app shows and registers. */
     data class Current(val keyId: String, val publicKey: String)
@@ -18,13 +21,17 @@ object DeviceKeys {
     private fun storage(context: Context) = KeystoreKeyStorage(context.applicationContext)
 
     /**
-     * The app's keyring: created and saved on first use, and made to trust the
+     * The app's keyring: created and saved on first use, made again when the
+     * stored one can never be read (its Keystore key is gone: the new key is
+     * registered again, see [RegistrationWorker]), and made to trust the
      * sender this build was configured with. Close it after use.
      */
     @Synchronized
     fun loadOrCreate(context: Context): DeviceKeyring {
         val storage = storage(context)
-        val keyring = DeviceKeyring.loadOrCreate(storage)
+        val loaded = KeyringRecovery.loadOrRecreate(storage)
+        if (loaded.recreated) RegistrationWorker.enqueue(context.applicationContext)
+        val keyring = loaded.keyring
         val sender = BuildConfig.PUSHSEAL_SENDER_PUBLIC_KEY
         if (sender.isNotEmpty() && sender !in keyring.trustedSenders()) {
             keyring.trustSender(sender)
@@ -44,8 +51,8 @@ object DeviceKeys {
     @Synchronized
     fun rotate(context: Context): Current {
         val storage = storage(context)
-        return DeviceKeyring.loadOrCreate(storage).use { keyring ->
-            keyring.rotate((System.currentTimeMillis() / 1000).toULong(), RETAIN_ROTATED_KEY_SECS)
+        return KeyringRecovery.loadOrRecreate(storage).keyring.use { keyring ->
+            keyring.rotate(KEEP_ROTATED_KEY, null)
             keyring.save(storage)
             Current(keyring.keyId(), keyring.publicKey())
         }

@@ -19,7 +19,6 @@ import com.google.firebase.messaging.FirebaseMessaging
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.launch
 import kotlinx.coroutines.withContext
-import org.pushseal.PushSealException
 import org.pushseal.sample.logic.RegistrationPolicy
 
 /**
@@ -102,14 +101,10 @@ class MainActivity : ComponentActivity() {
     private fun loadKeys() {
         lifecycleScope.launch {
             val keys = withContext(Dispatchers.IO) {
-                try {
-                    Result.success(DeviceKeys.current(applicationContext))
-                } catch (e: PushSealException) {
-                    Result.failure(e)
-                }
+                keyringResult { DeviceKeys.current(applicationContext) }
             }
             keys.onSuccess { showKeys(it) }.onFailure { e ->
-                statusView.text = "The keyring is not available: ${(e as PushSealException).kind().wireName}"
+                statusView.text = "The keyring is not available: ${kindOf(e).wireName}"
             }
         }
     }
@@ -118,18 +113,14 @@ class MainActivity : ComponentActivity() {
         rotateButton.isEnabled = false
         lifecycleScope.launch {
             val keys = withContext(Dispatchers.IO) {
-                try {
-                    Result.success(DeviceKeys.rotate(applicationContext))
-                } catch (e: PushSealException) {
-                    Result.failure(e)
-                }
+                keyringResult { DeviceKeys.rotate(applicationContext) }
             }
             rotateButton.isEnabled = true
             keys.onSuccess {
                 showKeys(it)
                 statusView.text = "Rotated: the previous key opens notifications for 28 more days"
             }.onFailure { e ->
-                statusView.text = "Rotation failed: ${(e as PushSealException).kind().wireName}"
+                statusView.text = "Rotation failed: ${kindOf(e).wireName}"
             }
         }
     }

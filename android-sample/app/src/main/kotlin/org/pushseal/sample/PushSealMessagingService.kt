@@ -3,7 +3,6 @@ package org.pushseal.sample
 import com.google.firebase.messaging.FirebaseMessagingService
 import com.google.firebase.messaging.RemoteMessage
 import org.pushseal.OpenedNotification
-import org.pushseal.PushSealException
 import org.pushseal.ReplayStore
 import org.pushseal.sample.logic.ErrorKind
 import org.pushseal.sample.logic.FcmPayload
@@ -46,11 +45,15 @@ class PushSealMessagingService : FirebaseMessagingService() {
             keyring.use { k ->
                 ReplayStore.open(File(filesDir, REPLAY_STORE).path).use { replay -> k.openFcm(data, replay) }
             }
-        } catch (e: PushSealException) {
-            failed(e.kind())
+        } catch (e: Exception) {
+            // PushSealException, an IOException or Keystore failure the storage
+            // let through, anything else: the fallback, never a crash.
+            failed(kindOf(e))
             return
-        } catch (e: RuntimeException) {
-            failed(ErrorKind.INTERNAL)
+        } catch (e: LinkageError) {
+            // UnsatisfiedLinkError / NoClassDefFoundError: the native library
+            // (or JNA's) did not load on this device. Same fallback.
+            failed(kindOf(e))
             return
         }
         Notifier.post(
@@ -61,7 +64,7 @@ class PushSealMessagingService : FirebaseMessagingService() {
                 body = notification.body,
                 category = notification.category,
                 threadId = notification.threadId,
-                badge = notification.badge?.toLong(),
+                badge = notification.badge,
             ),
         )
     }

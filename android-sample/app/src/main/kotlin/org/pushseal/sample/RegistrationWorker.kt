@@ -11,7 +11,6 @@ import androidx.work.Worker
 import androidx.work.WorkerParameters
 import org.json.JSONException
 import org.json.JSONObject
-import org.pushseal.PushSealException
 import org.pushseal.sample.logic.Registration
 import org.pushseal.sample.logic.RegistrationState
 import java.io.IOException
@@ -33,10 +32,8 @@ class RegistrationWorker(context: Context, params: WorkerParameters) : Worker(co
             store.lastMessage = "pushsealRegistrationUrl is not set in gradle.properties"
             return Result.failure()
         }
-        val current = try {
-            DeviceKeys.current(applicationContext)
-        } catch (e: PushSealException) {
-            store.lastMessage = "The keyring is not available (${e.kind().wireName})"
+        val current = keyringResult { DeviceKeys.current(applicationContext) }.getOrElse { e ->
+            store.lastMessage = "The keyring is not available (${kindOf(e).wireName})"
             return Result.failure()
         }
         val registration = Registration("android", current.publicKey, current.keyId, token, applicationContext.packageName)

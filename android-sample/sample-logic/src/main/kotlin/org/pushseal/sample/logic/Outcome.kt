@@ -17,7 +17,9 @@ sealed interface Outcome {
     /**
      * Post the generic fallback notification, record [reason], and register the
      * current public key with the sender again: the payload was sealed to a key
-     * this device no longer holds (a rotation the sender missed, or a reinstall).
+     * this device no longer holds (a rotation the sender missed, or a reinstall),
+     * or the stored keyring cannot be read (its Keystore key is gone: the
+     * registration makes a new keyring first, see `KeyringRecovery`).
      */
     data class ReRegister(override val reason: ErrorKind) : Outcome
 
@@ -30,7 +32,7 @@ sealed interface Outcome {
     companion object {
         /** The outcome for an error of this kind. */
         fun forError(kind: ErrorKind): Outcome = when (kind) {
-            ErrorKind.UNKNOWN_RECIPIENT_KEY -> ReRegister(kind)
+            ErrorKind.UNKNOWN_RECIPIENT_KEY, ErrorKind.INVALID_KEYRING -> ReRegister(kind)
             ErrorKind.REPLAYED, ErrorKind.NOT_PUSHSEAL -> Drop(kind)
             ErrorKind.INVALID_ENCODING,
             ErrorKind.TRUNCATED,
@@ -46,7 +48,6 @@ sealed interface Outcome {
             ErrorKind.PAYLOAD_TOO_LARGE,
             ErrorKind.INVALID_NOTIFICATION,
             ErrorKind.INVALID_RECEIPT,
-            ErrorKind.INVALID_KEYRING,
             ErrorKind.STORAGE,
             ErrorKind.RANDOMNESS,
             ErrorKind.INTERNAL,

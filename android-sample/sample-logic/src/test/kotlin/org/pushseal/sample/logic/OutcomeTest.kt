@@ -7,8 +7,12 @@ import org.junit.jupiter.api.Test
 
 class OutcomeTest {
     @Test
-    fun `an unknown recipient key asks for a new registration`() {
+    fun `an unknown recipient key and an unreadable keyring ask for a new registration`() {
         assertEquals(Outcome.ReRegister(ErrorKind.UNKNOWN_RECIPIENT_KEY), Outcome.forError(ErrorKind.UNKNOWN_RECIPIENT_KEY))
+        // The way back from a keyring whose Keystore key is gone: the registration makes a new one.
+        assertEquals(Outcome.ReRegister(ErrorKind.INVALID_KEYRING), Outcome.forError(ErrorKind.INVALID_KEYRING))
+        // Storage errors may pass (the phone not yet unlocked): no new key for them.
+        assertEquals(Outcome.ShowFallback(ErrorKind.STORAGE), Outcome.forError(ErrorKind.STORAGE))
     }
 
     @Test
@@ -19,7 +23,8 @@ class OutcomeTest {
 
     @Test
     fun `every other kind shows the fallback`() {
-        val others = ErrorKind.entries - setOf(ErrorKind.UNKNOWN_RECIPIENT_KEY, ErrorKind.REPLAYED, ErrorKind.NOT_PUSHSEAL)
+        val others = ErrorKind.entries -
+            setOf(ErrorKind.UNKNOWN_RECIPIENT_KEY, ErrorKind.INVALID_KEYRING, ErrorKind.REPLAYED, ErrorKind.NOT_PUSHSEAL)
         for (kind in others) {
             assertEquals(Outcome.ShowFallback(kind), kind.outcome, kind.wireName)
         }

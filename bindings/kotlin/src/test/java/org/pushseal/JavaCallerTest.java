@@ -1,0 +1,89 @@
+package org.pushseal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The Kotlin API called from Java, as a Java server or an Android app written
+ * in Java calls it: this file compiles only if no public signature it uses has
+ * a Kotlin unsigned type (UInt/ULong methods are name-mangled and cannot be
+ * called from Java), and it checks the platform time types and the error kind.
+ */
+class JavaCallerTest {
+    private static Message message(Long badge, Duration ttl) {
+        return new Message("Lab results", "Ready to view.", Map.of("ref", "lab-7731"), null, null, badge, null, ttl);
+    }
+
+    @Test
+    void sealOpenAndReceiptFromJava() throws Exception {
+        Sender sender = Sender.Companion.fromSecretText(Sender.Companion.generate().secretText(), 16L);
+        DeviceKeyring device = DeviceKeyring.Companion.generate();
+        device.trustSender(sender.publicKey());
+
+        Instant before = Instant.now().minusSeconds(1);
+        ApnsPush push = sender.sealApns(device.publicKey(), message(4_000_000_000L, Duration.ofMinutes(10)), null);
+        ReplayStore replay = ReplayStore.Companion.inMemory();
+        OpenedWithReceipt opened = device.openWithReceipt(new Payload.Apns(push.getBody()), replay, null);
+        OpenedNotification n = opened.getNotification();
+
+        assertEquals("Ready to view.", n.getBody());
+        assertEquals(4_000_000_000L, n.getBadge(), "a badge above Integer.MAX_VALUE survives");
+        assertEquals(push.getExpiresAt(), n.getExpiresAt());
+        assertEquals(Duration.ofMinutes(10), Duration.between(n.getSentAt(), n.getExpiresAt()));
+        assertTrue(!n.getSentAt().isBefore(before.minusSeconds(60)), "sentAt is an Instant near now");
+        assertTrue(Pushseal_ffiKt.verifyReceipt(push.getReceiptDigest(), opened.getReceipt()));
+        assertEquals(1L, sender.cachedDevices());
+
+        PushSealException again =
+            assertThrows(PushSealException.class, () -> device.openApns(push.getBody(), replay));
+        assertTrue(again instanceof PushSealException.Replayed);
+        assertEquals(ErrorKind.REPLAYED, again.kind());
+        assertEquals("replayed", again.kind().specName());
+    }
+
+    @Test
+    void timesDurationsAndOptionsFromJava() throws Exception {
+        Sender sender = Sender.Companion.generate();
+        DeviceKeyring device = DeviceKeyring.Companion.generate();
+        device.trustSender(sender.publicKey());
+        String oldKeyId = device.keyId();
+        device.rotate(Duration.ofDays(7), null);
+        RetiredKey retired = device.retiredKeys().get(0);
+        assertEquals(oldKeyId, retired.getKeyId());
+        Instant in7Days = Instant.now().plus(Duration.ofDays(7));
+        assertTrue(Duration.between(retired.getUsableUntil(), in7Days).abs().getSeconds() < 60);
+        device.prune(in7Days.plus(Duration.ofDays(1)));
+        assertTrue(device.retiredKeys().isEmpty());
+
+        FcmPush fcm = sender.sealFcm(device.publicKey(), message(null, null), new FcmOptions("token", null, FcmPriority.NORMAL));
+        assertTrue(fcm.getMessageJson().contains("\"priority\":\"normal\""), fcm.getMessageJson());
+        Instant expiresAt = fcm.getExpiresAt();
+        PushSealException expired = assertThrows(PushSealException.class,
+            () -> device.open(new Payload.Fcm(Map.of("pushseal", envelopeOf(fcm))), ReplayStore.Companion.inMemory(),
+                expiresAt.plus(Duration.ofHours(1))));
+        assertEquals(ErrorKind.EXPIRED, expired.kind());
+
+        long max = Pushseal_ffiKt.maxPlaintextLen(new Target.Fcm(new FcmOptions(null, null, null)));
+        assertTrue(max > 0 && max < 4096, "maxPlaintextLen is a long: " + max);
+        EnvelopeInfo info = Pushseal_ffiKt.inspect(sender.sealEnvelope(device.publicKey(), message(null, null)));
+        assertEquals(1, info.getVersion());
+        assertEquals(256L, info.getPaddedLen());
+
+        PushSealException negative =
+            assertThrows(PushSealException.class, () -> Sender.Companion.fromSecretText(sender.secretText(), -1L));
+        assertEquals(ErrorKind.MALFORMED, negative.kind());
+    }
+
+    /** The envelope text of an FCM message (`"pushseal":"<envelope>"` in its data map). */
+    private static String envelopeOf(FcmPush push) {
+        String json = push.getMessageJson();
+        int start = json.indexOf("\"pushseal\":\"") + "\"pushseal\":\"".length();
+        return json.substring(start, json.indexOf('"', start));
+    }
+}
