@@ -58,7 +58,7 @@ run_kotlin() {
   echo "==> mvn clean test (bindings/kotlin)"
   read -r -a mvn_flags <<<"${MVN_FLAGS:--B -ntp -Dstyle.color=never}"
   mvn -f "$bindings_dir/kotlin/pom.xml" "${mvn_flags[@]}" \
-    -Dpushseal.native.dir="$native_dir" clean test
+    -Dpushseal.native.dir="$native_dir" clean test 2>&1 | no_colour
 }
 
 run_python() {
@@ -90,6 +90,11 @@ run_swift() {
   LD_LIBRARY_PATH="$native_dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
     swift test --quiet --package-path "$root" --disable-swift-testing -Xlinker -L"$native_dir" 2>&1 \
     | xctest_summary
+}
+
+# Maven 3.8 writes colour resets even in batch mode with -Dstyle.color=never.
+no_colour() {
+  sed 's/\x1b\[[0-9;]*m//g'
 }
 
 # XCTest's output less its line per passing test: suites' summaries and
