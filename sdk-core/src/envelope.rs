@@ -14,7 +14,6 @@
 //! with sequence number 0. Its text form is base64url without padding.
 
 use x25519_dalek::PublicKey as XPublicKey;
-use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
 use crate::hpke::{self, AuthKey, Ephemeral, Mode, N_KEY, N_T};
@@ -83,6 +82,7 @@ impl<'a> Envelope<'a> {
     }
 
     /// The header bytes: the AEAD's associated data.
+    #[cfg(feature = "test-vectors")]
     pub fn header_bytes(&self) -> &'a [u8] {
         &self.bytes[..HEADER_LEN]
     }
@@ -97,62 +97,44 @@ impl<'a> Envelope<'a> {
         self.ciphertext().len() - N_T
     }
 
-    /// Opens the envelope with the device key it names and the sender key it
-    /// names (HPKE `OpenAuth`), returning the padded plaintext.
-    ///
-    /// The caller picks `device` and `sender` by the header's key ids; this
-    /// checks that they match before any cryptography.
-    pub fn open(&self, device: &DeviceSecretKey, sender: &SenderPublicKey) -> Result<Zeroizing<Vec<u8>>> {
-        self.open_with_context(device, sender).map(|(plaintext, _)| plaintext)
-    }
-
-    /// [`Envelope::open`], also returning the receiver's HPKE context (for the
-    /// secret exporter: delivery receipts).
-    pub(crate) fn open_with_context(
-        &self,
-        device: &DeviceSecretKey,
-        sender: &SenderPublicKey,
-    ) -> Result<(Zeroizing<Vec<u8>>, hpke::Context)> {
-        if device.key_id() != self.header.recipient {
-            return Err(Error::UnknownRecipientKey(self.header.recipient));
-        }
-        if sender.key_id() != self.header.sender {
-            return Err(Error::UntrustedSender(self.header.sender));
-        }
-        let mut ctx = open_context(self, device, sender)?;
-        let mut buf = Zeroizing::new(self.ciphertext().to_vec());
-        let len = ctx.open_in_place(self.header_bytes(), &mut buf)?.len();
+    /// Opens a copy of the envelope with the device key and the sender key
+    /// it names (HPKE `OpenAuth`), returning the padded plaintext: the one
+    /// open path, [`open_in_place`], on a buffer of its own.
+    #[cfg(feature = "test-vectors")]
+    pub fn open(&self, device: &DeviceSecretKey, sender: &SenderPublicKey) -> Result<zeroize::Zeroizing<Vec<u8>>> {
+        let mut buf = zeroize::Zeroizing::new(self.bytes.to_vec());
+        let len = open_in_place(&mut buf, &self.header, device, sender)?.0.len();
+        buf.drain(..HEADER_LEN);
         buf.truncate(len);
-        Ok((buf, ctx))
+        Ok(buf)
     }
 }
 
-/// [`Envelope::open`] in place, for a caller that owns the envelope's bytes:
-/// decrypts the ciphertext where it is and returns the padded plaintext (a
-/// part of `bytes`) with the receiver's HPKE context. `bytes` then holds
-/// plaintext: the caller zeroizes it.
+/// Opens an envelope where it is, with the device key and the sender key its
+/// header names (the caller picks them by the header's key ids; this checks
+/// that they match before any cryptography): `OpenAuth`, decrypting the
+/// ciphertext in place. Returns the padded plaintext (a part of `bytes`) and
+/// the receiver's HPKE context (for the receipt's exporter). `header` is what
+/// [`Envelope::parse`] read from `bytes`, so the envelope is parsed once.
+/// `bytes` then holds plaintext: the caller zeroizes it.
 pub(crate) fn open_in_place<'b>(
     bytes: &'b mut [u8],
+    header: &EnvelopeHeader,
     device: &DeviceSecretKey,
     sender: &SenderPublicKey,
 ) -> Result<(&'b [u8], hpke::Context)> {
-    let (header, mut ctx) = {
-        let env = Envelope::parse(bytes)?;
-        if device.key_id() != env.header.recipient {
-            return Err(Error::UnknownRecipientKey(env.header.recipient));
-        }
-        if sender.key_id() != env.header.sender {
-            return Err(Error::UntrustedSender(env.header.sender));
-        }
-        let header: [u8; HEADER_LEN] = take(bytes, 0, "envelope header")?;
-        (header, open_context(&env, device, sender)?)
-    };
-    let ciphertext = bytes.get_mut(HEADER_LEN..).ok_or(Error::Truncated {
-        what: "ciphertext tag",
-        needed: MIN_LEN,
-        found: HEADER_LEN,
-    })?;
-    let plaintext = ctx.open_in_place(&header, ciphertext)?;
+    if device.key_id() != header.recipient {
+        return Err(Error::UnknownRecipientKey(header.recipient));
+    }
+    if sender.key_id() != header.sender {
+        return Err(Error::UntrustedSender(header.sender));
+    }
+    let mut ctx = open_context(header, device, sender)?;
+    if bytes.len() < MIN_LEN {
+        return Err(Error::Truncated { what: "ciphertext tag", needed: MIN_LEN, found: bytes.len() });
+    }
+    let (aad, ciphertext) = bytes.split_at_mut(HEADER_LEN);
+    let plaintext = ctx.open_in_place(aad, ciphertext)?;
     Ok((plaintext, ctx))
 }
 
@@ -166,13 +148,9 @@ fn take<const N: usize>(bytes: &[u8], start: usize, what: &'static str) -> Resul
 }
 
 /// The HPKE receiver context of an envelope: `SetupAuthR(enc, skR, info, pkS)`.
-pub(crate) fn open_context(
-    env: &Envelope<'_>,
-    device: &DeviceSecretKey,
-    sender: &SenderPublicKey,
-) -> Result<hpke::Context> {
+fn open_context(header: &EnvelopeHeader, device: &DeviceSecretKey, sender: &SenderPublicKey) -> Result<hpke::Context> {
     let pk_r = device.public_key();
-    let shared = hpke::decap(&env.header.enc, device.x25519(), pk_r.x25519(), Some(sender.x25519()))?;
+    let shared = hpke::decap(&header.enc, device.x25519(), pk_r.x25519(), Some(sender.x25519()))?;
     hpke::key_schedule_with(key_schedule_context(), shared.as_ref(), b"")
 }
 
@@ -198,12 +176,14 @@ pub(crate) type StaticDh<'a> = Option<&'a hpke::StaticDh>;
 
 /// Seals a padded plaintext from `sender` to `device`: `SealAuth(pkR, info,
 /// aad, pt, skS)` with a fresh ephemeral key. One allocation, encrypted in place.
+#[cfg(feature = "test-vectors")]
 pub fn seal(sender: &SenderSecretKey, device: &DevicePublicKey, padded_plaintext: &[u8]) -> Result<Vec<u8>> {
     seal_with(sender, device, padded_plaintext, &Ephemeral::generate()?, None).map(|(env, _)| env)
 }
 
 /// [`seal`] with the ephemeral key and the static DH given; returns the
 /// envelope and the sender's HPKE context (for the secret exporter).
+#[cfg(feature = "test-vectors")]
 pub(crate) fn seal_with(
     sender: &SenderSecretKey,
     device: &DevicePublicKey,

@@ -121,7 +121,21 @@ pub enum Error {
 }
 
 /// The kind of an [`Error`], without its details: stable names that test
-/// vectors, bindings and apps can match on.
+/// vectors, bindings and apps can match on (SPEC.md section 9).
+///
+/// Who meets which kind:
+/// - **a device opening a payload**: `not_pushseal`, `invalid_encoding`,
+///   `truncated`, `unsupported_version`, `unknown_recipient_key`,
+///   `untrusted_sender`, `zero_shared_secret`, `tampered`,
+///   `malformed_padding`, `malformed`, `expired`, `not_yet_valid`,
+///   `replayed`, `payload_too_large` (an envelope text over the cap); what
+///   the app does about each is [`ErrorKind::device_action`];
+/// - **a sender**: `payload_too_large`, `invalid_notification`,
+///   `invalid_receipt`;
+/// - **either, with keys and storage**: `invalid_encoding` and
+///   `invalid_key_length` (key text and bytes), `zero_shared_secret` (a
+///   trusted or registered low-order key), `invalid_keyring`, `storage`,
+///   `randomness`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ErrorKind {
@@ -224,6 +238,77 @@ impl ErrorKind {
     }
 }
 
+/// What an app does when a payload does not open: [`ErrorKind::device_action`].
+///
+/// Whatever the action, the app never shows the alert text that came with
+/// the payload, which nothing authenticates (SPEC.md section 7.5), nor any
+/// part of the payload or of the error's message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum DeviceAction {
+    /// The push is not PushSeal's at all (another part of the app, or another
+    /// SDK, sent it): hand it on as it came.
+    PassThrough,
+    /// Show the app's own generic fallback ("New message", nothing else) and
+    /// record the kind: the payload was damaged, forged, stale, or sealed by
+    /// a sender the device does not trust.
+    ShowFallback,
+    /// Show the generic fallback, record the kind, and register the device's
+    /// current public key with its sender again: the payload was sealed to a
+    /// key this device no longer holds (a rotation the sender missed, a
+    /// reinstall), or the stored keyring cannot be read (a new keyring must
+    /// be made and registered).
+    Reregister,
+    /// Show nothing new and record the kind: the notification was already
+    /// shown once (a replay).
+    Drop,
+}
+
+impl DeviceAction {
+    /// The action's stable snake_case name (`"show_fallback"`).
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::PassThrough => "pass_through",
+            Self::ShowFallback => "show_fallback",
+            Self::Reregister => "reregister",
+            Self::Drop => "drop",
+        }
+    }
+}
+
+impl ErrorKind {
+    /// What an app does when opening a payload fails with this kind: the one
+    /// policy every sample and binding follows.
+    ///
+    /// `unknown_recipient_key` and `invalid_keyring` ask to register again,
+    /// `replayed` drops, `not_pushseal` passes the push through, and every
+    /// other kind shows the app's generic fallback (kinds an open never
+    /// returns, such as the sender's, included: failing safe).
+    pub const fn device_action(self) -> DeviceAction {
+        match self {
+            Self::UnknownRecipientKey | Self::InvalidKeyring => DeviceAction::Reregister,
+            Self::Replayed => DeviceAction::Drop,
+            Self::NotPushSeal => DeviceAction::PassThrough,
+            Self::UnsupportedVersion
+            | Self::Truncated
+            | Self::Malformed
+            | Self::InvalidEncoding
+            | Self::InvalidKeyLength
+            | Self::ZeroSharedSecret
+            | Self::UntrustedSender
+            | Self::Tampered
+            | Self::MalformedPadding
+            | Self::Expired
+            | Self::NotYetValid
+            | Self::PayloadTooLarge
+            | Self::InvalidNotification
+            | Self::Storage
+            | Self::Randomness
+            | Self::InvalidReceipt => DeviceAction::ShowFallback,
+        }
+    }
+}
+
 impl fmt::Display for ErrorKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
@@ -275,5 +360,19 @@ mod tests {
         names.dedup();
         assert_eq!(names.len(), ErrorKind::ALL.len());
         assert_eq!(ErrorKind::from_name("nope"), None);
+    }
+
+    #[test]
+    fn device_actions_ask_to_register_drop_or_pass_only_where_they_must() {
+        let by_action = |action| {
+            let mut kinds: Vec<&str> =
+                ErrorKind::ALL.into_iter().filter(|k| k.device_action() == action).map(ErrorKind::name).collect();
+            kinds.sort_unstable();
+            kinds
+        };
+        assert_eq!(by_action(DeviceAction::Reregister), ["invalid_keyring", "unknown_recipient_key"]);
+        assert_eq!(by_action(DeviceAction::Drop), ["replayed"]);
+        assert_eq!(by_action(DeviceAction::PassThrough), ["not_pushseal"]);
+        assert_eq!(by_action(DeviceAction::ShowFallback).len(), ErrorKind::ALL.len() - 4);
     }
 }

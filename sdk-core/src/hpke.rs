@@ -30,8 +30,10 @@ const KEM_SUITE_ID: &[u8] = b"KEM\x00\x20";
 /// `suite_id = "HPKE" || I2OSP(kem_id, 2) || I2OSP(kdf_id, 2) || I2OSP(aead_id, 2)` (section 5.1).
 const HPKE_SUITE_ID: &[u8] = b"HPKE\x00\x20\x00\x01\x00\x03";
 
-/// The HPKE mode (section 5).
+/// The HPKE mode (section 5). PushSeal uses `mode_auth`; the others serve
+/// the RFC's own vectors.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(not(feature = "test-vectors"), allow(dead_code))]
 #[repr(u8)]
 pub enum Mode {
     /// `mode_base`
@@ -161,6 +163,7 @@ fn is_all_zero(bytes: &[u8; 32]) -> bool {
 }
 
 /// `DeriveKeyPair(ikm)` for X25519 (section 7.1.3).
+#[cfg(feature = "test-vectors")]
 pub fn derive_key_pair(ikm: &[u8]) -> Result<(StaticSecret, PublicKey)> {
     let dkp_prk = labeled_extract(KEM_SUITE_ID, b"", b"dkp_prk", &[ikm]);
     let mut sk = Zeroizing::new([0u8; N_KEY]);
@@ -297,6 +300,7 @@ pub fn encap_with_static_dh(
 }
 
 /// The ephemeral half of `AuthEncap`: `DH(skE, pkR)`.
+#[cfg(feature = "test-vectors")]
 pub fn ephemeral_dh(eph: &Ephemeral, pk_r: &PublicKey) -> Result<Zeroizing<[u8; 32]>> {
     dh(&eph.sk, pk_r)
 }
@@ -340,6 +344,7 @@ impl Drop for Context {
 }
 
 /// `VerifyPSKInputs(mode, psk, psk_id)` (section 5.1).
+#[cfg(feature = "test-vectors")]
 fn verify_psk_inputs(mode: Mode, psk: &[u8], psk_id: &[u8]) -> Result<()> {
     let wants_psk = matches!(mode, Mode::Psk | Mode::AuthPsk);
     if psk.is_empty() != psk_id.is_empty() || wants_psk == psk.is_empty() {
@@ -370,6 +375,7 @@ impl KeyScheduleContext {
     }
 
     /// The 65 bytes.
+    #[cfg(feature = "test-vectors")]
     pub fn as_bytes(&self) -> &[u8; 1 + 2 * 32] {
         &self.bytes
     }
@@ -378,6 +384,7 @@ impl KeyScheduleContext {
 /// `KeySchedule<ROLE>(mode, shared_secret, info, psk, psk_id)` (section 5.1).
 /// `psk` and `psk_id` must both be empty (modes base and auth) or both
 /// non-empty (modes psk and auth_psk), as `VerifyPSKInputs` requires.
+#[cfg(feature = "test-vectors")]
 pub fn key_schedule(mode: Mode, shared_secret: &[u8], info: &[u8], psk: &[u8], psk_id: &[u8]) -> Result<Context> {
     verify_psk_inputs(mode, psk, psk_id)?;
     key_schedule_with(&KeyScheduleContext::new(mode, info, psk_id), shared_secret, psk)
@@ -432,6 +439,7 @@ impl Context {
     }
 
     /// `ContextS.Seal(aad, pt)`, returning `ct` (section 5.2).
+    #[cfg(feature = "test-vectors")]
     pub fn seal(&mut self, aad: &[u8], pt: &[u8]) -> Result<Vec<u8>> {
         let mut buf = Vec::with_capacity(pt.len() + N_T);
         buf.extend_from_slice(pt);
@@ -455,6 +463,7 @@ impl Context {
     }
 
     /// `ContextR.Open(aad, ct)`, returning `pt` (section 5.2).
+    #[cfg(feature = "test-vectors")]
     pub fn open(&mut self, aad: &[u8], ct: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
         let mut buf = Zeroizing::new(ct.to_vec());
         let len = self.open_in_place(aad, &mut buf)?.len();
@@ -471,12 +480,14 @@ impl Context {
 
     /// The values a test vector lists for this context: `key`, `base_nonce`, `exporter_secret`.
     #[doc(hidden)]
+    #[cfg(feature = "test-vectors")]
     pub fn debug_values(&self) -> ([u8; N_K], [u8; N_N], [u8; N_KEY]) {
         (*self.key, self.base_nonce, *self.exporter_secret)
     }
 }
 
 /// The mode of a single-shot call: auth with a sender key, base without.
+#[cfg(feature = "test-vectors")]
 fn mode_of(auth: bool) -> Mode {
     if auth { Mode::Auth } else { Mode::Base }
 }
@@ -486,6 +497,7 @@ fn mode_of(auth: bool) -> Mode {
 /// a fresh ephemeral key, one encryption at sequence number 0. Returns
 /// `(enc, ct)`. For the secret exporter, use [`encap`], [`key_schedule`] and
 /// [`Context::export`].
+#[cfg(feature = "test-vectors")]
 pub fn seal(
     pk_r: &PublicKey,
     sender: Option<AuthKey<'_>>,
@@ -496,11 +508,10 @@ pub fn seal(
     seal_with(&Ephemeral::generate()?, pk_r, sender, info, aad, pt)
 }
 
-pub_with_test_vectors! {
-/// [`seal`] with the ephemeral key pair given: public only with the
-/// `test-vectors` feature (see [`Ephemeral::derive`]); never enable it in a
-/// product.
-fn seal_with(
+/// [`seal`] with the ephemeral key pair given: for the test vectors (see
+/// [`Ephemeral::derive`]); never enable the feature in a product.
+#[cfg(feature = "test-vectors")]
+pub fn seal_with(
     eph: &Ephemeral,
     pk_r: &PublicKey,
     sender: Option<AuthKey<'_>>,
@@ -513,11 +524,11 @@ fn seal_with(
     let ct = key_schedule(mode, shared_secret.as_ref(), info, b"", b"")?.seal(aad, pt)?;
     Ok((enc, ct))
 }
-}
 
 /// `OpenBase(enc, skR, info, aad, ct)` (`pk_s` is `None`) or
 /// `OpenAuth(enc, skR, info, aad, ct, pkS)`, section 6.1. `pk_r` is the
 /// public key of `sk_r`.
+#[cfg(feature = "test-vectors")]
 pub fn open(
     enc: &[u8; N_KEY],
     sk_r: &StaticSecret,

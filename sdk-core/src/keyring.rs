@@ -13,7 +13,7 @@
 //! let mut device = DeviceKeyring::generate()?;
 //! device.trust_sender(sender.public_key())?;
 //!
-//! let envelope = sender.seal_envelope(&device.public_key(), &Message::new("Refill due", "Tap to review."))?;
+//! let envelope = sender.seal_envelope(&device.public_key(), &Message::new("Refill due", "Tap to review."))?.payload;
 //! let replay = MemoryReplayStore::new();
 //! let n = device.open(Payload::Envelope(&envelope), &replay, pushseal::unix_now())?;
 //! assert_eq!(n.message.title, "Refill due");
@@ -22,84 +22,36 @@
 //! # Ok::<(), pushseal::Error>(())
 //! ```
 
-use std::collections::HashMap;
-
 use serde::{Deserialize, Serialize};
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
-use crate::encoding::{decode_base64, decode_base64_exact, encode_base64};
-use crate::envelope::{self, Envelope, EnvelopeHeader};
+use crate::encoding::{decode_base64_exact, encode_base64};
+use crate::envelope::{self, Envelope};
 use crate::error::{Error, Result};
 use crate::hpke;
 use crate::keys::{DevicePublicKey, DeviceSecretKey, KeyId, SenderPublicKey};
-use crate::notification::{Notification, unix_now};
+use crate::notification::Notification;
 use crate::padding;
-use crate::platform::{PAYLOAD_KEY, parse_payload_json};
+use crate::platform::Payload;
 use crate::receipt::Receipt;
 use crate::replay::ReplayStore;
 
 /// The `format` field of a serialized keyring.
 pub const KEYRING_FORMAT: &str = "pushseal-keyring-v1";
-/// How long a rotated-out key keeps opening notifications unless told otherwise:
-/// 28 days, the longest TTL.
-pub const DEFAULT_RETENTION_SECS: u64 = crate::notification::MAX_TTL_SECS;
 /// The most retired keys a keyring keeps (SPEC.md §8.2): past it, the key
 /// with the earliest deadline goes first, so that rotating often (or with a
 /// long retention) cannot grow the keyring without bound.
 pub const MAX_RETIRED_KEYS: usize = 16;
 
-/// A payload as the operating system hands it to the app.
-#[derive(Debug, Clone, Copy)]
-pub enum Payload<'a> {
-    /// The APNs `userInfo` dictionary as JSON text (the whole push payload).
-    ApnsJson(&'a str),
-    /// The FCM data map (`RemoteMessage.data`).
-    FcmData(&'a HashMap<String, String>),
-    /// The envelope's text form (base64url), from a transport of the app's own.
-    Envelope(&'a str),
-}
-
-impl<'a> Payload<'a> {
-    /// The envelope text inside the payload.
-    fn envelope_text(self) -> Result<std::borrow::Cow<'a, str>> {
-        match self {
-            Payload::Envelope(text) => Ok(text.into()),
-            Payload::FcmData(map) => map
-                .get(PAYLOAD_KEY)
-                .map(|s| s.as_str().into())
-                .ok_or(Error::NotPushSeal("the FCM data has no \"pushseal\" key")),
-            Payload::ApnsJson(json) => {
-                // The whole payload is read, members the device does not use included (SPEC.md section 7.4).
-                let serde_json::Value::Object(mut info) = parse_payload_json(json)? else {
-                    return Err(Error::NotPushSeal("the APNs payload is not a JSON object"));
-                };
-                match info.remove(PAYLOAD_KEY) {
-                    Some(serde_json::Value::String(text)) => Ok(text.into()),
-                    Some(_) => Err(Error::NotPushSeal("the APNs payload's \"pushseal\" member is not a string")),
-                    None => Err(Error::NotPushSeal("the APNs payload has no \"pushseal\" key")),
-                }
-            }
-        }
-    }
-
-    /// The envelope bytes inside the payload. An envelope text longer than
-    /// [`envelope::MAX_TEXT_LEN`] is refused ([`Error::EnvelopeTooLarge`])
-    /// before it is decoded.
-    pub fn envelope_bytes(self) -> Result<Vec<u8>> {
-        let text = self.envelope_text()?;
-        if text.len() > envelope::MAX_TEXT_LEN {
-            return Err(Error::EnvelopeTooLarge { size: text.len(), max: envelope::MAX_TEXT_LEN });
-        }
-        decode_base64(&text, "the envelope is not canonical base64url without padding")
-    }
-
-    /// The public header of the envelope inside, without decrypting anything:
-    /// what the gateway can see.
-    pub fn inspect(self) -> Result<(EnvelopeHeader, usize)> {
-        let bytes = self.envelope_bytes()?;
-        let env = Envelope::parse(&bytes)?;
-        Ok((*env.header(), env.plaintext_len()))
-    }
+/// Where an app keeps its keyring's bytes, which are **secret**: the iOS
+/// Keychain (readable after first unlock, by the app and its extension), a
+/// file under an Android Keystore key. [`DeviceKeyring::load_or_create`]
+/// reads and writes through it. Fail with [`Error::Storage`].
+pub trait KeyringStore {
+    /// The stored bytes, or `None` if none were saved yet.
+    fn load(&self) -> Result<Option<Zeroizing<Vec<u8>>>>;
+    /// Stores the bytes, replacing what was there.
+    fn save(&self, bytes: &[u8]) -> Result<()>;
 }
 
 struct RetiredKey {
@@ -254,26 +206,36 @@ impl DeviceKeyring {
         let device = self.device_key(header.recipient, now).ok_or(Error::UnknownRecipientKey(header.recipient))?;
         let sender =
             self.trusted.iter().find(|s| s.key_id() == header.sender).ok_or(Error::UntrustedSender(header.sender))?;
-        let (padded, ctx) = envelope::open_in_place(&mut bytes, device, sender)?;
+        let (padded, ctx) = envelope::open_in_place(&mut bytes, &header, device, sender)?;
         let notification = Notification::decode(padding::unpad(padded)?)?;
         notification.check_time(now)?;
         replay.check_and_record(notification.id.as_bytes(), notification.expires_at, now)?;
         Ok((notification, ctx))
     }
 
-    /// Opens an APNs `userInfo` (as JSON text) now.
-    pub fn open_apns(&self, user_info_json: &str, replay: &dyn ReplayStore) -> Result<Notification> {
-        self.open(Payload::ApnsJson(user_info_json), replay, unix_now())
+    /// The keyring in `store`; if there is none yet, a new one, saved there
+    /// first. Retired keys past their deadline at `now` are dropped, and the
+    /// keyring is saved back without them, so that no dead secret key stays
+    /// in storage. What an app calls at each start, in the app and in its
+    /// extension alike.
+    pub fn load_or_create(store: &dyn KeyringStore, now: u64) -> Result<Self> {
+        let Some(bytes) = store.load()? else {
+            let keyring = Self::generate()?;
+            keyring.save(store)?;
+            return Ok(keyring);
+        };
+        let mut keyring = Self::from_bytes(&bytes)?;
+        let before = keyring.retired.len();
+        keyring.prune(now);
+        if keyring.retired.len() != before {
+            keyring.save(store)?;
+        }
+        Ok(keyring)
     }
 
-    /// Opens an FCM data map now.
-    pub fn open_fcm_data(&self, data: &HashMap<String, String>, replay: &dyn ReplayStore) -> Result<Notification> {
-        self.open(Payload::FcmData(data), replay, unix_now())
-    }
-
-    /// Opens a bare envelope (base64url text) now.
-    pub fn open_envelope(&self, envelope: &str, replay: &dyn ReplayStore) -> Result<Notification> {
-        self.open(Payload::Envelope(envelope), replay, unix_now())
+    /// Writes the keyring to `store`.
+    pub fn save(&self, store: &dyn KeyringStore) -> Result<()> {
+        store.save(&self.to_bytes()?)
     }
 
     /// The keyring as JSON bytes. **Secret**: it holds the device's secret keys.
@@ -435,7 +397,7 @@ mod tests {
         // Sealed by the SDK at the longest TTL: opens.
         let msg = crate::Message::new("t", "b").with_ttl(crate::notification::MAX_TTL_SECS);
         let ok = Sender::new(sender).seal_envelope(&device.public_key(), &msg).unwrap();
-        device.open(Payload::Envelope(&ok), &MemoryReplayStore::new(), unix_now()).unwrap();
+        device.open(Payload::Envelope(&ok.payload), &MemoryReplayStore::new(), crate::unix_now()).unwrap();
     }
 
     #[test]

@@ -21,12 +21,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::encoding::hex_text_form;
 use crate::error::{Error, Result};
-use crate::replay::CLOCK_SKEW_SECS;
 
 /// The TTL a [`Message`] gets unless it says otherwise: one day.
 pub const DEFAULT_TTL_SECS: u64 = 24 * 60 * 60;
 /// The longest TTL: 28 days, the most FCM accepts.
 pub const MAX_TTL_SECS: u64 = 28 * 24 * 60 * 60;
+/// Seconds of clock skew a device allows each way when it checks `sent_at`
+/// and `expires_at` (SPEC.md section 8.1).
+pub const CLOCK_SKEW_SECS: u64 = 300;
 
 /// A message id: 128 random bits, chosen by the sender for each notification.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -20,18 +20,16 @@
 //! back into a receipt.
 //!
 //! ```
-//! use pushseal::{DeviceKeyring, MemoryReplayStore, Message, Payload, Sender, SenderSecretKey, Target};
+//! use pushseal::{DeviceKeyring, MemoryReplayStore, Message, Payload, Sender, SenderSecretKey};
 //!
 //! let sender = Sender::new(SenderSecretKey::generate()?);
 //! let mut device = DeviceKeyring::generate()?;
 //! device.trust_sender(sender.public_key())?;
-//! let sealed = sender.seal(&device.public_key(), &Message::new("Refill due", "Tap to review."), &Target::Envelope)?;
-//!
-//! let pushseal::Sealed::Envelope(envelope) = &sealed.payload else { panic!("an envelope was asked for") };
+//! let sealed = sender.seal_envelope(&device.public_key(), &Message::new("Refill due", "Tap to review."))?;
 //!
 //! // On the device: open, and send `receipt.to_string()` back to the server.
 //! let replay = MemoryReplayStore::new();
-//! let (_n, receipt) = device.open_with_receipt(Payload::Envelope(envelope), &replay, pushseal::unix_now())?;
+//! let (_n, receipt) = device.open_with_receipt(Payload::Envelope(&sealed.payload), &replay, pushseal::unix_now())?;
 //!
 //! // On the server: check it against the digest kept at sealing time.
 //! let received: pushseal::Receipt = receipt.to_string().parse()?;

@@ -83,11 +83,9 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use crate::error::{Error, Result};
-use crate::notification::MAX_TTL_SECS;
+use crate::notification::{CLOCK_SKEW_SECS, MAX_TTL_SECS};
 use crate::shared_file::{self, FileLock, with_suffix};
 
-/// Seconds of clock skew the device allows (the crate root re-exports this).
-pub const CLOCK_SKEW_SECS: u64 = 300;
 /// Default bound on the number of ids a store keeps.
 pub const DEFAULT_REPLAY_CAPACITY: usize = 4096;
 /// How long a [`FileReplayStore`] waits for its lock unless told otherwise.

@@ -8,13 +8,14 @@
 //! let msg = Message::new("Lab results", "Your results from Tuesday are ready.");
 //!
 //! let apns = sender.seal_for_apns(&device.public_key(), &msg, &ApnsOptions::default())?;
-//! assert!(apns.body.contains("\"mutable-content\":1"));
+//! assert!(apns.payload.body.contains("\"mutable-content\":1"));
+//! // What the sender's log keeps: the message id and the receipt digest.
+//! println!("{} {}", apns.message_id, apns.receipt_digest);
 //! let fcm = sender.seal_for_fcm(&device.public_key(), &msg, &FcmOptions::with_token("fcm-token"))?;
-//! assert!(fcm.json.contains("\"pushseal\""));
+//! assert!(fcm.payload.json.contains("\"pushseal\""));
 //! # Ok::<(), pushseal::Error>(())
 //! ```
 
-use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, mpsc};
 
@@ -29,24 +30,16 @@ use crate::notification::{Message, MessageId, unix_now};
 use crate::padding::{self, BUCKETS};
 use crate::platform::apns::{ApnsOptions, ApnsRequest};
 use crate::platform::fcm::{FcmMessage, FcmOptions};
-use crate::platform::{Target, TargetRef};
+use crate::platform::{Target, check_fits};
 use crate::receipt::{Receipt, ReceiptDigest};
 
-/// A sealed notification for one device, in the form its [`Target`] asked for.
+/// One sealed notification: the payload for its target (an
+/// [`ApnsRequest`], an [`FcmMessage`], or the envelope text for
+/// [`BareEnvelope`](crate::BareEnvelope)) with what a sender's log needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Sealed {
-    /// The envelope's text form (base64url).
-    Envelope(String),
-    /// An APNs request.
-    Apns(ApnsRequest),
-    /// An FCM message object.
-    Fcm(FcmMessage),
-}
-
-/// What one seal produced: the message id, the keys, the times, the receipt
-/// digest and the payload.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SealedNotification {
+pub struct Sealed<P> {
+    /// The platform payload: send it.
+    pub payload: P,
     /// The id stamped into the notification (the device's replay check uses it).
     pub message_id: MessageId,
     /// The sender key's id.
@@ -63,8 +56,6 @@ pub struct SealedNotification {
     pub receipt_digest: ReceiptDigest,
     /// The envelope bytes.
     pub envelope: Vec<u8>,
-    /// The platform payload.
-    pub payload: Sealed,
 }
 
 /// Devices a batch worker takes at a time: a few milliseconds of work.
@@ -76,21 +67,29 @@ pub const BATCH_WINDOW: usize = 32 * BATCH_SLICE;
 /// One device of a batch, with what may differ from device to device.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BatchDevice {
-    /// The device's public key.
-    pub key: DevicePublicKey,
-    /// The device's push token. An FCM message carries it as its `token`
-    /// (replacing the batch's); for APNs it belongs in the request's path,
-    /// which the caller builds. An audit log records its keyed hash.
-    pub token: Option<String>,
+    /// The device's public key, or why the text given for it is not one
+    /// (that device's result is then this error).
+    key: Result<DevicePublicKey>,
+    /// The device's push token. An FCM message carries it as its `token`; for
+    /// APNs it belongs in the request's path, which the caller builds. An
+    /// audit log records its keyed hash.
+    token: Option<String>,
     /// The device's collapse id (APNs `apns-collapse-id`, FCM
     /// `collapse_key`), replacing the batch's.
-    pub collapse_id: Option<String>,
+    collapse_id: Option<String>,
 }
 
 impl BatchDevice {
     /// A device with the batch's options.
     pub fn new(key: DevicePublicKey) -> Self {
-        Self { key, token: None, collapse_id: None }
+        Self { key: Ok(key), token: None, collapse_id: None }
+    }
+
+    /// A device from its public key's text form, as a registration stored
+    /// it. A text that is not a public key fails for this device alone: its
+    /// result is the parse error, and the batch goes on.
+    pub fn parse(key_text: &str) -> Self {
+        Self { key: key_text.parse(), token: None, collapse_id: None }
     }
 
     /// The same device with its push token.
@@ -107,22 +106,9 @@ impl BatchDevice {
         self
     }
 
-    /// The batch's `target` with this device's options.
-    fn target_from<'a>(&self, target: &'a Target) -> Cow<'a, Target> {
-        match target {
-            Target::Fcm(o) if self.token.is_some() || self.collapse_id.is_some() => {
-                let mut options = o.clone();
-                options.token = self.token.clone().or(options.token);
-                options.collapse_key = self.collapse_id.clone().or(options.collapse_key);
-                Cow::Owned(Target::Fcm(options))
-            }
-            Target::Apns(o) if self.collapse_id.is_some() => {
-                let mut options = o.clone();
-                options.collapse_id.clone_from(&self.collapse_id);
-                Cow::Owned(Target::Apns(options))
-            }
-            _ => Cow::Borrowed(target),
-        }
+    /// The device's push token, if it has one.
+    pub fn token(&self) -> Option<&str> {
+        self.token.as_deref()
     }
 }
 
@@ -140,15 +126,15 @@ impl From<&DevicePublicKey> for BatchDevice {
 
 /// One device's result in a batch.
 #[derive(Debug)]
-pub struct BatchResult {
+pub struct BatchResult<P> {
     /// The device's place in the batch, from 0.
     pub index: usize,
-    /// The device key's id.
-    pub recipient: KeyId,
+    /// The device key's id (`None` when its text was not a public key).
+    pub recipient: Option<KeyId>,
     /// The device's push token, as given in its [`BatchDevice`].
     pub token: Option<String>,
     /// The sealed notification, or why this device failed.
-    pub sealed: Result<SealedNotification>,
+    pub sealed: Result<Sealed<P>>,
 }
 
 /// The input of a batch's workers and how far they may run ahead.
@@ -165,15 +151,6 @@ struct Feed<I> {
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     // Every value guarded here is consistent between statements.
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// A sealed envelope before it becomes a platform payload.
-struct SealedParts {
-    ttl: u64,
-    expires_at: u64,
-    receipt_digest: ReceiptDigest,
-    envelope: Vec<u8>,
-    text: String,
 }
 
 /// A sender: holds the sender secret key and seals messages with it (HPKE
@@ -222,27 +199,31 @@ impl Sender {
         self.key.key_id()
     }
 
-    /// Seals `msg` to one device for `target`, stamped with a fresh random id
-    /// and the current time.
-    pub fn seal(&self, to: &DevicePublicKey, msg: &Message, target: &Target) -> Result<SealedNotification> {
+    /// Seals `msg` to one device for `target` ([`ApnsOptions`], [`FcmOptions`]
+    /// or [`BareEnvelope`](crate::BareEnvelope)), stamped with a fresh random
+    /// id and the current time.
+    pub fn seal<T: Target>(&self, to: &DevicePublicKey, msg: &Message, target: &T) -> Result<Sealed<T::Payload>> {
         self.seal_with(to, msg, target, MessageId::random()?, unix_now(), &Ephemeral::generate()?)
     }
 
     /// Seals `msg` to one device as a bare envelope (base64url text).
-    pub fn seal_envelope(&self, to: &DevicePublicKey, msg: &Message) -> Result<String> {
-        Ok(self.seal_fresh(to, msg, TargetRef::Envelope)?.text)
+    pub fn seal_envelope(&self, to: &DevicePublicKey, msg: &Message) -> Result<Sealed<String>> {
+        self.seal(to, msg, &crate::BareEnvelope)
     }
 
     /// Seals `msg` to one device as an APNs request.
-    pub fn seal_for_apns(&self, to: &DevicePublicKey, msg: &Message, options: &ApnsOptions) -> Result<ApnsRequest> {
-        let sealed = self.seal_fresh(to, msg, TargetRef::Apns(options))?;
-        options.request(&sealed.text, sealed.expires_at)
+    pub fn seal_for_apns(
+        &self,
+        to: &DevicePublicKey,
+        msg: &Message,
+        options: &ApnsOptions,
+    ) -> Result<Sealed<ApnsRequest>> {
+        self.seal(to, msg, options)
     }
 
     /// Seals `msg` to one device as an FCM HTTP v1 message object.
-    pub fn seal_for_fcm(&self, to: &DevicePublicKey, msg: &Message, options: &FcmOptions) -> Result<FcmMessage> {
-        let sealed = self.seal_fresh(to, msg, TargetRef::Fcm(options))?;
-        options.message(&sealed.text, sealed.ttl)
+    pub fn seal_for_fcm(&self, to: &DevicePublicKey, msg: &Message, options: &FcmOptions) -> Result<Sealed<FcmMessage>> {
+        self.seal(to, msg, options)
     }
 
     /// Seals `msg` to many devices, each its own envelope (and its own ephemeral
@@ -252,8 +233,13 @@ impl Sender {
     /// collapse id ([`BatchDevice`]). This holds every result until the last
     /// is sealed: for a large batch, [`Sender::seal_batch_chunked`] hands each
     /// out as soon as it exists, in constant memory.
-    pub fn seal_batch<I>(&self, to: I, msg: &Message, target: &Target) -> Result<Vec<Result<SealedNotification>>>
+    ///
+    /// An FCM batch takes each device's token from its [`BatchDevice`]: a
+    /// token in the batch's [`FcmOptions`] fails every device with
+    /// [`Error::InvalidNotification`] (it would send them all to one device).
+    pub fn seal_batch<I, T>(&self, to: I, msg: &Message, target: &T) -> Result<Vec<Result<Sealed<T::Payload>>>>
     where
+        T: Target,
         I: IntoIterator<IntoIter: Send, Item: Into<BatchDevice>>,
     {
         let mut all = Vec::new();
@@ -273,22 +259,26 @@ impl Sender {
     ///
     /// If `each` fails, sealing stops, no later result is handed out, and the
     /// error is returned.
-    pub fn seal_batch_chunked<I>(
+    pub fn seal_batch_chunked<I, T>(
         &self,
         to: I,
         msg: &Message,
-        target: &Target,
-        mut each: impl FnMut(&mut Vec<BatchResult>) -> Result<()>,
+        target: &T,
+        mut each: impl FnMut(&mut Vec<BatchResult<T::Payload>>) -> Result<()>,
     ) -> Result<()>
     where
+        T: Target,
         I: IntoIterator<IntoIter: Send, Item: Into<BatchDevice>>,
     {
         let id = MessageId::random()?;
         let now = unix_now();
         let seal_one = |(index, device): (usize, BatchDevice)| {
-            let sealed = Ephemeral::generate()
-                .and_then(|eph| self.seal_with(&device.key, msg, &device.target_from(target), id, now, &eph));
-            BatchResult { index, recipient: device.key.key_id(), token: device.token, sealed }
+            let sealed = device.key.clone().and_then(|key| {
+                let target = target.for_device(device.token.as_deref(), device.collapse_id.as_deref())?;
+                self.seal_with(&key, msg, &*target, id, now, &Ephemeral::generate()?)
+            });
+            let recipient = device.key.as_ref().ok().map(DevicePublicKey::key_id);
+            BatchResult { index, recipient, token: device.token, sealed }
         };
         let mut input = to.into_iter().map(Into::into).enumerate();
         let (_, upper) = input.size_hint();
@@ -298,7 +288,7 @@ impl Sender {
         if workers <= 1 {
             // Small batches: no threads, one chunk per slice.
             loop {
-                let mut chunk: Vec<BatchResult> = input.by_ref().take(BATCH_SLICE).map(seal_one).collect();
+                let mut chunk: Vec<BatchResult<T::Payload>> = input.by_ref().take(BATCH_SLICE).map(seal_one).collect();
                 if chunk.is_empty() {
                     return Ok(());
                 }
@@ -307,11 +297,11 @@ impl Sender {
         }
         let feed = Mutex::new(Feed { input, next_slice: 0, handed_out: 0, stop: false });
         let room = Condvar::new();
-        let (tx, rx) = mpsc::channel::<(usize, Vec<BatchResult>)>();
+        let (tx, rx) = mpsc::channel::<(usize, Vec<BatchResult<T::Payload>>)>();
         // Each worker takes the next slice of devices until none is left, so
         // a core that is busy with other work seals fewer devices instead of
         // holding up the batch.
-        let work = |tx: mpsc::Sender<(usize, Vec<BatchResult>)>| {
+        let work = |tx: mpsc::Sender<(usize, Vec<BatchResult<T::Payload>>)>| {
             loop {
                 let (slice, devices) = {
                     let mut feed = lock(&feed);
@@ -363,13 +353,16 @@ impl Sender {
             room.notify_all();
             drop(rx);
             for handle in handles {
-                if handle.join().is_err() && outcome.is_ok() {
-                    outcome = Err(Error::Storage("a sealing thread stopped unexpectedly".into()));
+                // Sealing does not panic; if a bug makes it, the panic is the
+                // caller's to see, as from any code it calls, not an error
+                // kind that would read as a failing disk.
+                if let Err(panic) = handle.join() {
+                    std::panic::resume_unwind(panic);
                 }
             }
-            if outcome.is_ok() && !ready.is_empty() {
-                outcome = Err(Error::Storage("a sealing thread stopped unexpectedly".into()));
-            }
+            // Every slice a worker took was sent before it stopped, and the
+            // loop above only leaves early with an error.
+            debug_assert!(outcome.is_err() || ready.is_empty(), "every sealed slice was handed out");
             outcome
         })
     }
@@ -380,59 +373,24 @@ impl Sender {
     /// twice with one `eph` reuses an AEAD key and nonce, so it is public only
     /// with the `test-vectors` feature (the vector generator and the crate's
     /// own tests enable it); never enable it in a product.
-    fn seal_with(
+    fn seal_with<T: Target>(
         &self,
         to: &DevicePublicKey,
         msg: &Message,
-        target: &Target,
+        target: &T,
         id: MessageId,
         now: u64,
         eph: &Ephemeral,
-    ) -> Result<SealedNotification> {
-        let sealed = self.seal_parts(to, msg, target.borrowed(), id, now, eph)?;
-        let payload = match target {
-            Target::Envelope => Sealed::Envelope(sealed.text),
-            Target::Apns(o) => Sealed::Apns(o.request(&sealed.text, sealed.expires_at)?),
-            Target::Fcm(o) => Sealed::Fcm(o.message(&sealed.text, sealed.ttl)?),
-        };
-        Ok(SealedNotification {
-            message_id: id,
-            sender: self.key.key_id(),
-            recipient: to.key_id(),
-            sent_at: now,
-            expires_at: sealed.expires_at,
-            receipt_digest: sealed.receipt_digest,
-            envelope: sealed.envelope,
-            payload,
-        })
-    }
-    }
-
-    /// [`Self::seal_parts`] with a fresh random id, the current time and a
-    /// fresh ephemeral key.
-    fn seal_fresh(&self, to: &DevicePublicKey, msg: &Message, target: TargetRef<'_>) -> Result<SealedParts> {
-        self.seal_parts(to, msg, target, MessageId::random()?, unix_now(), &Ephemeral::generate()?)
-    }
-
-    /// The one sealing path: encode, pad, check that the payload for `target`
-    /// will fit, seal. The caller builds the payload around the envelope text.
-    fn seal_parts(
-        &self,
-        to: &DevicePublicKey,
-        msg: &Message,
-        target: TargetRef<'_>,
-        id: MessageId,
-        now: u64,
-        eph: &Ephemeral,
-    ) -> Result<SealedParts> {
+    ) -> Result<Sealed<T::Payload>> {
         let ttl = msg.effective_ttl()?;
+        // effective_ttl is at most 28 days; an overflow means a clock in the year 584 billion.
         let expires_at = now.checked_add(ttl).ok_or(Error::InvalidNotification("the expiry time overflows"))?;
         // The plaintext is written after room for the header and encrypted in
         // place: the buffer becomes the envelope. Until then it is secret.
         let mut buf = Zeroizing::new(Vec::with_capacity(HEADER_LEN + BUCKETS[BUCKETS.len() - 1] + N_T));
         buf.resize(HEADER_LEN, 0);
         msg.encode_into(id, now, &mut buf)?;
-        target.check_fits(buf.len() - HEADER_LEN)?;
+        check_fits(target, buf.len() - HEADER_LEN)?;
         padding::pad_in_place(&mut buf, HEADER_LEN)?;
         let cached = match &self.cache {
             Some(cache) => Some(cache.get(&self.key, to)?),
@@ -445,8 +403,18 @@ impl Sender {
         envelope.shrink_to_fit();
         let receipt_digest = Receipt::export(&ctx, &id)?.digest();
         drop(ctx);
-        let text = encode_base64(&envelope);
-        Ok(SealedParts { ttl, expires_at, receipt_digest, envelope, text })
+        let payload = target.payload(encode_base64(&envelope), ttl, expires_at)?;
+        Ok(Sealed {
+            payload,
+            message_id: id,
+            sender: self.key.key_id(),
+            recipient: to.key_id(),
+            sent_at: now,
+            expires_at,
+            receipt_digest,
+            envelope,
+        })
+    }
     }
 }
 

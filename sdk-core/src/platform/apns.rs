@@ -13,9 +13,12 @@
 //! default says only "New message". A background push carries
 //! `{"aps":{"content-available":1}}` instead, and no alert.
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 
 use crate::error::{Error, Result};
+use crate::platform::{GATEWAY_LIMIT, PAYLOAD_KEY, Target, parse_payload_json, private::Platform};
 
 /// The fallback title when the sender sets none.
 pub const DEFAULT_FALLBACK_TITLE: &str = "New message";
@@ -68,7 +71,7 @@ impl ApnsOptions {
     }
 
     /// Bytes of the body that are not the envelope's text.
-    pub(crate) fn overhead(&self) -> Result<usize> {
+    fn overhead(&self) -> Result<usize> {
         self.validate()?;
         let empty = serde_json::to_vec(&self.body("")).map_err(|_| Error::InvalidNotification("APNs options"))?;
         // The empty envelope string's two quotes stay; its text goes between them.
@@ -83,7 +86,7 @@ impl ApnsOptions {
     }
 
     /// The request for one envelope (already base64url) that expires at `expires_at`.
-    pub(crate) fn request(&self, envelope_text: &str, expires_at: u64) -> Result<ApnsRequest> {
+    fn request(&self, envelope_text: &str, expires_at: u64) -> Result<ApnsRequest> {
         self.validate()?;
         let body = serde_json::to_string(&self.body(envelope_text))
             .map_err(|_| Error::InvalidNotification("APNs body cannot be encoded"))?;
@@ -103,6 +106,42 @@ impl ApnsOptions {
             headers.push(("apns-topic".to_owned(), topic.clone()));
         }
         Ok(ApnsRequest { headers, body })
+    }
+}
+
+impl Target for ApnsOptions {}
+
+impl Platform for ApnsOptions {
+    type Payload = ApnsRequest;
+
+    fn payload_size(&self, envelope_text_len: usize) -> Result<(usize, Option<usize>)> {
+        Ok((self.overhead()? + envelope_text_len, Some(GATEWAY_LIMIT)))
+    }
+
+    fn payload(&self, envelope_text: String, _ttl: u64, expires_at: u64) -> Result<ApnsRequest> {
+        self.request(&envelope_text, expires_at)
+    }
+
+    fn for_device(&self, _token: Option<&str>, collapse_id: Option<&str>) -> Result<Cow<'_, Self>> {
+        // The device token goes in the request's path, which the caller builds.
+        Ok(match collapse_id {
+            Some(id) => Cow::Owned(Self { collapse_id: Some(id.to_owned()), ..self.clone() }),
+            None => Cow::Borrowed(self),
+        })
+    }
+}
+
+/// The envelope text in an APNs payload (`userInfo` as JSON text), read as
+/// SPEC.md section 7.4 says: the whole payload is parsed strictly, members
+/// the device does not use included.
+pub(crate) fn envelope_text(json: &str) -> Result<String> {
+    let serde_json::Value::Object(mut info) = parse_payload_json(json)? else {
+        return Err(Error::NotPushSeal("the APNs payload is not a JSON object"));
+    };
+    match info.remove(PAYLOAD_KEY) {
+        Some(serde_json::Value::String(text)) => Ok(text),
+        Some(_) => Err(Error::NotPushSeal("the APNs payload's \"pushseal\" member is not a string")),
+        None => Err(Error::NotPushSeal("the APNs payload has no \"pushseal\" key")),
     }
 }
 

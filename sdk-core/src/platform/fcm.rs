@@ -9,10 +9,13 @@
 //! default so it is delivered at once ([`FcmPriority`] says when to choose
 //! normal). The request body is `{"message": <this object>}`.
 
+use std::borrow::Cow;
+use std::collections::HashMap;
+
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::platform::PAYLOAD_KEY;
+use crate::platform::{GATEWAY_LIMIT, PAYLOAD_KEY, Target, private::Platform};
 
 /// `android.priority`: when FCM delivers the message to a device in Doze.
 ///
@@ -35,7 +38,7 @@ pub enum FcmPriority {
 
 impl FcmPriority {
     /// The value of `android.priority` in the message (`"high"` or `"normal"`).
-    pub const fn name(self) -> &'static str {
+    const fn name(self) -> &'static str {
         match self {
             Self::High => "high",
             Self::Normal => "normal",
@@ -69,13 +72,13 @@ impl FcmOptions {
 
     /// Bytes of the data map that are not the envelope text: FCM's 4096-byte
     /// limit counts the data map's keys and values; this counts its JSON.
-    pub(crate) fn data_overhead(&self) -> usize {
+    fn data_overhead(&self) -> usize {
         // {"pushseal":""}
         PAYLOAD_KEY.len() + 7
     }
 
     /// The message object for one envelope (already base64url) with `ttl_secs` to live.
-    pub(crate) fn message(&self, envelope_text: &str, ttl_secs: u64) -> Result<FcmMessage> {
+    fn message(&self, envelope_text: &str, ttl_secs: u64) -> Result<FcmMessage> {
         let message = Message {
             android: Android {
                 collapse_key: self.collapse_key.as_deref(),
@@ -89,6 +92,42 @@ impl FcmOptions {
             serde_json::to_string(&message).map_err(|_| Error::InvalidNotification("FCM message cannot be encoded"))?;
         Ok(FcmMessage { json })
     }
+}
+
+impl Target for FcmOptions {}
+
+impl Platform for FcmOptions {
+    type Payload = FcmMessage;
+
+    fn payload_size(&self, envelope_text_len: usize) -> Result<(usize, Option<usize>)> {
+        Ok((self.data_overhead() + envelope_text_len, Some(GATEWAY_LIMIT)))
+    }
+
+    fn payload(&self, envelope_text: String, ttl: u64, _expires_at: u64) -> Result<FcmMessage> {
+        self.message(&envelope_text, ttl)
+    }
+
+    fn for_device(&self, token: Option<&str>, collapse_id: Option<&str>) -> Result<Cow<'_, Self>> {
+        if self.token.is_some() {
+            // One token on every device's message would send them all to one device.
+            return Err(Error::InvalidNotification(
+                "a batch takes each device's FCM token from its BatchDevice, not from the batch's FcmOptions",
+            ));
+        }
+        if token.is_none() && collapse_id.is_none() {
+            return Ok(Cow::Borrowed(self));
+        }
+        Ok(Cow::Owned(Self {
+            token: token.map(str::to_owned),
+            collapse_key: collapse_id.map(str::to_owned).or_else(|| self.collapse_key.clone()),
+            priority: self.priority,
+        }))
+    }
+}
+
+/// The envelope text in an FCM data map (SPEC.md section 7.4).
+pub(crate) fn envelope_text(data: &HashMap<String, String>) -> Result<&str> {
+    data.get(PAYLOAD_KEY).map(String::as_str).ok_or(Error::NotPushSeal("the FCM data has no \"pushseal\" key"))
 }
 
 /// The `message` object; fields in the byte order `SPEC.md` and the vectors fix.

@@ -1,92 +1,53 @@
 //! The request a push gateway takes: APNs ([`apns`]) and FCM ([`fcm`]).
 //!
-//! Both carry the envelope's text form under one key, [`PAYLOAD_KEY`], and
-//! both gateways allow 4096 bytes of payload. The size of a platform payload
-//! depends only on the padded plaintext's bucket and the options, so
-//! [`max_plaintext_len`] can tell a sender the largest notification that fits
-//! before anything is sealed.
+//! Each platform's module owns both directions of its payload: the sender's
+//! (options to a request) and the device's (a payload to the envelope text
+//! inside). Both carry the envelope's text form under one key,
+//! [`PAYLOAD_KEY`], and both gateways allow 4096 bytes of payload (SPEC.md
+//! section 7). The size of a platform payload depends only on the padded
+//! plaintext's bucket and the options, so [`Target::max_plaintext_len`] tells
+//! a sender the largest notification that fits before anything is sealed.
 
-pub mod apns;
-pub mod fcm;
+pub(crate) mod apns;
+pub(crate) mod fcm;
 mod json;
 
-pub use json::{MAX_DEPTH, parse_payload_json};
+use std::borrow::Cow;
+use std::collections::HashMap;
 
-use crate::envelope::HEADER_LEN;
+pub(crate) use json::parse_payload_json;
+
+use crate::encoding::decode_base64;
+use crate::envelope::{self, Envelope, EnvelopeHeader, HEADER_LEN};
 use crate::error::{Error, Result};
 use crate::hpke::N_T;
 use crate::padding::{BUCKETS, padded_len};
 
 /// The key that holds the envelope (base64url) in an APNs payload and in an
-/// FCM data map.
-pub const PAYLOAD_KEY: &str = "pushseal";
+/// FCM data map (SPEC.md section 7).
+pub(crate) const PAYLOAD_KEY: &str = "pushseal";
 
 /// The size limit of both gateways, in bytes.
 pub const GATEWAY_LIMIT: usize = 4096;
 
-/// Where a sealed notification goes, with that platform's options.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Target {
-    /// The bare envelope, as base64url text, for a transport of the sender's own.
-    Envelope,
-    /// An APNs request.
-    Apns(apns::ApnsOptions),
-    /// An FCM HTTP v1 message.
-    Fcm(fcm::FcmOptions),
-}
-
-impl Target {
+/// Where a sealed notification goes, with that platform's options:
+/// [`ApnsOptions`](crate::ApnsOptions) (an [`ApnsRequest`](crate::ApnsRequest)),
+/// [`FcmOptions`](crate::FcmOptions) (an [`FcmMessage`](crate::FcmMessage)) or
+/// [`BareEnvelope`] (the envelope's text, for a transport of the sender's own).
+///
+/// [`Sender::seal`](crate::Sender::seal) and the batches take any of them and
+/// return that platform's payload type, so a caller never matches on what it
+/// already chose. Only this crate implements it.
+pub trait Target: private::Platform + Clone + Send + Sync {
     /// The longest encoded notification (plaintext JSON, in bytes) that fits
-    /// this target: [`max_plaintext_len`].
-    pub fn max_plaintext_len(&self) -> Result<usize> {
-        self.borrowed().max_plaintext_len()
-    }
-
-    /// The same target, its options borrowed.
-    pub(crate) fn borrowed(&self) -> TargetRef<'_> {
-        match self {
-            Target::Envelope => TargetRef::Envelope,
-            Target::Apns(o) => TargetRef::Apns(o),
-            Target::Fcm(o) => TargetRef::Fcm(o),
-        }
-    }
-}
-
-/// A [`Target`] whose options are borrowed: what sealing reads, so that a
-/// sender's `seal_for_apns` and `seal_for_fcm` need not copy their options.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum TargetRef<'a> {
-    Envelope,
-    Apns(&'a apns::ApnsOptions),
-    Fcm(&'a fcm::FcmOptions),
-}
-
-impl TargetRef<'_> {
-    /// The size of this target's payload around an envelope whose text form
-    /// is `envelope_text_len` characters long, and its limit (if any).
-    fn payload_size(self, envelope_text_len: usize) -> Result<(usize, Option<usize>)> {
-        match self {
-            TargetRef::Envelope => Ok((envelope_text_len, None)),
-            TargetRef::Apns(o) => Ok((o.overhead()? + envelope_text_len, Some(GATEWAY_LIMIT))),
-            TargetRef::Fcm(o) => Ok((o.data_overhead() + envelope_text_len, Some(GATEWAY_LIMIT))),
-        }
-    }
-
-    /// Checks, before sealing, that a plaintext of `len` bytes fits this
-    /// target once padded.
-    pub(crate) fn check_fits(self, len: usize) -> Result<()> {
-        let fits = match padded_len(len) {
-            Some(padded) => {
-                let (size, limit) = self.payload_size(envelope_text_len(padded))?;
-                limit.is_none_or(|l| size <= l)
-            }
-            None => false,
-        };
-        if fits { Ok(()) } else { Err(Error::PayloadTooLarge { size: len, max_plaintext: self.max_plaintext_len()? }) }
-    }
-
-    /// See [`Target::max_plaintext_len`].
-    fn max_plaintext_len(self) -> Result<usize> {
+    /// this target with its options: one less than the largest padding
+    /// bucket whose payload fits.
+    ///
+    /// Fails with [`Error::InvalidNotification`] when no bucket fits (APNs
+    /// fallback text so long that even the smallest payload is over the
+    /// limit): those options can send nothing, and sealing with them fails
+    /// the same way.
+    fn max_plaintext_len(&self) -> Result<usize> {
         let mut best = None;
         for bucket in BUCKETS {
             let (size, limit) = self.payload_size(envelope_text_len(bucket))?;
@@ -103,15 +64,59 @@ impl TargetRef<'_> {
     }
 }
 
-/// The longest encoded notification, in bytes, that fits `target` with its
-/// options: one less than the largest padding bucket whose payload fits.
-/// A notification's encoded size is the length of its plaintext JSON.
-///
-/// Fails with [`Error::InvalidNotification`] when no bucket fits (APNs
-/// fallback text so long that even the smallest payload is over the limit):
-/// those options can send nothing, and sealing with them fails the same way.
-pub fn max_plaintext_len(target: &Target) -> Result<usize> {
-    target.max_plaintext_len()
+pub(crate) mod private {
+    use std::borrow::Cow;
+
+    use crate::error::Result;
+
+    /// What a [`Target`](super::Target) does while sealing; not nameable
+    /// outside the crate, so only this crate's targets exist.
+    pub trait Platform: Sized + Clone {
+        /// The payload sealing for this target makes.
+        type Payload: Send + 'static;
+        /// The size of this target's payload around an envelope whose text
+        /// form is `envelope_text_len` characters long, and its limit (if any).
+        fn payload_size(&self, envelope_text_len: usize) -> Result<(usize, Option<usize>)>;
+        /// The payload around an envelope's text form.
+        fn payload(&self, envelope_text: String, ttl: u64, expires_at: u64) -> Result<Self::Payload>;
+        /// These options for one device of a batch, with its token and collapse id.
+        fn for_device(&self, token: Option<&str>, collapse_id: Option<&str>) -> Result<Cow<'_, Self>>;
+    }
+}
+
+/// The bare envelope as base64url text, for a transport of the sender's own:
+/// sealing for it gives a `String`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BareEnvelope;
+
+impl Target for BareEnvelope {}
+
+impl private::Platform for BareEnvelope {
+    type Payload = String;
+
+    fn payload_size(&self, envelope_text_len: usize) -> Result<(usize, Option<usize>)> {
+        Ok((envelope_text_len, None))
+    }
+
+    fn payload(&self, envelope_text: String, _ttl: u64, _expires_at: u64) -> Result<String> {
+        Ok(envelope_text)
+    }
+
+    fn for_device(&self, _token: Option<&str>, _collapse_id: Option<&str>) -> Result<Cow<'_, Self>> {
+        Ok(Cow::Borrowed(self))
+    }
+}
+
+/// Checks, before sealing, that a plaintext of `len` bytes fits `target` once padded.
+pub(crate) fn check_fits<T: Target>(target: &T, len: usize) -> Result<()> {
+    let fits = match padded_len(len) {
+        Some(padded) => {
+            let (size, limit) = target.payload_size(envelope_text_len(padded))?;
+            limit.is_none_or(|l| size <= l)
+        }
+        None => false,
+    };
+    if fits { Ok(()) } else { Err(Error::PayloadTooLarge { size: len, max_plaintext: target.max_plaintext_len()? }) }
 }
 
 /// Characters of base64url (no padding) for an envelope around `padded_len` bytes.
@@ -119,12 +124,53 @@ pub(crate) fn envelope_text_len(padded_len: usize) -> usize {
     ((HEADER_LEN + padded_len + N_T) * 4).div_ceil(3)
 }
 
+/// A payload as the operating system hands it to the app.
+#[derive(Debug, Clone, Copy)]
+pub enum Payload<'a> {
+    /// The APNs `userInfo` dictionary as JSON text (the whole push payload).
+    ApnsJson(&'a str),
+    /// The FCM data map (`RemoteMessage.data`).
+    FcmData(&'a HashMap<String, String>),
+    /// The envelope's text form (base64url), from a transport of the app's own.
+    Envelope(&'a str),
+}
+
+impl<'a> Payload<'a> {
+    /// The envelope text inside the payload (SPEC.md section 7.4).
+    fn envelope_text(self) -> Result<Cow<'a, str>> {
+        match self {
+            Payload::Envelope(text) => Ok(text.into()),
+            Payload::FcmData(map) => fcm::envelope_text(map).map(Cow::Borrowed),
+            Payload::ApnsJson(json) => apns::envelope_text(json).map(Cow::Owned),
+        }
+    }
+
+    /// The envelope bytes inside the payload. An envelope text longer than
+    /// [`envelope::MAX_TEXT_LEN`] is refused ([`Error::EnvelopeTooLarge`])
+    /// before it is decoded.
+    pub(crate) fn envelope_bytes(self) -> Result<Vec<u8>> {
+        let text = self.envelope_text()?;
+        if text.len() > envelope::MAX_TEXT_LEN {
+            return Err(Error::EnvelopeTooLarge { size: text.len(), max: envelope::MAX_TEXT_LEN });
+        }
+        decode_base64(&text, "the envelope is not canonical base64url without padding")
+    }
+
+    /// The public header of the envelope inside and the length of its padded
+    /// plaintext, without decrypting anything: what the gateway can see.
+    pub fn inspect(self) -> Result<(EnvelopeHeader, usize)> {
+        let bytes = self.envelope_bytes()?;
+        let env = Envelope::parse(&bytes)?;
+        Ok((*env.header(), env.plaintext_len()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn apns_with_title(len: usize) -> Target {
-        Target::Apns(apns::ApnsOptions { fallback_title: "x".repeat(len), ..apns::ApnsOptions::default() })
+    fn apns_with_title(len: usize) -> apns::ApnsOptions {
+        apns::ApnsOptions { fallback_title: "x".repeat(len), ..apns::ApnsOptions::default() }
     }
 
     #[test]
@@ -138,13 +184,13 @@ mod tests {
         assert!(!err.to_string().contains(" 0 bytes"), "{err}");
         // Sealing with such options fails the same way, whatever the size.
         for len in [100, 5000] {
-            assert_eq!(apns_with_title(3605).borrowed().check_fits(len), Err(err.clone()));
+            assert_eq!(check_fits(&apns_with_title(3605), len), Err(err.clone()));
         }
         assert!(matches!(
-            apns_with_title(3604).borrowed().check_fits(300),
+            check_fits(&apns_with_title(3604), 300),
             Err(Error::PayloadTooLarge { size: 300, max_plaintext: 255 })
         ));
-        assert_eq!(Target::Envelope.max_plaintext_len(), Ok(2047));
-        assert_eq!(Target::Fcm(fcm::FcmOptions::default()).max_plaintext_len(), Ok(2047));
+        assert_eq!(BareEnvelope.max_plaintext_len(), Ok(2047));
+        assert_eq!(fcm::FcmOptions::default().max_plaintext_len(), Ok(2047));
     }
 }
