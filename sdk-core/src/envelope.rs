@@ -1,17 +1,9 @@
 //! The sealed envelope, version 1: the bytes a push carries.
 //!
-//! ```text
-//! offset  length  field
-//! 0       1       version = 0x01
-//! 1       8       recipient key id (the device key it is sealed to)
-//! 9       8       sender key id (the sender key it is sealed by)
-//! 17      32      enc: the HPKE encapsulated key (the sender's ephemeral X25519 public key)
-//! 49      n + 16  ct: ChaCha20Poly1305 ciphertext of the padded plaintext (n bytes), then its tag
-//! ```
-//!
-//! The envelope is HPKE mode auth (RFC 9180 section 5.1.3) with
-//! `info = "pushseal envelope v1"` and `aad` = the 49 header bytes, sealed
-//! with sequence number 0. Its text form is base64url without padding.
+//! Its layout (a 49-byte header: version, recipient key id, sender key id,
+//! `enc`; then the ciphertext and tag), the HPKE mode auth call that seals it
+//! and the text form are SPEC.md section 4. [`Envelope::parse`] reads the
+//! layout and `open_in_place` is the one way an envelope is opened.
 
 use x25519_dalek::PublicKey as XPublicKey;
 
@@ -99,7 +91,7 @@ impl<'a> Envelope<'a> {
 
     /// Opens a copy of the envelope with the device key and the sender key
     /// it names (HPKE `OpenAuth`), returning the padded plaintext: the one
-    /// open path, [`open_in_place`], on a buffer of its own.
+    /// open path, `open_in_place`, on a buffer of its own.
     #[cfg(feature = "test-vectors")]
     pub fn open(&self, device: &DeviceSecretKey, sender: &SenderPublicKey) -> Result<zeroize::Zeroizing<Vec<u8>>> {
         let mut buf = zeroize::Zeroizing::new(self.bytes.to_vec());

@@ -93,13 +93,13 @@ pub enum Error {
         max_plaintext: usize,
     },
     /// A device was given an envelope text longer than any sender makes
-    /// ([`crate::envelope::MAX_TEXT_LEN`] characters): refused before it is
+    /// (2,818 characters, SPEC.md section 4.3): refused before it is
     /// decoded. Its kind is [`ErrorKind::PayloadTooLarge`].
     #[error("envelope too large: {size} characters of text, a device opens at most {max}")]
     EnvelopeTooLarge {
         /// The envelope text's length, in bytes.
         size: usize,
-        /// [`crate::envelope::MAX_TEXT_LEN`].
+        /// The most a device decodes: 2,818.
         max: usize,
     },
     /// A notification or option given to the sender is not valid.

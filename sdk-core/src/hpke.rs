@@ -83,11 +83,11 @@ fn labeled_expand(suite_id: &[u8], prk: &Hkdf<Sha256>, label: &[u8], info: &[u8]
 /// the same clamped scalar and mapped back: the u-coordinate of `[k]P` does
 /// not depend on which of `P` and `-P` the Edwards form picked. That route
 /// uses the vectorized (AVX2) scalar multiplication where the processor has
-/// it: the multiplication is about a third faster than the ladder, and with
-/// both conversions one X25519 is still about 13% faster (BENCHMARKS.md);
-/// a key prepared once for two operations saves more. Coordinates on the
-/// twist, which have no Edwards form, take the ladder. Both are constant time in the secret scalar; which route is taken
-/// depends on the public key alone.
+/// it, faster than the ladder even with both conversions (BENCHMARKS.md has
+/// the figures); a key prepared once for two operations saves more.
+/// Coordinates on the twist, which have no Edwards form, take the ladder.
+/// Both are constant time in the secret scalar; which route is taken depends
+/// on the public key alone.
 #[derive(Clone, Copy)]
 pub struct PreparedKey {
     u: MontgomeryPoint,

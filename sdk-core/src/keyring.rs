@@ -181,7 +181,7 @@ impl DeviceKeyring {
 
     /// [`DeviceKeyring::open`], also returning the notification's delivery
     /// receipt: send it to the sender's server (over the app's own API) to
-    /// prove that this device opened the notification. See [`crate::receipt`].
+    /// prove that this device opened the notification. See [`Receipt`].
     pub fn open_with_receipt(
         &self,
         payload: Payload<'_>,

@@ -1,18 +1,9 @@
 //! The notification inside an envelope: what the sender writes ([`Message`])
 //! and what the device gets back ([`Notification`]).
 //!
-//! The plaintext of an envelope is one JSON object (RFC 8259, UTF-8):
-//!
-//! ```json
-//! {"id":"00112233445566778899aabbccddeeff","sent_at":1767225600,"expires_at":1767312000,
-//!  "title":"Lab results","body":"Your results are ready.","data":{"ref":"lab-7731"}}
-//! ```
-//!
-//! `id` is the 128-bit message id as 32 lowercase hex digits; `sent_at` and
-//! `expires_at` are unix seconds; `title` and `body` are strings; `data` (a
-//! string-to-string map), `thread_id`, `category`, `sound` (strings) and
-//! `badge` (a non-negative integer) are optional and left out when empty.
-//! Unknown fields are rejected.
+//! The plaintext is one JSON object whose fields, encoding and limits are
+//! SPEC.md section 5; the device's time checks ([`CLOCK_SKEW_SECS`] each way,
+//! a TTL of at most [`MAX_TTL_SECS`]) are section 8.1.
 
 use std::collections::BTreeMap;
 use std::fmt;

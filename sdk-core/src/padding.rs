@@ -1,10 +1,5 @@
-//! Length hiding: every plaintext is padded to a bucket before sealing.
-//!
-//! `padded = plaintext || 0x80 || 0x00 * k`, where the total length is the
-//! smallest bucket in [`BUCKETS`] that is larger than the plaintext (ISO/IEC
-//! 7816-4 padding). The padding is inside the AEAD, so it is authenticated;
-//! a receiver removes it by dropping trailing zero bytes and then exactly one
-//! `0x80` byte, and rejects anything else.
+//! Length hiding: every plaintext is padded to one of [`BUCKETS`] before
+//! sealing (ISO/IEC 7816-4 padding inside the AEAD; SPEC.md section 6).
 //!
 //! With these buckets, "positive" and "negative" versions of the same
 //! template encode to the same bucket unless the template sits within a few

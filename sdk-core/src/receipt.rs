@@ -1,23 +1,15 @@
 //! Delivery receipts: a short value that only the recipient device can
 //! compute, and only after it has opened the notification.
 //!
-//! Both ends of an envelope share one HPKE context (RFC 9180, section 5). The
-//! receipt is that context's secret export (section 5.3):
-//!
-//! ```text
-//! receipt = Export("pushseal receipt v1" || message_id, 16)
-//! receipt_digest = SHA-256("pushseal receipt digest v1" || receipt)
-//! ```
-//!
-//! where `message_id` is the notification's 16-byte id. The device gets the
-//! receipt from [`crate::DeviceKeyring::open_with_receipt`] and sends it to the
-//! sender's server over the app's own API; its text form is 22 characters of
-//! base64url without padding. At sealing time the sender computes the same
-//! export, keeps only its digest ([`crate::SealedNotification::receipt_digest`],
-//! also written to the audit log) and forgets the receipt itself and the
-//! ephemeral key, so it needs no per-message secret to check a receipt later
-//! with [`verify_receipt`], and whoever reads the stored digest cannot turn it
-//! back into a receipt.
+//! The receipt is the envelope's HPKE secret export (RFC 9180 section 5.3)
+//! and the sender keeps only its digest; both are defined in SPEC.md section
+//! 10.1. The device gets the receipt from
+//! [`crate::DeviceKeyring::open_with_receipt`] and sends it to the sender's
+//! server over the app's own API (its text form is 22 characters of
+//! base64url). The sender keeps [`crate::Sealed::receipt_digest`] (the audit
+//! log writes it) and checks a receipt later with [`verify_receipt`]: no
+//! per-message secret is kept, and the stored digest cannot be turned back
+//! into a receipt.
 //!
 //! ```
 //! use pushseal::{DeviceKeyring, MemoryReplayStore, Message, Payload, Sender, SenderSecretKey};

@@ -5,76 +5,16 @@
 //! its `expires_at` (unix seconds). In one atomic step the store rejects the id
 //! with [`Error::Replayed`] if it accepted it before, or records it.
 //!
-//! # Bound and floor
-//!
-//! A store keeps at most `capacity` records ([`DEFAULT_REPLAY_CAPACITY`] by
-//! default) and a *floor*: a message with `expires_at <= floor` is rejected as
-//! [`Error::Replayed`], because it is too old for the store to tell. Records
-//! leave the store in two ways only, and both raise the floor to the largest
-//! `expires_at` they drop, so the bound never lets a replay through:
-//!
-//! - *Pruning* drops every record with `expires_at + CLOCK_SKEW_SECS < now`.
-//!   While the clock does not go back, the expiry check rejects every message
-//!   at or below such a floor anyway; if the clock does go back, the floor
-//!   still rejects replays of the pruned ids.
-//! - *Eviction*: if more than `capacity` records remain after pruning, those
-//!   with the smallest `expires_at` are dropped (with every record that ties
-//!   with the largest of them). The price of the bound: once more than
-//!   `capacity` unexpired messages have arrived, a *new* message that expires no
-//!   later than an evicted one is rejected as a replay. If the new message is
-//!   itself the oldest, it is accepted and evicted at once (the floor rises to
-//!   its `expires_at`).
-//!
-//! Both happen lazily, when a store holds more than `capacity` records or more
-//! than half of its records are expired. A store with capacity 0 keeps no
-//! records: it accepts only strictly increasing `expires_at` values. A new
-//! store's floor is 0, so `expires_at = 0` is always refused (SPEC.md §8.3).
-//!
-//! # What can be reached
-//!
-//! No honest message accepted at `now` expires after [`reachable_expiry`]`(now)`,
-//! `now + MAX_TTL_SECS + CLOCK_SKEW_SECS`: the device refuses a TTL over
-//! [`MAX_TTL_SECS`] and a `sent_at` beyond the skew. A store refuses to record
-//! a later `expires_at` ([`Error::Malformed`]), and lowers a floor or a record
-//! beyond that bound (only a message the device refuses could have put them
-//! there) to the bound when it reads them, so no sender can raise the floor
-//! out of reach of the messages that follow.
-//!
-//! # File format
-//!
-//! A [`FileReplayStore`] file is a 16-byte header, the 8 ASCII bytes `PSREPLY1`
-//! followed by the floor as a u64 little-endian, then zero or more 24-byte
-//! records, each a 16-byte message id followed by its `expires_at` as a u64
-//! little-endian (unix seconds), in no particular order. Accepting a message
-//! appends its record with a single write to the file opened in append mode,
-//! then `sync_data`. Compaction (pruning and eviction, above) writes the whole
-//! new store to `<path>.tmp` in the same directory, syncs it and renames it
-//! over `<path>` (atomic). A missing file is a new store (floor 0). A trailing
-//! partial record (a torn append) is ignored on load, and the next accepted
-//! message rewrites the file whole.
-//!
-//! A file that exists but has no valid header (shorter than 16 bytes, or
-//! another magic) cannot have been written by this store: it is damaged, and
-//! what it recorded is lost. The store fails closed: it replaces the file with
-//! an empty store whose floor is [`reachable_expiry`]`(now)`, which refuses
-//! every message it could have accepted, and that call fails with
-//! [`Error::Storage`] saying so (the app logs it). Later calls work normally:
-//! messages that expire after that floor open.
-//!
-//! # Concurrency
-//!
-//! Several processes (an iOS app and its Notification Service Extension, in a
-//! shared App Group container) and several handles may use one file at once.
-//! Each [`ReplayStore::check_and_record`] opens `<path>.lock`, takes an
-//! exclusive lock on it, waiting at most the store's lock timeout
-//! ([`DEFAULT_LOCK_TIMEOUT`], or [`FileReplayStore::with_lock_timeout`]) and
-//! failing with [`Error::Storage`] after that, re-reads the data file, checks,
-//! appends or compacts, and unlocks; it syncs the appended data (or the
-//! directory of a rename) after unlocking, and returns once it is on disk.
-//! No lock is held between calls (iOS kills a suspended process that holds a
-//! file lock in a shared container) and no handle caches the file's contents,
-//! so no handle's view can go stale. The lock is on a separate file because
-//! compaction replaces the data file.
+//! The rules (the bound, the floor, what a store refuses and how a damaged
+//! file fails closed) and the file format are SPEC.md section 8.3; this module
+//! implements them as written, with [`DEFAULT_REPLAY_CAPACITY`] records by
+//! default and the reach of [`reachable_expiry`]. Records leave a store only
+//! when it holds more than its capacity or more than half of them are
+//! expired (compaction): pruning first, then eviction of the smallest
+//! `expires_at` (with every record that ties with the largest of them), each
+//! raising the floor to the largest `expires_at` it drops. The price of the
+//! bound: once more than `capacity` unexpired messages have arrived, a new
+//! message that expires no later than an evicted one is refused as a replay.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
@@ -100,11 +40,11 @@ const RECORD_LEN: usize = 24;
 /// A store of the message ids a device has accepted.
 pub trait ReplayStore: Send + Sync {
     /// Atomically: rejects with [`Error::Replayed`] if `id` was recorded
-    /// before, or if `expires_at` is at or below the store's floor (see the
-    /// [module docs](self)); otherwise records `(id, expires_at)` and returns
+    /// before, or if `expires_at` is at or below the store's floor (SPEC.md
+    /// section 8.3); otherwise records `(id, expires_at)` and returns
     /// `Ok(())`. `now` is the device's clock in unix seconds, used for pruning.
     /// Fails with [`Error::Malformed`] if `expires_at` is beyond
-    /// [`reachable_expiry`]`(now)`, and with [`Error::Storage`] if the store
+    /// `now + MAX_TTL_SECS + CLOCK_SKEW_SECS`, and with [`Error::Storage`] if the store
     /// cannot be read or written.
     fn check_and_record(&self, id: &[u8; 16], expires_at: u64, now: u64) -> Result<()>;
 }
@@ -284,9 +224,22 @@ impl ReplayStore for MemoryReplayStore {
     }
 }
 
-/// A [`ReplayStore`] in a file that several processes may share (see the
-/// [module docs](self) for its format and locking). A handle holds only paths:
-/// every call re-reads the file under the lock.
+/// A [`ReplayStore`] in a file that several processes may share (its format
+/// and rules: SPEC.md section 8.3). A handle holds only paths: every call
+/// re-reads the file under the lock.
+///
+/// Several processes (an iOS app and its Notification Service Extension, in a
+/// shared App Group container) and several handles may use one file at once.
+/// Each [`ReplayStore::check_and_record`] opens `<path>.lock`, takes an
+/// exclusive lock on it, waiting at most the store's lock timeout
+/// ([`DEFAULT_LOCK_TIMEOUT`], or [`FileReplayStore::with_lock_timeout`]) and
+/// failing with [`Error::Storage`] after that, re-reads the data file, checks,
+/// appends or compacts, and unlocks; it syncs the appended data (or the
+/// directory of a rename) after unlocking, and returns once it is on disk.
+/// No lock is held between calls (iOS kills a suspended process that holds a
+/// file lock in a shared container) and no handle caches the file's contents,
+/// so no handle's view can go stale. The lock is on a separate file because
+/// compaction replaces the data file.
 #[derive(Debug, Clone)]
 pub struct FileReplayStore {
     path: PathBuf,

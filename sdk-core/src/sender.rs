@@ -182,7 +182,7 @@ impl Sender {
         self.cache.as_ref().map_or(0, DhCache::len)
     }
 
-    /// The secret key's text form (see [`SenderSecretKey::to_secret_text`]),
+    /// The secret key's text form (`SenderSecretKey::to_secret_text`),
     /// in a buffer that wipes itself: so that a wrapper never needs a copy of
     /// its own. **Secret.**
     pub fn secret_text(&self) -> Zeroizing<String> {

@@ -1,17 +1,13 @@
-//! The APNs request: body and headers (Apple's "Sending notification requests to APNs").
+//! APNs, both directions: the request a sender makes ([`ApnsOptions`] to
+//! [`ApnsRequest`], SPEC.md section 7.1) and the envelope text a device reads
+//! from a delivered `userInfo` (section 7.4).
 //!
-//! The body of an alert push:
-//!
-//! ```json
-//! {"aps":{"alert":{"title":"New message"},"mutable-content":1},"pushseal":"<envelope>"}
-//! ```
-//!
-//! `mutable-content: 1` makes iOS run the app's Notification Service
-//! Extension, which opens the envelope and replaces the alert with the real
-//! title and body. The alert in the payload is the fallback that shows if the
-//! extension cannot: it must never carry protected information, so its
-//! default says only "New message". A background push carries
-//! `{"aps":{"content-available":1}}` instead, and no alert.
+//! An alert push carries `mutable-content: 1`, so that iOS runs the app's
+//! Notification Service Extension, which opens the envelope and replaces the
+//! alert with the real title and body. The alert in the payload is the
+//! fallback that shows if the extension cannot: it must never carry
+//! protected information, so its default says only "New message". A
+//! background push carries `content-available: 1` instead, and no alert.
 
 use std::borrow::Cow;
 

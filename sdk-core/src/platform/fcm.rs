@@ -1,8 +1,6 @@
-//! The FCM HTTP v1 `message` object (Firebase's `projects.messages.send`).
-//!
-//! ```json
-//! {"android":{"priority":"high","ttl":"86400s"},"data":{"pushseal":"<envelope>"},"token":"<registration token>"}
-//! ```
+//! FCM, both directions: the HTTP v1 `message` object a sender makes
+//! ([`FcmOptions`] to [`FcmMessage`], SPEC.md section 7.2) and the envelope
+//! text a device reads from a delivered data map (section 7.4).
 //!
 //! Data-only, so the app's `FirebaseMessagingService.onMessageReceived` always
 //! runs, even in the background, and can show the real text; high priority by

@@ -1,9 +1,9 @@
-//! The request a push gateway takes: APNs ([`apns`]) and FCM ([`fcm`]).
+//! The request a push gateway takes, and what a device reads from a delivered push: APNs and FCM.
 //!
 //! Each platform's module owns both directions of its payload: the sender's
 //! (options to a request) and the device's (a payload to the envelope text
 //! inside). Both carry the envelope's text form under one key,
-//! [`PAYLOAD_KEY`], and both gateways allow 4096 bytes of payload (SPEC.md
+//! `"pushseal"`, and both gateways allow 4096 bytes of payload (SPEC.md
 //! section 7). The size of a platform payload depends only on the padded
 //! plaintext's bucket and the options, so [`Target::max_plaintext_len`] tells
 //! a sender the largest notification that fits before anything is sealed.
