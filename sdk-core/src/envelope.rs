@@ -209,7 +209,9 @@ pub(crate) fn seal_in_place(
     };
     let mut ctx = hpke::key_schedule_with(key_schedule_context(), shared.as_ref(), b"")?;
     let header = header(device, sender.key_id(), &eph.enc());
-    buf.get_mut(..HEADER_LEN).ok_or(Error::Malformed("no room for the envelope header"))?.copy_from_slice(&header);
+    buf.get_mut(..HEADER_LEN)
+        .expect("both callers put HEADER_LEN bytes of room for the header first")
+        .copy_from_slice(&header);
     ctx.seal_in_place(&header, buf, HEADER_LEN)?;
     Ok(ctx)
 }

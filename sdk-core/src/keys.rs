@@ -134,7 +134,7 @@ impl<R: Role> PublicKey<R> {
     }
 
     /// The 32 bytes of the key.
-    pub fn to_bytes(&self) -> [u8; KEY_LEN] {
+    pub fn to_bytes(self) -> [u8; KEY_LEN] {
         self.key.to_bytes()
     }
 
@@ -144,7 +144,7 @@ impl<R: Role> PublicKey<R> {
     }
 
     /// The key's text form: base64url without padding, 43 characters.
-    pub fn to_base64(&self) -> String {
+    pub fn to_base64(self) -> String {
         encode_base64(self.key.as_bytes())
     }
 
