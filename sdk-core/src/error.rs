@@ -6,9 +6,7 @@
 
 use core::fmt;
 
-/// A short, public identifier of a key: the first 8 bytes of a hash of the
-/// public key (see [`crate::KeyId`]). Re-exported here for error payloads.
-pub use crate::keys::KeyId;
+use crate::keys::KeyId;
 
 /// Everything that can go wrong in PushSeal.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
