@@ -21,7 +21,7 @@ result="$out/bindings.txt"
 : >"$result"
 : >"$out/bindings-turns.txt"
 
-if ! cargo metadata --format-version 1 --no-deps | grep -q '"name":"pushseal-ffi"' || [[ ! -x bindings/build.sh ]]; then
+if ! workspace_has_package pushseal-ffi || [[ ! -x bindings/build.sh ]]; then
   echo "no bindings/ (pushseal-ffi and bindings/build.sh) yet: bindings not measured"
   exit 0
 fi

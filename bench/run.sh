@@ -128,7 +128,7 @@ if [[ -x bench/bindings.sh ]]; then
 fi
 
 step "peak memory of one open in a fresh process"
-if cargo metadata --format-version 1 --no-deps | grep -q '"name":"pushseal-cli"'; then
+if workspace_has_package pushseal-cli; then
   run cargo build --release -p pushseal-cli >&2
   cli="$target_dir/release/pushseal"
   tmp="$(mktemp -d)"
