@@ -18,13 +18,15 @@
 # DISK_DIR (target/bench-audit), TMPFS_DIR (/dev/shm/pushseal-bench-$$).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/cargo-metadata.sh
+source scripts/cargo-metadata.sh
 
 devices="${DEVICES:-10000}"
 rounds="${ROUNDS:-5}"
 threads="${THREADS:-8}"
 seals="${SEALS:-400}"
 million="${MILLION:-1000000}"
-target_dir="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')"
+target_dir="$(cargo_target_dir)"
 out="$target_dir/bench-report"
 disk="${DISK_DIR:-$target_dir/bench-audit}"
 tmpfs="${TMPFS_DIR:-/dev/shm/pushseal-bench-$$}"

@@ -13,17 +13,19 @@
 # so and the rows stay "not measured yet".
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/cargo-metadata.sh
+source scripts/cargo-metadata.sh
 out="${1:?usage: bench/bindings.sh OUT_DIR}"
 mkdir -p "$out"
 result="$out/bindings.txt"
 : >"$result"
 : >"$out/bindings-turns.txt"
 
-if ! cargo metadata --format-version 1 --no-deps | grep -q '"name":"pushseal-ffi"' || [[ ! -x bindings/build.sh ]]; then
+if ! workspace_has_package pushseal-ffi || [[ ! -x bindings/build.sh ]]; then
   echo "no bindings/ (pushseal-ffi and bindings/build.sh) yet: bindings not measured"
   exit 0
 fi
-target_dir="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')"
+target_dir="$(cargo_target_dir)"
 n="${BINDINGS_OPENS:-2000}"
 rounds="${BINDINGS_ROUNDS:-3}"
 turns="${BINDINGS_TURNS:-5}"

@@ -26,6 +26,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$PWD"
+# shellcheck source=scripts/cargo-metadata.sh
+source "$root/scripts/cargo-metadata.sh"
 
 quick="${QUICK:-0}"
 rounds="${ROUNDS:-$([[ $quick == 1 ]] && echo 1 || echo 8)}"
@@ -33,7 +35,7 @@ measure="${MEASURE_SECS:-$([[ $quick == 1 ]] && echo 0.3 || echo 0.5)}"
 samples="$([[ $quick == 1 ]] && echo 10 || echo 20)"
 devices="${DEVICES:-10000}"
 interleave_rounds="${INTERLEAVE_ROUNDS:-$([[ $quick == 1 ]] && echo 20 || echo 300)}"
-target_dir="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')"
+target_dir="$(cargo_target_dir)"
 out="$target_dir/bench-report"
 rm -rf "$out"
 mkdir -p "$out"
@@ -126,7 +128,7 @@ if [[ -x bench/bindings.sh ]]; then
 fi
 
 step "peak memory of one open in a fresh process"
-if cargo metadata --format-version 1 --no-deps | grep -q '"name":"pushseal-cli"'; then
+if workspace_has_package pushseal-cli; then
   run cargo build --release -p pushseal-cli >&2
   cli="$target_dir/release/pushseal"
   tmp="$(mktemp -d)"

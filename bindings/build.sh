@@ -26,14 +26,15 @@ bindings_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$bindings_dir/.." && pwd)"
 # uniffi-bindgen runs `cargo metadata` to find bindings/uniffi.toml: stay in the workspace.
 cd "$root"
+# shellcheck source=scripts/cargo-metadata.sh
+source "$root/scripts/cargo-metadata.sh"
 
 case "$(uname -s)" in
   Darwin) lib_file=libpushseal_ffi.dylib ;;
   *) lib_file=libpushseal_ffi.so ;;
 esac
 
-target_dir="$(cargo metadata --format-version 1 --no-deps \
-  | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
+target_dir="$(cargo_target_dir)"
 lib="$target_dir/release/$lib_file"
 bindgen="$target_dir/debug/uniffi-bindgen"
 

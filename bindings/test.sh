@@ -26,6 +26,8 @@ set -euo pipefail
 bindings_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$bindings_dir/.." && pwd)"
 cd "$root"
+# shellcheck source=scripts/cargo-metadata.sh
+source "$root/scripts/cargo-metadata.sh"
 
 mode="${1:-all}"
 case "$mode" in
@@ -33,8 +35,7 @@ case "$mode" in
   *) echo "usage: $0 [all|rust|kotlin|python|swift|elf]" >&2; exit 2 ;;
 esac
 
-target_dir="$(cargo metadata --format-version 1 --no-deps \
-  | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
+target_dir="$(cargo_target_dir)"
 native_dir="$target_dir/release"
 
 need() { # file...

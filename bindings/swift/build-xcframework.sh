@@ -27,6 +27,8 @@ set -euo pipefail
 swift_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$swift_dir/../.." && pwd)"
 cd "$root"
+# shellcheck source=scripts/cargo-metadata.sh
+source "$root/scripts/cargo-metadata.sh"
 
 if [[ "$(uname -s)" != Darwin ]] || ! command -v xcodebuild >/dev/null; then
   echo "error: building the XCFramework needs macOS with Xcode" >&2
@@ -56,8 +58,7 @@ if $with_visionos; then
   done
 fi
 
-target_dir="$(cargo metadata --format-version 1 --no-deps \
-  | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
+target_dir="$(cargo_target_dir)"
 lib() { echo "$target_dir/$1/$profile/libpushseal_ffi.a"; }
 
 work="$swift_dir/build"

@@ -28,15 +28,15 @@ fi
 swift_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$swift_dir/../.." && pwd)"
 cd "$root"
+# shellcheck source=scripts/cargo-metadata.sh
+source "$root/scripts/cargo-metadata.sh"
 
-crate_version="$(cargo metadata --format-version 1 --no-deps \
-  | python3 -c 'import json, sys; print(next(p["version"] for p in json.load(sys.stdin)["packages"] if p["name"] == "pushseal-ffi"))')"
+crate_version="$(workspace_package_field pushseal-ffi version)"
 if [[ "$crate_version" != "$version" ]]; then
   echo "error: pushseal-ffi is version $crate_version, not $version: bump the workspace version first" >&2
   exit 1
 fi
-repository="$(cargo metadata --format-version 1 --no-deps \
-  | python3 -c 'import json, sys; print(next(p["repository"] for p in json.load(sys.stdin)["packages"] if p["name"] == "pushseal-ffi"))')"
+repository="$(workspace_package_field pushseal-ffi repository)"
 
 CARGO_BUILD_FLAGS=--locked "$root/bindings/build.sh"
 "$swift_dir/build-xcframework.sh"

@@ -9,11 +9,14 @@
 # It fails on the first step that does not do what it should.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+# shellcheck source=scripts/cargo-metadata.sh
+source scripts/cargo-metadata.sh
 
 cargo build -q -p pushseal --example sample_sender
 cargo build -q -p pushseal-cli
-sender=target/debug/examples/sample_sender
-pushseal=target/debug/pushseal
+target_dir="$(cargo_target_dir)"
+sender="$target_dir/debug/examples/sample_sender"
+pushseal="$target_dir/debug/pushseal"
 
 work=$(mktemp -d)
 server=
