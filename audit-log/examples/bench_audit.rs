@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use pushseal::{
     ApnsOptions, BatchDevice, DeviceKeyring, DevicePublicKey, FileReplayStore, Message, ReplayStore, Sender,
-    SenderSecretKey, Target,
+    SenderSecretKey,
 };
 use pushseal_audit::AuditLog;
 
@@ -59,8 +59,8 @@ fn keys() -> Vec<DevicePublicKey> {
     (0..KEYS).map(|_| DeviceKeyring::generate().expect("randomness").public_key()).collect()
 }
 
-fn target() -> Target {
-    Target::Apns(ApnsOptions::default())
+fn target() -> ApnsOptions {
+    ApnsOptions::default()
 }
 
 fn fresh_log(dir: &Path, name: &str) -> AuditLog {

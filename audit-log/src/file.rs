@@ -9,7 +9,7 @@ use pushseal::shared_file::{self, FileLock};
 use pushseal::{Error, Result, unix_now};
 use sha2::{Digest, Sha256};
 
-use crate::record::{Anchor, AuditEvent, AuditRecord, Hash256, MAX_LINE_LEN, RecoveredEvent};
+use crate::record::{Anchor, AuditEvent, AuditRecord, Chain, Hash256, MAX_LINE_LEN, RecoveredEvent};
 use crate::store::{Decision, RecordStore};
 use crate::verify::{Verifier, VerifyReport};
 
@@ -144,23 +144,20 @@ impl FileStore {
     /// Appends `events` after `tail`, first cutting off a torn last line and
     /// recording that; one write, then one sync.
     fn append_lines(&self, file: &mut File, tail: &Tail, events: Vec<AuditEvent>) -> Result<Vec<AuditRecord>> {
-        let after = |a: Anchor| a.seq.checked_add(1).map(|seq| (seq, a.hash)).ok_or(damaged(&self.path));
-        let mut next = tail.last.map_or(Ok((0, Hash256::ZERO)), after)?;
+        let mut chain = Chain::after(tail.last);
         let mut out = Vec::with_capacity(512 * (events.len() + 1));
         if tail.len > tail.complete_end {
             let discarded_sha256 = self.hash_range(file, tail.complete_end, tail.len)?;
             let discarded_bytes = tail.len - tail.complete_end;
             let recovered = RecoveredEvent { time: unix_now(), discarded_bytes, discarded_sha256 };
-            let (record, line) = AuditRecord::encode(next.0, next.1, AuditEvent::Recovered(recovered))?;
+            let (_, line) = chain.append(AuditEvent::Recovered(recovered)).ok_or_else(|| damaged(&self.path))?;
             out.extend_from_slice(&line);
-            next = after(record.anchor())?;
             file.set_len(tail.complete_end).map_err(|e| storage("cut the torn end of", &self.path, e))?;
         }
         let mut records = Vec::with_capacity(events.len());
         for event in events {
-            let (record, line) = AuditRecord::encode(next.0, next.1, event)?;
+            let (record, line) = chain.append(event).ok_or_else(|| damaged(&self.path))?;
             out.extend_from_slice(&line);
-            next = after(record.anchor())?;
             records.push(record);
         }
         file.write_all(&out).map_err(|e| storage("append to", &self.path, e))?;
@@ -214,7 +211,8 @@ impl RecordStore for FileStore {
                 Decision::Append(event) => {
                     let tail = self.tail_from(&last_line, complete_end, len)?;
                     let records = self.append_lines(&mut file, &tail, vec![event])?;
-                    records.into_iter().next().ok_or(crate::record::audit_error("an append returned no record"))
+                    // append_lines returns one record per event.
+                    Ok(records.into_iter().next().expect("one record for one event"))
                 }
             }
         })

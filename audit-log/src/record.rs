@@ -82,9 +82,9 @@ impl FromStr for Hash256 {
     }
 }
 
-/// Serde as text for the fields of a record (owned strings, so that any JSON
-/// reader works).
-mod text {
+/// Serde as text for the fields of a record or a report (owned strings, so
+/// that any JSON reader works).
+pub(crate) mod text {
     use core::fmt::Display;
     use core::str::FromStr;
 
@@ -112,9 +112,27 @@ mod text {
 
         pub fn deserialize<'de, T: FromStr, D: Deserializer<'de>>(d: D) -> Result<Option<T>, D::Error> {
             match Option::<String>::deserialize(d)? {
-                Some(text) => text.parse().map(Some).map_err(|_| serde::de::Error::custom("a hash is 64 hex digits")),
+                Some(text) => {
+                    text.parse().map(Some).map_err(|_| serde::de::Error::custom("a field is not in its text form"))
+                }
                 None => Ok(None),
             }
+        }
+    }
+
+    /// The same for a list.
+    pub mod list {
+        use super::*;
+
+        pub fn serialize<T: Display, S: Serializer>(values: &[T], s: S) -> Result<S::Ok, S::Error> {
+            s.collect_seq(values.iter().map(ToString::to_string))
+        }
+
+        pub fn deserialize<'de, T: FromStr, D: Deserializer<'de>>(d: D) -> Result<Vec<T>, D::Error> {
+            Vec::<String>::deserialize(d)?
+                .iter()
+                .map(|text| text.parse().map_err(|_| serde::de::Error::custom("a field is not in its text form")))
+                .collect()
         }
     }
 }
@@ -240,12 +258,14 @@ struct StoredLine {
 
 impl AuditRecord {
     /// The record after `(seq, prev)` for `event`, and its line (with its `\n`).
-    pub(crate) fn encode(seq: u64, prev: Hash256, event: AuditEvent) -> Result<(Self, Vec<u8>)> {
-        let event_json = serde_json::to_vec(&event).map_err(|_| audit_error("a record cannot be encoded"))?;
+    pub(crate) fn encode(seq: u64, prev: Hash256, event: AuditEvent) -> (Self, Vec<u8>) {
+        // Every field of an event is a number, a string or an enum's name,
+        // and the tagged enum is a JSON object: encoding cannot fail.
+        let event_json = serde_json::to_vec(&event).expect("an audit event encodes as JSON");
         let members = event_json
             .strip_prefix(b"{")
             .and_then(|m| m.strip_suffix(b"}"))
-            .ok_or(audit_error("a record did not encode as a JSON object"))?;
+            .expect("an internally tagged event encodes as a JSON object");
         let mut line = Vec::with_capacity(64 + members.len() + HASH_SUFFIX_LEN + 1);
         line.extend_from_slice(format!("{{\"seq\":{seq},\"prev\":\"{prev}\",").as_bytes());
         line.extend_from_slice(members);
@@ -254,7 +274,7 @@ impl AuditRecord {
         line.extend_from_slice(hash.to_string().as_bytes());
         line.extend_from_slice(LINE_END);
         line.push(b'\n');
-        Ok((Self { seq, prev, event, hash }, line))
+        (Self { seq, prev, event, hash }, line)
     }
 
     /// Parses one line (without its `\n`) and checks its own hash; not its
@@ -282,8 +302,8 @@ impl AuditRecord {
     }
 
     /// The line of this record, `\n` included, exactly as it is written.
-    pub fn to_line(&self) -> Result<Vec<u8>> {
-        Self::encode(self.seq, self.prev, self.event.clone()).map(|(_, line)| line)
+    pub fn to_line(&self) -> Vec<u8> {
+        Self::encode(self.seq, self.prev, self.event.clone()).1
     }
 
     /// This record's place in the chain, as an [`Anchor`].
@@ -318,6 +338,38 @@ impl FromStr for Anchor {
         let (seq, hash) = s.trim().split_once(':').ok_or(bad.clone())?;
         let seq = if seq.bytes().all(|b| b.is_ascii_digit()) { seq.parse().ok() } else { None };
         Ok(Self { seq: seq.ok_or(bad)?, hash: hash.parse()? })
+    }
+}
+
+/// The records a store appends after its last one: each `seq` one more than
+/// the previous record's, each `prev` its `hash`. What every backend uses to
+/// write, under its own lock, after reading its last record.
+pub(crate) struct Chain {
+    /// The next record's `seq` and `prev`; `None` once `seq` cannot grow.
+    next: Option<(u64, Hash256)>,
+}
+
+impl Chain {
+    /// The chain after the record at `last` (the start for an empty log).
+    pub(crate) fn after(last: Option<Anchor>) -> Self {
+        let mut chain = Self { next: Some((0, Hash256::ZERO)) };
+        if let Some(last) = last {
+            chain.follow(last);
+        }
+        chain
+    }
+
+    /// The next record for `event` and its line; `None` if the last `seq`
+    /// is `u64::MAX` (a damaged log: no honest log gets there).
+    pub(crate) fn append(&mut self, event: AuditEvent) -> Option<(AuditRecord, Vec<u8>)> {
+        let (seq, prev) = self.next?;
+        let (record, line) = AuditRecord::encode(seq, prev, event);
+        self.follow(record.anchor());
+        Some((record, line))
+    }
+
+    fn follow(&mut self, last: Anchor) {
+        self.next = last.seq.checked_add(1).map(|seq| (seq, last.hash));
     }
 }
 
@@ -381,14 +433,49 @@ impl fmt::Display for BreakKind {
     }
 }
 
+impl BreakKind {
+    const ALL: [Self; 7] = [
+        Self::Malformed,
+        Self::HashMismatch,
+        Self::SeqMismatch,
+        Self::PrevMismatch,
+        Self::UnmatchedDelivery,
+        Self::AnchorMismatch,
+        Self::AnchorMissing,
+    ];
+}
+
+/// Two members: `"kind"`, the [`BreakKind::name`], and `"reason"`, the
+/// [`BreakKind::description`] (what a [`BrokenLink`](crate::BrokenLink)'s
+/// JSON holds). Read back from `"kind"`; `"reason"` is ignored.
+impl Serialize for BreakKind {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> core::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut out = s.serialize_struct("BreakKind", 2)?;
+        out.serialize_field("kind", self.name())?;
+        out.serialize_field("reason", self.description())?;
+        out.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for BreakKind {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> core::result::Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct Named {
+            kind: String,
+        }
+        let Named { kind } = Named::deserialize(d)?;
+        Self::ALL
+            .into_iter()
+            .find(|k| k.name() == kind)
+            .ok_or_else(|| serde::de::Error::custom("not a kind of break of an audit log"))
+    }
+}
+
 /// HMAC-SHA256: HKDF-Extract(salt, ikm) is HMAC-Hash(salt, ikm) by definition
 /// (RFC 5869, section 2.2).
 pub(crate) fn hmac_sha256(key: &[u8], message: &[u8]) -> Hash256 {
     Hash256(Hkdf::<Sha256>::extract(Some(key), message).0.into())
-}
-
-pub(crate) fn audit_error(what: &'static str) -> Error {
-    Error::Storage(format!("audit log: {what}"))
 }
 
 #[cfg(test)]
@@ -422,7 +509,6 @@ mod tests {
                 token_hmac: None,
             }),
         )
-        .unwrap()
         .1;
         let good = &good[..good.len() - 1];
         assert!(AuditRecord::parse_line(good).is_ok());

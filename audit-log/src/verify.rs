@@ -5,22 +5,24 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt;
 
 use pushseal::{KeyId, MessageId, ReceiptDigest};
-use serde::Serialize;
-use serde::ser::{SerializeStruct, Serializer};
+use serde::{Deserialize, Serialize};
 
-use crate::record::{Anchor, AuditEvent, AuditRecord, BreakKind, Hash256};
+use crate::record::{Anchor, AuditEvent, AuditRecord, BreakKind, Hash256, text};
 
-/// The first place where a log fails verification.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The first place where a log fails verification. Its JSON:
+/// `{"line", "offset", "expected_seq", "kind", "reason"}` (see
+/// [`BreakKind`]'s serde form).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BrokenLink {
     /// The line, counting from 1 (one past the last line for [`BreakKind::AnchorMissing`]).
     pub line: u64,
     /// The byte offset where that line starts.
     pub offset: u64,
-    /// Why.
-    pub kind: BreakKind,
     /// The `seq` the line should have had.
     pub expected_seq: u64,
+    /// Why.
+    #[serde(flatten)]
+    pub kind: BreakKind,
 }
 
 impl fmt::Display for BrokenLink {
@@ -29,20 +31,29 @@ impl fmt::Display for BrokenLink {
     }
 }
 
-/// A last line without its `\n`: an append that did not finish.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A last line without its `\n`: an append that did not finish. Its JSON:
+/// `{"line", "offset", "bytes"}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TornTail {
     /// The line, counting from 1.
     pub line: u64,
     /// The byte offset where it starts.
     pub offset: u64,
-    /// Its length in bytes.
+    /// Its length in bytes (`"bytes"` in JSON).
+    #[serde(rename = "bytes")]
     pub len: u64,
 }
 
-/// The result of checking a log.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// The result of checking a log. Its JSON (what `pushseal audit verify`
+/// prints) is one object with these members, in this order; key ids are
+/// their 16 hex digits, `head` is `"<seq>:<hash>"` or null, and
+/// `first_break` and `torn_tail` are objects or null.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VerifyReport {
+    /// Whether every complete line is a valid record in an unbroken chain,
+    /// reaching the anchor if one was given (a torn tail aside): whether
+    /// `first_break` is none.
+    pub intact: bool,
     /// Valid records, before the first broken link if there is one.
     pub records: u64,
     /// Complete lines in the file (valid or not), not counting a torn tail.
@@ -54,10 +65,13 @@ pub struct VerifyReport {
     /// `recovered` records among the valid ones.
     pub recovered: u64,
     /// The distinct sender key ids of the valid `sealed` records, sorted.
+    #[serde(with = "text::list")]
     pub senders: Vec<KeyId>,
     /// The distinct recipient key ids of the valid `sealed` records, sorted.
+    #[serde(with = "text::list")]
     pub recipients: Vec<KeyId>,
     /// The last valid record's anchor: keep it elsewhere to check this log later.
+    #[serde(with = "text::option")]
     pub head: Option<Anchor>,
     /// The first broken link, if any.
     pub first_break: Option<BrokenLink>,
@@ -65,11 +79,30 @@ pub struct VerifyReport {
     pub torn_tail: Option<TornTail>,
 }
 
+/// The report of an empty log: intact, with nothing in it.
+impl Default for VerifyReport {
+    fn default() -> Self {
+        Self {
+            intact: true,
+            records: 0,
+            lines: 0,
+            sealed: 0,
+            delivered: 0,
+            recovered: 0,
+            senders: Vec::new(),
+            recipients: Vec::new(),
+            head: None,
+            first_break: None,
+            torn_tail: None,
+        }
+    }
+}
+
 impl VerifyReport {
     /// Whether every complete line is a valid record in an unbroken chain
-    /// (a torn tail aside).
+    /// (a torn tail aside): [`VerifyReport::intact`].
     pub fn is_intact(&self) -> bool {
-        self.first_break.is_none()
+        self.intact
     }
 }
 
@@ -168,6 +201,7 @@ impl Verifier {
             let (kind, expected_seq) = (BreakKind::AnchorMissing, self.report.records);
             self.report.first_break = Some(BrokenLink { line: lines + 1, offset, kind, expected_seq });
         }
+        self.report.intact = self.report.first_break.is_none();
         self.report.senders = self.senders.into_iter().collect();
         self.report.recipients = self.recipients.into_iter().collect();
         self.report
@@ -187,51 +221,4 @@ pub fn verify_bytes(bytes: &[u8], anchor: Option<Anchor>) -> VerifyReport {
     }
     let torn = (!rest.is_empty()).then_some((offset, rest.len() as u64));
     verifier.finish(torn, offset)
-}
-
-/// The report as one JSON object, members in this order: `intact`,
-/// `records`, `lines`, `sealed`, `delivered`, `recovered`, `senders`,
-/// `recipients` (key ids), `head` (`"<seq>:<hash>"` or null), `first_break`
-/// (`{"line", "offset", "expected_seq", "kind", "reason"}` or null, `kind` a
-/// [`BreakKind::name`]) and `torn_tail` (`{"line", "offset", "bytes"}` or
-/// null). `pushseal audit verify` prints it.
-impl Serialize for VerifyReport {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let ids = |ids: &[KeyId]| ids.iter().map(ToString::to_string).collect::<Vec<_>>();
-        let mut out = s.serialize_struct("VerifyReport", 11)?;
-        out.serialize_field("intact", &self.is_intact())?;
-        out.serialize_field("records", &self.records)?;
-        out.serialize_field("lines", &self.lines)?;
-        out.serialize_field("sealed", &self.sealed)?;
-        out.serialize_field("delivered", &self.delivered)?;
-        out.serialize_field("recovered", &self.recovered)?;
-        out.serialize_field("senders", &ids(&self.senders))?;
-        out.serialize_field("recipients", &ids(&self.recipients))?;
-        out.serialize_field("head", &self.head.map(|a| a.to_string()))?;
-        out.serialize_field("first_break", &self.first_break)?;
-        out.serialize_field("torn_tail", &self.torn_tail)?;
-        out.end()
-    }
-}
-
-impl Serialize for BrokenLink {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut out = s.serialize_struct("BrokenLink", 5)?;
-        out.serialize_field("line", &self.line)?;
-        out.serialize_field("offset", &self.offset)?;
-        out.serialize_field("expected_seq", &self.expected_seq)?;
-        out.serialize_field("kind", self.kind.name())?;
-        out.serialize_field("reason", self.kind.description())?;
-        out.end()
-    }
-}
-
-impl Serialize for TornTail {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut out = s.serialize_struct("TornTail", 3)?;
-        out.serialize_field("line", &self.line)?;
-        out.serialize_field("offset", &self.offset)?;
-        out.serialize_field("bytes", &self.len)?;
-        out.end()
-    }
 }

@@ -3,6 +3,7 @@
 //! receipts prove delivery by the real device only, and no protected text
 //! ever reaches the log.
 
+use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -14,11 +15,11 @@ use pushseal::envelope::{Envelope, INFO};
 use pushseal::hpke::Ephemeral;
 use pushseal::receipt::{RECEIPT_LABEL, RECEIPT_LEN};
 use pushseal::{
-    ApnsOptions, BatchDevice, DeviceKeyring, DevicePublicKey, ErrorKind, FcmOptions, MemoryReplayStore, Message,
-    MessageId, Payload, Receipt, Sealed, SealedNotification, Sender, SenderSecretKey, Target, verify_receipt,
+    ApnsOptions, BareEnvelope, BatchDevice, DeviceKeyring, DevicePublicKey, ErrorKind, FcmMessage, FcmOptions,
+    MemoryReplayStore, Message, MessageId, Payload, Receipt, Sealed, Sender, SenderSecretKey, verify_receipt,
 };
 use pushseal_audit::{
-    Anchor, AuditEvent, AuditLog, AuditRecord, BreakKind, Hash256, VerifyReport, verify_bytes, verify_log,
+    Anchor, AuditEvent, AuditLog, AuditRecord, BreakKind, Hash256, TokenKey, VerifyReport, verify_bytes, verify_log,
 };
 
 type Kem = X25519HkdfSha256;
@@ -36,7 +37,7 @@ struct Fixture {
 fn fixture() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("audit.jsonl");
-    let log = AuditLog::open(&path).unwrap().with_token_key(&[0x5a; 32]).unwrap();
+    let log = AuditLog::open(&path).unwrap().with_token_key(TokenKey::from_bytes(&[0x5a; 32]).unwrap());
     let senders: Vec<Sender> = (0..2).map(|i| Sender::new(SenderSecretKey::from_bytes([0x10 + i; 32]))).collect();
     let devices = (0..3)
         .map(|_| {
@@ -50,55 +51,80 @@ fn fixture() -> Fixture {
     Fixture { _dir: dir, path, log, senders, devices }
 }
 
-fn target(n: usize) -> Target {
+/// What a device gets, whatever the platform: so that one test covers all three.
+#[derive(Debug, Clone)]
+enum Delivered {
+    Envelope(String),
+    Apns(String),
+    Fcm(HashMap<String, String>),
+}
+
+/// A notification sealed for any platform, with what its device gets.
+type Sent = Sealed<Delivered>;
+
+fn sent<P>(s: Sealed<P>, delivered: impl FnOnce(P) -> Delivered) -> Sent {
+    let Sealed { payload, message_id, sender, recipient, sent_at, expires_at, receipt_digest, envelope } = s;
+    Sealed { payload: delivered(payload), message_id, sender, recipient, sent_at, expires_at, receipt_digest, envelope }
+}
+
+fn apns_body(request: pushseal::ApnsRequest) -> Delivered {
+    Delivered::Apns(request.body)
+}
+
+fn fcm_data(message: FcmMessage) -> Delivered {
+    let v: serde_json::Value = serde_json::from_str(&message.json).unwrap();
+    Delivered::Fcm(serde_json::from_value(v["data"].clone()).unwrap())
+}
+
+/// Seals through `log` for platform `n % 3` (envelope, APNs, FCM with a token).
+fn seal_on(log: &AuditLog, sender: &Sender, to: &DevicePublicKey, msg: &Message, n: usize) -> Sent {
     match n % 3 {
-        0 => Target::Envelope,
-        1 => Target::Apns(ApnsOptions::default()),
-        _ => Target::Fcm(FcmOptions::with_token(format!("fcm-token-{n}"))),
+        0 => sent(log.seal(sender, to, msg, &BareEnvelope).unwrap(), Delivered::Envelope),
+        1 => sent(log.seal(sender, to, msg, &ApnsOptions::default()).unwrap(), apns_body),
+        _ => sent(log.seal(sender, to, msg, &FcmOptions::with_token(format!("fcm-token-{n}"))).unwrap(), fcm_data),
     }
 }
 
 /// The platform payload as the device gets it.
-fn open_with_receipt(device: &DeviceKeyring, sealed: &SealedNotification) -> (pushseal::Notification, Receipt) {
+fn open_with_receipt(device: &DeviceKeyring, sealed: &Sent) -> (pushseal::Notification, Receipt) {
     let replay = MemoryReplayStore::new();
-    let data;
     let payload = match &sealed.payload {
-        Sealed::Envelope(text) => Payload::Envelope(text),
-        Sealed::Apns(request) => Payload::ApnsJson(&request.body),
-        Sealed::Fcm(message) => {
-            let v: serde_json::Value = serde_json::from_str(&message.json).unwrap();
-            data = serde_json::from_value(v["data"].clone()).unwrap();
-            Payload::FcmData(&data)
-        }
+        Delivered::Envelope(text) => Payload::Envelope(text),
+        Delivered::Apns(body) => Payload::ApnsJson(body),
+        Delivered::Fcm(data) => Payload::FcmData(data),
     };
     device.open_with_receipt(payload, &replay, sealed.sent_at).unwrap()
 }
 
-/// Seals through `log` to one device whose push token is `token` (on any
-/// platform: the log records its keyed hash).
+/// Seals through `log` for platform `n % 3` to one device whose push token is
+/// `token` (on any platform: the log records its keyed hash).
 fn seal_with_token(
     log: &AuditLog,
     sender: &Sender,
     to: &DevicePublicKey,
     msg: &Message,
-    target: &Target,
+    n: usize,
     token: &str,
-) -> pushseal::Result<SealedNotification> {
-    let device = BatchDevice::new(*to).with_token(token);
-    log.seal_batch(sender, [device], msg, target)?.pop().unwrap()
+) -> pushseal::Result<Sent> {
+    let device = [BatchDevice::new(*to).with_token(token)];
+    Ok(match n % 3 {
+        0 => sent(log.seal_batch(sender, device, msg, &BareEnvelope)?.pop().unwrap()?, Delivered::Envelope),
+        1 => sent(log.seal_batch(sender, device, msg, &ApnsOptions::default())?.pop().unwrap()?, apns_body),
+        _ => sent(log.seal_batch(sender, device, msg, &FcmOptions::default())?.pop().unwrap()?, fcm_data),
+    })
 }
 
 impl Fixture {
     /// Seals `n` notifications through the log (all three platforms, both
     /// senders, all devices) and records a delivery for every third one.
-    fn fill(&self, n: usize) -> Vec<SealedNotification> {
+    fn fill(&self, n: usize) -> Vec<Sent> {
         let mut all = Vec::new();
         for i in 0..n {
             let sender = &self.senders[i % 2];
             let device = &self.devices[i % 3];
             let msg = Message::new(format!("title {i}"), format!("body {i}"));
             let token = format!("push-token-{}", i % 3);
-            let sealed = seal_with_token(&self.log, sender, &device.public_key(), &msg, &target(i), &token).unwrap();
+            let sealed = seal_with_token(&self.log, sender, &device.public_key(), &msg, i, &token).unwrap();
             if i % 3 == 2 {
                 let (_, receipt) = open_with_receipt(device, &sealed);
                 self.log.record_delivery(sealed.message_id, &receipt, NOW).unwrap();
@@ -155,14 +181,11 @@ fn a_long_chain_verifies_and_counts() {
         assert_eq!((r.message_id, r.sender, r.recipient, r.time), (s.message_id, s.sender, s.recipient, s.sent_at));
         assert_eq!((r.receipt_digest, r.envelope_sha256), (s.receipt_digest, Hash256::sha256(&s.envelope)));
         assert_eq!((r.envelope_len, r.ttl, r.expires_at), (s.envelope.len() as u64, 86_400, s.expires_at));
-        assert_eq!(
-            r.token_hmac,
-            Some(f.log.token_hmac(&format!("push-token-{}", sealed_index(&sealed, s) % 3)).unwrap())
-        );
+        assert_eq!(r.token_hmac, f.log.token_hmac(&format!("push-token-{}", sealed_index(&sealed, s) % 3)));
     }
 }
 
-fn sealed_index(all: &[SealedNotification], s: &SealedNotification) -> usize {
+fn sealed_index(all: &[Sent], s: &Sent) -> usize {
     all.iter().position(|x| x.message_id == s.message_id).unwrap()
 }
 
@@ -196,7 +219,7 @@ fn an_edited_record_with_a_recomputed_hash_is_caught_at_the_next_link_or_by_the_
             AuditEvent::Recovered(r) => r.time += 1,
         }
         let mut edited = good.clone();
-        edited[k] = record.to_line().unwrap();
+        edited[k] = record.to_line();
         assert!(AuditRecord::parse_line(edited[k].strip_suffix(b"\n").unwrap()).is_ok());
         if k + 1 < good.len() {
             expect_break(&edited.concat(), None, k as u64 + 2, BreakKind::PrevMismatch);
@@ -283,8 +306,7 @@ fn a_torn_last_line_is_reported_and_everything_before_stays_valid() {
         (report.records, report.torn_tail.map(|t| t.len)),
         (good.len() as u64 - 1, Some(good.last().unwrap().len() as u64 - 10))
     );
-    let sealed =
-        f.log.seal(&f.senders[0], &f.devices[0].public_key(), &Message::new("a", "b"), &Target::Envelope).unwrap();
+    let sealed = f.log.seal(&f.senders[0], &f.devices[0].public_key(), &Message::new("a", "b"), &BareEnvelope).unwrap();
     let report = verify_log(&f.path, None).unwrap();
     assert!(report.is_intact() && report.torn_tail.is_none());
     assert_eq!((report.records, report.recovered), (good.len() as u64 + 1, 1));
@@ -311,7 +333,7 @@ fn a_damaged_last_record_stops_appends_and_changes_nothing() {
     let len = bytes.len();
     bytes[len - 5] = b'x'; // inside the last record's hash
     fs::write(&f.path, &bytes).unwrap();
-    let err = f.log.seal(&f.senders[0], &f.devices[0].public_key(), &Message::new("a", "b"), &Target::Envelope);
+    let err = f.log.seal(&f.senders[0], &f.devices[0].public_key(), &Message::new("a", "b"), &BareEnvelope);
     assert_eq!(err.unwrap_err().kind(), ErrorKind::Storage);
     assert_eq!(f.bytes(), bytes);
     expect_break(&bytes, None, lines(&bytes).len() as u64, BreakKind::Malformed);
@@ -341,8 +363,7 @@ fn concurrent_writers_form_one_chain() {
             scope.spawn(move || {
                 let log = AuditLog::open(path).unwrap();
                 for i in 0..60 {
-                    log.seal(sender, &device.public_key(), &Message::new("t", format!("{i}")), &Target::Envelope)
-                        .unwrap();
+                    log.seal(sender, &device.public_key(), &Message::new("t", format!("{i}")), &BareEnvelope).unwrap();
                 }
             });
         }
@@ -356,7 +377,7 @@ fn concurrent_writers_form_one_chain() {
 fn a_receipt_from_the_real_device_verifies_and_is_recorded_once() {
     let f = fixture();
     for (i, device) in f.devices.iter().enumerate() {
-        let sealed = f.log.seal(&f.senders[0], &device.public_key(), &Message::new("x", "y"), &target(i)).unwrap();
+        let sealed = seal_on(&f.log, &f.senders[0], &device.public_key(), &Message::new("x", "y"), i);
         let (n, receipt) = open_with_receipt(device, &sealed);
         assert_eq!(n.id, sealed.message_id);
         assert!(verify_receipt(&sealed.receipt_digest, &receipt));
@@ -385,8 +406,8 @@ fn a_receipt_for_another_message_or_from_another_key_does_not_verify() {
     let f = fixture();
     let (a, b) = (&f.devices[0], &f.devices[1]);
     let msg = Message::new("x", "y");
-    let to_a = f.log.seal(&f.senders[0], &a.public_key(), &msg, &Target::Envelope).unwrap();
-    let to_a_again = f.log.seal(&f.senders[0], &a.public_key(), &msg, &Target::Envelope).unwrap();
+    let to_a = seal_on(&f.log, &f.senders[0], &a.public_key(), &msg, 0);
+    let to_a_again = seal_on(&f.log, &f.senders[0], &a.public_key(), &msg, 0);
     let (_, receipt_a) = open_with_receipt(a, &to_a);
     let (_, receipt_a_again) = open_with_receipt(a, &to_a_again);
     // Another message, same device and sender.
@@ -394,12 +415,12 @@ fn a_receipt_for_another_message_or_from_another_key_does_not_verify() {
     let err = f.log.record_delivery(to_a.message_id, &receipt_a_again, NOW).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidReceipt);
     // Another key: the same message sealed to two devices (one id, two envelopes).
-    let batch = f.senders[1].seal_batch([a.public_key(), b.public_key()], &msg, &Target::Envelope).unwrap();
+    let batch = f.senders[1].seal_batch([a.public_key(), b.public_key()], &msg, &BareEnvelope).unwrap();
     let (for_a, for_b) = (batch[0].as_ref().unwrap(), batch[1].as_ref().unwrap());
     for s in [for_a, for_b] {
-        f.log.record_sealed(s, None).unwrap();
+        f.log.record_sealed(&BareEnvelope, s, None).unwrap();
     }
-    let (_, receipt_b) = open_with_receipt(b, for_b);
+    let (_, receipt_b) = open_with_receipt(b, &sent(for_b.clone(), Delivered::Envelope));
     assert!(!verify_receipt(&for_a.receipt_digest, &receipt_b));
     let delivered = f.log.record_delivery(for_b.message_id, &receipt_b, NOW).unwrap();
     assert!(matches!(delivered.event, AuditEvent::Delivered(d) if d.recipient == b.key_id()), "credited to B only");
@@ -420,7 +441,7 @@ fn a_receipt_for_another_message_or_from_another_key_does_not_verify() {
         d.recipient = a.key_id();
     }
     let mut edited = good.clone();
-    edited[4] = record.to_line().unwrap();
+    edited[4] = record.to_line();
     expect_break(&edited.concat(), None, 5, BreakKind::UnmatchedDelivery);
 }
 
@@ -432,9 +453,8 @@ fn the_receipt_is_the_rfc_9180_export_of_the_envelope_context() {
     device.trust_sender(sender.public_key()).unwrap();
     let id = MessageId::from_bytes([0x42; 16]);
     let eph = Ephemeral::derive(b"receipt test ephemeral").unwrap();
-    let sealed =
-        sender.seal_with(&device.public_key(), &Message::new("t", "b"), &Target::Envelope, id, NOW, &eph).unwrap();
-    let (_, receipt) = open_with_receipt(&device, &sealed);
+    let sealed = sender.seal_with(&device.public_key(), &Message::new("t", "b"), &BareEnvelope, id, NOW, &eph).unwrap();
+    let (_, receipt) = open_with_receipt(&device, &sent(sealed.clone(), Delivered::Envelope));
 
     // The independent `hpke` crate, from the envelope and the device's secret key.
     let env = Envelope::parse(&sealed.envelope).unwrap();
@@ -519,7 +539,7 @@ fn the_log_never_holds_titles_bodies_data_values_or_tokens() {
         let device = &f.devices[i % 3];
         let token = tokens[i % 2];
         // Some vectors are too large on purpose; those seal nothing and log nothing.
-        if let Ok(s) = seal_with_token(&f.log, &f.senders[i % 2], &device.public_key(), msg, &target(i), token) {
+        if let Ok(s) = seal_with_token(&f.log, &f.senders[i % 2], &device.public_key(), msg, i, token) {
             let (_, receipt) = open_with_receipt(device, &s);
             f.log.record_delivery(s.message_id, &receipt, NOW).unwrap();
             sealed_count += 1;
@@ -546,15 +566,68 @@ fn a_token_is_recorded_only_as_a_keyed_hash_and_only_with_a_token_key() {
     let plain = AuditLog::open(f.path.with_extension("plain")).unwrap();
     let key = f.devices[0].public_key();
     let msg = Message::new("t", "b");
-    let fcm = Target::Fcm(FcmOptions::with_token("fcm-token-x"));
+    let fcm = FcmOptions::with_token("fcm-token-x");
     let token_hmac = |log: &AuditLog, record: AuditRecord| match record.event {
         AuditEvent::Sealed(s) => (s.token_hmac, log.records_tokens()),
         other => panic!("expected a sealed record, got {other:?}"),
     };
+    let expected = TokenKey::from_bytes(&[0x5a; 32]).unwrap().hmac("fcm-token-x");
+    // A single seal records the token its target carries.
     let sealed = f.log.seal(&f.senders[0], &key, &msg, &fcm).unwrap();
-    let keyed = f.log.record_sealed(&sealed, Some("fcm-token-x")).unwrap();
-    assert_eq!(token_hmac(&f.log, keyed), (Some(f.log.token_hmac("fcm-token-x").unwrap()), true));
-    let unkeyed = plain.record_sealed(&sealed, Some("fcm-token-x")).unwrap();
+    let first = AuditRecord::parse_line(f.bytes().strip_suffix(b"\n").unwrap()).unwrap();
+    assert_eq!(token_hmac(&f.log, first), (Some(expected), true));
+    let keyed = f.log.record_sealed(&fcm, &sealed, Some("fcm-token-x")).unwrap();
+    assert_eq!(token_hmac(&f.log, keyed), (Some(expected), true));
+    let other = f.log.record_sealed(&fcm, &sealed, Some("fcm-token-y")).unwrap();
+    assert_ne!(token_hmac(&f.log, other).0, Some(expected), "a given token comes before the target's");
+    // Without a token key: no token recorded at all, and no hash to compute.
+    let unkeyed = plain.record_sealed(&fcm, &sealed, Some("fcm-token-x")).unwrap();
     assert_eq!(token_hmac(&plain, unkeyed), (None, false));
-    assert_eq!(plain.token_hmac("x").unwrap_err().kind(), ErrorKind::InvalidNotification);
+    assert_eq!(plain.token_hmac("x"), None);
+    assert_eq!(f.log.token_hmac("fcm-token-x"), Some(expected));
+}
+
+#[test]
+fn a_report_serializes_as_documented_and_reads_back() {
+    let f = fixture();
+    f.fill(6);
+    let head = verify_log(&f.path, None).unwrap().head.unwrap();
+    // A changed record, a torn last line, and an anchor: every member set.
+    let mut edited = lines(&f.bytes());
+    let at = edited[2].iter().position(|&b| b == b'9').unwrap_or(20);
+    edited[2][at] = if edited[2][at] == b'1' { b'2' } else { b'1' };
+    let mut bytes = edited.concat();
+    bytes.extend_from_slice(b"{\"seq\":8");
+    let report = verify_bytes(&bytes, Some(head));
+    let broken = report.first_break.clone().unwrap();
+    assert!(!report.intact && !report.is_intact() && report.torn_tail.is_some() && report.head.is_some());
+    let json = serde_json::to_string(&report).unwrap();
+    let expected_start = format!(
+        "{{\"intact\":false,\"records\":2,\"lines\":{},\"sealed\":{},\"delivered\":{},\"recovered\":0,\"senders\":[",
+        report.lines, report.sealed, report.delivered
+    );
+    assert!(json.starts_with(&expected_start), "{json}");
+    assert!(
+        json.contains(&format!(
+            "\"head\":\"{}\",\"first_break\":{{\"line\":3,\"offset\":{},\"expected_seq\":2,\"kind\":\"{}\",\"reason\":\"{}\"}},\
+             \"torn_tail\":{{\"line\":{},\"offset\":{},\"bytes\":8}}}}",
+            report.head.unwrap(),
+            broken.offset,
+            broken.kind.name(),
+            broken.kind.description(),
+            report.lines + 1,
+            bytes.len() - 8,
+        )),
+        "{json}"
+    );
+    let ids: Vec<String> = report.senders.iter().map(ToString::to_string).collect();
+    assert!(json.contains(&format!("\"senders\":{}", serde_json::to_string(&ids).unwrap())), "{json}");
+    assert_eq!(serde_json::from_str::<VerifyReport>(&json).unwrap(), report);
+    // An intact log's report too, and a kind of break that does not exist is refused.
+    let intact = verify_log(&f.path, None).unwrap();
+    let json = serde_json::to_string(&intact).unwrap();
+    assert!(json.starts_with("{\"intact\":true,") && json.ends_with("\"first_break\":null,\"torn_tail\":null}"));
+    assert_eq!(serde_json::from_str::<VerifyReport>(&json).unwrap(), intact);
+    let forged = serde_json::to_string(&report).unwrap().replace(broken.kind.name(), "no_such_break");
+    assert!(serde_json::from_str::<VerifyReport>(&forged).is_err());
 }

@@ -8,11 +8,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use pushseal::{
-    BatchDevice, DeviceKeyring, DevicePublicKey, ErrorKind, FcmOptions, Message, Result, Sealed, Sender,
-    SenderSecretKey, Target,
+    BareEnvelope, BatchDevice, DeviceKeyring, DevicePublicKey, ErrorKind, FcmOptions, Message, Result, Sender,
+    SenderSecretKey,
 };
 use pushseal_audit::{
-    Anchor, AuditEvent, AuditLog, AuditRecord, Decision, FileStore, RecordStore, VerifyReport, verify_log,
+    Anchor, AuditEvent, AuditLog, AuditRecord, Decision, FileStore, RecordStore, TokenKey, VerifyReport, verify_log,
 };
 
 /// A file store that counts its appends (one write and one sync each),
@@ -64,7 +64,7 @@ fn fixture(devices: usize) -> Fixture {
     let path = dir.path().join("audit.jsonl");
     let (failing, appends) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicUsize::new(0)));
     let store = Flaky { file: FileStore::open(&path).unwrap(), failing: failing.clone(), appends: appends.clone() };
-    let log = AuditLog::with_store(store).with_token_key(&[3; 32]).unwrap();
+    let log = AuditLog::with_store(store).with_token_key(TokenKey::from_bytes(&[3; 32]).unwrap());
     let keys: Vec<DevicePublicKey> = (0..8).map(|_| DeviceKeyring::generate().unwrap().public_key()).collect();
     let devices = (0..devices).map(|i| keys[i % keys.len()]).collect();
     Fixture {
@@ -83,10 +83,10 @@ fn a_failing_sync_hands_out_nothing_it_covered() {
     let f = fixture(300);
     let msg = Message::new("t", "b");
     f.failing.store(true, Ordering::SeqCst);
-    let single = f.log.seal(&f.sender, &f.devices[0], &msg, &Target::Envelope);
+    let single = f.log.seal(&f.sender, &f.devices[0], &msg, &BareEnvelope);
     assert_eq!(single.unwrap_err().kind(), ErrorKind::Storage);
     let mut handed_out = 0;
-    let batch = f.log.seal_batch_each(&f.sender, &f.devices, &msg, &Target::Envelope, |_| {
+    let batch = f.log.seal_batch_each(&f.sender, &f.devices, &msg, &BareEnvelope, |_| {
         handed_out += 1;
         Ok(())
     });
@@ -96,7 +96,7 @@ fn a_failing_sync_hands_out_nothing_it_covered() {
     // The disk fails part way through a batch: what was handed out was recorded first.
     f.failing.store(false, Ordering::SeqCst);
     let mut handed_out = Vec::new();
-    let result = f.log.seal_batch_each(&f.sender, &f.devices, &msg, &Target::Envelope, |r| {
+    let result = f.log.seal_batch_each(&f.sender, &f.devices, &msg, &BareEnvelope, |r| {
         handed_out.push(r.sealed?.message_id);
         f.failing.store(true, Ordering::SeqCst);
         Ok(())
@@ -118,9 +118,7 @@ fn concurrent_sealers_share_syncs_and_all_get_durable_records() {
                 let (log, sender, device) = (&f.log, &f.sender, &f.devices[t]);
                 scope.spawn(move || {
                     (0..each)
-                        .map(|i| {
-                            log.seal(sender, device, &Message::new("t", format!("{i}")), &Target::Envelope).unwrap()
-                        })
+                        .map(|i| log.seal(sender, device, &Message::new("t", format!("{i}")), &BareEnvelope).unwrap())
                         .map(|s| s.message_id)
                         .collect::<Vec<_>>()
                 })
@@ -150,12 +148,12 @@ fn a_streamed_batch_yields_one_result_per_device_each_with_its_own_token() {
     let mut seen = HashSet::new();
     let mut next = 0;
     f.log
-        .seal_batch_each(&f.sender, devices, &msg, &Target::Fcm(FcmOptions::default()), |r| {
+        .seal_batch_each(&f.sender, devices, &msg, &FcmOptions::default(), |r| {
             assert_eq!(r.index, next, "in order");
             next += 1;
             let token = format!("token-{}", r.index);
             assert_eq!(r.token.as_deref(), Some(token.as_str()));
-            let Sealed::Fcm(message) = r.sealed?.payload else { panic!("not FCM") };
+            let message = r.sealed?.payload;
             let json: serde_json::Value = serde_json::from_str(&message.json).unwrap();
             assert_eq!(json["token"], token.as_str(), "each device's message carries its own token");
             assert!(seen.insert(r.index));
@@ -169,6 +167,46 @@ fn a_streamed_batch_yields_one_result_per_device_each_with_its_own_token() {
     let text = std::fs::read_to_string(&f.path).unwrap();
     for i in [0, 1, 999] {
         assert!(text.contains(&f.log.token_hmac(&format!("token-{i}")).unwrap().to_string()));
+        assert_eq!(text.matches(&f.log.token_hmac(&format!("token-{i}")).unwrap().to_string()).count(), 1);
     }
     assert!(f.appends.load(Ordering::SeqCst) < 1000, "a batch's chunk is recorded with one sync");
+}
+
+/// A store that loses its records: it writes, but returns none of them.
+#[derive(Debug)]
+struct Lossy(FileStore);
+
+impl RecordStore for Lossy {
+    fn append(&self, events: Vec<AuditEvent>) -> Result<Vec<AuditRecord>> {
+        self.0.append(events).map(|_| Vec::new())
+    }
+
+    fn append_after_scan(
+        &self,
+        visit: &mut dyn FnMut(AuditRecord),
+        decide: &mut dyn FnMut() -> Result<Decision>,
+    ) -> Result<AuditRecord> {
+        self.0.append_after_scan(visit, decide)
+    }
+
+    fn verify(&self, anchor: Option<Anchor>) -> Result<VerifyReport> {
+        self.0.verify(anchor)
+    }
+}
+
+#[test]
+fn a_store_that_returns_other_records_than_it_was_given_is_a_bug_not_an_error() {
+    // Not an error kind a caller could act on (nothing in its request is
+    // wrong): a panic that names the store, as the store's own panic would be.
+    let dir = tempfile::tempdir().unwrap();
+    let log = AuditLog::with_store(Lossy(FileStore::open(dir.path().join("audit.jsonl")).unwrap()));
+    let sender = Sender::new(SenderSecretKey::generate().unwrap());
+    let device = DeviceKeyring::generate().unwrap().public_key();
+    let seal = || log.seal(&sender, &device, &Message::new("t", "b"), &BareEnvelope);
+    let panic = std::panic::catch_unwind(std::panic::AssertUnwindSafe(seal)).expect_err("a lost record is a bug");
+    let message = panic.downcast_ref::<String>().cloned().unwrap_or_default();
+    assert!(message.contains("an audit log store returned another number of records than events"), "{message}");
+    // The log is usable after: the next append leads a new group.
+    let store = AuditLog::with_store(FileStore::open(dir.path().join("audit.jsonl")).unwrap());
+    store.seal(&sender, &device, &Message::new("t", "b"), &BareEnvelope).unwrap();
 }
