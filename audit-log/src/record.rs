@@ -178,7 +178,7 @@ pub struct SealedEvent {
     pub ttl: u64,
     /// When it expires, unix seconds.
     pub expires_at: u64,
-    /// The digest of the device's delivery receipt (see [`pushseal::receipt`]).
+    /// The digest of the device's delivery receipt (see [`pushseal::ReceiptDigest`]).
     #[serde(with = "text")]
     pub receipt_digest: ReceiptDigest,
     /// `HMAC-SHA256(token key, push token)`, if the operator gave both.

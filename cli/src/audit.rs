@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
 use pushseal::{MessageId, Notification, Receipt, unix_now};
-use pushseal_audit::{Anchor, AuditLog, verify_log};
+use pushseal_audit::{Anchor, AuditLog, TokenKey, verify_log};
 
 use crate::error::CliError;
 use crate::output::Out;
@@ -130,50 +130,33 @@ fn receipt(out: &mut Out, args: &ReceiptArgs) -> Result<(), CliError> {
     let receipt: Receipt = args.receipt.parse().map_err(|_: pushseal::Error| {
         CliError::rejected(format!(
             "--receipt: invalid encoding: {}",
-            crate::mistakes::describe_base64(&args.receipt, pushseal::receipt::RECEIPT_LEN, "a receipt")
+            crate::mistakes::describe_base64(&args.receipt, receipt_len(), "a receipt")
         ))
     })?;
-    if let Err(e) = std::fs::metadata(&args.log) {
-        return Err(CliError::rejected(format!("cannot read {}: {e}", args.log.display())));
-    }
+    // A missing log is an error, not an empty one (the crate's rule).
     let record =
         AuditLog::open_existing(&args.log)?.record_delivery(id, &receipt, args.now.unwrap_or_else(unix_now))?;
-    let line = record.to_line()?;
-    out.line(String::from_utf8_lossy(&line).trim_end())
+    out.line(String::from_utf8_lossy(&record.to_line()).trim_end())
 }
 
-/// The log of `seal --audit-log` (none without it), with the token key of
-/// `--token-key-file` if given: the log then records each device's push token
-/// as its keyed hash (never the token itself), and without a key no token at all.
+/// The log of `seal --audit-log` (none without it; clap refuses
+/// `--token-key-file` without it), with the token key of `--token-key-file`
+/// if given. The crate's token policy decides the rest: with a key, each
+/// device's push token is recorded as its keyed hash; without one, no token.
 pub fn seal_log(audit_log: Option<&Path>, token_key_file: Option<&Path>) -> Result<Option<AuditLog>, CliError> {
-    let Some(path) = audit_log else {
-        return match token_key_file {
-            Some(_) => Err(CliError::usage("seal", "--token-key-file needs --audit-log")),
-            None => Ok(None),
-        };
-    };
+    let Some(path) = audit_log else { return Ok(None) };
     let mut log = AuditLog::open(path)?;
     if let Some(key_path) = token_key_file {
-        log = log.with_token_key(read_token_key(key_path)?.as_ref())?;
+        let key = TokenKey::read_file(key_path)
+            .map_err(|e| CliError::rejected(format!("--token-key-file {}: {e}", key_path.display())))?;
+        log = log.with_token_key(key);
     }
     Ok(Some(log))
 }
 
-/// Reads a token key file: 32 bytes as 43 characters of base64url (no
-/// padding), with key-text white space around it
-/// (`pushseal::keys::KEY_TEXT_WHITE_SPACE`). The key is never printed.
-fn read_token_key(path: &Path) -> Result<zeroize::Zeroizing<Vec<u8>>, CliError> {
-    use base64::Engine as _;
-    let shown = path.display();
-    let text = zeroize::Zeroizing::new(
-        std::fs::read_to_string(path).map_err(|e| CliError::rejected(format!("cannot read {shown}: {e}")))?,
-    );
-    let key = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(pushseal::keys::trim_key_text(&text))
-        .ok()
-        .filter(|k| k.len() == pushseal_audit::TOKEN_KEY_LEN)
-        .ok_or_else(|| CliError::rejected(format!("{shown}: a token key is 43 characters of base64url (32 bytes)")))?;
-    Ok(zeroize::Zeroizing::new(key))
+/// A receipt's length in bytes, read from its type.
+fn receipt_len() -> usize {
+    Receipt::from_bytes(Default::default()).to_bytes().len()
 }
 
 /// The JSON line of `open --receipt`: the notification's object with a last

@@ -7,12 +7,12 @@ use std::path::Path;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use pushseal::keys::{PublicKey, Role};
 use pushseal::{
-    ApnsOptions, BatchDevice, BatchResult, DeviceKeyring, DevicePublicKey, DeviceSecretKey, FcmOptions, FcmPriority,
-    FileReplayStore, KeyId, MemoryReplayStore, ReplayStore, Sealed, SealedNotification, Sender, SenderPublicKey,
-    Target, unix_now,
+    ApnsOptions, ApnsRequest, BareEnvelope, BatchDevice, BatchResult, DeviceKeyring, DevicePublicKey, DeviceSecretKey,
+    FcmMessage, FcmOptions, FcmPriority, FileReplayStore, KeyId, MemoryReplayStore, ReplayStore, Sealed, Sender,
+    SenderPublicKey, SenderSecretKey, unix_now,
 };
+use pushseal_audit::AuditTarget;
 use serde_json::Value;
 
 use crate::audit::{seal_log, with_receipt};
@@ -27,9 +27,10 @@ fn quoted(text: &str) -> String {
     Value::String(text.to_owned()).to_string()
 }
 
-/// `{"public_key": ..., "key_id": ...}` for a public key.
-pub fn key_json<R: Role>(key: &PublicKey<R>) -> String {
-    format!("{{\"public_key\":{},\"key_id\":{}}}", quoted(&key.to_base64()), quoted(&key.key_id().to_string()))
+/// `{"public_key": ..., "key_id": ...}` for a public key (a device's or a
+/// sender's: one form).
+pub fn key_json(key: &DevicePublicKey) -> String {
+    format!("{{\"public_key\":{},\"key_id\":{}}}", quoted(&key.to_string()), quoted(&key.key_id().to_string()))
 }
 
 /// `pushseal keygen`.
@@ -65,12 +66,13 @@ fn write_new_key_file(path: &Path, text: &[u8]) -> Result<(), CliError> {
 
 /// `pushseal public-key`.
 pub fn public_key(out: &mut Out, path: &Path) -> Result<(), CliError> {
+    // A sender's key file has the same form, and its public key the same text.
     let key: DeviceSecretKey = read_secret_key(path)?;
     out.line(&key_json(&key.public_key()))
 }
 
-/// The target of `pushseal seal`, after checking that the options suit the platform.
-fn seal_target(args: &SealArgs) -> Result<Target, CliError> {
+/// Checks that the options of `pushseal seal` suit its platform.
+fn check_seal_args(args: &SealArgs) -> Result<(), CliError> {
     let usage = |message: String| CliError::usage("seal", message);
     let apns_only = [
         ("--fallback-title", args.fallback_title.is_some()),
@@ -84,11 +86,6 @@ fn seal_target(args: &SealArgs) -> Result<Target, CliError> {
         ("--request-body", args.request_body),
         ("--priority", args.priority.is_some()),
     ];
-    let platform = match args.platform {
-        Platform::Apns => "apns",
-        Platform::Fcm => "fcm",
-        Platform::Envelope => "envelope",
-    };
     let misplaced = |options: &[(&str, bool)], wanted: &str| {
         options.iter().find(|(_, given)| *given).map(|(name, _)| format!("{name} needs --platform {wanted}"))
     };
@@ -103,7 +100,7 @@ fn seal_target(args: &SealArgs) -> Result<Target, CliError> {
         return Err(usage(message));
     }
     if args.platform == Platform::Envelope && args.collapse_id.is_some() {
-        return Err(usage(format!("--collapse-id needs --platform apns or fcm, not {platform}")));
+        return Err(usage("--collapse-id needs --platform apns or fcm, not envelope".to_owned()));
     }
     if !args.token.is_empty() && args.token.len() != args.to.len() {
         return Err(usage(format!(
@@ -112,68 +109,88 @@ fn seal_target(args: &SealArgs) -> Result<Target, CliError> {
             args.to.len()
         )));
     }
-    Ok(match args.platform {
-        Platform::Envelope => Target::Envelope,
-        Platform::Apns => {
-            let mut options = if args.background { ApnsOptions::background() } else { ApnsOptions::default() };
-            if let Some(title) = &args.fallback_title {
-                options.fallback_title.clone_from(title);
-            }
-            options.fallback_body.clone_from(&args.fallback_body);
-            options.collapse_id.clone_from(&args.collapse_id);
-            options.topic.clone_from(&args.topic);
-            Target::Apns(options)
-        }
-        Platform::Fcm => Target::Fcm(FcmOptions {
-            token: None,
-            collapse_key: args.collapse_id.clone(),
-            priority: match args.priority {
-                Some(FcmPriorityArg::Normal) => FcmPriority::Normal,
-                Some(FcmPriorityArg::High) | None => FcmPriority::High,
-            },
-        }),
-    })
+    Ok(())
 }
 
-/// What `pushseal seal` prints for one device, as JSON (an envelope is a JSON
-/// string only in a line of several; alone it is printed bare).
-fn render(sealed: &Sealed, args: &SealArgs, in_line: bool) -> String {
-    match sealed {
-        Sealed::Envelope(text) if in_line => quoted(text),
-        Sealed::Envelope(text) => text.clone(),
-        Sealed::Apns(request) if args.headers => {
-            let headers: serde_json::Map<String, Value> =
-                request.headers.iter().map(|(name, value)| (name.clone(), Value::String(value.clone()))).collect();
-            format!("{{\"headers\":{},\"body\":{}}}", Value::Object(headers), request.body)
-        }
-        Sealed::Apns(request) => request.body.clone(),
-        Sealed::Fcm(message) if args.request_body => message.request_body(),
-        Sealed::Fcm(message) => message.json.clone(),
+/// The APNs options of `pushseal seal --platform apns`.
+fn apns_options(args: &SealArgs) -> ApnsOptions {
+    let mut options = if args.background { ApnsOptions::background() } else { ApnsOptions::default() };
+    if let Some(title) = &args.fallback_title {
+        options.fallback_title.clone_from(title);
+    }
+    options.fallback_body.clone_from(&args.fallback_body);
+    options.collapse_id.clone_from(&args.collapse_id);
+    options.topic.clone_from(&args.topic);
+    options
+}
+
+/// The FCM options of `pushseal seal --platform fcm`: without a token, which
+/// each device's message gets from its own `--token`.
+fn fcm_options(args: &SealArgs) -> FcmOptions {
+    FcmOptions {
+        token: None,
+        collapse_key: args.collapse_id.clone(),
+        priority: match args.priority {
+            Some(FcmPriorityArg::Normal) => FcmPriority::Normal,
+            Some(FcmPriorityArg::High) | None => FcmPriority::High,
+        },
     }
 }
 
-/// One line of the several-device output.
-fn render_line(sealed: &SealedNotification, args: &SealArgs) -> String {
+/// What `pushseal seal --platform apns` prints for one device: the body, or
+/// with `--headers` `{"headers": {...}, "body": {...}}`.
+fn render_apns(request: &ApnsRequest, headers: bool) -> String {
+    if !headers {
+        return request.body.clone();
+    }
+    let headers: serde_json::Map<String, Value> =
+        request.headers.iter().map(|(name, value)| (name.clone(), Value::String(value.clone()))).collect();
+    format!("{{\"headers\":{},\"body\":{}}}", Value::Object(headers), request.body)
+}
+
+/// What `pushseal seal --platform fcm` prints for one device: the message
+/// object, or with `--request-body` `{"message": {...}}`.
+fn render_fcm(message: &FcmMessage, request_body: bool) -> String {
+    if request_body { message.request_body() } else { message.json.clone() }
+}
+
+/// One line of the several-device output, around `payload` (JSON).
+fn render_line<P>(sealed: &Sealed<P>, payload: &str) -> String {
     format!(
-        "{{\"to\":\"{}\",\"message_id\":\"{}\",\"expires_at\":{},\"payload\":{}}}",
-        sealed.recipient,
-        sealed.message_id,
-        sealed.expires_at,
-        render(&sealed.payload, args, true)
+        "{{\"to\":\"{}\",\"message_id\":\"{}\",\"expires_at\":{},\"payload\":{payload}}}",
+        sealed.recipient, sealed.message_id, sealed.expires_at
     )
 }
 
 /// `pushseal seal`.
 pub fn seal(out: &mut Out, args: &SealArgs) -> Result<(), CliError> {
-    let target = seal_target(args)?;
+    check_seal_args(args)?;
+    match args.platform {
+        // An envelope is a JSON string only in a line of several; alone it is printed bare.
+        Platform::Envelope => {
+            seal_for(out, args, &BareEnvelope, |text, in_line| if in_line { quoted(text) } else { text.clone() })
+        }
+        Platform::Apns => seal_for(out, args, &apns_options(args), |request, _| render_apns(request, args.headers)),
+        Platform::Fcm => seal_for(out, args, &fcm_options(args), |message, _| render_fcm(message, args.request_body)),
+    }
+}
+
+/// `pushseal seal` for `target`; `render` gives what is printed of a payload
+/// (JSON in a line of several when its second argument is true).
+fn seal_for<T: AuditTarget>(
+    out: &mut Out,
+    args: &SealArgs,
+    target: &T,
+    render: impl Fn(&T::Payload, bool) -> String,
+) -> Result<(), CliError> {
     let log = seal_log(args.audit_log.as_deref(), args.token_key_file.as_deref())?;
     let keys = args
         .to
         .iter()
         .enumerate()
-        .map(|(i, text)| parse_public_key::<pushseal::keys::role::Device>(text, "--to", i, args.to.len()))
+        .map(|(i, text)| parse_public_key(text, "--to", i, args.to.len()))
         .collect::<Result<Vec<DevicePublicKey>, _>>()?;
-    let sender_key = read_secret_key::<pushseal::keys::role::Sender>(&args.from)?;
+    let sender_key: SenderSecretKey = read_secret_key(&args.from)?;
     refuse_own_key(&keys, sender_key.key_id(), args)?;
     let sender = Sender::new(sender_key);
     let mut message = parse_message(&read_stdin("the notification as JSON")?)?;
@@ -181,37 +198,49 @@ pub fn seal(out: &mut Out, args: &SealArgs) -> Result<(), CliError> {
         message.ttl_secs = ttl;
     }
 
-    // One batch, so every device gets the same message id; each device's FCM
-    // token goes into its own message. Each result is printed as it comes,
-    // with an audit log only once its record is durable.
+    // One batch, so every device gets the same message id; each device's
+    // push token goes into its own message (and its record). Each result is
+    // printed as it comes, with an audit log only once its record is durable.
     let single = keys.len() == 1 && !args.json_lines;
     let tokens = args.token.iter().map(Some).chain(std::iter::repeat(None));
     let devices: Vec<BatchDevice> = keys
         .into_iter()
         .zip(tokens)
-        .map(|(key, token)| BatchDevice { token: token.cloned(), ..BatchDevice::new(key) })
+        .map(|(key, token)| match token {
+            Some(token) => BatchDevice::new(key).with_token(token.as_str()),
+            None => BatchDevice::new(key),
+        })
         .collect();
     let mut failed = false;
     let mut output_error = None;
-    let mut each = |result: BatchResult| match result.sealed {
+    let mut each = |result: BatchResult<T::Payload>| match result.sealed {
         Ok(sealed) => {
-            let line = if single { render(&sealed.payload, args, false) } else { render_line(&sealed, args) };
+            let line = if single {
+                render(&sealed.payload, false)
+            } else {
+                render_line(&sealed, &render(&sealed.payload, true))
+            };
             out.line(&line).map_err(|e| {
                 output_error = Some(e);
+                // Stops the batch; the output error above is what is reported.
                 pushseal::Error::Storage("standard output failed".into())
             })
         }
         // One device: its error is the command's.
         Err(e) if single => Err(e),
         Err(e) => {
-            let _ = writeln!(io::stderr(), "error: device key id {}: {e}", result.recipient);
+            // Every key parsed above, so each result names its device's key id.
+            let device = result
+                .recipient
+                .map_or_else(|| format!("--to #{}", result.index + 1), |id| format!("device key id {id}"));
+            let _ = writeln!(io::stderr(), "error: {device}: {e}");
             failed = true;
             Ok(())
         }
     };
     let sealed = match &log {
-        Some(log) => log.seal_batch_each(&sender, devices, &message, &target, &mut each),
-        None => sender.seal_batch_chunked(devices, &message, &target, |chunk| chunk.drain(..).try_for_each(&mut each)),
+        Some(log) => log.seal_batch_each(&sender, devices, &message, target, &mut each),
+        None => sender.seal_batch_chunked(devices, &message, target, |chunk| chunk.drain(..).try_for_each(&mut each)),
     };
     if let Some(e) = output_error {
         return Err(e);
@@ -249,9 +278,9 @@ pub fn open(out: &mut Out, args: &OpenArgs) -> Result<(), CliError> {
         .sender
         .iter()
         .enumerate()
-        .map(|(i, text)| parse_public_key::<pushseal::keys::role::Sender>(text, "--sender", i, args.sender.len()))
+        .map(|(i, text)| parse_public_key(text, "--sender", i, args.sender.len()))
         .collect::<Result<Vec<SenderPublicKey>, _>>()?;
-    let mut keyring = DeviceKeyring::from_secret_key(read_secret_key::<pushseal::keys::role::Device>(&args.secret)?);
+    let mut keyring = DeviceKeyring::from_secret_key(read_secret_key::<DeviceSecretKey>(&args.secret)?);
     for sender in senders {
         keyring.trust_sender(sender)?;
     }
@@ -276,7 +305,7 @@ pub fn open(out: &mut Out, args: &OpenArgs) -> Result<(), CliError> {
 pub fn inspect(out: &mut Out, platform: Platform) -> Result<(), CliError> {
     let input = PayloadInput::from_stdin(platform)?;
     let (header, padded) = input.payload().inspect()?;
-    let envelope_bytes = input.payload().envelope_bytes()?.len();
+    let envelope_bytes = input.envelope_len();
     out.line(&format!(
         "{{\"version\":{},\"recipient_key_id\":{},\"sender_key_id\":{},\"enc\":{},\"envelope_bytes\":{},\
          \"padded_plaintext_bytes\":{}}}",

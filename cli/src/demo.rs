@@ -6,8 +6,8 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use pushseal::{
-    ApnsOptions, DeviceKeyring, FcmOptions, MemoryReplayStore, Message, Notification, Payload, Sealed, Sender,
-    SenderSecretKey, Target, unix_now,
+    ApnsOptions, DeviceKeyring, FcmOptions, MemoryReplayStore, Message, Notification, Payload, Sender, SenderSecretKey,
+    unix_now,
 };
 
 use crate::error::CliError;
@@ -42,14 +42,12 @@ pub fn run(out: &mut Out) -> Result<(), CliError> {
     out.line("3. The server seals the notification to that public key, once for APNs, once for FCM.")?;
     let message = Message::new("Lab results ready", "Your blood test results from Tuesday are ready to view.")
         .with_data("ref", "lab-7731");
-    let apns = sender.seal(&device_key, &message, &Target::Apns(ApnsOptions::default()))?;
-    let fcm = sender.seal(&device_key, &message, &Target::Fcm(FcmOptions::with_token("<device-fcm-token>")))?;
+    let apns = sender.seal_for_apns(&device_key, &message, &ApnsOptions::default())?;
+    let fcm = sender.seal_for_fcm(&device_key, &message, &FcmOptions::with_token("<device-fcm-token>"))?;
     out.line(&format!("   title               {}", message.title))?;
     out.line(&format!("   body                {}", message.body))?;
     out.line(&format!("   data                {}", data_text(&message)))?;
-    let (Sealed::Apns(apns_request), Sealed::Fcm(fcm_message)) = (&apns.payload, &fcm.payload) else {
-        return Err(CliError::rejected("demo: the sealed payloads are not the platforms asked for"));
-    };
+    let (apns_request, fcm_message) = (&apns.payload, &fcm.payload);
 
     out.blank()?;
     out.line("4. What the gateways (Apple's APNs, Google's FCM) and anyone on the way can see:")?;
@@ -87,7 +85,7 @@ pub fn run(out: &mut Out) -> Result<(), CliError> {
         device.open(Payload::ApnsJson(&apns_request.body), &replay, unix_now()),
     )?;
     let forger = Sender::new(SenderSecretKey::generate()?);
-    let forged = forger.seal(&device_key, &message, &Target::Envelope)?;
+    let forged = forger.seal_envelope(&device_key, &message)?;
     refused(
         out,
         "a forger's own sender key",

@@ -9,9 +9,7 @@ use std::fs::File;
 use std::io::{self, IsTerminal as _, Read as _, Write as _};
 use std::path::Path;
 
-use pushseal::Message;
-use pushseal::keys::{PublicKey, Role, SECRET_KEY_PREFIX, SecretKey};
-use pushseal::platform::parse_payload_json;
+use pushseal::{DeviceSecretKey, Message, SenderSecretKey};
 use serde_json::Value;
 use zeroize::Zeroizing;
 
@@ -45,9 +43,27 @@ pub fn read_stdin(what: &str) -> Result<String, CliError> {
     String::from_utf8(bytes).map_err(|_| CliError::rejected("standard input is not UTF-8 text"))
 }
 
-/// Reads a secret key file (see the crate docs for its format) in the role the
-/// command needs. Warns on standard error if other users may read it.
-pub fn read_secret_key<R: Role>(path: &Path) -> Result<SecretKey<R>, CliError> {
+/// A secret key a key file holds: a device's or a sender's (one format).
+pub trait SecretKeyFile: Sized {
+    /// The key from its text form.
+    fn from_text(text: &str) -> pushseal::Result<Self>;
+}
+
+impl SecretKeyFile for DeviceSecretKey {
+    fn from_text(text: &str) -> pushseal::Result<Self> {
+        Self::from_secret_text(text)
+    }
+}
+
+impl SecretKeyFile for SenderSecretKey {
+    fn from_text(text: &str) -> pushseal::Result<Self> {
+        Self::from_secret_text(text)
+    }
+}
+
+/// Reads a secret key file (see the crate docs for its format) as the key
+/// the command needs. Warns on standard error if other users may read it.
+pub fn read_secret_key<K: SecretKeyFile>(path: &Path) -> Result<K, CliError> {
     let shown = path.display();
     let file = File::open(path).map_err(|e| match mistakes::public_key_for_key_file(path) {
         Some(message) if e.kind() == io::ErrorKind::NotFound => CliError::rejected(message),
@@ -63,7 +79,7 @@ pub fn read_secret_key<R: Role>(path: &Path) -> Result<SecretKey<R>, CliError> {
         return Err(not_a_key());
     }
     let text = std::str::from_utf8(&bytes).map_err(|_| not_a_key())?;
-    SecretKey::from_secret_text(text).map_err(|e| CliError::rejected(format!("key file {shown}: {e}")))
+    K::from_text(text).map_err(|e| CliError::rejected(format!("key file {shown}: {e}")))
 }
 
 /// Tells the user, once, that a key file is open to other users.
@@ -85,16 +101,21 @@ fn warn_if_shared(file: &File, path: &Path) {
 #[cfg(not(unix))]
 fn warn_if_shared(_file: &File, _path: &Path) {}
 
-/// Parses a public key given as `flag` (its `index`-th use, from 0, of `count`).
-pub fn parse_public_key<R: Role>(text: &str, flag: &str, index: usize, count: usize) -> Result<PublicKey<R>, CliError> {
+/// Parses a public key ([`pushseal::DevicePublicKey`] or
+/// [`pushseal::SenderPublicKey`]) given as `flag` (its `index`-th use, from
+/// 0, of `count`).
+pub fn parse_public_key<K>(text: &str, flag: &str, index: usize, count: usize) -> Result<K, CliError>
+where
+    K: std::str::FromStr<Err = pushseal::Error>,
+{
     let name = if count > 1 { format!("{flag} #{}", index + 1) } else { flag.to_owned() };
-    if text.trim_start().starts_with(SECRET_KEY_PREFIX) {
+    if DeviceSecretKey::from_secret_text(text).is_ok() {
         return Err(CliError::rejected(format!(
             "{name} is a secret key, which must never leave its owner; give its public key \
              (pushseal public-key --secret PATH)"
         )));
     }
-    text.parse().map_err(|_: pushseal::Error| CliError::rejected(mistakes::bad_public_key(text, &name)))
+    text.parse().map_err(|_| CliError::rejected(mistakes::bad_public_key(text, &name)))
 }
 
 /// The notification to seal, from standard input's JSON.
@@ -214,6 +235,21 @@ impl PayloadInput {
         }
     }
 
+    /// The length in bytes of the envelope inside, once its text (canonical
+    /// base64url without padding, as [`pushseal::Payload::inspect`] checked)
+    /// is decoded; 0 if there is none.
+    pub fn envelope_len(&self) -> usize {
+        let text = match self {
+            Self::Apns(json) => {
+                serde_json::from_str::<Value>(json).ok().and_then(|v| v.get("pushseal")?.as_str().map(str::len))
+            }
+            Self::Fcm(data) => data.get("pushseal").map(String::len),
+            Self::Envelope(text) => Some(text.len()),
+        };
+        // Each character carries 6 bits; the last one's spare bits are zero.
+        text.unwrap_or(0) * 6 / 8
+    }
+
     /// The payload to open or inspect.
     pub fn payload(&self) -> pushseal::Payload<'_> {
         match self {
@@ -225,10 +261,112 @@ impl PayloadInput {
 }
 
 /// Parses JSON input as a device reads a platform payload (SPEC.md section
-/// 7.4: no member name twice, strings with a UTF-8 form, and so on); the
-/// error never quotes the input.
+/// 7.4: one value, no member name twice in an object, strings with a UTF-8
+/// form, finite numbers, at most 64 arrays and objects deep); the error never
+/// quotes the input. The device's own reader is not part of the library's
+/// API, and the command reads more than a device does (its own `--headers`,
+/// `--request-body` and several-device forms around a payload, and an FCM
+/// message, which a device gets as a map), so it applies the same rules here.
 fn parse_json(text: &str) -> Result<Value, CliError> {
-    parse_payload_json(text).map_err(CliError::from)
+    use serde::de::DeserializeSeed as _;
+    let mut reader = serde_json::Deserializer::from_str(text);
+    let value = strict::Value(1).deserialize(&mut reader).and_then(|v| reader.end().map(|()| v));
+    value.map_err(|e| {
+        not_pushseal(match e.to_string() {
+            m if m.starts_with(strict::TWICE) => "its JSON gives a member name twice in one object",
+            m if m.starts_with(strict::TOO_DEEP) => "its JSON nests arrays and objects more than 64 deep",
+            _ => "its JSON is not valid (RFC 8259, strings with a UTF-8 form, finite numbers)",
+        })
+    })
+}
+
+/// The strict reading of [`parse_json`]: serde_json alone keeps the last of
+/// two equal member names. Strings are decoded whole (so one with no UTF-8
+/// form fails) and a number beyond binary64 fails in serde_json itself.
+mod strict {
+    use std::fmt;
+
+    use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
+    use serde_json::{Map, Number};
+
+    /// The start of the error for a member name given twice.
+    pub const TWICE: &str = "member name twice";
+    /// The start of the error for nesting deeper than [`MAX_DEPTH`].
+    pub const TOO_DEEP: &str = "nested too deep";
+    /// The deepest nesting of arrays and objects; the top value is depth 1.
+    const MAX_DEPTH: usize = 64;
+
+    /// A value at this depth.
+    #[derive(Clone, Copy)]
+    pub struct Value(pub usize);
+
+    impl<'de> DeserializeSeed<'de> for Value {
+        type Value = serde_json::Value;
+
+        fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_any(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for Value {
+        type Value = serde_json::Value;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a JSON value")
+        }
+
+        fn visit_unit<E>(self) -> Result<Self::Value, E> {
+            Ok(serde_json::Value::Null)
+        }
+
+        fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
+            Ok(v.into())
+        }
+
+        fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+            Ok(v.into())
+        }
+
+        fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+            Ok(v.into())
+        }
+
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+            Number::from_f64(v).map(serde_json::Value::Number).ok_or_else(|| E::custom("not a finite number"))
+        }
+
+        fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+            Ok(v.into())
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            let inner = self.inner()?;
+            let mut out = Vec::new();
+            while let Some(v) = seq.next_element_seed(inner)? {
+                out.push(v);
+            }
+            Ok(out.into())
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let inner = self.inner()?;
+            let mut out = Map::new();
+            while let Some(name) = map.next_key::<String>()? {
+                if out.contains_key(&name) {
+                    return Err(de::Error::custom(TWICE));
+                }
+                out.insert(name, map.next_value_seed(inner)?);
+            }
+            Ok(out.into())
+        }
+    }
+
+    impl Value {
+        /// The depth of this array's or object's members.
+        fn inner<E: de::Error>(self) -> Result<Self, E> {
+            if self.0 >= MAX_DEPTH { Err(E::custom(TOO_DEEP)) } else { Ok(Self(self.0 + 1)) }
+        }
+    }
 }
 
 /// The white space JSON allows around a value (RFC 8259, section 2).

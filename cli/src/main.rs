@@ -301,7 +301,7 @@ struct SealArgs {
     audit_log: Option<PathBuf>,
 
     /// Record each --token as HMAC-SHA256 under this key (43 characters of base64url), never in clear
-    #[arg(long, value_name = "PATH", help_heading = "Audit options")]
+    #[arg(long, value_name = "PATH", help_heading = "Audit options", requires = "audit_log")]
     token_key_file: Option<PathBuf>,
 }
 

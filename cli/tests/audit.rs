@@ -270,3 +270,60 @@ fn token_hmac_is_the_hex_hmac_sha256_of_the_token_under_the_key_file_bytes() {
     assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
     assert!(text(&o.stderr).contains("a token key is 43 characters of base64url"), "{}", text(&o.stderr));
 }
+
+#[test]
+fn a_batch_gives_each_device_its_own_token_and_each_record_its_own_token_hash() {
+    // Two devices, two --token: each FCM message carries its own device's
+    // token, and each sealed record holds the keyed hash of that token (and
+    // of no other), never the token itself. The printed report reads back.
+    let dir = tempfile::tempdir().unwrap();
+    let sender = keygen(dir.path(), "sender.key");
+    let devices = [keygen(dir.path(), "d1.key"), keygen(dir.path(), "d2.key")];
+    let log = dir.path().join("audit.jsonl").to_str().unwrap().to_owned();
+    let key_text = "A".repeat(42) + "E";
+    let token_key = dir.path().join("token.key");
+    fs::write(&token_key, &key_text).unwrap();
+    let tokens = ["fcm-token-first-device", "fcm-token-second-device"];
+    let out = ok(&run(
+        &[
+            "seal",
+            "--platform",
+            "fcm",
+            "--from",
+            &sender.path,
+            "--to",
+            &devices[0].public,
+            "--token",
+            tokens[0],
+            "--to",
+            &devices[1].public,
+            "--token",
+            tokens[1],
+            "--audit-log",
+            &log,
+            "--token-key-file",
+            token_key.to_str().unwrap(),
+        ],
+        MESSAGE,
+    ));
+    let lines: Vec<Value> = out.lines().map(json).collect();
+    let records: Vec<Value> = fs::read_to_string(&log).unwrap().lines().map(json).collect();
+    assert_eq!((lines.len(), records.len()), (2, 2));
+    let key = pushseal_audit::TokenKey::from_text(&key_text).unwrap();
+    for (i, device) in devices.iter().enumerate() {
+        assert_eq!(lines[i]["to"], device.id.as_str());
+        assert_eq!(lines[i]["payload"]["token"], tokens[i], "each message carries its own device's token");
+        assert_eq!(records[i]["recipient"], device.id.as_str());
+        assert_eq!(records[i]["message_id"], lines[i]["message_id"]);
+        assert_eq!(records[i]["token_hmac"], key.hmac(tokens[i]).to_string().as_str(), "its own token's hash");
+    }
+    assert_ne!(records[0]["token_hmac"], records[1]["token_hmac"]);
+    let text = fs::read_to_string(&log).unwrap();
+    assert!(tokens.iter().all(|t| !text.contains(t)), "no token in clear: {text}");
+
+    let (o, summary) = verify(&log, &[]);
+    assert_eq!(o.status.code(), Some(0));
+    let report: pushseal_audit::VerifyReport = serde_json::from_value(summary.clone()).unwrap();
+    assert_eq!((report.intact, report.sealed, report.recipients.len()), (true, 2, 2));
+    assert_eq!(serde_json::to_value(&report).unwrap(), summary, "the printed report is the crate's serde form");
+}
