@@ -165,6 +165,49 @@ pub fn verify_log(path: impl AsRef<Path>, anchor: Option<Anchor>) -> Result<Veri
     FileStore::at(path.as_ref()).verify(anchor)
 }
 
+/// Seals `msg` to many devices with `sender`, handing each result to `each`
+/// in the order of `to` as soon as it exists: with a `log`, only once its
+/// `sealed` record is durable ([`AuditLog::seal_batch_each`]); without one,
+/// as [`Sender::seal_batch_chunked`] does. For a sender whose audit log is
+/// optional (a command-line flag, a constructor argument), so that both
+/// cases are one call.
+///
+/// If `each` fails, the batch stops and its error (of `each`'s own type) is
+/// returned; a failure of the batch itself (randomness, or a chunk that
+/// cannot be recorded) is an [`Error`] converted to `E`.
+pub fn seal_batch_each<I, T, E>(
+    log: Option<&AuditLog>,
+    sender: &Sender,
+    to: I,
+    msg: &Message,
+    target: &T,
+    mut each: impl FnMut(BatchResult<T::Payload>) -> core::result::Result<(), E>,
+) -> core::result::Result<(), E>
+where
+    T: AuditTarget,
+    I: IntoIterator<IntoIter: Send, Item: Into<BatchDevice>>,
+    E: From<Error>,
+{
+    let mut stopped = None;
+    let mut hand_out = |result| {
+        each(result).map_err(|e| {
+            stopped = Some(e);
+            // Only stops the core's batch: the caller gets `each`'s own error.
+            Error::Storage("the batch was stopped by its caller".into())
+        })
+    };
+    let outcome = sender.seal_batch_chunked(to, msg, target, |chunk| {
+        if let Some(log) = log {
+            log.record_chunk::<T>(chunk)?;
+        }
+        chunk.drain(..).try_for_each(&mut hand_out)
+    });
+    match stopped {
+        Some(e) => Err(e),
+        None => outcome.map_err(E::from),
+    }
+}
+
 /// An audit log: where every notification a sender seals is recorded before
 /// it is handed out (see the [crate docs](crate)). Clones share the store,
 /// the token key and the queue of appends; safe to share between threads.
@@ -279,30 +322,35 @@ impl AuditLog {
     ///
     /// If a chunk cannot be recorded, or `each` fails, the batch stops with
     /// that error: the results handed out before were recorded, and no later
-    /// result reaches `each`.
+    /// result reaches `each`. See [`seal_batch_each`] for a sender whose log
+    /// is optional, or whose `each` has an error type of its own.
     pub fn seal_batch_each<I, T>(
         &self,
         sender: &Sender,
         to: I,
         msg: &Message,
         target: &T,
-        mut each: impl FnMut(BatchResult<T::Payload>) -> Result<()>,
+        each: impl FnMut(BatchResult<T::Payload>) -> Result<()>,
     ) -> Result<()>
     where
         T: AuditTarget,
         I: IntoIterator<IntoIter: Send, Item: Into<BatchDevice>>,
     {
-        sender.seal_batch_chunked(to, msg, target, |chunk| {
-            let events: Vec<AuditEvent> = chunk
-                .iter()
-                .filter_map(|r| r.sealed.as_ref().ok().map(|s| (s, r.token.as_deref())))
-                .map(|(sealed, token)| AuditEvent::Sealed(self.sealed_event::<T>(sealed, token)))
-                .collect();
-            if !events.is_empty() {
-                self.group.append(&*self.store, events)?;
-            }
-            chunk.drain(..).try_for_each(&mut each)
-        })
+        seal_batch_each(Some(self), sender, to, msg, target, each)
+    }
+
+    /// Appends the `sealed` records of a batch's chunk (its devices that
+    /// were sealed to), with one write and one sync.
+    fn record_chunk<T: AuditTarget>(&self, chunk: &[BatchResult<T::Payload>]) -> Result<()> {
+        let events: Vec<AuditEvent> = chunk
+            .iter()
+            .filter_map(|r| r.sealed.as_ref().ok().map(|s| (s, r.token.as_deref())))
+            .map(|(sealed, token)| AuditEvent::Sealed(self.sealed_event::<T>(sealed, token)))
+            .collect();
+        if !events.is_empty() {
+            self.group.append(&*self.store, events)?;
+        }
+        Ok(())
     }
 
     /// [`AuditLog::seal_batch_each`], collecting the results in the order of

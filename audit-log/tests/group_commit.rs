@@ -210,3 +210,34 @@ fn a_store_that_returns_other_records_than_it_was_given_is_a_bug_not_an_error() 
     let store = AuditLog::with_store(FileStore::open(dir.path().join("audit.jsonl")).unwrap());
     store.seal(&sender, &device, &Message::new("t", "b"), &BareEnvelope).unwrap();
 }
+
+#[test]
+fn a_batch_with_or_without_a_log_stops_with_the_callers_own_error() {
+    // The caller's error comes back as it was, of its own type; no error kind
+    // of the core stands for "the caller stopped".
+    #[derive(Debug, PartialEq)]
+    enum Stop {
+        Here(usize),
+        Core(ErrorKind),
+    }
+    impl From<pushseal::Error> for Stop {
+        fn from(e: pushseal::Error) -> Self {
+            Stop::Core(e.kind())
+        }
+    }
+    let f = fixture(100);
+    let msg = Message::new("t", "b");
+    for log in [None, Some(&f.log)] {
+        let mut seen = 0;
+        let result = pushseal_audit::seal_batch_each(log, &f.sender, &f.devices, &msg, &BareEnvelope, |r| {
+            seen += 1;
+            if r.index == 9 { Err(Stop::Here(r.index)) } else { Ok(()) }
+        });
+        assert_eq!((result, seen), (Err(Stop::Here(9)), 10));
+    }
+    let report = verify_log(&f.path, None).unwrap();
+    assert!(report.sealed >= 10 && report.intact, "with the log, what was handed out was recorded");
+    f.failing.store(true, Ordering::SeqCst);
+    let failed = pushseal_audit::seal_batch_each(Some(&f.log), &f.sender, &f.devices, &msg, &BareEnvelope, |_| Ok(()));
+    assert_eq!(failed, Err(Stop::Core(ErrorKind::Storage)));
+}

@@ -212,22 +212,17 @@ fn seal_for<T: AuditTarget>(
         })
         .collect();
     let mut failed = false;
-    let mut output_error = None;
-    let mut each = |result: BatchResult<T::Payload>| match result.sealed {
+    let each = |result: BatchResult<T::Payload>| match result.sealed {
         Ok(sealed) => {
             let line = if single {
                 render(&sealed.payload, false)
             } else {
                 render_line(&sealed, &render(&sealed.payload, true))
             };
-            out.line(&line).map_err(|e| {
-                output_error = Some(e);
-                // Stops the batch; the output error above is what is reported.
-                pushseal::Error::Storage("standard output failed".into())
-            })
+            out.line(&line)
         }
         // One device: its error is the command's.
-        Err(e) if single => Err(e),
+        Err(e) if single => Err(e.into()),
         Err(e) => {
             // Every key parsed above, so each result names its device's key id.
             let device = result
@@ -238,14 +233,7 @@ fn seal_for<T: AuditTarget>(
             Ok(())
         }
     };
-    let sealed = match &log {
-        Some(log) => log.seal_batch_each(&sender, devices, &message, target, &mut each),
-        None => sender.seal_batch_chunked(devices, &message, target, |chunk| chunk.drain(..).try_for_each(&mut each)),
-    };
-    if let Some(e) = output_error {
-        return Err(e);
-    }
-    sealed?;
+    pushseal_audit::seal_batch_each(log.as_ref(), &sender, devices, &message, target, each)?;
     if failed { Err(CliError::Reported) } else { Ok(()) }
 }
 
