@@ -240,8 +240,13 @@ impl AuditLog {
     /// empty one).
     pub fn open_existing(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
-        std::fs::metadata(path)
-            .map_err(|e| Error::Storage(format!("audit log: cannot read {}: {e}", path.display())))?;
+        std::fs::metadata(path).map_err(|e| {
+            Error::Storage(format!(
+                "audit log: cannot read {}: {e}; give the log the notifications were sealed with (a missing \
+                     log is not an empty one)",
+                path.display()
+            ))
+        })?;
         Self::open(path)
     }
 

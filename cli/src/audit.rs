@@ -147,8 +147,7 @@ pub fn seal_log(audit_log: Option<&Path>, token_key_file: Option<&Path>) -> Resu
     let Some(path) = audit_log else { return Ok(None) };
     let mut log = AuditLog::open(path)?;
     if let Some(key_path) = token_key_file {
-        let key = TokenKey::read_file(key_path)
-            .map_err(|e| CliError::rejected(format!("--token-key-file {}: {e}", key_path.display())))?;
+        let key = TokenKey::read_file(key_path).map_err(|e| CliError::rejected(format!("--token-key-file: {e}")))?;
         log = log.with_token_key(key);
     }
     Ok(Some(log))
