@@ -211,7 +211,7 @@ struct KeygenArgs {
 #[derive(Debug, Args)]
 struct PublicKeyArgs {
     /// The secret key file
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", allow_hyphen_values = true)]
     secret: PathBuf,
 }
 
@@ -243,7 +243,7 @@ struct SealArgs {
     to: Vec<String>,
 
     /// The sender's secret key file
-    #[arg(long, value_name = "SECRET_PATH")]
+    #[arg(long, value_name = "SECRET_PATH", allow_hyphen_values = true)]
     from: PathBuf,
 
     /// The payload to print
@@ -309,7 +309,7 @@ struct SealArgs {
 #[derive(Debug, Args)]
 struct OpenArgs {
     /// The device's secret key file
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", allow_hyphen_values = true)]
     secret: PathBuf,
 
     /// A trusted sender's public key (base64url, 43 characters); repeat to trust several

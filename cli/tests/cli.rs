@@ -538,6 +538,13 @@ fn common_mistakes_get_messages_that_say_what_to_do() {
         &run(&["open", "--secret", &w.device.public, "--sender", &w.sender.public], body.as_bytes()),
         "a public key was given where a secret key file belongs",
     );
+    // Also for a public key that starts with "-" (one in 64 do): a value, not an option.
+    let dash = format!("-{}", "A".repeat(42));
+    for args in
+        [["seal", "--to", &w.device.public, "--from", &dash], ["open", "--secret", &dash, "--sender", &w.sender.public]]
+    {
+        rejected(&run(&args, body.as_bytes()), "a public key was given where a secret key file belongs");
+    }
 
     // A typo in the last character: the length is right, the encoding is not canonical.
     let typo = last_character_typo(&w.device.public);
