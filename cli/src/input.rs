@@ -261,112 +261,12 @@ impl PayloadInput {
 }
 
 /// Parses JSON input as a device reads a platform payload (SPEC.md section
-/// 7.4: one value, no member name twice in an object, strings with a UTF-8
-/// form, finite numbers, at most 64 arrays and objects deep); the error never
-/// quotes the input. The device's own reader is not part of the library's
-/// API, and the command reads more than a device does (its own `--headers`,
-/// `--request-body` and several-device forms around a payload, and an FCM
-/// message, which a device gets as a map), so it applies the same rules here.
+/// 7.4), with the device's own reader: the command reads more than a device
+/// does (its own `--headers`, `--request-body` and several-device forms
+/// around a payload, and an FCM message, which a device gets as a map), so
+/// it applies the same rules to all of it. The error never quotes the input.
 fn parse_json(text: &str) -> Result<Value, CliError> {
-    use serde::de::DeserializeSeed as _;
-    let mut reader = serde_json::Deserializer::from_str(text);
-    let value = strict::Value(1).deserialize(&mut reader).and_then(|v| reader.end().map(|()| v));
-    value.map_err(|e| {
-        not_pushseal(match e.to_string() {
-            m if m.starts_with(strict::TWICE) => "its JSON gives a member name twice in one object",
-            m if m.starts_with(strict::TOO_DEEP) => "its JSON nests arrays and objects more than 64 deep",
-            _ => "its JSON is not valid (RFC 8259, strings with a UTF-8 form, finite numbers)",
-        })
-    })
-}
-
-/// The strict reading of [`parse_json`]: serde_json alone keeps the last of
-/// two equal member names. Strings are decoded whole (so one with no UTF-8
-/// form fails) and a number beyond binary64 fails in serde_json itself.
-mod strict {
-    use std::fmt;
-
-    use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
-    use serde_json::{Map, Number};
-
-    /// The start of the error for a member name given twice.
-    pub const TWICE: &str = "member name twice";
-    /// The start of the error for nesting deeper than [`MAX_DEPTH`].
-    pub const TOO_DEEP: &str = "nested too deep";
-    /// The deepest nesting of arrays and objects; the top value is depth 1.
-    const MAX_DEPTH: usize = 64;
-
-    /// A value at this depth.
-    #[derive(Clone, Copy)]
-    pub struct Value(pub usize);
-
-    impl<'de> DeserializeSeed<'de> for Value {
-        type Value = serde_json::Value;
-
-        fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-            d.deserialize_any(self)
-        }
-    }
-
-    impl<'de> Visitor<'de> for Value {
-        type Value = serde_json::Value;
-
-        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("a JSON value")
-        }
-
-        fn visit_unit<E>(self) -> Result<Self::Value, E> {
-            Ok(serde_json::Value::Null)
-        }
-
-        fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
-            Ok(v.into())
-        }
-
-        fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
-            Ok(v.into())
-        }
-
-        fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
-            Ok(v.into())
-        }
-
-        fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
-            Number::from_f64(v).map(serde_json::Value::Number).ok_or_else(|| E::custom("not a finite number"))
-        }
-
-        fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
-            Ok(v.into())
-        }
-
-        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-            let inner = self.inner()?;
-            let mut out = Vec::new();
-            while let Some(v) = seq.next_element_seed(inner)? {
-                out.push(v);
-            }
-            Ok(out.into())
-        }
-
-        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-            let inner = self.inner()?;
-            let mut out = Map::new();
-            while let Some(name) = map.next_key::<String>()? {
-                if out.contains_key(&name) {
-                    return Err(de::Error::custom(TWICE));
-                }
-                out.insert(name, map.next_value_seed(inner)?);
-            }
-            Ok(out.into())
-        }
-    }
-
-    impl Value {
-        /// The depth of this array's or object's members.
-        fn inner<E: de::Error>(self) -> Result<Self, E> {
-            if self.0 >= MAX_DEPTH { Err(E::custom(TOO_DEEP)) } else { Ok(Self(self.0 + 1)) }
-        }
-    }
+    pushseal::parse_payload_json(text).map_err(|e| CliError::rejected(e.to_string()))
 }
 
 /// The white space JSON allows around a value (RFC 8259, section 2).

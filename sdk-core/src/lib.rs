@@ -98,3 +98,9 @@ pub use platform::{BareEnvelope, GATEWAY_LIMIT, Payload, Target};
 pub use receipt::{Receipt, ReceiptDigest, verify_receipt};
 pub use replay::{DEFAULT_LOCK_TIMEOUT, DEFAULT_REPLAY_CAPACITY, FileReplayStore, MemoryReplayStore, ReplayStore};
 pub use sender::{BATCH_WINDOW, BatchDevice, BatchResult, Sealed, Sender};
+
+/// The device's strict JSON reading of a platform payload (SPEC.md section
+/// 7.4), for the `pushseal` command, which reads its own input forms around a
+/// payload by the same rules. Hidden: not a stable API.
+#[doc(hidden)]
+pub use platform::parse_payload_json;

@@ -15,7 +15,7 @@ mod json;
 use std::borrow::Cow;
 use std::collections::HashMap;
 
-pub(crate) use json::parse_payload_json;
+pub use json::parse_payload_json;
 
 use crate::encoding::decode_base64;
 use crate::envelope::{self, Envelope, EnvelopeHeader, HEADER_LEN};
