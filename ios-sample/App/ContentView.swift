@@ -42,7 +42,7 @@ struct ContentView: View {
                     }
                     ForEach(Array(model.failures.enumerated().reversed()), id: \.offset) { _, record in
                         HStack {
-                            Text(record.kind.wireName).font(.system(.footnote, design: .monospaced))
+                            Text("\(record.kind.wireName) (\(record.action.rawValue))").font(.system(.footnote, design: .monospaced))
                             Spacer()
                             Text(Date(timeIntervalSince1970: TimeInterval(record.at)), style: .relative)
                                 .font(.footnote)
@@ -55,7 +55,7 @@ struct ContentView: View {
                 } header: {
                     Text("Payloads that did not open")
                 } footer: {
-                    Text("These showed only the generic fallback text. Only the kind of error is kept.")
+                    Text("These showed only the generic fallback text. Only the kind of error and the library's action are kept.")
                 }
             }
             .navigationTitle("PushSeal sample")

@@ -51,7 +51,16 @@ final class DeviceModel {
                 defaults.removeObject(forKey: Keys.registration)
                 defaults.set(true, forKey: Keys.installed)
             }
-            let keyring = try DeviceKeyring.loadOrCreate(storage: storage)
+            let keyring: DeviceKeyring
+            do {
+                keyring = try DeviceKeyring.loadOrCreate(storage: storage)
+            } catch let error as PushSealError where error.kind.deviceAction() == .reregister {
+                // The stored keyring can never be read (`invalid_keyring`), and
+                // the library's action is a new keyring, registered again:
+                // `refresh` registers it as a rotated key.
+                try storage.delete()
+                keyring = try DeviceKeyring.loadOrCreate(storage: storage)
+            }
             if !keyring.trustedSenders().contains(sender) {
                 try keyring.trustSender(publicKey: sender)
                 try keyring.save(storage: storage)
@@ -187,7 +196,7 @@ final class DeviceModel {
         case .neverRegistered: return "first registration"
         case .keyRotated: return "the key rotated"
         case .tokenChanged: return "new device token"
-        case .unknownKeyReported: return "a notification was sealed to an unknown key"
+        case .reregisterReported: return "a notification that did not open called for it"
         }
     }
 

@@ -8,15 +8,17 @@ import PushSealSampleKit
 /// iOS runs this extension for every push with `"mutable-content": 1`, with
 /// about 24 MB of memory and about 30 seconds. It opens the one payload it
 /// was given and nothing else: the keyring from the shared Keychain, the
-/// replay store from the App Group container, one `openApns` call. On any
-/// error it delivers the app's own fixed text (`FallbackText`), never the
-/// payload's alert, which nothing authenticates (SPEC.md section 7.5), and
-/// records only the kind of error for the app. A push that is not PushSeal's
-/// is delivered as it came.
+/// replay store from the App Group container, one `open` call. On any error
+/// it does what the library's failure policy says (`OpenOutcome`, from
+/// `error.kind.deviceAction()`): it delivers the app's own fixed text
+/// (`FallbackText`), never the payload's alert, which nothing authenticates
+/// (SPEC.md section 7.5), and records only the kind of error and the action
+/// for the app; a push that is not PushSeal's (`pass_through`) is delivered
+/// as it came.
 ///
 /// iOS suspends the extension once it hands back content, and kills a
 /// suspended process that holds a file lock in the App Group container
-/// (0xdead10cc). The replay store locks its file during `openApns`, so the
+/// (0xdead10cc). The replay store locks its file during `open`, so the
 /// content is handed back only when no open is under way: an open that is
 /// running when time runs out finishes first (the store gives up waiting for
 /// its lock after `replayLockTimeout`, and holds it for milliseconds), then
@@ -75,48 +77,56 @@ final class NotificationService: UNNotificationServiceExtension {
         taken.handler(content ?? taken.fallback)
     }
 
-    /// The content with the real text, or nil to deliver the fallback.
+    /// The content with the real text, the push as it came, or nil to deliver the fallback.
     private static func open(_ request: UNNotificationRequest) -> UNNotificationContent? {
         let json: String
         do {
             json = try UserInfoPayload.json(from: request.content.userInfo)
         } catch {
-            // Not a PushSeal push (delivered as it came), or an envelope APNs
-            // could not have carried: the fallback, without touching any key.
-            let kind = PushSealErrorKind(error)
-            if kind == .notPushSeal {
-                return request.content
-            }
-            record(kind)
-            return nil
+            // Not a PushSeal push, or an envelope APNs could not have
+            // carried: the library's action for it, without touching any key.
+            return failed(OpenOutcome(error), request: request, container: nil)
         }
 
+        var shared: SharedContainer?
         do {
             let configuration = try SampleConfiguration.fromMainBundle()
             let container = try SharedContainer(appGroup: configuration.appGroup)
+            shared = container
             let storage = KeychainKeyStorage(accessGroup: configuration.keychainAccessGroup, service: SampleConfiguration.keychainService)
             guard let bytes = try storage.load() else {
                 // The app has not run since it was installed: no key exists yet.
-                container.recordFailure(.invalidKeyring)
-                return nil
+                return failed(OpenOutcome(ErrorKind.invalidKeyring), request: request, container: container)
             }
             let keyring = try DeviceKeyring.fromBytes(bytes: bytes)
             // PushSeal/pushseal-replay.db, readable after the first unlock whatever
             // the app's default file protection (ReplayStore.open(inDirectory:)).
             let replay = try ReplayStore.open(inDirectory: container.directory, lockTimeout: replayLockTimeout)
-            let notification: OpenedNotification
-            do {
-                notification = try keyring.openApns(userInfoJson: json, replay: replay)
-            } catch {
-                // Every outcome delivers the fallback here (an extension cannot
-                // hide a push); the app acts on the record: an unknown key id
-                // makes it register again (see DeviceModel.refresh).
-                container.recordFailure(PushSealErrorKind(error))
-                return nil
-            }
+            let notification = try keyring.open(payload: .apns(userInfoJson: json), replay: replay)
             return content(for: notification, from: request.content)
         } catch {
-            record(PushSealErrorKind(error))
+            // The extension cannot hide a push: every action but pass-through
+            // delivers the fallback here. The app acts on the record: a
+            // `reregister` action makes it register again (see DeviceModel.refresh).
+            return failed(OpenOutcome(error), request: request, container: shared)
+        }
+    }
+
+    /// Records `outcome` when it is to be recorded, and returns what it
+    /// delivers: the push as it came for a pass-through, nil (the fallback)
+    /// for every other action.
+    private static func failed(
+        _ outcome: OpenOutcome,
+        request: UNNotificationRequest,
+        container: SharedContainer?
+    ) -> UNNotificationContent? {
+        if outcome.isRecorded {
+            record(outcome, in: container)
+        }
+        switch outcome.delivery {
+        case .asItCame:
+            return request.content
+        case .fallback:
             return nil
         }
     }
@@ -170,11 +180,13 @@ final class NotificationService: UNNotificationServiceExtension {
         return content
     }
 
-    /// Records a failure when the shared container is reachable.
-    private static func record(_ kind: PushSealErrorKind) {
-        guard let configuration = try? SampleConfiguration.fromMainBundle(),
-              let container = try? SharedContainer(appGroup: configuration.appGroup)
-        else { return }
-        container.recordFailure(kind)
+    /// Records a failure in `container`, or in the shared container when it is reachable.
+    private static func record(_ outcome: OpenOutcome, in container: SharedContainer?) {
+        if let container {
+            container.recordFailure(outcome)
+        } else if let configuration = try? SampleConfiguration.fromMainBundle(),
+                  let container = try? SharedContainer(appGroup: configuration.appGroup) {
+            container.recordFailure(outcome)
+        }
     }
 }

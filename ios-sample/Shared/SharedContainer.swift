@@ -3,7 +3,7 @@ import PushSealSampleKit
 
 /// The files of the App Group container the app and the extension share:
 /// the replay store (ids of notifications already opened) and the failure
-/// log (when and why a payload did not open). Neither holds a key or any
+/// log (when and why a payload did not open, and what the library said to do). Neither holds a key or any
 /// notification text.
 struct SharedContainer: Sendable {
     let directory: URL
@@ -23,7 +23,6 @@ struct SharedContainer: Sendable {
         directory = url
     }
 
-
     private var failureLogURL: URL {
         directory.appending(path: "pushseal-failures.json")
     }
@@ -33,10 +32,11 @@ struct SharedContainer: Sendable {
         FailureLog.decode(try? Data(contentsOf: failureLogURL))
     }
 
-    /// Records that a payload did not open, and why. Errors are ignored:
-    /// the record only feeds diagnostics and re-registration.
-    func recordFailure(_ kind: PushSealErrorKind, at date: Date = Date()) {
-        let record = FailureRecord(at: Int64(date.timeIntervalSince1970), kind: kind)
+    /// Records that a payload did not open, why, and what the library said
+    /// to do. Errors are ignored: the record only feeds diagnostics and
+    /// re-registration.
+    func recordFailure(_ outcome: OpenOutcome, at date: Date = Date()) {
+        let record = FailureRecord(at: Int64(date.timeIntervalSince1970), outcome: outcome)
         let data = FailureLog.append(record, to: try? Data(contentsOf: failureLogURL))
         try? data.write(to: failureLogURL, options: [.atomic, .completeFileProtectionUntilFirstUserAuthentication])
     }

@@ -2,10 +2,11 @@
 /// stable snake_case name the core library, SPEC.md and the test vectors use.
 ///
 /// The app maps each `PushSealError` to one of these by its kind's stable name
-/// (`error.kind.specName()`, in `Shared/PushSealError+Kind.swift`); everything after that point is
-/// plain Swift, tested by `swift test`. Only the kind is ever recorded, never
-/// an error's message or the payload: the kind says what happened without
-/// carrying any part of a notification.
+/// (`error.kind.specName()`, in `Shared/ErrorKind+Outcome.swift`), next to
+/// the action the library chose for it (`OpenOutcome`); everything after that
+/// point is plain Swift, tested by `swift test`. Only the kind and the action
+/// are ever recorded, never an error's message or the payload: they say what
+/// happened without carrying any part of a notification.
 public enum PushSealErrorKind: String, CaseIterable, Codable, Sendable {
     case notPushSeal = "not_pushseal"
     case invalidEncoding = "invalid_encoding"
@@ -38,7 +39,4 @@ public enum PushSealErrorKind: String, CaseIterable, Codable, Sendable {
 
     /// The stable snake_case name.
     public var wireName: String { rawValue }
-
-    /// What the app does when opening fails for this reason.
-    public var outcome: OpenOutcome { OpenOutcome(error: self) }
 }

@@ -1,32 +1,45 @@
 import Foundation
 
-/// One payload that did not open: when, and the kind of error. Nothing else is kept.
+/// One payload that did not open: when, the kind of error, and the action the
+/// library chose for it. Nothing else is kept.
 public struct FailureRecord: Codable, Equatable, Sendable {
     /// When, in unix seconds.
     public let at: Int64
     /// The kind of error.
     public let kind: PushSealErrorKind
+    /// What the library said to do about it.
+    public let action: OpenOutcome.Action
 
-    public init(at: Int64, kind: PushSealErrorKind) {
+    public init(at: Int64, kind: PushSealErrorKind, action: OpenOutcome.Action) {
         self.at = at
         self.kind = kind
+        self.action = action
+    }
+
+    /// The record of `outcome` at `at`.
+    public init(at: Int64, outcome: OpenOutcome) {
+        self.init(at: at, kind: outcome.reason, action: outcome.action)
     }
 
     enum CodingKeys: String, CodingKey {
         case at
         case kind
+        case action
     }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         at = try container.decode(Int64.self, forKey: .at)
         kind = PushSealErrorKind(wireName: try container.decode(String.self, forKey: .kind))
+        // A record written before actions were kept reads as the fallback, like an unknown action.
+        action = OpenOutcome.Action(specName: try container.decodeIfPresent(String.self, forKey: .action) ?? "")
     }
 
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(at, forKey: .at)
         try container.encode(kind.wireName, forKey: .kind)
+        try container.encode(action.rawValue, forKey: .action)
     }
 }
 

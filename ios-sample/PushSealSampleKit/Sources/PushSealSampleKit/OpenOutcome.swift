@@ -1,48 +1,72 @@
-/// What the Notification Service Extension does with a payload that did not open.
+/// What the Notification Service Extension does with a payload that did not
+/// open: the action the PushSeal library chose for the error
+/// (`error.kind.deviceAction()`, the core's one failure policy), and the kind
+/// of error, for the record.
+///
+/// The kit never decides the action itself: it only knows the four actions by
+/// their stable names, the way it knows error kinds, so it builds and tests
+/// without the PushSeal binary. An action name it does not know (a newer
+/// library's) fails safe to `.showFallback`.
 ///
 /// An extension must always hand iOS a notification, and without Apple's
 /// filtering entitlement it cannot hide one: every outcome of a PushSeal push
 /// therefore delivers the app's own `FallbackText`, never the alert in the
-/// payload, which nothing authenticates (SPEC.md section 7.5). The outcomes
-/// differ in what the app does next.
-public enum OpenOutcome: Equatable, Sendable {
-    /// Deliver the fallback, record the reason, and have the app register its
-    /// current public key again: the payload was sealed to a key this device
-    /// no longer holds (a rotation the sender missed, or a reinstall).
-    case reRegister(reason: PushSealErrorKind)
-    /// Deliver the fallback and record the reason.
-    case showFallback(reason: PushSealErrorKind)
-    /// Show nothing new and record the reason: a replay of a notification
-    /// already shown (the extension delivers `FallbackText`), or a push that is
-    /// not PushSeal's at all (delivered as it came).
-    case drop(reason: PushSealErrorKind)
+/// payload, which nothing authenticates (SPEC.md section 7.5). Only a push
+/// that is not PushSeal's at all is delivered as it came.
+public struct OpenOutcome: Equatable, Sendable {
+    /// What to do about the failure, with the stable snake_case name of the
+    /// library's `DeviceAction` (`DeviceAction.specName()`).
+    public enum Action: String, CaseIterable, Sendable {
+        /// Not a PushSeal push: deliver it as it came, record nothing.
+        case passThrough = "pass_through"
+        /// Deliver the fallback and record the reason.
+        case showFallback = "show_fallback"
+        /// Deliver the fallback, record the reason, and have the app register
+        /// its current public key again.
+        case reregister = "reregister"
+        /// Show nothing new (the extension delivers the fallback: it cannot
+        /// hide a push) and record the reason: a replay.
+        case drop = "drop"
 
-    /// The outcome for an error of this kind.
-    public init(error kind: PushSealErrorKind) {
-        switch kind {
-        case .unknownRecipientKey:
-            self = .reRegister(reason: kind)
-        case .replayed, .notPushSeal:
-            self = .drop(reason: kind)
-        case .invalidEncoding, .truncated, .unsupportedVersion, .invalidKeyLength, .untrustedSender,
-             .zeroSharedSecret, .tampered, .malformedPadding, .malformed, .expired, .notYetValid,
-             .payloadTooLarge, .invalidNotification, .invalidReceipt, .invalidKeyring, .storage, .randomness, .internal, .unknown:
-            self = .showFallback(reason: kind)
+        /// The action with this stable name; `.showFallback` for a name this app does not know.
+        public init(specName: String) {
+            self = Action(rawValue: specName) ?? .showFallback
         }
     }
 
+    /// What iOS is handed.
+    public enum Delivery: Equatable, Sendable {
+        /// The push's own content, untouched.
+        case asItCame
+        /// The app's `FallbackText`.
+        case fallback
+    }
+
+    /// What to do.
+    public let action: Action
     /// The kind of error that led here.
-    public var reason: PushSealErrorKind {
-        switch self {
-        case .reRegister(let reason), .showFallback(let reason), .drop(let reason):
-            return reason
-        }
+    public let reason: PushSealErrorKind
+
+    /// The outcome for the action the library returned, by its stable name, and the error's kind.
+    public init(action specName: String, reason: PushSealErrorKind) {
+        self.action = Action(specName: specName)
+        self.reason = reason
+    }
+
+    /// What the extension hands iOS.
+    public var delivery: Delivery {
+        action == .passThrough ? .asItCame : .fallback
+    }
+
+    /// Whether the failure goes into the failure log (a push that is not
+    /// PushSeal's is none of PushSeal's business).
+    public var isRecorded: Bool {
+        action != .passThrough
     }
 
     /// Whether the app must register its current public key again.
     public var needsRegistration: Bool {
-        if case .reRegister = self { return true }
-        return false
+        action == .reregister
     }
 }
 

@@ -143,8 +143,10 @@ public enum RegistrationPolicy {
         case keyRotated
         /// APNs gave the app a new device token.
         case tokenChanged
-        /// The extension met a payload sealed to a key this device does not hold.
-        case unknownKeyReported
+        /// The extension recorded a failure whose action is to register again:
+        /// a payload sealed to a key this device does not hold, or no
+        /// readable keyring.
+        case reregisterReported
     }
 
     /// Why the app must register now, or nil if the last registration still
@@ -159,7 +161,7 @@ public enum RegistrationPolicy {
         guard let last else { return .neverRegistered }
         if last.keyId != currentKeyId { return .keyRotated }
         if last.pushToken != pushToken { return .tokenChanged }
-        let reported = failures.contains { $0.kind.outcome.needsRegistration && $0.at >= last.registeredAt }
-        return reported ? .unknownKeyReported : nil
+        let reported = failures.contains { $0.action == .reregister && $0.at >= last.registeredAt }
+        return reported ? .reregisterReported : nil
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Turns the `userInfo` of a push (`UNNotificationRequest.content.userInfo`)
-/// into the JSON text the PushSeal library opens (`DeviceKeyring.openApns`).
+/// into the JSON text the PushSeal library opens (`keyring.open(payload: .apns(userInfoJson:), replay:)`).
 ///
 /// Only top-level entries with string keys and JSON values are kept, so
 /// `JSONSerialization` never meets an object it cannot write. The envelope is
@@ -22,7 +22,8 @@ public enum UserInfoPayload {
         /// The dictionary could not be written as JSON.
         case notJSON
 
-        /// The error kind to record for this failure.
+        /// The error kind of this failure: the app asks the library what to do
+        /// about it (`ErrorKind.deviceAction()`) by this kind's stable name.
         public var kind: PushSealErrorKind {
             switch self {
             case .notPushSeal: return .notPushSeal

@@ -4,16 +4,23 @@ import XCTest
 
 final class FailureLogTests: XCTestCase {
     func testRecordsRoundTrip() {
-        let records = [FailureRecord(at: 10, kind: .tampered), FailureRecord(at: 11, kind: .expired)]
+        let records = [
+            FailureRecord(at: 10, kind: .tampered, action: .showFallback),
+            FailureRecord(at: 11, outcome: OpenOutcome(action: "reregister", reason: .unknownRecipientKey)),
+        ]
         let data = FailureLog.encode(records)
-        XCTAssertEqual(String(decoding: data, as: UTF8.self), "[{\"at\":10,\"kind\":\"tampered\"},{\"at\":11,\"kind\":\"expired\"}]")
+        XCTAssertEqual(
+            String(decoding: data, as: UTF8.self),
+            "[{\"action\":\"show_fallback\",\"at\":10,\"kind\":\"tampered\"},"
+                + "{\"action\":\"reregister\",\"at\":11,\"kind\":\"unknown_recipient_key\"}]"
+        )
         XCTAssertEqual(FailureLog.decode(data), records)
     }
 
     func testAppendKeepsOnlyTheNewest() {
         var data: Data? = nil
         for i in 0..<(FailureLog.capacity + 5) {
-            data = FailureLog.append(FailureRecord(at: Int64(i), kind: .replayed), to: data)
+            data = FailureLog.append(FailureRecord(at: Int64(i), kind: .replayed, action: .drop), to: data)
         }
         let records = FailureLog.decode(data)
         XCTAssertEqual(records.count, FailureLog.capacity)
@@ -21,11 +28,14 @@ final class FailureLogTests: XCTestCase {
         XCTAssertEqual(records.last?.at, Int64(FailureLog.capacity + 4))
     }
 
-    func testAMissingOrDamagedLogReadsAsEmptyAndUnknownKindsSurvive() {
+    func testAMissingOrDamagedLogReadsAsEmptyAndUnknownNamesSurvive() {
         XCTAssertEqual(FailureLog.decode(nil), [])
         XCTAssertEqual(FailureLog.decode(Data("not json".utf8)), [])
-        let future = Data("[{\"at\":5,\"kind\":\"a_future_kind\"}]".utf8)
-        XCTAssertEqual(FailureLog.decode(future), [FailureRecord(at: 5, kind: .unknown)])
+        let future = Data("[{\"action\":\"a_future_action\",\"at\":5,\"kind\":\"a_future_kind\"}]".utf8)
+        XCTAssertEqual(FailureLog.decode(future), [FailureRecord(at: 5, kind: .unknown, action: .showFallback)])
+        // A record without an action (an older log) never asks for a registration.
+        let older = Data("[{\"at\":6,\"kind\":\"unknown_recipient_key\"}]".utf8)
+        XCTAssertEqual(FailureLog.decode(older), [FailureRecord(at: 6, kind: .unknownRecipientKey, action: .showFallback)])
     }
 }
 

@@ -76,9 +76,9 @@ final class RegistrationTests: XCTestCase {
             RegistrationPolicy.reasonToRegister(last: last, currentKeyId: keyId, pushToken: "token-2", failures: []),
             .tokenChanged
         )
-        let before = FailureRecord(at: 999, kind: .unknownRecipientKey)
-        let after = FailureRecord(at: 1_001, kind: .unknownRecipientKey)
-        let tampered = FailureRecord(at: 1_002, kind: .tampered)
+        let before = FailureRecord(at: 999, kind: .unknownRecipientKey, action: .reregister)
+        let after = FailureRecord(at: 1_001, kind: .unknownRecipientKey, action: .reregister)
+        let tampered = FailureRecord(at: 1_002, kind: .tampered, action: .showFallback)
         XCTAssertNil(
             RegistrationPolicy.reasonToRegister(last: last, currentKeyId: keyId, pushToken: "token-1", failures: [before, tampered])
         )
@@ -86,7 +86,18 @@ final class RegistrationTests: XCTestCase {
             RegistrationPolicy.reasonToRegister(
                 last: last, currentKeyId: keyId, pushToken: "token-1", failures: [before, after, tampered]
             ),
-            .unknownKeyReported
+            .reregisterReported
         )
+    }
+
+    func testTheRecordedActionDecidesNotTheKind() {
+        let last = RegistrationState(keyId: keyId, pushToken: "token-1", registeredAt: 1_000)
+        let asked = FailureRecord(at: 1_001, kind: .invalidKeyring, action: .reregister)
+        let notAsked = FailureRecord(at: 1_001, kind: .unknownRecipientKey, action: .showFallback)
+        XCTAssertEqual(
+            RegistrationPolicy.reasonToRegister(last: last, currentKeyId: keyId, pushToken: "token-1", failures: [asked]),
+            .reregisterReported
+        )
+        XCTAssertNil(RegistrationPolicy.reasonToRegister(last: last, currentKeyId: keyId, pushToken: "token-1", failures: [notAsked]))
     }
 }
