@@ -162,7 +162,7 @@ class MainActivity : ComponentActivity() {
         } else {
             records.asReversed().joinToString("\n") { record ->
                 val ago = DateUtils.getRelativeTimeSpanString(record.atEpochSeconds * 1000)
-                "${record.kind.wireName}  $ago"
+                "${record.kind.wireName} (${record.action.specName})  $ago"
             }
         }
     }

@@ -2,6 +2,7 @@ package org.pushseal.sample
 
 import org.pushseal.errorKindOf
 import org.pushseal.sample.logic.ErrorKind
+import org.pushseal.sample.logic.Outcome
 
 /**
  * The kind of anything opening a notification threw, as the platform-free
@@ -10,11 +11,23 @@ import org.pushseal.sample.logic.ErrorKind
  * native library that did not load), by its stable name. A kind this app does
  * not know yet becomes `UNKNOWN`, never a build break.
  */
-fun kindOf(failure: Throwable): ErrorKind = try {
-    ErrorKind.fromWireName(errorKindOf(failure).specName())
+fun kindOf(failure: Throwable): ErrorKind = outcomeOf(errorKindOf(failure)).reason
+
+/** What to do about [failure], anything opening a notification threw: see `outcomeOf(org.pushseal.ErrorKind)`. */
+fun outcomeOf(failure: Throwable): Outcome = outcomeOf(errorKindOf(failure))
+
+/**
+ * What to do about a failure of this kind: the library's policy
+ * (`deviceAction()`, the core's), never re-derived here. The action and the
+ * kind cross by their stable names, so an action this app does not know yet
+ * shows the fallback and a kind it does not know is `UNKNOWN`.
+ */
+fun outcomeOf(kind: org.pushseal.ErrorKind): Outcome = try {
+    Outcome.of(kind.deviceAction().specName(), ErrorKind.fromWireName(kind.specName()))
 } catch (e: LinkageError) {
-    // specName() is a native call: with no native library, the kind is plain.
-    ErrorKind.INTERNAL
+    // deviceAction() and specName() are native calls: with no native library
+    // there is no policy to ask, and the library's action for INTERNAL is the fallback.
+    Outcome(Outcome.Action.SHOW_FALLBACK, ErrorKind.INTERNAL)
 }
 
 /**

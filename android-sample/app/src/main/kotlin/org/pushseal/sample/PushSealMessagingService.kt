@@ -2,9 +2,10 @@ package org.pushseal.sample
 
 import com.google.firebase.messaging.FirebaseMessagingService
 import com.google.firebase.messaging.RemoteMessage
+import org.pushseal.ErrorKind
 import org.pushseal.OpenedNotification
+import org.pushseal.Payload
 import org.pushseal.ReplayStore
-import org.pushseal.sample.logic.ErrorKind
 import org.pushseal.sample.logic.FcmPayload
 import org.pushseal.sample.logic.NotificationPlan
 import org.pushseal.sample.logic.Outcome
@@ -12,9 +13,10 @@ import java.io.File
 
 /**
  * Opens each PushSeal data message and posts the notification with its real
- * text; on any error posts only the generic fallback, records the kind of
- * error, and registers again when the payload was sealed to a key this device
- * does not hold.
+ * text; on any error does what the library's failure policy says
+ * (`errorKindOf(e).deviceAction()`, see [Outcome]): posts only the generic
+ * fallback or nothing, records the kind of error and the action, and
+ * registers again when the action is `reregister`.
  *
  * PushSeal's FCM messages are data-only and high priority, so this runs for
  * every one of them, in the foreground and the background alike.
@@ -22,9 +24,14 @@ import java.io.File
 class PushSealMessagingService : FirebaseMessagingService() {
     override fun onMessageReceived(message: RemoteMessage) {
         when (val extracted = FcmPayload.extract(message.data)) {
-            // Not PushSeal's: the app's other messages would be handled here.
+            // Not PushSeal's (no "pushseal" entry, the library's only not_pushseal on FCM):
+            // pass-through, the library's action for it. The app posts no PushSeal
+            // notification for it and records nothing; its other message handling
+            // would take it here. Decided before the library is asked, so a device
+            // whose native library cannot load never posts a fallback for another
+            // SDK's message.
             FcmPayload.Extracted.NotPushSeal -> return
-            FcmPayload.Extracted.TooLarge -> failed(ErrorKind.PAYLOAD_TOO_LARGE)
+            FcmPayload.Extracted.TooLarge -> failed(outcomeOf(ErrorKind.PAYLOAD_TOO_LARGE))
             is FcmPayload.Extracted.Sealed -> openAndPost(extracted.data)
         }
     }
@@ -39,21 +46,21 @@ class PushSealMessagingService : FirebaseMessagingService() {
             val keyring = DeviceKeys.loadExisting(this)
             if (keyring == null) {
                 // The app has not been opened since it was installed: no key exists yet.
-                failed(ErrorKind.INVALID_KEYRING)
+                failed(outcomeOf(ErrorKind.INVALID_KEYRING))
                 return
             }
             keyring.use { k ->
-                ReplayStore.open(File(filesDir, REPLAY_STORE).path).use { replay -> k.openFcm(data, replay) }
+                ReplayStore.open(File(filesDir, REPLAY_STORE).path).use { replay -> k.open(Payload.Fcm(data), replay) }
             }
         } catch (e: Exception) {
             // PushSealException, an IOException or Keystore failure the storage
             // let through, anything else: the fallback, never a crash.
-            failed(kindOf(e))
+            failed(outcomeOf(e))
             return
         } catch (e: LinkageError) {
             // UnsatisfiedLinkError / NoClassDefFoundError: the native library
             // (or JNA's) did not load on this device. Same fallback.
-            failed(kindOf(e))
+            failed(outcomeOf(e))
             return
         }
         Notifier.post(
@@ -69,17 +76,18 @@ class PushSealMessagingService : FirebaseMessagingService() {
         )
     }
 
-    /** Records the kind of error and does what its outcome says; never shows any part of the payload. */
-    private fun failed(kind: ErrorKind) {
-        FailureStore(this).record(kind)
-        when (kind.outcome) {
-            is Outcome.Drop -> Unit
-            is Outcome.ShowFallback -> Notifier.post(this, NotificationPlan.fallback())
-            is Outcome.ReRegister -> {
-                Notifier.post(this, NotificationPlan.fallback())
-                RegistrationWorker.enqueue(this)
-            }
-        }
+    /**
+     * Does what the library's action says: records the kind and the action,
+     * posts the generic fallback or nothing, registers again. Never shows any
+     * part of the payload.
+     */
+    private fun failed(outcome: Outcome) {
+        // A pass-through message (not PushSeal's) is neither recorded nor
+        // posted here: the app posts no PushSeal notification for it, and
+        // hands it to its other message handling, if it has any.
+        if (outcome.isRecorded) FailureStore(this).record(outcome)
+        outcome.plan?.let { Notifier.post(this, it) }
+        if (outcome.needsRegistration) RegistrationWorker.enqueue(this)
     }
 
     private companion object {

@@ -3,9 +3,9 @@ package org.pushseal.sample
 import android.content.Context
 import androidx.core.content.edit
 import androidx.core.util.AtomicFile
-import org.pushseal.sample.logic.ErrorKind
 import org.pushseal.sample.logic.FailureLog
 import org.pushseal.sample.logic.FailureRecord
+import org.pushseal.sample.logic.Outcome
 import org.pushseal.sample.logic.RegistrationState
 import java.io.File
 import java.io.FileOutputStream
@@ -50,8 +50,8 @@ class RegistrationStore(context: Context) {
 }
 
 /**
- * The record of payloads that did not open, in the app's files: when, and the
- * kind of error, and nothing else (see [FailureLog]).
+ * The record of payloads that did not open, in the app's files: when, the
+ * kind of error and the library's action for it, and nothing else (see [FailureLog]).
  */
 class FailureStore(context: Context) {
     private val file = AtomicFile(File(context.applicationContext.filesDir, "pushseal-failures.txt"))
@@ -60,8 +60,8 @@ class FailureStore(context: Context) {
     fun records(): List<FailureRecord> = synchronized(LOCK) { FailureLog.parse(read()) }
 
     /** Records one failure now. Errors are ignored: the record only feeds diagnostics and re-registration. */
-    fun record(kind: ErrorKind) = synchronized(LOCK) {
-        write(FailureLog.append(read(), FailureRecord(System.currentTimeMillis() / 1000, kind)))
+    fun record(outcome: Outcome) = synchronized(LOCK) {
+        write(FailureLog.append(read(), FailureRecord(System.currentTimeMillis() / 1000, outcome)))
     }
 
     /** Forgets the records. */

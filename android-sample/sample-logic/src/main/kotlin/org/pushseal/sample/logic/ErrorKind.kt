@@ -4,11 +4,12 @@ package org.pushseal.sample.logic
  * Why a payload did not open: one value per PushSeal error kind, with the
  * stable snake_case name the core library, SPEC.md and the test vectors use.
  *
- * The app turns each `PushSealException` subclass into one of these (see the
+ * The app turns the library's kind of each failure into one of these by its
+ * stable name, next to the action the library chose for it ([Outcome]; see the
  * app's `PushSealErrors.kt`); everything after that point is plain Kotlin and
- * tested on the JVM. Only the kind is ever recorded, never an exception's
- * message or the payload: the kind says what happened without carrying any
- * part of a notification.
+ * tested on the JVM. Only the kind and the action are ever recorded, never an
+ * exception's message or the payload: they say what happened without
+ * carrying any part of a notification.
  */
 enum class ErrorKind(val wireName: String) {
     NOT_PUSHSEAL("not_pushseal"),
@@ -36,10 +37,6 @@ enum class ErrorKind(val wireName: String) {
     /** A kind this version of the app does not know (a newer library's). */
     UNKNOWN("unknown"),
     ;
-
-    /** What the app does when opening fails for this reason. */
-    val outcome: Outcome
-        get() = Outcome.forError(this)
 
     companion object {
         /** The kind with this snake_case name; [UNKNOWN] for a name this app does not know. */

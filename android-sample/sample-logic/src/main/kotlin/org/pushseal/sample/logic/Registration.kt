@@ -79,8 +79,12 @@ object RegistrationPolicy {
         /** The push service gave the app a new token. */
         TOKEN_CHANGED,
 
-        /** A payload arrived sealed to a key this device does not hold. */
-        UNKNOWN_KEY_REPORTED,
+        /**
+         * A payload that did not open asked for it (action `reregister`): it
+         * was sealed to a key this device does not hold, or there was no
+         * readable keyring.
+         */
+        REREGISTER_REPORTED,
     }
 
     /**
@@ -97,9 +101,7 @@ object RegistrationPolicy {
         if (last == null) return Reason.NEVER_REGISTERED
         if (last.keyId != currentKeyId) return Reason.KEY_ROTATED
         if (last.pushToken != pushToken) return Reason.TOKEN_CHANGED
-        val unknownKeySince = failures.any {
-            it.kind.outcome is Outcome.ReRegister && it.atEpochSeconds >= last.registeredAt
-        }
-        return if (unknownKeySince) Reason.UNKNOWN_KEY_REPORTED else null
+        val askedSince = failures.any { it.action == Outcome.Action.REREGISTER && it.atEpochSeconds >= last.registeredAt }
+        return if (askedSince) Reason.REREGISTER_REPORTED else null
     }
 }

@@ -2,38 +2,79 @@ package org.pushseal.sample.logic
 
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertFalse
+import org.junit.jupiter.api.Assertions.assertNull
 import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.Test
 
+/**
+ * The module follows the action the library chose (`ErrorKind.deviceAction()`),
+ * by its stable name: these tests check the names and what each action makes
+ * the app post, record and register, whatever the kind.
+ */
 class OutcomeTest {
     @Test
-    fun `an unknown recipient key and an unreadable keyring ask for a new registration`() {
-        assertEquals(Outcome.ReRegister(ErrorKind.UNKNOWN_RECIPIENT_KEY), Outcome.forError(ErrorKind.UNKNOWN_RECIPIENT_KEY))
-        // The way back from a keyring whose Keystore key is gone: the registration makes a new one.
-        assertEquals(Outcome.ReRegister(ErrorKind.INVALID_KEYRING), Outcome.forError(ErrorKind.INVALID_KEYRING))
-        // Storage errors may pass (the phone not yet unlocked): no new key for them.
-        assertEquals(Outcome.ShowFallback(ErrorKind.STORAGE), Outcome.forError(ErrorKind.STORAGE))
-    }
-
-    @Test
-    fun `a replay and a foreign message post nothing`() {
-        assertEquals(Outcome.Drop(ErrorKind.REPLAYED), ErrorKind.REPLAYED.outcome)
-        assertEquals(Outcome.Drop(ErrorKind.NOT_PUSHSEAL), ErrorKind.NOT_PUSHSEAL.outcome)
-    }
-
-    @Test
-    fun `every other kind shows the fallback`() {
-        val others = ErrorKind.entries -
-            setOf(ErrorKind.UNKNOWN_RECIPIENT_KEY, ErrorKind.INVALID_KEYRING, ErrorKind.REPLAYED, ErrorKind.NOT_PUSHSEAL)
-        for (kind in others) {
-            assertEquals(Outcome.ShowFallback(kind), kind.outcome, kind.wireName)
+    fun `action names match the core's`() {
+        val core = listOf("pass_through", "show_fallback", "reregister", "drop")
+        assertEquals(core, Outcome.Action.entries.map { it.specName })
+        for (name in core) {
+            assertEquals(name, Outcome.Action.fromSpecName(name).specName)
         }
-        assertTrue(ErrorKind.TAMPERED.outcome is Outcome.ShowFallback)
-        assertTrue(ErrorKind.UNTRUSTED_SENDER.outcome is Outcome.ShowFallback)
     }
 
     @Test
-    fun `wire names round-trip and match the core's names`() {
+    fun `an unknown action name fails safe to the fallback`() {
+        for (name in listOf("a_future_action", "", "DROP", "pass-through", "reregister ", null)) {
+            assertEquals(Outcome.Action.SHOW_FALLBACK, Outcome.Action.fromSpecName(name), name)
+        }
+        val outcome = Outcome.of("a_future_action", ErrorKind.TAMPERED)
+        assertEquals(NotificationPlan.fallback(), outcome.plan)
+        assertTrue(outcome.isRecorded)
+        assertFalse(outcome.needsRegistration)
+    }
+
+    @Test
+    fun `reregister posts the fallback, records and asks for a registration`() {
+        val outcome = Outcome.of("reregister", ErrorKind.INVALID_KEYRING)
+        assertEquals(Outcome(Outcome.Action.REREGISTER, ErrorKind.INVALID_KEYRING), outcome)
+        assertEquals(NotificationPlan.fallback(), outcome.plan)
+        assertTrue(outcome.isRecorded)
+        assertTrue(outcome.needsRegistration)
+    }
+
+    @Test
+    fun `show_fallback posts the fallback and records only`() {
+        val outcome = Outcome.of("show_fallback", ErrorKind.STORAGE)
+        assertEquals(NotificationPlan.fallback(), outcome.plan)
+        assertTrue(outcome.isRecorded)
+        assertFalse(outcome.needsRegistration)
+    }
+
+    @Test
+    fun `drop posts nothing and records`() {
+        val outcome = Outcome.of("drop", ErrorKind.REPLAYED)
+        assertNull(outcome.plan)
+        assertTrue(outcome.isRecorded)
+        assertFalse(outcome.needsRegistration)
+    }
+
+    @Test
+    fun `pass_through posts nothing and records nothing`() {
+        val outcome = Outcome.of("pass_through", ErrorKind.NOT_PUSHSEAL)
+        assertNull(outcome.plan)
+        assertFalse(outcome.isRecorded)
+        assertFalse(outcome.needsRegistration)
+    }
+
+    @Test
+    fun `the action decides, not the kind`() {
+        // The kind is kept for the record only: the same kind under another action does what the action says.
+        assertTrue(Outcome.of("reregister", ErrorKind.TAMPERED).needsRegistration)
+        assertFalse(Outcome.of("show_fallback", ErrorKind.UNKNOWN_RECIPIENT_KEY).needsRegistration)
+        assertEquals(NotificationPlan.fallback(), Outcome.of("show_fallback", ErrorKind.NOT_PUSHSEAL).plan)
+    }
+
+    @Test
+    fun `kind names round-trip and match the core's names`() {
         for (kind in ErrorKind.entries) {
             assertEquals(kind, ErrorKind.fromWireName(kind.wireName))
         }

@@ -47,13 +47,25 @@ class RegistrationTest {
         assertEquals(RegistrationPolicy.Reason.KEY_ROTATED, RegistrationPolicy.reasonToRegister(last, "0000000000000000", "token-1", emptyList()))
         assertEquals(RegistrationPolicy.Reason.TOKEN_CHANGED, RegistrationPolicy.reasonToRegister(last, keyId, "token-2", emptyList()))
 
-        val before = FailureRecord(999, ErrorKind.UNKNOWN_RECIPIENT_KEY)
-        val after = FailureRecord(1_001, ErrorKind.UNKNOWN_RECIPIENT_KEY)
-        val tampered = FailureRecord(1_002, ErrorKind.TAMPERED)
+        val before = FailureRecord(999, ErrorKind.UNKNOWN_RECIPIENT_KEY, Outcome.Action.REREGISTER)
+        val after = FailureRecord(1_001, ErrorKind.UNKNOWN_RECIPIENT_KEY, Outcome.Action.REREGISTER)
+        val tampered = FailureRecord(1_002, ErrorKind.TAMPERED, Outcome.Action.SHOW_FALLBACK)
         assertNull(RegistrationPolicy.reasonToRegister(last, keyId, "token-1", listOf(before, tampered)))
         assertEquals(
-            RegistrationPolicy.Reason.UNKNOWN_KEY_REPORTED,
+            RegistrationPolicy.Reason.REREGISTER_REPORTED,
             RegistrationPolicy.reasonToRegister(last, keyId, "token-1", listOf(before, after, tampered)),
         )
+    }
+
+    @Test
+    fun `the recorded action decides, not the kind`() {
+        val last = RegistrationState(keyId, "token-1", registeredAt = 1_000)
+        val asked = FailureRecord(1_001, ErrorKind.INVALID_KEYRING, Outcome.Action.REREGISTER)
+        val notAsked = FailureRecord(1_001, ErrorKind.UNKNOWN_RECIPIENT_KEY, Outcome.Action.SHOW_FALLBACK)
+        assertEquals(
+            RegistrationPolicy.Reason.REREGISTER_REPORTED,
+            RegistrationPolicy.reasonToRegister(last, keyId, "token-1", listOf(asked)),
+        )
+        assertNull(RegistrationPolicy.reasonToRegister(last, keyId, "token-1", listOf(notAsked)))
     }
 }
