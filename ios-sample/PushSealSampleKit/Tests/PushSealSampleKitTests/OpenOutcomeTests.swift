@@ -15,37 +15,17 @@ final class OpenOutcomeTests: XCTestCase {
 
     func testAnUnknownActionNameFailsSafeToTheFallback() {
         for name in ["a_future_action", "", "Drop", "pass-through", "reregister "] {
-            let outcome = OpenOutcome(action: name, reason: .tampered)
-            XCTAssertEqual(outcome.action, .showFallback, name)
-            XCTAssertEqual(outcome.delivery, .fallback, name)
-            XCTAssertTrue(outcome.isRecorded, name)
-            XCTAssertFalse(outcome.needsRegistration, name)
+            XCTAssertEqual(OpenOutcome.Action(specName: name), .showFallback, name)
+            assertOutcome(name, reason: .tampered, delivers: .fallback, recorded: true, registers: false)
         }
     }
 
-    func testReregisterDeliversTheFallbackRecordsAndAsksForRegistration() {
-        let outcome = OpenOutcome(action: "reregister", reason: .invalidKeyring)
-        XCTAssertEqual(outcome.delivery, .fallback)
-        XCTAssertTrue(outcome.isRecorded)
-        XCTAssertTrue(outcome.needsRegistration)
-        XCTAssertEqual(outcome.reason, .invalidKeyring)
-    }
-
-    func testShowFallbackAndDropDeliverTheFallbackAndRecordOnly() {
+    func testWhatEachActionDoes() {
+        assertOutcome("reregister", reason: .invalidKeyring, delivers: .fallback, recorded: true, registers: true)
+        assertOutcome("show_fallback", reason: .tampered, delivers: .fallback, recorded: true, registers: false)
         // An extension cannot hide a push: a dropped replay shows the fallback too.
-        for name in ["show_fallback", "drop"] {
-            let outcome = OpenOutcome(action: name, reason: .replayed)
-            XCTAssertEqual(outcome.delivery, .fallback, name)
-            XCTAssertTrue(outcome.isRecorded, name)
-            XCTAssertFalse(outcome.needsRegistration, name)
-        }
-    }
-
-    func testPassThroughDeliversThePushAsItCameAndRecordsNothing() {
-        let outcome = OpenOutcome(action: "pass_through", reason: .notPushSeal)
-        XCTAssertEqual(outcome.delivery, .asItCame)
-        XCTAssertFalse(outcome.isRecorded)
-        XCTAssertFalse(outcome.needsRegistration)
+        assertOutcome("drop", reason: .replayed, delivers: .fallback, recorded: true, registers: false)
+        assertOutcome("pass_through", reason: .notPushSeal, delivers: .asItCame, recorded: false, registers: false)
     }
 
     func testTheActionDecidesNotTheKind() {
@@ -69,5 +49,20 @@ final class OpenOutcomeTests: XCTestCase {
         }
         XCTAssertEqual(PushSealErrorKind(wireName: "a_future_kind"), .unknown)
         XCTAssertEqual(PushSealErrorKind(wireName: "Tampered"), .unknown)
+    }
+
+    private func assertOutcome(
+        _ action: String,
+        reason: PushSealErrorKind,
+        delivers delivery: OpenOutcome.Delivery,
+        recorded: Bool,
+        registers: Bool,
+        line: UInt = #line
+    ) {
+        let outcome = OpenOutcome(action: action, reason: reason)
+        XCTAssertEqual(outcome.reason, reason, action, line: line)
+        XCTAssertEqual(outcome.delivery, delivery, action, line: line)
+        XCTAssertEqual(outcome.isRecorded, recorded, action, line: line)
+        XCTAssertEqual(outcome.needsRegistration, registers, action, line: line)
     }
 }
