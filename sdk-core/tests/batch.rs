@@ -10,8 +10,8 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use pushseal::{
-    ApnsOptions, BATCH_WINDOW, BareEnvelope, BatchDevice, DeviceKeyring, DevicePublicKey, ErrorKind, FcmOptions, MemoryReplayStore,
-    Message, Payload, Sender, SenderSecretKey,
+    ApnsOptions, BATCH_WINDOW, BareEnvelope, BatchDevice, DeviceKeyring, DevicePublicKey, ErrorKind, FcmOptions,
+    MemoryReplayStore, Message, Payload, Sender, SenderSecretKey,
 };
 
 #[test]
@@ -108,7 +108,8 @@ fn devices_of(n: usize) -> (Sender, Vec<DeviceKeyring>) {
 #[test]
 fn an_fcm_batch_puts_each_devices_own_token_on_its_own_message() {
     let (sender, devices) = devices_of(5);
-    let batch = devices.iter().enumerate().map(|(i, d)| BatchDevice::new(d.public_key()).with_token(format!("tok-{i}")));
+    let batch =
+        devices.iter().enumerate().map(|(i, d)| BatchDevice::new(d.public_key()).with_token(format!("tok-{i}")));
     let mut results = Vec::new();
     sender
         .seal_batch_chunked(batch, &Message::new("t", "b"), &FcmOptions::default(), |chunk| {

@@ -258,7 +258,8 @@ fn rotation_keeps_the_old_key_until_its_deadline() {
     // After the deadline the old key is gone, even for a message that has not expired.
     let eph = pushseal::hpke::Ephemeral::generate().unwrap();
     let long = lab_message().with_ttl(28 * 86400);
-    let late = sender.seal_with(&old_pk, &long, &BareEnvelope, MessageId::random().unwrap(), NOW, &eph).unwrap().payload;
+    let late =
+        sender.seal_with(&old_pk, &long, &BareEnvelope, MessageId::random().unwrap(), NOW, &eph).unwrap().payload;
     let deadline = NOW + 7 * 86400;
     assert!(open(&late, deadline).is_ok());
     assert_eq!(open(&late, deadline + 1).unwrap_err().kind(), ErrorKind::UnknownRecipientKey);

@@ -24,8 +24,8 @@ use pushseal::hpke::Ephemeral;
 use pushseal::notification::MAX_TTL_SECS;
 use pushseal::padding::{self, BUCKETS, MAX_PLAINTEXT_LEN};
 use pushseal::{
-    ApnsOptions, BareEnvelope, DeviceKeyring, DeviceSecretKey, Error, ErrorKind, FcmOptions, MemoryReplayStore, Message,
-    MessageId, Payload, Sender, SenderSecretKey, Target,
+    ApnsOptions, BareEnvelope, DeviceKeyring, DeviceSecretKey, Error, ErrorKind, FcmOptions, MemoryReplayStore,
+    Message, MessageId, Payload, Sender, SenderSecretKey, Target,
 };
 use targets::AnyTarget;
 

@@ -22,8 +22,9 @@ use pushseal::hpke::Ephemeral;
 use pushseal::keys::SECRET_KEY_PREFIX;
 use pushseal::padding;
 use pushseal::{
-    ApnsOptions, ApnsPushType, BareEnvelope, DeviceKeyring, DevicePublicKey, DeviceSecretKey, Error, ErrorKind, FcmOptions, KeyId,
-    MemoryReplayStore, Message, MessageId, Payload, Receipt, Sender, SenderPublicKey, SenderSecretKey,
+    ApnsOptions, ApnsPushType, BareEnvelope, DeviceKeyring, DevicePublicKey, DeviceSecretKey, Error, ErrorKind,
+    FcmOptions, KeyId, MemoryReplayStore, Message, MessageId, Payload, Receipt, Sender, SenderPublicKey,
+    SenderSecretKey,
 };
 use serde_json::Value;
 use targets::AnyTarget;

@@ -305,7 +305,11 @@ fn check_sealed<P>(v: &Value, sealed: &Sealed<P>, device: &DeviceSecretKey) {
     assert_eq!(sealed.sender.to_string(), s(&v["sender"], "key_id"), "{name}: sender");
     assert_eq!(sealed.recipient, device.key_id(), "{name}: recipient");
     assert_eq!((sealed.sent_at, sealed.expires_at), (u(v, "sent_at"), u(&v["expected"], "expires_at")));
-    assert_eq!(sealed.receipt_digest, s(&v["receipt"], "digest").parse::<ReceiptDigest>().unwrap(), "{name}: receipt digest");
+    assert_eq!(
+        sealed.receipt_digest,
+        s(&v["receipt"], "digest").parse::<ReceiptDigest>().unwrap(),
+        "{name}: receipt digest"
+    );
 }
 
 /// The secret key of the keyring's current device key, from its serialized form.

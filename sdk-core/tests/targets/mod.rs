@@ -16,33 +16,38 @@ use pushseal::{
 
 /// A sealed platform payload, as that platform delivers it to the app.
 pub trait Delivered: std::fmt::Debug {
+    /// Calls `f` once with the payload as the operating system hands it to
+    /// the app: the envelope text, the APNs `userInfo`, the FCM data map.
+    fn deliver(&self, f: &mut dyn FnMut(Payload<'_>));
+
+    /// The bytes the gateway counts against its 4096-byte limit: the APNs
+    /// body, the FCM data map as JSON; for a bare envelope, its text.
+    fn gateway_len(&self) -> usize;
+
     /// Opens it with [`DeviceKeyring::open`].
-    fn open(&self, device: &DeviceKeyring, store: &dyn ReplayStore, now: u64) -> Result<Notification>;
+    fn open(&self, device: &DeviceKeyring, store: &dyn ReplayStore, now: u64) -> Result<Notification> {
+        let mut opened = None;
+        self.deliver(&mut |payload| opened = Some(device.open(payload, store, now)));
+        opened.expect("deliver calls its function once")
+    }
+
     /// Opens it with [`DeviceKeyring::open_with_receipt`].
     fn open_with_receipt(
         &self,
         device: &DeviceKeyring,
         store: &dyn ReplayStore,
         now: u64,
-    ) -> Result<(Notification, Receipt)>;
-    /// The bytes the gateway counts against its 4096-byte limit: the APNs
-    /// body, the FCM data map as JSON; for a bare envelope, its text.
-    fn gateway_len(&self) -> usize;
+    ) -> Result<(Notification, Receipt)> {
+        let mut opened = None;
+        self.deliver(&mut |payload| opened = Some(device.open_with_receipt(payload, store, now)));
+        opened.expect("deliver calls its function once")
+    }
 }
 
 /// The bare envelope text, from the app's own transport.
 impl Delivered for String {
-    fn open(&self, device: &DeviceKeyring, store: &dyn ReplayStore, now: u64) -> Result<Notification> {
-        device.open(Payload::Envelope(self), store, now)
-    }
-
-    fn open_with_receipt(
-        &self,
-        device: &DeviceKeyring,
-        store: &dyn ReplayStore,
-        now: u64,
-    ) -> Result<(Notification, Receipt)> {
-        device.open_with_receipt(Payload::Envelope(self), store, now)
+    fn deliver(&self, f: &mut dyn FnMut(Payload<'_>)) {
+        f(Payload::Envelope(self));
     }
 
     fn gateway_len(&self) -> usize {
@@ -52,17 +57,8 @@ impl Delivered for String {
 
 /// The APNs body, which iOS hands to the extension as `userInfo`.
 impl Delivered for ApnsRequest {
-    fn open(&self, device: &DeviceKeyring, store: &dyn ReplayStore, now: u64) -> Result<Notification> {
-        device.open(Payload::ApnsJson(&self.body), store, now)
-    }
-
-    fn open_with_receipt(
-        &self,
-        device: &DeviceKeyring,
-        store: &dyn ReplayStore,
-        now: u64,
-    ) -> Result<(Notification, Receipt)> {
-        device.open_with_receipt(Payload::ApnsJson(&self.body), store, now)
+    fn deliver(&self, f: &mut dyn FnMut(Payload<'_>)) {
+        f(Payload::ApnsJson(&self.body));
     }
 
     fn gateway_len(&self) -> usize {
@@ -72,17 +68,8 @@ impl Delivered for ApnsRequest {
 
 /// The FCM message's data map, which Android hands to the app as `RemoteMessage.data`.
 impl Delivered for FcmMessage {
-    fn open(&self, device: &DeviceKeyring, store: &dyn ReplayStore, now: u64) -> Result<Notification> {
-        device.open(Payload::FcmData(&fcm_data(&self.json)), store, now)
-    }
-
-    fn open_with_receipt(
-        &self,
-        device: &DeviceKeyring,
-        store: &dyn ReplayStore,
-        now: u64,
-    ) -> Result<(Notification, Receipt)> {
-        device.open_with_receipt(Payload::FcmData(&fcm_data(&self.json)), store, now)
+    fn deliver(&self, f: &mut dyn FnMut(Payload<'_>)) {
+        f(Payload::FcmData(&fcm_data(&self.json)));
     }
 
     fn gateway_len(&self) -> usize {

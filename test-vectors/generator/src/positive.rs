@@ -7,7 +7,9 @@ use pushseal::hpke::{Ephemeral, Mode, N_T};
 use pushseal::notification::{DEFAULT_TTL_SECS, MAX_TTL_SECS};
 use pushseal::padding::{self, BUCKETS};
 use pushseal::receipt::{RECEIPT_DIGEST_LABEL, RECEIPT_LABEL, RECEIPT_LEN};
-use pushseal::{ApnsOptions, BareEnvelope, FcmOptions, GATEWAY_LIMIT, MemoryReplayStore, Message, Payload, Sender, Target};
+use pushseal::{
+    ApnsOptions, BareEnvelope, FcmOptions, GATEWAY_LIMIT, MemoryReplayStore, Message, Payload, Sender, Target,
+};
 
 use sha2::{Digest, Sha256};
 
