@@ -31,8 +31,8 @@ use std::time::Instant;
 use common::{Floor, FloorInput, HpkeCrate, message_for, random32};
 use pushseal::envelope::HEADER_LEN;
 use pushseal::{
-    ApnsOptions, DeviceKeyring, DevicePublicKey, MemoryReplayStore, Message, Payload, Sealed, Sender, SenderSecretKey,
-    Target, unix_now,
+    ApnsOptions, BareEnvelope, DeviceKeyring, DevicePublicKey, MemoryReplayStore, Message, Payload, Sender,
+    SenderSecretKey, unix_now,
 };
 
 fn main() -> ExitCode {
@@ -85,17 +85,11 @@ fn operations(size: usize) -> Result<Vec<(&'static str, Op)>, String> {
     let device = std::rc::Rc::new(device);
     let to = device.public_key();
     let msg = std::rc::Rc::new(message_for(size));
-    let apns = Target::Apns(ApnsOptions::default());
+    let apns = ApnsOptions::default();
     let now = unix_now();
     let input = std::rc::Rc::new(FloorInput::new(&floor, size));
-    let envelope = match sender.seal(&to, &msg, &Target::Envelope).map_err(err)?.payload {
-        Sealed::Envelope(text) => text,
-        _ => return Err("an envelope was asked for".into()),
-    };
-    let apns_body = match sender.seal(&to, &msg, &apns).map_err(err)?.payload {
-        Sealed::Apns(request) => request.body,
-        _ => return Err("an APNs request was asked for".into()),
-    };
+    let envelope = sender.seal(&to, &msg, &BareEnvelope).map_err(err)?.payload;
+    let apns_body = sender.seal(&to, &msg, &apns).map_err(err)?.payload.body;
     let hpke = std::rc::Rc::new(HpkeCrate::new());
     let mut hpke_ct = vec![0x42u8; size];
     let hpke_sealed = hpke.seal(&header, &mut hpke_ct);
@@ -123,16 +117,13 @@ fn operations(size: usize) -> Result<Vec<(&'static str, Op)>, String> {
             }),
         ));
     }
-    for (name, target) in [("seal", Target::Envelope), ("seal-apns", apns.clone())] {
-        let (sender, msg) = (sender.clone(), msg.clone());
-        ops.push((name, Box::new(move || sender.seal(&to, &msg, &target).map(drop).map_err(err))));
-    }
+    let (seal_sender, seal_msg) = (sender.clone(), msg.clone());
+    ops.push(("seal", Box::new(move || seal_sender.seal(&to, &seal_msg, &BareEnvelope).map(drop).map_err(err))));
+    let (apns_sender, apns_msg) = (sender.clone(), msg.clone());
+    ops.push(("seal-apns", Box::new(move || apns_sender.seal(&to, &apns_msg, &apns).map(drop).map_err(err))));
     let cached_msg = msg.clone();
-    cached.seal(&to, &msg, &Target::Envelope).map_err(err)?;
-    ops.push((
-        "seal-cached",
-        Box::new(move || cached.seal(&to, &cached_msg, &Target::Envelope).map(drop).map_err(err)),
-    ));
+    cached.seal(&to, &msg, &BareEnvelope).map_err(err)?;
+    ops.push(("seal-cached", Box::new(move || cached.seal(&to, &cached_msg, &BareEnvelope).map(drop).map_err(err))));
     for (name, text, apns) in [("open", envelope, false), ("open-apns", apns_body, true)] {
         let device = device.clone();
         ops.push((
@@ -210,7 +201,7 @@ fn fixture(dir: &str) -> Result<(), String> {
     let sender = Sender::new(SenderSecretKey::from_bytes(random32()));
     let mut device = DeviceKeyring::generate().map_err(|e| e.to_string())?;
     device.trust_sender(sender.public_key()).map_err(|e| e.to_string())?;
-    let text = sender.seal_envelope(&device.public_key(), &message_for(2048)).map_err(|e| e.to_string())?;
+    let text = sender.seal_envelope(&device.public_key(), &message_for(2048)).map_err(|e| e.to_string())?.payload;
     let keyring = device.to_bytes().map_err(|e| e.to_string())?;
     std::fs::write(dir.join("keyring.bin"), keyring.as_slice()).map_err(|e| e.to_string())?;
     std::fs::write(dir.join("envelope.txt"), text).map_err(|e| e.to_string())
@@ -229,7 +220,8 @@ fn open_timed(dir: &str, n: usize, rounds: usize) -> Result<(), String> {
         let stores: Vec<MemoryReplayStore> = (0..n).map(|_| MemoryReplayStore::new()).collect();
         let start = Instant::now();
         for store in &stores {
-            black_box(device.open_envelope(black_box(&text), store).map_err(|e| e.to_string())?);
+            let payload = Payload::Envelope(black_box(&text));
+            black_box(device.open(payload, store, unix_now()).map_err(|e| e.to_string())?);
         }
         if round > 0 {
             best = best.min(start.elapsed().as_secs_f64() * 1e9 / n.max(1) as f64);
@@ -249,7 +241,7 @@ fn batch(devices: usize, rounds: usize) {
     let mut best = f64::INFINITY;
     for _ in 0..rounds.max(1) {
         let start = Instant::now();
-        let sealed = sender.seal_batch(&keys, &msg, &Target::Apns(ApnsOptions::default()));
+        let sealed = sender.seal_batch(&keys, &msg, &ApnsOptions::default());
         let elapsed = start.elapsed().as_secs_f64();
         let ok = sealed.map(|v| v.iter().filter(|r| r.is_ok()).count()).unwrap_or(0);
         assert_eq!(ok, devices, "every device sealed");

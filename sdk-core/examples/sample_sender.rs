@@ -39,8 +39,7 @@ use std::process::{Command, ExitCode, Stdio};
 use std::time::Duration;
 
 use pushseal::{
-    ApnsOptions, ApnsRequest, DevicePublicKey, FcmOptions, Message, Sealed, SealedNotification, Sender,
-    SenderSecretKey, Target, unix_now,
+    ApnsOptions, ApnsRequest, DevicePublicKey, FcmOptions, Message, Sealed, Sender, SenderSecretKey, unix_now,
 };
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
@@ -785,8 +784,8 @@ fn send(config: &Config, rest: &[String]) -> Outcome {
     let mut failures = 0usize;
     for device in targets {
         match seal_for(&sender, device, &message) {
-            Ok((sealed, request, suffix)) => {
-                if let Err(e) = deliver(config, device, &sealed, &request, suffix, really_send) {
+            Ok((sealed, suffix)) => {
+                if let Err(e) = deliver(config, device, &sealed, suffix, really_send) {
                     eprintln!("error: device {}: {}", device.key_id, failure_text(e));
                     failures += 1;
                 }
@@ -803,12 +802,9 @@ fn send(config: &Config, rest: &[String]) -> Outcome {
     Ok(())
 }
 
-/// Seals `message` for one device and builds its gateway request.
-fn seal_for(
-    sender: &Sender,
-    device: &Device,
-    message: &Message,
-) -> Outcome<(SealedNotification, GatewayRequest, &'static str)> {
+/// Seals `message` for one device: the sealed notification, as the request
+/// to its gateway, and the suffix of its files' names.
+fn seal_for(sender: &Sender, device: &Device, message: &Message) -> Outcome<(Sealed<GatewayRequest>, &'static str)> {
     let to: DevicePublicKey = device.public_key.parse()?;
     match device.platform {
         Platform::Ios => {
@@ -817,10 +813,7 @@ fn seal_for(
                 return Err(Failure::Failed("APNS_TOPIC is not a bundle id".into()));
             }
             let options = ApnsOptions { topic: topic.clone(), ..ApnsOptions::default() };
-            let sealed = sender.seal(&to, message, &Target::Apns(options))?;
-            let Sealed::Apns(ApnsRequest { headers, body }) = &sealed.payload else {
-                return Err(Failure::Failed("the APNs payload is missing".into()));
-            };
+            let sealed = sender.seal_for_apns(&to, message, &options)?;
             let host = std::env::var("APNS_HOST")
                 .unwrap_or_else(|_| device.apns_environment.unwrap_or(ApnsEnvironment::Production).host().to_owned());
             if !is_name(&host, b".-:") {
@@ -829,36 +822,48 @@ fn seal_for(
             if topic.is_none() {
                 eprintln!("note: device {}: no apns-topic (set APNS_TOPIC to the app's bundle id)", device.key_id);
             }
-            let mut headers = headers.clone();
-            headers.push(("content-type".into(), "application/json".into()));
-            let request = GatewayRequest {
-                host,
-                path: format!("/3/device/{}", device.push_token),
-                headers,
-                body: body.clone(),
-                auth: ("bearer", "APNS_AUTH_TOKEN"),
-            };
-            Ok((sealed, request, "apns"))
+            let path = format!("/3/device/{}", device.push_token);
+            Ok((
+                with_request(sealed, |ApnsRequest { mut headers, body }| {
+                    headers.push(("content-type".into(), "application/json".into()));
+                    GatewayRequest { host, path, headers, body, auth: ("bearer", "APNS_AUTH_TOKEN") }
+                }),
+                "apns",
+            ))
         }
         Platform::Android => {
-            let sealed = sender.seal(&to, message, &Target::Fcm(FcmOptions::with_token(device.push_token.clone())))?;
-            let Sealed::Fcm(fcm) = &sealed.payload else {
-                return Err(Failure::Failed("the FCM payload is missing".into()));
-            };
+            let sealed = sender.seal_for_fcm(&to, message, &FcmOptions::with_token(device.push_token.clone()))?;
             let project = match std::env::var("FCM_PROJECT_ID") {
                 Ok(id) if is_name(&id, b"-") => id,
                 Ok(_) => return Err(Failure::Failed("FCM_PROJECT_ID is not a project id".into())),
                 Err(_) => "${FCM_PROJECT_ID}".to_owned(),
             };
-            let request = GatewayRequest {
-                host: "fcm.googleapis.com".into(),
-                path: format!("/v1/projects/{project}/messages:send"),
-                headers: vec![("content-type".into(), "application/json; charset=UTF-8".into())],
-                body: fcm.request_body(),
-                auth: ("Bearer", "FCM_ACCESS_TOKEN"),
-            };
-            Ok((sealed, request, "fcm"))
+            Ok((
+                with_request(sealed, |fcm| GatewayRequest {
+                    host: "fcm.googleapis.com".into(),
+                    path: format!("/v1/projects/{project}/messages:send"),
+                    headers: vec![("content-type".into(), "application/json; charset=UTF-8".into())],
+                    body: fcm.request_body(),
+                    auth: ("Bearer", "FCM_ACCESS_TOKEN"),
+                }),
+                "fcm",
+            ))
         }
+    }
+}
+
+/// The same sealed notification with its platform payload made into the
+/// request to the gateway.
+fn with_request<P>(sealed: Sealed<P>, request: impl FnOnce(P) -> GatewayRequest) -> Sealed<GatewayRequest> {
+    Sealed {
+        payload: request(sealed.payload),
+        message_id: sealed.message_id,
+        sender: sealed.sender,
+        recipient: sealed.recipient,
+        sent_at: sealed.sent_at,
+        expires_at: sealed.expires_at,
+        receipt_digest: sealed.receipt_digest,
+        envelope: sealed.envelope,
     }
 }
 
@@ -866,11 +871,11 @@ fn seal_for(
 fn deliver(
     config: &Config,
     device: &Device,
-    sealed: &SealedNotification,
-    request: &GatewayRequest,
+    sealed: &Sealed<GatewayRequest>,
     suffix: &str,
     really_send: bool,
 ) -> Outcome {
+    let request = &sealed.payload;
     let out_dir = config.out_dir();
     let body_file = out_dir.join(format!("{}-{suffix}.json", device.key_id));
     let http_file = out_dir.join(format!("{}-{suffix}.http", device.key_id));

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use pushseal::envelope::{Envelope, HEADER_LEN};
 use pushseal::{
-    DeviceKeyring, ErrorKind, MemoryReplayStore, Message, Payload, Sender, SenderSecretKey, Target, unix_now,
+    BareEnvelope, DeviceKeyring, ErrorKind, MemoryReplayStore, Message, Payload, Sender, SenderSecretKey, unix_now,
 };
 
 struct Setup {
@@ -19,7 +19,7 @@ fn setup() -> Setup {
     let sender = Sender::new(SenderSecretKey::generate().unwrap());
     let mut device = DeviceKeyring::generate().unwrap();
     device.trust_sender(sender.public_key()).unwrap();
-    let sealed = sender.seal(&device.public_key(), &Message::new("Lab results", "Ready"), &Target::Envelope).unwrap();
+    let sealed = sender.seal(&device.public_key(), &Message::new("Lab results", "Ready"), &BareEnvelope).unwrap();
     Setup { sender, device, envelope: sealed.envelope }
 }
 
@@ -117,7 +117,7 @@ fn low_order_points_give_zero_shared_secret() {
     // A low-order device public key: the sender refuses to seal to it.
     for point in LOW_ORDER_POINTS {
         let to = pushseal::DevicePublicKey::from_bytes(point);
-        let err = s.sender.seal(&to, &Message::new("t", "b"), &Target::Envelope).unwrap_err();
+        let err = s.sender.seal(&to, &Message::new("t", "b"), &BareEnvelope).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::ZeroSharedSecret);
     }
     // A low-order sender key: the device refuses to trust it, and its list is unchanged.

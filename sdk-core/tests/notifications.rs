@@ -1,14 +1,17 @@
-//! Notifications end to end through the public API: APNs and FCM round trips,
-//! every error kind a device can meet, the exact size limit, replay across
-//! restarts and processes, and key rotation.
+//! Notifications end to end through the public API: APNs and FCM round trips
+//! (each sealed result carrying the message id and the digest of the receipt
+//! the device computes), every error kind a device can meet, the exact size
+//! limit, replay across restarts and processes, and key rotation.
 
-use std::collections::HashMap;
+mod targets;
 
 use pushseal::padding::{BUCKETS, MAX_PLAINTEXT_LEN};
 use pushseal::{
-    ApnsOptions, ApnsPushType, CLOCK_SKEW_SECS, DeviceKeyring, Error, ErrorKind, FcmOptions, FileReplayStore,
-    MemoryReplayStore, Message, MessageId, Payload, Sealed, Sender, SenderSecretKey, Target, max_plaintext_len,
+    ApnsOptions, ApnsPushType, BareEnvelope, CLOCK_SKEW_SECS, DeviceKeyring, Error, ErrorKind, FcmOptions,
+    FileReplayStore, MemoryReplayStore, Message, MessageId, Payload, Sealed, Sender, SenderSecretKey, Target,
+    verify_receipt,
 };
+use targets::{AnyTarget, Delivered, fcm_data};
 
 const NOW: u64 = 1_767_225_600; // 2026-01-01T00:00:00Z
 
@@ -19,14 +22,10 @@ fn pair() -> (Sender, DeviceKeyring) {
     (sender, device)
 }
 
-fn seal_at(sender: &Sender, device: &DeviceKeyring, msg: &Message, target: &Target, now: u64) -> Sealed {
+/// The payload of `msg` sealed for `target` at `now`.
+fn seal_at<T: Target>(sender: &Sender, device: &DeviceKeyring, msg: &Message, target: &T, now: u64) -> T::Payload {
     let eph = pushseal::hpke::Ephemeral::generate().unwrap();
     sender.seal_with(&device.public_key(), msg, target, MessageId::random().unwrap(), now, &eph).unwrap().payload
-}
-
-fn fcm_data(json: &str) -> HashMap<String, String> {
-    let v: serde_json::Value = serde_json::from_str(json).unwrap();
-    serde_json::from_value(v["data"].clone()).unwrap()
 }
 
 fn lab_message() -> Message {
@@ -43,7 +42,7 @@ fn lab_message() -> Message {
 fn apns_round_trip_and_payload_shape() {
     let (sender, device) = pair();
     let opts = ApnsOptions { collapse_id: Some("labs".into()), ..ApnsOptions::default() };
-    let Sealed::Apns(req) = seal_at(&sender, &device, &lab_message(), &Target::Apns(opts), NOW) else { panic!() };
+    let req = seal_at(&sender, &device, &lab_message(), &opts, NOW);
     let body: serde_json::Value = serde_json::from_str(&req.body).unwrap();
     assert_eq!(body["aps"]["mutable-content"], 1);
     assert_eq!(body["aps"]["alert"]["title"], "New message");
@@ -61,8 +60,7 @@ fn apns_round_trip_and_payload_shape() {
 #[test]
 fn apns_background_variant() {
     let (sender, device) = pair();
-    let target = Target::Apns(ApnsOptions::background());
-    let Sealed::Apns(req) = seal_at(&sender, &device, &lab_message(), &target, NOW) else { panic!() };
+    let req = seal_at(&sender, &device, &lab_message(), &ApnsOptions::background(), NOW);
     let body: serde_json::Value = serde_json::from_str(&req.body).unwrap();
     assert_eq!(body["aps"], serde_json::json!({"content-available": 1}));
     assert_eq!(req.header("apns-push-type"), Some("background"));
@@ -74,8 +72,7 @@ fn apns_background_variant() {
 #[test]
 fn fcm_round_trip_and_payload_shape() {
     let (sender, device) = pair();
-    let target = Target::Fcm(FcmOptions::with_token("device-token-1"));
-    let Sealed::Fcm(msg) = seal_at(&sender, &device, &lab_message(), &target, NOW) else { panic!() };
+    let msg = seal_at(&sender, &device, &lab_message(), &FcmOptions::with_token("device-token-1"), NOW);
     let v: serde_json::Value = serde_json::from_str(&msg.json).unwrap();
     assert_eq!(v["android"]["priority"], "high");
     assert_eq!(v["android"]["ttl"], "3600s");
@@ -87,13 +84,39 @@ fn fcm_round_trip_and_payload_shape() {
 }
 
 #[test]
+fn apns_and_fcm_results_carry_the_message_id_and_the_digest_of_the_devices_receipt() {
+    let (sender, device) = pair();
+    let msg = lab_message();
+    let apns = sender.seal_for_apns(&device.public_key(), &msg, &ApnsOptions::default()).unwrap();
+    let fcm = sender.seal_for_fcm(&device.public_key(), &msg, &FcmOptions::with_token("device-token-1")).unwrap();
+    assert_eq!((apns.sender, fcm.sender), (sender.key_id(), sender.key_id()));
+    assert_ne!(apns.message_id, fcm.message_id);
+    let apns_receipt = receipt_checked_against(&apns, &device);
+    let fcm_receipt = receipt_checked_against(&fcm, &device);
+    // Each digest checks its own notification's receipt only.
+    assert!(!verify_receipt(&apns.receipt_digest, &fcm_receipt));
+    assert!(!verify_receipt(&fcm.receipt_digest, &apns_receipt));
+}
+
+/// Opens `sealed` on `device` and checks the result against what the device
+/// saw: its message id and times, and the receipt, which verifies against
+/// the result's digest. Returns the receipt.
+fn receipt_checked_against<P: Delivered>(sealed: &Sealed<P>, device: &DeviceKeyring) -> pushseal::Receipt {
+    let store = MemoryReplayStore::new();
+    let (n, receipt) = sealed.payload.open_with_receipt(device, &store, pushseal::unix_now()).unwrap();
+    assert_eq!(n.id, sealed.message_id);
+    assert_eq!((n.sent_at, n.expires_at), (sealed.sent_at, sealed.expires_at));
+    assert_eq!(sealed.recipient, device.key_id());
+    assert_eq!(receipt.digest(), sealed.receipt_digest);
+    assert!(verify_receipt(&sealed.receipt_digest, &receipt));
+    receipt
+}
+
+#[test]
 fn every_device_error_kind() {
     let (sender, device) = pair();
     let msg = lab_message();
-    let env = |now| match seal_at(&sender, &device, &msg, &Target::Envelope, now) {
-        Sealed::Envelope(t) => t,
-        _ => unreachable!(),
-    };
+    let env = |now| seal_at(&sender, &device, &msg, &BareEnvelope, now);
     let open = |d: &DeviceKeyring, text: &str, now| {
         d.open(Payload::Envelope(text), &MemoryReplayStore::new(), now).unwrap_err().kind()
     };
@@ -110,7 +133,7 @@ fn every_device_error_kind() {
 
     // A forger who knows the device's public key and claims the real sender's key id.
     let forger = Sender::new(SenderSecretKey::generate().unwrap());
-    let forged = forger.seal(&device.public_key(), &msg, &Target::Envelope).unwrap();
+    let forged = forger.seal_envelope(&device.public_key(), &msg).unwrap();
     let mut bytes = forged.envelope.clone();
     bytes[9..17].copy_from_slice(&sender.key_id().to_bytes());
     assert_eq!(open(&device, &b64(&bytes), NOW), ErrorKind::Tampered);
@@ -152,32 +175,23 @@ fn the_size_limit_is_exact_for_every_target() {
     let (sender, device) = pair();
     let long_fallback = ApnsOptions { fallback_title: "N".repeat(1500), ..ApnsOptions::default() };
     for target in [
-        Target::Envelope,
-        Target::Apns(ApnsOptions::default()),
-        Target::Apns(long_fallback),
-        Target::Fcm(FcmOptions::with_token("t".repeat(200))),
+        AnyTarget::Envelope,
+        AnyTarget::Apns(ApnsOptions::default()),
+        AnyTarget::Apns(long_fallback),
+        AnyTarget::Fcm(FcmOptions::with_token("t".repeat(200))),
     ] {
-        let max = max_plaintext_len(&target).unwrap();
+        let max = target.max_plaintext_len().unwrap();
         assert!(BUCKETS.iter().any(|&b| b - 1 == max), "{max}");
         let fits = message_of_encoded_len(max);
-        let Ok(sealed) = sender.seal(&device.public_key(), &fits, &target) else { panic!("{max} should fit") };
-        let size = match &sealed.payload {
-            Sealed::Apns(r) => r.body.len(),
-            Sealed::Fcm(m) => {
-                serde_json::to_string(&serde_json::from_str::<serde_json::Value>(&m.json).unwrap()["data"])
-                    .unwrap()
-                    .len()
-            }
-            Sealed::Envelope(t) => t.len(),
-        };
-        assert!(matches!(target, Target::Envelope) || size <= 4096, "{size}");
-        let err = sender.seal(&device.public_key(), &message_of_encoded_len(max + 1), &target).unwrap_err();
+        let Ok(sealed) = target.seal(&sender, &device.public_key(), &fits) else { panic!("{max} should fit") };
+        let size = sealed.payload.gateway_len();
+        assert!(matches!(target, AnyTarget::Envelope) || size <= 4096, "{size}");
+        let err = target.seal(&sender, &device.public_key(), &message_of_encoded_len(max + 1)).unwrap_err();
         assert_eq!(err, Error::PayloadTooLarge { size: max + 1, max_plaintext: max });
     }
-    assert_eq!(max_plaintext_len(&Target::Apns(ApnsOptions::default())).unwrap(), MAX_PLAINTEXT_LEN);
+    assert_eq!(ApnsOptions::default().max_plaintext_len().unwrap(), MAX_PLAINTEXT_LEN);
     assert_eq!(
-        max_plaintext_len(&Target::Apns(ApnsOptions { fallback_title: "N".repeat(1500), ..Default::default() }))
-            .unwrap(),
+        ApnsOptions { fallback_title: "N".repeat(1500), ..Default::default() }.max_plaintext_len().unwrap(),
         1023
     );
 }
@@ -187,7 +201,7 @@ fn padding_hides_length_within_a_bucket() {
     let (sender, device) = pair();
     let sizes: Vec<usize> = ["positive", "negative", "inconclusive, please call us"]
         .iter()
-        .map(|r| sender.seal(&device.public_key(), &Message::new("Result", *r), &Target::Envelope).unwrap())
+        .map(|r| sender.seal_envelope(&device.public_key(), &Message::new("Result", *r)).unwrap())
         .map(|s| s.envelope.len())
         .collect();
     assert!(sizes.iter().all(|&s| s == sizes[0]), "{sizes:?}");
@@ -199,7 +213,7 @@ fn replay_is_rejected_across_a_restart_and_across_handles() {
     let (sender, device) = pair();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("replay.db");
-    let Sealed::Envelope(text) = seal_at(&sender, &device, &lab_message(), &Target::Envelope, NOW) else { panic!() };
+    let text = seal_at(&sender, &device, &lab_message(), &BareEnvelope, NOW);
     {
         let store = FileReplayStore::open(&path).unwrap();
         device.open(Payload::Envelope(&text), &store, NOW).unwrap();
@@ -209,7 +223,7 @@ fn replay_is_rejected_across_a_restart_and_across_handles() {
     assert_eq!(device.open(Payload::Envelope(&text), &restarted, NOW).unwrap_err(), Error::Replayed);
 
     // Two handles (an app and its extension) racing on the same notification: exactly one wins.
-    let Sealed::Envelope(second) = seal_at(&sender, &device, &lab_message(), &Target::Envelope, NOW) else { panic!() };
+    let second = seal_at(&sender, &device, &lab_message(), &BareEnvelope, NOW);
     let results: Vec<bool> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..2)
             .map(|_| {
@@ -229,7 +243,7 @@ fn replay_is_rejected_across_a_restart_and_across_handles() {
 fn rotation_keeps_the_old_key_until_its_deadline() {
     let (sender, mut device) = pair();
     let old_pk = device.public_key();
-    let Sealed::Envelope(to_old) = seal_at(&sender, &device, &lab_message(), &Target::Envelope, NOW) else { panic!() };
+    let to_old = seal_at(&sender, &device, &lab_message(), &BareEnvelope, NOW);
     device.rotate(NOW, 7 * 86400).unwrap();
     assert_ne!(device.public_key(), old_pk);
     assert_eq!(device.retired_keys(), vec![(old_pk.key_id(), NOW + 7 * 86400)]);
@@ -238,14 +252,14 @@ fn rotation_keeps_the_old_key_until_its_deadline() {
     let device = DeviceKeyring::from_bytes(&device.to_bytes().unwrap()).unwrap();
     let open = |text: &str, now| device.open(Payload::Envelope(text), &MemoryReplayStore::new(), now);
     assert!(open(&to_old, NOW + 60).is_ok(), "old key still opens before its deadline");
-    let Sealed::Envelope(to_new) = seal_at(&sender, &device, &lab_message(), &Target::Envelope, NOW) else { panic!() };
+    let to_new = seal_at(&sender, &device, &lab_message(), &BareEnvelope, NOW);
     assert!(open(&to_new, NOW + 60).is_ok());
 
     // After the deadline the old key is gone, even for a message that has not expired.
     let eph = pushseal::hpke::Ephemeral::generate().unwrap();
     let long = lab_message().with_ttl(28 * 86400);
-    let late = sender.seal_with(&old_pk, &long, &Target::Envelope, MessageId::random().unwrap(), NOW, &eph).unwrap();
-    let Sealed::Envelope(late) = late.payload else { panic!() };
+    let late =
+        sender.seal_with(&old_pk, &long, &BareEnvelope, MessageId::random().unwrap(), NOW, &eph).unwrap().payload;
     let deadline = NOW + 7 * 86400;
     assert!(open(&late, deadline).is_ok());
     assert_eq!(open(&late, deadline + 1).unwrap_err().kind(), ErrorKind::UnknownRecipientKey);
@@ -254,7 +268,7 @@ fn rotation_keeps_the_old_key_until_its_deadline() {
     let mut device = device;
     let sender2 = Sender::new(SenderSecretKey::generate().unwrap());
     device.trust_sender(sender2.public_key()).unwrap();
-    let Sealed::Envelope(from2) = seal_at(&sender2, &device, &lab_message(), &Target::Envelope, NOW) else { panic!() };
+    let from2 = seal_at(&sender2, &device, &lab_message(), &BareEnvelope, NOW);
     assert!(device.open(Payload::Envelope(&from2), &MemoryReplayStore::new(), NOW).is_ok());
     assert!(device.remove_sender(sender.key_id()));
     assert_eq!(open_with(&device, &to_new).unwrap_err().kind(), ErrorKind::UntrustedSender);
@@ -275,13 +289,13 @@ fn batch_seals_each_device_its_own_envelope() {
         })
         .collect();
     let keys: Vec<_> = devices.iter().map(|d| d.public_key()).collect();
-    let sealed = sender.seal_batch(&keys, &lab_message(), &Target::Fcm(FcmOptions::default())).unwrap();
+    let sealed = sender.seal_batch(&keys, &lab_message(), &FcmOptions::default()).unwrap();
     assert_eq!(sealed.len(), devices.len());
     for (device, s) in devices.iter().zip(&sealed) {
         let s = s.as_ref().unwrap();
         assert_eq!(s.recipient, device.key_id());
-        let Sealed::Fcm(m) = &s.payload else { panic!() };
-        let n = device.open_fcm_data(&fcm_data(&m.json), &MemoryReplayStore::new()).unwrap();
+        let data = fcm_data(&s.payload.json);
+        let n = device.open(Payload::FcmData(&data), &MemoryReplayStore::new(), pushseal::unix_now()).unwrap();
         assert_eq!(n.id, sealed[0].as_ref().unwrap().message_id);
     }
     let envelopes: std::collections::HashSet<_> = sealed.iter().map(|s| s.as_ref().unwrap().envelope.clone()).collect();

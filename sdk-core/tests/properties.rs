@@ -12,6 +12,8 @@
 //! `src/replay.rs`. Case counts are kept moderate so the suite stays quick in
 //! debug builds; `PROPTEST_CASES` raises them for a longer run.
 
+mod targets;
+
 use std::collections::HashMap;
 
 use base64::Engine as _;
@@ -22,9 +24,10 @@ use pushseal::hpke::Ephemeral;
 use pushseal::notification::MAX_TTL_SECS;
 use pushseal::padding::{self, BUCKETS, MAX_PLAINTEXT_LEN};
 use pushseal::{
-    ApnsOptions, DeviceKeyring, DeviceSecretKey, Error, ErrorKind, FcmOptions, MemoryReplayStore, Message, MessageId,
-    Notification, Payload, Sealed, Sender, SenderSecretKey, Target,
+    ApnsOptions, BareEnvelope, DeviceKeyring, DeviceSecretKey, Error, ErrorKind, FcmOptions, MemoryReplayStore,
+    Message, MessageId, Payload, Sender, SenderSecretKey, Target,
 };
+use targets::AnyTarget;
 
 const NOW: u64 = 1_767_225_600;
 
@@ -56,12 +59,12 @@ prop_compose! {
     }
 }
 
-fn target() -> impl Strategy<Value = Target> {
+fn target() -> impl Strategy<Value = AnyTarget> {
     prop_oneof![
-        Just(Target::Envelope),
-        Just(Target::Apns(ApnsOptions::default())),
-        Just(Target::Apns(ApnsOptions::background())),
-        Just(Target::Fcm(FcmOptions::with_token("registration-token"))),
+        Just(AnyTarget::Envelope),
+        Just(AnyTarget::Apns(ApnsOptions::default())),
+        Just(AnyTarget::Apns(ApnsOptions::background())),
+        Just(AnyTarget::Fcm(FcmOptions::with_token("registration-token"))),
     ]
 }
 
@@ -75,25 +78,6 @@ fn encoded_len(msg: &Message, id: MessageId, now: u64) -> usize {
     stamped.insert("expires_at".into(), (now + msg.ttl_secs).into());
     stamped.append(fields);
     serde_json::to_vec(&stamped).unwrap().len()
-}
-
-/// Opens a sealed payload the way the device's platform hands it over.
-fn open(
-    device: &DeviceKeyring,
-    sealed: &Sealed,
-    store: &MemoryReplayStore,
-    now: u64,
-) -> pushseal::Result<Notification> {
-    match sealed {
-        Sealed::Envelope(text) => device.open(Payload::Envelope(text), store, now),
-        Sealed::Apns(req) => device.open(Payload::ApnsJson(&req.body), store, now),
-        Sealed::Fcm(m) => device.open(Payload::FcmData(&fcm_data(&m.json)), store, now),
-    }
-}
-
-fn fcm_data(json: &str) -> HashMap<String, String> {
-    let v: serde_json::Value = serde_json::from_str(json).unwrap();
-    serde_json::from_value(v["data"].clone()).unwrap()
 }
 
 proptest! {
@@ -113,12 +97,12 @@ proptest! {
         let id = MessageId::from_bytes(id);
         let eph = Ephemeral::derive(&ikm).unwrap();
         let size = encoded_len(&msg, id, NOW);
-        let max = pushseal::max_plaintext_len(&target).unwrap();
-        match sender.seal_with(&device.public_key(), &msg, &target, id, NOW, &eph) {
+        let max = target.max_plaintext_len().unwrap();
+        match target.seal_with(&sender, &device.public_key(), &msg, id, NOW, &eph) {
             Ok(sealed) => {
                 prop_assert!(size <= max, "sealed {size} bytes over the limit {max}");
                 let store = MemoryReplayStore::new();
-                let n = open(&device, &sealed.payload, &store, NOW + skew).unwrap();
+                let n = sealed.payload.open(&device, &store, NOW + skew).unwrap();
                 prop_assert_eq!(&n.message, &msg);
                 prop_assert_eq!((n.id, n.sent_at, n.expires_at), (id, NOW, NOW + msg.ttl_secs));
                 prop_assert_eq!(sealed.expires_at, NOW + msg.ttl_secs);
@@ -144,7 +128,7 @@ proptest! {
         let (sender, device) = pair();
         let eph = Ephemeral::derive(&ikm).unwrap();
         let id = MessageId::from_bytes([7; 16]);
-        let sealed = sender.seal_with(&device.public_key(), &msg, &Target::Envelope, id, NOW, &eph).unwrap();
+        let sealed = sender.seal_with(&device.public_key(), &msg, &BareEnvelope, id, NOW, &eph).unwrap();
         let mut bytes = sealed.envelope.clone();
         let bit = bit.index(bytes.len() * 8);
         bytes[bit / 8] ^= 1 << (bit % 8);
@@ -182,7 +166,7 @@ proptest! {
         let msg = Message::new(title, body).with_ttl(3600);
         let eph = Ephemeral::derive(b"padding property").unwrap();
         let id = MessageId::from_bytes([9; 16]);
-        let sealed = sender.seal_with(&device.public_key(), &msg, &Target::Envelope, id, NOW, &eph).unwrap();
+        let sealed = sender.seal_with(&device.public_key(), &msg, &BareEnvelope, id, NOW, &eph).unwrap();
         let env = envelope::Envelope::parse(&sealed.envelope).unwrap();
         let secret = DeviceSecretKey::from_bytes([0xa5; 32]);
         let bucketed = env.open(&secret, &sender.public_key()).unwrap();
@@ -209,7 +193,7 @@ proptest! {
         let (sender, device) = pair();
         let eph = Ephemeral::derive(b"replay property").unwrap();
         let sealed =
-            sender.seal_with(&device.public_key(), &msg, &Target::Envelope, MessageId::from_bytes([3; 16]), NOW, &eph);
+            sender.seal_with(&device.public_key(), &msg, &BareEnvelope, MessageId::from_bytes([3; 16]), NOW, &eph);
         let text = URL_SAFE_NO_PAD.encode(sealed.unwrap().envelope);
         let apns = format!(r#"{{"aps":{{"content-available":1}},"pushseal":"{text}"}}"#);
         let fcm = HashMap::from([("pushseal".to_owned(), text.clone())]);
@@ -239,7 +223,7 @@ fn the_message_strategy_reaches_both_sides_of_the_limit() {
     let id = MessageId::from_bytes([0; 16]);
     for _ in 0..400 {
         let msg = message().new_tree(&mut runner).unwrap().current();
-        if encoded_len(&msg, id, NOW) <= pushseal::max_plaintext_len(&Target::Envelope).unwrap() {
+        if encoded_len(&msg, id, NOW) <= BareEnvelope.max_plaintext_len().unwrap() {
             fits += 1;
         } else {
             over += 1;

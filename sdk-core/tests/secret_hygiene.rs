@@ -10,6 +10,8 @@
 //! (both cases), base64url and secret-key text, whole or in any 12-character
 //! window. Zeroization of freed heap memory is observed in `zeroize_heap.rs`.
 
+mod targets;
+
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 
@@ -20,10 +22,12 @@ use pushseal::hpke::Ephemeral;
 use pushseal::keys::SECRET_KEY_PREFIX;
 use pushseal::padding;
 use pushseal::{
-    ApnsOptions, ApnsPushType, DeviceKeyring, DevicePublicKey, DeviceSecretKey, Error, ErrorKind, FcmOptions, KeyId,
-    MemoryReplayStore, Message, MessageId, Payload, Receipt, Sealed, Sender, SenderPublicKey, SenderSecretKey, Target,
+    ApnsOptions, ApnsPushType, BareEnvelope, DeviceKeyring, DevicePublicKey, DeviceSecretKey, Error, ErrorKind,
+    FcmOptions, KeyId, MemoryReplayStore, Message, MessageId, Payload, Receipt, Sender, SenderPublicKey,
+    SenderSecretKey,
 };
 use serde_json::Value;
+use targets::AnyTarget;
 use zeroize::Zeroizing;
 
 const NOW: u64 = 1_767_225_600;
@@ -116,17 +120,11 @@ fn fixture() -> Fixture {
     Fixture { sender, device, msg }
 }
 
-fn seal(from: [u8; 32], to: &DevicePublicKey, msg: &Message, target: &Target, now: u64, n: u8) -> Sealed {
+/// The envelope text of `msg` sealed deterministically by the sender `from`.
+fn envelope_text(from: [u8; 32], to: &DevicePublicKey, msg: &Message, now: u64, n: u8) -> String {
     let sender = Sender::new(SenderSecretKey::from_bytes(from));
     let eph = Ephemeral::derive(&[n; 32]).unwrap();
-    sender.seal_with(to, msg, target, MessageId::from_bytes([n; 16]), now, &eph).unwrap().payload
-}
-
-fn envelope_text(sealed: Sealed) -> String {
-    match sealed {
-        Sealed::Envelope(text) => text,
-        other => panic!("expected an envelope, got {other:?}"),
-    }
+    sender.seal_with(to, msg, &BareEnvelope, MessageId::from_bytes([n; 16]), now, &eph).unwrap().payload
 }
 
 /// A padded plaintext sealed by the fixture's sender to its device.
@@ -154,7 +152,7 @@ fn negative_cases() -> Vec<(String, Error)> {
         }
     };
 
-    let good = envelope_text(seal(SENDER, &device_pk, &f.msg, &Target::Envelope, NOW, 1));
+    let good = envelope_text(SENDER, &device_pk, &f.msg, NOW, 1);
     let bytes = URL_SAFE_NO_PAD.decode(&good).unwrap();
     let b64 = |b: &[u8]| URL_SAFE_NO_PAD.encode(b);
 
@@ -184,21 +182,21 @@ fn negative_cases() -> Vec<(String, Error)> {
     open("low-order enc", Payload::Envelope(&b64(&low)), NOW);
     // Wrong keys: an untrusted sender, another device, a retired key past its
     // deadline, and an envelope relabelled to this device but sealed to another.
-    let untrusted = envelope_text(seal(STRANGER, &device_pk, &f.msg, &Target::Envelope, NOW, 2));
+    let untrusted = envelope_text(STRANGER, &device_pk, &f.msg, NOW, 2);
     open("untrusted sender", Payload::Envelope(&untrusted), NOW);
     let other_pk = DeviceSecretKey::from_bytes(OTHER_DEVICE).public_key();
-    let elsewhere = envelope_text(seal(SENDER, &other_pk, &f.msg, &Target::Envelope, NOW, 3));
+    let elsewhere = envelope_text(SENDER, &other_pk, &f.msg, NOW, 3);
     open("sealed to another device", Payload::Envelope(&elsewhere), NOW);
     let retired_pk = DeviceSecretKey::from_bytes(RETIRED).public_key();
-    let to_retired = envelope_text(seal(SENDER, &retired_pk, &f.msg, &Target::Envelope, NOW, 4));
+    let to_retired = envelope_text(SENDER, &retired_pk, &f.msg, NOW, 4);
     open("retired key past its deadline", Payload::Envelope(&to_retired), NOW);
     let mut relabelled = URL_SAFE_NO_PAD.decode(&elsewhere).unwrap();
     relabelled[1..9].copy_from_slice(&device_pk.key_id().to_bytes());
     open("relabelled recipient (wrong key)", Payload::Envelope(&b64(&relabelled)), NOW);
     // Time and replay.
-    let old = envelope_text(seal(SENDER, &device_pk, &f.msg, &Target::Envelope, NOW - 100_000, 5));
+    let old = envelope_text(SENDER, &device_pk, &f.msg, NOW - 100_000, 5);
     open("expired", Payload::Envelope(&old), NOW);
-    let future = envelope_text(seal(SENDER, &device_pk, &f.msg, &Target::Envelope, NOW + 100_000, 6));
+    let future = envelope_text(SENDER, &device_pk, &f.msg, NOW + 100_000, 6);
     open("not yet valid", Payload::Envelope(&future), NOW);
     {
         let store = MemoryReplayStore::new();
@@ -282,12 +280,12 @@ fn negative_cases() -> Vec<(String, Error)> {
 
     // Sealing refusals.
     let big = Message::new(TITLE, BODY.repeat(80));
-    for target in [Target::Envelope, Target::Apns(ApnsOptions::default()), Target::Fcm(FcmOptions::default())] {
-        let err = f.sender.seal(&device_pk, &big, &target).unwrap_err();
+    for target in AnyTarget::all() {
+        let err = target.seal(&f.sender, &device_pk, &big).unwrap_err();
         cases.push((format!("too large for {target:?}"), err));
     }
     let long_ttl = f.msg.clone().with_ttl(pushseal::notification::MAX_TTL_SECS + 1);
-    cases.push(("TTL too long".into(), f.sender.seal(&device_pk, &long_ttl, &Target::Envelope).unwrap_err()));
+    cases.push(("TTL too long".into(), f.sender.seal_envelope(&device_pk, &long_ttl).unwrap_err()));
     let loud = ApnsOptions { collapse_id: Some(format!("{TITLE}{BODY}{DATA_VALUE}")), ..ApnsOptions::default() };
     cases.push(("collapse id too long".into(), f.sender.seal_for_apns(&device_pk, &f.msg, &loud).unwrap_err()));
     cases.push(("receipt text not base64url".into(), format!("{TITLE}!").parse::<Receipt>().unwrap_err()));
@@ -455,7 +453,7 @@ fn vector_seal(v: &Value) -> Option<Error> {
     let options = &v["target"]["options"];
     let text = |field: &str| options[field].as_str().map(str::to_owned);
     let target = match v["target"]["kind"].as_str()? {
-        "apns" => Target::Apns(ApnsOptions {
+        "apns" => AnyTarget::Apns(ApnsOptions {
             push_type: if text("push_type").as_deref() == Some("background") {
                 ApnsPushType::Background
             } else {
@@ -466,27 +464,27 @@ fn vector_seal(v: &Value) -> Option<Error> {
             collapse_id: text("collapse_id"),
             topic: text("topic"),
         }),
-        "fcm" => Target::Fcm(FcmOptions {
+        "fcm" => AnyTarget::Fcm(FcmOptions {
             token: text("token"),
             collapse_key: text("collapse_key"),
             ..FcmOptions::default()
         }),
-        _ => Target::Envelope,
+        _ => AnyTarget::Envelope,
     };
     let id: MessageId = v["message_id"].as_str()?.parse().ok()?;
     let eph = match v["ephemeral_ikm"].as_str() {
         Some(ikm) => Ephemeral::derive(&hex::decode(ikm).ok()?).ok()?,
         None => Ephemeral::generate().ok()?,
     };
-    sender.seal_with(&device, &msg, &target, id, v["sent_at"].as_u64()?, &eph).err()
+    target.seal_with(&sender, &device, &msg, id, v["sent_at"].as_u64()?, &eph).err()
 }
 
 #[test]
 fn debug_output_redacts_every_secret_and_all_plaintext() {
     let f = fixture();
     let secrets = fixture_secrets();
-    let sealed = f.sender.seal(&f.device.public_key(), &f.msg, &Target::Envelope).unwrap();
-    let text = envelope_text(sealed.payload.clone());
+    let sealed = f.sender.seal_envelope(&f.device.public_key(), &f.msg).unwrap();
+    let text = sealed.payload.clone();
     let store = MemoryReplayStore::new();
     let (notification, receipt) =
         f.device.open_with_receipt(Payload::Envelope(&text), &store, sealed_now(&text)).unwrap();
@@ -499,7 +497,7 @@ fn debug_output_redacts_every_secret_and_all_plaintext() {
         ("Sender", format!("{:?}", f.sender)),
         ("Message", format!("{:?}", f.msg)),
         ("Notification", format!("{notification:?}")),
-        ("SealedNotification", format!("{sealed:?}")),
+        ("Sealed", format!("{sealed:?}")),
     ] {
         secrets.assert_absent(what, &debug);
     }
@@ -585,8 +583,15 @@ fn the_library_never_prints_or_logs() {
                 continue;
             }
             let text = std::fs::read_to_string(&path).unwrap();
-            // Test modules may print; the library code before them may not.
-            let code = text.split("#[cfg(test)]").next().unwrap();
+            // Test modules may print, and so may the examples in doc comments
+            // (they are the caller's code); the library code may not.
+            let code: String = text
+                .split("#[cfg(test)]")
+                .next()
+                .unwrap()
+                .lines()
+                .filter(|l| !l.trim_start().starts_with("//"))
+                .collect();
             for needle in ["println!", "eprintln!", "print!(", "eprint!(", "dbg!", "std::io::stdout", "std::io::stderr"]
             {
                 assert!(!code.contains(needle), "{} uses {needle}", path.display());

@@ -3,8 +3,8 @@
 
 use pushseal::hpke::Ephemeral;
 use pushseal::{
-    DeviceKeyring, DevicePublicKey, ErrorKind, MemoryReplayStore, Message, MessageId, Payload, Sealed, Sender,
-    SenderSecretKey, Target,
+    BareEnvelope, DeviceKeyring, DevicePublicKey, ErrorKind, MemoryReplayStore, Message, MessageId, Payload, Sender,
+    SenderSecretKey,
 };
 
 const SENDER: [u8; 32] = [0x5e; 32];
@@ -25,8 +25,8 @@ fn a_cached_seal_is_the_uncached_seal() {
     for round in 0..3u8 {
         let eph = Ephemeral::derive(&[round; 32]).unwrap();
         let id = MessageId::from_bytes([round; 16]);
-        let a = plain.seal_with(&to, &msg, &Target::Envelope, id, 1_767_225_600, &eph).unwrap();
-        let b = cached.seal_with(&to, &msg, &Target::Envelope, id, 1_767_225_600, &eph).unwrap();
+        let a = plain.seal_with(&to, &msg, &BareEnvelope, id, 1_767_225_600, &eph).unwrap();
+        let b = cached.seal_with(&to, &msg, &BareEnvelope, id, 1_767_225_600, &eph).unwrap();
         assert_eq!(a, b, "round {round}");
         assert_eq!(cached.cached_devices(), 1);
     }
@@ -41,9 +41,7 @@ fn cached_seals_open_on_every_device() {
     for round in 0..3 {
         for (i, d) in devices.iter().enumerate() {
             let msg = Message::new("Lab results", format!("round {round} device {i}"));
-            let Sealed::Envelope(text) = sender.seal(&d.public_key(), &msg, &Target::Envelope).unwrap().payload else {
-                panic!("an envelope")
-            };
+            let text = sender.seal(&d.public_key(), &msg, &BareEnvelope).unwrap().payload;
             let n = d.open(Payload::Envelope(&text), &store, now).unwrap();
             assert_eq!(n.message.body, msg.body);
             assert!(sender.cached_devices() <= 4);
@@ -60,8 +58,8 @@ fn the_cache_is_bounded_and_capacity_zero_caches_nothing() {
         let to: Vec<DevicePublicKey> = (0..12).map(|_| device(&sender).public_key()).collect();
         // Sealing to the first device between every other keeps it "used".
         for pk in &to {
-            sender.seal(pk, &msg, &Target::Envelope).unwrap();
-            sender.seal(&to[0], &msg, &Target::Envelope).unwrap();
+            sender.seal(pk, &msg, &BareEnvelope).unwrap();
+            sender.seal(&to[0], &msg, &BareEnvelope).unwrap();
             assert!(sender.cached_devices() <= capacity, "capacity {capacity}");
         }
         assert_eq!(sender.cached_devices(), capacity, "capacity {capacity}");
@@ -79,9 +77,9 @@ fn a_batch_through_the_cache_opens() {
     let msg = Message::new("Clinic closed", "The clinic is closed today.");
     for _ in 0..2 {
         // One message id for the whole batch: each device has a replay store of its own.
-        let sealed = sender.seal_batch(&keys, &msg, &Target::Envelope).unwrap();
+        let sealed = sender.seal_batch(&keys, &msg, &BareEnvelope).unwrap();
         for (d, s) in devices.iter().zip(sealed) {
-            let Sealed::Envelope(text) = s.unwrap().payload else { panic!("an envelope") };
+            let text = s.unwrap().payload;
             let n = d.open(Payload::Envelope(&text), &MemoryReplayStore::new(), pushseal::unix_now()).unwrap();
             assert_eq!(n.message.body, msg.body);
         }
@@ -93,7 +91,7 @@ fn a_batch_through_the_cache_opens() {
 fn a_low_order_device_key_is_refused_and_not_cached() {
     let sender = Sender::with_cache(SenderSecretKey::generate().unwrap(), 4);
     let bad = DevicePublicKey::from_bytes([0; 32]);
-    let err = sender.seal(&bad, &Message::new("t", "b"), &Target::Envelope).unwrap_err();
+    let err = sender.seal(&bad, &Message::new("t", "b"), &BareEnvelope).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::ZeroSharedSecret);
     assert_eq!(sender.cached_devices(), 0);
 }

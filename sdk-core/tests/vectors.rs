@@ -3,6 +3,8 @@
 //! consumer would: from the JSON alone. The RFC 9180 file has its own test
 //! (`rfc9180.rs`). The files are written by `cargo run -p pushseal-vectors`.
 
+mod targets;
+
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 
@@ -12,11 +14,12 @@ use pushseal::keys::{Role, SECRET_KEY_PREFIX, SecretKey};
 use pushseal::padding;
 use pushseal::receipt::RECEIPT_LABEL;
 use pushseal::{
-    ApnsOptions, ApnsPushType, DeviceKeyring, DevicePublicKey, DeviceSecretKey, Error, ErrorKind, FcmOptions, KeyId,
-    MemoryReplayStore, Message, MessageId, Notification, Payload, Receipt, ReceiptDigest, ReplayStore, Sealed, Sender,
-    SenderPublicKey, SenderSecretKey, Target, max_plaintext_len, verify_receipt,
+    ApnsOptions, ApnsPushType, BareEnvelope, DeviceKeyring, DevicePublicKey, DeviceSecretKey, Error, ErrorKind,
+    FcmOptions, KeyId, MemoryReplayStore, Message, MessageId, Notification, Payload, Receipt, ReceiptDigest,
+    ReplayStore, Sealed, Sender, SenderPublicKey, SenderSecretKey, Target, verify_receipt,
 };
 use serde_json::{Value, json};
+use targets::AnyTarget;
 use x25519_dalek::{PublicKey, StaticSecret};
 
 /// How many vectors the files hold: a vector added or lost must show up here.
@@ -109,11 +112,11 @@ fn fcm_options(v: &Value) -> FcmOptions {
     FcmOptions { token: opt(v, "token"), collapse_key: opt(v, "collapse_key"), ..FcmOptions::default() }
 }
 
-fn target(v: &Value) -> Target {
+fn target(v: &Value) -> AnyTarget {
     match s(v, "kind") {
-        "envelope" => Target::Envelope,
-        "apns" => Target::Apns(apns_options(&v["options"])),
-        "fcm" => Target::Fcm(fcm_options(&v["options"])),
+        "envelope" => AnyTarget::Envelope,
+        "apns" => AnyTarget::Apns(apns_options(&v["options"])),
+        "fcm" => AnyTarget::Fcm(fcm_options(&v["options"])),
         other => panic!("target kind {other}"),
     }
 }
@@ -184,34 +187,29 @@ fn check_positive(v: &Value) {
     let apns_opts = apns_options(&v["apns"]["options"]);
     let fcm_opts = fcm_options(&v["fcm"]["options"]);
     let sender = Sender::new(SenderSecretKey::from_bytes(array32(&v["sender"], "secret_key")));
-    let seal = |t: &Target| {
-        sender.seal_with(&device_sk.public_key(), &msg, t, id, sent_at, &Ephemeral::derive(&ikm).unwrap()).unwrap()
-    };
-    for t in [Target::Envelope, Target::Apns(apns_opts.clone()), Target::Fcm(fcm_opts.clone())] {
-        let sealed = seal(&t);
-        assert_eq!(sealed.envelope, envelope, "{name}: envelope");
-        assert_eq!((sealed.message_id, sealed.recipient), (id, device_sk.key_id()));
-        assert_eq!(sealed.expires_at, u(&v["expected"], "expires_at"));
-        match sealed.payload {
-            Sealed::Envelope(t) => assert_eq!(t, text, "{name}: envelope text"),
-            Sealed::Apns(req) => {
-                assert_eq!(req.body, s(&v["apns"], "body"), "{name}: APNs body");
-                assert_eq!(req.body.len() as u64, u(&v["apns"], "body_len"));
-                let headers: Vec<(String, String)> = serde_json::from_value(v["apns"]["headers"].clone()).unwrap();
-                assert_eq!(req.headers, headers, "{name}: APNs headers");
-            }
-            Sealed::Fcm(m) => {
-                assert_eq!(m.json, s(&v["fcm"], "message"), "{name}: FCM message");
-                assert_eq!(m.request_body(), s(&v["fcm"], "request_body"));
-                let parsed: Value = serde_json::from_str(&m.json).unwrap();
-                assert_eq!(parsed["data"], v["fcm"]["data"]);
-            }
-        }
-    }
+    let to = device_sk.public_key();
+    let eph = || Ephemeral::derive(&ikm).unwrap();
+    let sealed_envelope = sender.seal_with(&to, &msg, &BareEnvelope, id, sent_at, &eph()).unwrap();
+    let sealed_apns = sender.seal_with(&to, &msg, &apns_opts, id, sent_at, &eph()).unwrap();
+    let sealed_fcm = sender.seal_with(&to, &msg, &fcm_opts, id, sent_at, &eph()).unwrap();
+    check_sealed(v, &sealed_envelope, &device_sk);
+    check_sealed(v, &sealed_apns, &device_sk);
+    check_sealed(v, &sealed_fcm, &device_sk);
+    assert_eq!(sealed_envelope.payload, text, "{name}: envelope text");
+    let req = sealed_apns.payload;
+    assert_eq!(req.body, s(&v["apns"], "body"), "{name}: APNs body");
+    assert_eq!(req.body.len() as u64, u(&v["apns"], "body_len"));
+    let headers: Vec<(String, String)> = serde_json::from_value(v["apns"]["headers"].clone()).unwrap();
+    assert_eq!(req.headers, headers, "{name}: APNs headers");
+    let m = sealed_fcm.payload;
+    assert_eq!(m.json, s(&v["fcm"], "message"), "{name}: FCM message");
+    assert_eq!(m.request_body(), s(&v["fcm"], "request_body"));
+    let parsed: Value = serde_json::from_str(&m.json).unwrap();
+    assert_eq!(parsed["data"], v["fcm"]["data"]);
     let limits = &v["max_plaintext_len"];
-    assert_eq!(max_plaintext_len(&Target::Envelope).unwrap() as u64, u(limits, "envelope"));
-    assert_eq!(max_plaintext_len(&Target::Apns(apns_opts)).unwrap() as u64, u(limits, "apns"));
-    assert_eq!(max_plaintext_len(&Target::Fcm(fcm_opts)).unwrap() as u64, u(limits, "fcm"));
+    assert_eq!(BareEnvelope.max_plaintext_len().unwrap() as u64, u(limits, "envelope"));
+    assert_eq!(apns_opts.max_plaintext_len().unwrap() as u64, u(limits, "apns"));
+    assert_eq!(fcm_opts.max_plaintext_len().unwrap() as u64, u(limits, "fcm"));
 
     // HPKE, value by value.
     let h = &v["hpke"];
@@ -264,7 +262,8 @@ fn check_positive(v: &Value) {
     assert_eq!(env.header_bytes(), bytes(v, "aad").as_slice());
     assert_eq!(env.ciphertext(), ct.as_slice());
     assert_eq!(env.plaintext_len() as u64, u(v, "padded_len"));
-    assert_eq!(Payload::Envelope(text).envelope_bytes().unwrap(), envelope);
+    let decoded = base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, text).unwrap();
+    assert_eq!(decoded, envelope, "{name}: envelope text");
     assert_eq!(Payload::Envelope(text).inspect().unwrap(), (*env.header(), padded.len()));
     assert_eq!(env.open(&device_sk, &sender_sk.public_key()).unwrap().as_slice(), padded.as_slice());
     let plaintext = s(v, "plaintext").as_bytes();
@@ -293,8 +292,24 @@ fn check_positive(v: &Value) {
     assert_eq!(s(rc, "receipt_base64url").parse::<Receipt>().unwrap(), receipt);
     let digest: ReceiptDigest = s(rc, "digest").parse().unwrap();
     assert_eq!(receipt.digest(), digest);
-    assert_eq!(seal(&Target::Envelope).receipt_digest, digest, "{name}: receipt digest");
+    assert_eq!(sealed_envelope.receipt_digest, digest, "{name}: receipt digest");
     assert!(verify_receipt(&digest, &receipt));
+}
+
+/// What a sealed result for any target shares with the positive vector `v`:
+/// the envelope, the message id, the recipient, the expiry and the receipt digest.
+fn check_sealed<P>(v: &Value, sealed: &Sealed<P>, device: &DeviceSecretKey) {
+    let name = s(v, "name");
+    assert_eq!(sealed.envelope, bytes(v, "envelope"), "{name}: envelope");
+    assert_eq!(sealed.message_id, s(v, "message_id").parse::<MessageId>().unwrap(), "{name}: message id");
+    assert_eq!(sealed.sender.to_string(), s(&v["sender"], "key_id"), "{name}: sender");
+    assert_eq!(sealed.recipient, device.key_id(), "{name}: recipient");
+    assert_eq!((sealed.sent_at, sealed.expires_at), (u(v, "sent_at"), u(&v["expected"], "expires_at")));
+    assert_eq!(
+        sealed.receipt_digest,
+        s(&v["receipt"], "digest").parse::<ReceiptDigest>().unwrap(),
+        "{name}: receipt digest"
+    );
 }
 
 /// The secret key of the keyring's current device key, from its serialized form.
@@ -336,15 +351,15 @@ fn check_negative(v: &Value) {
             let target = target(&v["target"]);
             let eph = Ephemeral::derive(&bytes(v, "ephemeral_ikm")).unwrap();
             let id = s(v, "message_id").parse().unwrap();
-            let err = sender
-                .seal_with(&device, &message(&v["message"]), &target, id, u(v, "sent_at"), &eph)
+            let err = target
+                .seal_with(&sender, &device, &message(&v["message"]), id, u(v, "sent_at"), &eph)
                 .err()
                 .unwrap_or_else(|| panic!("{name}: sealed"));
             assert_eq!(err.kind(), expected, "{name}: {err}");
             if let Some(size) = v["expected_size"].as_u64() {
                 let max = u(v, "expected_max_plaintext") as usize;
                 assert_eq!(err, Error::PayloadTooLarge { size: size as usize, max_plaintext: max }, "{name}");
-                assert_eq!(max_plaintext_len(&target).unwrap(), max, "{name}");
+                assert_eq!(target.max_plaintext_len().unwrap(), max, "{name}");
             }
         }
         other => panic!("{name}: operation {other}"),

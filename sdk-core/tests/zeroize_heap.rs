@@ -22,13 +22,14 @@
 //! scanner reports that scratch buffer.
 
 mod heap_scan;
+mod targets;
 
 use heap_scan::{SERIAL, freed_blocks_holding};
+use targets::AnyTarget;
 
 use pushseal::hpke::Ephemeral;
 use pushseal::{
-    DeviceKeyring, DeviceSecretKey, MemoryReplayStore, Message, MessageId, Payload, Sealed, Sender, SenderSecretKey,
-    Target,
+    BareEnvelope, DeviceKeyring, DeviceSecretKey, MemoryReplayStore, Message, MessageId, Sender, SenderSecretKey,
 };
 
 const DEVICE_SECRET: [u8; 32] = *b"zeroize-test-device-secret-key!!";
@@ -127,20 +128,11 @@ fn sealing_and_opening_leave_no_plaintext_in_freed_heap_memory() {
     let mut opened = Vec::new();
     let hits = freed_blocks_holding(&patterns, || {
         let now = pushseal::unix_now();
-        for target in [Target::Envelope, Target::Apns(Default::default()), Target::Fcm(Default::default())] {
+        for target in AnyTarget::all() {
             let eph = Ephemeral::generate().unwrap();
-            let sealed = sender.seal_with(&device.public_key(), &msg, &target, MessageId::random().unwrap(), now, &eph);
-            let n = match sealed.unwrap().payload {
-                Sealed::Envelope(text) => device.open(Payload::Envelope(&text), &store, now),
-                Sealed::Apns(req) => device.open(Payload::ApnsJson(&req.body), &store, now),
-                Sealed::Fcm(m) => {
-                    let json: serde_json::Value = serde_json::from_str(&m.json).unwrap();
-                    let data = serde_json::from_value(json["data"].clone()).unwrap();
-                    device.open(Payload::FcmData(&data), &store, now)
-                }
-            };
+            let sealed = target.seal_with(&sender, &device.public_key(), &msg, MessageId::random().unwrap(), now, &eph);
             // The app owns the notification it gets: keep it past the scan.
-            opened.push(n.unwrap());
+            opened.push(sealed.unwrap().payload.open(&device, &store, now).unwrap());
         }
     });
     assert!(opened.iter().all(|n| n.message.body == PLAINTEXT_BODY));
@@ -164,7 +156,7 @@ fn a_sender_cache_leaves_no_dh_value_in_freed_heap_memory() {
         // Capacity 2 for 4 devices: entries are evicted, then the rest go with the sender.
         let sender = Sender::with_cache(SenderSecretKey::from_bytes(SENDER_SECRET), 2);
         for pk in devices.iter().chain(&devices) {
-            sender.seal(pk, &msg, &Target::Envelope).unwrap();
+            sender.seal(pk, &msg, &BareEnvelope).unwrap();
         }
         assert_eq!(sender.cached_devices(), 2);
         drop(sender);

@@ -19,10 +19,10 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use pushseal::envelope::{self, Envelope, HEADER_LEN, MIN_LEN};
 use pushseal::hpke::Ephemeral;
 use pushseal::padding::{self, BUCKETS, MAX_PLAINTEXT_LEN};
-use pushseal::replay::ReplayStore;
+use pushseal::replay::{ReplayStore, reachable_expiry};
 use pushseal::{
-    ApnsOptions, DeviceKeyring, DeviceSecretKey, Error, ErrorKind, FcmOptions, FileReplayStore, MemoryReplayStore,
-    Message, MessageId, Payload, Sealed, Sender, SenderSecretKey, Target,
+    ApnsOptions, BareEnvelope, DeviceKeyring, DeviceSecretKey, Error, ErrorKind, FcmOptions, FileReplayStore,
+    MemoryReplayStore, Message, MessageId, Payload, Sender, SenderSecretKey, Target,
 };
 
 /// The device clock every body uses: 2026-01-01T00:00:00Z.
@@ -265,7 +265,7 @@ pub fn replay_file(data: &[u8]) {
     let path = with_replay_dir(|dir| dir.join("replay.bin"));
     std::fs::write(&path, contents).unwrap();
     let store = FileReplayStore::open_with_capacity(&path, capacity).unwrap();
-    let reach = pushseal::reachable_expiry(0);
+    let reach = reachable_expiry(0);
     let (floor, records) = match parse_replay_file(contents) {
         Some((floor, records)) => {
             assert_eq!(store.len().unwrap(), records.len());
@@ -300,12 +300,12 @@ pub fn replay_file(data: &[u8]) {
     }
 }
 
-/// Deterministic sealing with the fixture's sender.
-fn seal(to: &DeviceSecretKey, from: [u8; 32], msg: &Message, target: Target, n: u8, now: u64) -> Sealed {
+/// The payload of `msg` sealed deterministically by the sender `from`.
+fn seal<T: Target>(to: &DeviceSecretKey, from: [u8; 32], msg: &Message, target: &T, n: u8, now: u64) -> T::Payload {
     let sender = Sender::new(SenderSecretKey::from_bytes(from));
     let eph = Ephemeral::derive(&[n; 32]).unwrap();
     let id = MessageId::from_bytes([n; 16]);
-    sender.seal_with(&to.public_key(), msg, &target, id, now, &eph).unwrap().payload
+    sender.seal_with(&to.public_key(), msg, target, id, now, &eph).unwrap().payload
 }
 
 /// The messages the seeds carry: short, full, non-ASCII, and near the largest bucket.
@@ -337,28 +337,19 @@ pub fn seeds(target: &str, vectors_dir: &Path) -> Vec<Vec<u8>> {
     for (n, msg) in messages().iter().enumerate() {
         let n = n as u8;
         for (to, from, now) in [(&device, SENDER, NOW), (&retired, SENDER, NOW - 60), (&device, STRANGER, NOW)] {
-            if let Sealed::Envelope(text) = seal(to, from, msg, Target::Envelope, n, now) {
-                envelopes.push(text);
-            }
+            envelopes.push(seal(to, from, msg, &BareEnvelope, n, now));
         }
-        if let Sealed::Apns(r) = seal(&device, SENDER, msg, Target::Apns(ApnsOptions::default()), n + 10, NOW) {
-            apns.push(r.body.into_bytes());
-        }
-        if let Sealed::Apns(r) = seal(&device, SENDER, msg, Target::Apns(ApnsOptions::background()), n + 20, NOW) {
-            apns.push(r.body.into_bytes());
-        }
-        if let Sealed::Fcm(m) = seal(&device, SENDER, msg, Target::Fcm(FcmOptions::with_token("t")), n + 30, NOW) {
-            let json: serde_json::Value = serde_json::from_str(&m.json).unwrap();
-            let data = json["data"].as_object().unwrap();
-            let lines: Vec<String> = data.iter().map(|(k, v)| format!("{k}={}", v.as_str().unwrap())).collect();
-            fcm.push(format!("{}\ngoogle.message_id=0:1767225600", lines.join("\n")).into_bytes());
-        }
+        apns.push(seal(&device, SENDER, msg, &ApnsOptions::default(), n + 10, NOW).body.into_bytes());
+        apns.push(seal(&device, SENDER, msg, &ApnsOptions::background(), n + 20, NOW).body.into_bytes());
+        let m = seal(&device, SENDER, msg, &FcmOptions::with_token("t"), n + 30, NOW);
+        let json: serde_json::Value = serde_json::from_str(&m.json).unwrap();
+        let data = json["data"].as_object().unwrap();
+        let lines: Vec<String> = data.iter().map(|(k, v)| format!("{k}={}", v.as_str().unwrap())).collect();
+        fcm.push(format!("{}\ngoogle.message_id=0:1767225600", lines.join("\n")).into_bytes());
     }
     // An expired one and one from the future.
     for (now, n) in [(NOW - 200_000, 40), (NOW + 10_000, 41)] {
-        if let Sealed::Envelope(text) = seal(&device, SENDER, &messages()[0], Target::Envelope, n, now) {
-            envelopes.push(text);
-        }
+        envelopes.push(seal(&device, SENDER, &messages()[0], &BareEnvelope, n, now));
     }
     let raw: Vec<Vec<u8>> = envelopes.iter().map(|t| URL_SAFE_NO_PAD.decode(t).unwrap()).collect();
     let vectors = vector_values(vectors_dir);
@@ -377,9 +368,7 @@ pub fn seeds(target: &str, vectors_dir: &Path) -> Vec<Vec<u8>> {
             let mut out = Vec::new();
             for (n, msg) in messages().iter().enumerate() {
                 let mut pt = Vec::new();
-                let target = Target::Envelope;
-                let sealed = seal(&device, SENDER, msg, target, n as u8 + 50, NOW);
-                let Sealed::Envelope(text) = sealed else { unreachable!() };
+                let text = seal(&device, SENDER, msg, &BareEnvelope, n as u8 + 50, NOW);
                 let bytes = URL_SAFE_NO_PAD.decode(text).unwrap();
                 let padded = Envelope::parse(&bytes).unwrap().open(&device, &f.sender_key.public_key()).unwrap();
                 pt.extend_from_slice(&padded);

@@ -4,8 +4,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use pushseal::keys::{PublicKey, Role};
 use pushseal::{
-    ApnsOptions, ApnsPushType, DeviceKeyring, DevicePublicKey, DeviceSecretKey, FcmOptions, Message, MessageId,
-    Notification, Payload, ReplayStore, SenderPublicKey, SenderSecretKey, Target,
+    ApnsOptions, ApnsPushType, BareEnvelope, DeviceKeyring, DevicePublicKey, DeviceSecretKey, FcmOptions, Message,
+    MessageId, Notification, Payload, ReplayStore, SenderPublicKey, SenderSecretKey, Target,
 };
 use sha2::{Digest, Sha256};
 
@@ -224,12 +224,27 @@ pub fn fcm_options_json(o: &FcmOptions) -> FcmOptionsJson {
     FcmOptionsJson { token: o.token.clone(), collapse_key: o.collapse_key.clone() }
 }
 
-/// A target as JSON.
-pub fn target_json(t: &Target) -> TargetJson {
-    match t {
-        Target::Envelope => TargetJson::Envelope,
-        Target::Apns(o) => TargetJson::Apns { options: apns_options_json(o) },
-        Target::Fcm(o) => TargetJson::Fcm { options: fcm_options_json(o) },
+/// A target with its JSON form.
+pub trait TargetJsonForm: Target {
+    /// The target as JSON.
+    fn target_json(&self) -> TargetJson;
+}
+
+impl TargetJsonForm for BareEnvelope {
+    fn target_json(&self) -> TargetJson {
+        TargetJson::Envelope
+    }
+}
+
+impl TargetJsonForm for ApnsOptions {
+    fn target_json(&self) -> TargetJson {
+        TargetJson::Apns { options: apns_options_json(self) }
+    }
+}
+
+impl TargetJsonForm for FcmOptions {
+    fn target_json(&self) -> TargetJson {
+        TargetJson::Fcm { options: fcm_options_json(self) }
     }
 }
 

@@ -7,10 +7,13 @@ use pushseal::envelope::HEADER_LEN;
 use pushseal::hpke::{Ephemeral, Mode, N_T};
 use pushseal::notification::{DEFAULT_TTL_SECS, MAX_TTL_SECS};
 use pushseal::padding;
-use pushseal::{ApnsOptions, DeviceKeyring, ErrorKind, FcmOptions, KeyId, MemoryReplayStore, Message, Sender, Target};
+use pushseal::{
+    ApnsOptions, BareEnvelope, DeviceKeyring, ErrorKind, FcmOptions, GATEWAY_LIMIT, KeyId, MemoryReplayStore, Message,
+    Sender,
+};
 
 use crate::crypto::{self, RawOptions};
-use crate::fixture::{self, KeyringSpec, SENT_AT, Trusted};
+use crate::fixture::{self, KeyringSpec, SENT_AT, TargetJsonForm, Trusted};
 use crate::positive::Positive;
 use crate::schema::{NegativeJson, NegativeOpenJson, NegativeSealJson, PayloadJson};
 use crate::{Error, Result, ensure};
@@ -787,9 +790,6 @@ fn time_vectors(positives: &[Positive], out: &mut Vec<Open>) -> Result<()> {
     Ok(())
 }
 
-/// A sender-side case: name, description, message, target, error, and `(size, max_plaintext)`.
-type SealCase = (&'static str, &'static str, Message, Target, ErrorKind, Option<(usize, usize)>);
-
 /// Messages the sender must refuse.
 fn seal_vectors() -> Result<Vec<NegativeJson>> {
     let filler = "Padding hides how long a notification is. ";
@@ -804,110 +804,113 @@ fn seal_vectors() -> Result<Vec<NegativeJson>> {
         let probe = ApnsOptions { fallback_title: String::new(), ..ApnsOptions::default() };
         let sender = Sender::new(fixture::sender("sender-a"));
         let eph = Ephemeral::derive(&fixture::ephemeral_ikm("apns-body-4096-bytes"))?;
-        let sealed =
-            sender.seal_with(&fixture::device_public("device-1"), &message, &Target::Apns(probe), id, SENT_AT, &eph)?;
-        let body_len = match sealed.payload {
-            pushseal::Sealed::Apns(r) => r.body.len(),
-            _ => return Err(Error::new("APNs target gave another payload")),
-        };
-        let len = pushseal::platform::GATEWAY_LIMIT - body_len + extra;
+        let sealed = sender.seal_with(&fixture::device_public("device-1"), &message, &probe, id, SENT_AT, &eph)?;
+        let len = GATEWAY_LIMIT - sealed.payload.body.len() + extra;
         Ok(ApnsOptions { fallback_title: "New message ".chars().cycle().take(len).collect(), ..ApnsOptions::default() })
     };
     let too_large = ErrorKind::PayloadTooLarge;
     let limit_message = |name: &str| {
         fixture::sized_message("Limit", filler, DEFAULT_TTL_SECS, fixture::message_id(name), SENT_AT, 2047)
     };
-    let cases: Vec<SealCase> = vec![
-        (
+    Ok(vec![
+        seal_vector(
             "seal-envelope-2048-bytes",
             "A 2048-byte plaintext: no padding bucket holds it and its 0x80 marker.",
             big("seal-envelope-2048-bytes", 2048)?,
-            Target::Envelope,
+            &BareEnvelope,
             too_large,
             Some((2048, 2047)),
-        ),
-        (
+        )?,
+        seal_vector(
             "seal-apns-2048-bytes",
             "The same size for APNs with the default options.",
             big("seal-apns-2048-bytes", 2048)?,
-            Target::Apns(ApnsOptions::default()),
+            &ApnsOptions::default(),
             too_large,
             Some((2048, 2047)),
-        ),
-        (
+        )?,
+        seal_vector(
             "seal-fcm-2048-bytes",
             "The same size for FCM.",
             big("seal-fcm-2048-bytes", 2048)?,
-            Target::Fcm(FcmOptions::default()),
+            &FcmOptions::default(),
             too_large,
             Some((2048, 2047)),
-        ),
-        (
+        )?,
+        seal_vector(
             "seal-apns-body-4097-bytes",
             "The apns-body-4096-bytes vector's largest plaintext with a fallback title one character longer: the body \
              would be 4097 bytes, so only plaintexts that pad to 1024 bytes fit these options.",
             limit_message("seal-apns-body-4097-bytes")?,
-            Target::Apns(long_title(1)?),
+            &long_title(1)?,
             too_large,
             Some((2047, 1023)),
-        ),
-        (
+        )?,
+        seal_vector(
             "seal-ttl-over-28-days",
             "A TTL of 28 days and one second.",
             Message::new("Reminder", "Your annual check-up is due.").with_ttl(MAX_TTL_SECS + 1),
-            Target::Envelope,
+            &BareEnvelope,
             ErrorKind::InvalidNotification,
             None,
-        ),
-        (
+        )?,
+        seal_vector(
             "seal-apns-fallback-leaves-no-room",
             "A 3605-character fallback title: with it the smallest APNs body (a 256-byte bucket) is 4097 bytes, so \
              no notification fits. The options are invalid (SPEC.md section 7.3); max_plaintext_len fails the same \
              way.",
             Message::new("Appointment", "Tomorrow 10:00 with Dr. Rivera"),
-            Target::Apns(ApnsOptions {
+            &ApnsOptions {
                 fallback_title: "New message ".chars().cycle().take(3605).collect(),
                 ..ApnsOptions::default()
-            }),
+            },
             ErrorKind::InvalidNotification,
             None,
-        ),
-    ];
-    let mut out = Vec::new();
-    for (name, description, message, target, expected, sizes) in cases {
-        let id = fixture::message_id(name);
-        let ikm = fixture::ephemeral_ikm(name);
-        let sender_key = fixture::sender("sender-a");
-        let device = fixture::device_public("device-1");
-        let sender = Sender::new(fixture::sender("sender-a"));
-        let err = sender
-            .seal_with(&device, &message, &target, id, SENT_AT, &Ephemeral::derive(&ikm)?)
-            .err()
-            .ok_or_else(|| Error::new(format!("negative vector {name}: the sender sealed it")))?;
-        ensure(err.kind() == expected, || format!("negative vector {name}: expected {expected}, got {err}"))?;
-        if let Some((size, max)) = sizes {
-            ensure(err == pushseal::Error::PayloadTooLarge { size, max_plaintext: max }, || {
-                format!("negative vector {name}: {err}")
-            })?;
-            ensure(target.max_plaintext_len()? == max, || format!("negative vector {name}: max_plaintext_len"))?;
-        }
-        out.push(NegativeJson::Seal(Box::new(NegativeSealJson {
-            name: name.to_owned(),
-            description: description.to_owned(),
-            operation: "seal",
-            expected_error: expected.name(),
-            sender: fixture::key_pair_json(&fixture::sender_label("sender-a"), &sender_key),
-            recipient: fixture::public_key_json(&fixture::device_label("device-1"), &device),
-            message: fixture::message_json(&message),
-            message_id: id.to_string(),
-            sent_at: SENT_AT,
-            ephemeral_ikm: hex::encode(ikm),
-            target: fixture::target_json(&target),
-            expected_size: sizes.map(|s| s.0),
-            expected_max_plaintext: sizes.map(|s| s.1),
-        })));
+        )?,
+    ])
+}
+
+/// One message the sender must refuse for `target`, with the error it gives
+/// and, for a size error, `(size, max_plaintext)`.
+fn seal_vector<T: TargetJsonForm>(
+    name: &str,
+    description: &str,
+    message: Message,
+    target: &T,
+    expected: ErrorKind,
+    sizes: Option<(usize, usize)>,
+) -> Result<NegativeJson> {
+    let id = fixture::message_id(name);
+    let ikm = fixture::ephemeral_ikm(name);
+    let sender_key = fixture::sender("sender-a");
+    let device = fixture::device_public("device-1");
+    let sender = Sender::new(fixture::sender("sender-a"));
+    let err = sender
+        .seal_with(&device, &message, target, id, SENT_AT, &Ephemeral::derive(&ikm)?)
+        .err()
+        .ok_or_else(|| Error::new(format!("negative vector {name}: the sender sealed it")))?;
+    ensure(err.kind() == expected, || format!("negative vector {name}: expected {expected}, got {err}"))?;
+    if let Some((size, max)) = sizes {
+        ensure(err == pushseal::Error::PayloadTooLarge { size, max_plaintext: max }, || {
+            format!("negative vector {name}: {err}")
+        })?;
+        ensure(target.max_plaintext_len()? == max, || format!("negative vector {name}: max_plaintext_len"))?;
     }
-    Ok(out)
+    Ok(NegativeJson::Seal(Box::new(NegativeSealJson {
+        name: name.to_owned(),
+        description: description.to_owned(),
+        operation: "seal",
+        expected_error: expected.name(),
+        sender: fixture::key_pair_json(&fixture::sender_label("sender-a"), &sender_key),
+        recipient: fixture::public_key_json(&fixture::device_label("device-1"), &device),
+        message: fixture::message_json(&message),
+        message_id: id.to_string(),
+        sent_at: SENT_AT,
+        ephemeral_ikm: hex::encode(ikm),
+        target: target.target_json(),
+        expected_size: sizes.map(|s| s.0),
+        expected_max_plaintext: sizes.map(|s| s.1),
+    })))
 }
 
 /// APNs payloads whose `"pushseal"` member is a valid envelope but which are

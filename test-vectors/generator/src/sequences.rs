@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use pushseal::hpke::{Ephemeral, N_T};
 use pushseal::{
-    ApnsOptions, DeviceKeyring, ErrorKind, FcmOptions, MemoryReplayStore, Message, Notification, Sealed, Sender, Target,
+    ApnsOptions, BareEnvelope, DeviceKeyring, ErrorKind, FcmOptions, MemoryReplayStore, Message, Notification, Sender,
 };
 
 use pushseal::notification::MAX_TTL_SECS;
@@ -34,25 +34,13 @@ fn seal(id_name: &str, eph_name: &str, message: &Message) -> Result<Sealed3> {
     let device = fixture::device_public("device-1");
     let id = fixture::message_id(id_name);
     let ikm = fixture::ephemeral_ikm(eph_name);
-    let one = |target: Target| -> Result<(Vec<u8>, Sealed)> {
-        let s = sender.seal_with(&device, message, &target, id, SENT_AT, &Ephemeral::derive(&ikm)?)?;
-        Ok((s.envelope, s.payload))
-    };
-    let (envelope, text) = match one(Target::Envelope)? {
-        (e, Sealed::Envelope(t)) => (e, t),
-        _ => return Err(Error::new("envelope target")),
-    };
-    let apns = match one(Target::Apns(ApnsOptions::default()))?.1 {
-        Sealed::Apns(r) => r.body,
-        _ => return Err(Error::new("APNs target")),
-    };
-    let fcm = match one(Target::Fcm(FcmOptions::default()))?.1 {
-        Sealed::Fcm(m) => {
-            let v: serde_json::Value = serde_json::from_str(&m.json)?;
-            serde_json::from_value(v["data"].clone())?
-        }
-        _ => return Err(Error::new("FCM target")),
-    };
+    let eph = || Ephemeral::derive(&ikm);
+    let sealed = sender.seal_with(&device, message, &BareEnvelope, id, SENT_AT, &eph()?)?;
+    let (envelope, text) = (sealed.envelope, sealed.payload);
+    let apns = sender.seal_with(&device, message, &ApnsOptions::default(), id, SENT_AT, &eph()?)?.payload.body;
+    let fcm_message = sender.seal_with(&device, message, &FcmOptions::default(), id, SENT_AT, &eph()?)?.payload;
+    let v: serde_json::Value = serde_json::from_str(&fcm_message.json)?;
+    let fcm = serde_json::from_value(v["data"].clone())?;
     Ok(Sealed3 { envelope, text, apns, fcm, notification: fixture::stamped(message, id, SENT_AT) })
 }
 

@@ -1,0 +1,135 @@
+//! `DeviceKeyring::load_or_create` through a `KeyringStore` of the test's
+//! own: an empty store gets a new keyring, saved; a stored keyring loads as
+//! it was, and is saved back only when retired keys past their deadline were
+//! dropped (so no dead secret key stays in storage); a store that fails
+//! passes its `Storage` error on; damaged bytes fail closed with
+//! `InvalidKeyring` and are not overwritten.
+
+use std::cell::{Cell, RefCell};
+
+use pushseal::{DeviceKeyring, Error, ErrorKind, KeyringStore, Result, SenderSecretKey};
+use zeroize::Zeroizing;
+
+const NOW: u64 = 1_767_225_600;
+
+/// A store in memory that counts its saves and can be made to fail.
+#[derive(Default)]
+struct TestStore {
+    bytes: RefCell<Option<Vec<u8>>>,
+    saves: Cell<usize>,
+    load_fails: bool,
+    save_fails: bool,
+}
+
+impl TestStore {
+    fn holding(bytes: &[u8]) -> Self {
+        Self { bytes: RefCell::new(Some(bytes.to_vec())), ..Self::default() }
+    }
+
+    fn stored(&self) -> Option<Vec<u8>> {
+        self.bytes.borrow().clone()
+    }
+}
+
+impl KeyringStore for TestStore {
+    fn load(&self) -> Result<Option<Zeroizing<Vec<u8>>>> {
+        if self.load_fails {
+            return Err(Error::Storage("the keychain is locked".into()));
+        }
+        Ok(self.bytes.borrow().clone().map(Zeroizing::new))
+    }
+
+    fn save(&self, bytes: &[u8]) -> Result<()> {
+        if self.save_fails {
+            return Err(Error::Storage("the disk is full".into()));
+        }
+        *self.bytes.borrow_mut() = Some(bytes.to_vec());
+        self.saves.set(self.saves.get() + 1);
+        Ok(())
+    }
+}
+
+#[test]
+fn an_empty_store_gets_a_new_keyring_saved_once() {
+    let store = TestStore::default();
+    let created = DeviceKeyring::load_or_create(&store, NOW).unwrap();
+    assert_eq!(store.saves.get(), 1);
+    assert_eq!(store.stored().unwrap(), *created.to_bytes().unwrap());
+    // The next start loads that keyring, and writes nothing.
+    let loaded = DeviceKeyring::load_or_create(&store, NOW).unwrap();
+    assert_eq!(loaded.key_id(), created.key_id());
+    assert_eq!(store.saves.get(), 1);
+    // Another empty store: another key.
+    assert_ne!(DeviceKeyring::load_or_create(&TestStore::default(), NOW).unwrap().key_id(), created.key_id());
+}
+
+#[test]
+fn a_stored_keyring_loads_as_it_was_without_a_save() {
+    let mut device = DeviceKeyring::generate().unwrap();
+    device.trust_sender(SenderSecretKey::generate().unwrap().public_key()).unwrap();
+    device.rotate(NOW, 3600).unwrap();
+    let bytes = device.to_bytes().unwrap();
+    let store = TestStore::holding(&bytes);
+    let loaded = DeviceKeyring::load_or_create(&store, NOW + 3600).unwrap();
+    assert_eq!(loaded.key_id(), device.key_id());
+    assert_eq!(loaded.retired_keys(), device.retired_keys(), "a key at its deadline still opens");
+    assert_eq!(loaded.trusted_senders(), device.trusted_senders());
+    assert_eq!(store.saves.get(), 0);
+    assert_eq!(store.stored().unwrap(), *bytes);
+}
+
+#[test]
+fn retired_keys_past_their_deadline_are_dropped_and_saved_back() {
+    let mut device = DeviceKeyring::generate().unwrap();
+    device.rotate(NOW, 60).unwrap();
+    let (dead, _) = device.retired_keys()[0];
+    device.rotate(NOW, 7200).unwrap();
+    let (alive, _) = device.retired_keys()[1];
+    let store = TestStore::holding(&device.to_bytes().unwrap());
+
+    let loaded = DeviceKeyring::load_or_create(&store, NOW + 61).unwrap();
+    assert_eq!(loaded.retired_keys(), vec![(alive, NOW + 7200)]);
+    assert_eq!(store.saves.get(), 1, "saved back once, without the dead key");
+    let stored = DeviceKeyring::from_bytes(&store.stored().unwrap()).unwrap();
+    assert_eq!(stored.retired_keys(), vec![(alive, NOW + 7200)]);
+    assert!(stored.retired_keys().iter().all(|(id, _)| *id != dead));
+    assert_eq!(stored.key_id(), device.key_id());
+
+    // Nothing more to drop: no second save.
+    DeviceKeyring::load_or_create(&store, NOW + 61).unwrap();
+    assert_eq!(store.saves.get(), 1);
+}
+
+#[test]
+fn a_failing_store_passes_its_storage_error_on() {
+    let stored = DeviceKeyring::generate().unwrap().to_bytes().unwrap();
+    let locked = TestStore { load_fails: true, ..TestStore::holding(&stored) };
+    assert_eq!(DeviceKeyring::load_or_create(&locked, NOW).unwrap_err().kind(), ErrorKind::Storage);
+    assert_eq!((locked.saves.get(), locked.stored().unwrap()), (0, stored.to_vec()), "nothing overwritten");
+
+    // A new keyring that cannot be saved is not handed out: the next start would make another.
+    let full = TestStore { save_fails: true, ..TestStore::default() };
+    assert_eq!(DeviceKeyring::load_or_create(&full, NOW).unwrap_err().kind(), ErrorKind::Storage);
+    assert_eq!(full.stored(), None);
+
+    // Nor is a pruned one whose save fails.
+    let mut device = DeviceKeyring::generate().unwrap();
+    device.rotate(NOW, 60).unwrap();
+    let full = TestStore { save_fails: true, ..TestStore::holding(&device.to_bytes().unwrap()) };
+    assert_eq!(DeviceKeyring::load_or_create(&full, NOW + 61).unwrap_err().kind(), ErrorKind::Storage);
+}
+
+#[test]
+fn damaged_bytes_fail_closed_and_are_not_overwritten() {
+    let good = DeviceKeyring::generate().unwrap().to_bytes().unwrap();
+    let mut truncated = good.to_vec();
+    truncated.truncate(good.len() / 2);
+    let other_format = String::from_utf8(good.to_vec()).unwrap().replace("pushseal-keyring-v1", "pushseal-keyring-v9");
+    for damaged in [b"".to_vec(), b"\xff\xfe".to_vec(), truncated, other_format.into_bytes()] {
+        let store = TestStore::holding(&damaged);
+        let err = DeviceKeyring::load_or_create(&store, NOW).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidKeyring, "{err}");
+        assert_eq!(err.kind().device_action().name(), "reregister");
+        assert_eq!((store.saves.get(), store.stored().unwrap()), (0, damaged), "the damaged bytes stay");
+    }
+}
