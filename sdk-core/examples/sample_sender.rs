@@ -824,7 +824,7 @@ fn seal_for(sender: &Sender, device: &Device, message: &Message) -> Outcome<(Sea
             }
             let path = format!("/3/device/{}", device.push_token);
             Ok((
-                with_request(sealed, |ApnsRequest { mut headers, body }| {
+                sealed.map_payload(|ApnsRequest { mut headers, body }| {
                     headers.push(("content-type".into(), "application/json".into()));
                     GatewayRequest { host, path, headers, body, auth: ("bearer", "APNS_AUTH_TOKEN") }
                 }),
@@ -839,7 +839,7 @@ fn seal_for(sender: &Sender, device: &Device, message: &Message) -> Outcome<(Sea
                 Err(_) => "${FCM_PROJECT_ID}".to_owned(),
             };
             Ok((
-                with_request(sealed, |fcm| GatewayRequest {
+                sealed.map_payload(|fcm| GatewayRequest {
                     host: "fcm.googleapis.com".into(),
                     path: format!("/v1/projects/{project}/messages:send"),
                     headers: vec![("content-type".into(), "application/json; charset=UTF-8".into())],
@@ -849,21 +849,6 @@ fn seal_for(sender: &Sender, device: &Device, message: &Message) -> Outcome<(Sea
                 "fcm",
             ))
         }
-    }
-}
-
-/// The same sealed notification with its platform payload made into the
-/// request to the gateway.
-fn with_request<P>(sealed: Sealed<P>, request: impl FnOnce(P) -> GatewayRequest) -> Sealed<GatewayRequest> {
-    Sealed {
-        payload: request(sealed.payload),
-        message_id: sealed.message_id,
-        sender: sealed.sender,
-        recipient: sealed.recipient,
-        sent_at: sealed.sent_at,
-        expires_at: sealed.expires_at,
-        receipt_digest: sealed.receipt_digest,
-        envelope: sealed.envelope,
     }
 }
 

@@ -88,6 +88,7 @@ internal_mod! {
 #[doc(hidden)]
 pub mod shared_file;
 
+pub use envelope::EnvelopeHeader;
 pub use error::{DeviceAction, Error, ErrorKind, Result};
 pub use keyring::{DeviceKeyring, KeyringStore};
 pub use keys::{DevicePublicKey, DeviceSecretKey, KeyId, SenderPublicKey, SenderSecretKey};

@@ -58,6 +58,23 @@ pub struct Sealed<P> {
     pub envelope: Vec<u8>,
 }
 
+impl<P> Sealed<P> {
+    /// The same sealed notification with its payload made into something
+    /// else (the sender's own request type, say), every other field kept.
+    pub fn map_payload<Q>(self, f: impl FnOnce(P) -> Q) -> Sealed<Q> {
+        Sealed {
+            payload: f(self.payload),
+            message_id: self.message_id,
+            sender: self.sender,
+            recipient: self.recipient,
+            sent_at: self.sent_at,
+            expires_at: self.expires_at,
+            receipt_digest: self.receipt_digest,
+            envelope: self.envelope,
+        }
+    }
+}
+
 /// Devices a batch worker takes at a time: a few milliseconds of work.
 const BATCH_SLICE: usize = 64;
 /// How many devices a batch's workers may seal ahead of the results handed

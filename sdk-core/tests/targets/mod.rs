@@ -142,14 +142,5 @@ impl AnyTarget {
 
 /// The same sealed notification with its payload's type erased.
 fn erase<P: Delivered + 'static>(s: Sealed<P>) -> AnySealed {
-    Sealed {
-        payload: Box::new(s.payload),
-        message_id: s.message_id,
-        sender: s.sender,
-        recipient: s.recipient,
-        sent_at: s.sent_at,
-        expires_at: s.expires_at,
-        receipt_digest: s.receipt_digest,
-        envelope: s.envelope,
-    }
+    s.map_payload(|p| Box::new(p) as Box<dyn Delivered>)
 }
