@@ -26,9 +26,19 @@ impl SecretBytes {
         Self(bytes)
     }
 
+    /// A wiping copy of `bytes`.
+    pub fn from_slice(bytes: &[u8]) -> Self {
+        Self(Zeroizing::new(bytes.to_vec()))
+    }
+
     /// The bytes.
     pub fn as_slice(&self) -> &[u8] {
         &self.0
+    }
+
+    /// The bytes, still wiping themselves.
+    pub fn into_zeroizing(self) -> Zeroizing<Vec<u8>> {
+        self.0
     }
 }
 

@@ -77,7 +77,7 @@ fn keyring_bytes_in_and_out_leave_no_secret_in_freed_heap_memory() {
         // Through a storage, saved and loaded back.
         let storage: Arc<dyn KeyStorage> = in_memory_key_storage();
         keyring.save(storage.clone()).unwrap();
-        let loaded = DeviceKeyring::load_or_create(storage).unwrap();
+        let loaded = DeviceKeyring::load_or_create(storage, None).unwrap();
         assert_eq!(loaded.key_id(), keyring.key_id());
     });
     assert!(hits.is_empty(), "keyring secrets left in freed heap blocks: {hits:?}");

@@ -267,21 +267,6 @@ typedef struct UniffiVTableCallbackInterfaceKeyStorage {
 } UniffiVTableCallbackInterfaceKeyStorage;
 
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_CLONE_APNSBATCHSTREAM
-#define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_CLONE_APNSBATCHSTREAM
-uint64_t uniffi_pushseal_ffi_fn_clone_apnsbatchstream(uint64_t handle, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_FREE_APNSBATCHSTREAM
-#define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_FREE_APNSBATCHSTREAM
-void uniffi_pushseal_ffi_fn_free_apnsbatchstream(uint64_t handle, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_METHOD_APNSBATCHSTREAM_NEXT
-#define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_METHOD_APNSBATCHSTREAM_NEXT
-RustBuffer uniffi_pushseal_ffi_fn_method_apnsbatchstream_next(uint64_t ptr, RustCallStatus *_Nonnull out_status
-);
-#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_CLONE_DEVICEKEYRING
 #define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_CLONE_DEVICEKEYRING
 uint64_t uniffi_pushseal_ffi_fn_clone_devicekeyring(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -305,7 +290,7 @@ uint64_t uniffi_pushseal_ffi_fn_constructor_devicekeyring_generate(RustCallStatu
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_CONSTRUCTOR_DEVICEKEYRING_LOAD_OR_CREATE
 #define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_CONSTRUCTOR_DEVICEKEYRING_LOAD_OR_CREATE
-uint64_t uniffi_pushseal_ffi_fn_constructor_devicekeyring_load_or_create(uint64_t storage, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_pushseal_ffi_fn_constructor_devicekeyring_load_or_create(uint64_t storage, RustBuffer now, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_METHOD_DEVICEKEYRING_KEY_ID
@@ -316,21 +301,6 @@ RustBuffer uniffi_pushseal_ffi_fn_method_devicekeyring_key_id(uint64_t ptr, Rust
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_METHOD_DEVICEKEYRING_OPEN
 #define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_METHOD_DEVICEKEYRING_OPEN
 RustBuffer uniffi_pushseal_ffi_fn_method_devicekeyring_open(uint64_t ptr, RustBuffer payload, uint64_t replay, RustBuffer now, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_METHOD_DEVICEKEYRING_OPEN_APNS
-#define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_METHOD_DEVICEKEYRING_OPEN_APNS
-RustBuffer uniffi_pushseal_ffi_fn_method_devicekeyring_open_apns(uint64_t ptr, RustBuffer user_info_json, uint64_t replay, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_METHOD_DEVICEKEYRING_OPEN_ENVELOPE
-#define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_METHOD_DEVICEKEYRING_OPEN_ENVELOPE
-RustBuffer uniffi_pushseal_ffi_fn_method_devicekeyring_open_envelope(uint64_t ptr, RustBuffer envelope, uint64_t replay, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_METHOD_DEVICEKEYRING_OPEN_FCM
-#define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_METHOD_DEVICEKEYRING_OPEN_FCM
-RustBuffer uniffi_pushseal_ffi_fn_method_devicekeyring_open_fcm(uint64_t ptr, RustBuffer data, uint64_t replay, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_METHOD_DEVICEKEYRING_OPEN_WITH_RECEIPT
@@ -381,21 +351,6 @@ void uniffi_pushseal_ffi_fn_method_devicekeyring_trust_sender(uint64_t ptr, Rust
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_METHOD_DEVICEKEYRING_TRUSTED_SENDERS
 #define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_METHOD_DEVICEKEYRING_TRUSTED_SENDERS
 RustBuffer uniffi_pushseal_ffi_fn_method_devicekeyring_trusted_senders(uint64_t ptr, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_CLONE_FCMBATCHSTREAM
-#define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_CLONE_FCMBATCHSTREAM
-uint64_t uniffi_pushseal_ffi_fn_clone_fcmbatchstream(uint64_t handle, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_FREE_FCMBATCHSTREAM
-#define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_FREE_FCMBATCHSTREAM
-void uniffi_pushseal_ffi_fn_free_fcmbatchstream(uint64_t handle, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_METHOD_FCMBATCHSTREAM_NEXT
-#define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_METHOD_FCMBATCHSTREAM_NEXT
-RustBuffer uniffi_pushseal_ffi_fn_method_fcmbatchstream_next(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_CLONE_KEYSTORAGE
@@ -490,24 +445,9 @@ RustBuffer uniffi_pushseal_ffi_fn_method_sender_public_key(uint64_t ptr, RustCal
 RustBuffer uniffi_pushseal_ffi_fn_method_sender_seal_apns(uint64_t ptr, RustBuffer to, RustBuffer message, RustBuffer options, RustCallStatus *_Nonnull out_status
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_METHOD_SENDER_SEAL_BATCH_APNS
-#define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_METHOD_SENDER_SEAL_BATCH_APNS
-RustBuffer uniffi_pushseal_ffi_fn_method_sender_seal_batch_apns(uint64_t ptr, RustBuffer to, RustBuffer message, RustBuffer options, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_METHOD_SENDER_SEAL_BATCH_FCM
-#define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_METHOD_SENDER_SEAL_BATCH_FCM
-RustBuffer uniffi_pushseal_ffi_fn_method_sender_seal_batch_fcm(uint64_t ptr, RustBuffer to, RustBuffer message, RustBuffer options, RustCallStatus *_Nonnull out_status
-);
-#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_METHOD_SENDER_SEAL_ENVELOPE
 #define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_METHOD_SENDER_SEAL_ENVELOPE
 RustBuffer uniffi_pushseal_ffi_fn_method_sender_seal_envelope(uint64_t ptr, RustBuffer to, RustBuffer message, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_METHOD_SENDER_SEAL_ENVELOPE_DETAILED
-#define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_METHOD_SENDER_SEAL_ENVELOPE_DETAILED
-RustBuffer uniffi_pushseal_ffi_fn_method_sender_seal_envelope_detailed(uint64_t ptr, RustBuffer to, RustBuffer message, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_METHOD_SENDER_SEAL_FCM
@@ -520,14 +460,14 @@ RustBuffer uniffi_pushseal_ffi_fn_method_sender_seal_fcm(uint64_t ptr, RustBuffe
 RustBuffer uniffi_pushseal_ffi_fn_method_sender_secret_text(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_METHOD_SENDER_STREAM_BATCH_APNS
-#define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_METHOD_SENDER_STREAM_BATCH_APNS
-uint64_t uniffi_pushseal_ffi_fn_method_sender_stream_batch_apns(uint64_t ptr, RustBuffer to, RustBuffer message, RustBuffer options, RustCallStatus *_Nonnull out_status
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_METHOD_DEVICEACTION_SPEC_NAME
+#define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_METHOD_DEVICEACTION_SPEC_NAME
+RustBuffer uniffi_pushseal_ffi_fn_method_deviceaction_spec_name(RustBuffer ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_METHOD_SENDER_STREAM_BATCH_FCM
-#define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_METHOD_SENDER_STREAM_BATCH_FCM
-uint64_t uniffi_pushseal_ffi_fn_method_sender_stream_batch_fcm(uint64_t ptr, RustBuffer to, RustBuffer message, RustBuffer options, RustCallStatus *_Nonnull out_status
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_METHOD_ERRORKIND_DEVICE_ACTION
+#define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_METHOD_ERRORKIND_DEVICE_ACTION
+RustBuffer uniffi_pushseal_ffi_fn_method_errorkind_device_action(RustBuffer ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_METHOD_ERRORKIND_SPEC_NAME
@@ -852,12 +792,6 @@ uint16_t uniffi_pushseal_ffi_checksum_func_verify_receipt(void
     
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_CHECKSUM_METHOD_APNSBATCHSTREAM_NEXT
-#define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_CHECKSUM_METHOD_APNSBATCHSTREAM_NEXT
-uint16_t uniffi_pushseal_ffi_checksum_method_apnsbatchstream_next(void
-    
-);
-#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_CHECKSUM_METHOD_DEVICEKEYRING_KEY_ID
 #define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_CHECKSUM_METHOD_DEVICEKEYRING_KEY_ID
 uint16_t uniffi_pushseal_ffi_checksum_method_devicekeyring_key_id(void
@@ -867,24 +801,6 @@ uint16_t uniffi_pushseal_ffi_checksum_method_devicekeyring_key_id(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_CHECKSUM_METHOD_DEVICEKEYRING_OPEN
 #define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_CHECKSUM_METHOD_DEVICEKEYRING_OPEN
 uint16_t uniffi_pushseal_ffi_checksum_method_devicekeyring_open(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_CHECKSUM_METHOD_DEVICEKEYRING_OPEN_APNS
-#define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_CHECKSUM_METHOD_DEVICEKEYRING_OPEN_APNS
-uint16_t uniffi_pushseal_ffi_checksum_method_devicekeyring_open_apns(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_CHECKSUM_METHOD_DEVICEKEYRING_OPEN_ENVELOPE
-#define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_CHECKSUM_METHOD_DEVICEKEYRING_OPEN_ENVELOPE
-uint16_t uniffi_pushseal_ffi_checksum_method_devicekeyring_open_envelope(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_CHECKSUM_METHOD_DEVICEKEYRING_OPEN_FCM
-#define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_CHECKSUM_METHOD_DEVICEKEYRING_OPEN_FCM
-uint16_t uniffi_pushseal_ffi_checksum_method_devicekeyring_open_fcm(void
     
 );
 #endif
@@ -948,12 +864,6 @@ uint16_t uniffi_pushseal_ffi_checksum_method_devicekeyring_trusted_senders(void
     
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_CHECKSUM_METHOD_FCMBATCHSTREAM_NEXT
-#define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_CHECKSUM_METHOD_FCMBATCHSTREAM_NEXT
-uint16_t uniffi_pushseal_ffi_checksum_method_fcmbatchstream_next(void
-    
-);
-#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_CHECKSUM_METHOD_KEYSTORAGE_LOAD
 #define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_CHECKSUM_METHOD_KEYSTORAGE_LOAD
 uint16_t uniffi_pushseal_ffi_checksum_method_keystorage_load(void
@@ -990,27 +900,9 @@ uint16_t uniffi_pushseal_ffi_checksum_method_sender_seal_apns(void
     
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_CHECKSUM_METHOD_SENDER_SEAL_BATCH_APNS
-#define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_CHECKSUM_METHOD_SENDER_SEAL_BATCH_APNS
-uint16_t uniffi_pushseal_ffi_checksum_method_sender_seal_batch_apns(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_CHECKSUM_METHOD_SENDER_SEAL_BATCH_FCM
-#define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_CHECKSUM_METHOD_SENDER_SEAL_BATCH_FCM
-uint16_t uniffi_pushseal_ffi_checksum_method_sender_seal_batch_fcm(void
-    
-);
-#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_CHECKSUM_METHOD_SENDER_SEAL_ENVELOPE
 #define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_CHECKSUM_METHOD_SENDER_SEAL_ENVELOPE
 uint16_t uniffi_pushseal_ffi_checksum_method_sender_seal_envelope(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_CHECKSUM_METHOD_SENDER_SEAL_ENVELOPE_DETAILED
-#define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_CHECKSUM_METHOD_SENDER_SEAL_ENVELOPE_DETAILED
-uint16_t uniffi_pushseal_ffi_checksum_method_sender_seal_envelope_detailed(void
     
 );
 #endif
@@ -1023,18 +915,6 @@ uint16_t uniffi_pushseal_ffi_checksum_method_sender_seal_fcm(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_CHECKSUM_METHOD_SENDER_SECRET_TEXT
 #define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_CHECKSUM_METHOD_SENDER_SECRET_TEXT
 uint16_t uniffi_pushseal_ffi_checksum_method_sender_secret_text(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_CHECKSUM_METHOD_SENDER_STREAM_BATCH_APNS
-#define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_CHECKSUM_METHOD_SENDER_STREAM_BATCH_APNS
-uint16_t uniffi_pushseal_ffi_checksum_method_sender_stream_batch_apns(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_CHECKSUM_METHOD_SENDER_STREAM_BATCH_FCM
-#define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_CHECKSUM_METHOD_SENDER_STREAM_BATCH_FCM
-uint16_t uniffi_pushseal_ffi_checksum_method_sender_stream_batch_fcm(void
     
 );
 #endif

@@ -663,143 +663,6 @@ fileprivate struct FfiConverterDuration: FfiConverterRustBuffer {
 
 
 /**
- * A batch being sealed for APNs (`Sender.stream_batch_apns`): one result
- * per device, in the order of the devices. Safe to share between threads.
- */
-public protocol ApnsBatchStreamProtocol: AnyObject, Sendable {
-    
-    /**
-     * The next device's result, waiting for it to be sealed (and recorded);
-     * none once every device has had its result. Fails with the error that
-     * stopped the batch (`Storage` if the audit log cannot be written), then
-     * returns none.
-     */
-    func next() throws  -> ApnsBatchResult?
-    
-}
-/**
- * A batch being sealed for APNs (`Sender.stream_batch_apns`): one result
- * per device, in the order of the devices. Safe to share between threads.
- */
-open class ApnsBatchStream: ApnsBatchStreamProtocol, @unchecked Sendable {
-    fileprivate let handle: UInt64
-
-    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
-#if swift(>=5.8)
-    @_documentation(visibility: private)
-#endif
-    public struct NoHandle {
-        public init() {}
-    }
-
-    // TODO: We'd like this to be `private` but for Swifty reasons,
-    // we can't implement `FfiConverter` without making this `required` and we can't
-    // make it `required` without making it `public`.
-#if swift(>=5.8)
-    @_documentation(visibility: private)
-#endif
-    required public init(unsafeFromHandle handle: UInt64) {
-        self.handle = handle
-    }
-
-    // This constructor can be used to instantiate a fake object.
-    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
-    //
-    // - Warning:
-    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
-#if swift(>=5.8)
-    @_documentation(visibility: private)
-#endif
-    public init(noHandle: NoHandle) {
-        self.handle = 0
-    }
-
-#if swift(>=5.8)
-    @_documentation(visibility: private)
-#endif
-    public func uniffiCloneHandle() -> UInt64 {
-        return try! rustCall { uniffi_pushseal_ffi_fn_clone_apnsbatchstream(self.handle, $0) }
-    }
-    // No primary constructor declared for this class.
-
-    deinit {
-        if handle == 0 {
-            // Mock objects have handle=0 don't try to free them
-            return
-        }
-
-        try! rustCall { uniffi_pushseal_ffi_fn_free_apnsbatchstream(handle, $0) }
-    }
-
-    
-
-    
-    /**
-     * The next device's result, waiting for it to be sealed (and recorded);
-     * none once every device has had its result. Fails with the error that
-     * stopped the batch (`Storage` if the audit log cannot be written), then
-     * returns none.
-     */
-open func next()throws  -> ApnsBatchResult?  {
-    return try  FfiConverterOptionTypeApnsBatchResult.lift(try rustCallWithError(FfiConverterTypePushSealError_lift) {
-        uniffiCallStatus in
-    uniffi_pushseal_ffi_fn_method_apnsbatchstream_next(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-})
-}
-    
-
-    
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeApnsBatchStream: FfiConverter {
-    typealias FfiType = UInt64
-    typealias SwiftType = ApnsBatchStream
-
-    public static func lift(_ handle: UInt64) throws -> ApnsBatchStream {
-        return ApnsBatchStream(unsafeFromHandle: handle)
-    }
-
-    public static func lower(_ value: ApnsBatchStream) -> UInt64 {
-        return value.uniffiCloneHandle()
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ApnsBatchStream {
-        let handle: UInt64 = try readInt(&buf)
-        return try lift(handle)
-    }
-
-    public static func write(_ value: ApnsBatchStream, into buf: inout [UInt8]) {
-        writeInt(&buf, lower(value))
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeApnsBatchStream_lift(_ handle: UInt64) throws -> ApnsBatchStream {
-    return try FfiConverterTypeApnsBatchStream.lift(handle)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeApnsBatchStream_lower(_ value: ApnsBatchStream) -> UInt64 {
-    return FfiConverterTypeApnsBatchStream.lower(value)
-}
-
-
-
-
-
-
-/**
  * The device's keys and the senders it trusts; opens notifications.
  *
  * Its bytes (`to_bytes`, `save`) are **secret**. Safe to share between threads.
@@ -812,24 +675,11 @@ public protocol DeviceKeyringProtocol: AnyObject, Sendable {
     func keyId()  -> String
     
     /**
-     * Opens any payload at `now` (none for the device's clock).
+     * Opens a payload at `now` (none for the device's clock): the
+     * notification to show. On a `PushSealError`, `error.kind` (Kotlin,
+     * Python: `e.kind()`) says what to do with `device_action`.
      */
     func `open`(payload: Payload, replay: ReplayStore, now: Date?) throws  -> OpenedNotification
-    
-    /**
-     * Opens an APNs `userInfo` (the whole payload as JSON text) now.
-     */
-    func openApns(userInfoJson: String, replay: ReplayStore) throws  -> OpenedNotification
-    
-    /**
-     * Opens a bare envelope (base64url text) now.
-     */
-    func openEnvelope(envelope: String, replay: ReplayStore) throws  -> OpenedNotification
-    
-    /**
-     * Opens an FCM data map (`RemoteMessage.data`) now.
-     */
-    func openFcm(data: [String: String], replay: ReplayStore) throws  -> OpenedNotification
     
     /**
      * Opens any payload at `now` (none for the device's clock), also
@@ -972,14 +822,17 @@ public static func generate()throws  -> DeviceKeyring  {
     
     /**
      * The keyring in `storage`; if there is none yet, a new one, saved there
-     * first. Retired keys past their deadline are dropped, and the keyring
-     * saved back without them, so that no dead secret key stays in storage.
+     * first. Retired keys past their deadline at `now` (none for the
+     * device's clock) are dropped, and the keyring saved back without them,
+     * so that no dead secret key stays in storage. What an app calls at each
+     * start, in the app and in its extension alike.
      */
-public static func loadOrCreate(storage: KeyStorage)throws  -> DeviceKeyring  {
+public static func loadOrCreate(storage: KeyStorage, now: Date? = nil)throws  -> DeviceKeyring  {
     return try  FfiConverterTypeDeviceKeyring_lift(try rustCallWithError(FfiConverterTypePushSealError_lift) {
         uniffiCallStatus in
     uniffi_pushseal_ffi_fn_constructor_devicekeyring_load_or_create(
-        FfiConverterTypeKeyStorage_lower(storage),uniffiCallStatus
+        FfiConverterTypeKeyStorage_lower(storage),
+        FfiConverterOptionTimestamp.lower(now),uniffiCallStatus
     )
 })
 }
@@ -999,7 +852,9 @@ open func keyId() -> String  {
 }
     
     /**
-     * Opens any payload at `now` (none for the device's clock).
+     * Opens a payload at `now` (none for the device's clock): the
+     * notification to show. On a `PushSealError`, `error.kind` (Kotlin,
+     * Python: `e.kind()`) says what to do with `device_action`.
      */
 open func `open`(payload: Payload, replay: ReplayStore, now: Date? = nil)throws  -> OpenedNotification  {
     return try  FfiConverterTypeOpenedNotification_lift(try rustCallWithError(FfiConverterTypePushSealError_lift) {
@@ -1009,48 +864,6 @@ open func `open`(payload: Payload, replay: ReplayStore, now: Date? = nil)throws 
         FfiConverterTypePayload_lower(payload),
         FfiConverterTypeReplayStore_lower(replay),
         FfiConverterOptionTimestamp.lower(now),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * Opens an APNs `userInfo` (the whole payload as JSON text) now.
-     */
-open func openApns(userInfoJson: String, replay: ReplayStore)throws  -> OpenedNotification  {
-    return try  FfiConverterTypeOpenedNotification_lift(try rustCallWithError(FfiConverterTypePushSealError_lift) {
-        uniffiCallStatus in
-    uniffi_pushseal_ffi_fn_method_devicekeyring_open_apns(
-            self.uniffiCloneHandle(),
-        FfiConverterString.lower(userInfoJson),
-        FfiConverterTypeReplayStore_lower(replay),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * Opens a bare envelope (base64url text) now.
-     */
-open func openEnvelope(envelope: String, replay: ReplayStore)throws  -> OpenedNotification  {
-    return try  FfiConverterTypeOpenedNotification_lift(try rustCallWithError(FfiConverterTypePushSealError_lift) {
-        uniffiCallStatus in
-    uniffi_pushseal_ffi_fn_method_devicekeyring_open_envelope(
-            self.uniffiCloneHandle(),
-        FfiConverterString.lower(envelope),
-        FfiConverterTypeReplayStore_lower(replay),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * Opens an FCM data map (`RemoteMessage.data`) now.
-     */
-open func openFcm(data: [String: String], replay: ReplayStore)throws  -> OpenedNotification  {
-    return try  FfiConverterTypeOpenedNotification_lift(try rustCallWithError(FfiConverterTypePushSealError_lift) {
-        uniffiCallStatus in
-    uniffi_pushseal_ffi_fn_method_devicekeyring_open_fcm(
-            self.uniffiCloneHandle(),
-        FfiConverterDictionaryStringString.lower(data),
-        FfiConverterTypeReplayStore_lower(replay),uniffiCallStatus
     )
 })
 }
@@ -1240,143 +1053,6 @@ public func FfiConverterTypeDeviceKeyring_lower(_ value: DeviceKeyring) -> UInt6
 
 
 /**
- * A batch being sealed for FCM (`Sender.stream_batch_fcm`): one result per
- * device, in the order of the devices. Safe to share between threads.
- */
-public protocol FcmBatchStreamProtocol: AnyObject, Sendable {
-    
-    /**
-     * The next device's result, waiting for it to be sealed (and recorded);
-     * none once every device has had its result. Fails with the error that
-     * stopped the batch (`Storage` if the audit log cannot be written), then
-     * returns none.
-     */
-    func next() throws  -> FcmBatchResult?
-    
-}
-/**
- * A batch being sealed for FCM (`Sender.stream_batch_fcm`): one result per
- * device, in the order of the devices. Safe to share between threads.
- */
-open class FcmBatchStream: FcmBatchStreamProtocol, @unchecked Sendable {
-    fileprivate let handle: UInt64
-
-    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
-#if swift(>=5.8)
-    @_documentation(visibility: private)
-#endif
-    public struct NoHandle {
-        public init() {}
-    }
-
-    // TODO: We'd like this to be `private` but for Swifty reasons,
-    // we can't implement `FfiConverter` without making this `required` and we can't
-    // make it `required` without making it `public`.
-#if swift(>=5.8)
-    @_documentation(visibility: private)
-#endif
-    required public init(unsafeFromHandle handle: UInt64) {
-        self.handle = handle
-    }
-
-    // This constructor can be used to instantiate a fake object.
-    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
-    //
-    // - Warning:
-    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
-#if swift(>=5.8)
-    @_documentation(visibility: private)
-#endif
-    public init(noHandle: NoHandle) {
-        self.handle = 0
-    }
-
-#if swift(>=5.8)
-    @_documentation(visibility: private)
-#endif
-    public func uniffiCloneHandle() -> UInt64 {
-        return try! rustCall { uniffi_pushseal_ffi_fn_clone_fcmbatchstream(self.handle, $0) }
-    }
-    // No primary constructor declared for this class.
-
-    deinit {
-        if handle == 0 {
-            // Mock objects have handle=0 don't try to free them
-            return
-        }
-
-        try! rustCall { uniffi_pushseal_ffi_fn_free_fcmbatchstream(handle, $0) }
-    }
-
-    
-
-    
-    /**
-     * The next device's result, waiting for it to be sealed (and recorded);
-     * none once every device has had its result. Fails with the error that
-     * stopped the batch (`Storage` if the audit log cannot be written), then
-     * returns none.
-     */
-open func next()throws  -> FcmBatchResult?  {
-    return try  FfiConverterOptionTypeFcmBatchResult.lift(try rustCallWithError(FfiConverterTypePushSealError_lift) {
-        uniffiCallStatus in
-    uniffi_pushseal_ffi_fn_method_fcmbatchstream_next(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-})
-}
-    
-
-    
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeFcmBatchStream: FfiConverter {
-    typealias FfiType = UInt64
-    typealias SwiftType = FcmBatchStream
-
-    public static func lift(_ handle: UInt64) throws -> FcmBatchStream {
-        return FcmBatchStream(unsafeFromHandle: handle)
-    }
-
-    public static func lower(_ value: FcmBatchStream) -> UInt64 {
-        return value.uniffiCloneHandle()
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> FcmBatchStream {
-        let handle: UInt64 = try readInt(&buf)
-        return try lift(handle)
-    }
-
-    public static func write(_ value: FcmBatchStream, into buf: inout [UInt8]) {
-        writeInt(&buf, lower(value))
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeFcmBatchStream_lift(_ handle: UInt64) throws -> FcmBatchStream {
-    return try FfiConverterTypeFcmBatchStream.lift(handle)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeFcmBatchStream_lower(_ value: FcmBatchStream) -> UInt64 {
-    return FfiConverterTypeFcmBatchStream.lower(value)
-}
-
-
-
-
-
-
-/**
  * Where the app keeps the keyring bytes, which are **secret** (they hold the
  * device's secret keys).
  *
@@ -1385,8 +1061,9 @@ public func FfiConverterTypeFcmBatchStream_lower(_ value: FcmBatchStream) -> UIn
  * (the extension must read it while the phone is locked).
  * Android: a file in `noBackupFilesDir` encrypted under an Android Keystore key.
  *
- * Throw `PushSealError.Storage` on failure; anything else thrown arrives as
- * `Internal`.
+ * Throw `PushSealError.Storage` on failure (`InvalidKeyring` for bytes that
+ * can no longer be read); the caller gets what was thrown, and anything that
+ * is not a `PushSealError` arrives as `Internal`.
  */
 public protocol KeyStorage: AnyObject, Sendable {
     
@@ -1411,8 +1088,9 @@ public protocol KeyStorage: AnyObject, Sendable {
  * (the extension must read it while the phone is locked).
  * Android: a file in `noBackupFilesDir` encrypted under an Android Keystore key.
  *
- * Throw `PushSealError.Storage` on failure; anything else thrown arrives as
- * `Internal`.
+ * Throw `PushSealError.Storage` on failure (`InvalidKeyring` for bytes that
+ * can no longer be read); the caller gets what was thrown, and anything that
+ * is not a `PushSealError` arrives as `Internal`.
  */
 open class KeyStorageImpl: KeyStorage, @unchecked Sendable {
     fileprivate let handle: UInt64
@@ -1832,39 +1510,10 @@ public protocol SenderProtocol: AnyObject, Sendable {
     func sealApns(to: String, message: Message, options: ApnsOptions?) throws  -> ApnsPush
     
     /**
-     * Seals `message` to many devices for APNs, all with the same message id;
-     * one result per device, in the order of `to`. One device's failure does
-     * not stop the others. For a large batch, `stream_batch_apns` hands each
-     * result out as soon as it exists instead of holding them all.
-     *
-     * With an audit log, fails with `Storage`, handing nothing out, if the
-     * records cannot be written.
-     */
-    func sealBatchApns(to: [BatchDevice], message: Message, options: ApnsOptions?) throws  -> [ApnsBatchResult]
-    
-    /**
-     * Seals `message` to many devices for FCM, all with the same message id,
-     * each device's message with its own token (from its `BatchDevice`; a
-     * token in `options` fails with `InvalidNotification`); one result per
-     * device, in the order of `to`. One device's failure does not stop the
-     * others. For a large batch, `stream_batch_fcm` hands each result out as
-     * soon as it exists instead of holding them all.
-     *
-     * With an audit log, fails with `Storage`, handing nothing out, if the
-     * records cannot be written.
-     */
-    func sealBatchFcm(to: [BatchDevice], message: Message, options: FcmOptions?) throws  -> [FcmBatchResult]
-    
-    /**
      * Seals `message` to the device with this public key as a bare envelope
-     * (base64url text).
+     * (base64url text), for a transport of the sender's own.
      */
-    func sealEnvelope(to: String, message: Message) throws  -> String
-    
-    /**
-     * `seal_envelope`, also returning the message id and the receipt digest.
-     */
-    func sealEnvelopeDetailed(to: String, message: Message) throws  -> SealedEnvelope
+    func sealEnvelope(to: String, message: Message) throws  -> SealedEnvelope
     
     /**
      * Seals `message` to the device with this public key as an FCM message
@@ -1879,24 +1528,6 @@ public protocol SenderProtocol: AnyObject, Sendable {
      * text copy.
      */
     func secretText()  -> SecretText
-    
-    /**
-     * `seal_batch_apns`, handing each device's result out as soon as it
-     * exists (with an audit log, once its record is durable): read them with
-     * the stream's `next`. Sealing runs in the background, at most a few
-     * thousand devices ahead of the reader, so memory does not grow with the
-     * batch; dropping the stream stops it.
-     */
-    func streamBatchApns(to: [BatchDevice], message: Message, options: ApnsOptions?) throws  -> ApnsBatchStream
-    
-    /**
-     * `seal_batch_fcm`, handing each device's result out as soon as it
-     * exists (with an audit log, once its record is durable): read them with
-     * the stream's `next`. Sealing runs in the background, at most a few
-     * thousand devices ahead of the reader, so memory does not grow with the
-     * batch; dropping the stream stops it.
-     */
-    func streamBatchFcm(to: [BatchDevice], message: Message, options: FcmOptions?) throws  -> FcmBatchStream
     
 }
 /**
@@ -1960,12 +1591,12 @@ open class Sender: SenderProtocol, @unchecked Sendable {
      * `cache_devices`: how many devices to remember the Diffie-Hellman value
      * with (it is the same for every message to a device). Use it in a server
      * that lives long and seals to the same devices again and again: a seal
-     * to a remembered device then takes about 0.57x the time (one X25519
-     * operation instead of two). The values are as secret as the key; each
-     * is erased when it is evicted (roughly the device sealed to least
-     * recently first) and when the sender is dropped. About 350 bytes a
-     * device. 0, the default: no cache, right for a short-lived process or
-     * one that rarely seals to the same device twice. Negative: `Malformed`.
+     * to a remembered device then takes one X25519 operation instead of two
+     * (BENCHMARKS.md). The values are as secret as the key; each is erased
+     * when it is evicted (roughly the device sealed to least recently first)
+     * and when the sender is dropped. 0, the default: no cache, right for a
+     * short-lived process or one that rarely seals to the same device twice.
+     * Negative: `Malformed`.
      */
 public static func fromSecretText(text: SecretText, cacheDevices: Int64 = Int64(0))throws  -> Sender  {
     return try  FfiConverterTypeSender_lift(try rustCallWithError(FfiConverterTypePushSealError_lift) {
@@ -2043,71 +1674,13 @@ open func sealApns(to: String, message: Message, options: ApnsOptions? = nil)thr
 }
     
     /**
-     * Seals `message` to many devices for APNs, all with the same message id;
-     * one result per device, in the order of `to`. One device's failure does
-     * not stop the others. For a large batch, `stream_batch_apns` hands each
-     * result out as soon as it exists instead of holding them all.
-     *
-     * With an audit log, fails with `Storage`, handing nothing out, if the
-     * records cannot be written.
-     */
-open func sealBatchApns(to: [BatchDevice], message: Message, options: ApnsOptions? = nil)throws  -> [ApnsBatchResult]  {
-    return try  FfiConverterSequenceTypeApnsBatchResult.lift(try rustCallWithError(FfiConverterTypePushSealError_lift) {
-        uniffiCallStatus in
-    uniffi_pushseal_ffi_fn_method_sender_seal_batch_apns(
-            self.uniffiCloneHandle(),
-        FfiConverterSequenceTypeBatchDevice.lower(to),
-        FfiConverterTypeMessage_lower(message),
-        FfiConverterOptionTypeApnsOptions.lower(options),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * Seals `message` to many devices for FCM, all with the same message id,
-     * each device's message with its own token (from its `BatchDevice`; a
-     * token in `options` fails with `InvalidNotification`); one result per
-     * device, in the order of `to`. One device's failure does not stop the
-     * others. For a large batch, `stream_batch_fcm` hands each result out as
-     * soon as it exists instead of holding them all.
-     *
-     * With an audit log, fails with `Storage`, handing nothing out, if the
-     * records cannot be written.
-     */
-open func sealBatchFcm(to: [BatchDevice], message: Message, options: FcmOptions? = nil)throws  -> [FcmBatchResult]  {
-    return try  FfiConverterSequenceTypeFcmBatchResult.lift(try rustCallWithError(FfiConverterTypePushSealError_lift) {
-        uniffiCallStatus in
-    uniffi_pushseal_ffi_fn_method_sender_seal_batch_fcm(
-            self.uniffiCloneHandle(),
-        FfiConverterSequenceTypeBatchDevice.lower(to),
-        FfiConverterTypeMessage_lower(message),
-        FfiConverterOptionTypeFcmOptions.lower(options),uniffiCallStatus
-    )
-})
-}
-    
-    /**
      * Seals `message` to the device with this public key as a bare envelope
-     * (base64url text).
+     * (base64url text), for a transport of the sender's own.
      */
-open func sealEnvelope(to: String, message: Message)throws  -> String  {
-    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypePushSealError_lift) {
-        uniffiCallStatus in
-    uniffi_pushseal_ffi_fn_method_sender_seal_envelope(
-            self.uniffiCloneHandle(),
-        FfiConverterString.lower(to),
-        FfiConverterTypeMessage_lower(message),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * `seal_envelope`, also returning the message id and the receipt digest.
-     */
-open func sealEnvelopeDetailed(to: String, message: Message)throws  -> SealedEnvelope  {
+open func sealEnvelope(to: String, message: Message)throws  -> SealedEnvelope  {
     return try  FfiConverterTypeSealedEnvelope_lift(try rustCallWithError(FfiConverterTypePushSealError_lift) {
         uniffiCallStatus in
-    uniffi_pushseal_ffi_fn_method_sender_seal_envelope_detailed(
+    uniffi_pushseal_ffi_fn_method_sender_seal_envelope(
             self.uniffiCloneHandle(),
         FfiConverterString.lower(to),
         FfiConverterTypeMessage_lower(message),uniffiCallStatus
@@ -2142,44 +1715,6 @@ open func secretText() -> SecretText  {
         uniffiCallStatus in
     uniffi_pushseal_ffi_fn_method_sender_secret_text(
             self.uniffiCloneHandle(),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * `seal_batch_apns`, handing each device's result out as soon as it
-     * exists (with an audit log, once its record is durable): read them with
-     * the stream's `next`. Sealing runs in the background, at most a few
-     * thousand devices ahead of the reader, so memory does not grow with the
-     * batch; dropping the stream stops it.
-     */
-open func streamBatchApns(to: [BatchDevice], message: Message, options: ApnsOptions? = nil)throws  -> ApnsBatchStream  {
-    return try  FfiConverterTypeApnsBatchStream_lift(try rustCallWithError(FfiConverterTypePushSealError_lift) {
-        uniffiCallStatus in
-    uniffi_pushseal_ffi_fn_method_sender_stream_batch_apns(
-            self.uniffiCloneHandle(),
-        FfiConverterSequenceTypeBatchDevice.lower(to),
-        FfiConverterTypeMessage_lower(message),
-        FfiConverterOptionTypeApnsOptions.lower(options),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * `seal_batch_fcm`, handing each device's result out as soon as it
-     * exists (with an audit log, once its record is durable): read them with
-     * the stream's `next`. Sealing runs in the background, at most a few
-     * thousand devices ahead of the reader, so memory does not grow with the
-     * batch; dropping the stream stops it.
-     */
-open func streamBatchFcm(to: [BatchDevice], message: Message, options: FcmOptions? = nil)throws  -> FcmBatchStream  {
-    return try  FfiConverterTypeFcmBatchStream_lift(try rustCallWithError(FfiConverterTypePushSealError_lift) {
-        uniffiCallStatus in
-    uniffi_pushseal_ffi_fn_method_sender_stream_batch_fcm(
-            self.uniffiCloneHandle(),
-        FfiConverterSequenceTypeBatchDevice.lower(to),
-        FfiConverterTypeMessage_lower(message),
-        FfiConverterOptionTypeFcmOptions.lower(options),uniffiCallStatus
     )
 })
 }
@@ -2230,95 +1765,6 @@ public func FfiConverterTypeSender_lower(_ value: Sender) -> UInt64 {
 }
 
 
-
-
-/**
- * One device's result in a batch: exactly one of `push` and `error_kind` is set.
- */
-public struct ApnsBatchResult: Equatable, Hashable {
-    /**
-     * The device public key, as given.
-     */
-    public var recipient: String
-    /**
-     * The sealed push.
-     */
-    public var push: ApnsPush?
-    /**
-     * The error kind's snake_case name (`"tampered"`, ...).
-     */
-    public var errorKind: String?
-    /**
-     * The error's one-line reason.
-     */
-    public var errorReason: String?
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(
-        /**
-         * The device public key, as given.
-         */recipient: String, 
-        /**
-         * The sealed push.
-         */push: ApnsPush?, 
-        /**
-         * The error kind's snake_case name (`"tampered"`, ...).
-         */errorKind: String?, 
-        /**
-         * The error's one-line reason.
-         */errorReason: String?) {
-        self.recipient = recipient
-        self.push = push
-        self.errorKind = errorKind
-        self.errorReason = errorReason
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension ApnsBatchResult: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeApnsBatchResult: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ApnsBatchResult {
-        return
-            try ApnsBatchResult(
-                recipient: FfiConverterString.read(from: &buf), 
-                push: FfiConverterOptionTypeApnsPush.read(from: &buf), 
-                errorKind: FfiConverterOptionString.read(from: &buf), 
-                errorReason: FfiConverterOptionString.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: ApnsBatchResult, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.recipient, into: &buf)
-        FfiConverterOptionTypeApnsPush.write(value.push, into: &buf)
-        FfiConverterOptionString.write(value.errorKind, into: &buf)
-        FfiConverterOptionString.write(value.errorReason, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeApnsBatchResult_lift(_ buf: RustBuffer) throws -> ApnsBatchResult {
-    return try FfiConverterTypeApnsBatchResult.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeApnsBatchResult_lower(_ value: ApnsBatchResult) -> RustBuffer {
-    return FfiConverterTypeApnsBatchResult.lower(value)
-}
 
 
 /**
@@ -2436,18 +1882,9 @@ public struct ApnsPush: Equatable, Hashable {
      */
     public var body: String
     /**
-     * The message id, 32 hex digits.
+     * The message id, receipt digest and times.
      */
-    public var messageId: String
-    /**
-     * When it expires.
-     */
-    public var expiresAt: Date
-    /**
-     * The digest (64 hex digits) to check the device's delivery receipt
-     * against with `verify_receipt`. Not secret.
-     */
-    public var receiptDigest: String
+    public var sealed: Sealed
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -2459,20 +1896,11 @@ public struct ApnsPush: Equatable, Hashable {
          * The JSON body, at most 4096 bytes.
          */body: String, 
         /**
-         * The message id, 32 hex digits.
-         */messageId: String, 
-        /**
-         * When it expires.
-         */expiresAt: Date, 
-        /**
-         * The digest (64 hex digits) to check the device's delivery receipt
-         * against with `verify_receipt`. Not secret.
-         */receiptDigest: String) {
+         * The message id, receipt digest and times.
+         */sealed: Sealed) {
         self.headers = headers
         self.body = body
-        self.messageId = messageId
-        self.expiresAt = expiresAt
-        self.receiptDigest = receiptDigest
+        self.sealed = sealed
     }
 
     
@@ -2493,18 +1921,14 @@ public struct FfiConverterTypeApnsPush: FfiConverterRustBuffer {
             try ApnsPush(
                 headers: FfiConverterDictionaryStringString.read(from: &buf), 
                 body: FfiConverterString.read(from: &buf), 
-                messageId: FfiConverterString.read(from: &buf), 
-                expiresAt: FfiConverterTimestamp.read(from: &buf), 
-                receiptDigest: FfiConverterString.read(from: &buf)
+                sealed: FfiConverterTypeSealed.read(from: &buf)
         )
     }
 
     public static func write(_ value: ApnsPush, into buf: inout [UInt8]) {
         FfiConverterDictionaryStringString.write(value.headers, into: &buf)
         FfiConverterString.write(value.body, into: &buf)
-        FfiConverterString.write(value.messageId, into: &buf)
-        FfiConverterTimestamp.write(value.expiresAt, into: &buf)
-        FfiConverterString.write(value.receiptDigest, into: &buf)
+        FfiConverterTypeSealed.write(value.sealed, into: &buf)
     }
 }
 
@@ -2521,92 +1945,6 @@ public func FfiConverterTypeApnsPush_lift(_ buf: RustBuffer) throws -> ApnsPush 
 #endif
 public func FfiConverterTypeApnsPush_lower(_ value: ApnsPush) -> RustBuffer {
     return FfiConverterTypeApnsPush.lower(value)
-}
-
-
-/**
- * One device of a batch: its public key, and what may differ from device
- * to device.
- */
-public struct BatchDevice: Equatable, Hashable {
-    /**
-     * The device public key (43 characters of base64url).
-     */
-    public var publicKey: String
-    /**
-     * The device's push token. Its FCM message carries it; for APNs it
-     * belongs in the request's path, which you build. A sender with an audit
-     * log that has a token key records its keyed hash.
-     */
-    public var token: String?
-    /**
-     * The device's collapse id (APNs `apns-collapse-id`, FCM
-     * `collapse_key`), replacing the batch's.
-     */
-    public var collapseId: String?
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(
-        /**
-         * The device public key (43 characters of base64url).
-         */publicKey: String, 
-        /**
-         * The device's push token. Its FCM message carries it; for APNs it
-         * belongs in the request's path, which you build. A sender with an audit
-         * log that has a token key records its keyed hash.
-         */token: String? = nil, 
-        /**
-         * The device's collapse id (APNs `apns-collapse-id`, FCM
-         * `collapse_key`), replacing the batch's.
-         */collapseId: String? = nil) {
-        self.publicKey = publicKey
-        self.token = token
-        self.collapseId = collapseId
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension BatchDevice: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeBatchDevice: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> BatchDevice {
-        return
-            try BatchDevice(
-                publicKey: FfiConverterString.read(from: &buf), 
-                token: FfiConverterOptionString.read(from: &buf), 
-                collapseId: FfiConverterOptionString.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: BatchDevice, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.publicKey, into: &buf)
-        FfiConverterOptionString.write(value.token, into: &buf)
-        FfiConverterOptionString.write(value.collapseId, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeBatchDevice_lift(_ buf: RustBuffer) throws -> BatchDevice {
-    return try FfiConverterTypeBatchDevice.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeBatchDevice_lower(_ value: BatchDevice) -> RustBuffer {
-    return FfiConverterTypeBatchDevice.lower(value)
 }
 
 
@@ -2696,95 +2034,6 @@ public func FfiConverterTypeEnvelopeInfo_lift(_ buf: RustBuffer) throws -> Envel
 #endif
 public func FfiConverterTypeEnvelopeInfo_lower(_ value: EnvelopeInfo) -> RustBuffer {
     return FfiConverterTypeEnvelopeInfo.lower(value)
-}
-
-
-/**
- * One device's result in a batch: exactly one of `push` and `error_kind` is set.
- */
-public struct FcmBatchResult: Equatable, Hashable {
-    /**
-     * The device public key, as given.
-     */
-    public var recipient: String
-    /**
-     * The sealed push.
-     */
-    public var push: FcmPush?
-    /**
-     * The error kind's snake_case name (`"tampered"`, ...).
-     */
-    public var errorKind: String?
-    /**
-     * The error's one-line reason.
-     */
-    public var errorReason: String?
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(
-        /**
-         * The device public key, as given.
-         */recipient: String, 
-        /**
-         * The sealed push.
-         */push: FcmPush?, 
-        /**
-         * The error kind's snake_case name (`"tampered"`, ...).
-         */errorKind: String?, 
-        /**
-         * The error's one-line reason.
-         */errorReason: String?) {
-        self.recipient = recipient
-        self.push = push
-        self.errorKind = errorKind
-        self.errorReason = errorReason
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension FcmBatchResult: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeFcmBatchResult: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> FcmBatchResult {
-        return
-            try FcmBatchResult(
-                recipient: FfiConverterString.read(from: &buf), 
-                push: FfiConverterOptionTypeFcmPush.read(from: &buf), 
-                errorKind: FfiConverterOptionString.read(from: &buf), 
-                errorReason: FfiConverterOptionString.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: FcmBatchResult, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.recipient, into: &buf)
-        FfiConverterOptionTypeFcmPush.write(value.push, into: &buf)
-        FfiConverterOptionString.write(value.errorKind, into: &buf)
-        FfiConverterOptionString.write(value.errorReason, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeFcmBatchResult_lift(_ buf: RustBuffer) throws -> FcmBatchResult {
-    return try FfiConverterTypeFcmBatchResult.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeFcmBatchResult_lower(_ value: FcmBatchResult) -> RustBuffer {
-    return FfiConverterTypeFcmBatchResult.lower(value)
 }
 
 
@@ -2880,18 +2129,9 @@ public struct FcmPush: Equatable, Hashable {
      */
     public var requestBody: String
     /**
-     * The message id, 32 hex digits.
+     * The message id, receipt digest and times.
      */
-    public var messageId: String
-    /**
-     * When it expires.
-     */
-    public var expiresAt: Date
-    /**
-     * The digest (64 hex digits) to check the device's delivery receipt
-     * against with `verify_receipt`. Not secret.
-     */
-    public var receiptDigest: String
+    public var sealed: Sealed
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -2903,20 +2143,11 @@ public struct FcmPush: Equatable, Hashable {
          * The whole request body, `{"message": ...}`.
          */requestBody: String, 
         /**
-         * The message id, 32 hex digits.
-         */messageId: String, 
-        /**
-         * When it expires.
-         */expiresAt: Date, 
-        /**
-         * The digest (64 hex digits) to check the device's delivery receipt
-         * against with `verify_receipt`. Not secret.
-         */receiptDigest: String) {
+         * The message id, receipt digest and times.
+         */sealed: Sealed) {
         self.messageJson = messageJson
         self.requestBody = requestBody
-        self.messageId = messageId
-        self.expiresAt = expiresAt
-        self.receiptDigest = receiptDigest
+        self.sealed = sealed
     }
 
     
@@ -2937,18 +2168,14 @@ public struct FfiConverterTypeFcmPush: FfiConverterRustBuffer {
             try FcmPush(
                 messageJson: FfiConverterString.read(from: &buf), 
                 requestBody: FfiConverterString.read(from: &buf), 
-                messageId: FfiConverterString.read(from: &buf), 
-                expiresAt: FfiConverterTimestamp.read(from: &buf), 
-                receiptDigest: FfiConverterString.read(from: &buf)
+                sealed: FfiConverterTypeSealed.read(from: &buf)
         )
     }
 
     public static func write(_ value: FcmPush, into buf: inout [UInt8]) {
         FfiConverterString.write(value.messageJson, into: &buf)
         FfiConverterString.write(value.requestBody, into: &buf)
-        FfiConverterString.write(value.messageId, into: &buf)
-        FfiConverterTimestamp.write(value.expiresAt, into: &buf)
-        FfiConverterString.write(value.receiptDigest, into: &buf)
+        FfiConverterTypeSealed.write(value.sealed, into: &buf)
     }
 }
 
@@ -3391,17 +2618,22 @@ public func FfiConverterTypeRetiredKey_lower(_ value: RetiredKey) -> RustBuffer 
 
 
 /**
- * A notification sealed as a bare envelope.
+ * What every seal returns beside its platform's payload: what a sender
+ * keeps to log the notification and to check its delivery receipt.
  */
-public struct SealedEnvelope: Equatable, Hashable {
+public struct Sealed: Equatable, Hashable {
     /**
-     * The envelope's text form (base64url).
-     */
-    public var envelope: String
-    /**
-     * The message id, 32 hex digits.
+     * The message id, 32 hex digits (the same for every device of a batch).
      */
     public var messageId: String
+    /**
+     * The recipient device key's id, 16 hex digits.
+     */
+    public var recipientKeyId: String
+    /**
+     * When it was sealed.
+     */
+    public var sentAt: Date
     /**
      * When it expires.
      */
@@ -3416,11 +2648,14 @@ public struct SealedEnvelope: Equatable, Hashable {
     // declare one manually.
     public init(
         /**
-         * The envelope's text form (base64url).
-         */envelope: String, 
-        /**
-         * The message id, 32 hex digits.
+         * The message id, 32 hex digits (the same for every device of a batch).
          */messageId: String, 
+        /**
+         * The recipient device key's id, 16 hex digits.
+         */recipientKeyId: String, 
+        /**
+         * When it was sealed.
+         */sentAt: Date, 
         /**
          * When it expires.
          */expiresAt: Date, 
@@ -3428,10 +2663,87 @@ public struct SealedEnvelope: Equatable, Hashable {
          * The digest (64 hex digits) to check the device's delivery receipt
          * against with `verify_receipt`. Not secret.
          */receiptDigest: String) {
-        self.envelope = envelope
         self.messageId = messageId
+        self.recipientKeyId = recipientKeyId
+        self.sentAt = sentAt
         self.expiresAt = expiresAt
         self.receiptDigest = receiptDigest
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Sealed: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSealed: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Sealed {
+        return
+            try Sealed(
+                messageId: FfiConverterString.read(from: &buf), 
+                recipientKeyId: FfiConverterString.read(from: &buf), 
+                sentAt: FfiConverterTimestamp.read(from: &buf), 
+                expiresAt: FfiConverterTimestamp.read(from: &buf), 
+                receiptDigest: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Sealed, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.messageId, into: &buf)
+        FfiConverterString.write(value.recipientKeyId, into: &buf)
+        FfiConverterTimestamp.write(value.sentAt, into: &buf)
+        FfiConverterTimestamp.write(value.expiresAt, into: &buf)
+        FfiConverterString.write(value.receiptDigest, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSealed_lift(_ buf: RustBuffer) throws -> Sealed {
+    return try FfiConverterTypeSealed.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSealed_lower(_ value: Sealed) -> RustBuffer {
+    return FfiConverterTypeSealed.lower(value)
+}
+
+
+/**
+ * A notification sealed as a bare envelope, for a transport of the
+ * sender's own.
+ */
+public struct SealedEnvelope: Equatable, Hashable {
+    /**
+     * The envelope's text form (base64url).
+     */
+    public var envelope: String
+    /**
+     * The message id, receipt digest and times.
+     */
+    public var sealed: Sealed
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The envelope's text form (base64url).
+         */envelope: String, 
+        /**
+         * The message id, receipt digest and times.
+         */sealed: Sealed) {
+        self.envelope = envelope
+        self.sealed = sealed
     }
 
     
@@ -3451,17 +2763,13 @@ public struct FfiConverterTypeSealedEnvelope: FfiConverterRustBuffer {
         return
             try SealedEnvelope(
                 envelope: FfiConverterString.read(from: &buf), 
-                messageId: FfiConverterString.read(from: &buf), 
-                expiresAt: FfiConverterTimestamp.read(from: &buf), 
-                receiptDigest: FfiConverterString.read(from: &buf)
+                sealed: FfiConverterTypeSealed.read(from: &buf)
         )
     }
 
     public static func write(_ value: SealedEnvelope, into buf: inout [UInt8]) {
         FfiConverterString.write(value.envelope, into: &buf)
-        FfiConverterString.write(value.messageId, into: &buf)
-        FfiConverterTimestamp.write(value.expiresAt, into: &buf)
-        FfiConverterString.write(value.receiptDigest, into: &buf)
+        FfiConverterTypeSealed.write(value.sealed, into: &buf)
     }
 }
 
@@ -3557,106 +2865,229 @@ public func FfiConverterTypeApnsPushType_lower(_ value: ApnsPushType) -> RustBuf
 
 
 /**
- * The kind of a [`PushSealError`]: the core's error kinds (SPEC.md, section
- * 9) plus `Internal`. Switch on it, not on the reason's text.
- *
- * Each variant's doc is its stable name; the bindings' metadata carries
- * these docs into the shipped library, so they stay short (see the core's
- * `ErrorKind` for what each means).
+ * What an app does when a payload does not open (`ErrorKind.device_action`).
+ * Whatever the action, it never shows the alert text that came with the
+ * payload, nor the error's reason.
+ */
+
+public enum DeviceAction: Equatable, Hashable, CaseIterable {
+    
+    /**
+     * Not a PushSeal push: hand it on as it came.
+     */
+    case passThrough
+    /**
+     * Show the app's generic fallback ("New message") and record the kind.
+     */
+    case showFallback
+    /**
+     * Show the fallback, record the kind, and register the device's current
+     * public key with its sender again.
+     */
+    case reregister
+    /**
+     * Show nothing new and record the kind (a replay).
+     */
+    case drop
+
+
+
+    /**
+     * The action's stable snake_case name (`"show_fallback"`), the core's.
+     */
+public func specName() -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_pushseal_ffi_fn_method_deviceaction_spec_name(
+            FfiConverterTypeDeviceAction_lower(self),uniffiCallStatus
+    )
+})
+}
+
+
+
+}
+
+#if compiler(>=6)
+extension DeviceAction: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDeviceAction: FfiConverterRustBuffer {
+    typealias SwiftType = DeviceAction
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DeviceAction {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .passThrough
+        
+        case 2: return .showFallback
+        
+        case 3: return .reregister
+        
+        case 4: return .drop
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: DeviceAction, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .passThrough:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .showFallback:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .reregister:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .drop:
+            writeInt(&buf, Int32(4))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDeviceAction_lift(_ buf: RustBuffer) throws -> DeviceAction {
+    return try FfiConverterTypeDeviceAction.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDeviceAction_lower(_ value: DeviceAction) -> RustBuffer {
+    return FfiConverterTypeDeviceAction.lower(value)
+}
+
+
+
+/**
+ * The kind of a [`PushSealError`]: the core's error kinds (SPEC.md,
+ * section 9) plus `Internal`. Switch on it, not on the reason's
+ * text; `device_action` says what an app does about it.
  */
 
 public enum ErrorKind: Equatable, Hashable, CaseIterable {
     
     /**
-     * `not_pushseal`
+     * The payload does not carry a PushSeal envelope (`not_pushseal`).
      */
     case notPushSeal
     /**
-     * `unsupported_version`
+     * The envelope's version is not 1 (`unsupported_version`).
      */
     case unsupportedVersion
     /**
-     * `truncated`
+     * The input ends before a field it must contain (`truncated`).
      */
     case truncated
     /**
-     * `malformed`
+     * A part of the input is not well formed (`malformed`).
      */
     case malformed
     /**
-     * `invalid_encoding`
+     * Text that should be base64url or hex is not, or is not canonical (`invalid_encoding`).
      */
     case invalidEncoding
     /**
-     * `invalid_key_length`
+     * A key has the wrong length (`invalid_key_length`).
      */
     case invalidKeyLength
     /**
-     * `zero_shared_secret`
+     * A low-order public key gave the all-zero shared secret (`zero_shared_secret`).
      */
     case zeroSharedSecret
     /**
-     * `unknown_recipient_key`: register the device's current public key again.
+     * Sealed to a key this keyring does not hold: register again (`unknown_recipient_key`).
      */
     case unknownRecipientKey
     /**
-     * `untrusted_sender`
+     * The envelope names a sender the device does not trust (`untrusted_sender`).
      */
     case untrustedSender
     /**
-     * `tampered`
+     * Authentication failed: altered or forged (`tampered`).
      */
     case tampered
     /**
-     * `malformed_padding`
+     * The decrypted plaintext is not validly padded (`malformed_padding`).
      */
     case malformedPadding
     /**
-     * `expired`
+     * The notification has expired (`expired`).
      */
     case expired
     /**
-     * `not_yet_valid`
+     * The notification claims to be sent in the future (`not_yet_valid`).
      */
     case notYetValid
     /**
-     * `replayed`
+     * This message id was already accepted (`replayed`).
      */
     case replayed
     /**
-     * `payload_too_large`
+     * Too large for the padding buckets, the gateway or a device (`payload_too_large`).
      */
     case payloadTooLarge
     /**
-     * `invalid_notification`
+     * A message or option given to the sender is not valid (`invalid_notification`).
      */
     case invalidNotification
     /**
-     * `invalid_keyring`
+     * Stored keyring bytes could not be read (`invalid_keyring`).
      */
     case invalidKeyring
     /**
-     * `storage`
+     * The replay store or the key storage failed (`storage`).
      */
     case storage
     /**
-     * `randomness`
+     * The operating system's random number generator failed (`randomness`).
      */
     case randomness
     /**
-     * `invalid_receipt`
+     * A delivery receipt matches no recorded notification (`invalid_receipt`).
      */
     case invalidReceipt
     /**
-     * `internal`: not one of PushSeal's kinds.
+     * Not one of PushSeal's kinds (`internal`): foreign code threw
+     * something else, or the library failed in a way it never should.
      */
     case `internal`
 
 
 
     /**
-     * The kind's stable snake_case name, as SPEC.md, the test vectors and
-     * batch results spell it (`"tampered"`, `"internal"`).
+     * What an app does when opening a payload fails with this kind: the
+     * core's one policy (`pushseal::ErrorKind::device_action`), which every
+     * binding and sample follows. `Internal`, which is no core kind, shows
+     * the fallback, as the core does for every kind an open never returns.
+     */
+public func deviceAction() -> DeviceAction  {
+    return try!  FfiConverterTypeDeviceAction_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_pushseal_ffi_fn_method_errorkind_device_action(
+            FfiConverterTypeErrorKind_lower(self),uniffiCallStatus
+    )
+})
+}
+
+    /**
+     * The kind's stable snake_case name, as SPEC.md and the test vectors
+     * spell it (`"tampered"`, `"internal"`).
      */
 public func specName() -> String  {
     return try!  FfiConverterString.lift(try! rustCall() {
@@ -4025,8 +3456,8 @@ public func FfiConverterTypePayload_lower(_ value: Payload) -> RustBuffer {
  * Swift: an `Error`; `error.kind` (`.tampered`) and `error.reason`.
  * Python: `PushSealError.Tampered`, a subclass of `PushSealError`; `e.kind()`.
  *
- * `reason` is one line for logs and people; it never holds plaintext or key
- * bytes. Match on the kind, not on the text.
+ * `reason` is one line for logs and people; it never holds plaintext
+ * or key bytes. Match on the kind, not on the text.
  */
 public 
 enum PushSealError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
@@ -4042,9 +3473,9 @@ enum PushSealError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError 
          */reason: String
     )
     /**
-     * Text that should be base64url or hex is not, or is not canonical (`invalid_encoding`).
+     * The envelope's version is not 1 (`unsupported_version`).
      */
-    case InvalidEncoding(
+    case UnsupportedVersion(
         /**
          * What is wrong, in one line.
          */reason: String
@@ -4058,9 +3489,17 @@ enum PushSealError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError 
          */reason: String
     )
     /**
-     * The envelope's version is not 1 (`unsupported_version`).
+     * A part of the input is not well formed (`malformed`).
      */
-    case UnsupportedVersion(
+    case Malformed(
+        /**
+         * What is wrong, in one line.
+         */reason: String
+    )
+    /**
+     * Text that should be base64url or hex is not, or is not canonical (`invalid_encoding`).
+     */
+    case InvalidEncoding(
         /**
          * What is wrong, in one line.
          */reason: String
@@ -4074,8 +3513,15 @@ enum PushSealError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError 
          */reason: String
     )
     /**
-     * The envelope is sealed to a key this keyring does not hold: register the
-     * device's current public key again (`unknown_recipient_key`).
+     * A low-order public key gave the all-zero shared secret (`zero_shared_secret`).
+     */
+    case ZeroSharedSecret(
+        /**
+         * What is wrong, in one line.
+         */reason: String
+    )
+    /**
+     * Sealed to a key this keyring does not hold: register again (`unknown_recipient_key`).
      */
     case UnknownRecipientKey(
         /**
@@ -4086,14 +3532,6 @@ enum PushSealError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError 
      * The envelope names a sender the device does not trust (`untrusted_sender`).
      */
     case UntrustedSender(
-        /**
-         * What is wrong, in one line.
-         */reason: String
-    )
-    /**
-     * A low-order public key gave the all-zero shared secret (`zero_shared_secret`).
-     */
-    case ZeroSharedSecret(
         /**
          * What is wrong, in one line.
          */reason: String
@@ -4110,14 +3548,6 @@ enum PushSealError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError 
      * The decrypted plaintext is not validly padded (`malformed_padding`).
      */
     case MalformedPadding(
-        /**
-         * What is wrong, in one line.
-         */reason: String
-    )
-    /**
-     * A part of the input is not well formed (`malformed`).
-     */
-    case Malformed(
         /**
          * What is wrong, in one line.
          */reason: String
@@ -4147,7 +3577,7 @@ enum PushSealError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError 
          */reason: String
     )
     /**
-     * The notification does not fit the padding buckets or the gateway's limit (`payload_too_large`).
+     * Too large for the padding buckets, the gateway or a device (`payload_too_large`).
      */
     case PayloadTooLarge(
         /**
@@ -4171,8 +3601,7 @@ enum PushSealError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError 
          */reason: String
     )
     /**
-     * The replay store or the key storage failed (`storage`). Foreign
-     * `KeyStorage` implementations throw this one.
+     * The replay store or the key storage failed (`storage`).
      */
     case Storage(
         /**
@@ -4196,8 +3625,7 @@ enum PushSealError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError 
          */reason: String
     )
     /**
-     * Not one of PushSeal's kinds: foreign code threw something else, or a
-     * lock was found in an unexpected state.
+     * Not one of PushSeal's kinds (`internal`).
      */
     case Internal(
         /**
@@ -4236,34 +3664,34 @@ public struct FfiConverterTypePushSealError: FfiConverterRustBuffer {
         case 1: return .NotPushSeal(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 2: return .InvalidEncoding(
+        case 2: return .UnsupportedVersion(
             reason: try FfiConverterString.read(from: &buf)
             )
         case 3: return .Truncated(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 4: return .UnsupportedVersion(
+        case 4: return .Malformed(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 5: return .InvalidKeyLength(
+        case 5: return .InvalidEncoding(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 6: return .UnknownRecipientKey(
+        case 6: return .InvalidKeyLength(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 7: return .UntrustedSender(
+        case 7: return .ZeroSharedSecret(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 8: return .ZeroSharedSecret(
+        case 8: return .UnknownRecipientKey(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 9: return .Tampered(
+        case 9: return .UntrustedSender(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 10: return .MalformedPadding(
+        case 10: return .Tampered(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 11: return .Malformed(
+        case 11: return .MalformedPadding(
             reason: try FfiConverterString.read(from: &buf)
             )
         case 12: return .Expired(
@@ -4313,7 +3741,7 @@ public struct FfiConverterTypePushSealError: FfiConverterRustBuffer {
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .InvalidEncoding(reason):
+        case let .UnsupportedVersion(reason):
             writeInt(&buf, Int32(2))
             FfiConverterString.write(reason, into: &buf)
             
@@ -4323,42 +3751,42 @@ public struct FfiConverterTypePushSealError: FfiConverterRustBuffer {
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .UnsupportedVersion(reason):
+        case let .Malformed(reason):
             writeInt(&buf, Int32(4))
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .InvalidKeyLength(reason):
+        case let .InvalidEncoding(reason):
             writeInt(&buf, Int32(5))
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .UnknownRecipientKey(reason):
+        case let .InvalidKeyLength(reason):
             writeInt(&buf, Int32(6))
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .UntrustedSender(reason):
+        case let .ZeroSharedSecret(reason):
             writeInt(&buf, Int32(7))
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .ZeroSharedSecret(reason):
+        case let .UnknownRecipientKey(reason):
             writeInt(&buf, Int32(8))
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .Tampered(reason):
+        case let .UntrustedSender(reason):
             writeInt(&buf, Int32(9))
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .MalformedPadding(reason):
+        case let .Tampered(reason):
             writeInt(&buf, Int32(10))
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .Malformed(reason):
+        case let .MalformedPadding(reason):
             writeInt(&buf, Int32(11))
             FfiConverterString.write(reason, into: &buf)
             
@@ -4651,30 +4079,6 @@ fileprivate struct FfiConverterOptionDuration: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterOptionTypeApnsBatchResult: FfiConverterRustBuffer {
-    typealias SwiftType = ApnsBatchResult?
-
-    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
-        guard let value = value else {
-            writeInt(&buf, Int8(0))
-            return
-        }
-        writeInt(&buf, Int8(1))
-        FfiConverterTypeApnsBatchResult.write(value, into: &buf)
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
-        switch try readInt(&buf) as Int8 {
-        case 0: return nil
-        case 1: return try FfiConverterTypeApnsBatchResult.read(from: &buf)
-        default: throw UniffiInternalError.unexpectedOptionalTag
-        }
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
 fileprivate struct FfiConverterOptionTypeApnsOptions: FfiConverterRustBuffer {
     typealias SwiftType = ApnsOptions?
 
@@ -4699,54 +4103,6 @@ fileprivate struct FfiConverterOptionTypeApnsOptions: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterOptionTypeApnsPush: FfiConverterRustBuffer {
-    typealias SwiftType = ApnsPush?
-
-    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
-        guard let value = value else {
-            writeInt(&buf, Int8(0))
-            return
-        }
-        writeInt(&buf, Int8(1))
-        FfiConverterTypeApnsPush.write(value, into: &buf)
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
-        switch try readInt(&buf) as Int8 {
-        case 0: return nil
-        case 1: return try FfiConverterTypeApnsPush.read(from: &buf)
-        default: throw UniffiInternalError.unexpectedOptionalTag
-        }
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-fileprivate struct FfiConverterOptionTypeFcmBatchResult: FfiConverterRustBuffer {
-    typealias SwiftType = FcmBatchResult?
-
-    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
-        guard let value = value else {
-            writeInt(&buf, Int8(0))
-            return
-        }
-        writeInt(&buf, Int8(1))
-        FfiConverterTypeFcmBatchResult.write(value, into: &buf)
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
-        switch try readInt(&buf) as Int8 {
-        case 0: return nil
-        case 1: return try FfiConverterTypeFcmBatchResult.read(from: &buf)
-        default: throw UniffiInternalError.unexpectedOptionalTag
-        }
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
 fileprivate struct FfiConverterOptionTypeFcmOptions: FfiConverterRustBuffer {
     typealias SwiftType = FcmOptions?
 
@@ -4763,30 +4119,6 @@ fileprivate struct FfiConverterOptionTypeFcmOptions: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeFcmOptions.read(from: &buf)
-        default: throw UniffiInternalError.unexpectedOptionalTag
-        }
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-fileprivate struct FfiConverterOptionTypeFcmPush: FfiConverterRustBuffer {
-    typealias SwiftType = FcmPush?
-
-    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
-        guard let value = value else {
-            writeInt(&buf, Int8(0))
-            return
-        }
-        writeInt(&buf, Int8(1))
-        FfiConverterTypeFcmPush.write(value, into: &buf)
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
-        switch try readInt(&buf) as Int8 {
-        case 0: return nil
-        case 1: return try FfiConverterTypeFcmPush.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -4860,81 +4192,6 @@ fileprivate struct FfiConverterSequenceString: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterString.read(from: &buf))
-        }
-        return seq
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-fileprivate struct FfiConverterSequenceTypeApnsBatchResult: FfiConverterRustBuffer {
-    typealias SwiftType = [ApnsBatchResult]
-
-    public static func write(_ value: [ApnsBatchResult], into buf: inout [UInt8]) {
-        let len = Int32(value.count)
-        writeInt(&buf, len)
-        for item in value {
-            FfiConverterTypeApnsBatchResult.write(item, into: &buf)
-        }
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [ApnsBatchResult] {
-        let len: Int32 = try readInt(&buf)
-        var seq = [ApnsBatchResult]()
-        seq.reserveCapacity(Int(len))
-        for _ in 0 ..< len {
-            seq.append(try FfiConverterTypeApnsBatchResult.read(from: &buf))
-        }
-        return seq
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-fileprivate struct FfiConverterSequenceTypeBatchDevice: FfiConverterRustBuffer {
-    typealias SwiftType = [BatchDevice]
-
-    public static func write(_ value: [BatchDevice], into buf: inout [UInt8]) {
-        let len = Int32(value.count)
-        writeInt(&buf, len)
-        for item in value {
-            FfiConverterTypeBatchDevice.write(item, into: &buf)
-        }
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [BatchDevice] {
-        let len: Int32 = try readInt(&buf)
-        var seq = [BatchDevice]()
-        seq.reserveCapacity(Int(len))
-        for _ in 0 ..< len {
-            seq.append(try FfiConverterTypeBatchDevice.read(from: &buf))
-        }
-        return seq
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-fileprivate struct FfiConverterSequenceTypeFcmBatchResult: FfiConverterRustBuffer {
-    typealias SwiftType = [FcmBatchResult]
-
-    public static func write(_ value: [FcmBatchResult], into buf: inout [UInt8]) {
-        let len = Int32(value.count)
-        writeInt(&buf, len)
-        for item in value {
-            FfiConverterTypeFcmBatchResult.write(item, into: &buf)
-        }
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [FcmBatchResult] {
-        let len: Int32 = try readInt(&buf)
-        var seq = [FcmBatchResult]()
-        seq.reserveCapacity(Int(len))
-        for _ in 0 ..< len {
-            seq.append(try FfiConverterTypeFcmBatchResult.read(from: &buf))
         }
         return seq
     }
@@ -5119,22 +4376,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_pushseal_ffi_checksum_func_verify_receipt() != 57509) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_pushseal_ffi_checksum_method_apnsbatchstream_next() != 22310) {
-        return InitializationResult.apiChecksumMismatch
-    }
     if (uniffi_pushseal_ffi_checksum_method_devicekeyring_key_id() != 9119) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_pushseal_ffi_checksum_method_devicekeyring_open() != 14554) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_pushseal_ffi_checksum_method_devicekeyring_open_apns() != 62154) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_pushseal_ffi_checksum_method_devicekeyring_open_envelope() != 17692) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_pushseal_ffi_checksum_method_devicekeyring_open_fcm() != 40425) {
+    if (uniffi_pushseal_ffi_checksum_method_devicekeyring_open() != 35619) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_pushseal_ffi_checksum_method_devicekeyring_open_with_receipt() != 26979) {
@@ -5167,9 +4412,6 @@ private let initializationResult: InitializationResult = {
     if (uniffi_pushseal_ffi_checksum_method_devicekeyring_trusted_senders() != 59853) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_pushseal_ffi_checksum_method_fcmbatchstream_next() != 19580) {
-        return InitializationResult.apiChecksumMismatch
-    }
     if (uniffi_pushseal_ffi_checksum_method_keystorage_load() != 49310) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -5188,16 +4430,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_pushseal_ffi_checksum_method_sender_seal_apns() != 63450) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_pushseal_ffi_checksum_method_sender_seal_batch_apns() != 27997) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_pushseal_ffi_checksum_method_sender_seal_batch_fcm() != 12063) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_pushseal_ffi_checksum_method_sender_seal_envelope() != 42799) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_pushseal_ffi_checksum_method_sender_seal_envelope_detailed() != 5148) {
+    if (uniffi_pushseal_ffi_checksum_method_sender_seal_envelope() != 41275) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_pushseal_ffi_checksum_method_sender_seal_fcm() != 59137) {
@@ -5206,19 +4439,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_pushseal_ffi_checksum_method_sender_secret_text() != 59723) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_pushseal_ffi_checksum_method_sender_stream_batch_apns() != 6369) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_pushseal_ffi_checksum_method_sender_stream_batch_fcm() != 21990) {
-        return InitializationResult.apiChecksumMismatch
-    }
     if (uniffi_pushseal_ffi_checksum_constructor_devicekeyring_from_bytes() != 55668) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_pushseal_ffi_checksum_constructor_devicekeyring_generate() != 12946) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_pushseal_ffi_checksum_constructor_devicekeyring_load_or_create() != 15954) {
+    if (uniffi_pushseal_ffi_checksum_constructor_devicekeyring_load_or_create() != 10921) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_pushseal_ffi_checksum_constructor_replaystore_in_memory() != 10879) {
@@ -5230,7 +4457,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_pushseal_ffi_checksum_constructor_replaystore_open_with_lock_timeout() != 58909) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_pushseal_ffi_checksum_constructor_sender_from_secret_text() != 50602) {
+    if (uniffi_pushseal_ffi_checksum_constructor_sender_from_secret_text() != 2739) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_pushseal_ffi_checksum_constructor_sender_generate() != 35627) {
