@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use crate::{PushSealError, Result};
+use crate::{PushSealError, Result, SecretBytes, SecretText, Sender};
 
 /// The sender's audit trail: an append-only, hash-chained file of JSON Lines
 /// with a `sealed` record for every notification sealed and a `delivered`
@@ -29,27 +29,46 @@ pub struct AuditLog {
     inner: pushseal_audit::AuditLog,
 }
 
+impl AuditLog {
+    fn with_token_key(inner: pushseal_audit::AuditLog, token_key: Option<SecretBytes>) -> Result<Arc<Self>> {
+        let inner = match token_key {
+            Some(key) => {
+                let key = pushseal_audit::TokenKey::from_bytes(key.as_slice()).map_err(pushseal::Error::from)?;
+                inner.with_token_key(key)
+            }
+            None => inner,
+        };
+        Ok(Arc::new(Self { inner }))
+    }
+}
+
 #[uniffi::export]
 impl AuditLog {
-    /// The log in the file at `path`; the file is created by its first record.
-    /// Creates the lock file `<path>.lock` now, and fails with `Storage` if it
-    /// cannot.
+    /// The log in the file at `path`, to seal with: a file that does not
+    /// exist yet is a new log, which its first record creates. Creates the
+    /// lock file `<path>.lock` now, and fails with `Storage` if it cannot.
     ///
-    /// `token_key`: 32 random bytes, kept apart from the log. With it, a
-    /// notification sealed for FCM with a registration token is recorded with
+    /// `token_key`: 32 random bytes, kept apart from the log (**secret**:
+    /// wipe your copy once it is passed). With it, a notification sealed for
+    /// FCM with a registration token is recorded with
     /// `HMAC-SHA256(token_key, token)`, so whoever holds the key can find a
     /// device's records and nobody else learns anything from them (in a
     /// batch, each device's token from its `BatchDevice`). Without it, the
     /// default, no token is recorded at all. Another length fails with
     /// `InvalidKeyLength`.
     #[uniffi::constructor(default(token_key = None))]
-    pub fn open(path: String, token_key: Option<Vec<u8>>) -> Result<Arc<Self>> {
-        let token_key = token_key.map(zeroize::Zeroizing::new);
-        let mut inner = pushseal_audit::AuditLog::open(path)?;
-        if let Some(key) = &token_key {
-            inner = inner.with_token_key(key)?;
-        }
-        Ok(Arc::new(Self { inner }))
+    pub fn open(path: String, token_key: Option<SecretBytes>) -> Result<Arc<Self>> {
+        Self::with_token_key(pushseal_audit::AuditLog::open(path)?, token_key)
+    }
+
+    /// The existing log in the file at `path`, to record deliveries in (and
+    /// to seal with): fails with `Storage` if the file does not exist, since
+    /// a delivery can only be checked against the log its notification was
+    /// sealed with, and a deleted log is not an empty one. `token_key` as
+    /// for `open`.
+    #[uniffi::constructor(default(token_key = None))]
+    pub fn open_existing(path: String, token_key: Option<SecretBytes>) -> Result<Arc<Self>> {
+        Self::with_token_key(pushseal_audit::AuditLog::open_existing(path)?, token_key)
     }
 
     /// The log file's path.
@@ -210,7 +229,7 @@ impl AuditReport {
             None => None,
         };
         Ok(Self {
-            intact: r.is_intact(),
+            intact: r.intact,
             records: r.records,
             lines: r.lines,
             sealed: r.sealed,
@@ -242,18 +261,196 @@ impl AuditLog {
     /// Seals through the audit log crate, which returns only once the
     /// notification's `sealed` record is durable (with the keyed hash of the
     /// FCM target's token, if the log has a token key).
-    pub(crate) fn seal(
+    pub(crate) fn seal<T: pushseal_audit::AuditTarget>(
         &self,
         sender: &pushseal::Sender,
         to: &pushseal::DevicePublicKey,
         message: &pushseal::Message,
-        target: &pushseal::Target,
-    ) -> Result<pushseal::SealedNotification> {
+        target: &T,
+    ) -> Result<pushseal::Sealed<T::Payload>> {
         Ok(self.inner.seal(sender, to, message, target)?)
     }
 
     /// The audit log crate's log, for batches.
     pub(crate) fn core(&self) -> &pushseal_audit::AuditLog {
         &self.inner
+    }
+}
+
+/// The server build's extra constructor: a sender that records every seal.
+#[uniffi::export]
+impl Sender {
+    /// `from_secret_text`, with an audit log: every seal (batches too) first
+    /// appends the notification's `sealed` record to `audit_log` and fails
+    /// with `Storage`, handing nothing out, if it cannot; each record is
+    /// synced to disk.
+    #[uniffi::constructor(default(cache_devices = 0))]
+    pub fn with_audit_log(text: SecretText, audit_log: Arc<AuditLog>, cache_devices: i64) -> Result<Arc<Self>> {
+        Ok(Arc::new(Self { audit_log: Some(audit_log), ..Self::from_text(text, cache_devices)? }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::batch::tests::batch;
+    use crate::tests::{device_for, message};
+    use crate::{BatchDevice, ErrorKind, FcmOptions, Payload, ReplayStore};
+
+    fn audited(log: &Arc<AuditLog>) -> Arc<Sender> {
+        Sender::with_audit_log(Sender::generate().unwrap().secret_text(), log.clone(), 0).unwrap()
+    }
+
+    fn lines(log: &AuditLog) -> Vec<String> {
+        std::fs::read_to_string(log.path()).unwrap().lines().map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn an_audited_sender_records_every_seal_and_tokens_only_as_keyed_hashes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.jsonl").to_string_lossy().into_owned();
+        let log = AuditLog::open(path.clone(), Some(SecretBytes::from(vec![7; 32]))).unwrap();
+        let sender = audited(&log);
+        let devices = [device_for(&sender), device_for(&sender)];
+        let to: Vec<String> = devices.iter().map(|d| d.public_key()).collect();
+        let fcm = FcmOptions { token: Some("fcm-token".into()), collapse_key: None, priority: None };
+
+        sender.seal_envelope(to[0].clone(), message()).unwrap();
+        sender.seal_apns(to[0].clone(), message(), None).unwrap();
+        let push = sender.seal_fcm(to[1].clone(), message(), Some(fcm.clone())).unwrap();
+        let batch =
+            sender.seal_batch_apns(batch(vec![to[0].clone(), "x".into(), to[1].clone()]), message(), None).unwrap();
+        assert_eq!(batch[1].error_kind, Some(ErrorKind::InvalidEncoding));
+        let lines = lines(&log);
+        assert_eq!(lines.len(), 5, "one sealed record per notification handed out");
+        let tokened =
+            |i: usize| BatchDevice { public_key: to[i].clone(), token: Some(format!("tok-{i}")), collapse_id: None };
+        sender.seal_batch_fcm(vec![tokened(0), tokened(1)], message(), None).unwrap();
+        let hmac = |line: &str| line.split("\"token_hmac\":\"").nth(1).map(|h| h[..64].to_owned());
+        let all = self::lines(&log);
+        let (a, b) = (hmac(&all[5]).unwrap(), hmac(&all[6]).unwrap());
+        assert_ne!(a, b, "each device's record holds its own token's hash");
+        assert!(!all[5].contains("tok-0") && !all[6].contains("tok-1"));
+        assert!(lines.iter().all(|l| l.contains("\"type\":\"sealed\"") && !l.contains("Refill")));
+        assert!(lines[2].contains(&format!("\"message_id\":\"{}\"", push.sealed.message_id)));
+        assert!(lines[2].contains("\"token_hmac\"") && !lines[2].contains("fcm-token"));
+        assert!(!lines[0].contains("token_hmac") && !lines[1].contains("token_hmac"));
+
+        // Without a token key, no token is recorded at all.
+        let plain = AuditLog::open(dir.path().join("plain.jsonl").to_string_lossy().into_owned(), None).unwrap();
+        audited(&plain).seal_fcm(to[0].clone(), message(), Some(fcm)).unwrap();
+        assert!(!self::lines(&plain)[0].contains("token"));
+        let short = AuditLog::open(path.clone(), Some(SecretBytes::from(vec![7; 31])));
+        assert_eq!(short.unwrap_err().kind_name(), "invalid_key_length");
+
+        let report = verify_audit_log(path, None).unwrap();
+        assert!(report.intact && report.first_break.is_none() && report.torn_tail.is_none());
+        assert_eq!((report.records, report.sealed, report.delivered), (7, 7, 0));
+        assert_eq!(report.senders, vec![sender.key_id()]);
+        assert_eq!(report.head.unwrap().split_once(':').unwrap().0, "6");
+    }
+
+    #[test]
+    fn deliveries_are_recorded_for_valid_receipts_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = AuditLog::open(dir.path().join("a.jsonl").to_string_lossy().into_owned(), None).unwrap();
+        let sender = audited(&log);
+        let device = device_for(&sender);
+        let push = sender.seal_apns(device.public_key(), message(), None).unwrap();
+        let other = sender.seal_apns(device.public_key(), message(), None).unwrap();
+        let payload = Payload::Apns { user_info_json: push.body };
+        let opened = device.open_with_receipt(payload, ReplayStore::in_memory(), None).unwrap();
+
+        let before = lines(&log);
+        for (id, receipt) in [(&other.sealed.message_id, &opened.receipt), (&"ab".repeat(16), &opened.receipt)] {
+            let e = log.record_delivery(id.clone(), receipt.clone(), None).unwrap_err();
+            assert_eq!(e.kind_name(), "invalid_receipt");
+        }
+        let e = log.record_delivery(push.sealed.message_id.clone(), "not a receipt".into(), None).unwrap_err();
+        assert_eq!(e.kind_name(), "invalid_encoding");
+        assert_eq!(lines(&log), before, "a refused receipt appends nothing");
+
+        let delivered =
+            log.record_delivery(push.sealed.message_id.clone(), opened.receipt.clone(), Some(1_000)).unwrap();
+        assert_eq!(
+            delivered,
+            AuditDelivery {
+                seq: 2,
+                time: 1_000,
+                message_id: push.sealed.message_id.clone(),
+                recipient_key_id: device.key_id(),
+            }
+        );
+        // The same delivery again: the first record, nothing appended.
+        assert_eq!(log.record_delivery(push.sealed.message_id, opened.receipt, Some(2_000)).unwrap(), delivered);
+        assert_eq!(lines(&log).len(), 3);
+        let report = verify_audit_log(log.path(), None).unwrap();
+        assert!(report.intact);
+        assert_eq!((report.records, report.sealed, report.delivered), (3, 2, 1));
+    }
+
+    #[test]
+    fn verify_names_the_first_break_and_checks_the_anchor() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.jsonl").to_string_lossy().into_owned();
+        let log = AuditLog::open(path.clone(), None).unwrap();
+        let sender = audited(&log);
+        let to = vec![device_for(&sender).public_key(); 3];
+        assert!(sender.seal_batch_fcm(batch(to), message(), None).unwrap().iter().all(|r| r.fcm.is_some()));
+        let head = verify_audit_log(path.clone(), None).unwrap().head.unwrap();
+        assert!(verify_audit_log(path.clone(), Some(head.clone())).unwrap().intact);
+
+        let text = std::fs::read_to_string(&path).unwrap();
+        let mut lines: Vec<&str> = text.lines().collect();
+        let changed = lines[1].replacen("\"ttl\":86400", "\"ttl\":86401", 1);
+        assert_ne!(changed, lines[1]);
+        lines[1] = &changed;
+        std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+        let report = verify_audit_log(path.clone(), Some(head.clone())).unwrap();
+        assert!(!report.intact);
+        assert_eq!(report.records, 1);
+        let broken = report.first_break.unwrap();
+        assert_eq!((broken.line, broken.expected_seq, broken.kind), (2, 1, AuditBreakKind::HashMismatch));
+        assert!(!broken.reason.is_empty());
+
+        // Records cut from the end leave a valid chain: only the anchor tells.
+        std::fs::write(&path, text.lines().next().unwrap().to_owned() + "\n").unwrap();
+        assert!(verify_audit_log(path.clone(), None).unwrap().intact);
+        let cut = verify_audit_log(path.clone(), Some(head)).unwrap();
+        assert_eq!(cut.first_break.map(|b| b.kind), Some(AuditBreakKind::AnchorMissing));
+
+        let e = verify_audit_log(path.clone(), Some("not an anchor".into())).unwrap_err();
+        assert_eq!(e.kind_name(), "invalid_encoding");
+        let e = verify_audit_log(dir.path().join("none.jsonl").to_string_lossy().into_owned(), None).unwrap_err();
+        assert_eq!(e.kind_name(), "storage");
+    }
+
+    #[test]
+    fn nothing_is_handed_out_without_its_record() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.jsonl");
+        // A last line that is not a record: the core refuses to append after it.
+        std::fs::write(&path, "not a record\n").unwrap();
+        let log = AuditLog::open(path.to_string_lossy().into_owned(), None).unwrap();
+        let sender = audited(&log);
+        let device = device_for(&sender);
+        let e = sender.seal_apns(device.public_key(), message(), None).unwrap_err();
+        assert_eq!(e.kind_name(), "storage");
+        let e = sender.seal_batch_apns(batch(vec![device.public_key(), "x".into()]), message(), None).unwrap_err();
+        assert_eq!(e.kind_name(), "storage", "a batch whose records cannot be written hands nothing out");
+        let stream = sender.clone().stream_batch_apns(batch(vec![device.public_key()]), message(), None).unwrap();
+        assert_eq!(stream.next().unwrap_err().kind_name(), "storage");
+        assert_eq!(stream.next().unwrap(), None);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "not a record\n");
+    }
+
+    #[test]
+    fn a_log_to_record_deliveries_in_must_exist() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("gone.jsonl").to_string_lossy().into_owned();
+        assert_eq!(AuditLog::open_existing(path.clone(), None).unwrap_err().kind(), ErrorKind::Storage);
+        let log = AuditLog::open(path.clone(), None).unwrap();
+        audited(&log).seal_envelope(device_for(&Sender::generate().unwrap()).public_key(), message()).unwrap();
+        assert!(AuditLog::open_existing(path, None).is_ok());
     }
 }

@@ -10,7 +10,9 @@
 use std::sync::mpsc::{Receiver, sync_channel};
 use std::sync::{Arc, Mutex};
 
-use crate::{ApnsOptions, ApnsPush, ErrorKind, FcmOptions, FcmPush, Message, PushSealError, Result, Sender, lock};
+use crate::{
+    ApnsOptions, ApnsPush, AuditLog, ErrorKind, FcmOptions, FcmPush, Message, PushSealError, Result, Sender, lock,
+};
 
 /// One device of a batch: its public key, and what may differ from device
 /// to device.
@@ -126,10 +128,11 @@ impl BatchResult {
 }
 
 impl Sender {
-    /// Seals to many devices through the core (with an audit log, through
-    /// the audit log crate, which hands each result out once its record is
-    /// durable), handing each device's result to `each` in the order of
-    /// `to`. If `each` fails, the batch stops with that error.
+    /// Seals to many devices through the audit log crate (which hands each
+    /// result out once its record is durable if the sender has a log, and
+    /// runs the core's batch either way), handing each device's result to
+    /// `each` in the order of `to`. If `each` fails, the batch stops with
+    /// that error.
     fn batch<T, P>(
         &self,
         to: Vec<BatchDevice>,
@@ -138,7 +141,7 @@ impl Sender {
         mut each: impl FnMut(BatchResult) -> Result<()>,
     ) -> Result<()>
     where
-        T: pushseal::Target<Payload = P::Core>,
+        T: pushseal_audit::AuditTarget<Payload = P::Core>,
         P: BatchPush,
     {
         let devices = to.into_iter().map(pushseal::BatchDevice::from);
@@ -154,30 +157,15 @@ impl Sender {
                 return Ok(());
             }
         };
-        let mut stopped = None;
-        let mut on_chunk = |chunk: &mut Vec<pushseal::BatchResult<P::Core>>| {
-            chunk.drain(..).try_for_each(|r| {
-                each(BatchResult::new::<P>(r)).map_err(|e| {
-                    stopped = Some(e);
-                    pushseal::Error::Storage("the batch was stopped".into())
-                })
-            })
-        };
-        let outcome = match &self.audit_log {
-            Some(log) => log.seal_batch(&self.inner, devices, &message, target, &mut on_chunk),
-            None => self.inner.seal_batch_chunked(devices, &message, target, &mut on_chunk).map_err(Into::into),
-        };
-        match stopped {
-            Some(e) => Err(e),
-            None => outcome,
-        }
+        let log = self.audit_log.as_deref().map(AuditLog::core);
+        pushseal_audit::seal_batch_each(log, &self.inner, devices, &message, target, |r| each(BatchResult::new::<P>(r)))
     }
 
     /// Runs `batch` on a thread of its own, sending each result to the
     /// returned stream.
     fn stream<T, P>(self: Arc<Self>, to: Vec<BatchDevice>, message: Message, target: T) -> Result<Arc<BatchStream>>
     where
-        T: pushseal::Target<Payload = P::Core> + 'static,
+        T: pushseal_audit::AuditTarget<Payload = P::Core> + 'static,
         P: BatchPush,
     {
         let (tx, rx) = sync_channel(pushseal::BATCH_WINDOW);
@@ -315,6 +303,90 @@ impl BatchStream {
                 *rx = None;
                 Ok(None)
             }
+        }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use std::collections::HashSet;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::tests::{device_for, message};
+    use crate::{Payload, ReplayStore, verify_receipt};
+
+    /// Devices of a batch with the batch's options.
+    pub(crate) fn batch(keys: Vec<String>) -> Vec<BatchDevice> {
+        keys.into_iter().map(|public_key| BatchDevice { public_key, token: None, collapse_id: None }).collect()
+    }
+
+    #[test]
+    fn each_device_of_an_fcm_batch_gets_its_own_token_on_its_own_message() {
+        let sender = Sender::generate().unwrap();
+        let devices: Vec<_> = (0..2).map(|_| device_for(&sender)).collect();
+        let to: Vec<BatchDevice> = devices
+            .iter()
+            .enumerate()
+            .map(|(i, d)| BatchDevice {
+                public_key: d.public_key(),
+                token: Some(format!("token-{i}")),
+                collapse_id: None,
+            })
+            .collect();
+        let results = sender.seal_batch_fcm(to.clone(), message(), None).unwrap();
+        let streamed = sender.clone().stream_batch_fcm(to.clone(), message(), None).unwrap();
+        assert_eq!(results.len(), 2);
+        for (i, result) in results.iter().enumerate() {
+            let push = result.fcm.as_ref().unwrap();
+            assert_eq!((result.index, result.apns.as_ref(), result.error_kind), (i as i64, None, None));
+            assert_eq!(result.token.as_deref(), Some(format!("token-{i}").as_str()));
+            assert_eq!(result.recipient_key_id.as_deref(), Some(devices[i].key_id().as_str()));
+            assert!(push.message_json.contains(&format!("\"token\":\"token-{i}\"")), "{}", push.message_json);
+            assert!(!push.message_json.contains(&format!("token-{}", 1 - i)), "{}", push.message_json);
+            let streamed = streamed.next().unwrap().unwrap();
+            assert!(streamed.fcm.unwrap().message_json.contains(&format!("\"token\":\"token-{i}\"")));
+        }
+        assert_eq!(streamed.next().unwrap(), None, "one result per device");
+        // One token for the whole batch would send every message to one device.
+        let shared = FcmOptions { token: Some("one-token".into()), collapse_key: None, priority: None };
+        let refused = sender.seal_batch_fcm(to, message(), Some(shared)).unwrap();
+        assert!(refused.iter().all(|r| r.fcm.is_none() && r.error_kind == Some(ErrorKind::InvalidNotification)));
+    }
+
+    #[test]
+    fn a_bad_key_fails_in_its_place_and_the_others_open() {
+        let sender = Sender::from_secret_text(Sender::generate().unwrap().secret_text(), 2).unwrap();
+        let devices: Vec<_> = (0..3).map(|_| device_for(&sender)).collect();
+        let mut keys: Vec<String> = devices.iter().map(|d| d.public_key()).collect();
+        keys.insert(1, "x".into());
+        let results = sender.seal_batch_apns(batch(keys), message(), None).unwrap();
+        assert_eq!(results.len(), 4);
+        let bad = &results[1];
+        assert_eq!((bad.index, bad.recipient_key_id.as_ref(), bad.apns.as_ref()), (1, None, None));
+        assert_eq!(bad.error_kind, Some(ErrorKind::InvalidEncoding));
+        let pushes: Vec<&ApnsPush> = results.iter().filter_map(|r| r.apns.as_ref()).collect();
+        let ids: HashSet<_> = pushes.iter().map(|p| &p.sealed.message_id).collect();
+        assert_eq!(ids.len(), 1, "one message id for the whole batch");
+        for (device, push) in devices.iter().zip(&pushes) {
+            let payload = Payload::Apns { user_info_json: push.body.clone() };
+            let opened = device.open_with_receipt(payload, ReplayStore::in_memory(), None).unwrap();
+            assert!(verify_receipt(push.sealed.receipt_digest.clone(), opened.receipt).unwrap());
+        }
+        let payload = Payload::Apns { user_info_json: pushes[0].body.clone() };
+        let e = devices[1].open(payload, ReplayStore::in_memory(), None).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::UnknownRecipientKey);
+    }
+
+    #[test]
+    fn a_message_the_bindings_refuse_fails_every_device_of_a_batch() {
+        let sender = Sender::generate().unwrap();
+        let to = batch(vec![device_for(&sender).public_key(); 2]);
+        for ttl in [0, 2_419_201] {
+            let m = Message { ttl: Some(Duration::from_secs(ttl)), ..message() };
+            let results = sender.seal_batch_fcm(to.clone(), m, None).unwrap();
+            assert_eq!(results.len(), 2);
+            assert!(results.iter().all(|r| r.error_kind == Some(ErrorKind::InvalidNotification)), "ttl {ttl}");
         }
     }
 }

@@ -35,6 +35,11 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use pushseal::Payload as CorePayload;
 use pushseal::Target as _;
+// What a seal's target must be: with the audit log, one it can record.
+#[cfg(not(feature = "server"))]
+use pushseal::Target as SealTarget;
+#[cfg(feature = "server")]
+use pushseal_audit::AuditTarget as SealTarget;
 
 uniffi::setup_scaffolding!();
 
@@ -991,12 +996,7 @@ impl Sender {
     }
 
     /// Seals to one device; with an audit log, only once its record is written.
-    fn seal_one<T: pushseal::Target>(
-        &self,
-        to: &str,
-        message: &Message,
-        target: &T,
-    ) -> Result<pushseal::Sealed<T::Payload>> {
+    fn seal_one<T: SealTarget>(&self, to: &str, message: &Message, target: &T) -> Result<pushseal::Sealed<T::Payload>> {
         let to: pushseal::DevicePublicKey = to.parse()?;
         let message = message.to_core()?;
         #[cfg(feature = "server")]
