@@ -7,16 +7,17 @@ extension PushSealError {
     /// What kind of error this is (`ErrorKind`, shared with Kotlin and Python).
     public typealias Kind = ErrorKind
 
-    /// What kind of error this is. Handle a few kinds and `default` the rest,
-    /// or switch over every kind with `@unknown default`: a kind added in a
-    /// later version is then a compiler warning, not an error.
+    /// What kind of error this is. What an app does about a payload that did
+    /// not open is `kind.deviceAction()`, the core's one policy: switch on
+    /// that, not on the kind.
     ///
     /// ```swift
     /// do { ... } catch let error as PushSealError {
-    ///     switch error.kind {
-    ///     case .replayed: return                       // already shown
-    ///     case .unknownRecipientKey: registerAgain()
-    ///     default: showFallback()
+    ///     switch error.kind.deviceAction() {
+    ///     case .passThrough: handOn()                  // not a PushSeal push
+    ///     case .drop: return                           // already shown
+    ///     case .reregister: registerAgain(); showFallback()
+    ///     case .showFallback: showFallback()
     ///     }
     /// }
     /// ```

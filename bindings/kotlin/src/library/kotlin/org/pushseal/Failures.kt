@@ -7,7 +7,8 @@ import java.security.GeneralSecurityException
 
 /**
  * The [ErrorKind] of anything opening a notification can throw, so that a push
- * handler catches everything and never crashes the app:
+ * handler catches everything and never crashes the app; its
+ * [ErrorKind.deviceAction] says what to do (the core's one policy):
  *
  * - a [PushSealException]: its own kind;
  * - an [IOException] or a [GeneralSecurityException] that a `KeyStorage`
@@ -19,10 +20,10 @@ import java.security.GeneralSecurityException
  * Java: `PushSealFailures.errorKindOf(e)`.
  *
  * ```kotlin
- * val opened = try { keyring.openFcm(message.data, replay) } catch (e: Exception) {
- *     return showFallback(errorKindOf(e))
+ * val opened = try { keyring.open(Payload.Fcm(message.data), replay) } catch (e: Exception) {
+ *     return handle(errorKindOf(e).deviceAction())
  * } catch (e: LinkageError) {
- *     return showFallback(errorKindOf(e))
+ *     return handle(errorKindOf(e).deviceAction())
  * }
  * ```
  */

@@ -28,6 +28,10 @@ object KeyringRecovery {
      * service or the extension, which must only load (two processes creating
      * keys race each other).
      *
+     * The loading itself is the core's (`DeviceKeyring.loadOrCreate`: retired
+     * keys past their deadline are dropped and the keyring saved back); this
+     * adds the way back from a keyring that can no longer be read.
+     *
      * - Stored and readable: that keyring.
      * - Nothing stored: a new keyring, saved first (`created`).
      * - Stored but unreadable for good (`INVALID_KEYRING`: the bytes are
@@ -40,24 +44,21 @@ object KeyringRecovery {
      */
     @JvmStatic
     fun loadOrRecreate(storage: DeletableKeyStorage): LoadedKeyring {
-        val stored = try {
-            storage.load()?.let { bytes ->
-                try {
-                    DeviceKeyring.fromBytes(bytes)
-                } finally {
-                    bytes.fill(0)
-                }
-            }
+        val watched = EmptyWatch(storage)
+        return try {
+            val keyring = DeviceKeyring.loadOrCreate(watched)
+            LoadedKeyring(keyring, created = watched.wasEmpty, recreated = false)
         } catch (e: PushSealException.InvalidKeyring) {
             storage.delete()
-            return LoadedKeyring(fresh(storage), created = false, recreated = true)
-        }
-        return if (stored != null) {
-            LoadedKeyring(stored, created = false, recreated = false)
-        } else {
-            LoadedKeyring(fresh(storage), created = true, recreated = false)
+            LoadedKeyring(DeviceKeyring.loadOrCreate(storage), created = false, recreated = true)
         }
     }
 
-    private fun fresh(storage: KeyStorage): DeviceKeyring = DeviceKeyring.generate().also { it.save(storage) }
+    /** [storage], noting whether its load found nothing (a keyring is then created). */
+    private class EmptyWatch(private val storage: KeyStorage) : KeyStorage by storage {
+        var wasEmpty = false
+            private set
+
+        override fun load(): ByteArray? = storage.load().also { wasEmpty = it == null }
+    }
 }

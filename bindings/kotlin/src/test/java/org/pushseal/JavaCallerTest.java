@@ -34,17 +34,18 @@ class JavaCallerTest {
 
         assertEquals("Ready to view.", n.getBody());
         assertEquals(4_000_000_000L, n.getBadge(), "a badge above Integer.MAX_VALUE survives");
-        assertEquals(push.getExpiresAt(), n.getExpiresAt());
+        assertEquals(push.getSealed().getExpiresAt(), n.getExpiresAt());
         assertEquals(Duration.ofMinutes(10), Duration.between(n.getSentAt(), n.getExpiresAt()));
         assertTrue(!n.getSentAt().isBefore(before.minusSeconds(60)), "sentAt is an Instant near now");
-        assertTrue(Pushseal_ffiKt.verifyReceipt(push.getReceiptDigest(), opened.getReceipt()));
+        assertTrue(Pushseal_ffiKt.verifyReceipt(push.getSealed().getReceiptDigest(), opened.getReceipt()));
         assertEquals(1L, sender.cachedDevices());
 
         PushSealException again =
-            assertThrows(PushSealException.class, () -> device.openApns(push.getBody(), replay));
+            assertThrows(PushSealException.class, () -> device.open(new Payload.Apns(push.getBody()), replay, null));
         assertTrue(again instanceof PushSealException.Replayed);
         assertEquals(ErrorKind.REPLAYED, again.kind());
         assertEquals("replayed", again.kind().specName());
+        assertEquals(DeviceAction.DROP, again.kind().deviceAction());
     }
 
     @Test
@@ -63,7 +64,7 @@ class JavaCallerTest {
 
         FcmPush fcm = sender.sealFcm(device.publicKey(), message(null, null), new FcmOptions("token", null, FcmPriority.NORMAL));
         assertTrue(fcm.getMessageJson().contains("\"priority\":\"normal\""), fcm.getMessageJson());
-        Instant expiresAt = fcm.getExpiresAt();
+        Instant expiresAt = fcm.getSealed().getExpiresAt();
         PushSealException expired = assertThrows(PushSealException.class,
             () -> device.open(new Payload.Fcm(Map.of("pushseal", envelopeOf(fcm))), ReplayStore.Companion.inMemory(),
                 expiresAt.plus(Duration.ofHours(1))));
@@ -71,7 +72,7 @@ class JavaCallerTest {
 
         long max = Pushseal_ffiKt.maxPlaintextLen(new Target.Fcm(new FcmOptions(null, null, null)));
         assertTrue(max > 0 && max < 4096, "maxPlaintextLen is a long: " + max);
-        EnvelopeInfo info = Pushseal_ffiKt.inspect(sender.sealEnvelope(device.publicKey(), message(null, null)));
+        EnvelopeInfo info = Pushseal_ffiKt.inspect(sender.sealEnvelope(device.publicKey(), message(null, null)).getEnvelope());
         assertEquals(1, info.getVersion());
         assertEquals(256L, info.getPaddedLen());
 

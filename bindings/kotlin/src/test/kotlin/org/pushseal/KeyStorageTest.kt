@@ -68,8 +68,8 @@ class KeyStorageTest {
         assertEquals(2, storage.saves)
         assertEquals(first.publicKey(), second.publicKey())
         assertEquals(listOf(sender.publicKey()), second.trustedSenders())
-        val envelope = sender.sealEnvelope(second.publicKey(), Message(title = "Refill due", body = "Tap to review."))
-        assertEquals("Refill due", second.openEnvelope(envelope, ReplayStore.inMemory()).title)
+        val sealed = sender.sealEnvelope(second.publicKey(), Message(title = "Refill due", body = "Tap to review."))
+        assertEquals("Refill due", second.open(Payload.Envelope(sealed.envelope), ReplayStore.inMemory()).title)
     }
 
     @Test

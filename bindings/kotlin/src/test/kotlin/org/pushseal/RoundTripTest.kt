@@ -3,8 +3,6 @@ package org.pushseal
 import org.json.JSONObject
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertFalse
-import org.junit.jupiter.api.Assertions.assertNotNull
-import org.junit.jupiter.api.Assertions.assertNull
 import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.Test
 import org.junit.jupiter.api.assertThrows
@@ -26,7 +24,7 @@ class RoundTripTest {
         DeviceKeyring.generate().also { it.trustSender(sender.publicKey()) }
 
     @Test
-    fun apnsAndFcmAndEnvelopeOpenOnceEach() {
+    fun eachPayloadTypeOpensOnceThroughOneOpen() {
         val sender = Sender.generate()
         val device = device(sender)
         val replay = ReplayStore.inMemory()
@@ -35,27 +33,57 @@ class RoundTripTest {
         assertEquals("alert", apns.headers["apns-push-type"])
         assertEquals("labs", apns.headers["apns-collapse-id"])
         assertFalse(apns.body.contains("Tuesday"), "the APNs body carries ciphertext only")
-        val opened = device.openApns(apns.body, replay)
+        val opened = device.open(Payload.Apns(apns.body), replay)
         assertEquals(message.title, opened.title)
         assertEquals(message.body, opened.body)
         assertEquals(message.data, opened.data)
         assertEquals("labs", opened.threadId)
         assertEquals(3L, opened.badge)
-        assertEquals(apns.messageId, opened.id)
-        assertEquals(apns.expiresAt, opened.expiresAt)
-        assertThrows<PushSealException.Replayed> { device.openApns(apns.body, replay) }
+        assertEquals(apns.sealed.messageId, opened.id)
+        assertEquals(apns.sealed.sentAt, opened.sentAt)
+        assertEquals(apns.sealed.expiresAt, opened.expiresAt)
+        assertEquals(device.keyId(), apns.sealed.recipientKeyId)
+        val again = assertThrows<PushSealException.Replayed> { device.open(Payload.Apns(apns.body), replay) }
+        assertEquals(DeviceAction.DROP, again.kind().deviceAction())
 
         val fcm = sender.sealFcm(device.publicKey(), message, FcmOptions(token = "fcm-token"))
         val fcmMessage = JSONObject(fcm.messageJson)
         assertEquals("fcm-token", fcmMessage.getString("token"))
         assertEquals(fcmMessage.toString(), JSONObject(fcm.requestBody).getJSONObject("message").toString())
         val data = fcmMessage.getJSONObject("data").stringMap()
-        assertEquals(message.body, device.openFcm(data, replay).body)
+        val fromFcm = device.open(Payload.Fcm(data), replay)
+        assertEquals(message.body, fromFcm.body)
+        assertEquals(fcm.sealed.messageId, fromFcm.id)
+        assertThrows<PushSealException.Replayed> { device.open(Payload.Fcm(data), replay) }
 
-        val envelope = sender.sealEnvelope(device.publicKey(), message)
-        assertEquals(device.keyId(), inspect(envelope).recipientKeyId)
-        assertEquals(sender.keyId(), inspect(envelope).senderKeyId)
-        assertEquals(message.title, device.open(Payload.Envelope(envelope), replay).title)
+        val sealed = sender.sealEnvelope(device.publicKey(), message)
+        assertEquals(device.keyId(), inspect(sealed.envelope).recipientKeyId)
+        assertEquals(sender.keyId(), inspect(sealed.envelope).senderKeyId)
+        val fromEnvelope = device.open(Payload.Envelope(sealed.envelope), replay)
+        assertEquals(message.title, fromEnvelope.title)
+        assertEquals(sealed.sealed.messageId, fromEnvelope.id)
+        assertThrows<PushSealException.Replayed> { device.open(Payload.Envelope(sealed.envelope), replay) }
+    }
+
+    @Test
+    fun deviceActionsAreTheCores() {
+        // The core's table (pushseal::ErrorKind::device_action), spot-checked.
+        assertEquals(DeviceAction.SHOW_FALLBACK, ErrorKind.TAMPERED.deviceAction())
+        assertEquals(DeviceAction.SHOW_FALLBACK, ErrorKind.EXPIRED.deviceAction())
+        assertEquals(DeviceAction.REREGISTER, ErrorKind.UNKNOWN_RECIPIENT_KEY.deviceAction())
+        assertEquals(DeviceAction.REREGISTER, ErrorKind.INVALID_KEYRING.deviceAction())
+        assertEquals(DeviceAction.DROP, ErrorKind.REPLAYED.deviceAction())
+        assertEquals(DeviceAction.PASS_THROUGH, ErrorKind.NOT_PUSH_SEAL.deviceAction())
+        assertEquals(DeviceAction.SHOW_FALLBACK, ErrorKind.INTERNAL.deviceAction())
+        assertEquals(
+            listOf("pass_through", "show_fallback", "reregister", "drop"),
+            DeviceAction.values().map { it.specName() },
+        )
+        // Through an open: a push that is not PushSeal's passes through.
+        val e = assertThrows<PushSealException.NotPushSeal> {
+            DeviceKeyring.generate().open(Payload.Fcm(mapOf("other" to "sdk")), ReplayStore.inMemory())
+        }
+        assertEquals(DeviceAction.PASS_THROUGH, errorKindOf(e).deviceAction())
     }
 
     @Test
@@ -64,54 +92,20 @@ class RoundTripTest {
         val device = device(sender)
         val push = sender.sealApns(device.publicKey(), message)
         val opened = device.openWithReceipt(Payload.Apns(push.body), ReplayStore.inMemory())
-        assertEquals(push.messageId, opened.notification.id)
-        assertTrue(verifyReceipt(push.receiptDigest, opened.receipt))
+        assertEquals(push.sealed.messageId, opened.notification.id)
+        assertTrue(verifyReceipt(push.sealed.receiptDigest, opened.receipt))
         val other = sender.sealApns(device.publicKey(), message)
-        assertFalse(verifyReceipt(other.receiptDigest, opened.receipt))
-        assertThrows<PushSealException.InvalidEncoding> { verifyReceipt(push.receiptDigest, "not a receipt") }
-    }
-
-    @Test
-    fun batchGivesOneResultPerDeviceInOrder() {
-        val sender = Sender.generate()
-        val devices = List(5) { device(sender) }
-        val to = devices.map { it.publicKey() }.toMutableList()
-        to.add(2, "not a public key")
-        val batch = to.mapIndexed { i, key -> BatchDevice(publicKey = key, token = "token-$i") }
-        val results = sender.sealBatchFcm(batch, message, FcmOptions(collapseKey = "labs"))
-        assertEquals(to, results.map { it.recipient })
-        assertNull(results[2].push)
-        assertEquals("invalid_encoding", results[2].errorKind)
-        assertNotNull(results[2].errorReason)
-        val pushes = results.filter { it.push != null }.map { it.push!! }
-        assertEquals(5, pushes.size)
-        assertEquals(1, pushes.map { it.messageId }.toSet().size, "one message id for the whole batch")
-        for ((device, push) in devices.zip(pushes)) {
-            val data = JSONObject(push.messageJson).getJSONObject("data").stringMap()
-            val token = JSONObject(push.messageJson).getString("token")
-            assertEquals(to.indexOf(device.publicKey()), token.removePrefix("token-").toInt(), "each device its own token")
-            assertEquals(message.body, device.openFcm(data, ReplayStore.inMemory()).body)
-        }
-        // A device cannot open another device's envelope.
-        val data0 = JSONObject(pushes[0].messageJson).getJSONObject("data").stringMap()
-        assertThrows<PushSealException.UnknownRecipientKey> { devices[1].openFcm(data0, ReplayStore.inMemory()) }
-
-        val apns = sender.sealBatchApns(devices.map { BatchDevice(publicKey = it.publicKey()) }, message)
-        assertTrue(apns.all { it.push != null && it.errorKind == null })
-        // The same batch streamed: one result per device, in order, as each is sealed.
-        val stream = sender.streamBatchFcm(batch, message)
-        val streamed = generateSequence { stream.next() }.toList()
-        assertEquals(to, streamed.map { it.recipient })
-        assertEquals(results.map { it.push == null }, streamed.map { it.push == null })
-        assertEquals(message.title, devices[4].openApns(apns[4].push!!.body, ReplayStore.inMemory()).title)
+        assertFalse(verifyReceipt(other.sealed.receiptDigest, opened.receipt))
+        assertThrows<PushSealException.InvalidEncoding> { verifyReceipt(push.sealed.receiptDigest, "not a receipt") }
     }
 
     @Test
     fun rotationTrustAndReplayFile() {
         val sender = Sender.fromSecretText(Sender.generate().secretText())
         val device = DeviceKeyring.generate()
-        val envelope = sender.sealEnvelope(device.publicKey(), message)
-        assertThrows<PushSealException.UntrustedSender> { device.openEnvelope(envelope, ReplayStore.inMemory()) }
+        val envelope = Payload.Envelope(sender.sealEnvelope(device.publicKey(), message).envelope)
+        val untrusted = assertThrows<PushSealException.UntrustedSender> { device.open(envelope, ReplayStore.inMemory()) }
+        assertEquals(DeviceAction.SHOW_FALLBACK, untrusted.kind().deviceAction())
         device.trustSender(sender.publicKey())
         assertEquals(listOf(sender.publicKey()), device.trustedSenders())
 
@@ -122,9 +116,9 @@ class RoundTripTest {
 
         val dir = Files.createTempDirectory("pushseal-kotlin")
         val path = dir.resolve("replay.db").toString()
-        assertEquals(message.body, device.openEnvelope(envelope, ReplayStore.open(path)).body)
+        assertEquals(message.body, device.open(envelope, ReplayStore.open(path)).body)
         // A second store on the same file remembers the first open.
-        assertThrows<PushSealException.Replayed> { device.openEnvelope(envelope, ReplayStore.open(path)) }
+        assertThrows<PushSealException.Replayed> { device.open(envelope, ReplayStore.open(path)) }
 
         assertTrue(device.removeSender(sender.keyId()))
         assertFalse(device.removeSender(sender.keyId()))

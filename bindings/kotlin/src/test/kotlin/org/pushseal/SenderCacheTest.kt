@@ -17,30 +17,28 @@ class SenderCacheTest {
         val replay = ReplayStore.inMemory()
         repeat(2) {
             for (device in devices) {
-                val envelope = sender.sealEnvelope(device.publicKey(), message)
-                assertEquals(message.body, device.openEnvelope(envelope, replay).body)
+                val sealed = sender.sealEnvelope(device.publicKey(), message)
+                assertEquals(message.body, device.open(Payload.Envelope(sealed.envelope), replay).body)
             }
         }
         assertEquals(2L, sender.cachedDevices(), "the cache holds at most its capacity")
         assertEquals(0L, Sender.generate().cachedDevices())
         // The same key without a cache seals envelopes the same devices open.
         val uncached = Sender.fromSecretText(sender.secretText())
-        val envelope = uncached.sealEnvelope(devices[0].publicKey(), message)
-        assertEquals(message.title, devices[0].openEnvelope(envelope, replay).title)
+        val sealed = uncached.sealEnvelope(devices[0].publicKey(), message)
+        assertEquals(message.title, devices[0].open(Payload.Envelope(sealed.envelope), replay).title)
     }
 
     @Test
-    fun aCachedSendersBatchOpensOnEachDevice() {
+    fun aCachedSendersPushesOpenWithReceiptsOnEachDevice() {
         val sender = Sender.fromSecretText(Sender.generate().secretText(), cacheDevices = 8)
         val devices = List(4) { device(sender) }
         repeat(2) {
-            val results = sender.sealBatchApns(devices.map { BatchDevice(publicKey = it.publicKey()) }, message)
-            val pushes = results.map { checkNotNull(it.push) }
-            assertEquals(1, pushes.map { it.messageId }.toSet().size, "one message id for the whole batch")
-            for ((device, push) in devices.zip(pushes)) {
+            for (device in devices) {
+                val push = sender.sealApns(device.publicKey(), message)
                 val opened = device.openWithReceipt(Payload.Apns(push.body), ReplayStore.inMemory())
-                assertEquals(push.messageId, opened.notification.id)
-                assertEquals(true, verifyReceipt(push.receiptDigest, opened.receipt))
+                assertEquals(push.sealed.messageId, opened.notification.id)
+                assertEquals(true, verifyReceipt(push.sealed.receiptDigest, opened.receipt))
             }
         }
         assertEquals(4L, sender.cachedDevices())

@@ -223,7 +223,7 @@ class SpecInteropTest {
             val json = SpecEnvelope.notificationJson(hex(id), sentAt, message)
             val envelope = SpecEnvelope.seal(skE, skS, pkR, utf8(json)).envelope
 
-            val opened = device.openEnvelope(base64url(envelope), ReplayStore.inMemory())
+            val opened = device.open(Payload.Envelope(base64url(envelope)), ReplayStore.inMemory())
             assertEquals(hex(id), opened.id, what)
             assertEquals(Instant.ofEpochSecond(sentAt + (message.ttl?.seconds ?: 86_400L)), opened.expiresAt, what)
             assertEquals(message.title, opened.title, what)
@@ -245,8 +245,9 @@ class SpecInteropTest {
         repeat(8) { round ->
             val what = "random message $round"
             val message = randomMessage()
-            val sealed = sender.sealEnvelopeDetailed(device.publicKey(), message)
-            val opened = SpecEnvelope.open(fromBase64url(sealed.envelope), skR, pkS)
+            val result = sender.sealEnvelope(device.publicKey(), message)
+            val sealed = result.sealed
+            val opened = SpecEnvelope.open(fromBase64url(result.envelope), skR, pkS)
             assertTrue(opened.padded.size in listOf(256, 512, 1024, 2048), "$what: a padding bucket")
             val json = SpecEnvelope.unpad(opened.padded).toString(Charsets.UTF_8)
             val pt = JSONObject(json)
