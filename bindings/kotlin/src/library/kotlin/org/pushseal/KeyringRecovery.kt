@@ -50,7 +50,9 @@ object KeyringRecovery {
             LoadedKeyring(keyring, created = watched.wasEmpty, recreated = false)
         } catch (e: PushSealException.InvalidKeyring) {
             storage.delete()
-            LoadedKeyring(DeviceKeyring.loadOrCreate(storage), created = false, recreated = true)
+            // Not loaded again: what was deleted is gone, whatever a load would say.
+            val fresh = DeviceKeyring.generate().also { it.save(storage) }
+            LoadedKeyring(fresh, created = false, recreated = true)
         }
     }
 
