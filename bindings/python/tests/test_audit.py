@@ -51,25 +51,27 @@ def test_every_seal_writes_one_sealed_record_and_tokens_only_as_keyed_hashes(tmp
 
     apns = sender.seal_apns(to[0], MESSAGE)
     fcm = sender.seal_fcm(to[1], MESSAGE, FcmOptions(token="fcm-token"))
-    detailed = sender.seal_envelope_detailed(to[0], MESSAGE)
+    envelope = sender.seal_envelope(to[0], MESSAGE)
     sender.seal_envelope(to[1], MESSAGE)
     batch = sender.seal_batch_apns(batch_of([to[0], "not a public key", to[1]]), MESSAGE)
-    assert batch[1].error_kind == "invalid_encoding"
+    assert batch[1].error_kind == pushseal.ErrorKind.INVALID_ENCODING
     sender.seal_batch_apns(batch_of(to), MESSAGE)
-    sender.seal_batch_fcm(batch_of(to), MESSAGE)
+    tokened = [BatchDevice(public_key=k, token=f"tok-{i}") for i, k in enumerate(to)]
+    sender.seal_batch_fcm(tokened, MESSAGE)
 
     recs = records(log)
     assert len(recs) == 10, "one sealed record per notification handed out, none for the bad key"
     assert all(r["type"] == "sealed" for r in recs)
     assert [r["seq"] for r in recs] == list(range(10))
     assert [r["platform"] for r in recs[:4]] == ["apns", "fcm", "envelope", "envelope"]
-    assert [r["message_id"] for r in recs[:3]] == [apns.message_id, fcm.message_id, detailed.message_id]
-    assert recs[0]["receipt_digest"] == apns.receipt_digest
+    assert [r["message_id"] for r in recs[:3]] == [apns.sealed.message_id, fcm.sealed.message_id, envelope.sealed.message_id]
+    assert recs[0]["receipt_digest"] == apns.sealed.receipt_digest
     assert (recs[1]["sender"], recs[1]["recipient"]) == (sender.key_id(), devices[1].key_id())
     assert len(recs[1]["token_hmac"]) == 64
-    assert [i for i, r in enumerate(recs) if "token_hmac" in r] == [1]
+    assert [i for i, r in enumerate(recs) if "token_hmac" in r] == [1, 8, 9]
+    assert recs[8]["token_hmac"] != recs[9]["token_hmac"], "each device's record holds its own token's hash"
     text = pathlib.Path(log.path()).read_text()
-    assert "Tuesday" not in text and "Lab results" not in text and "fcm-token" not in text
+    assert "Tuesday" not in text and "Lab results" not in text and "fcm-token" not in text and "tok-" not in text
 
     report = pushseal.verify_audit_log(log.path())
     assert report.intact and report.first_break is None and report.torn_tail is None
@@ -100,24 +102,24 @@ def test_a_valid_receipt_is_recorded_once_and_an_invalid_one_is_refused_with_not
     before = pathlib.Path(log.path()).read_bytes()
     # The receipt of one notification proves nothing about another.
     with pytest.raises(PushSealError.InvalidReceipt):
-        log.record_delivery(other.message_id, opened.receipt)
+        log.record_delivery(other.sealed.message_id, opened.receipt)
     # Nothing was sealed with this id.
     with pytest.raises(PushSealError.InvalidReceipt):
         log.record_delivery("ab" * 16, opened.receipt)
     with pytest.raises(PushSealError.InvalidEncoding):
-        log.record_delivery(push.message_id, "not a receipt")
+        log.record_delivery(push.sealed.message_id, "not a receipt")
     with pytest.raises(PushSealError.InvalidEncoding):
         log.record_delivery("not an id", opened.receipt)
     assert pathlib.Path(log.path()).read_bytes() == before, "a refused receipt appends nothing"
 
-    delivered = log.record_delivery(push.message_id, opened.receipt, now=1_000)
+    delivered = log.record_delivery(push.sealed.message_id, opened.receipt, now=1_000)
     assert delivered == AuditDelivery(
-        seq=2, time=1_000, message_id=push.message_id, recipient_key_id=device.key_id()
+        seq=2, time=1_000, message_id=push.sealed.message_id, recipient_key_id=device.key_id()
     )
     last = records(log)[-1]
     assert (last["type"], last["receipt"]) == ("delivered", opened.receipt)
     # Recorded again: the first record, nothing appended.
-    assert log.record_delivery(push.message_id, opened.receipt, now=2_000) == delivered
+    assert log.record_delivery(push.sealed.message_id, opened.receipt, now=2_000) == delivered
     assert len(records(log)) == 3
 
     report = pushseal.verify_audit_log(log.path())
@@ -129,7 +131,7 @@ def test_verify_reports_intact_then_the_first_tampered_line_and_catches_a_cut_en
     log = AuditLog.open(str(tmp_path / "audit.jsonl"))
     sender = audited_sender(log)
     to = [device_for(sender).public_key() for _ in range(3)]
-    assert all(r.push is not None for r in sender.seal_batch_apns(batch_of(to), MESSAGE))
+    assert all(r.apns is not None for r in sender.seal_batch_apns(batch_of(to), MESSAGE))
     intact = pushseal.verify_audit_log(log.path())
     assert intact.intact and intact.records == 3
     head = intact.head
@@ -157,6 +159,16 @@ def test_verify_reports_intact_then_the_first_tampered_line_and_catches_a_cut_en
     # A deleted log is not an empty one.
     with pytest.raises(PushSealError.Storage):
         pushseal.verify_audit_log(str(tmp_path / "missing.jsonl"))
+
+
+def test_a_log_to_record_deliveries_in_must_exist(tmp_path):
+    path = str(tmp_path / "audit.jsonl")
+    # A deleted log is not an empty one: no delivery can be checked against it.
+    with pytest.raises(PushSealError.Storage):
+        AuditLog.open_existing(path)
+    sender = audited_sender(AuditLog.open(path))
+    sender.seal_envelope(device_for(sender).public_key(), MESSAGE)
+    assert AuditLog.open_existing(path).path() == path
 
 
 def test_nothing_is_handed_out_without_its_record(tmp_path):

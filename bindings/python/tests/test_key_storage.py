@@ -3,7 +3,7 @@
 import pytest
 
 import pushseal
-from pushseal import DeviceKeyring, KeyStorage, Message, PushSealError, ReplayStore, Sender
+from pushseal import DeviceKeyring, KeyStorage, Message, Payload, PushSealError, ReplayStore, Sender
 
 import vectors
 
@@ -65,8 +65,8 @@ def test_load_or_create_creates_once_and_reloads():
     assert storage.saves == 2
     assert second.public_key() == first.public_key()
     assert second.trusted_senders() == [sender.public_key()]
-    envelope = sender.seal_envelope(second.public_key(), Message(title="Refill due", body="Tap to review."))
-    assert second.open_envelope(envelope, ReplayStore.in_memory()).title == "Refill due"
+    sealed = sender.seal_envelope(second.public_key(), Message(title="Refill due", body="Tap to review."))
+    assert second.open(Payload.ENVELOPE(sealed.envelope), ReplayStore.in_memory()).title == "Refill due"
 
 
 def test_storage_errors_reach_the_caller():

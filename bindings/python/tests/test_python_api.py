@@ -5,7 +5,7 @@ position as well as by keyword."""
 import pytest
 
 import pushseal
-from pushseal import DeviceKeyring, Message, PushSealError, ReplayStore, Sender
+from pushseal import DeviceKeyring, Message, Payload, PushSealError, ReplayStore, Sender
 
 
 def test_str_of_an_error_is_its_one_line_reason():
@@ -39,7 +39,7 @@ def test_a_positional_message_seals_and_opens():
     sender = Sender.generate()
     device = DeviceKeyring.generate()
     device.trust_sender(sender.public_key())
-    envelope = sender.seal_envelope(device.public_key(), Message("Refill due", "Tap to review."))
-    opened = device.open_envelope(envelope, ReplayStore.in_memory())
+    sealed = sender.seal_envelope(device.public_key(), Message("Refill due", "Tap to review."))
+    opened = device.open(Payload.ENVELOPE(sealed.envelope), ReplayStore.in_memory())
     assert (opened.title, opened.body) == ("Refill due", "Tap to review.")
     assert pushseal.Message is Message

@@ -18,14 +18,14 @@ def test_a_cached_senders_envelopes_open():
     replay = ReplayStore.in_memory()
     for _ in range(2):
         for device in devices:
-            envelope = sender.seal_envelope(device.public_key(), MESSAGE)
-            assert device.open_envelope(envelope, replay).body == MESSAGE.body
+            sealed = sender.seal_envelope(device.public_key(), MESSAGE)
+            assert device.open(Payload.ENVELOPE(sealed.envelope), replay).body == MESSAGE.body
     assert sender.cached_devices() == 2, "the cache holds at most its capacity"
     assert Sender.generate().cached_devices() == 0
     # The same key without a cache seals envelopes the same devices open.
     uncached = Sender.from_secret_text(sender.secret_text())
-    envelope = uncached.seal_envelope(devices[0].public_key(), MESSAGE)
-    assert devices[0].open_envelope(envelope, replay).title == MESSAGE.title
+    sealed = uncached.seal_envelope(devices[0].public_key(), MESSAGE)
+    assert devices[0].open(Payload.ENVELOPE(sealed.envelope), replay).title == MESSAGE.title
 
 
 def test_a_cached_senders_batch_opens_on_each_device():
@@ -33,11 +33,11 @@ def test_a_cached_senders_batch_opens_on_each_device():
     devices = [device_for(sender) for _ in range(4)]
     for _ in range(2):
         results = sender.seal_batch_apns([BatchDevice(public_key=d.public_key()) for d in devices], MESSAGE)
-        pushes = [r.push for r in results]
+        pushes = [r.apns for r in results]
         assert all(p is not None for p in pushes)
-        assert len({p.message_id for p in pushes}) == 1, "one message id for the whole batch"
+        assert len({p.sealed.message_id for p in pushes}) == 1, "one message id for the whole batch"
         for device, push in zip(devices, pushes):
             opened = device.open_with_receipt(Payload.APNS(push.body), ReplayStore.in_memory())
-            assert opened.notification.id == push.message_id
-            assert pushseal.verify_receipt(push.receipt_digest, opened.receipt)
+            assert opened.notification.id == push.sealed.message_id
+            assert pushseal.verify_receipt(push.sealed.receipt_digest, opened.receipt)
     assert sender.cached_devices() == 4

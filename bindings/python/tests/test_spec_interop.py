@@ -175,7 +175,7 @@ def test_independent_sender_to_binding_device():
     n = random_notification(int(time.time()))
     sealed = spec.seal(skS, pkR, spec.pad(spec.encode_notification(n)), secrets.token_bytes(32))
     text = spec.b64url_encode(sealed.envelope)
-    opened = device.open_envelope(text, ReplayStore.in_memory())
+    opened = device.open(Payload.ENVELOPE(text), ReplayStore.in_memory())
     assert (opened.id, opened.sent_at, opened.expires_at) == (n["id"], vectors.at(n["sent_at"]), vectors.at(n["expires_at"]))
     assert (opened.title, opened.body, opened.data, opened.badge) == (n["title"], n["body"], n["data"], n["badge"])
     assert (opened.thread_id, opened.category, opened.sound) == (None, None, None)
@@ -192,8 +192,9 @@ def test_binding_sender_to_independent_device():
     pkS = spec.b64url_decode(sender.public_key())
     message = Message(title="Lab results", body="Ready \u2713 " + secrets.token_urlsafe(24), data={"ref": "lab-7731"})
 
-    sealed = sender.seal_envelope_detailed(device.public_key(), message)
-    envelope = spec.b64url_decode(sealed.envelope)
+    result = sender.seal_envelope(device.public_key(), message)
+    sealed = result.sealed
+    envelope = spec.b64url_decode(result.envelope)
     assert envelope[1:9] == spec.key_id(spec.public_key(skR)) and envelope[9:17] == spec.key_id(pkS)
     pt, ctx = spec.open_envelope(envelope, [skR], [pkS])
     assert len(pt) in spec.BUCKETS
