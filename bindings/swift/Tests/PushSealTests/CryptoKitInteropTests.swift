@@ -134,7 +134,7 @@ final class CryptoKitInteropTests: XCTestCase {
         let deviceSecret = try fromBase64url(try XCTUnwrap(stored["current"] as? String))
 
         let message = Message(title: "Lab results", body: "Your results from Tuesday are ready.", data: ["ref": "lab-7731"])
-        let envelope = try fromBase64url(try sender.sealEnvelope(to: device.publicKey(), message: message))
+        let envelope = try fromBase64url(try sender.sealEnvelope(to: device.publicKey(), message: message).envelope)
         let plaintext = try unpad(try open(envelope, with: deviceSecret, from: try fromBase64url(sender.publicKey())))
         let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: plaintext) as? [String: Any])
         XCTAssertEqual(json["title"] as? String, message.title)

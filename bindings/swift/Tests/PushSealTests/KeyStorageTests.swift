@@ -83,7 +83,7 @@ final class KeyStorageTests: XCTestCase {
         XCTAssertEqual(second.trustedSenders(), [sender.publicKey()])
         let envelope = try sender.sealEnvelope(
             to: second.publicKey(), message: Message(title: "Refill due", body: "Tap to review."))
-        XCTAssertEqual(try second.openEnvelope(envelope: envelope, replay: .inMemory()).title, "Refill due")
+        XCTAssertEqual(try second.open(payload: .envelope(envelope: envelope.envelope), replay: .inMemory()).title, "Refill due")
     }
 
     func testStorageErrorsReachTheCaller() throws {

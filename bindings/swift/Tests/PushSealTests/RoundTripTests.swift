@@ -30,7 +30,7 @@ final class RoundTripTests: XCTestCase {
         }
     }
 
-    func testApnsAndFcmAndEnvelopeOpenOnceEach() throws {
+    func testEachPayloadTypeOpensOnceThroughOneOpen() throws {
         let sender = try Sender.generate()
         let device = try makeDevice(sender)
         let replay = ReplayStore.inMemory()
@@ -39,27 +39,50 @@ final class RoundTripTests: XCTestCase {
         XCTAssertEqual(apns.headers["apns-push-type"], "alert")
         XCTAssertEqual(apns.headers["apns-collapse-id"], "labs")
         XCTAssertFalse(apns.body.contains("Tuesday"), "the APNs body carries ciphertext only")
-        let opened = try device.openApns(userInfoJson: apns.body, replay: replay)
-        XCTAssertEqual(opened.title, message.title)
-        XCTAssertEqual(opened.body, message.body)
-        XCTAssertEqual(opened.data, message.data)
-        XCTAssertEqual(opened.threadId, "labs")
-        XCTAssertEqual(opened.badge, 3)
-        XCTAssertEqual(opened.id, apns.messageId)
-        XCTAssertEqual(opened.expiresAt, apns.expiresAt)
-        assertKind("replayed", try device.openApns(userInfoJson: apns.body, replay: replay))
-
         let fcm = try sender.sealFcm(to: device.publicKey(), message: message, options: FcmOptions(token: "fcm-token"))
         let fcmMessage = try json(fcm.messageJson)
         XCTAssertEqual(fcmMessage["token"] as? String, "fcm-token")
         XCTAssertNotNil(try json(fcm.requestBody)["message"] as? [String: Any])
-        let data = Vectors.stringMap(fcmMessage["data"])
-        XCTAssertEqual(try device.openFcm(data: data, replay: replay).body, message.body)
-
         let envelope = try sender.sealEnvelope(to: device.publicKey(), message: message)
-        XCTAssertEqual(try inspect(envelope: envelope).recipientKeyId, device.keyId())
-        XCTAssertEqual(try inspect(envelope: envelope).senderKeyId, sender.keyId())
-        XCTAssertEqual(try device.openEnvelope(envelope: envelope, replay: replay).title, message.title)
+        XCTAssertEqual(try inspect(envelope: envelope.envelope).recipientKeyId, device.keyId())
+        XCTAssertEqual(try inspect(envelope: envelope.envelope).senderKeyId, sender.keyId())
+
+        let payloads: [(Payload, Sealed)] = [
+            (.apns(userInfoJson: apns.body), apns.sealed),
+            (.fcm(data: Vectors.stringMap(fcmMessage["data"])), fcm.sealed),
+            (.envelope(envelope: envelope.envelope), envelope.sealed),
+        ]
+        for (payload, sealed) in payloads {
+            XCTAssertEqual(sealed.recipientKeyId, device.keyId())
+            let opened = try device.open(payload: payload, replay: replay)
+            XCTAssertEqual(opened.title, message.title)
+            XCTAssertEqual(opened.body, message.body)
+            XCTAssertEqual(opened.data, message.data)
+            XCTAssertEqual(opened.threadId, "labs")
+            XCTAssertEqual(opened.badge, 3)
+            XCTAssertEqual(opened.id, sealed.messageId)
+            XCTAssertEqual(opened.sentAt, sealed.sentAt)
+            XCTAssertEqual(opened.expiresAt, sealed.expiresAt)
+            XCTAssertThrowsError(try device.open(payload: payload, replay: replay)) {
+                XCTAssertEqual(($0 as? PushSealError)?.kind.deviceAction(), .drop)
+            }
+        }
+    }
+
+    func testDeviceActionsAreTheCores() throws {
+        // The core's table (pushseal::ErrorKind::device_action), spot-checked.
+        XCTAssertEqual(ErrorKind.tampered.deviceAction(), .showFallback)
+        XCTAssertEqual(ErrorKind.untrustedSender.deviceAction(), .showFallback)
+        XCTAssertEqual(ErrorKind.unknownRecipientKey.deviceAction(), .reregister)
+        XCTAssertEqual(ErrorKind.invalidKeyring.deviceAction(), .reregister)
+        XCTAssertEqual(ErrorKind.replayed.deviceAction(), .drop)
+        XCTAssertEqual(ErrorKind.notPushSeal.deviceAction(), .passThrough)
+        XCTAssertEqual(ErrorKind.internal.deviceAction(), .showFallback)
+        XCTAssertEqual(DeviceAction.allCases.map { $0.specName() }, ["pass_through", "show_fallback", "reregister", "drop"])
+        // Through an open: a push that is not PushSeal's passes through.
+        XCTAssertThrowsError(try DeviceKeyring.generate().open(payload: .apns(userInfoJson: "{}"), replay: .inMemory())) {
+            XCTAssertEqual(($0 as? PushSealError)?.kind.deviceAction(), .passThrough)
+        }
     }
 
     func testReceiptsMatchTheSendersDigest() throws {
@@ -67,55 +90,18 @@ final class RoundTripTests: XCTestCase {
         let device = try makeDevice(sender)
         let push = try sender.sealApns(to: device.publicKey(), message: message)
         let opened = try device.openWithReceipt(payload: .apns(userInfoJson: push.body), replay: .inMemory())
-        XCTAssertEqual(opened.notification.id, push.messageId)
-        XCTAssertTrue(try verifyReceipt(receiptDigest: push.receiptDigest, receipt: opened.receipt))
+        XCTAssertEqual(opened.notification.id, push.sealed.messageId)
+        XCTAssertTrue(try verifyReceipt(receiptDigest: push.sealed.receiptDigest, receipt: opened.receipt))
         let other = try sender.sealApns(to: device.publicKey(), message: message)
-        XCTAssertFalse(try verifyReceipt(receiptDigest: other.receiptDigest, receipt: opened.receipt))
-        assertKind("invalid_encoding", try verifyReceipt(receiptDigest: push.receiptDigest, receipt: "not a receipt"))
-    }
-
-    func testBatchGivesOneResultPerDeviceInOrder() throws {
-        let sender = try Sender.generate()
-        let devices = try (0..<5).map { _ in try makeDevice(sender) }
-        var to = devices.map { $0.publicKey() }
-        to.insert("not a public key", at: 2)
-        let batch = to.enumerated().map { BatchDevice(publicKey: $0.element, token: "token-\($0.offset)") }
-        let results = try sender.sealBatchFcm(to: batch, message: message, options: FcmOptions(collapseKey: "labs"))
-        XCTAssertEqual(results.map(\.recipient), to)
-        XCTAssertNil(results[2].push)
-        XCTAssertEqual(results[2].errorKind, "invalid_encoding")
-        XCTAssertNotNil(results[2].errorReason)
-        let pushes = results.compactMap(\.push)
-        XCTAssertEqual(pushes.count, 5)
-        XCTAssertEqual(Set(pushes.map(\.messageId)).count, 1, "one message id for the whole batch")
-        for (device, push) in zip(devices, pushes) {
-            let data = Vectors.stringMap(try json(push.messageJson)["data"])
-            let token = try XCTUnwrap(try json(push.messageJson)["token"] as? String)
-            XCTAssertEqual(token, "token-\(try XCTUnwrap(to.firstIndex(of: device.publicKey())))", "each device its own token")
-            XCTAssertEqual(try device.openFcm(data: data, replay: .inMemory()).body, message.body)
-        }
-        let data0 = Vectors.stringMap(try json(pushes[0].messageJson)["data"])
-        assertKind("unknown_recipient_key", try devices[1].openFcm(data: data0, replay: .inMemory()))
-
-        let apns = try sender.sealBatchApns(to: devices.map { BatchDevice(publicKey: $0.publicKey()) }, message: message)
-        XCTAssertTrue(apns.allSatisfy { $0.push != nil && $0.errorKind == nil })
-        // The same batch streamed: one result per device, in order, as each is sealed.
-        let stream = try sender.streamBatchFcm(to: batch, message: message)
-        var streamed: [FcmBatchResult] = []
-        while let result = try stream.next() {
-            streamed.append(result)
-        }
-        XCTAssertEqual(streamed.map(\.recipient), to)
-        XCTAssertEqual(streamed.map { $0.push == nil }, results.map { $0.push == nil })
-        let body = try XCTUnwrap(apns[4].push).body
-        XCTAssertEqual(try devices[4].openApns(userInfoJson: body, replay: .inMemory()).title, message.title)
+        XCTAssertFalse(try verifyReceipt(receiptDigest: other.sealed.receiptDigest, receipt: opened.receipt))
+        assertKind("invalid_encoding", try verifyReceipt(receiptDigest: push.sealed.receiptDigest, receipt: "not a receipt"))
     }
 
     func testRotationTrustAndReplayFile() throws {
         let sender = try Sender.fromSecretText(text: try Sender.generate().secretText())
         let device = try DeviceKeyring.generate()
-        let envelope = try sender.sealEnvelope(to: device.publicKey(), message: message)
-        assertKind("untrusted_sender", try device.openEnvelope(envelope: envelope, replay: .inMemory()))
+        let envelope = Payload.envelope(envelope: try sender.sealEnvelope(to: device.publicKey(), message: message).envelope)
+        assertKind("untrusted_sender", try device.open(payload: envelope, replay: .inMemory()))
         try device.trustSender(publicKey: sender.publicKey())
         XCTAssertEqual(device.trustedSenders(), [sender.publicKey()])
 
@@ -128,8 +114,8 @@ final class RoundTripTests: XCTestCase {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let path = dir.appendingPathComponent("replay.db").path
-        XCTAssertEqual(try device.openEnvelope(envelope: envelope, replay: ReplayStore.open(path: path)).body, message.body)
-        assertKind("replayed", try device.openEnvelope(envelope: envelope, replay: ReplayStore.open(path: path)))
+        XCTAssertEqual(try device.open(payload: envelope, replay: ReplayStore.open(path: path)).body, message.body)
+        assertKind("replayed", try device.open(payload: envelope, replay: ReplayStore.open(path: path)))
 
         XCTAssertTrue(try device.removeSender(keyId: sender.keyId()))
         XCTAssertFalse(try device.removeSender(keyId: sender.keyId()))

@@ -18,29 +18,27 @@ final class SenderCacheTests: XCTestCase {
         let replay = ReplayStore.inMemory()
         for _ in 0..<2 {
             for device in devices {
-                let envelope = try sender.sealEnvelope(to: device.publicKey(), message: message)
-                XCTAssertEqual(try device.openEnvelope(envelope: envelope, replay: replay).body, message.body)
+                let sealed = try sender.sealEnvelope(to: device.publicKey(), message: message)
+                XCTAssertEqual(try device.open(payload: .envelope(envelope: sealed.envelope), replay: replay).body, message.body)
             }
         }
         XCTAssertEqual(sender.cachedDevices(), 2, "the cache holds at most its capacity")
         XCTAssertEqual(try Sender.generate().cachedDevices(), 0)
         // The same key without a cache seals envelopes the same devices open.
         let uncached = try Sender.fromSecretText(text: sender.secretText())
-        let envelope = try uncached.sealEnvelope(to: devices[0].publicKey(), message: message)
-        XCTAssertEqual(try devices[0].openEnvelope(envelope: envelope, replay: replay).title, message.title)
+        let sealed = try uncached.sealEnvelope(to: devices[0].publicKey(), message: message)
+        XCTAssertEqual(try devices[0].open(payload: .envelope(envelope: sealed.envelope), replay: replay).title, message.title)
     }
 
-    func testACachedSendersBatchOpensOnEachDevice() throws {
+    func testACachedSendersPushesOpenWithReceiptsOnEachDevice() throws {
         let sender = try Sender.fromSecretText(text: try Sender.generate().secretText(), cacheDevices: 8)
         let devices = try (0..<4).map { _ in try makeDevice(sender) }
         for _ in 0..<2 {
-            let results = try sender.sealBatchApns(to: devices.map { BatchDevice(publicKey: $0.publicKey()) }, message: message)
-            let pushes = try results.map { try XCTUnwrap($0.push) }
-            XCTAssertEqual(Set(pushes.map(\.messageId)).count, 1, "one message id for the whole batch")
-            for (device, push) in zip(devices, pushes) {
+            for device in devices {
+                let push = try sender.sealApns(to: device.publicKey(), message: message)
                 let opened = try device.openWithReceipt(payload: .apns(userInfoJson: push.body), replay: .inMemory())
-                XCTAssertEqual(opened.notification.id, push.messageId)
-                XCTAssertTrue(try verifyReceipt(receiptDigest: push.receiptDigest, receipt: opened.receipt))
+                XCTAssertEqual(opened.notification.id, push.sealed.messageId)
+                XCTAssertTrue(try verifyReceipt(receiptDigest: push.sealed.receiptDigest, receipt: opened.receipt))
             }
         }
         XCTAssertEqual(sender.cachedDevices(), 4)

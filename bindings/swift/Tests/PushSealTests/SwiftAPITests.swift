@@ -20,18 +20,18 @@ final class SwiftAPITests: XCTestCase {
         let data = try XCTUnwrap(message["data"] as? [String: String])
 
         let replay = ReplayStore.inMemory()
-        let opened = try device.openFcm(data: data, replay: replay)
+        let opened = try device.open(payload: .fcm(data: data), replay: replay)
         XCTAssertEqual(opened.expiresAt.timeIntervalSince(opened.sentAt), 86_400)
-        XCTAssertEqual(opened.expiresAt, push.expiresAt)
+        XCTAssertEqual(opened.expiresAt, push.sealed.expiresAt)
 
-        XCTAssertThrowsError(try device.openFcm(data: data, replay: replay)) { thrown in
+        XCTAssertThrowsError(try device.open(payload: .fcm(data: data), replay: replay)) { thrown in
             guard let error = thrown as? PushSealError else { return XCTFail("\(thrown)") }
             let action: String
-            switch error.kind {
-            case .replayed: action = "drop"
-            case .unknownRecipientKey: action = "register again"
-            case .notPushSeal: action = "not ours"
-            default: action = "show the fallback"
+            switch error.kind.deviceAction() {
+            case .passThrough: action = "not ours"
+            case .showFallback: action = "show the fallback"
+            case .reregister: action = "register again"
+            case .drop: action = "drop"
             }
             XCTAssertEqual(action, "drop")
             XCTAssertEqual(error.kind, PushSealError.Kind.replayed)
@@ -74,13 +74,14 @@ final class SwiftAPITests: XCTestCase {
         let sender = try Sender.generate()
         let device = try DeviceKeyring.generate()
         try device.trustSender(publicKey: sender.publicKey())
-        let envelope = try sender.sealEnvelope(to: device.publicKey(), message: Message(title: "t", body: "b"))
+        let sealed = try sender.sealEnvelope(to: device.publicKey(), message: Message(title: "t", body: "b"))
+        let envelope = Payload.envelope(envelope: sealed.envelope)
 
-        XCTAssertEqual(try device.openEnvelope(envelope: envelope, replay: ReplayStore.open(inDirectory: directory)).body, "b")
+        XCTAssertEqual(try device.open(payload: envelope, replay: ReplayStore.open(inDirectory: directory)).body, "b")
         let file = directory.appendingPathComponent("PushSeal/pushseal-replay.db").path
         XCTAssertTrue(FileManager.default.fileExists(atPath: file), file)
         // A second store on the same folder (the extension's next run) remembers it.
-        XCTAssertThrowsError(try device.openEnvelope(envelope: envelope, replay: ReplayStore.open(inDirectory: directory))) {
+        XCTAssertThrowsError(try device.open(payload: envelope, replay: ReplayStore.open(inDirectory: directory))) {
             XCTAssertEqual(($0 as? PushSealError)?.kind, .replayed)
         }
         // A folder that cannot be made is a storage error.
