@@ -17,7 +17,7 @@ public final class OpenBench {
         int n = Integer.parseInt(args[1]);
         int rounds = Integer.parseInt(args[2]);
         byte[] keyringBytes = Files.readAllBytes(fixture.resolve("keyring.bin"));
-        String envelope = Files.readString(fixture.resolve("envelope.txt"));
+        Payload envelope = new Payload.Envelope(Files.readString(fixture.resolve("envelope.txt")));
         double best = Double.MAX_VALUE;
         try (DeviceKeyring keyring = DeviceKeyring.Companion.fromBytes(keyringBytes)) {
             // JIT warm-up: one extra round, not counted.
@@ -29,7 +29,7 @@ public final class OpenBench {
                 }
                 long start = System.nanoTime();
                 for (int i = 0; i < n; i++) {
-                    keyring.openEnvelope(envelope, stores[i]);
+                    keyring.open(envelope, stores[i], null);
                 }
                 long elapsed = System.nanoTime() - start;
                 for (ReplayStore store : stores) {

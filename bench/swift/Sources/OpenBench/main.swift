@@ -13,7 +13,8 @@ guard arguments.count == 4, let n = Int(arguments[2]), let rounds = Int(argument
 }
 let fixture = URL(fileURLWithPath: arguments[1], isDirectory: true)
 let keyring = try DeviceKeyring.fromBytes(bytes: Data(contentsOf: fixture.appendingPathComponent("keyring.bin")))
-let envelope = try String(contentsOf: fixture.appendingPathComponent("envelope.txt"), encoding: .utf8)
+let envelope = Payload.envelope(
+    envelope: try String(contentsOf: fixture.appendingPathComponent("envelope.txt"), encoding: .utf8))
 
 var best = Double.infinity
 // One warm-up round, not counted.
@@ -21,7 +22,7 @@ for round in 0...max(rounds, 1) {
     let stores = (0..<n).map { _ in ReplayStore.inMemory() }
     let start = DispatchTime.now().uptimeNanoseconds
     for store in stores {
-        _ = try keyring.openEnvelope(envelope: envelope, replay: store)
+        _ = try keyring.open(payload: envelope, replay: store)
     }
     let elapsed = DispatchTime.now().uptimeNanoseconds - start
     if round > 0 {
