@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use crate::{PushSealError, Result, SecretBytes, SecretText, Sender};
+use crate::{MaybeSecretBytes, PushSealError, Result, SecretText, Sender};
 
 /// The sender's audit trail: an append-only, hash-chained file of JSON Lines
 /// with a `sealed` record for every notification sealed and a `delivered`
@@ -30,8 +30,8 @@ pub struct AuditLog {
 }
 
 impl AuditLog {
-    fn with_token_key(inner: pushseal_audit::AuditLog, token_key: Option<SecretBytes>) -> Result<Arc<Self>> {
-        let inner = match token_key {
+    fn with_token_key(inner: pushseal_audit::AuditLog, token_key: MaybeSecretBytes) -> Result<Arc<Self>> {
+        let inner = match token_key.0 {
             Some(key) => {
                 let key = pushseal_audit::TokenKey::from_bytes(key.as_slice()).map_err(pushseal::Error::from)?;
                 inner.with_token_key(key)
@@ -57,7 +57,7 @@ impl AuditLog {
     /// default, no token is recorded at all. Another length fails with
     /// `InvalidKeyLength`.
     #[uniffi::constructor(default(token_key = None))]
-    pub fn open(path: String, token_key: Option<SecretBytes>) -> Result<Arc<Self>> {
+    pub fn open(path: String, token_key: MaybeSecretBytes) -> Result<Arc<Self>> {
         Self::with_token_key(pushseal_audit::AuditLog::open(path)?, token_key)
     }
 
@@ -67,7 +67,7 @@ impl AuditLog {
     /// sealed with, and a deleted log is not an empty one. `token_key` as
     /// for `open`.
     #[uniffi::constructor(default(token_key = None))]
-    pub fn open_existing(path: String, token_key: Option<SecretBytes>) -> Result<Arc<Self>> {
+    pub fn open_existing(path: String, token_key: MaybeSecretBytes) -> Result<Arc<Self>> {
         Self::with_token_key(pushseal_audit::AuditLog::open_existing(path)?, token_key)
     }
 
@@ -295,7 +295,7 @@ mod tests {
     use super::*;
     use crate::batch::tests::batch;
     use crate::tests::{device_for, message};
-    use crate::{BatchDevice, ErrorKind, FcmOptions, Payload, ReplayStore};
+    use crate::{BatchDevice, ErrorKind, FcmOptions, Payload, ReplayStore, SecretBytes};
 
     fn audited(log: &Arc<AuditLog>) -> Arc<Sender> {
         Sender::with_audit_log(Sender::generate().unwrap().secret_text(), log.clone(), 0).unwrap()
@@ -309,7 +309,7 @@ mod tests {
     fn an_audited_sender_records_every_seal_and_tokens_only_as_keyed_hashes() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("audit.jsonl").to_string_lossy().into_owned();
-        let log = AuditLog::open(path.clone(), Some(SecretBytes::from(vec![7; 32]))).unwrap();
+        let log = AuditLog::open(path.clone(), Some(SecretBytes::from(vec![7; 32])).into()).unwrap();
         let sender = audited(&log);
         let devices = [device_for(&sender), device_for(&sender)];
         let to: Vec<String> = devices.iter().map(|d| d.public_key()).collect();
@@ -337,10 +337,12 @@ mod tests {
         assert!(!lines[0].contains("token_hmac") && !lines[1].contains("token_hmac"));
 
         // Without a token key, no token is recorded at all.
-        let plain = AuditLog::open(dir.path().join("plain.jsonl").to_string_lossy().into_owned(), None).unwrap();
+        let plain =
+            AuditLog::open(dir.path().join("plain.jsonl").to_string_lossy().into_owned(), MaybeSecretBytes::default())
+                .unwrap();
         audited(&plain).seal_fcm(to[0].clone(), message(), Some(fcm)).unwrap();
         assert!(!self::lines(&plain)[0].contains("token"));
-        let short = AuditLog::open(path.clone(), Some(SecretBytes::from(vec![7; 31])));
+        let short = AuditLog::open(path.clone(), Some(SecretBytes::from(vec![7; 31])).into());
         assert_eq!(short.unwrap_err().kind_name(), "invalid_key_length");
 
         let report = verify_audit_log(path, None).unwrap();
@@ -353,7 +355,9 @@ mod tests {
     #[test]
     fn deliveries_are_recorded_for_valid_receipts_only() {
         let dir = tempfile::tempdir().unwrap();
-        let log = AuditLog::open(dir.path().join("a.jsonl").to_string_lossy().into_owned(), None).unwrap();
+        let log =
+            AuditLog::open(dir.path().join("a.jsonl").to_string_lossy().into_owned(), MaybeSecretBytes::default())
+                .unwrap();
         let sender = audited(&log);
         let device = device_for(&sender);
         let push = sender.seal_apns(device.public_key(), message(), None).unwrap();
@@ -393,7 +397,7 @@ mod tests {
     fn verify_names_the_first_break_and_checks_the_anchor() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("a.jsonl").to_string_lossy().into_owned();
-        let log = AuditLog::open(path.clone(), None).unwrap();
+        let log = AuditLog::open(path.clone(), MaybeSecretBytes::default()).unwrap();
         let sender = audited(&log);
         let to = vec![device_for(&sender).public_key(); 3];
         assert!(sender.seal_batch_fcm(batch(to), message(), None).unwrap().iter().all(|r| r.fcm.is_some()));
@@ -431,7 +435,7 @@ mod tests {
         let path = dir.path().join("a.jsonl");
         // A last line that is not a record: the core refuses to append after it.
         std::fs::write(&path, "not a record\n").unwrap();
-        let log = AuditLog::open(path.to_string_lossy().into_owned(), None).unwrap();
+        let log = AuditLog::open(path.to_string_lossy().into_owned(), MaybeSecretBytes::default()).unwrap();
         let sender = audited(&log);
         let device = device_for(&sender);
         let e = sender.seal_apns(device.public_key(), message(), None).unwrap_err();
@@ -448,9 +452,12 @@ mod tests {
     fn a_log_to_record_deliveries_in_must_exist() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("gone.jsonl").to_string_lossy().into_owned();
-        assert_eq!(AuditLog::open_existing(path.clone(), None).unwrap_err().kind(), ErrorKind::Storage);
-        let log = AuditLog::open(path.clone(), None).unwrap();
+        assert_eq!(
+            AuditLog::open_existing(path.clone(), MaybeSecretBytes::default()).unwrap_err().kind(),
+            ErrorKind::Storage
+        );
+        let log = AuditLog::open(path.clone(), MaybeSecretBytes::default()).unwrap();
         audited(&log).seal_envelope(device_for(&Sender::generate().unwrap()).public_key(), message()).unwrap();
-        assert!(AuditLog::open_existing(path, None).is_ok());
+        assert!(AuditLog::open_existing(path, MaybeSecretBytes::default()).is_ok());
     }
 }

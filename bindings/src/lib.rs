@@ -34,10 +34,12 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use pushseal::Payload as CorePayload;
-use pushseal::Target as _;
-// What a seal's target must be: with the audit log, one it can record.
+// What a seal's target must be (with the audit log, one it can record); the
+// core's `Target` is in scope either way, for `max_plaintext_len`.
 #[cfg(not(feature = "server"))]
 use pushseal::Target as SealTarget;
+#[cfg(feature = "server")]
+use pushseal::Target as _;
 #[cfg(feature = "server")]
 use pushseal_audit::AuditTarget as SealTarget;
 
@@ -52,7 +54,7 @@ mod secret;
 pub use audit::*;
 #[cfg(feature = "server")]
 pub use batch::*;
-pub use secret::{SecretBytes, SecretText};
+pub use secret::{MaybeSecretBytes, SecretBytes, SecretText};
 
 // ---------------------------------------------------------------------------
 // Errors
@@ -334,7 +336,7 @@ fn signed(value: usize) -> i64 {
 #[uniffi::export(rust, foreign)]
 pub trait KeyStorage: Send + Sync {
     /// The stored keyring bytes, or nothing if none were saved yet.
-    fn load(&self) -> Result<Option<SecretBytes>>;
+    fn load(&self) -> Result<MaybeSecretBytes>;
     /// Stores the keyring bytes, replacing what was there. Wipe the foreign
     /// copy after storing it (SECURITY.md, "Secrets in the bindings").
     fn save(&self, bytes: SecretBytes) -> Result<()>;
@@ -368,7 +370,7 @@ impl<'a> StorageAdapter<'a> {
 impl pushseal::KeyringStore for StorageAdapter<'_> {
     fn load(&self) -> pushseal::Result<Option<zeroize::Zeroizing<Vec<u8>>>> {
         match self.storage.load() {
-            Ok(bytes) => Ok(bytes.map(SecretBytes::into_zeroizing)),
+            Ok(bytes) => Ok(bytes.0.map(SecretBytes::into_zeroizing)),
             Err(e) => Err(self.keep(e)),
         }
     }
@@ -385,8 +387,8 @@ struct InMemoryKeyStorage {
 }
 
 impl KeyStorage for InMemoryKeyStorage {
-    fn load(&self) -> Result<Option<SecretBytes>> {
-        Ok(lock(&self.bytes).clone().map(SecretBytes::new))
+    fn load(&self) -> Result<MaybeSecretBytes> {
+        Ok(lock(&self.bytes).clone().map(SecretBytes::new).into())
     }
 
     fn save(&self, bytes: SecretBytes) -> Result<()> {
@@ -1274,10 +1276,10 @@ mod tests {
         device.rotate(Duration::from_secs(60), at(1_000)).unwrap();
         device.rotate(Duration::from_secs(pushseal::unix_now() + 3_600 - 1_001), at(1_001)).unwrap();
         device.save(storage.clone()).unwrap();
-        assert_eq!(DeviceKeyring::from_bytes(storage.load().unwrap().unwrap()).unwrap().retired_keys().len(), 2);
+        assert_eq!(DeviceKeyring::from_bytes(storage.load().unwrap().0.unwrap()).unwrap().retired_keys().len(), 2);
         let loaded = DeviceKeyring::load_or_create(storage.clone(), None).unwrap();
         assert_eq!(loaded.retired_keys().len(), 1);
-        let saved = DeviceKeyring::from_bytes(storage.load().unwrap().unwrap()).unwrap();
+        let saved = DeviceKeyring::from_bytes(storage.load().unwrap().0.unwrap()).unwrap();
         assert_eq!(saved.retired_keys().len(), 1, "the dead key is gone from storage too");
     }
 
@@ -1285,7 +1287,7 @@ mod tests {
     struct Failing(PushSealError);
 
     impl KeyStorage for Failing {
-        fn load(&self) -> Result<Option<SecretBytes>> {
+        fn load(&self) -> Result<MaybeSecretBytes> {
             Err(self.0.clone())
         }
         fn save(&self, _bytes: SecretBytes) -> Result<()> {

@@ -11,7 +11,10 @@
 //!   generated free, which does not wipe it: that one buffer is the copy
 //!   SECURITY.md lists.
 //! - Taking a secret in, the transfer buffer the foreign side filled is read
-//!   into a wiping buffer and then wiped itself before it is freed.
+//!   into a wiping buffer and then wiped itself before it is freed. That holds
+//!   for secret bytes that may be absent too ([`MaybeSecretBytes`]: what a
+//!   `KeyStorage` loads), which UniFFI's own `Option` would read and free
+//!   unwiped.
 
 use uniffi::{MetadataBuffer, RustBuffer};
 use zeroize::{Zeroize, Zeroizing};
@@ -103,6 +106,68 @@ uniffi::derive_ffi_traits!(local SecretBytes);
 fn short(what: &str) -> uniffi::deps::anyhow::Error {
     uniffi::deps::anyhow::anyhow!("a SecretBytes buffer ends before its {what}")
 }
+
+/// Secret bytes that may be absent (what a `KeyStorage` loads, an optional
+/// key): Swift `Data?`, Kotlin `ByteArray?`, Python `bytes | None`. Crosses
+/// as `Option<Vec<u8>>` does, and wipes its transfer buffer like
+/// [`SecretBytes`].
+#[derive(Debug, Default)]
+pub struct MaybeSecretBytes(pub Option<SecretBytes>);
+
+impl From<Option<SecretBytes>> for MaybeSecretBytes {
+    fn from(bytes: Option<SecretBytes>) -> Self {
+        Self(bytes)
+    }
+}
+
+// SAFETY: the wire form is exactly `Option<Vec<u8>>`'s (a tag byte, 0 for
+// none and 1 for some, then `Vec<u8>`'s form), and so is the type metadata.
+unsafe impl uniffi::FfiConverter<crate::UniFfiTag> for MaybeSecretBytes {
+    type FfiType = RustBuffer;
+
+    fn lower(obj: Self) -> RustBuffer {
+        let mut buf = Vec::with_capacity(1 + 4 + obj.0.as_ref().map_or(0, |b| b.0.len()));
+        Self::write(obj, &mut buf);
+        RustBuffer::from_vec(buf)
+    }
+
+    fn try_lift(v: RustBuffer) -> uniffi::Result<Self> {
+        let mut transfer = v.destroy_into_vec();
+        let mut rest = transfer.as_slice();
+        let lifted = Self::try_read(&mut rest);
+        let trailing = rest.len();
+        transfer.zeroize();
+        match lifted {
+            Ok(_) if trailing != 0 => Err(uniffi::deps::anyhow::anyhow!("junk after the bytes of a MaybeSecretBytes")),
+            other => other,
+        }
+    }
+
+    fn write(obj: Self, buf: &mut Vec<u8>) {
+        match obj.0 {
+            None => buf.push(0),
+            Some(bytes) => {
+                buf.reserve(1 + 4 + bytes.0.len());
+                buf.push(1);
+                <SecretBytes as uniffi::FfiConverter<crate::UniFfiTag>>::write(bytes, buf);
+            }
+        }
+    }
+
+    fn try_read(buf: &mut &[u8]) -> uniffi::Result<Self> {
+        let (tag, rest) = buf.split_first().ok_or_else(|| short("tag"))?;
+        *buf = rest;
+        match tag {
+            0 => Ok(Self(None)),
+            1 => Ok(Self(Some(<SecretBytes as uniffi::FfiConverter<crate::UniFfiTag>>::try_read(buf)?))),
+            _ => Err(uniffi::deps::anyhow::anyhow!("unexpected tag byte for a MaybeSecretBytes")),
+        }
+    }
+
+    const TYPE_ID_META: MetadataBuffer = <Option<Vec<u8>> as uniffi::TypeId<crate::UniFfiTag>>::TYPE_ID_META;
+}
+
+uniffi::derive_ffi_traits!(local MaybeSecretBytes);
 
 /// Secret text (a sender's secret key text): a string in every language.
 /// Zeroized when dropped.

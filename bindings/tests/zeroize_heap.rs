@@ -17,7 +17,9 @@ mod heap_scan;
 use std::sync::Arc;
 
 use heap_scan::{SERIAL, freed_blocks_holding};
-use pushseal_ffi::{DeviceKeyring, KeyStorage, SecretBytes, SecretText, Sender, in_memory_key_storage};
+use pushseal_ffi::{
+    DeviceKeyring, KeyStorage, MaybeSecretBytes, SecretBytes, SecretText, Sender, in_memory_key_storage,
+};
 use uniffi::{FfiConverter, RustBuffer};
 
 const DEVICE_SECRET: [u8; 32] = *b"bindings-zeroize-device-secret!!";
@@ -81,6 +83,40 @@ fn keyring_bytes_in_and_out_leave_no_secret_in_freed_heap_memory() {
         assert_eq!(loaded.key_id(), keyring.key_id());
     });
     assert!(hits.is_empty(), "keyring secrets left in freed heap blocks: {hits:?}");
+}
+
+/// The transfer buffer a foreign `KeyStorage.load` fills with `bytes`: the
+/// wire form of `Option<Vec<u8>>` (tag 1, an i32 big-endian length, the
+/// bytes), sized exactly so that making it leaves no partial copy.
+fn loaded_transfer(bytes: &[u8]) -> RustBuffer {
+    let mut wire = Vec::with_capacity(1 + 4 + bytes.len());
+    wire.push(1);
+    wire.extend_from_slice(&i32::try_from(bytes.len()).unwrap().to_be_bytes());
+    wire.extend_from_slice(bytes);
+    RustBuffer::from_vec(wire)
+}
+
+#[test]
+fn keyring_bytes_a_foreign_storage_loads_leave_no_copy_in_freed_heap_memory() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let text = b64(&DEVICE_SECRET);
+    let patterns = [("device secret bytes", &DEVICE_SECRET[..]), ("device secret text", text.as_bytes())];
+    let stored = stored_keyring();
+    let hits = freed_blocks_holding(&patterns, || {
+        let lifted = MaybeSecretBytes::try_lift(loaded_transfer(stored.as_slice())).unwrap();
+        let keyring = DeviceKeyring::from_bytes(lifted.0.unwrap()).unwrap();
+        assert_eq!(keyring.public_key().len(), 43);
+    });
+    assert!(hits.is_empty(), "loaded keyring secrets left in freed heap blocks: {hits:?}");
+    // UniFFI's own `Option` reads the same buffer and frees it unwiped: what
+    // `MaybeSecretBytes` is for.
+    let hits = freed_blocks_holding(&patterns, || {
+        let lifted = <Option<SecretBytes> as uniffi::Lift<pushseal_ffi::UniFfiTag>>::try_lift(loaded_transfer(
+            stored.as_slice(),
+        ));
+        drop(lifted.unwrap());
+    });
+    assert!(!hits.is_empty(), "the scanner sees the copy a plain Option leaves");
 }
 
 #[test]
