@@ -70,15 +70,7 @@ unsafe impl uniffi::FfiConverter<crate::UniFfiTag> for SecretBytes {
     }
 
     fn try_lift(v: RustBuffer) -> uniffi::Result<Self> {
-        let mut transfer = v.destroy_into_vec();
-        let mut rest = transfer.as_slice();
-        let lifted = Self::try_read(&mut rest);
-        let trailing = rest.len();
-        transfer.zeroize();
-        match lifted {
-            Ok(_) if trailing != 0 => Err(uniffi::deps::anyhow::anyhow!("junk after the bytes of a SecretBytes")),
-            other => other,
-        }
+        lift_wiping(v, Self::try_read)
     }
 
     fn write(obj: Self, buf: &mut Vec<u8>) {
@@ -102,6 +94,20 @@ unsafe impl uniffi::FfiConverter<crate::UniFfiTag> for SecretBytes {
 }
 
 uniffi::derive_ffi_traits!(local SecretBytes);
+
+/// Reads a secret with `read` from the transfer buffer the foreign side
+/// filled, then wipes that buffer before it is freed.
+fn lift_wiping<T>(v: RustBuffer, read: fn(&mut &[u8]) -> uniffi::Result<T>) -> uniffi::Result<T> {
+    let mut transfer = v.destroy_into_vec();
+    let mut rest = transfer.as_slice();
+    let lifted = read(&mut rest);
+    let trailing = rest.len();
+    transfer.zeroize();
+    match lifted {
+        Ok(_) if trailing != 0 => Err(uniffi::deps::anyhow::anyhow!("junk after the bytes of a secret")),
+        other => other,
+    }
+}
 
 fn short(what: &str) -> uniffi::deps::anyhow::Error {
     uniffi::deps::anyhow::anyhow!("a SecretBytes buffer ends before its {what}")
@@ -132,15 +138,7 @@ unsafe impl uniffi::FfiConverter<crate::UniFfiTag> for MaybeSecretBytes {
     }
 
     fn try_lift(v: RustBuffer) -> uniffi::Result<Self> {
-        let mut transfer = v.destroy_into_vec();
-        let mut rest = transfer.as_slice();
-        let lifted = Self::try_read(&mut rest);
-        let trailing = rest.len();
-        transfer.zeroize();
-        match lifted {
-            Ok(_) if trailing != 0 => Err(uniffi::deps::anyhow::anyhow!("junk after the bytes of a MaybeSecretBytes")),
-            other => other,
-        }
+        lift_wiping(v, Self::try_read)
     }
 
     fn write(obj: Self, buf: &mut Vec<u8>) {
