@@ -15,6 +15,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/cargo-metadata.sh
 source scripts/cargo-metadata.sh
+# shellcheck source=scripts/python-bindings.sh
+source scripts/python-bindings.sh
 out="${1:?usage: bench/bindings.sh OUT_DIR}"
 mkdir -p "$out"
 result="$out/bindings.txt"
@@ -55,8 +57,7 @@ native=("$ops" open-timed "$fixture" "$n" "$rounds")
 echo "==> Python: install the bindings in $target_dir/bindings-venv (maturin builds them)"
 python=()
 venv="${PUSHSEAL_VENV:-$target_dir/bindings-venv}"
-if [[ ! -x "$venv/bin/python" ]]; then python3 -m venv "$venv"; fi
-if "$venv/bin/python" -m pip install -q --disable-pip-version-check --force-reinstall --no-deps ./bindings/python; then
+if install_python_bindings "$venv" "$target_dir"; then
   python=("$venv/bin/python" bench/bindings_open.py "$fixture" "$n" "$rounds")
 else
   echo "bindings/python does not install: Python not measured"
@@ -72,8 +73,16 @@ kotlin_prepare() {
     return 1
   fi
   package="$(sed -n 's/^package \([A-Za-z0-9_.]*\).*/\1/p' "$kt" | head -1)"
-  local mvn_flags=(-B -q -ntp -Dstyle.color=never)
-  mvn -f "$pom" "${mvn_flags[@]}" -DskipTests -Dpushseal.native.dir="$target_dir/release" compile &&
+  # MVN_FLAGS as bindings/test.sh takes them (offline/env.sh sets them for a vendor folder).
+  local mvn_flags
+  read -r -a mvn_flags <<<"${MVN_FLAGS:--B -ntp -Dstyle.color=never}"
+  mvn_flags+=(-q)
+  # Maven 3.8 writes colour resets even with -q and -Dstyle.color=never. The
+  # classpath comes from maven-dependency-plugin: a vendor folder made by
+  # offline/vendor.sh holds only what the tests resolve, so offline this
+  # row is not measured.
+  mvn -f "$pom" "${mvn_flags[@]}" -DskipTests -Dpushseal.native.dir="$target_dir/release" compile 2>&1 |
+    sed 's/\x1b\[[0-9;]*m//g' &&
     mvn -f "$pom" "${mvn_flags[@]}" dependency:build-classpath -Dmdep.outputFile="$fixture/cp.txt" >/dev/null &&
     classes="bindings/kotlin/target/classes:$(cat "$fixture/cp.txt")" &&
     mkdir -p "$fixture/java" &&

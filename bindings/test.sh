@@ -28,6 +28,8 @@ root="$(cd "$bindings_dir/.." && pwd)"
 cd "$root"
 # shellcheck source=scripts/cargo-metadata.sh
 source "$root/scripts/cargo-metadata.sh"
+# shellcheck source=scripts/python-bindings.sh
+source "$root/scripts/python-bindings.sh"
 
 mode="${1:-all}"
 case "$mode" in
@@ -64,18 +66,7 @@ run_kotlin() {
 
 run_python() {
   local venv="${PUSHSEAL_VENV:-$target_dir/bindings-venv}"
-  if [[ ! -x "$venv/bin/python" ]]; then
-    echo "==> creating venv $venv"
-    "${PYTHON:-python3}" -m venv "$venv"
-  fi
-  "$venv/bin/python" -m pip install -q --disable-pip-version-check -r "$root/offline/python-requirements.txt"
-  echo "==> pip install ./bindings/python (maturin: cargo build, uniffi-bindgen)"
-  # The build backend (maturin) is the venv's, from python-requirements.txt;
-  # its Python hook runs the `maturin` program, found on PATH. CARGO_TARGET_DIR:
-  # the library's dependencies and the generator that build.sh built are
-  # reused, not compiled again.
-  PATH="$venv/bin:$PATH" CARGO_TARGET_DIR="$target_dir" "$venv/bin/python" -m pip install -q --disable-pip-version-check \
-    --force-reinstall --no-deps --no-build-isolation "$bindings_dir/python"
+  install_python_bindings "$venv" "$target_dir"
   echo "==> pytest (bindings/python/tests)"
   # src/ layout: `import pushseal` can only resolve to the installed copy.
   (cd "$bindings_dir/python" && "$venv/bin/python" -m pytest)
