@@ -20,6 +20,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 mod crypto;
+mod errorkinds;
 mod fixture;
 mod keytexts;
 mod negative;
@@ -28,7 +29,8 @@ mod schema;
 mod sequences;
 
 /// The file names this generator writes, in `test-vectors/`.
-pub const FILES: [&str; 4] = ["positive.json", "negative.json", "replay-sequences.json", "key-texts.json"];
+pub const FILES: [&str; 5] =
+    ["positive.json", "negative.json", "replay-sequences.json", "key-texts.json", "error-kinds.json"];
 
 /// The command that regenerates the files.
 pub const COMMAND: &str = "cargo run -p pushseal-vectors";
@@ -98,6 +100,7 @@ pub fn generate() -> Result<Vec<VectorFile>> {
         file(FILES[1], negative::DESCRIPTION, &negative)?,
         file(FILES[2], sequences::DESCRIPTION, &sequences)?,
         file(FILES[3], keytexts::DESCRIPTION, &keytexts::vectors()?)?,
+        file(FILES[4], errorkinds::DESCRIPTION, &errorkinds::vectors()?)?,
     ])
 }
 
