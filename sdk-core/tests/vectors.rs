@@ -28,6 +28,7 @@ const NEGATIVE: usize = 128;
 const SEQUENCES: usize = 8;
 const STEPS: usize = 23;
 const KEY_TEXTS: usize = 22;
+const ERROR_KINDS: usize = 20;
 
 fn dir() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../test-vectors"))
@@ -400,6 +401,7 @@ fn every_vector_file_has_a_consumer() {
     assert_eq!(
         names,
         [
+            "error-kinds.json",
             "key-texts.json",
             "negative.json",
             "positive.json",
@@ -481,4 +483,22 @@ fn every_key_text_vector_reads_as_stated() {
         }
     }
     assert_eq!(vectors.len(), KEY_TEXTS);
+}
+
+#[test]
+fn every_error_kind_takes_the_device_action_stated() {
+    // SPEC.md section 9: the file lists every kind, each once, in the core's order.
+    let vectors = load("error-kinds.json");
+    let kinds: Vec<&str> = vectors.iter().map(|v| s(v, "kind")).collect();
+    assert_eq!(kinds, ErrorKind::ALL.map(ErrorKind::name));
+    for v in &vectors {
+        let kind = ErrorKind::from_name(s(v, "kind")).unwrap();
+        assert_eq!(kind.device_action().name(), s(v, "device_action"), "{kind}");
+    }
+    let mut actions: Vec<&str> = vectors.iter().map(|v| s(v, "device_action")).collect();
+    actions.sort_unstable();
+    actions.dedup();
+    assert_eq!(actions, ["drop", "pass_through", "reregister", "show_fallback"]);
+    assert_eq!(vectors.len(), ERROR_KINDS, "checked {} error kinds", vectors.len());
+    println!("checked {} error kinds", vectors.len());
 }

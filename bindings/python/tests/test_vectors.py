@@ -116,3 +116,15 @@ def test_key_texts_read_as_stated():
             assert vectors.error_kind(info.value) == v["expected_error"], f"{name}: {info.value}"
         checked += 1
     assert checked == vectors.KEY_TEXTS
+
+
+def test_error_kinds_take_the_device_action_stated():
+    # SPEC.md section 9: every core kind and its device action; the bindings add INTERNAL alone.
+    kinds = vectors.load("error-kinds.json")
+    by_name = {kind.spec_name(): kind for kind in pushseal.ErrorKind}
+    for v in kinds:
+        assert v["kind"] in by_name, f"{v['kind']}: no such ErrorKind in the bindings"
+        assert by_name[v["kind"]].device_action().spec_name() == v["device_action"], v["kind"]
+    assert set(by_name) - {v["kind"] for v in kinds} == {"internal"}
+    assert {a.spec_name() for a in pushseal.DeviceAction} == {v["device_action"] for v in kinds}
+    assert len(kinds) == vectors.ERROR_KINDS

@@ -136,4 +136,18 @@ final class VectorsTests: XCTestCase {
         }
         XCTAssertEqual(vectors.count, Vectors.keyTexts)
     }
+
+    func testErrorKindsTakeTheDeviceActionStated() throws {
+        // SPEC.md section 9: every core kind and its device action; the bindings add .internal alone.
+        let vectors = try Vectors.load("error-kinds.json")
+        let byName = Dictionary(uniqueKeysWithValues: ErrorKind.allCases.map { ($0.specName(), $0) })
+        for v in vectors {
+            let name = Vectors.string(v, "kind")
+            let kind = try XCTUnwrap(byName[name], "\(name): no such ErrorKind in the bindings")
+            XCTAssertEqual(kind.deviceAction().specName(), Vectors.string(v, "device_action"), name)
+        }
+        XCTAssertEqual(Set(byName.keys).subtracting(vectors.map { Vectors.string($0, "kind") }), ["internal"])
+        XCTAssertEqual(Set(DeviceAction.allCases.map { $0.specName() }), Set(vectors.map { Vectors.string($0, "device_action") }))
+        XCTAssertEqual(vectors.count, Vectors.errorKinds)
+    }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 @testable import PushSealSampleKit
 
@@ -5,9 +6,11 @@ import XCTest
 /// by its stable name: these tests check the names and what each action makes
 /// the extension and the app do, whatever the kind.
 final class OpenOutcomeTests: XCTestCase {
-    func testActionNamesMatchTheCore() {
-        let core = ["pass_through", "show_fallback", "reregister", "drop"]
-        XCTAssertEqual(OpenOutcome.Action.allCases.map(\.rawValue), core)
+    func testActionNamesMatchTheCore() throws {
+        // Exactly the four actions test-vectors/error-kinds.json gives the core's kinds.
+        let core = Set(try Self.coreErrorKinds().map(\.action))
+        XCTAssertEqual(Set(OpenOutcome.Action.allCases.map(\.rawValue)), core)
+        XCTAssertEqual(core.count, 4)
         for name in core {
             XCTAssertEqual(OpenOutcome.Action(specName: name).rawValue, name)
         }
@@ -36,19 +39,33 @@ final class OpenOutcomeTests: XCTestCase {
         XCTAssertEqual(OpenOutcome(action: "show_fallback", reason: .notPushSeal).delivery, .fallback)
     }
 
-    func testKindNamesMatchTheCore() {
-        let core = [
-            "not_pushseal", "unsupported_version", "truncated", "malformed", "invalid_encoding",
-            "invalid_key_length", "zero_shared_secret", "unknown_recipient_key", "untrusted_sender", "tampered",
-            "malformed_padding", "expired", "not_yet_valid", "replayed", "payload_too_large",
-            "invalid_notification", "invalid_receipt", "invalid_keyring", "storage", "randomness",
-        ]
+    func testKindNamesMatchTheCore() throws {
+        // Every kind of test-vectors/error-kinds.json; the kit adds only the
+        // bindings' `internal` and its own `unknown`.
+        let core = try Self.coreErrorKinds().map(\.kind)
+        XCTAssertEqual(core.count, 20)
         for name in core {
             XCTAssertNotEqual(PushSealErrorKind(wireName: name), .unknown, name)
             XCTAssertEqual(PushSealErrorKind(wireName: name).wireName, name)
         }
+        XCTAssertEqual(Set(PushSealErrorKind.allCases.map(\.wireName)).subtracting(core), ["internal", "unknown"])
         XCTAssertEqual(PushSealErrorKind(wireName: "a_future_kind"), .unknown)
         XCTAssertEqual(PushSealErrorKind(wireName: "Tampered"), .unknown)
+    }
+
+    /// The kinds and actions of test-vectors/error-kinds.json, found from
+    /// this file: ios-sample/PushSealSampleKit/Tests/PushSealSampleKitTests/.
+    private static func coreErrorKinds() throws -> [(kind: String, action: String)] {
+        let url = URL(fileURLWithPath: #filePath)
+            .deletingLastPathComponent()  // PushSealSampleKitTests
+            .deletingLastPathComponent()  // Tests
+            .deletingLastPathComponent()  // PushSealSampleKit
+            .deletingLastPathComponent()  // ios-sample
+            .deletingLastPathComponent()  // repository root
+            .appendingPathComponent("test-vectors/error-kinds.json")
+        let file = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+        let vectors = try XCTUnwrap(file["vectors"] as? [[String: Any]])
+        return try vectors.map { (try XCTUnwrap($0["kind"] as? String), try XCTUnwrap($0["device_action"] as? String)) }
     }
 
     private func assertOutcome(

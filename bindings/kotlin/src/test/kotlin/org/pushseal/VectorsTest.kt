@@ -148,4 +148,22 @@ class VectorsTest {
         }
         assertEquals(Vectors.KEY_TEXTS, vectors.size)
     }
+
+    @Test
+    fun errorKindsTakeTheDeviceActionStated() {
+        // SPEC.md section 9: every core kind and its device action; the bindings add INTERNAL alone.
+        val vectors = Vectors.load("error-kinds.json")
+        val byName = ErrorKind.values().associateBy { it.specName() }
+        for (v in vectors) {
+            val kind = v.getString("kind")
+            val bound = byName[kind] ?: error("$kind: no such ErrorKind in the bindings")
+            assertEquals(v.getString("device_action"), bound.deviceAction().specName(), kind)
+        }
+        assertEquals(setOf("internal"), byName.keys - vectors.map { it.getString("kind") }.toSet())
+        assertEquals(
+            DeviceAction.values().map { it.specName() }.toSet(),
+            vectors.map { it.getString("device_action") }.toSet(),
+        )
+        assertEquals(Vectors.ERROR_KINDS, vectors.size)
+    }
 }
