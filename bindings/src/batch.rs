@@ -128,6 +128,20 @@ impl BatchResult {
 }
 
 impl Sender {
+    /// [`Self::batch`], every result in one list.
+    fn batch_all<T, P>(&self, to: Vec<BatchDevice>, message: &Message, target: &T) -> Result<Vec<BatchResult>>
+    where
+        T: pushseal_audit::AuditTarget<Payload = P::Core>,
+        P: BatchPush,
+    {
+        let mut all = Vec::with_capacity(to.len());
+        self.batch::<T, P>(to, message, target, |r| {
+            all.push(r);
+            Ok(())
+        })?;
+        Ok(all)
+    }
+
     /// Seals to many devices through the audit log crate (which hands each
     /// result out once its record is durable if the sender has a log, and
     /// runs the core's batch either way), handing each device's result to
@@ -202,13 +216,7 @@ impl Sender {
         message: Message,
         options: Option<ApnsOptions>,
     ) -> Result<Vec<BatchResult>> {
-        let target = options.map(|o| o.to_core()).unwrap_or_default();
-        let mut all = Vec::with_capacity(to.len());
-        self.batch::<_, ApnsPush>(to, &message, &target, |r| {
-            all.push(r);
-            Ok(())
-        })?;
-        Ok(all)
+        self.batch_all::<_, ApnsPush>(to, &message, &options.map(|o| o.to_core()).unwrap_or_default())
     }
 
     /// Seals `message` to many devices for FCM, all with the same message id,
@@ -227,13 +235,7 @@ impl Sender {
         message: Message,
         options: Option<FcmOptions>,
     ) -> Result<Vec<BatchResult>> {
-        let target = options.map(|o| o.to_core()).unwrap_or_default();
-        let mut all = Vec::with_capacity(to.len());
-        self.batch::<_, FcmPush>(to, &message, &target, |r| {
-            all.push(r);
-            Ok(())
-        })?;
-        Ok(all)
+        self.batch_all::<_, FcmPush>(to, &message, &options.map(|o| o.to_core()).unwrap_or_default())
     }
 
     /// `seal_batch_apns`, handing each device's result out as soon as it
