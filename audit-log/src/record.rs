@@ -332,10 +332,12 @@ impl fmt::Display for Anchor {
 impl FromStr for Anchor {
     type Err = Error;
 
-    /// Parses `<seq>:<64 hex digits>`.
+    /// Parses `<seq>:<64 hex digits>`, ignoring space, tab, line feed and
+    /// carriage return around it and no other character (the rule of every
+    /// pasted text, SPEC.md section 3.1).
     fn from_str(s: &str) -> Result<Self> {
         let bad = Error::InvalidEncoding("an anchor is <seq>:<64 lowercase hex digits>");
-        let (seq, hash) = s.trim().split_once(':').ok_or(bad.clone())?;
+        let (seq, hash) = pushseal::trim_pasted_text(s).split_once(':').ok_or(bad.clone())?;
         let seq = if seq.bytes().all(|b| b.is_ascii_digit()) { seq.parse().ok() } else { None };
         Ok(Self { seq: seq.ok_or(bad)?, hash: hash.parse()? })
     }
@@ -536,6 +538,13 @@ mod tests {
         let plus = format!("+1:{}", "0".repeat(64));
         for bad in ["41", "x:00", "-1:00", plus.as_str()] {
             assert!(bad.parse::<Anchor>().is_err(), "{bad}");
+        }
+        // SPEC.md section 3.1: space, tab, LF and CR around it, nothing else.
+        assert_eq!(format!(" \t{a}\r\n").parse::<Anchor>().unwrap(), a);
+        for other in ['\u{a0}', '\u{b}', '\u{c}', '\u{85}', '\u{feff}', '\u{3000}'] {
+            for bad in [format!("{other}{a}"), format!("{a}{other}")] {
+                assert!(bad.parse::<Anchor>().is_err(), "{other:?}");
+            }
         }
     }
 }

@@ -14,10 +14,6 @@ use crate::record::{Hash256, TOKEN_KEY_LEN, hmac_sha256};
 /// The most a token key file is read. Its text is 43 characters.
 const TOKEN_KEY_FILE_LIMIT: u64 = 4096;
 
-/// The white space a token key's text may have around it, and nothing else
-/// (SPEC.md section 3.1, as for a key): space, tab, line feed, carriage return.
-const WHITE_SPACE: [char; 4] = [' ', '\t', '\n', '\r'];
-
 /// How to make a token key, for the messages that ask for one.
 const MAKE_ONE: &str = "make one with: head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\\n' > token.key";
 
@@ -39,7 +35,8 @@ impl TokenKey {
     /// without padding, with only space, tab, line feed and carriage return
     /// around them.
     pub fn from_text(text: &str) -> Result<Self, TokenKeyError> {
-        decode_base64url(text.trim_matches(WHITE_SPACE)).map(Self).ok_or(TokenKeyError::Encoding)
+        // SPEC.md section 3.1, as for a key: the rule of every pasted text.
+        decode_base64url(pushseal::trim_pasted_text(text)).map(Self).ok_or(TokenKeyError::Encoding)
     }
 
     /// Reads a token key file (its text form; see [`TokenKey::from_text`]).

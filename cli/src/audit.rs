@@ -126,7 +126,9 @@ fn verify(out: &mut Out, args: &VerifyArgs) -> Result<(), CliError> {
 /// `pushseal audit receipt`.
 fn receipt(out: &mut Out, args: &ReceiptArgs) -> Result<(), CliError> {
     // A malformed value is rejected input, as a malformed --to is (exit status 1).
-    let id: MessageId = args.message_id.trim().parse().map_err(|e| CliError::rejected(format!("--message-id: {e}")))?;
+    let id: MessageId = pushseal::trim_pasted_text(&args.message_id)
+        .parse()
+        .map_err(|e| CliError::rejected(format!("--message-id: {e}")))?;
     let receipt: Receipt = args.receipt.parse().map_err(|_: pushseal::Error| {
         CliError::rejected(format!(
             "--receipt: invalid encoding: {}",

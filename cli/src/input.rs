@@ -215,22 +215,10 @@ impl PayloadInput {
                 Ok(Self::Apns(value.to_string()))
             }
             Platform::Fcm => {
-                let mut value = peel_line(parse_json(text)?);
-                for wrapper in ["message", "data"] {
-                    if let Value::Object(map) = &mut value
-                        && !map.contains_key("pushseal")
-                        && map.get(wrapper).is_some_and(Value::is_object)
-                        && let Some(inner) = map.remove(wrapper)
-                    {
-                        value = inner;
-                    }
-                }
-                let Value::Object(map) = value else {
-                    return Err(not_pushseal("the FCM input is not a JSON object"));
-                };
-                let data =
-                    map.into_iter().filter_map(|(k, v)| if let Value::String(s) = v { Some((k, s)) } else { None });
-                Ok(Self::Fcm(data.collect()))
+                // The data map (every value a string) in a request body, a
+                // message object or on its own, as SPEC.md section 7.4 says.
+                let value = peel_line(parse_json(text)?);
+                pushseal::fcm_data_map_in(value).map(Self::Fcm).map_err(|e| CliError::rejected(e.to_string()))
             }
         }
     }

@@ -96,7 +96,7 @@ const OPEN_DETAILS: &str = "\
 Input (standard input): anything seal prints for the platform.
   apns      the request body (the app's userInfo), or seal's --headers form
   fcm       the message object, seal's --request-body form, or the data map
-            {\"pushseal\": \"<envelope>\"}
+            {\"pushseal\": \"<envelope>\"}; every data value must be a string
   envelope  the envelope's base64url text
   A line of seal's several-device output works for each.
 

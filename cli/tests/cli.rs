@@ -280,6 +280,23 @@ fn fcm_round_trip_in_every_form() {
     // The data map alone, as the app's FirebaseMessagingService gets it.
     let data = json(&ok(&w.seal("fcm", &[], MESSAGE)))["data"].to_string();
     assert_is_the_message(&ok(&w.open("fcm", &[], data.as_bytes())));
+
+    // SPEC.md section 7.4: every value of the data map is a string, wherever
+    // the map is; a data map with another value is refused, not filtered.
+    let text = json(&data)["pushseal"].as_str().unwrap().to_owned();
+    for payload in [
+        format!(r#"{{"pushseal":"{text}","x":1}}"#),
+        format!(r#"{{"data":{{"pushseal":"{text}","x":null}}}}"#),
+        format!(r#"{{"message":{{"data":{{"pushseal":"{text}","x":{{}}}}}}}}"#),
+    ] {
+        rejected(&w.open("fcm", &[], payload.as_bytes()), "not a string (FCM data values are strings)");
+    }
+    // String values the app adds beside "pushseal", and keys named "data" and "message", are fine.
+    let extra = format!(r#"{{"data":"d","message":"m","pushseal":"{text}","x":"1"}}"#);
+    assert_is_the_message(&ok(&w.open("fcm", &[], extra.as_bytes())));
+    // A request body's data map is message.data, not the message itself.
+    let bare = format!(r#"{{"message":{{"pushseal":"{text}"}}}}"#);
+    rejected(&w.open("fcm", &[], bare.as_bytes()), "has no \"data\" object");
 }
 
 #[test]

@@ -91,9 +91,9 @@ pub enum Error {
         max_plaintext: usize,
     },
     /// A device was given an envelope text longer than any sender makes
-    /// (2,818 characters, SPEC.md section 4.3): refused before it is
+    /// (2,818 bytes of UTF-8, SPEC.md section 4.3): refused before it is
     /// decoded. Its kind is [`ErrorKind::PayloadTooLarge`].
-    #[error("envelope too large: {size} characters of text, a device opens at most {max}")]
+    #[error("envelope too large: its text is {size} bytes, a device opens at most {max} (one per base64url character)")]
     EnvelopeTooLarge {
         /// The envelope text's length, in bytes.
         size: usize,

@@ -42,10 +42,13 @@ pub const SECRET_KEY_PREFIX: &str = "pushseal-secret-key-v1:";
 /// The white space a key text may have around it, and nothing else: space,
 /// tab, line feed and carriage return (SPEC.md section 3.1). Other characters
 /// Unicode calls white space (a no-break space, a vertical tab, a form feed)
-/// make the text invalid.
+/// make the text invalid. The one rule for every text a user pastes: key
+/// texts, token keys, receipts and audit anchors are all read with it.
 pub const KEY_TEXT_WHITE_SPACE: [char; 4] = [' ', '\t', '\n', '\r'];
 
-/// `text` without leading and trailing [`KEY_TEXT_WHITE_SPACE`].
+/// `text` without leading and trailing space, tab, line feed and carriage
+/// return, and nothing else (SPEC.md section 3.1): how every pasted text (a
+/// key, a token key, a receipt, an audit anchor) is trimmed.
 pub fn trim_key_text(text: &str) -> &str {
     text.trim_matches(KEY_TEXT_WHITE_SPACE)
 }

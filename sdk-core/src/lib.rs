@@ -105,3 +105,14 @@ pub use sender::{BATCH_WINDOW, BatchDevice, BatchResult, Sealed, Sender};
 /// payload by the same rules. Hidden: not a stable API.
 #[doc(hidden)]
 pub use platform::parse_payload_json;
+
+/// The FCM data map inside JSON text read by [`parse_payload_json`] (SPEC.md
+/// section 7.4), for the `pushseal` command. Hidden: not a stable API.
+#[doc(hidden)]
+pub use platform::fcm::data_map_in as fcm_data_map_in;
+
+/// A pasted text (a key, a token key, a receipt, an audit anchor) without the
+/// white space SPEC.md section 3.1 lets it have around it, for the audit log
+/// crate and the `pushseal` command. Hidden: not a stable API.
+#[doc(hidden)]
+pub use keys::trim_key_text as trim_pasted_text;

@@ -109,10 +109,12 @@ impl fmt::Debug for Receipt {
 impl FromStr for Receipt {
     type Err = Error;
 
-    /// Parses exactly 22 characters of canonical base64url without padding;
-    /// surrounding white space is ignored.
+    /// Parses exactly 22 characters of canonical base64url without padding,
+    /// ignoring space, tab, line feed and carriage return around them and no
+    /// other character (the rule of every pasted text, SPEC.md section 3.1).
     fn from_str(s: &str) -> Result<Self> {
-        decode_base64_exact::<RECEIPT_LEN>(s.trim(), "a receipt is 22 characters of base64url without padding")
+        let text = crate::keys::trim_key_text(s);
+        decode_base64_exact::<RECEIPT_LEN>(text, "a receipt is 22 characters of base64url without padding")
             .map(Self)
     }
 }
@@ -198,6 +200,19 @@ mod tests {
         noncanonical.replace_range(21.., "_");
         assert!(noncanonical != text && noncanonical.parse::<Receipt>().is_err());
         assert!("AB".repeat(32).parse::<ReceiptDigest>().is_err());
+    }
+
+    #[test]
+    fn only_space_tab_lf_and_cr_are_trimmed() {
+        // SPEC.md section 3.1: the one rule for every pasted text.
+        let receipt = Receipt::from_bytes([7; RECEIPT_LEN]);
+        let text = receipt.to_string();
+        assert_eq!(format!(" \t{text}\r\n").parse::<Receipt>().map(|r| r.to_bytes()), Ok(receipt.to_bytes()));
+        for other in ['\u{a0}', '\u{b}', '\u{c}', '\u{85}', '\u{feff}', '\u{3000}'] {
+            for bad in [format!("{other}{text}"), format!("{text}{other}")] {
+                assert_eq!(bad.parse::<Receipt>().unwrap_err().kind(), crate::ErrorKind::InvalidEncoding, "{other:?}");
+            }
+        }
     }
 
     #[test]

@@ -641,6 +641,44 @@ mod tests {
     }
 
     #[test]
+    fn a_lowered_floor_is_stored_whatever_the_answer() {
+        // SPEC.md section 8.3: the check-and-record that lowers a floor or a
+        // record stores it before it answers, be the answer accepted,
+        // replayed or malformed; counting the records changes nothing.
+        let now = 1_767_225_600;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r");
+        let highest = || {
+            let state = State::decode(&fs::read(&path).unwrap()).0;
+            state.records.iter().map(|r| r.1).fold(state.floor, u64::max)
+        };
+        let malformed =
+            Err(Error::Malformed("expires_at is further ahead than the longest TTL and the clock skew allow"));
+        // A floor of 2^64 - 1 (nothing can be accepted against it), or a floor
+        // of 0 and a record at 2^64 - 1.
+        let high_floor = [MAGIC.as_slice(), &u64::MAX.to_le_bytes()].concat();
+        let high_record = [MAGIC.as_slice(), &0u64.to_le_bytes(), &id(9), &u64::MAX.to_le_bytes()].concat();
+        let cases: [(&str, &[u8], u64, Result<()>); 3] = [
+            ("replayed", &high_floor, now + 3600, Err(Error::Replayed)),
+            ("malformed", &high_floor, u64::MAX, malformed),
+            ("accepted", &high_record, now + 3600, Ok(())),
+        ];
+        for (what, file, expires_at, answer) in cases {
+            fs::write(&path, file).unwrap();
+            let s = FileReplayStore::open(&path).unwrap();
+            s.len().unwrap();
+            assert_eq!(highest(), u64::MAX, "{what}: counting lowered nothing");
+            assert_eq!(s.check_and_record(&id(1), expires_at, now), answer, "{what}");
+            assert_eq!(highest(), reachable_expiry(now), "{what}: the lowered value is stored");
+            // Past it, a message opens, and the stored value stays put.
+            let later = reachable_expiry(now) + 1;
+            s.check_and_record(&id(2), later + 3600, later).unwrap();
+            assert_eq!(highest(), later + 3600, "{what}");
+            assert!(State::decode(&fs::read(&path).unwrap()).0.floor <= reachable_expiry(now), "{what}");
+        }
+    }
+
+    #[test]
     fn an_impossible_floor_recovers_on_load() {
         let now = 1_767_225_600;
         let dir = tempfile::tempdir().unwrap();

@@ -24,10 +24,10 @@ use x25519_dalek::{PublicKey, StaticSecret};
 
 /// How many vectors the files hold: a vector added or lost must show up here.
 const POSITIVE: usize = 19;
-const NEGATIVE: usize = 128;
-const SEQUENCES: usize = 8;
-const STEPS: usize = 23;
-const KEY_TEXTS: usize = 22;
+const NEGATIVE: usize = 130;
+const SEQUENCES: usize = 10;
+const STEPS: usize = 54;
+const KEY_TEXTS: usize = 28;
 const ERROR_KINDS: usize = 20;
 
 fn dir() -> PathBuf {
@@ -153,6 +153,24 @@ fn open(
 fn keyring(serialized: &str) -> DeviceKeyring {
     let keyring = DeviceKeyring::from_bytes(serialized.as_bytes()).unwrap();
     assert_eq!(keyring.to_bytes().unwrap().as_slice(), serialized.as_bytes(), "the keyring writes its bytes back");
+    keyring
+}
+
+/// A stored keyring with more than 16 retired keys (SPEC.md section 8.2):
+/// it writes back the stored form without the keys the rule drops, the
+/// others in their stored order.
+fn keyring_over_the_cap(serialized: &str) -> DeviceKeyring {
+    let keyring = DeviceKeyring::from_bytes(serialized.as_bytes()).unwrap();
+    let mut stored: Value = serde_json::from_str(serialized).unwrap();
+    let retired = stored["retired"].as_array_mut().unwrap();
+    assert!(retired.len() > 16);
+    while retired.len() > 16 {
+        // The earliest deadline; of several, the one first in the array.
+        let (first, _) = retired.iter().enumerate().min_by_key(|(i, r)| (u(r, "usable_until"), *i)).unwrap();
+        retired.remove(first);
+    }
+    let written: Value = serde_json::from_slice(&keyring.to_bytes().unwrap()).unwrap();
+    assert_eq!(written, stored, "the keyring keeps the 16 latest deadlines in their stored order");
     keyring
 }
 
@@ -370,7 +388,10 @@ fn check_negative(v: &Value) {
 /// Returns the number of steps checked.
 fn check_sequence(v: &Value) -> usize {
     let name = s(v, "name");
-    let device = keyring(s(v, "keyring"));
+    let device = match name {
+        "retired-keys-at-the-cap" => keyring_over_the_cap(s(v, "keyring")),
+        _ => keyring(s(v, "keyring")),
+    };
     let store = MemoryReplayStore::new();
     let steps = v["steps"].as_array().unwrap();
     for (i, step) in steps.iter().enumerate() {
@@ -466,17 +487,29 @@ fn every_test_vector_passes() {
 
 #[test]
 fn every_key_text_vector_reads_as_stated() {
-    // SPEC.md section 3.1: only space, tab, LF and CR around a key text; any
-    // other text of the wrong form, whatever its length, is invalid_encoding.
+    // SPEC.md section 3.1: only space, tab, LF and CR around a key text (and
+    // a receipt text, the same rule); any other text of the wrong form,
+    // whatever its length, is invalid_encoding.
     let vectors = load("key-texts.json");
     for v in &vectors {
         let (name, text) = (s(v, "name"), s(v, "text"));
-        let got = match s(v, "role") {
-            "public" => text.parse::<SenderPublicKey>().map(|k| k.to_base64()),
-            "secret" => SenderSecretKey::from_secret_text(text).map(|k| k.public_key().to_base64()),
+        let (got, expected) = match s(v, "role") {
+            "public" => (text.parse::<SenderPublicKey>().map(|k| k.to_base64()), opt(v, "expected_public_key")),
+            "secret" => (
+                SenderSecretKey::from_secret_text(text).map(|k| k.public_key().to_base64()),
+                opt(v, "expected_public_key"),
+            ),
+            "receipt" => {
+                let digest: ReceiptDigest = s(v, "receipt_digest").parse().unwrap();
+                let receipt = text.parse::<Receipt>();
+                if let Ok(r) = &receipt {
+                    assert!(verify_receipt(&digest, r), "{name}");
+                }
+                (receipt.map(|r| r.to_string()), opt(v, "expected_receipt"))
+            }
             other => panic!("{name}: role {other}"),
         };
-        match (opt(v, "expected_public_key"), opt(v, "expected_error")) {
+        match (expected, opt(v, "expected_error")) {
             (Some(expected), None) => assert_eq!(got.unwrap(), expected, "{name}"),
             (None, Some(kind)) => assert_eq!(got.unwrap_err().kind().name(), kind, "{name}"),
             _ => panic!("{name}: exactly one of expected_public_key and expected_error"),

@@ -244,6 +244,13 @@ def receipt_digest(r):  # SPEC.md section 10.1
     return hashlib.sha256(b"pushseal receipt digest v1" + r).digest()
 
 
+def receipt_from_text(text):  # SPEC.md section 10.1; white space as around a key text (section 3.1)
+    r = b64url_decode(text.strip(KEY_TEXT_WHITE_SPACE))
+    if len(r) != 16:
+        raise SpecError("invalid_encoding")
+    return r
+
+
 FIELDS = {  # SPEC.md section 5, in the order of its table: name -> (JSON type, required)
     "id": (str, True),
     "sent_at": (int, True),
@@ -332,7 +339,7 @@ def parse_notification(m):  # SPEC.md section 5, the receiver's rules
 
 
 def device_open(text, keyring_json, now):  # SPEC.md section 8.1 steps 2 to 7, bare envelope, new replay store
-    if len(text) > MAX_ENVELOPE_TEXT:  # section 4.3: refused before decoding
+    if len(text.encode("utf-8")) > MAX_ENVELOPE_TEXT:  # section 4.3: bytes, counted before decoding
         raise SpecError("payload_too_large")
     keyring = json.loads(keyring_json)  # SPEC.md section 8.2
     device_keys = [b64url_decode(keyring["current"])]

@@ -92,7 +92,8 @@ def test_replay_sequences_run_against_one_store():
 
 
 def test_key_texts_read_as_stated():
-    # SPEC.md section 3.1: a public key text through trust_sender, a secret key text through Sender.
+    # SPEC.md section 3.1: a public key text through trust_sender, a secret key text through Sender,
+    # a receipt text (the same white space rule) through verify_receipt against its digest.
     checked = 0
     for v in vectors.load("key-texts.json"):
         name, text = v["name"], v["text"]
@@ -103,13 +104,24 @@ def test_key_texts_read_as_stated():
                 keyring.trust_sender(text)
                 return keyring.trusted_senders()[0]
 
-        else:
+        elif v["role"] == "secret":
 
             def read():
                 return Sender.from_secret_text(text).public_key()
 
+        elif v["role"] == "receipt":
+
+            def read():
+                return pushseal.verify_receipt(v["receipt_digest"], text)
+
+        else:
+            raise AssertionError(f"{name}: unknown role {v['role']}")
+
         if "expected_public_key" in v:
             assert read() == v["expected_public_key"], name
+        elif "expected_receipt" in v:
+            # The text is that receipt: it matches the digest made from it.
+            assert read() is True, name
         else:
             with pytest.raises(PushSealError) as info:
                 read()

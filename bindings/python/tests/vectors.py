@@ -9,10 +9,10 @@ import pushseal
 
 # How many vectors the files hold (the same counts as sdk-core/tests/vectors.rs).
 POSITIVE = 19
-NEGATIVE = 128
-SEQUENCES = 8
-STEPS = 23
-KEY_TEXTS = 22
+NEGATIVE = 130
+SEQUENCES = 10
+STEPS = 54
+KEY_TEXTS = 28
 ERROR_KINDS = 20
 # rfc9180-x25519-sha256-chacha20poly1305.json (the same counts as sdk-core/tests/rfc9180.rs).
 RFC9180_MODES = 4

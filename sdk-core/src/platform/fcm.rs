@@ -128,6 +128,39 @@ pub(crate) fn envelope_text(data: &HashMap<String, String>) -> Result<&str> {
     data.get(PAYLOAD_KEY).map(String::as_str).ok_or(Error::NotPushSeal("the FCM data has no \"pushseal\" key"))
 }
 
+/// The data map inside FCM JSON text already read by the strict rules
+/// ([`parse_payload_json`](crate::parse_payload_json)), as SPEC.md section
+/// 7.4 says: a request body's `message.data`, a message object's `data`, or
+/// the object itself; every value of the data map a string.
+pub fn data_map_in(value: serde_json::Value) -> Result<HashMap<String, String>> {
+    use serde_json::Value;
+    let object = |value: Value| match value {
+        Value::Object(map) => Some(map),
+        _ => None,
+    };
+    let mut outer = object(value).ok_or(Error::NotPushSeal("the FCM JSON text is not an object"))?;
+    let is_object = |map: &serde_json::Map<String, Value>, name: &str| map.get(name).is_some_and(Value::is_object);
+    let data = if is_object(&outer, "message") {
+        // A request body: the data map is message.data.
+        let mut message = outer.remove("message").and_then(object).unwrap_or_default();
+        message
+            .remove("data")
+            .and_then(object)
+            .ok_or(Error::NotPushSeal("the FCM request body's message has no \"data\" object"))?
+    } else if is_object(&outer, "data") {
+        // A message object.
+        outer.remove("data").and_then(object).unwrap_or_default()
+    } else {
+        outer
+    };
+    data.into_iter()
+        .map(|(key, value)| match value {
+            Value::String(s) => Ok((key, s)),
+            _ => Err(Error::NotPushSeal("the FCM data map holds a value that is not a string (FCM data values are strings)")),
+        })
+        .collect()
+}
+
 /// The `message` object; fields in the byte order `SPEC.md` and the vectors fix.
 #[derive(Serialize)]
 struct Message<'a> {
@@ -177,5 +210,33 @@ mod tests {
         let normal = FcmOptions::with_token("t").with_priority(FcmPriority::Normal).message("ENV", 60).unwrap().json;
         assert_eq!(normal, high.replace(r#""priority":"high""#, r#""priority":"normal""#));
         assert_eq!(FcmOptions::default().priority, FcmPriority::High);
+    }
+
+    #[test]
+    fn the_data_map_in_json_text_is_found_by_shape_and_holds_only_strings() {
+        let map = |text: &str| crate::parse_payload_json(text).and_then(data_map_in);
+        let one = Ok(HashMap::from([("pushseal".to_owned(), "ENV".to_owned())]));
+        // The data map, a message object, a request body (SPEC.md section 7.4).
+        assert_eq!(map(r#"{"pushseal":"ENV"}"#), one);
+        assert_eq!(map(r#"{"android":{"ttl":"60s"},"data":{"pushseal":"ENV"},"token":"t"}"#), one);
+        assert_eq!(map(r#"{"message":{"data":{"pushseal":"ENV"},"token":"t"}}"#), one);
+        // A data map may hold keys named "data" and "message": their values are strings.
+        let named = map(r#"{"data":"d","message":"m","pushseal":"ENV"}"#).unwrap();
+        assert_eq!((named.len(), named["data"].as_str()), (3, "d"));
+        // A request body's data map is message.data, never the message itself.
+        let not = |text: &str| map(text).unwrap_err().kind();
+        assert_eq!(not(r#"{"message":{"pushseal":"ENV"}}"#), crate::ErrorKind::NotPushSeal);
+        // A value that is not a string, in the data map at any of the three places.
+        for text in [
+            r#"{"pushseal":"ENV","x":1}"#,
+            r#"{"data":{"pushseal":"ENV","x":null}}"#,
+            r#"{"message":{"data":{"pushseal":"ENV","x":{}}}}"#,
+            r#"{"pushseal":["ENV"]}"#,
+            "[]",
+        ] {
+            assert_eq!(not(text), crate::ErrorKind::NotPushSeal, "{text}");
+        }
+        // Outside the data map, any valid JSON.
+        assert_eq!(map(r#"{"android":{"ttl":1,"x":[null]},"data":{"pushseal":"ENV"}}"#), one);
     }
 }

@@ -91,8 +91,9 @@ impl<'de> Visitor<'de> for Depth {
     }
 
     fn visit_f64<E: de::Error>(self, v: f64) -> core::result::Result<Strict, E> {
-        // serde_json refuses a number out of binary64's range before this; a
-        // non-finite value would have no JSON form anyway.
+        // serde_json (with `float_roundtrip`, correctly rounded) refuses a
+        // number whose magnitude rounds to infinity, at least 2^1024 - 2^970,
+        // before this; a non-finite value would have no JSON form anyway.
         Number::from_f64(v).map(|n| Strict(Value::Number(n))).ok_or_else(|| E::custom("number out of range"))
     }
 
@@ -167,5 +168,77 @@ mod tests {
         assert_eq!(kind(&"[".repeat(100_000)), Some(TOO_DEEP_MESSAGE));
         assert_eq!(kind("{} {}"), Some(invalid));
         assert_eq!(kind("\u{feff}{}"), Some(invalid));
+    }
+
+    /// `a + b` for decimal integers written out in full.
+    fn add(a: &str, b: &str) -> String {
+        let (a, b) = (a.as_bytes(), b.as_bytes());
+        let (mut out, mut carry) = (Vec::new(), 0);
+        for i in 0..a.len().max(b.len()) {
+            let digit = |x: &[u8]| if i < x.len() { x[x.len() - 1 - i] - b'0' } else { 0 };
+            let sum = digit(a) + digit(b) + carry;
+            out.push(b'0' + sum % 10);
+            carry = sum / 10;
+        }
+        if carry > 0 {
+            out.push(b'0' + carry);
+        }
+        out.reverse();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn finiteness_is_decided_by_correct_rounding_at_the_top_of_the_range() {
+        // SPEC.md section 7.4: refused exactly when the magnitude is at least
+        // 2^1024 - 2^970, halfway from DBL_MAX to 2^1024, which rounding to
+        // nearest, ties to even, takes to infinity.
+        let dbl_max = format!("{:.0}", f64::MAX);
+        let halfway = add(&dbl_max, &format!("{:.0}", 2f64.powi(970)));
+        // 2^1024 - 2^970 ends in ...97792: the largest integer below it ends in ...97791.
+        let below = format!("{}1", &halfway[..halfway.len() - 1]);
+        assert_eq!((dbl_max.len(), halfway.len(), &halfway[halfway.len() - 5..]), (309, 309, "97792"));
+        assert_eq!(add(&below, "1"), halfway);
+        let invalid = Some(INVALID_MESSAGE);
+        for (number, refused) in [
+            (dbl_max.clone(), false),
+            (below.clone(), false),
+            (format!("{below}.999999999999999999999999999999"), false),
+            (halfway.clone(), true),
+            (format!("{halfway}.000000000000000000000000000001"), true),
+            ("1.797693134862315708e308".into(), false),
+            ("1.79769313486231571e308".into(), false),
+            ("1.7976931348623158e308".into(), false),
+            ("1.7976931348623159e308".into(), true),
+            ("17976931348623158079372897140530341507993413271003782693617377898044496830e235".into(), true),
+            ("17976931348623158079372897140530341507993413271003782693617377898044496829e235".into(), false),
+            ("0.000017976931348623158e313".into(), false),
+            (format!("1{}", "0".repeat(309)), true),
+            (format!("9{}", "9".repeat(308)), true),
+        ] {
+            for sign in ["", "-"] {
+                let text = format!("{{\"n\":{sign}{number}}}");
+                assert_eq!(kind(&text), if refused { invalid } else { None }, "{sign}{number}");
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn finiteness_matches_a_correctly_rounded_conversion(
+            mantissa in "1[0-9]{0,40}",
+            point in 0usize..40,
+            exponent in 260i32..330,
+            sign in proptest::bool::ANY,
+        ) {
+            let point = point.min(mantissa.len());
+            let number = format!(
+                "{}{}{}e{exponent}",
+                if sign { "-" } else { "" },
+                &mantissa[..point.max(1)],
+                if point.max(1) < mantissa.len() { format!(".{}", &mantissa[point.max(1)..]) } else { String::new() },
+            );
+            let finite = number.parse::<f64>().is_ok_and(f64::is_finite);
+            proptest::prop_assert_eq!(kind(&format!("[{number}]")).is_none(), finite, "{}", number);
+        }
     }
 }

@@ -123,27 +123,10 @@ impl KeyringSpec {
     /// format `pushseal::keyring` documents), checks that the keyring writes
     /// the same bytes back, and returns it with its JSON form.
     pub fn build(&self) -> Result<(DeviceKeyring, KeyringJson)> {
-        let b64 = |key: &DeviceSecretKey| {
-            let text = key.to_secret_text();
-            text.as_str().trim_start_matches(pushseal::keys::SECRET_KEY_PREFIX).to_owned()
-        };
+        let text = self.serialized();
         let current = device(self.current);
         let retired: Vec<_> = self.retired.iter().map(|(name, until)| (*name, device(name), *until)).collect();
         let trusted: Vec<_> = self.trusted.iter().map(Trusted::public_key).collect();
-        let stored = serde_json::json!({
-            "format": pushseal::keyring::KEYRING_FORMAT,
-            "current": b64(&current),
-            "retired": retired
-                .iter()
-                .map(|(_, k, until)| serde_json::json!({"key": b64(k), "usable_until": until}))
-                .collect::<Vec<_>>(),
-            "trusted_senders": trusted.iter().map(|(_, pk)| pk.to_base64()).collect::<Vec<_>>(),
-        });
-        // Field order as the keyring writes it (serde_json's map is sorted, so spell it out).
-        let text = format!(
-            "{{\"format\":{},\"current\":{},\"retired\":{},\"trusted_senders\":{}}}",
-            stored["format"], stored["current"], stored["retired"], stored["trusted_senders"]
-        );
         let keyring = DeviceKeyring::from_bytes(text.as_bytes())?;
         let written = keyring.to_bytes()?;
         ensure(written.as_slice() == text.as_bytes(), || "the keyring does not write its own format back".into())?;
@@ -161,6 +144,32 @@ impl KeyringSpec {
             trusted_senders: trusted.iter().map(|(label, pk)| public_key_json(label, pk)).collect(),
         };
         Ok((keyring, json))
+    }
+
+    /// The keyring's serialized form, written here from the format
+    /// `pushseal::keyring` documents, retired keys in the order given.
+    pub fn serialized(&self) -> String {
+        let b64 = |key: &DeviceSecretKey| {
+            let text = key.to_secret_text();
+            text.as_str().trim_start_matches(pushseal::keys::SECRET_KEY_PREFIX).to_owned()
+        };
+        let current = device(self.current);
+        let retired: Vec<_> = self.retired.iter().map(|(name, until)| (*name, device(name), *until)).collect();
+        let trusted: Vec<_> = self.trusted.iter().map(Trusted::public_key).collect();
+        let stored = serde_json::json!({
+            "format": pushseal::keyring::KEYRING_FORMAT,
+            "current": b64(&current),
+            "retired": retired
+                .iter()
+                .map(|(_, k, until)| serde_json::json!({"key": b64(k), "usable_until": until}))
+                .collect::<Vec<_>>(),
+            "trusted_senders": trusted.iter().map(|(_, pk)| pk.to_base64()).collect::<Vec<_>>(),
+        });
+        // Field order as the keyring writes it (serde_json's map is sorted, so spell it out).
+        format!(
+            "{{\"format\":{},\"current\":{},\"retired\":{},\"trusted_senders\":{}}}",
+            stored["format"], stored["current"], stored["retired"], stored["trusted_senders"]
+        )
     }
 }
 

@@ -1,12 +1,13 @@
 //! Key texts: the text forms of SPEC.md section 3.1 that a reader must take
 //! (with the four characters of key-text white space around them) and those
 //! it must refuse, all with `invalid_encoding` (section 9: a key text of any
-//! wrong length is that kind, never `invalid_key_length`).
+//! wrong length is that kind, never `invalid_key_length`); and receipt texts
+//! (section 10.1), which a reader trims by the same rule.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use pushseal::keys::SECRET_KEY_PREFIX;
-use pushseal::{ErrorKind, SenderPublicKey, SenderSecretKey};
+use pushseal::{ErrorKind, Receipt, SenderPublicKey, SenderSecretKey};
 use serde::Serialize;
 
 use crate::fixture;
@@ -14,19 +15,24 @@ use crate::{Error, Result, ensure};
 
 /// The description at the top of `key-texts.json`.
 pub const DESCRIPTION: &str = "PushSeal key texts (SPEC.md section 3.1): each text, read as a public key or a secret \
-key, must give expected_public_key (the canonical base64url of the public key) or fail with expected_error. \
-Schema: test-vectors/README.md.";
+key, must give expected_public_key (the canonical base64url of the public key) or fail with expected_error; read \
+as a receipt (role receipt), must match receipt_digest or fail with expected_error. Schema: test-vectors/README.md.";
 
 /// One key-text vector.
 #[derive(Serialize)]
 pub struct KeyTextJson {
     name: String,
     description: String,
-    /// `public` (read as a sender public key) or `secret` (a sender secret key).
+    /// `public` (read as a sender public key), `secret` (a sender secret key)
+    /// or `receipt` (a delivery receipt, checked against `receipt_digest`).
     role: &'static str,
     text: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    receipt_digest: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     expected_public_key: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expected_receipt: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     expected_error: Option<&'static str>,
 }
@@ -127,7 +133,9 @@ pub fn vectors() -> Result<Vec<KeyTextJson>> {
             description: description.to_owned(),
             role,
             text,
+            receipt_digest: None,
             expected_public_key: Some(public.clone()),
+            expected_receipt: None,
             expected_error: None,
         });
     }
@@ -140,8 +148,52 @@ pub fn vectors() -> Result<Vec<KeyTextJson>> {
             description: description.to_owned(),
             role,
             text,
+            receipt_digest: None,
             expected_public_key: None,
+            expected_receipt: None,
             expected_error: Some(kind.name()),
+        });
+    }
+    out.extend(receipt_vectors()?);
+    Ok(out)
+}
+
+/// Receipt texts (SPEC.md section 10.1), trimmed by the rule of section 3.1.
+fn receipt_vectors() -> Result<Vec<KeyTextJson>> {
+    let seed = fixture::seed("receipt key-texts");
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&seed[..16]);
+    let receipt = Receipt::from_bytes(bytes);
+    let canonical = receipt.to_string();
+    let digest = receipt.digest().to_string();
+    let vectors: [(&str, &str, String, bool); 6] = [
+        ("receipt-canonical", "The 22 characters alone.", canonical.clone(), true),
+        (
+            "receipt-all-four-white-space-around",
+            "Space, tab, carriage return and line feed before and after: the four characters a reader ignores, as \
+             around a key text.",
+            format!(" \t\r\n{canonical}\r\n\t "),
+            true,
+        ),
+        ("receipt-no-break-space-after", "U+00A0 after the text.", format!("{canonical}\u{a0}"), false),
+        ("receipt-next-line-after", "U+0085 after the text.", format!("{canonical}\u{85}"), false),
+        ("receipt-ideographic-space-before", "U+3000 before the text.", format!("\u{3000}{canonical}"), false),
+        ("receipt-vertical-tab-before", "U+000B before the text.", format!("\u{b}{canonical}"), false),
+    ];
+    let mut out = Vec::new();
+    for (name, description, text, fine) in vectors {
+        let got = text.parse::<Receipt>().map(|r| r.to_string()).map_err(|e| e.kind());
+        let want = if fine { Ok(canonical.clone()) } else { Err(ErrorKind::InvalidEncoding) };
+        ensure(got == want, || format!("receipt text {name}: {got:?}"))?;
+        out.push(KeyTextJson {
+            name: name.to_owned(),
+            description: description.to_owned(),
+            role: "receipt",
+            text,
+            receipt_digest: Some(digest.clone()),
+            expected_public_key: None,
+            expected_receipt: fine.then(|| canonical.clone()),
+            expected_error: (!fine).then(|| ErrorKind::InvalidEncoding.name()),
         });
     }
     Ok(out)

@@ -762,6 +762,34 @@ fn plaintext_vectors(positives: &[Positive], out: &mut Vec<Open>) -> Result<()> 
         ErrorKind::PayloadTooLarge,
         over,
     )?);
+
+    // SPEC.md section 4.3: the length is counted in bytes, before the text
+    // is decoded; a character outside ASCII is then invalid_encoding.
+    let text = fixture::base64url(&base.envelope);
+    let cap = pushseal::envelope::MAX_TEXT_LEN;
+    ensure(text.len() < cap - 3, || "the short vector's envelope text".into())?;
+    let pad = |ascii: usize, tail: &str| format!("{}{}{tail}", text, "A".repeat(ascii - text.len()));
+    let over = pad(cap - 3, "\u{e9}\u{e9}\u{e9}");
+    let at = pad(cap - 2, "\u{e9}");
+    ensure(over.chars().count() == cap && over.len() == cap + 3 && at.len() == cap, || "lengths".into())?;
+    for (name, description, expected, text) in [
+        (
+            "envelope-text-2821-bytes-2818-code-points",
+            "The short vector's envelope text padded with 'A' and ending in three U+00E9: 2818 code points, 2821 \
+             bytes of UTF-8. The length is counted in bytes, before decoding: payload_too_large.",
+            ErrorKind::PayloadTooLarge,
+            over,
+        ),
+        (
+            "envelope-text-2818-bytes-not-ascii",
+            "The short vector's envelope text padded with 'A' and ending in one U+00E9: 2818 bytes of UTF-8 (2817 \
+             code points), within the length; the character outside ASCII is not base64url: invalid_encoding.",
+            ErrorKind::InvalidEncoding,
+            at,
+        ),
+    ] {
+        out.push(Open::payload(base, name, description, expected, fixture::envelope_payload(text)));
+    }
     Ok(())
 }
 

@@ -30,8 +30,13 @@ struct Sealed3 {
 /// Seals `message` to device-1 from sender-a with the message id of `id_name`
 /// and the ephemeral key of `eph_name`.
 fn seal(id_name: &str, eph_name: &str, message: &Message) -> Result<Sealed3> {
+    seal_to("device-1", id_name, eph_name, message)
+}
+
+/// [`seal`], to the fixture device key `device`.
+fn seal_to(device: &str, id_name: &str, eph_name: &str, message: &Message) -> Result<Sealed3> {
     let sender = Sender::new(fixture::sender("sender-a"));
-    let device = fixture::device_public("device-1");
+    let device = fixture::device_public(device);
     let id = fixture::message_id(id_name);
     let ikm = fixture::ephemeral_ikm(eph_name);
     let eph = || Ephemeral::derive(&ikm);
@@ -179,6 +184,59 @@ pub fn vectors() -> Result<Vec<SequenceJson>> {
         ],
     ));
 
+    let a = seal("apns-number-edges", "apns-number-edges", &message())?;
+    let (aps, pushseal) = a.apns.split_once(r#","pushseal":"#).ok_or_else(|| Error::new("APNs body"))?;
+    let with = |number: &str| fixture::apns_payload(format!(r#"{aps},"n":{number},"pushseal":{pushseal}"#));
+    let (dbl_max, halfway, below) = top_of_binary64()?;
+    let mut steps = Vec::new();
+    for (number, what) in [
+        (
+            halfway.clone(),
+            "2^1024 - 2^970 written out in full (309 digits), the smallest magnitude that rounds to infinity",
+        ),
+        (format!("-{halfway}"), "-(2^1024 - 2^970) written out in full"),
+        ("1.7976931348623159e308".to_owned(), "1.7976931348623159e308, above 2^1024 - 2^970"),
+        ("-1.7976931348623159e308".to_owned(), "-1.7976931348623159e308"),
+        (format!("1{}", "0".repeat(309)), "10^309, an integer of 310 digits"),
+        (format!("-9{}", "9".repeat(309)), "-(10^310 - 1), a negative integer of 310 digits"),
+    ] {
+        steps.push(err(
+            &format!("A member holding {what}: not_pushseal, and nothing is recorded."),
+            now,
+            with(&number),
+            ErrorKind::NotPushSeal,
+        ));
+    }
+    for (i, (number, what)) in [
+        (dbl_max.clone(), "DBL_MAX = 2^1024 - 2^971 written out in full (309 digits)"),
+        (format!("-{dbl_max}"), "-DBL_MAX written out in full"),
+        (below.clone(), "2^1024 - 2^970 - 1 written out in full, the largest integer that rounds to DBL_MAX"),
+        (format!("-{below}"), "-(2^1024 - 2^970 - 1) written out in full"),
+        (
+            "1.7976931348623158e308".to_owned(),
+            "1.7976931348623158e308, the largest 17-digit decimal that rounds to DBL_MAX",
+        ),
+        ("-1.7976931348623158e308".to_owned(), "-1.7976931348623158e308"),
+        ("1.797693134862315708e308".to_owned(), "1.797693134862315708e308, which rounds to DBL_MAX"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        steps.push(if i == 0 {
+            ok(&format!("A member holding {what}: the envelope opens."), now, with(&number), &a.notification)
+        } else {
+            err(&format!("A member holding {what}: read, so the replay store answers."), now, with(&number), replayed)
+        });
+    }
+    out.push((
+        "apns-number-edges",
+        "Numbers at the top of binary64's range in an APNs payload (SPEC.md section 7.4): a number is refused exactly \
+        when its magnitude is at least 2^1024 - 2^970, which rounding to nearest (ties to even) takes to infinity. \
+        Each refused payload is not_pushseal and records nothing; the first accepted one opens and the others, \
+        the same envelope, are replayed, which shows they were read.",
+        steps,
+    ));
+
     let a = seal("replay-longest-ttl", "replay-longest-ttl", &message().with_ttl(MAX_TTL_SECS))?;
     out.push((
         "longest-ttl",
@@ -201,7 +259,101 @@ pub fn vectors() -> Result<Vec<SequenceJson>> {
             steps,
         });
     }
+    sequences.push(retired_keys_at_the_cap()?);
     Ok(sequences)
+}
+
+/// The 18 retired keys of `retired-keys-at-the-cap`, in the order of the
+/// stored `retired` array, with their deadlines in days after `SENT_AT`: five
+/// share the earliest deadline (day 1), so the two of them first in the
+/// array are dropped, and four share the next (day 2).
+const AT_THE_CAP: [(&str, u64); 18] = [
+    ("retired-01", 9),
+    ("retired-02", 1),
+    ("retired-03", 2),
+    ("retired-04", 1),
+    ("retired-05", 8),
+    ("retired-06", 2),
+    ("retired-07", 1),
+    ("retired-08", 7),
+    ("retired-09", 2),
+    ("retired-10", 6),
+    ("retired-11", 1),
+    ("retired-12", 5),
+    ("retired-13", 2),
+    ("retired-14", 4),
+    ("retired-15", 1),
+    ("retired-16", 3),
+    ("retired-17", 10),
+    ("retired-18", 11),
+];
+
+/// A stored keyring with more retired keys than the cap (SPEC.md section 8.2).
+fn retired_keys_at_the_cap() -> Result<SequenceJson> {
+    let name = "retired-keys-at-the-cap";
+    let spec = KeyringSpec {
+        current: "device-1",
+        retired: AT_THE_CAP.iter().map(|&(key, day)| (key, SENT_AT + day * 86_400)).collect(),
+        trusted: vec![fixture::Trusted::Fixture("sender-a")],
+    };
+    let text = spec.serialized();
+    let keyring = DeviceKeyring::from_bytes(text.as_bytes())?;
+    // It writes back the 16 it keeps, in their stored order.
+    let kept = KeyringSpec {
+        retired: spec.retired.iter().copied().filter(|(key, _)| !["retired-02", "retired-04"].contains(key)).collect(),
+        ..spec.clone()
+    };
+    ensure(keyring.to_bytes()?.as_slice() == kept.serialized().as_bytes(), || {
+        format!("{name}: the keyring does not keep the 16 latest in their stored order")
+    })?;
+    let now = SENT_AT + OPEN_DELAY;
+    let mut steps = Vec::new();
+    for (key, day) in AT_THE_CAP {
+        let sealed = seal_to(key, &format!("{name} {key}"), &format!("{name} {key}"), &message())?;
+        let payload = fixture::envelope_payload(sealed.text.clone());
+        steps.push(match key {
+            "retired-02" | "retired-04" => err(
+                &format!("Sealed to {key} (deadline day {day}, dropped at load): unknown_recipient_key."),
+                now,
+                payload,
+                ErrorKind::UnknownRecipientKey,
+            ),
+            _ => ok(&format!("Sealed to {key} (deadline day {day}, kept): opens."), now, payload, &sealed.notification),
+        });
+    }
+    check(&keyring, name, &steps)?;
+    Ok(SequenceJson {
+        name: name.to_owned(),
+        description: "A stored keyring with 18 retired keys, two over the cap of 16 (SPEC.md section 8.2), whose \
+            `retired` array is in no order of deadline: five keys share the earliest deadline (day 1 after sent_at) and \
+            four the next (day 2). Loading keeps the 16 with the latest deadlines and, of the five that share the \
+            earliest, drops the two first in the array (retired-02 and retired-04): an envelope sealed to either is \
+            unknown_recipient_key, one sealed to any other retired key opens."
+            .to_owned(),
+        keyring: text,
+        steps,
+    })
+}
+
+/// `DBL_MAX` (`2^1024 - 2^971`), `2^1024 - 2^970` and `2^1024 - 2^970 - 1`,
+/// written out in full: the exact decimal of `f64::MAX` plus that of `2^970`.
+fn top_of_binary64() -> Result<(String, String, String)> {
+    let dbl_max = format!("{:.0}", f64::MAX);
+    let ulp_half = format!("{:.0}", 2f64.powi(970));
+    let (a, b) = (dbl_max.as_bytes(), ulp_half.as_bytes());
+    let (mut digits, mut carry) = (Vec::new(), 0);
+    for i in 0..a.len() {
+        let digit = |x: &[u8]| if i < x.len() { x[x.len() - 1 - i] - b'0' } else { 0 };
+        let sum = digit(a) + digit(b) + carry;
+        digits.push(b'0' + sum % 10);
+        carry = sum / 10;
+    }
+    digits.reverse();
+    let halfway = String::from_utf8(digits).map_err(|_| Error::new("digits"))?;
+    // 2^1024 - 2^970 ends in ...97792, so one less ends in ...97791.
+    let below = format!("{}1", halfway.strip_suffix('2').ok_or_else(|| Error::new("2^1024 - 2^970"))?);
+    ensure(carry == 0 && halfway.len() == 309 && halfway.ends_with("97792"), || "2^1024 - 2^970".into())?;
+    Ok((dbl_max, halfway, below))
 }
 
 /// Runs a sequence against the device with one replay store.

@@ -7,10 +7,10 @@ import XCTest
 enum Vectors {
     /// How many vectors the files hold (the same counts as sdk-core/tests/vectors.rs).
     static let positive = 19
-    static let negative = 128
-    static let sequences = 8
-    static let steps = 23
-    static let keyTexts = 22
+    static let negative = 130
+    static let sequences = 10
+    static let steps = 54
+    static let keyTexts = 28
     static let errorKinds = 20
 
     typealias Object = [String: Any]

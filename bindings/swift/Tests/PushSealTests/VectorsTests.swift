@@ -112,22 +112,34 @@ final class VectorsTests: XCTestCase {
     }
 
     func testKeyTextsReadAsStated() throws {
-        // SPEC.md section 3.1: a public key text through trustSender, a secret key text through Sender.
+        // SPEC.md section 3.1: a public key text through trustSender, a secret key text through Sender,
+        // a receipt text (the same white space rule) through verifyReceipt against its digest.
         let vectors = try Vectors.load("key-texts.json")
         for v in vectors {
             let name = Vectors.string(v, "name")
             let text = Vectors.string(v, "text")
-            let isPublic = Vectors.string(v, "role") == "public"
+            let role = Vectors.string(v, "role")
             func read() throws -> String {
-                if isPublic {
+                switch role {
+                case "public":
                     let keyring = try DeviceKeyring.generate()
                     try keyring.trustSender(publicKey: text)
                     return keyring.trustedSenders().first ?? ""
+                case "secret":
+                    return try Sender.fromSecretText(text: text).publicKey()
+                case "receipt":
+                    let digest = Vectors.string(v, "receipt_digest")
+                    return String(try verifyReceipt(receiptDigest: digest, receipt: text))
+                default:
+                    XCTFail("\(name): unknown role \(role)")
+                    return ""
                 }
-                return try Sender.fromSecretText(text: text).publicKey()
             }
             if let expected = Vectors.optString(v, "expected_public_key") {
                 XCTAssertEqual(try read(), expected, name)
+            } else if Vectors.optString(v, "expected_receipt") != nil {
+                // The text is that receipt: it matches the digest made from it.
+                XCTAssertEqual(try read(), "true", name)
             } else {
                 XCTAssertThrowsError(try read(), name) {
                     XCTAssertEqual(Vectors.kindName($0), Vectors.string(v, "expected_error"), name)

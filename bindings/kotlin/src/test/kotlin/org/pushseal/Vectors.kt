@@ -10,10 +10,10 @@ import java.time.Instant
 object Vectors {
     /** How many vectors the files hold (the same counts as sdk-core/tests/vectors.rs). */
     const val POSITIVE = 19
-    const val NEGATIVE = 128
-    const val SEQUENCES = 8
-    const val STEPS = 23
-    const val KEY_TEXTS = 22
+    const val NEGATIVE = 130
+    const val SEQUENCES = 10
+    const val STEPS = 54
+    const val KEY_TEXTS = 28
     const val ERROR_KINDS = 20
 
     /** The RFC 9180 file: its modes, encryptions and exports (the same counts as sdk-core/tests/rfc9180.rs). */

@@ -125,22 +125,33 @@ class VectorsTest {
 
     @Test
     fun keyTextsReadAsStated() {
-        // SPEC.md section 3.1: a public key text through trustSender, a secret key text through Sender.
+        // SPEC.md section 3.1: a public key text through trustSender, a secret key text through Sender,
+        // a receipt text (the same white space rule) through verifyReceipt against its digest.
         val vectors = Vectors.load("key-texts.json")
         for (v in vectors) {
             val name = v.getString("name")
             val text = v.getString("text")
-            val read: () -> String = if (v.getString("role") == "public") {
-                {
-                    val keyring = DeviceKeyring.generate()
-                    keyring.trustSender(text)
-                    keyring.trustedSenders().single()
+            val read: () -> String = when (val role = v.getString("role")) {
+                "public" -> {
+                    {
+                        val keyring = DeviceKeyring.generate()
+                        keyring.trustSender(text)
+                        keyring.trustedSenders().single()
+                    }
                 }
-            } else {
-                { Sender.fromSecretText(text).publicKey() }
+                "secret" -> {
+                    { Sender.fromSecretText(text).publicKey() }
+                }
+                "receipt" -> {
+                    { verifyReceipt(v.getString("receipt_digest"), text).toString() }
+                }
+                else -> error("$name: unknown role $role")
             }
             if (v.has("expected_public_key")) {
                 assertEquals(v.getString("expected_public_key"), read(), name)
+            } else if (v.has("expected_receipt")) {
+                // The text is that receipt: it matches the digest made from it.
+                assertEquals("true", read(), name)
             } else {
                 val e = assertThrows<PushSealException>(name) { read() }
                 assertEquals(v.getString("expected_error"), kindName(e), "$name: ${e.message}")
