@@ -37,7 +37,9 @@ struct SampleConfiguration: Sendable {
         let info = Bundle.main.infoDictionary ?? [:]
         func value(_ key: String) -> String? {
             guard let text = info[key] as? String else { return nil }
-            let trimmed = text.trimmingCharacters(in: .whitespaces)
+            // The one trimming rule of every pasted text (SPEC.md section 3.1):
+            // space, tab, CR and LF, and no other character.
+            let trimmed = text.trimmingCharacters(in: CharacterSet(charactersIn: " \t\r\n"))
             return trimmed.isEmpty ? nil : trimmed
         }
         guard let appGroup = value("PushSealAppGroup") else { throw Problem.missing("PUSHSEAL_APP_GROUP") }
