@@ -129,6 +129,7 @@
 
 mod file;
 mod group;
+pub mod merkle;
 mod record;
 mod store;
 mod target;
