@@ -91,6 +91,16 @@
 //! The record types are in [`AuditEvent`]; their fields appear in the order
 //! listed there.
 //!
+//! # A log that others can check
+//!
+//! The records are also the leaves of an RFC 9162 Merkle tree ([`merkle`]).
+//! A [`LogTree`] signs checkpoints of it with the log's own key, in the
+//! C2SP formats ([`checkpoint`]), and proves that a record is in a
+//! checkpoint's tree ([`InclusionProof`]) and that a newer checkpoint
+//! extends an older one ([`ConsistencyProof`]). Whoever keeps a checkpoint
+//! catches a log cut back or rewritten after it ([`LogTree::compare`]),
+//! which the chain alone misses at the log's end.
+//!
 //! # Writing
 //!
 //! No notification is handed out before its `sealed` record is durable. The
@@ -127,6 +137,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod checkpoint;
 mod file;
 mod group;
 pub mod merkle;
@@ -134,6 +145,7 @@ mod record;
 mod store;
 mod target;
 mod token;
+mod transparency;
 mod verify;
 
 use std::cell::RefCell;
@@ -152,6 +164,7 @@ pub use record::{
 pub use store::{Decision, RecordStore};
 pub use target::AuditTarget;
 pub use token::{TokenKey, TokenKeyError};
+pub use transparency::{Comparison, ConsistencyProof, InclusionProof, LogTree, Proof, ProofFileError};
 pub use verify::{BrokenLink, TornTail, VerifyReport, verify_bytes};
 
 /// Checks the log file at `path`: every record's hash, `seq` and `prev`,
