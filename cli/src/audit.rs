@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
 use pushseal::{MessageId, Notification, Receipt, unix_now};
-use pushseal_audit::{Anchor, AuditLog, TokenKey, verify_log};
+use pushseal_audit::{Actor, Anchor, AuditLog, TokenKey, verify_log};
 
 use crate::checkpoints;
 use crate::error::CliError;
@@ -122,6 +122,10 @@ struct ReceiptArgs {
     /// Record the delivery at this unix time instead of the system clock
     #[arg(long, value_name = "UNIX_SECONDS")]
     now: Option<u64>,
+
+    /// Record who recorded the delivery: a pseudonymous id (1-128 bytes, no control characters), never PHI
+    #[arg(long, value_name = "ID")]
+    actor: Option<String>,
 }
 
 /// `pushseal audit`.
@@ -167,8 +171,8 @@ fn receipt(out: &mut Out, args: &ReceiptArgs) -> Result<(), CliError> {
         ))
     })?;
     // A missing log is an error, not an empty one (the crate's rule).
-    let record =
-        AuditLog::open_existing(&args.log)?.record_delivery(id, &receipt, args.now.unwrap_or_else(unix_now))?;
+    let log = with_actor(AuditLog::open_existing(&args.log)?, args.actor.as_deref())?;
+    let record = log.record_delivery(id, &receipt, args.now.unwrap_or_else(unix_now))?;
     out.line(String::from_utf8_lossy(&record.to_line()).trim_end())
 }
 
@@ -176,14 +180,26 @@ fn receipt(out: &mut Out, args: &ReceiptArgs) -> Result<(), CliError> {
 /// `--token-key-file` without it), with the token key of `--token-key-file`
 /// if given. The crate's token policy decides the rest: with a key, each
 /// device's push token is recorded as its keyed hash; without one, no token.
-pub fn seal_log(audit_log: Option<&Path>, token_key_file: Option<&Path>) -> Result<Option<AuditLog>, CliError> {
+pub fn seal_log(
+    audit_log: Option<&Path>,
+    token_key_file: Option<&Path>,
+    actor: Option<&str>,
+) -> Result<Option<AuditLog>, CliError> {
     let Some(path) = audit_log else { return Ok(None) };
-    let mut log = AuditLog::open(path)?;
+    let mut log = with_actor(AuditLog::open(path)?, actor)?;
     if let Some(key_path) = token_key_file {
         let key = TokenKey::read_file(key_path).map_err(|e| CliError::rejected(format!("--token-key-file: {e}")))?;
         log = log.with_token_key(key);
     }
     Ok(Some(log))
+}
+
+/// `log`, recording `actor` (from `--actor`) if given.
+fn with_actor(log: AuditLog, actor: Option<&str>) -> Result<AuditLog, CliError> {
+    match actor {
+        None => Ok(log),
+        Some(id) => Ok(log.with_actor(Actor::new(id).map_err(|e| CliError::rejected(format!("--actor: {e}")))?)),
+    }
 }
 
 /// A receipt's length in bytes, read from its type.

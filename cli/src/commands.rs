@@ -183,7 +183,7 @@ fn seal_for<T: AuditTarget>(
     target: &T,
     render: impl Fn(&T::Payload, bool) -> String,
 ) -> Result<(), CliError> {
-    let log = seal_log(args.audit_log.as_deref(), args.token_key_file.as_deref())?;
+    let log = seal_log(args.audit_log.as_deref(), args.token_key_file.as_deref(), args.actor.as_deref())?;
     let keys = args
         .to
         .iter()

@@ -306,6 +306,10 @@ struct SealArgs {
     /// Record each --token as HMAC-SHA256 under this key (43 characters of base64url), never in clear
     #[arg(long, value_name = "PATH", help_heading = "Audit options", requires = "audit_log")]
     token_key_file: Option<PathBuf>,
+
+    /// Record who triggered this send: a pseudonymous id (1-128 bytes, no control characters), never PHI
+    #[arg(long, value_name = "ID", help_heading = "Audit options", requires = "audit_log")]
+    actor: Option<String>,
 }
 
 /// Arguments of `pushseal open`.

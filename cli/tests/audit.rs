@@ -421,3 +421,28 @@ fn checkpoints_and_proofs_check_without_the_log_and_catch_a_cut_log() {
     let o = run(&["audit", "prove", &log, "--from", &old, "--to", &new], b"");
     assert!(text(&o.stderr).contains("cut back"), "{}", text(&o.stderr));
 }
+
+#[test]
+fn an_actor_is_recorded_and_a_bad_one_refused_before_anything_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let (device, sender) = (keygen(dir.path(), "device.key"), keygen(dir.path(), "sender.key"));
+    let log = dir.path().join("audit.jsonl").to_str().unwrap().to_owned();
+    let seal = |actor: &str| {
+        run(&["seal", "--to", &device.public, "--from", &sender.path, "--audit-log", &log, "--actor", actor], MESSAGE)
+    };
+    ok(&seal("svc-lab-results"));
+    let written = fs::read_to_string(&log).unwrap();
+    assert!(written.contains(",\"actor\":\"svc-lab-results\",\"hash\":"), "{written}");
+    for bad in ["", "two\nlines", &"x".repeat(129)] {
+        let o = seal(bad);
+        assert_eq!(o.status.code(), Some(1), "{bad:?}");
+        assert!(text(&o.stderr).contains("--actor"), "{}", text(&o.stderr));
+        assert!(o.stdout.is_empty());
+    }
+    assert_eq!(fs::read_to_string(&log).unwrap(), written);
+    let o = run(&["seal", "--to", &device.public, "--from", &sender.path, "--actor", "svc"], MESSAGE);
+    assert_eq!(o.status.code(), Some(2), "--actor needs --audit-log");
+    let (o, summary) = verify(&log, &[]);
+    assert!(o.status.success());
+    assert_eq!(summary["sealed"], 1);
+}
