@@ -357,6 +357,15 @@ impl MemoryHashes {
         Ok(())
     }
 
+    /// Keeps only the first `size` leaves (all of them if there are fewer):
+    /// their stored hashes are the first [`stored_hash_count`]`(size)`.
+    pub fn truncate(&mut self, size: u64) {
+        if size < self.size {
+            self.hashes.truncate(usize::try_from(stored_hash_count(size)).unwrap_or(usize::MAX));
+            self.size = size;
+        }
+    }
+
     /// The number of leaves.
     pub fn size(&self) -> u64 {
         self.size
@@ -662,5 +671,9 @@ mod tests {
         assert_eq!(verify_consistency(&[], 5, root, 0, root), Err(ProofError::Mismatch));
         assert_eq!(tree.leaf(4), Some(leaves[4]));
         assert_eq!(tree.leaf(5), None);
+        let (_, mut cut) = tree_of(5);
+        cut.truncate(3);
+        assert_eq!((cut.size(), cut.root()), (3, tree_hash(3, &tree).unwrap()));
+        assert_eq!(cut, tree_of(3).1);
     }
 }

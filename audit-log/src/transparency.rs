@@ -39,7 +39,7 @@ use crate::checkpoint::{Checkpoint, LogSigningKey};
 use crate::file::FileStore;
 use crate::merkle::{self, MemoryHashes, ProofError};
 use crate::record::{AuditRecord, Hash256, text};
-use crate::verify::{Verifier, VerifyReport};
+use crate::verify::VerifyReport;
 
 /// The tree of a log file, read and checked: the chain's report and the
 /// Merkle tree of its valid records.
@@ -113,7 +113,7 @@ impl LogTree {
     /// does) and computes the tree of its valid records.
     pub fn read(path: impl AsRef<Path>) -> Result<Self> {
         let store = FileStore::at(path.as_ref());
-        let (report, hashes) = store.verify_with(Verifier::new(None).with_tree())?;
+        let (report, hashes) = store.verify_with_tree()?;
         Ok(Self { path: path.as_ref().to_path_buf(), report, hashes })
     }
 
