@@ -262,3 +262,24 @@ fn the_spec_example_checkpoint_is_what_the_library_signs() {
     assert!(example.contains(&tree.root().to_string()));
     assert_eq!(key.sign(&Checkpoint::new(key.origin(), 2, tree.root())), note);
 }
+
+/// A torn last line is never a leaf, and a break ends the tree where the
+/// chain's valid records end.
+#[test]
+fn the_tree_covers_exactly_the_records_the_chain_accepts() {
+    let l = log_with(4);
+    let (_, before) = l.checkpoint();
+    let mut text = fs::read_to_string(&l.path).unwrap();
+    text.push_str("{\"seq\":4,\"prev\":\"");
+    fs::write(&l.path, &text).unwrap();
+    let tree = LogTree::read(&l.path).unwrap();
+    assert!(tree.report().torn_tail.is_some());
+    assert_eq!((tree.size(), tree.root_at(4).unwrap()), (4, before.root));
+    let (_, after_torn) = l.checkpoint();
+    assert_eq!(after_torn, before);
+    // A changed third record: the tree is the first two records'.
+    fs::write(&l.path, text.replacen("\"seq\":2,", "\"seq\":2, ", 1)).unwrap();
+    let tree = LogTree::read(&l.path).unwrap();
+    assert_eq!((tree.report().records, tree.size()), (2, 2));
+    assert_eq!(tree.compare(&before, 0).unwrap(), Comparison::CutBack { size: 4, records: 2, first_missing: 2 });
+}
