@@ -10,7 +10,8 @@
 # 2. 8 concurrent single-message sealers sharing one log handle, off and on;
 # 3. streamed batches of 10,000 and 1,000,000 devices: ns per device, time to
 #    the first result, peak RSS (each in a fresh process);
-# 4. the device's replay store: the cost of each open's write and sync on disk
+# 4. verifying a log of MILLION records: chain, Merkle tree and checkpoint;
+# 5. the device's replay store: the cost of each open's write and sync on disk
 #    and on tmpfs (/dev/shm), whose sync does nothing.
 #
 # Output: target/bench-report/audit.txt. Environment: DEVICES (10000),
@@ -47,6 +48,7 @@ bench="$target_dir/release/examples/bench_audit"
   run "$bench" stream "$devices" "$disk"
   if [[ "${SKIP_MILLION:-0}" != 1 ]]; then
     run "$bench" stream "$million"
+    run "$bench" verify "$disk" "$million"
   fi
   run "$bench" replay "$disk" 1000
   run "$bench" replay "$tmpfs" 1000

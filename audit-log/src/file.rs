@@ -9,6 +9,7 @@ use pushseal::shared_file::{self, FileLock};
 use pushseal::{Error, Result, unix_now};
 use sha2::{Digest, Sha256};
 
+use crate::merkle::{self, MemoryHashes};
 use crate::record::{Anchor, AuditEvent, AuditRecord, Chain, Hash256, MAX_LINE_LEN, RecoveredEvent};
 use crate::store::{Decision, RecordStore};
 use crate::verify::{Verifier, VerifyReport};
@@ -219,18 +220,72 @@ impl RecordStore for FileStore {
     }
 
     fn verify(&self, anchor: Option<Anchor>) -> Result<VerifyReport> {
-        let check = || {
+        self.verify_with(Verifier::new(anchor))
+    }
+}
+
+impl FileStore {
+    /// Checks the log with `verifier`, under a shared lock.
+    pub(crate) fn verify_with(&self, mut verifier: Verifier) -> Result<VerifyReport> {
+        let mut check = || {
             let mut file = File::open(&self.path).map_err(|e| storage("read", &self.path, e))?;
-            let mut verifier = Verifier::new(anchor);
             let (complete_end, len) = self.scan(&mut file, |line, offset| verifier.line(line, offset))?;
             let torn = (len > complete_end).then_some((complete_end, len - complete_end));
-            Ok(verifier.finish(torn, complete_end))
+            Ok(std::mem::take(&mut verifier).finish(torn, complete_end))
         };
         match self.lock.open() {
             Ok(_) => self.lock.with(false, check),
             // A copy in a read-only place: no writer to wait for.
             Err(_) => check(),
         }
+    }
+
+    /// Checks the log (as [`RecordStore::verify`]) and computes the Merkle
+    /// tree of its valid records (SPEC.md 10.3), under one shared lock: the
+    /// chain on this thread, the leaves on a second one reading the same
+    /// file, cut to the valid records at the end.
+    pub(crate) fn verify_with_tree(&self) -> Result<(VerifyReport, MemoryHashes)> {
+        let check = || {
+            let open = || File::open(&self.path).map_err(|e| storage("read", &self.path, e));
+            let (mut file, mut second) = (open()?, open()?);
+            let mut verifier = Verifier::new(None);
+            let (tree, scanned) = std::thread::scope(|scope| {
+                let hashing = scope.spawn(|| {
+                    let mut tree = MemoryHashes::default();
+                    // A memory tree holds every hash it reads.
+                    let each =
+                        |line: &[u8], _| tree.append_leaf(merkle::leaf_hash(line)).expect("a memory tree appends");
+                    self.scan(&mut second, each).map(|_| tree)
+                });
+                let scanned = self.scan(&mut file, |line, offset| verifier.line(line, offset));
+                (hashing.join(), scanned)
+            });
+            let mut tree = tree.unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+            let (complete_end, len) = scanned?;
+            let torn = (len > complete_end).then_some((complete_end, len - complete_end));
+            let report = verifier.finish(torn, complete_end);
+            tree.truncate(report.records);
+            Ok((report, tree))
+        };
+        match self.lock.open() {
+            Ok(_) => self.lock.with(false, check),
+            // A copy in a read-only place: no writer to wait for.
+            Err(_) => check(),
+        }
+    }
+
+    /// The line (without its `\n`) of the record at line `index` (from 0),
+    /// if the file has that many complete lines.
+    pub(crate) fn line_at(&self, index: u64) -> Result<Option<Vec<u8>>> {
+        let mut file = File::open(&self.path).map_err(|e| storage("read", &self.path, e))?;
+        let (mut n, mut found) = (0u64, None);
+        self.scan(&mut file, |line, _| {
+            if n == index {
+                found = Some(line.to_vec());
+            }
+            n += 1;
+        })?;
+        Ok(found)
     }
 }
 

@@ -91,6 +91,16 @@
 //! The record types are in [`AuditEvent`]; their fields appear in the order
 //! listed there.
 //!
+//! # A log that others can check
+//!
+//! The records are also the leaves of an RFC 9162 Merkle tree ([`merkle`]).
+//! A [`LogTree`] signs checkpoints of it with the log's own key, in the
+//! C2SP formats ([`checkpoint`]), and proves that a record is in a
+//! checkpoint's tree ([`InclusionProof`]) and that a newer checkpoint
+//! extends an older one ([`ConsistencyProof`]). Whoever keeps a checkpoint
+//! catches a log cut back or rewritten after it ([`LogTree::compare`]),
+//! which the chain alone misses at the log's end.
+//!
 //! # Writing
 //!
 //! No notification is handed out before its `sealed` record is durable. The
@@ -127,12 +137,15 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod checkpoint;
 mod file;
 mod group;
+pub mod merkle;
 mod record;
 mod store;
 mod target;
 mod token;
+mod transparency;
 mod verify;
 
 use std::cell::RefCell;
@@ -145,12 +158,13 @@ use pushseal::{BatchDevice, BatchResult, DevicePublicKey, Error, Message, Messag
 pub use file::FileStore;
 use group::GroupCommit;
 pub use record::{
-    Anchor, AuditEvent, AuditPlatform, AuditRecord, BreakKind, DeliveredEvent, Hash256, MAX_LINE_LEN, RecoveredEvent,
-    SealedEvent, TOKEN_KEY_LEN,
+    Actor, Anchor, AuditEvent, AuditPlatform, AuditRecord, BreakKind, DeliveredEvent, Hash256, MAX_ACTOR_LEN,
+    MAX_LINE_LEN, RecoveredEvent, SealedEvent, TOKEN_KEY_LEN,
 };
 pub use store::{Decision, RecordStore};
 pub use target::AuditTarget;
 pub use token::{TokenKey, TokenKeyError};
+pub use transparency::{Comparison, ConsistencyProof, InclusionProof, LogTree, Proof, ProofFileError};
 pub use verify::{BrokenLink, TornTail, VerifyReport, verify_bytes};
 
 /// Checks the log file at `path`: every record's hash, `seq` and `prev`,
@@ -217,11 +231,16 @@ pub struct AuditLog {
     group: Arc<GroupCommit>,
     path: Option<Arc<Path>>,
     token_key: Option<Arc<TokenKey>>,
+    actor: Option<Actor>,
 }
 
 impl fmt::Debug for AuditLog {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AuditLog").field("store", &self.store).field("token_key", &self.token_key).finish()
+        f.debug_struct("AuditLog")
+            .field("store", &self.store)
+            .field("token_key", &self.token_key)
+            .field("actor", &self.actor)
+            .finish()
     }
 }
 
@@ -252,7 +271,7 @@ impl AuditLog {
 
     /// A log kept by `store`.
     pub fn with_store(store: impl RecordStore + 'static) -> Self {
-        Self { store: Arc::new(store), group: Arc::default(), path: None, token_key: None }
+        Self { store: Arc::new(store), group: Arc::default(), path: None, token_key: None, actor: None }
     }
 
     /// The same log, recording push tokens as `HMAC-SHA256(key, token)` (see
@@ -262,6 +281,27 @@ impl AuditLog {
     pub fn with_token_key(mut self, key: TokenKey) -> Self {
         self.token_key = Some(Arc::new(key));
         self
+    }
+
+    /// The same log (sharing its store and its group commits), writing
+    /// `actor` into every record it appends: who triggered the sends, or
+    /// recorded the deliveries. A pseudonymous id, never PHI (see [`Actor`]).
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// use pushseal_audit::{Actor, AuditLog};
+    /// let log = AuditLog::open(dir.path().join("audit.jsonl"))?;
+    /// let for_lab_service = log.with_actor(Actor::new("svc-lab-results")?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn with_actor(&self, actor: Actor) -> Self {
+        Self { actor: Some(actor), ..self.clone() }
+    }
+
+    /// The actor this handle records, if any.
+    pub fn actor(&self) -> Option<&Actor> {
+        self.actor.as_ref()
     }
 
     /// The log file's path, for a log in a file.
@@ -412,7 +452,8 @@ impl AuditLog {
             if let Some(i) = delivered.iter().position(|(r, _)| *r == recipient) {
                 return Ok(Decision::Existing(delivered.swap_remove(i).1));
             }
-            let event = DeliveredEvent { time: now, message_id, recipient, receipt: receipt.clone() };
+            let actor = self.actor.clone();
+            let event = DeliveredEvent { time: now, message_id, recipient, receipt: receipt.clone(), actor };
             Ok(Decision::Append(AuditEvent::Delivered(event)))
         };
         self.store.append_after_scan(&mut visit, &mut decide)
@@ -438,6 +479,7 @@ impl AuditLog {
             expires_at: sealed.expires_at,
             receipt_digest: sealed.receipt_digest,
             token_hmac: token.and_then(|t| self.token_hmac(t)),
+            actor: self.actor.clone(),
         }
     }
 }
@@ -493,6 +535,31 @@ mod tests {
         let report = log.verify(None).unwrap();
         assert!(report.is_intact());
         assert_eq!((report.records, report.sealed, report.head), (2, 2, Some(second.anchor())));
+    }
+
+    #[test]
+    fn an_actor_is_the_last_member_of_the_records_it_writes() {
+        let log = AuditLog::open(tempfile::tempdir().unwrap().keep().join("a.jsonl")).unwrap();
+        let plain = log.record_sealed(&BareEnvelope, &sealed(1), None).unwrap();
+        let service = log.with_actor(Actor::new("svc-lab-results").unwrap());
+        let by_service = service.record_sealed(&BareEnvelope, &sealed(2), None).unwrap();
+        assert_eq!(log.actor(), None);
+        let text = std::fs::read_to_string(log.path().unwrap()).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(!lines[0].contains("actor"));
+        assert!(lines[1].contains(",\"actor\":\"svc-lab-results\",\"hash\":"), "{}", lines[1]);
+        assert_eq!(AuditRecord::parse_line(lines[1].as_bytes()).unwrap(), by_service);
+        match (&plain.event, &by_service.event) {
+            (AuditEvent::Sealed(a), AuditEvent::Sealed(b)) => {
+                assert_eq!((a.actor.as_ref(), b.actor.as_ref().map(Actor::as_str)), (None, Some("svc-lab-results")));
+            }
+            _ => panic!("not sealed records"),
+        }
+        // A line whose actor breaks the rules is malformed.
+        let (_, line) = AuditRecord::encode(2, by_service.hash, by_service.event.clone());
+        let long = String::from_utf8(line).unwrap().replace("svc-lab-results", &"x".repeat(129));
+        assert_eq!(AuditRecord::parse_line(long.trim_end().as_bytes()), Err(BreakKind::Malformed));
+        assert!(log.verify(None).unwrap().is_intact());
     }
 
     #[test]

@@ -82,6 +82,57 @@ impl FromStr for Hash256 {
     }
 }
 
+/// The longest [`Actor`], in bytes.
+pub const MAX_ACTOR_LEN: usize = 128;
+
+/// Who triggered a send or recorded a delivery: an operator-chosen
+/// pseudonymous id of a person or a service (`svc-lab-results`,
+/// `staff-7f3a`), recorded in every record written for it. It MUST NOT be
+/// PHI or a real name: the log is kept for years and read by auditors (see
+/// SECURITY.md). 1 to 128 bytes of UTF-8 with no control character.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Actor(String);
+
+impl Actor {
+    /// An actor id; [`Error::InvalidEncoding`] if it is empty, longer than
+    /// [`MAX_ACTOR_LEN`] bytes or holds a control character (a newline, a tab…).
+    pub fn new(id: impl Into<String>) -> Result<Self> {
+        let id = id.into();
+        if id.is_empty() || id.len() > MAX_ACTOR_LEN {
+            return Err(Error::InvalidEncoding("an actor id is 1 to 128 bytes (a pseudonymous id, never PHI)"));
+        }
+        if id.chars().any(char::is_control) {
+            return Err(Error::InvalidEncoding("an actor id has no control characters (newlines, tabs, ...)"));
+        }
+        Ok(Self(id))
+    }
+
+    /// The id.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Actor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for Actor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Actor({:?})", self.0)
+    }
+}
+
+impl FromStr for Actor {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        Self::new(s)
+    }
+}
+
 /// Serde as text for the fields of a record or a report (owned strings, so
 /// that any JSON reader works).
 pub(crate) mod text {
@@ -184,6 +235,9 @@ pub struct SealedEvent {
     /// `HMAC-SHA256(token key, push token)`, if the operator gave both.
     #[serde(default, skip_serializing_if = "Option::is_none", with = "text::option")]
     pub token_hmac: Option<Hash256>,
+    /// Who triggered the send, if the sender said (see [`Actor`]).
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "text::option")]
+    pub actor: Option<Actor>,
 }
 
 /// A `delivered` record's fields: a device proved that it opened a notification.
@@ -202,6 +256,9 @@ pub struct DeliveredEvent {
     /// `receipt_digest` (anyone can check it again). Once delivered, a
     /// receipt proves nothing new, so keeping it gives nothing away.
     pub receipt: Receipt,
+    /// Who recorded the delivery, if the recorder said (see [`Actor`]).
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "text::option")]
+    pub actor: Option<Actor>,
 }
 
 /// A `recovered` record's fields: the torn end of an interrupted append was
@@ -509,6 +566,7 @@ mod tests {
                 expires_at: 4,
                 receipt_digest: ReceiptDigest::from_bytes([5; 32]),
                 token_hmac: None,
+                actor: None,
             }),
         )
         .1;
@@ -529,6 +587,26 @@ mod tests {
         ] {
             assert!(AuditRecord::parse_line(bad.as_bytes()).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn actors_are_short_printable_ids() {
+        assert_eq!(Actor::new("svc-lab-results").unwrap().as_str(), "svc-lab-results");
+        assert!(Actor::new("é".repeat(64)).is_ok());
+        for bad in [
+            String::new(),
+            "x".repeat(MAX_ACTOR_LEN + 1),
+            "a\nb".into(),
+            "tab\there".into(),
+            "\u{7f}".into(),
+            "\u{85}".into(),
+        ] {
+            assert_eq!(Actor::new(bad.clone()).unwrap_err().kind(), pushseal::ErrorKind::InvalidEncoding, "{bad:?}");
+        }
+        // A record whose actor is not one is malformed, not accepted.
+        let event =
+            AuditEvent::Recovered(RecoveredEvent { time: 1, discarded_bytes: 0, discarded_sha256: Hash256::ZERO });
+        assert!(AuditRecord::parse_line(AuditRecord::encode(0, Hash256::ZERO, event).1.trim_ascii_end()).is_ok());
     }
 
     #[test]

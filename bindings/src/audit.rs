@@ -71,6 +71,23 @@ impl AuditLog {
         Self::with_token_key(pushseal_audit::AuditLog::open_existing(path)?, token_key)
     }
 
+    /// The same log (the same file and shared syncs), writing `actor` into
+    /// every record it appends: who triggered the sends (through a
+    /// `Sender.withAuditLog` built on it) or recorded the deliveries. An
+    /// operator-chosen **pseudonymous** id of a person or service
+    /// (`svc-lab-results`, `staff-7f3a`), never PHI or a real name: the log
+    /// is kept for years. Fails with `InvalidEncoding` if it is empty,
+    /// longer than 128 bytes or has a control character.
+    pub fn with_actor(&self, actor: String) -> Result<Arc<Self>> {
+        let actor = pushseal_audit::Actor::new(actor)?;
+        Ok(Arc::new(Self { inner: self.inner.with_actor(actor) }))
+    }
+
+    /// The actor this log object records, if any.
+    pub fn actor(&self) -> Option<String> {
+        self.inner.actor().map(ToString::to_string)
+    }
+
     /// The log file's path.
     pub fn path(&self) -> String {
         self.inner.path().map(|p| p.to_string_lossy().into_owned()).unwrap_or_default()
@@ -303,6 +320,21 @@ mod tests {
 
     fn lines(log: &AuditLog) -> Vec<String> {
         std::fs::read_to_string(log.path()).unwrap().lines().map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn a_log_with_an_actor_records_it_and_refuses_a_bad_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.jsonl").to_string_lossy().into_owned();
+        let log = AuditLog::open(path, None.into()).unwrap();
+        let service = log.with_actor("svc-lab-results".into()).unwrap();
+        assert_eq!((log.actor(), service.actor().as_deref()), (None, Some("svc-lab-results")));
+        let sender = audited(&service);
+        sender.seal_envelope(device_for(&sender).public_key(), message()).unwrap();
+        assert!(lines(&log)[0].contains(",\"actor\":\"svc-lab-results\",\"hash\":"));
+        for bad in [String::new(), "a\nb".into(), "x".repeat(129)] {
+            assert_eq!(log.with_actor(bad).unwrap_err().kind(), ErrorKind::InvalidEncoding);
+        }
     }
 
     #[test]

@@ -6,8 +6,9 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
 use pushseal::{MessageId, Notification, Receipt, unix_now};
-use pushseal_audit::{Anchor, AuditLog, TokenKey, verify_log};
+use pushseal_audit::{Actor, Anchor, AuditLog, TokenKey, verify_log};
 
+use crate::checkpoints;
 use crate::error::CliError;
 use crate::output::Out;
 
@@ -24,8 +25,20 @@ Output: one JSON line,
   Keep head somewhere else and pass it back with --anchor to also catch
   records removed from the end of the log.
 
-Example (HEAD: the \"head\" an earlier verify printed, kept elsewhere):
-  pushseal audit verify audit.jsonl --anchor \"$HEAD\"";
+With --key VKEY (the log's verifier key), it checks signed checkpoints:
+  PATH --checkpoint KEPT...       compares the log with checkpoints kept from it:
+                                  one line each, {\"status\": \"matches\"|\"cut_back\"|
+                                  \"rewritten\", ...}, naming the first missing or
+                                  changed record; exit status 1 unless all match
+  --checkpoint FILE               the checkpoint's signatures (no log needed)
+  --checkpoint FILE --proof P     an inclusion proof from audit prove
+  --from OLD --to NEW --proof P   a consistency proof: the log only grew
+  --witness WKEY                  also report this witness's cosignatures
+
+Examples (HEAD: the \"head\" an earlier verify printed, kept elsewhere):
+  pushseal audit verify audit.jsonl --anchor \"$HEAD\"
+  pushseal audit verify --key \"$VKEY\" --checkpoint cp-new --proof record-41.proof
+  pushseal audit verify audit.jsonl --key \"$VKEY\" --checkpoint cp-old --checkpoint cp-new";
 
 /// `pushseal audit receipt --help`: the output.
 const RECEIPT_DETAILS: &str = "\
@@ -62,18 +75,33 @@ enum AuditCommand {
     /// Check a device's delivery receipt and append a delivered record
     #[command(after_long_help = RECEIPT_DETAILS)]
     Receipt(ReceiptArgs),
+
+    /// Make the log's checkpoint signing key (its own key, not a sealing key)
+    #[command(after_long_help = checkpoints::KEYGEN_DETAILS)]
+    Keygen(checkpoints::KeygenArgs),
+
+    /// Print a signed checkpoint of the log (C2SP tlog-checkpoint, signed-note)
+    #[command(after_long_help = checkpoints::CHECKPOINT_DETAILS)]
+    Checkpoint(checkpoints::CheckpointArgs),
+
+    /// Prove a record is in a checkpoint, or that the log only grew between two checkpoints
+    #[command(after_long_help = checkpoints::PROVE_DETAILS)]
+    Prove(checkpoints::ProveArgs),
 }
 
 /// Arguments of `pushseal audit verify`.
 #[derive(Debug, Args)]
 struct VerifyArgs {
-    /// The audit log (JSON Lines, as written by seal --audit-log)
-    #[arg(value_name = "PATH")]
-    path: PathBuf,
+    /// The audit log (JSON Lines, as written by seal --audit-log); without it, checks checkpoints and proofs alone
+    #[arg(value_name = "PATH", required_unless_present = "key")]
+    path: Option<PathBuf>,
 
     /// A head printed by an earlier verify and kept elsewhere: also catches records removed from the end
-    #[arg(long, value_name = "SEQ:HASH")]
+    #[arg(long, value_name = "SEQ:HASH", requires = "path")]
     anchor: Option<String>,
+
+    #[command(flatten)]
+    check: checkpoints::CheckArgs,
 }
 
 /// Arguments of `pushseal audit receipt`.
@@ -94,6 +122,10 @@ struct ReceiptArgs {
     /// Record the delivery at this unix time instead of the system clock
     #[arg(long, value_name = "UNIX_SECONDS")]
     now: Option<u64>,
+
+    /// Record who recorded the delivery: a pseudonymous id (1-128 bytes, no control characters), never PHI
+    #[arg(long, value_name = "ID")]
+    actor: Option<String>,
 }
 
 /// `pushseal audit`.
@@ -101,20 +133,25 @@ pub fn run(out: &mut Out, args: &AuditArgs) -> Result<(), CliError> {
     match &args.command {
         AuditCommand::Verify(a) => verify(out, a),
         AuditCommand::Receipt(a) => receipt(out, a),
+        AuditCommand::Keygen(a) => checkpoints::keygen(out, a),
+        AuditCommand::Checkpoint(a) => checkpoints::checkpoint(out, a),
+        AuditCommand::Prove(a) => checkpoints::prove(out, a),
     }
 }
 
 /// `pushseal audit verify`.
 fn verify(out: &mut Out, args: &VerifyArgs) -> Result<(), CliError> {
+    let Some(path) = &args.path else { return checkpoints::verify_without_log(out, &args.check) };
     let anchor = match &args.anchor {
         Some(text) => Some(text.parse::<Anchor>().map_err(|e| CliError::rejected(format!("--anchor: {e}")))?),
         None => None,
     };
-    let report = verify_log(&args.path, anchor)?;
+    let report = verify_log(path, anchor)?;
     let json =
         serde_json::to_string(&report).map_err(|_| CliError::rejected("the report cannot be printed as JSON"))?;
     out.line(&json)?;
     match &report.first_break {
+        None if args.check.any() => checkpoints::compare_with_log(out, path, &args.check),
         None => Ok(()),
         Some(broken) => {
             out.flush()?;
@@ -136,8 +173,8 @@ fn receipt(out: &mut Out, args: &ReceiptArgs) -> Result<(), CliError> {
         ))
     })?;
     // A missing log is an error, not an empty one (the crate's rule).
-    let record =
-        AuditLog::open_existing(&args.log)?.record_delivery(id, &receipt, args.now.unwrap_or_else(unix_now))?;
+    let log = with_actor(AuditLog::open_existing(&args.log)?, args.actor.as_deref())?;
+    let record = log.record_delivery(id, &receipt, args.now.unwrap_or_else(unix_now))?;
     out.line(String::from_utf8_lossy(&record.to_line()).trim_end())
 }
 
@@ -145,14 +182,26 @@ fn receipt(out: &mut Out, args: &ReceiptArgs) -> Result<(), CliError> {
 /// `--token-key-file` without it), with the token key of `--token-key-file`
 /// if given. The crate's token policy decides the rest: with a key, each
 /// device's push token is recorded as its keyed hash; without one, no token.
-pub fn seal_log(audit_log: Option<&Path>, token_key_file: Option<&Path>) -> Result<Option<AuditLog>, CliError> {
+pub fn seal_log(
+    audit_log: Option<&Path>,
+    token_key_file: Option<&Path>,
+    actor: Option<&str>,
+) -> Result<Option<AuditLog>, CliError> {
     let Some(path) = audit_log else { return Ok(None) };
-    let mut log = AuditLog::open(path)?;
+    let mut log = with_actor(AuditLog::open(path)?, actor)?;
     if let Some(key_path) = token_key_file {
         let key = TokenKey::read_file(key_path).map_err(|e| CliError::rejected(format!("--token-key-file: {e}")))?;
         log = log.with_token_key(key);
     }
     Ok(Some(log))
+}
+
+/// `log`, recording `actor` (from `--actor`) if given.
+fn with_actor(log: AuditLog, actor: Option<&str>) -> Result<AuditLog, CliError> {
+    match actor {
+        None => Ok(log),
+        Some(id) => Ok(log.with_actor(Actor::new(id).map_err(|e| CliError::rejected(format!("--actor: {e}")))?)),
+    }
 }
 
 /// A receipt's length in bytes, read from its type.

@@ -42,7 +42,7 @@ pub fn keygen(out: &mut Out, path: &Path) -> Result<(), CliError> {
 
 /// Creates `path` (mode 0600 on Unix; never an existing file) holding `text`
 /// and a newline. On a failed write the partial file is removed.
-fn write_new_key_file(path: &Path, text: &[u8]) -> Result<(), CliError> {
+pub(crate) fn write_new_key_file(path: &Path, text: &[u8]) -> Result<(), CliError> {
     let shown = path.display();
     let mut options = OpenOptions::new();
     options.write(true).create_new(true);
@@ -183,7 +183,7 @@ fn seal_for<T: AuditTarget>(
     target: &T,
     render: impl Fn(&T::Payload, bool) -> String,
 ) -> Result<(), CliError> {
-    let log = seal_log(args.audit_log.as_deref(), args.token_key_file.as_deref())?;
+    let log = seal_log(args.audit_log.as_deref(), args.token_key_file.as_deref(), args.actor.as_deref())?;
     let keys = args
         .to
         .iter()

@@ -184,3 +184,19 @@ def test_nothing_is_handed_out_without_its_record(tmp_path):
     with pytest.raises(PushSealError.Storage):
         sender.seal_batch_apns(batch_of([device.public_key()]), MESSAGE)
     assert path.read_text() == "not a record\n"
+
+
+def test_an_actor_is_recorded_on_every_record_and_a_bad_one_refused(tmp_path):
+    log = AuditLog.open(str(tmp_path / "audit.jsonl"))
+    service = log.with_actor("svc-lab-results")
+    assert (log.actor(), service.actor()) == (None, "svc-lab-results")
+    sender = audited_sender(service)
+    sender.seal_envelope(device_for(sender).public_key(), MESSAGE)
+    audited_sender(log).seal_envelope(device_for(sender).public_key(), MESSAGE)
+    written = records(log)
+    assert written[0]["actor"] == "svc-lab-results"
+    assert "actor" not in written[1]
+    for bad in ["", "two\nlines", "x" * 129]:
+        with pytest.raises(PushSealError.InvalidEncoding):
+            log.with_actor(bad)
+    assert pushseal.verify_audit_log(log.path()).intact
