@@ -9,6 +9,7 @@ use pushseal::shared_file::{self, FileLock};
 use pushseal::{Error, Result, unix_now};
 use sha2::{Digest, Sha256};
 
+use crate::merkle::MemoryHashes;
 use crate::record::{Anchor, AuditEvent, AuditRecord, Chain, Hash256, MAX_LINE_LEN, RecoveredEvent};
 use crate::store::{Decision, RecordStore};
 use crate::verify::{Verifier, VerifyReport};
@@ -219,18 +220,40 @@ impl RecordStore for FileStore {
     }
 
     fn verify(&self, anchor: Option<Anchor>) -> Result<VerifyReport> {
-        let check = || {
+        self.verify_with(Verifier::new(anchor)).map(|(report, _)| report)
+    }
+}
+
+impl FileStore {
+    /// Checks the log with `verifier`, under a shared lock, and returns its
+    /// report and the tree it computed.
+    pub(crate) fn verify_with(&self, mut verifier: Verifier) -> Result<(VerifyReport, MemoryHashes)> {
+        let mut check = || {
             let mut file = File::open(&self.path).map_err(|e| storage("read", &self.path, e))?;
-            let mut verifier = Verifier::new(anchor);
             let (complete_end, len) = self.scan(&mut file, |line, offset| verifier.line(line, offset))?;
             let torn = (len > complete_end).then_some((complete_end, len - complete_end));
-            Ok(verifier.finish(torn, complete_end))
+            let tree = verifier.take_tree();
+            Ok((std::mem::take(&mut verifier).finish(torn, complete_end), tree))
         };
         match self.lock.open() {
             Ok(_) => self.lock.with(false, check),
             // A copy in a read-only place: no writer to wait for.
             Err(_) => check(),
         }
+    }
+
+    /// The line (without its `\n`) of the record at line `index` (from 0),
+    /// if the file has that many complete lines.
+    pub(crate) fn line_at(&self, index: u64) -> Result<Option<Vec<u8>>> {
+        let mut file = File::open(&self.path).map_err(|e| storage("read", &self.path, e))?;
+        let (mut n, mut found) = (0u64, None);
+        self.scan(&mut file, |line, _| {
+            if n == index {
+                found = Some(line.to_vec());
+            }
+            n += 1;
+        })?;
+        Ok(found)
     }
 }
 

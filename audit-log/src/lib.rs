@@ -91,6 +91,16 @@
 //! The record types are in [`AuditEvent`]; their fields appear in the order
 //! listed there.
 //!
+//! # A log that others can check
+//!
+//! The records are also the leaves of an RFC 9162 Merkle tree ([`merkle`]).
+//! A [`LogTree`] signs checkpoints of it with the log's own key, in the
+//! C2SP formats ([`checkpoint`]), and proves that a record is in a
+//! checkpoint's tree ([`InclusionProof`]) and that a newer checkpoint
+//! extends an older one ([`ConsistencyProof`]). Whoever keeps a checkpoint
+//! catches a log cut back or rewritten after it ([`LogTree::compare`]),
+//! which the chain alone misses at the log's end.
+//!
 //! # Writing
 //!
 //! No notification is handed out before its `sealed` record is durable. The
@@ -129,8 +139,10 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod checkpoint;
 mod file;
 mod group;
+pub mod merkle;
 #[cfg(feature = "postgres")]
 mod postgres;
 mod record;
@@ -139,6 +151,7 @@ mod shared_value;
 mod store;
 mod target;
 mod token;
+mod transparency;
 mod verify;
 
 use std::cell::RefCell;
@@ -161,6 +174,7 @@ pub use shared_value::{MAX_SHARED_VALUE_NAME_LEN, SharedValue};
 pub use store::{Decision, RecordStore};
 pub use target::AuditTarget;
 pub use token::{TokenKey, TokenKeyError};
+pub use transparency::{Comparison, ConsistencyProof, InclusionProof, LogTree, Proof, ProofFileError};
 pub use verify::{BrokenLink, TornTail, VerifyReport, verify_bytes};
 
 /// Checks the log file at `path`: every record's hash, `seq` and `prev`,

@@ -7,6 +7,7 @@ use std::fmt;
 use pushseal::{KeyId, MessageId, ReceiptDigest};
 use serde::{Deserialize, Serialize};
 
+use crate::merkle::{self, MemoryHashes};
 use crate::record::{Anchor, AuditEvent, AuditRecord, BreakKind, Hash256, text};
 
 /// The first place where a log fails verification. Its JSON:
@@ -117,11 +118,24 @@ pub(crate) struct Verifier {
     delivered: HashSet<(MessageId, KeyId)>,
     anchor: Option<Anchor>,
     anchor_seen: bool,
+    /// The Merkle tree of the valid records, when asked for (SPEC.md 10.3).
+    tree: Option<MemoryHashes>,
 }
 
 impl Verifier {
     pub(crate) fn new(anchor: Option<Anchor>) -> Self {
         Self { anchor, ..Self::default() }
+    }
+
+    /// The same verifier, also computing the Merkle tree of the valid records.
+    pub(crate) fn with_tree(mut self) -> Self {
+        self.tree = Some(MemoryHashes::default());
+        self
+    }
+
+    /// The tree computed so far (empty unless asked for with [`Verifier::with_tree`]).
+    pub(crate) fn take_tree(&mut self) -> MemoryHashes {
+        self.tree.take().unwrap_or_default()
     }
 
     /// Takes one complete line (without its `\n`) that starts at `offset`.
@@ -156,6 +170,10 @@ impl Verifier {
         }
         self.anchor_seen |= self.anchor.is_some_and(|a| a.seq == record.seq);
         self.accept(&record);
+        if let Some(tree) = &mut self.tree {
+            // A memory tree holds every hash it reads.
+            tree.append_leaf(merkle::leaf_hash(line)).expect("a memory tree appends");
+        }
     }
 
     /// Whether a delivery matches an earlier `sealed` record.

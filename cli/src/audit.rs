@@ -8,6 +8,7 @@ use clap::{ArgGroup, Args, Subcommand};
 use pushseal::{MessageId, Notification, Receipt, unix_now};
 use pushseal_audit::{Anchor, AuditLog, PgStore, RecordStore, TokenKey, verify_log};
 
+use crate::checkpoints;
 use crate::error::CliError;
 use crate::output::Out;
 
@@ -24,8 +25,20 @@ Output: one JSON line,
   Keep head somewhere else and pass it back with --anchor to also catch
   records removed from the end of the log.
 
-Example (HEAD: the \"head\" an earlier verify printed, kept elsewhere):
-  pushseal audit verify audit.jsonl --anchor \"$HEAD\"";
+With --key VKEY (the log's verifier key), it checks signed checkpoints:
+  PATH --checkpoint KEPT...       compares the log with checkpoints kept from it:
+                                  one line each, {\"status\": \"matches\"|\"cut_back\"|
+                                  \"rewritten\", ...}, naming the first missing or
+                                  changed record; exit status 1 unless all match
+  --checkpoint FILE               the checkpoint's signatures (no log needed)
+  --checkpoint FILE --proof P     an inclusion proof from audit prove
+  --from OLD --to NEW --proof P   a consistency proof: the log only grew
+  --witness WKEY                  also report this witness's cosignatures
+
+Examples (HEAD: the \"head\" an earlier verify printed, kept elsewhere):
+  pushseal audit verify audit.jsonl --anchor \"$HEAD\"
+  pushseal audit verify --key \"$VKEY\" --checkpoint cp-new --proof record-41.proof
+  pushseal audit verify audit.jsonl --key \"$VKEY\" --checkpoint cp-old --checkpoint cp-new";
 
 /// `pushseal audit receipt --help`: the output.
 const RECEIPT_DETAILS: &str = "\
@@ -62,14 +75,26 @@ enum AuditCommand {
     /// Check a device's delivery receipt and append a delivered record
     #[command(after_long_help = RECEIPT_DETAILS)]
     Receipt(ReceiptArgs),
+
+    /// Make the log's checkpoint signing key (its own key, not a sealing key)
+    #[command(after_long_help = checkpoints::KEYGEN_DETAILS)]
+    Keygen(checkpoints::KeygenArgs),
+
+    /// Print a signed checkpoint of the log (C2SP tlog-checkpoint, signed-note)
+    #[command(after_long_help = checkpoints::CHECKPOINT_DETAILS)]
+    Checkpoint(checkpoints::CheckpointArgs),
+
+    /// Prove a record is in a checkpoint, or that the log only grew between two checkpoints
+    #[command(after_long_help = checkpoints::PROVE_DETAILS)]
+    Prove(checkpoints::ProveArgs),
 }
 
 /// Arguments of `pushseal audit verify`.
 #[derive(Debug, Args)]
-#[command(group(ArgGroup::new("log").required(true).args(["path", "audit_db"])))]
+#[command(group(ArgGroup::new("log").args(["path", "audit_db"])))]
 struct VerifyArgs {
-    /// The audit log (JSON Lines, as written by seal --audit-log)
-    #[arg(value_name = "PATH")]
+    /// The audit log (JSON Lines, as written by seal --audit-log); without it, checks checkpoints and proofs alone
+    #[arg(value_name = "PATH", required_unless_present_any = ["key", "audit_db"])]
     path: Option<PathBuf>,
 
     /// Or the audit log in this PostgreSQL database (postgres://USER@HOST:PORT/DB)
@@ -77,8 +102,11 @@ struct VerifyArgs {
     audit_db: Option<String>,
 
     /// A head printed by an earlier verify and kept elsewhere: also catches records removed from the end
-    #[arg(long, value_name = "SEQ:HASH")]
+    #[arg(long, value_name = "SEQ:HASH", requires = "log")]
     anchor: Option<String>,
+
+    #[command(flatten)]
+    check: checkpoints::CheckArgs,
 }
 
 /// Arguments of `pushseal audit receipt`.
@@ -111,24 +139,36 @@ pub fn run(out: &mut Out, args: &AuditArgs) -> Result<(), CliError> {
     match &args.command {
         AuditCommand::Verify(a) => verify(out, a),
         AuditCommand::Receipt(a) => receipt(out, a),
+        AuditCommand::Keygen(a) => checkpoints::keygen(out, a),
+        AuditCommand::Checkpoint(a) => checkpoints::checkpoint(out, a),
+        AuditCommand::Prove(a) => checkpoints::prove(out, a),
     }
 }
 
 /// `pushseal audit verify`.
 fn verify(out: &mut Out, args: &VerifyArgs) -> Result<(), CliError> {
+    let Some(at) = LogAt::from_args(args.path.as_deref(), args.audit_db.as_deref()) else {
+        return checkpoints::verify_without_log(out, &args.check);
+    };
     let anchor = match &args.anchor {
         Some(text) => Some(text.parse::<Anchor>().map_err(|e| CliError::rejected(format!("--anchor: {e}")))?),
         None => None,
     };
-    let report = match LogAt::from_args(args.path.as_deref(), args.audit_db.as_deref()) {
-        Some(LogAt::Db(url)) => PgStore::connect_existing(url)?.verify(anchor)?,
-        Some(LogAt::File(path)) => verify_log(path, anchor)?,
-        None => return Err(CliError::rejected("give the audit log: PATH or --audit-db URL")),
+    let report = match at {
+        LogAt::Db(url) => PgStore::connect_existing(url)?.verify(anchor)?,
+        LogAt::File(path) => verify_log(path, anchor)?,
     };
     let json =
         serde_json::to_string(&report).map_err(|_| CliError::rejected("the report cannot be printed as JSON"))?;
     out.line(&json)?;
     match &report.first_break {
+        None if args.check.any() => match at {
+            LogAt::File(path) => checkpoints::compare_with_log(out, path, &args.check),
+            LogAt::Db(_) => Err(CliError::rejected(
+                "checkpoints and proofs are checked against a log file or alone; for a database log, check them \
+                 without --audit-db",
+            )),
+        },
         None => Ok(()),
         Some(broken) => {
             out.flush()?;

@@ -42,7 +42,7 @@ pub fn keygen(out: &mut Out, path: &Path) -> Result<(), CliError> {
 
 /// Creates `path` (mode 0600 on Unix; never an existing file) holding `text`
 /// and a newline. On a failed write the partial file is removed.
-fn write_new_key_file(path: &Path, text: &[u8]) -> Result<(), CliError> {
+pub(crate) fn write_new_key_file(path: &Path, text: &[u8]) -> Result<(), CliError> {
     let shown = path.display();
     let mut options = OpenOptions::new();
     options.write(true).create_new(true);

@@ -21,6 +21,7 @@
 //! that starts with `error:`; 2 for a usage error.
 
 mod audit;
+mod checkpoints;
 mod commands;
 mod demo;
 mod error;
@@ -190,12 +191,14 @@ enum Command {
     /// Writes no files.
     Demo,
 
-    /// Check an audit log, or record a device's delivery receipt in it
+    /// Check an audit log, record a delivery receipt in it, sign checkpoints and prove them
     ///
     /// `audit verify PATH` checks the hash chain of a log written by
     /// seal --audit-log and prints a summary (exit status 1 if it is broken);
     /// `audit receipt` checks a receipt printed by open --receipt against the
-    /// log and appends a delivered record.
+    /// log and appends a delivered record; `audit keygen`, `audit checkpoint`
+    /// and `audit prove` sign the log's checkpoints and prove records and
+    /// growth, which `audit verify --key` checks without the log.
     Audit(audit::AuditArgs),
 }
 

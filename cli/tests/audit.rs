@@ -327,3 +327,97 @@ fn a_batch_gives_each_device_its_own_token_and_each_record_its_own_token_hash() 
     assert_eq!((report.intact, report.sealed, report.recipients.len()), (true, 2, 2));
     assert_eq!(serde_json::to_value(&report).unwrap(), summary, "the printed report is the crate's serde form");
 }
+
+/// Writes `text` to `dir/name` and returns the path.
+fn put(dir: &Path, name: &str, text: &str) -> String {
+    let path = dir.join(name);
+    fs::write(&path, text).unwrap();
+    path.to_str().unwrap().to_owned()
+}
+
+#[test]
+fn checkpoints_and_proofs_check_without_the_log_and_catch_a_cut_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let (device, sender) = (keygen(dir.path(), "device.key"), keygen(dir.path(), "sender.key"));
+    let log = dir.path().join("audit.jsonl").to_str().unwrap().to_owned();
+    let seal = || ok(&run(&["seal", "--to", &device.public, "--from", &sender.path, "--audit-log", &log], MESSAGE));
+    let signing = dir.path().join("log-signing.key").to_str().unwrap().to_owned();
+    let printed =
+        json(&ok(&run(&["audit", "keygen", "--name", "audit.example.com/pushseal", "--secret-out", &signing], b"")));
+    let vkey = printed["verifier_key"].as_str().unwrap().to_owned();
+    assert!(vkey.starts_with("audit.example.com/pushseal+"), "{vkey}");
+    assert!(fs::read_to_string(&signing).unwrap().starts_with("PRIVATE+KEY+audit.example.com/pushseal+"));
+    // The signing key is never overwritten.
+    assert!(!run(&["audit", "keygen", "--name", "x.example/log", "--secret-out", &signing], b"").status.success());
+
+    for _ in 0..3 {
+        seal();
+    }
+    let old = put(dir.path(), "cp-old", &ok(&run(&["audit", "checkpoint", &log, "--signing-key", &signing], b"")));
+    for _ in 0..4 {
+        seal();
+    }
+    let new = put(dir.path(), "cp-new", &ok(&run(&["audit", "checkpoint", &log, "--signing-key", &signing], b"")));
+    let note = fs::read_to_string(&new).unwrap();
+    assert!(note.starts_with("audit.example.com/pushseal\n7\n"), "{note}");
+    assert!(note.contains("\n\n\u{2014} audit.example.com/pushseal "), "{note}");
+
+    // The checkpoint alone, an inclusion proof, a consistency proof: no log.
+    let checked = json(&ok(&run(&["audit", "verify", "--key", &vkey, "--checkpoint", &new], b"")));
+    assert_eq!(checked["checkpoint"]["size"], 7);
+    let proof = ok(&run(&["audit", "prove", &log, "--record", "5", "--checkpoint", &new], b""));
+    assert!(proof.starts_with("{\"type\":\"inclusion\",\"record\":5,\"tree_size\":7,"), "{proof}");
+    let inclusion = put(dir.path(), "record-5.proof", &proof);
+    let included =
+        json(&ok(&run(&["audit", "verify", "--key", &vkey, "--checkpoint", &new, "--proof", &inclusion], b"")));
+    assert_eq!((included["included"].as_bool(), included["record"].as_u64()), (Some(true), Some(5)));
+    assert_eq!(included["line"]["seq"], 5);
+    // Not a proof for the older checkpoint.
+    let wrong = run(&["audit", "verify", "--key", &vkey, "--checkpoint", &old, "--proof", &inclusion], b"");
+    assert_eq!(wrong.status.code(), Some(1));
+    assert!(text(&wrong.stderr).contains("not proved"), "{}", text(&wrong.stderr));
+    let grew = put(dir.path(), "grew.proof", &ok(&run(&["audit", "prove", &log, "--from", &old, "--to", &new], b"")));
+    let consistent =
+        json(&ok(&run(&["audit", "verify", "--key", &vkey, "--from", &old, "--to", &new, "--proof", &grew], b"")));
+    assert_eq!(consistent["consistent"], true);
+    let swapped = run(&["audit", "verify", "--key", &vkey, "--from", &new, "--to", &old, "--proof", &grew], b"");
+    assert_eq!(swapped.status.code(), Some(1));
+
+    // Another log's key, an altered checkpoint, a hostile proof file.
+    let other = dir.path().join("other.key").to_str().unwrap().to_owned();
+    let other_vkey = json(&ok(&run(&["audit", "keygen", "--name", "other.example/log", "--secret-out", &other], b"")))
+        ["verifier_key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let o = run(&["audit", "verify", "--key", &other_vkey, "--checkpoint", &new], b"");
+    assert!(text(&o.stderr).contains("another log"), "{}", text(&o.stderr));
+    let altered = put(dir.path(), "cp-altered", &note.replacen("\n7\n", "\n8\n", 1));
+    let o = run(&["audit", "verify", "--key", &vkey, "--checkpoint", &altered], b"");
+    assert!(text(&o.stderr).contains("does not verify"), "{}", text(&o.stderr));
+    let junk = put(dir.path(), "junk.proof", &"[".repeat(70_000));
+    let o = run(&["audit", "verify", "--key", &vkey, "--checkpoint", &new, "--proof", &junk], b"");
+    assert!(text(&o.stderr).contains("longer than"), "{}", text(&o.stderr));
+
+    // The log with its kept checkpoints: it matches both.
+    let o = run(&["audit", "verify", &log, "--key", &vkey, "--checkpoint", &old, "--checkpoint", &new], b"");
+    let out = text(&o.stdout);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert_eq!(out.matches("\"status\":\"matches\"").count(), 2, "{out}");
+
+    // Cut back to 5 records: still a valid chain, but the kept checkpoint of 7
+    // names record 5 as the first missing.
+    let written = fs::read_to_string(&log).unwrap();
+    let five: String = written.lines().take(5).map(|l| format!("{l}\n")).collect();
+    fs::write(&log, five).unwrap();
+    let (o, _) = verify(&log, &[]);
+    assert!(o.status.success(), "the chain alone sees nothing");
+    let o = run(&["audit", "verify", &log, "--key", &vkey, "--checkpoint", &new, "--checkpoint", &old], b"");
+    assert_eq!(o.status.code(), Some(1));
+    let out = text(&o.stdout);
+    assert!(out.contains("\"status\":\"cut_back\""), "{out}");
+    assert!(out.contains("\"first_missing\":5"), "{out}");
+    assert!(text(&o.stderr).contains("record 5 is the first missing"), "{}", text(&o.stderr));
+    let o = run(&["audit", "prove", &log, "--from", &old, "--to", &new], b"");
+    assert!(text(&o.stderr).contains("cut back"), "{}", text(&o.stderr));
+}
