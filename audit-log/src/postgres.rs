@@ -12,8 +12,11 @@ use postgres::fallible_iterator::FallibleIterator;
 use postgres::{Client, Config, IsolationLevel, NoTls, Transaction};
 use pushseal::{Error, Result};
 
-use crate::record::{Anchor, AuditEvent, AuditRecord, Chain, MAX_LINE_LEN};
+use crate::checkpoint::{Checkpoint, LogSigningKey};
+use crate::merkle::{self, HashReader};
+use crate::record::{Anchor, AuditEvent, AuditRecord, Chain, Hash256, MAX_LINE_LEN};
 use crate::store::{Decision, RecordStore};
+use crate::transparency::{ConsistencyProof, InclusionProof};
 use crate::verify::{Verifier, VerifyReport};
 
 /// Creates the tables if they are missing. Run under a transaction-scoped
@@ -28,6 +31,10 @@ CREATE TABLE IF NOT EXISTS pushseal_audit_records (
     seq bigint PRIMARY KEY CHECK (seq >= 0),
     event_key text UNIQUE,
     line bytea NOT NULL
+);
+CREATE TABLE IF NOT EXISTS pushseal_audit_tree (
+    idx bigint PRIMARY KEY CHECK (idx >= 0),
+    hash bytea NOT NULL CHECK (length(hash) = 32)
 );
 CREATE TABLE IF NOT EXISTS pushseal_shared_values (
     name text PRIMARY KEY,
@@ -56,7 +63,15 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// pushseal_audit_records (seq bigint PRIMARY KEY,           -- the record's seq
 ///                         event_key text UNIQUE,            -- "sealed <message id> <recipient> <envelope>", …
 ///                         line bytea NOT NULL)              -- the record's line, without its \n
+/// pushseal_audit_tree    (idx bigint PRIMARY KEY,           -- a stored hash's index (merkle::stored_hash_index)
+///                         hash bytea NOT NULL)              -- the Merkle tree's leaf and subtree hashes
 /// ```
+///
+/// The Merkle tree (SPEC.md section 10.3) is stored as it grows: each
+/// append also inserts the stored hashes its records add (their leaves and
+/// the subtrees they complete), in the same transaction. So a tree head, an
+/// inclusion proof or a consistency proof reads O(log n) rows, with one
+/// query ([`PgStore::prove_inclusion`], [`PgStore::checkpoint`]).
 ///
 /// `line` holds exactly the bytes the file backend would write (see the
 /// [crate docs](crate#format)), so a log exported in `seq` order, each line
@@ -317,13 +332,64 @@ impl PgStore {
             records.push(record);
         }
         if !seqs.is_empty() {
+            let (indexes, hashes) = match Self::tree_growth(tx, &seqs, &lines)? {
+                Ok(growth) => growth,
+                Err(refused) => return Ok(Planned::Refused(refused)),
+            };
             tx.execute(
                 "INSERT INTO pushseal_audit_records (seq, event_key, line) \
                  SELECT * FROM unnest($1::bigint[], $2::text[], $3::bytea[])",
                 &[&seqs, &new_keys, &lines],
             )?;
+            tx.execute(
+                "INSERT INTO pushseal_audit_tree (idx, hash) SELECT * FROM unnest($1::bigint[], $2::bytea[])",
+                &[&indexes, &hashes],
+            )?;
         }
         Ok(Planned::Records(records))
+    }
+
+    /// The stored hashes that the leaves `lines` (records `seqs`, which
+    /// follow the stored ones) add to the tree, with their indexes: read from
+    /// the table only the tree's right edge (the roots of its complete
+    /// subtrees, at most 64 rows), compute the rest. `Err` if the table
+    /// lacks one of them (a damaged tree).
+    #[allow(clippy::type_complexity)]
+    fn tree_growth(
+        tx: &mut Transaction<'_>,
+        seqs: &[i64],
+        lines: &[Vec<u8>],
+    ) -> core::result::Result<core::result::Result<(Vec<i64>, Vec<Vec<u8>>), String>, postgres::Error> {
+        let Some(first) = seqs.first().and_then(|s| u64::try_from(*s).ok()) else {
+            return Ok(Err("a record's seq is out of range".into()));
+        };
+        let edge: Vec<i64> = (0..64u8)
+            .filter(|level| first >> level & 1 == 1)
+            .filter_map(|level| i64::try_from(merkle::stored_hash_index(level, (first >> level) - 1)).ok())
+            .collect();
+        let mut known = KnownHashes::default();
+        for row in tx.query("SELECT idx, hash FROM pushseal_audit_tree WHERE idx = ANY($1)", &[&edge])? {
+            let (idx, hash): (i64, Vec<u8>) = (row.try_get(0)?, row.try_get(1)?);
+            if let (Ok(idx), Ok(hash)) = (u64::try_from(idx), <[u8; 32]>::try_from(hash)) {
+                known.0.insert(idx, Hash256::from_bytes(hash));
+            }
+        }
+        if known.0.len() != edge.len() {
+            return Ok(Err("the log's Merkle tree is missing stored hashes".into()));
+        }
+        let (mut indexes, mut hashes) = (Vec::new(), Vec::new());
+        for (n, line) in (first..).zip(lines) {
+            let Ok(added) = merkle::stored_hashes_for_leaf(n, merkle::leaf_hash(line), &known) else {
+                return Ok(Err("the log's Merkle tree is missing stored hashes".into()));
+            };
+            for (idx, hash) in (merkle::stored_hash_count(n)..).zip(added) {
+                let Ok(i) = i64::try_from(idx) else { return Ok(Err("the tree cannot grow".into())) };
+                known.0.insert(idx, hash);
+                indexes.push(i);
+                hashes.push(hash.to_bytes().to_vec());
+            }
+        }
+        Ok(Ok((indexes, hashes)))
     }
 
     /// Streams every stored line in `seq` order to `each`, inside `tx`,
@@ -395,10 +461,15 @@ impl RecordStore for PgStore {
         Ok(self.planned(planned?)?.into_iter().next().expect("one record for one event"))
     }
 
+    /// Checks the chain as for a file, then the stored Merkle tree against
+    /// the tree of the valid records: a stored hash that differs (which
+    /// would make checkpoints and proofs disagree with the records) fails
+    /// with [`Error::Storage`] naming it.
     fn verify(&self, anchor: Option<Anchor>) -> Result<VerifyReport> {
         self.require_tables()?;
-        let mut verifier = Verifier::new(anchor);
+        let mut verifier = Verifier::new(anchor).with_tree();
         let mut end = 0u64;
+        let mut tree_break = None;
         self.with_client(|client| {
             // One snapshot: records committed during the scan are not half-seen.
             let mut tx =
@@ -407,8 +478,36 @@ impl RecordStore for PgStore {
                 verifier.line(line, offset);
                 end = offset + line.len() as u64 + 1;
             })?;
+            let tree = verifier.take_tree();
+            let count = i64::try_from(merkle::stored_hash_count(tree.size())).unwrap_or(i64::MAX);
+            let params: [&(dyn postgres::types::ToSql + Sync); 1] = [&count];
+            let mut rows =
+                tx.query_raw("SELECT idx, hash FROM pushseal_audit_tree WHERE idx < $1 ORDER BY idx", params)?;
+            let mut expected_idx = 0u64;
+            while let Some(row) = rows.next()? {
+                let (idx, hash): (i64, &[u8]) = (row.try_get(0)?, row.try_get(1)?);
+                let matches = u64::try_from(idx).is_ok_and(|i| i == expected_idx)
+                    && tree
+                        .read_hashes(&[expected_idx])
+                        .is_ok_and(|h| h.first().is_some_and(|h| h.to_bytes()[..] == *hash));
+                if !matches {
+                    tree_break = Some(expected_idx);
+                    break;
+                }
+                expected_idx += 1;
+            }
+            drop(rows);
+            if tree_break.is_none() && i64::try_from(expected_idx).is_ok_and(|n| n < count) {
+                tree_break = Some(expected_idx);
+            }
             tx.commit()
         })?;
+        if let Some(idx) = tree_break {
+            return Err(self.damaged(&format!(
+                "the stored Merkle tree differs from the records' at stored hash {idx}: checkpoints and proofs \
+                 from it would not match the records"
+            )));
+        }
         Ok(verifier.finish(None, end))
     }
 }
@@ -424,4 +523,116 @@ fn describe(config: &Config) -> String {
     let user = config.get_user().unwrap_or("(default user)");
     let db = config.get_dbname().unwrap_or(user);
     format!("{user}@{host}:{port}/{db}")
+}
+
+/// Stored hashes at hand, by index: the tree's right edge and what an append adds.
+#[derive(Default)]
+struct KnownHashes(HashMap<u64, Hash256>);
+
+impl HashReader for KnownHashes {
+    fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash256>> {
+        indexes
+            .iter()
+            .map(|i| self.0.get(i).copied().ok_or_else(|| Error::Storage("a stored hash is missing".into())))
+            .collect()
+    }
+}
+
+/// The stored hashes in the table: each read is one query.
+struct TableHashes<'a>(&'a PgStore);
+
+impl HashReader for TableHashes<'_> {
+    fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash256>> {
+        let wanted: Vec<i64> = indexes.iter().filter_map(|i| i64::try_from(*i).ok()).collect();
+        let rows = self.0.with_client(|client| {
+            client.query("SELECT idx, hash FROM pushseal_audit_tree WHERE idx = ANY($1)", &[&wanted])
+        })?;
+        let mut found = KnownHashes::default();
+        for row in rows {
+            let (idx, hash): (i64, Vec<u8>) = (
+                row.try_get(0).map_err(|e| self.0.error("read", &e))?,
+                row.try_get(1).map_err(|e| self.0.error("read", &e))?,
+            );
+            if let (Ok(idx), Ok(hash)) = (u64::try_from(idx), <[u8; 32]>::try_from(hash)) {
+                found.0.insert(idx, Hash256::from_bytes(hash));
+            }
+        }
+        found.read_hashes(indexes).map_err(|_| self.0.damaged("the log's Merkle tree is missing stored hashes"))
+    }
+}
+
+/// The log's Merkle tree, read from the table (SPEC.md sections 10.3 to 10.5).
+impl PgStore {
+    /// The number of records: the tree's size.
+    pub fn tree_size(&self) -> Result<u64> {
+        let size: i64 = self.with_client(|client| {
+            client.query_one("SELECT coalesce(max(seq) + 1, 0) FROM pushseal_audit_records", &[])?.try_get(0)
+        })?;
+        u64::try_from(size).map_err(|_| self.damaged("a record's seq is out of range"))
+    }
+
+    /// The tree hash of the first `size` records, from at most 64 stored hashes.
+    pub fn root_at(&self, size: u64) -> Result<Hash256> {
+        merkle::tree_hash(size, &TableHashes(self))
+    }
+
+    /// The signed checkpoint of the whole log, as a note to keep and
+    /// publish. It signs the tree as it was built at each append, from each
+    /// record's line as it was written (a row edited later does not change
+    /// it; `verify` finds that edit).
+    pub fn checkpoint(&self, key: &LogSigningKey) -> Result<String> {
+        let size = self.tree_size()?;
+        Ok(key.sign(&Checkpoint::new(key.origin(), size, self.root_at(size)?)))
+    }
+
+    /// The inclusion proof of record `record` in the tree `checkpoint`
+    /// signed, with the record's line: reads O(log n) rows. Fails if the
+    /// log no longer has that tree.
+    pub fn prove_inclusion(&self, record: u64, checkpoint: &Checkpoint) -> Result<InclusionProof> {
+        self.check_matches(checkpoint)?;
+        if record >= checkpoint.size {
+            return Err(Error::Malformed("the record is not in the checkpoint's tree (records count from 0)"));
+        }
+        let hashes = merkle::prove_inclusion(checkpoint.size, record, &TableHashes(self))?;
+        let seq = i64::try_from(record).map_err(|_| self.damaged("a record's seq is out of range"))?;
+        let line: Option<Vec<u8>> = self.with_client(|client| {
+            client
+                .query_opt("SELECT line FROM pushseal_audit_records WHERE seq = $1", &[&seq])?
+                .map(|r| r.try_get(0))
+                .transpose()
+        })?;
+        let line = line.ok_or_else(|| self.damaged(&format!("record {record} is gone")))?;
+        let line = String::from_utf8(line).map_err(|_| Error::Malformed("a record is not UTF-8"))?;
+        Ok(InclusionProof { record, tree_size: checkpoint.size, line, hashes })
+    }
+
+    /// The consistency proof from the tree `old` signed to the tree `new`
+    /// signed: reads O(log n) rows. Fails if the log no longer has either tree.
+    pub fn prove_consistency(&self, old: &Checkpoint, new: &Checkpoint) -> Result<ConsistencyProof> {
+        if old.origin != new.origin {
+            return Err(Error::Malformed("the two checkpoints are of different logs"));
+        }
+        self.check_matches(old)?;
+        self.check_matches(new)?;
+        let hashes = merkle::prove_consistency(new.size, old.size, &TableHashes(self))?;
+        Ok(ConsistencyProof { old_size: old.size, new_size: new.size, hashes })
+    }
+
+    /// Checks that the stored tree of `checkpoint.size` records is the one it signed.
+    fn check_matches(&self, checkpoint: &Checkpoint) -> Result<()> {
+        let size = self.tree_size()?;
+        if checkpoint.size > size {
+            return Err(self.damaged(&format!(
+                "the log has {size} records, fewer than the {} the checkpoint signed: it was cut back",
+                checkpoint.size
+            )));
+        }
+        if self.root_at(checkpoint.size)? != checkpoint.root {
+            return Err(self.damaged(&format!(
+                "the log's first {} records are not those the checkpoint signed: it was rewritten",
+                checkpoint.size
+            )));
+        }
+        Ok(())
+    }
 }

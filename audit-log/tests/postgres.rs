@@ -406,3 +406,60 @@ fn a_shared_value_is_refreshed_by_one_worker_and_reused_by_the_others() {
         assert!(store.shared_value(bad, now, 0, never).is_err());
     }
 }
+
+#[test]
+fn the_tree_is_stored_as_it_grows_and_proofs_verify_as_for_the_file() {
+    use pushseal_audit::LogTree;
+    use pushseal_audit::checkpoint::LogSigningKey;
+    let server = PgServer::start();
+    let url = server.create_database("tree");
+    let store = PgStore::connect(&url).unwrap();
+    let key = LogSigningKey::generate("audit.example.com/fleet").unwrap();
+    let verifier = key.verifier_key();
+    let log = pg_log(&url);
+    let mut checkpoints = Vec::new();
+    // Groups of every size, so that appends start and end anywhere in the tree.
+    let mut n = 0;
+    for group in [1u32, 2, 3, 5, 8, 13, 1, 64, 7] {
+        let events: Vec<AuditEvent> = (0..group).map(|i| sealed_event(&log, &sealed_at(1, n + i, 1))).collect();
+        n += group;
+        store.append(events).unwrap();
+        let note = store.checkpoint(&key).unwrap();
+        checkpoints.push(verifier.open(note.as_bytes(), &[]).unwrap().checkpoint);
+    }
+    // The same records in a file: the same tree.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("export.jsonl");
+    let mut bytes = Vec::new();
+    for row in server.connect("tree").query("SELECT line FROM pushseal_audit_records ORDER BY seq", &[]).unwrap() {
+        bytes.extend_from_slice(row.get::<_, &[u8]>(0));
+        bytes.push(b'\n');
+    }
+    std::fs::write(&file, &bytes).unwrap();
+    let tree = LogTree::read(&file).unwrap();
+    assert_eq!(tree.size(), u64::from(n));
+    for cp in &checkpoints {
+        assert_eq!(tree.root_at(cp.size).unwrap(), cp.root);
+        assert_eq!(store.root_at(cp.size).unwrap(), cp.root);
+    }
+    let last = checkpoints.last().unwrap();
+    for record in [0, 1, 5, 31, 63, u64::from(n) - 1] {
+        let proof = store.prove_inclusion(record, last).unwrap();
+        assert_eq!(proof, tree.prove_inclusion(record, last).unwrap());
+        proof.verify(last).unwrap();
+    }
+    for old in &checkpoints {
+        let proof = store.prove_consistency(old, last).unwrap();
+        proof.verify(old, last).unwrap();
+    }
+    // verify checks the stored tree against the records' tree.
+    assert!(store.verify(None).unwrap().is_intact());
+    let mut db = server.connect("tree");
+    db.execute("UPDATE pushseal_audit_tree SET hash = decode(repeat('00', 32), 'hex') WHERE idx = 7", &[]).unwrap();
+    let err = store.verify(None).unwrap_err();
+    assert!(err.to_string().contains("differs from the records' at stored hash 7"), "{err}");
+    // A record past the checkpoint, a stored hash deleted: refused, not wrong.
+    assert_eq!(store.prove_inclusion(u64::from(n), last).unwrap_err().kind(), ErrorKind::Malformed);
+    server.connect("tree").execute("DELETE FROM pushseal_audit_tree WHERE idx = 0", &[]).unwrap();
+    assert_eq!(store.prove_inclusion(1, last).unwrap_err().kind(), ErrorKind::Storage);
+}
