@@ -12,7 +12,11 @@
 #    the first result, peak RSS (each in a fresh process);
 # 4. verifying a log of MILLION records: chain, Merkle tree and checkpoint;
 # 5. the device's replay store: the cost of each open's write and sync on disk
-#    and on tmpfs (/dev/shm), whose sync does nothing.
+#    and on tmpfs (/dev/shm), whose sync does nothing;
+# 6. with PostgreSQL (initdb and pg_ctl installed; SKIP_PG=1 leaves it out): a
+#    server of its own on 127.0.0.1 in a temporary directory, the batch of
+#    DEVICES with the log in it, and inclusion proofs on a log of PG_RECORDS
+#    (1,000,000) records.
 #
 # Output: target/bench-report/audit.txt. Environment: DEVICES (10000),
 # ROUNDS (5), THREADS (8), SEALS (400 per thread), MILLION (1000000),
@@ -32,12 +36,39 @@ out="$target_dir/bench-report"
 disk="${DISK_DIR:-$target_dir/bench-audit}"
 tmpfs="${TMPFS_DIR:-/dev/shm/pushseal-bench-$$}"
 mkdir -p "$out" "$disk" "$tmpfs"
-trap 'rm -rf "$tmpfs"' EXIT
+pg_dir=""
+# A PostgreSQL server of the benchmark's own, on 127.0.0.1 only, as an
+# unprivileged user when run as root (PostgreSQL refuses root).
+pg() { # program args...
+  local program="$pg_bin/$1"; shift
+  if [[ $(id -u) = 0 ]]; then runuser -u "$(id -u postgres >/dev/null 2>&1 && echo postgres || echo nobody)" -- "$program" "$@"
+  else "$program" "$@"; fi
+}
+pg_start() {
+  pg_dir=$(mktemp -d /tmp/pushseal-bench-pg-XXXXXX)
+  [[ $(id -u) = 0 ]] && chown "$(id -u postgres >/dev/null 2>&1 && echo postgres || echo nobody)" "$pg_dir"
+  pg_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  (cd "$pg_dir" && pg initdb -D "$pg_dir/data" -U pushseal -A trust -E UTF8 --locale=C --no-instructions >/dev/null)
+  (cd "$pg_dir" && pg pg_ctl -D "$pg_dir/data" -l "$pg_dir/log" -w -o "-p $pg_port -k $pg_dir -c listen_addresses=127.0.0.1" start >/dev/null)
+  (cd "$pg_dir" && pg createdb -h 127.0.0.1 -p "$pg_port" -U pushseal bench)
+  pg_url="postgres://pushseal@127.0.0.1:$pg_port/bench"
+}
+pg_stop() {
+  if [[ -n "$pg_dir" ]]; then (cd "$pg_dir" && pg pg_ctl -D "$pg_dir/data" -m fast -w stop >/dev/null) || true; rm -rf "$pg_dir"; fi
+}
+trap 'rm -rf "$tmpfs"; pg_stop' EXIT
 run() { nice -n 5 "$@"; }
 
 echo "==> build (release)" >&2
-run cargo build --release -p pushseal-audit --example bench_audit >&2
+pg_bin=""
+if [[ "${SKIP_PG:-0}" != 1 ]]; then
+  pg_bin=$(dirname "$(readlink -f "$(command -v initdb 2>/dev/null || ls /usr/lib/postgresql/*/bin/initdb 2>/dev/null | sort -V | tail -1)")" 2>/dev/null || true)
+  [[ -x "$pg_bin/pg_ctl" ]] || { echo "PostgreSQL not found: its part is skipped (apt-get install postgresql)" >&2; pg_bin=""; }
+fi
+features=(); [[ -n "$pg_bin" ]] && features=(--features postgres)
+run cargo build --release -p pushseal-audit --example bench_audit "${features[@]}" >&2
 bench="$target_dir/release/examples/bench_audit"
+[[ -z "$pg_bin" ]] || pg_start
 
 {
   echo "commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown) date=$(date -u +%Y-%m-%dT%H:%MZ) nproc=$(nproc) load=$(cut -d' ' -f1-3 /proc/loadavg)"
@@ -52,4 +83,9 @@ bench="$target_dir/release/examples/bench_audit"
   fi
   run "$bench" replay "$disk" 1000
   run "$bench" replay "$tmpfs" 1000
+  if [[ -n "$pg_bin" ]]; then
+    echo "postgresql=$("$pg_bin/postgres" --version | awk '{print $3}') (synchronous_commit on, fsync on, this checkout's /tmp)"
+    run "$bench" batch-pg "$pg_url" "$devices" "$rounds"
+    run "$bench" prove-pg "$pg_url" "${PG_RECORDS:-1000000}" 1000
+  fi
 } | tee "$out/audit.txt"

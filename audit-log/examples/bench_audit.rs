@@ -16,6 +16,11 @@
 //! bench_audit verify DIR RECORDS            writes a log of RECORDS sealed records in DIR, then times
 //!                                           verifying it: the chain, the Merkle tree, and signing and
 //!                                           checking its checkpoint (target: under 10 s for 1,000,000)
+//! bench_audit batch-pg URL DEVICES ROUNDS   as batch, the log in the PostgreSQL database at URL
+//!                                           (feature `postgres`)
+//! bench_audit prove-pg URL RECORDS PROOFS   fills the database at URL up to RECORDS records, then
+//!                                           PROOFS inclusion proofs of random records, each
+//!                                           checked; median and worst ms per proof (feature `postgres`)
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -50,6 +55,10 @@ fn main() -> ExitCode {
         (Some("stream"), _) => num(1).map(|n| stream(n, dir(2).as_deref())),
         (Some("replay"), Some(d)) => num(2).map(|n| replay(&d, n)),
         (Some("verify"), Some(d)) => num(2).map(|n| verify(&d, n)),
+        #[cfg(feature = "postgres")]
+        (Some("batch-pg"), _) => num(2).zip(num(3)).zip(args.get(1)).map(|((n, r), url)| postgres::batch(url, n, r)),
+        #[cfg(feature = "postgres")]
+        (Some("prove-pg"), _) => num(2).zip(num(3)).zip(args.get(1)).map(|((n, p), url)| postgres::prove(url, n, p)),
         _ => None,
     };
     match done {
@@ -285,4 +294,108 @@ fn cpu_seconds() -> f64 {
     let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
     let ticks: u64 = after.split_whitespace().skip(11).take(2).filter_map(|t| t.parse::<u64>().ok()).sum();
     ticks as f64 / 100.0
+}
+
+#[cfg(feature = "postgres")]
+mod postgres {
+    use std::time::{Duration, Instant};
+
+    use pushseal::{BatchDevice, MessageId, Sender, SenderSecretKey};
+    use pushseal_audit::checkpoint::LogSigningKey;
+    use pushseal_audit::{AuditEvent, AuditLog, PgStore, RecordStore};
+
+    use super::{KEYS, keys, message, target};
+
+    /// One message to `devices` devices, with no log and with the log in
+    /// the database at `url`, in alternating rounds.
+    pub fn batch(url: &str, devices: usize, rounds: usize) {
+        let (sender, keys, msg) = (Sender::new(SenderSecretKey::generate().expect("randomness")), keys(), message());
+        let input = || (0..devices).map(|i| BatchDevice::new(keys[i % KEYS]));
+        let log = AuditLog::with_store(PgStore::connect(url).expect("the database is there"));
+        let (mut off, mut on) = (Duration::MAX, Duration::MAX);
+        for _ in 0..rounds {
+            let start = Instant::now();
+            let mut n = 0;
+            sender
+                .seal_batch_chunked(input(), &msg, &target(), |c| {
+                    n += c.drain(..).filter(|r| r.sealed.is_ok()).count();
+                    Ok(())
+                })
+                .expect("the batch seals");
+            assert_eq!(n, devices);
+            off = off.min(start.elapsed());
+            let start = Instant::now();
+            let mut n = 0;
+            log.seal_batch_each(&sender, input(), &msg, &target(), |r| {
+                n += usize::from(r.sealed.is_ok());
+                Ok(())
+            })
+            .expect("the batch seals");
+            assert_eq!(n, devices);
+            on = on.min(start.elapsed());
+        }
+        let rate = |d: Duration| devices as f64 / d.as_secs_f64();
+        println!(
+            "batch-pg devices={devices} rounds={rounds} off={:.0}/s on={:.0}/s ratio={:.3}",
+            rate(off),
+            rate(on),
+            rate(on) / rate(off)
+        );
+    }
+
+    /// Fills the log at `url` up to `records` records (copies of one sealed
+    /// record, each with its own message id), then times `proofs` inclusion
+    /// proofs of records spread over the log, checking each.
+    pub fn prove(url: &str, records: usize, proofs: usize) {
+        let store = PgStore::connect(url).expect("the database is there");
+        let have = store.tree_size().expect("the log's size");
+        let fill = Instant::now();
+        if (have as usize) < records {
+            let dir = std::env::temp_dir().join(format!("pushseal-bench-pg-{}", std::process::id()));
+            let _ = std::fs::create_dir_all(&dir);
+            let scratch = AuditLog::open(dir.join("one.jsonl")).expect("a scratch log");
+            let sender = Sender::new(SenderSecretKey::generate().expect("randomness"));
+            let sealed = sender.seal(&keys()[0], &message(), &target()).expect("seals");
+            let base = scratch.record_sealed(&target(), &sealed, None).expect("recorded").event;
+            let _ = std::fs::remove_dir_all(&dir);
+            let mut next = have as usize;
+            while next < records {
+                let group: Vec<AuditEvent> = (next..records.min(next + 10_000))
+                    .map(|i| {
+                        let mut event = base.clone();
+                        if let AuditEvent::Sealed(s) = &mut event {
+                            let mut id = [0u8; 16];
+                            id[..8].copy_from_slice(&(i as u64).to_be_bytes());
+                            s.message_id = MessageId::from_bytes(id);
+                        }
+                        event
+                    })
+                    .collect();
+                next += group.len();
+                store.append(group).expect("appended");
+            }
+        }
+        let filled = fill.elapsed();
+        let key = LogSigningKey::generate("bench.pushseal/audit").expect("a key");
+        let note = store.checkpoint(&key).expect("a checkpoint");
+        let checkpoint = key.verifier_key().open(note.as_bytes(), &[]).expect("it verifies").checkpoint;
+        let mut times = Vec::with_capacity(proofs);
+        for i in 0..proofs {
+            // Records spread over the whole log, in no particular order.
+            let record = (i as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) % checkpoint.size;
+            let start = Instant::now();
+            let proof = store.prove_inclusion(record, &checkpoint).expect("a proof");
+            times.push(start.elapsed());
+            proof.verify(&checkpoint).expect("the proof verifies");
+        }
+        times.sort();
+        let ms = |d: Duration| d.as_secs_f64() * 1e3;
+        println!(
+            "prove-pg records={} proofs={proofs} median={:.3}ms worst={:.3}ms fill={:.0}s",
+            checkpoint.size,
+            ms(times[proofs / 2]),
+            ms(times[proofs - 1]),
+            filled.as_secs_f64()
+        );
+    }
 }

@@ -133,7 +133,9 @@
 //! database backend is one new file in this crate: a type implementing
 //! [`RecordStore`] (encoding each record after the last stored one, and
 //! verifying with the same checks as the file), handed to
-//! [`AuditLog::with_store`].
+//! [`AuditLog::with_store`]. With the feature `postgres`, `PgStore` is that
+//! type for PostgreSQL: one log in one database, shared by a fleet of
+//! senders on many hosts (see the crate's README).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -141,7 +143,11 @@ pub mod checkpoint;
 mod file;
 mod group;
 pub mod merkle;
+#[cfg(feature = "postgres")]
+mod postgres;
 mod record;
+#[cfg(feature = "postgres")]
+mod shared_value;
 mod store;
 mod target;
 mod token;
@@ -157,10 +163,14 @@ use pushseal::{BatchDevice, BatchResult, DevicePublicKey, Error, Message, Messag
 
 pub use file::FileStore;
 use group::GroupCommit;
+#[cfg(feature = "postgres")]
+pub use postgres::PgStore;
 pub use record::{
     Actor, Anchor, AuditEvent, AuditPlatform, AuditRecord, BreakKind, DeliveredEvent, Hash256, MAX_ACTOR_LEN,
     MAX_LINE_LEN, RecoveredEvent, SealedEvent, TOKEN_KEY_LEN,
 };
+#[cfg(feature = "postgres")]
+pub use shared_value::{MAX_SHARED_VALUE_NAME_LEN, SharedValue};
 pub use store::{Decision, RecordStore};
 pub use target::AuditTarget;
 pub use token::{TokenKey, TokenKeyError};

@@ -124,6 +124,11 @@ impl Verifier {
         Self { anchor, ..Self::default() }
     }
 
+    /// How many records were valid so far: the lines before the first break.
+    pub(crate) fn records(&self) -> u64 {
+        self.report.records
+    }
+
     /// Takes one complete line (without its `\n`) that starts at `offset`.
     pub(crate) fn line(&mut self, line: &[u8], offset: u64) {
         self.report.lines += 1;

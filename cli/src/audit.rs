@@ -4,9 +4,9 @@
 
 use std::path::{Path, PathBuf};
 
-use clap::{Args, Subcommand};
+use clap::{ArgGroup, Args, Subcommand};
 use pushseal::{MessageId, Notification, Receipt, unix_now};
-use pushseal_audit::{Actor, Anchor, AuditLog, TokenKey, verify_log};
+use pushseal_audit::{Actor, Anchor, AuditLog, PgStore, RecordStore, TokenKey, verify_log};
 
 use crate::checkpoints;
 use crate::error::CliError;
@@ -91,13 +91,18 @@ enum AuditCommand {
 
 /// Arguments of `pushseal audit verify`.
 #[derive(Debug, Args)]
+#[command(group(ArgGroup::new("log").args(["path", "audit_db"])))]
 struct VerifyArgs {
     /// The audit log (JSON Lines, as written by seal --audit-log); without it, checks checkpoints and proofs alone
-    #[arg(value_name = "PATH", required_unless_present = "key")]
+    #[arg(value_name = "PATH", required_unless_present_any = ["key", "audit_db"])]
     path: Option<PathBuf>,
 
+    /// Or the audit log in this PostgreSQL database (postgres://USER@HOST:PORT/DB)
+    #[arg(long, value_name = "URL")]
+    audit_db: Option<String>,
+
     /// A head printed by an earlier verify and kept elsewhere: also catches records removed from the end
-    #[arg(long, value_name = "SEQ:HASH", requires = "path")]
+    #[arg(long, value_name = "SEQ:HASH", requires = "log")]
     anchor: Option<String>,
 
     #[command(flatten)]
@@ -106,10 +111,15 @@ struct VerifyArgs {
 
 /// Arguments of `pushseal audit receipt`.
 #[derive(Debug, Args)]
+#[command(group(ArgGroup::new("where").required(true).args(["log", "audit_db"])))]
 struct ReceiptArgs {
     /// The audit log the notification was sealed with
     #[arg(long, value_name = "PATH")]
-    log: PathBuf,
+    log: Option<PathBuf>,
+
+    /// Or the PostgreSQL database whose audit log it was sealed with (postgres://USER@HOST:PORT/DB)
+    #[arg(long, value_name = "URL")]
+    audit_db: Option<String>,
 
     /// The notification's message id (32 hex digits)
     #[arg(long, value_name = "ID")]
@@ -141,17 +151,28 @@ pub fn run(out: &mut Out, args: &AuditArgs) -> Result<(), CliError> {
 
 /// `pushseal audit verify`.
 fn verify(out: &mut Out, args: &VerifyArgs) -> Result<(), CliError> {
-    let Some(path) = &args.path else { return checkpoints::verify_without_log(out, &args.check) };
+    let Some(at) = LogAt::from_args(args.path.as_deref(), args.audit_db.as_deref()) else {
+        return checkpoints::verify_without_log(out, &args.check);
+    };
     let anchor = match &args.anchor {
         Some(text) => Some(text.parse::<Anchor>().map_err(|e| CliError::rejected(format!("--anchor: {e}")))?),
         None => None,
     };
-    let report = verify_log(path, anchor)?;
+    let report = match at {
+        LogAt::Db(url) => PgStore::connect_existing(url)?.verify(anchor)?,
+        LogAt::File(path) => verify_log(path, anchor)?,
+    };
     let json =
         serde_json::to_string(&report).map_err(|_| CliError::rejected("the report cannot be printed as JSON"))?;
     out.line(&json)?;
     match &report.first_break {
-        None if args.check.any() => checkpoints::compare_with_log(out, path, &args.check),
+        None if args.check.any() => match at {
+            LogAt::File(path) => checkpoints::compare_with_log(out, path, &args.check),
+            LogAt::Db(_) => Err(CliError::rejected(
+                "checkpoints and proofs are checked against a log file or alone; for a database log, check them \
+                 without --audit-db",
+            )),
+        },
         None => Ok(()),
         Some(broken) => {
             out.flush()?;
@@ -173,22 +194,49 @@ fn receipt(out: &mut Out, args: &ReceiptArgs) -> Result<(), CliError> {
         ))
     })?;
     // A missing log is an error, not an empty one (the crate's rule).
-    let log = with_actor(AuditLog::open_existing(&args.log)?, args.actor.as_deref())?;
+    let log = match LogAt::from_args(args.log.as_deref(), args.audit_db.as_deref()) {
+        Some(LogAt::Db(url)) => AuditLog::with_store(PgStore::connect_existing(url)?),
+        Some(LogAt::File(path)) => AuditLog::open_existing(path)?,
+        None => return Err(CliError::rejected("give the audit log: --log PATH or --audit-db URL")),
+    };
+    let log = with_actor(log, args.actor.as_deref())?;
     let record = log.record_delivery(id, &receipt, args.now.unwrap_or_else(unix_now))?;
     out.line(String::from_utf8_lossy(&record.to_line()).trim_end())
 }
 
-/// The log of `seal --audit-log` (none without it; clap refuses
-/// `--token-key-file` without it), with the token key of `--token-key-file`
-/// if given. The crate's token policy decides the rest: with a key, each
-/// device's push token is recorded as its keyed hash; without one, no token.
+/// Where an audit log is: a file (`--audit-log`, `--log`, `PATH`) or a
+/// PostgreSQL database (`--audit-db`); clap lets a command take only one.
+#[derive(Debug, Clone, Copy)]
+pub enum LogAt<'a> {
+    /// A file of JSON Lines.
+    File(&'a Path),
+    /// A PostgreSQL connection string.
+    Db(&'a str),
+}
+
+impl<'a> LogAt<'a> {
+    /// The log a command's arguments name, if any.
+    pub fn from_args(path: Option<&'a Path>, db: Option<&'a str>) -> Option<Self> {
+        db.map(Self::Db).or(path.map(Self::File))
+    }
+}
+
+/// The log of `seal --audit-log` or `seal --audit-db` (none without them;
+/// clap refuses `--token-key-file` without one), with the token key of
+/// `--token-key-file` if given, and the actor of `--actor`. The crate's token policy decides the rest:
+/// with a key, each device's push token is recorded as its keyed hash;
+/// without one, no token.
 pub fn seal_log(
-    audit_log: Option<&Path>,
+    at: Option<LogAt<'_>>,
     token_key_file: Option<&Path>,
     actor: Option<&str>,
 ) -> Result<Option<AuditLog>, CliError> {
-    let Some(path) = audit_log else { return Ok(None) };
-    let mut log = with_actor(AuditLog::open(path)?, actor)?;
+    let log = match at {
+        None => return Ok(None),
+        Some(LogAt::File(path)) => AuditLog::open(path)?,
+        Some(LogAt::Db(url)) => AuditLog::with_store(PgStore::connect(url)?),
+    };
+    let mut log = with_actor(log, actor)?;
     if let Some(key_path) = token_key_file {
         let key = TokenKey::read_file(key_path).map_err(|e| CliError::rejected(format!("--token-key-file: {e}")))?;
         log = log.with_token_key(key);

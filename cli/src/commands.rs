@@ -15,7 +15,7 @@ use pushseal::{
 use pushseal_audit::AuditTarget;
 use serde_json::Value;
 
-use crate::audit::{seal_log, with_receipt};
+use crate::audit::{LogAt, seal_log, with_receipt};
 use crate::error::CliError;
 use crate::input::{PayloadInput, parse_message, parse_public_key, read_secret_key, read_stdin};
 use crate::mistakes;
@@ -183,7 +183,11 @@ fn seal_for<T: AuditTarget>(
     target: &T,
     render: impl Fn(&T::Payload, bool) -> String,
 ) -> Result<(), CliError> {
-    let log = seal_log(args.audit_log.as_deref(), args.token_key_file.as_deref(), args.actor.as_deref())?;
+    let log = seal_log(
+        LogAt::from_args(args.audit_log.as_deref(), args.audit_db.as_deref()),
+        args.token_key_file.as_deref(),
+        args.actor.as_deref(),
+    )?;
     let keys = args
         .to
         .iter()

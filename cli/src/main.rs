@@ -300,11 +300,15 @@ struct SealArgs {
     priority: Option<FcmPriorityArg>,
 
     /// Append one sealed record per device to this audit log (created if missing) before printing
-    #[arg(long, value_name = "PATH", help_heading = "Audit options")]
+    #[arg(long, value_name = "PATH", help_heading = "Audit options", group = "audit")]
     audit_log: Option<PathBuf>,
 
+    /// The same, to the audit log in this PostgreSQL database (postgres://USER@HOST:PORT/DB), shared by a fleet of senders
+    #[arg(long, value_name = "URL", help_heading = "Audit options", group = "audit")]
+    audit_db: Option<String>,
+
     /// Record each --token as HMAC-SHA256 under this key (43 characters of base64url), never in clear
-    #[arg(long, value_name = "PATH", help_heading = "Audit options", requires = "audit_log")]
+    #[arg(long, value_name = "PATH", help_heading = "Audit options", requires = "audit")]
     token_key_file: Option<PathBuf>,
 
     /// Record who triggered this send: a pseudonymous id (1-128 bytes, no control characters), never PHI
