@@ -266,16 +266,17 @@ fn verify(dir: &Path, records: usize) {
     let checked = key.verifier_key().open(note.as_bytes(), &[]).expect("the checkpoint verifies");
     assert_eq!(checked.checkpoint.size, records as u64);
     let (total, cpu) = (start.elapsed(), cpu_seconds() - cpu_start);
-    let chain_only = {
-        let start = Instant::now();
+    let (chain_only, chain_cpu) = {
+        let (start, cpu_start) = (Instant::now(), cpu_seconds());
         assert!(pushseal_audit::verify_log(&path, None).expect("the log reads").is_intact());
-        start.elapsed()
+        (start.elapsed(), cpu_seconds() - cpu_start)
     };
     println!(
-        "verify records={records} bytes={bytes} write={:.2}s chain_only={:.2}s chain_and_tree={:.2}s \
+        "verify records={records} bytes={bytes} write={:.2}s chain_only={:.2}s (cpu {:.2}s) chain_and_tree={:.2}s \
          chain_tree_checkpoint={:.2}s (cpu {:.2}s) target<10s peak_rss={:.1}MB",
         written.as_secs_f64(),
         chain_only.as_secs_f64(),
+        chain_cpu,
         read.as_secs_f64(),
         total.as_secs_f64(),
         cpu,

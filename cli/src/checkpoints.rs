@@ -11,6 +11,7 @@ use pushseal_audit::checkpoint::{
 };
 use pushseal_audit::{Comparison, LogTree, Proof};
 use serde_json::{Value, json};
+use zeroize::Zeroizing;
 
 use crate::error::CliError;
 use crate::output::Out;
@@ -147,7 +148,8 @@ pub fn keygen(out: &mut Out, args: &KeygenArgs) -> Result<(), CliError> {
 
 /// `pushseal audit checkpoint`.
 pub fn checkpoint(out: &mut Out, args: &CheckpointArgs) -> Result<(), CliError> {
-    let text = read_limited(&args.signing_key, 1024, "--signing-key")?;
+    // The key's text is a secret: wiped once read.
+    let text = Zeroizing::new(read_limited(&args.signing_key, 1024, "--signing-key")?);
     let key = LogSigningKey::from_text(&text).map_err(|e| CliError::rejected(format!("--signing-key: {e}")))?;
     let note = LogTree::read(&args.log)?.checkpoint(&key)?;
     out.line(note.trim_end_matches('\n'))
