@@ -72,6 +72,8 @@ echo "==> Kotlin"
 kotlin_out="$bindings_dir/kotlin/src/main/kotlin"
 rm -rf "$kotlin_out"
 generate kotlin "$kotlin_out"
+# Plain Java names (DeviceKeyring.generate(), PushSeal.verifyReceipt(...)): see there.
+python3 "$bindings_dir/kotlin/java-names.py" "$kotlin_out/org/pushseal/pushseal_ffi.kt"
 
 echo "==> Swift (committed; compiled by the Swift package on macOS / Linux with Swift)"
 swift_dir="$bindings_dir/swift"

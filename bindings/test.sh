@@ -2,18 +2,24 @@
 # Run the binding tests: Kotlin and Swift against the host library built by
 # bindings/build.sh; Python against the package pip builds (maturin).
 #
-#   bindings/test.sh [all|rust|kotlin|python|swift|elf]     (default: all)
+#   bindings/test.sh [all|rust|kotlin|android|python|swift|elf|versions]   (default: all)
 #
 # rust    cargo test -p pushseal-ffi --features server (the audit log too)
 # kotlin  Maven (Kotlin compile + JUnit 5 via Surefire), JNA loads the .so
-#         from <target>/release through -Djna.library.path
+#         from <target>/release through -Djna.library.path; then `android`
+# android the Android library (kotlin/android/pom.xml): the generated Kotlin,
+#         kotlin/src/library and kotlin/android/src compiled against Robolectric's
+#         android-all (Android 15, compileSdk 35), JUnit 4 tests under Robolectric
 # python  venv in <target>/bindings-venv, pip install ./bindings/python (maturin
 #         builds the library with the `server` feature and generates the module,
 #         in this checkout's target dir, so build.sh's work is reused), pytest
 # swift   swift test of the root Package.swift (Linux: links the host library;
 #         `all` runs it where a Swift toolchain is installed, and says so where not)
 # elf     the 16 KB page check of Android libraries (kotlin/check-page-alignment.py):
-#         synthetic ELF files, and the host library read the same as `readelf -lW`
+#         synthetic ELF files, the host library read the same as `readelf -lW`, and
+#         JNA's libjnidispatch.so for every Android ABI, from the JNA AAR on Maven
+#         Central (what an app ships beside the library)
+# versions  one version everywhere (scripts/check-versions.py)
 #
 # Environment:
 #   MVN_FLAGS      Maven flags, replace the default "-B -ntp -Dstyle.color=never"
@@ -33,8 +39,8 @@ source "$root/scripts/python-bindings.sh"
 
 mode="${1:-all}"
 case "$mode" in
-  all | rust | kotlin | python | swift | elf) ;;
-  *) echo "usage: $0 [all|rust|kotlin|python|swift|elf]" >&2; exit 2 ;;
+  all | rust | kotlin | android | python | swift | elf | versions) ;;
+  *) echo "usage: $0 [all|rust|kotlin|android|python|swift|elf|versions]" >&2; exit 2 ;;
 esac
 
 target_dir="$(cargo_target_dir)"
@@ -61,6 +67,15 @@ run_kotlin() {
   echo "==> mvn clean test (bindings/kotlin)"
   read -r -a mvn_flags <<<"${MVN_FLAGS:--B -ntp -Dstyle.color=never}"
   mvn -f "$bindings_dir/kotlin/pom.xml" "${mvn_flags[@]}" \
+    -Dpushseal.native.dir="$native_dir" clean test 2>&1 | no_colour
+}
+
+run_android() {
+  need "$native_dir/libpushseal_ffi.so" \
+    "$bindings_dir/kotlin/src/main/kotlin/org/pushseal/pushseal_ffi.kt"
+  echo "==> mvn clean test (bindings/kotlin/android: android-all + Robolectric)"
+  read -r -a mvn_flags <<<"${MVN_FLAGS:--B -ntp -Dstyle.color=never}"
+  mvn -f "$bindings_dir/kotlin/android/pom.xml" "${mvn_flags[@]}" \
     -Dpushseal.native.dir="$native_dir" clean test 2>&1 | no_colour
 }
 
@@ -99,15 +114,42 @@ run_elf() {
   need "$native_dir/libpushseal_ffi.so"
   echo "==> python3 kotlin/check_page_alignment_test.py (16 KB pages)"
   python3 "$bindings_dir/kotlin/check_page_alignment_test.py" "$native_dir/libpushseal_ffi.so"
+
+  echo "==> 16 KB pages: JNA's libjnidispatch.so for every Android ABI (the JNA AAR)"
+  # The AAR the library's POM names (kotlin/android/pom.xml fetches the same version).
+  read -r -a mvn_flags <<<"${MVN_FLAGS:--B -ntp -Dstyle.color=never}"
+  mvn -f "$bindings_dir/kotlin/android/pom.xml" "${mvn_flags[@]}" -q dependency:copy@jna-aar 2>&1 | no_colour
+  local unpacked
+  unpacked="$(mktemp -d)"
+  python3 -m zipfile -e "$bindings_dir/kotlin/android/target/jna-aar/jna.aar" "$unpacked"
+  # Every ABI the AAR ships (kotlin/build-aar.sh) must have JNA's library beside ours.
+  for abi in arm64-v8a armeabi-v7a x86_64; do
+    if [[ ! -f "$unpacked/jni/$abi/libjnidispatch.so" ]]; then
+      echo "JNA's AAR has no libjnidispatch.so for $abi" >&2
+      rm -rf "$unpacked"
+      exit 1
+    fi
+  done
+  local status=0
+  python3 "$bindings_dir/kotlin/check-page-alignment.py" "$unpacked/jni" || status=$?
+  rm -rf "$unpacked"
+  return "$status"
+}
+
+run_versions() {
+  echo "==> one version everywhere (scripts/check-versions.py)"
+  python3 "$root/scripts/check-versions.py"
 }
 
 case "$mode" in
   all)
-    run_rust; run_kotlin; run_python; run_elf
+    run_versions; run_rust; run_kotlin; run_android; run_python; run_elf
     if command -v swift >/dev/null 2>&1; then run_swift; else echo "swift is not installed here: the Swift package's tests are skipped"; fi
     ;;
   rust) run_rust ;;
-  kotlin) run_kotlin ;;
+  kotlin) run_kotlin; run_android ;;
+  android) run_android ;;
+  versions) run_versions ;;
   python) run_python ;;
   swift) run_swift ;;
   elf) run_elf ;;

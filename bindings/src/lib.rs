@@ -340,6 +340,10 @@ pub trait KeyStorage: Send + Sync {
     /// Stores the keyring bytes, replacing what was there. Wipe the foreign
     /// copy after storing it (SECURITY.md, "Secrets in the bindings").
     fn save(&self, bytes: SecretBytes) -> Result<()>;
+    /// Deletes the stored bytes and whatever protects them (a Keystore key):
+    /// only `load_or_recreate_keyring` calls it, for a keyring that can never
+    /// be read again.
+    fn delete(&self) -> Result<()>;
 }
 
 /// A foreign [`KeyStorage`] as the core's `KeyringStore`. The core sees a
@@ -356,7 +360,13 @@ impl<'a> StorageAdapter<'a> {
     }
 
     fn keep(&self, e: PushSealError) -> pushseal::Error {
-        let core = pushseal::Error::Storage(e.reason().to_owned());
+        // The one kind the core acts on (`load_or_recreate`); every other
+        // failure of the storage is the core's `Storage`.
+        let core = if e.kind() == ErrorKind::InvalidKeyring {
+            pushseal::Error::InvalidKeyring("the key storage cannot read its keyring again")
+        } else {
+            pushseal::Error::Storage(e.reason().to_owned())
+        };
         *self.thrown.borrow_mut() = Some(e);
         core
     }
@@ -378,6 +388,10 @@ impl pushseal::KeyringStore for StorageAdapter<'_> {
     fn save(&self, bytes: &[u8]) -> pushseal::Result<()> {
         self.storage.save(SecretBytes::from_slice(bytes)).map_err(|e| self.keep(e))
     }
+
+    fn delete(&self) -> pushseal::Result<()> {
+        self.storage.delete().map_err(|e| self.keep(e))
+    }
 }
 
 /// A `KeyStorage` that keeps the bytes in memory, for tests.
@@ -395,6 +409,11 @@ impl KeyStorage for InMemoryKeyStorage {
         *lock(&self.bytes) = Some(bytes.into_zeroizing());
         Ok(())
     }
+
+    fn delete(&self) -> Result<()> {
+        *lock(&self.bytes) = None;
+        Ok(())
+    }
 }
 
 /// A new `KeyStorage` that keeps the bytes in memory, for tests: Kotlin
@@ -403,6 +422,95 @@ impl KeyStorage for InMemoryKeyStorage {
 #[uniffi::export]
 pub fn in_memory_key_storage() -> Arc<dyn KeyStorage> {
     Arc::new(InMemoryKeyStorage::default())
+}
+
+/// The text a device shows when an open fails with `show_fallback` or
+/// `reregister`: fixed words, nothing from the payload (the core's).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct FallbackText {
+    /// "New message", the sender's APNs fallback title too.
+    pub title: String,
+    /// The body under it.
+    pub body: String,
+}
+
+/// The core's fallback text. Kotlin and Swift also carry it as constants
+/// (`Fallback.TITLE`, `Fallback.title`), for a device whose native
+/// library cannot load, and their tests check them against this.
+#[uniffi::export]
+pub fn fallback_text() -> FallbackText {
+    FallbackText { title: pushseal::FALLBACK_TITLE.to_owned(), body: pushseal::FALLBACK_BODY.to_owned() }
+}
+
+/// How `load_or_recreate_keyring` came by the keyring (the core's `KeyringOrigin`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, uniffi::Enum)]
+pub enum KeyringOrigin {
+    /// Read from the storage, as it was saved.
+    Loaded,
+    /// Nothing was stored (the app's first run): a new keyring, saved.
+    Created,
+    /// The stored keyring could never be read again: it was deleted and a
+    /// new one saved. Trust the app's senders again; notifications sealed to
+    /// the old keys fail with `UnknownRecipientKey`.
+    Recreated,
+}
+
+#[uniffi::export]
+impl KeyringOrigin {
+    /// Whether to register the keyring's public key with the server: true
+    /// for a new keyring, first or recreated.
+    pub fn needs_registration(&self) -> bool {
+        pushseal::KeyringOrigin::from(*self).needs_registration()
+    }
+}
+
+impl From<KeyringOrigin> for pushseal::KeyringOrigin {
+    fn from(origin: KeyringOrigin) -> Self {
+        match origin {
+            KeyringOrigin::Loaded => Self::Loaded,
+            KeyringOrigin::Created => Self::Created,
+            KeyringOrigin::Recreated => Self::Recreated,
+        }
+    }
+}
+
+impl From<pushseal::KeyringOrigin> for KeyringOrigin {
+    fn from(origin: pushseal::KeyringOrigin) -> Self {
+        match origin {
+            pushseal::KeyringOrigin::Loaded => Self::Loaded,
+            pushseal::KeyringOrigin::Created => Self::Created,
+            // The core's enum is non-exhaustive: a new way is a new keyring.
+            _ => Self::Recreated,
+        }
+    }
+}
+
+/// The app's keyring and how `load_or_recreate_keyring` came by it.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct LoadedKeyring {
+    /// The keyring, saved in its storage.
+    pub keyring: Arc<DeviceKeyring>,
+    /// Loaded, created or recreated: register again unless loaded.
+    pub origin: KeyringOrigin,
+}
+
+/// The keyring in `storage`, with the way back from one that can never be
+/// read again: the core's `DeviceKeyring::load_or_recreate`. What the app
+/// calls at each start (never its messaging service or extension, which
+/// only load: two processes making keys race each other).
+///
+/// Readable: that keyring (`Loaded`). Nothing stored: a new one, saved
+/// (`Created`). `InvalidKeyring` (thrown by the storage, or bytes that are
+/// not a keyring): `storage.delete()`, then a new keyring saved
+/// (`Recreated`). Any other error is thrown as the storage threw it, and
+/// nothing is deleted. Kotlin `KeyringRecovery.loadOrRecreate(storage)`,
+/// Swift `KeyringRecovery.loadOrRecreate(storage:)`.
+#[uniffi::export(default(now = None))]
+pub fn load_or_recreate_keyring(storage: Arc<dyn KeyStorage>, now: Option<SystemTime>) -> Result<LoadedKeyring> {
+    let store = StorageAdapter::new(&*storage);
+    let (keyring, origin) =
+        pushseal::DeviceKeyring::load_or_recreate(&store, now_or_clock(now)).map_err(|e| store.error(e))?;
+    Ok(LoadedKeyring { keyring: DeviceKeyring::wrap(keyring), origin: origin.into() })
 }
 
 /// Every value behind these locks is consistent between statements, so a
@@ -1095,6 +1203,23 @@ pub fn inspect(envelope: String) -> Result<EnvelopeInfo> {
     })
 }
 
+/// The public header of the envelope in a payload as the platform delivered
+/// it, read by the core's rules before any key is touched: a push that is not
+/// PushSeal's fails with `NotPushSeal` (its action: pass it through), one over
+/// the core's size cap with `PayloadTooLarge`, a damaged one with its kind.
+/// A messaging service asks this first, and loads the keyring only for a
+/// payload that is PushSeal's.
+#[uniffi::export]
+pub fn inspect_payload(payload: Payload) -> Result<EnvelopeInfo> {
+    let (header, padded_len) = payload.as_core().inspect()?;
+    Ok(EnvelopeInfo {
+        version: i32::from(header.version),
+        recipient_key_id: header.recipient.to_string(),
+        sender_key_id: header.sender.to_string(),
+        padded_len: signed(padded_len),
+    })
+}
+
 /// Whether a device's delivery receipt (22 characters of base64url) matches
 /// the digest the sender kept (64 hex digits). Fails only on text that is
 /// not a receipt or a digest.
@@ -1292,6 +1417,59 @@ mod tests {
         }
         fn save(&self, _bytes: SecretBytes) -> Result<()> {
             Err(self.0.clone())
+        }
+        fn delete(&self) -> Result<()> {
+            Err(self.0.clone())
+        }
+    }
+
+    /// A storage whose wrapping key is gone: `load` throws `InvalidKeyring` until `delete`.
+    #[derive(Default)]
+    struct KeyGone {
+        deleted: Mutex<bool>,
+        inner: InMemoryKeyStorage,
+    }
+
+    impl KeyStorage for KeyGone {
+        fn load(&self) -> Result<MaybeSecretBytes> {
+            if !*lock(&self.deleted) {
+                return Err(PushSealError::InvalidKeyring { reason: "the Keystore key is gone".into() });
+            }
+            self.inner.load()
+        }
+        fn save(&self, bytes: SecretBytes) -> Result<()> {
+            self.inner.save(bytes)
+        }
+        fn delete(&self) -> Result<()> {
+            *lock(&self.deleted) = true;
+            self.inner.delete()
+        }
+    }
+
+    #[test]
+    fn load_or_recreate_recreates_only_what_the_storage_says_is_gone() {
+        let storage = in_memory_key_storage();
+        let created = load_or_recreate_keyring(storage.clone(), None).unwrap();
+        assert_eq!(created.origin, KeyringOrigin::Created);
+        assert!(created.origin.needs_registration());
+        let loaded = load_or_recreate_keyring(storage, None).unwrap();
+        assert_eq!((loaded.origin, loaded.keyring.key_id()), (KeyringOrigin::Loaded, created.keyring.key_id()));
+        assert!(!loaded.origin.needs_registration());
+
+        let gone = Arc::new(KeyGone::default());
+        let recreated = load_or_recreate_keyring(gone.clone(), None).unwrap();
+        assert_eq!(recreated.origin, KeyringOrigin::Recreated);
+        assert!(*lock(&gone.deleted));
+        let again = load_or_recreate_keyring(gone, None).unwrap();
+        assert_eq!((again.origin, again.keyring.key_id()), (KeyringOrigin::Loaded, recreated.keyring.key_id()));
+
+        // Storage and foreign failures of `load` are thrown as they were: nothing deleted.
+        for thrown in [
+            PushSealError::Storage { reason: "the Keystore is busy".into() },
+            PushSealError::Internal { reason: "a foreign exception".into() },
+        ] {
+            let e = load_or_recreate_keyring(Arc::new(Failing(thrown.clone())), None).unwrap_err();
+            assert_eq!(e, thrown);
         }
     }
 

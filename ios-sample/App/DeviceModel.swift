@@ -51,16 +51,11 @@ final class DeviceModel {
                 defaults.removeObject(forKey: Keys.registration)
                 defaults.set(true, forKey: Keys.installed)
             }
-            let keyring: DeviceKeyring
-            do {
-                keyring = try DeviceKeyring.loadOrCreate(storage: storage)
-            } catch let error as PushSealError where error.kind.deviceAction() == .reregister {
-                // The stored keyring can never be read (`invalid_keyring`), and
-                // the library's action is a new keyring, registered again:
-                // `refresh` registers it as a rotated key.
-                try storage.delete()
-                keyring = try DeviceKeyring.loadOrCreate(storage: storage)
-            }
+            // The library's recovery, as on Android: a stored keyring that can
+            // never be read (`invalid_keyring`) is deleted and a new one saved;
+            // a locked Keychain (`storage`) is thrown and deletes nothing. A new
+            // key id makes `refresh` register it (RegistrationPolicy).
+            let keyring = try KeyringRecovery.loadOrRecreate(storage: storage).keyring
             if !keyring.trustedSenders().contains(sender) {
                 try keyring.trustSender(publicKey: sender)
                 try keyring.save(storage: storage)

@@ -11,7 +11,7 @@ import PushSealSampleKit
 /// replay store from the App Group container, one `open` call. On any error
 /// it does what the library's failure policy says (`OpenOutcome`, from
 /// `error.kind.deviceAction()`): it delivers the app's own fixed text
-/// (`FallbackText`), never the payload's alert, which nothing authenticates
+/// (the library's `Fallback`, the core's words), never the payload's alert, which nothing authenticates
 /// (SPEC.md section 7.5), and records only the kind of error and the action
 /// for the app; a push that is not PushSeal's (`pass_through`) is delivered
 /// as it came.
@@ -79,12 +79,13 @@ final class NotificationService: UNNotificationServiceExtension {
 
     /// The content with the real text, the push as it came, or nil to deliver the fallback.
     private static func open(_ request: UNNotificationRequest) -> UNNotificationContent? {
-        let json: String
+        // The push as iOS delivered it: the core decides what is PushSeal's and
+        // how large it may be. Read before any key is touched: a push that is
+        // not PushSeal's fails here with `.notPushSeal` (delivered as it came).
+        let payload = Payload.apns(userInfo: request.content.userInfo)
         do {
-            json = try UserInfoPayload.json(from: request.content.userInfo)
+            _ = try inspectPayload(payload: payload)
         } catch {
-            // Not a PushSeal push, or an envelope APNs could not have
-            // carried: the library's action for it, without touching any key.
             return failed(OpenOutcome(error), request: request, container: nil)
         }
 
@@ -102,7 +103,7 @@ final class NotificationService: UNNotificationServiceExtension {
             // PushSeal/pushseal-replay.db, readable after the first unlock whatever
             // the app's default file protection (ReplayStore.open(inDirectory:)).
             let replay = try ReplayStore.open(inDirectory: container.directory, lockTimeout: replayLockTimeout)
-            let notification = try keyring.open(payload: .apns(userInfoJson: json), replay: replay)
+            let notification = try keyring.open(payload: payload, replay: replay)
             return content(for: notification, from: request.content)
         } catch {
             // The extension cannot hide a push: every action but pass-through
@@ -145,7 +146,7 @@ final class NotificationService: UNNotificationServiceExtension {
             badge: notification.badge,
             sound: notification.sound
         )
-        content.title = plan.title
+        content.title = plan.title ?? Fallback.title
         content.subtitle = ""
         content.body = plan.body
         content.threadIdentifier = plan.threadIdentifier
@@ -173,9 +174,9 @@ final class NotificationService: UNNotificationServiceExtension {
         guard let content = delivered.mutableCopy() as? UNMutableNotificationContent else {
             return UNNotificationContent()
         }
-        content.title = FallbackText.title
+        content.title = Fallback.title
         content.subtitle = ""
-        content.body = FallbackText.body
+        content.body = Fallback.body
         content.userInfo = [:]
         return content
     }

@@ -3,16 +3,9 @@ import PushSealSampleKit
 
 extension ErrorKind {
     /// The library's kind of anything thrown while opening: a `PushSealError`'s
-    /// own kind, the kind of a `userInfo` the extension refused before opening
-    /// (found by its stable name), or `.internal`.
+    /// own kind, or `.internal`.
     init(thrownWhileOpening error: any Error) {
-        if let error = error as? PushSealError {
-            self = error.kind
-        } else if let failure = error as? UserInfoPayload.Failure {
-            self = ErrorKind.allCases.first { $0.specName() == failure.kind.wireName } ?? .internal
-        } else {
-            self = .internal
-        }
+        self = (error as? PushSealError)?.kind ?? .internal
     }
 }
 

@@ -274,6 +274,14 @@ impl DeviceAction {
     }
 }
 
+/// The title a device shows for [`DeviceAction::ShowFallback`] and
+/// [`DeviceAction::Reregister`]: fixed words with nothing from the payload
+/// (SPEC.md section 7.5), the same as the sender's APNs fallback alert.
+/// Every binding and sample shows these, so users see one text.
+pub const FALLBACK_TITLE: &str = crate::platform::apns::DEFAULT_FALLBACK_TITLE;
+/// The body shown with [`FALLBACK_TITLE`].
+pub const FALLBACK_BODY: &str = "Open the app to read it.";
+
 impl ErrorKind {
     /// What an app does when opening a payload fails with this kind: the one
     /// policy every sample and binding follows.

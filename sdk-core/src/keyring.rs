@@ -46,12 +46,46 @@ pub const MAX_RETIRED_KEYS: usize = 16;
 /// Where an app keeps its keyring's bytes, which are **secret**: the iOS
 /// Keychain (readable after first unlock, by the app and its extension), a
 /// file under an Android Keystore key. [`DeviceKeyring::load_or_create`]
-/// reads and writes through it. Fail with [`Error::Storage`].
+/// and [`DeviceKeyring::load_or_recreate`] read and write through it.
+///
+/// Fail with [`Error::Storage`] when the store cannot be reached now (it may
+/// pass: nothing is deleted), and with [`Error::InvalidKeyring`] only when
+/// what is stored can never be read again (the key that wrapped it is gone,
+/// the bytes are damaged): `load_or_recreate` then deletes it.
 pub trait KeyringStore {
     /// The stored bytes, or `None` if none were saved yet.
     fn load(&self) -> Result<Option<Zeroizing<Vec<u8>>>>;
     /// Stores the bytes, replacing what was there.
     fn save(&self, bytes: &[u8]) -> Result<()>;
+    /// Deletes the stored bytes and whatever protects them (a wrapping key):
+    /// the device keys are gone for good. Only
+    /// [`DeviceKeyring::load_or_recreate`] calls it, for a keyring that can
+    /// never be read again.
+    fn delete(&self) -> Result<()>;
+}
+
+/// How [`DeviceKeyring::load_or_recreate`] came by the keyring it returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum KeyringOrigin {
+    /// Read from the store, as it was saved.
+    Loaded,
+    /// Nothing was stored (the app's first run): a new keyring, saved.
+    Created,
+    /// The stored keyring could never be read again (`invalid_keyring`): it
+    /// was deleted and a new keyring saved in its place. Notifications sealed
+    /// to the old keys fail with `unknown_recipient_key` until the sender
+    /// has the new public key, and the app's senders must be trusted again.
+    Recreated,
+}
+
+impl KeyringOrigin {
+    /// Whether the app must register the keyring's public key with its
+    /// server: for a new keyring, first or recreated
+    /// ([`DeviceAction::Reregister`](crate::DeviceAction::Reregister)).
+    pub const fn needs_registration(self) -> bool {
+        !matches!(self, Self::Loaded)
+    }
 }
 
 struct RetiredKey {
@@ -225,12 +259,19 @@ impl DeviceKeyring {
             return Ok(keyring);
         };
         let mut keyring = Self::from_bytes(&bytes)?;
-        let before = keyring.retired.len();
-        keyring.prune(now);
-        if keyring.retired.len() != before {
-            keyring.save(store)?;
-        }
+        keyring.prune_stored(store, now)?;
         Ok(keyring)
+    }
+
+    /// Drops the retired keys past their deadline at `now`, and saves the
+    /// keyring back to `store` if there were any.
+    fn prune_stored(&mut self, store: &dyn KeyringStore, now: u64) -> Result<()> {
+        let before = self.retired.len();
+        self.prune(now);
+        if self.retired.len() != before {
+            self.save(store)?;
+        }
+        Ok(())
     }
 
     /// Writes the keyring to `store`.
@@ -283,6 +324,74 @@ impl DeviceKeyring {
             keyring.add_trusted(pk);
         }
         Ok(keyring)
+    }
+}
+
+impl DeviceKeyring {
+    /// The keyring in `store`, with the way back from one that can never be
+    /// read again: what the app (never its messaging service or extension,
+    /// which only load) calls at each start.
+    ///
+    /// - Stored and readable: that keyring, as [`DeviceKeyring::load_or_create`]
+    ///   loads it (dead retired keys dropped and saved back), [`KeyringOrigin::Loaded`].
+    /// - Nothing stored: a new keyring, saved, [`KeyringOrigin::Created`].
+    /// - Stored but [`Error::InvalidKeyring`] (from the store, or bytes that
+    ///   are not a keyring): the store is deleted and a new keyring saved,
+    ///   [`KeyringOrigin::Recreated`]. This is the [`DeviceAction::Reregister`](crate::DeviceAction::Reregister)
+    ///   consequence of that kind, carried out here once for every platform;
+    ///   registering the new public key is the app's (it owns the network).
+    /// - Any other error (a [`Error::Storage`] that may pass) is returned as
+    ///   it is, and nothing is deleted: the keys may still work.
+    ///
+    /// ```
+    /// # use std::cell::RefCell;
+    /// # use zeroize::Zeroizing;
+    /// use pushseal::{DeviceKeyring, KeyringOrigin, KeyringStore};
+    /// # #[derive(Default)]
+    /// # struct Keychain(RefCell<Option<Vec<u8>>>);
+    /// # impl KeyringStore for Keychain {
+    /// #     fn load(&self) -> pushseal::Result<Option<Zeroizing<Vec<u8>>>> { Ok(self.0.borrow().clone().map(Zeroizing::new)) }
+    /// #     fn save(&self, bytes: &[u8]) -> pushseal::Result<()> { *self.0.borrow_mut() = Some(bytes.to_vec()); Ok(()) }
+    /// #     fn delete(&self) -> pushseal::Result<()> { *self.0.borrow_mut() = None; Ok(()) }
+    /// # }
+    /// let keychain = Keychain::default();
+    /// let (keyring, origin) = DeviceKeyring::load_or_recreate(&keychain, pushseal::unix_now())?;
+    /// assert_eq!(origin, KeyringOrigin::Created);
+    /// if origin.needs_registration() {
+    ///     // send keyring.public_key() to the server
+    /// }
+    /// let (again, origin) = DeviceKeyring::load_or_recreate(&keychain, pushseal::unix_now())?;
+    /// assert_eq!((again.key_id(), origin), (keyring.key_id(), KeyringOrigin::Loaded));
+    /// # Ok::<(), pushseal::Error>(())
+    /// ```
+    pub fn load_or_recreate(store: &dyn KeyringStore, now: u64) -> Result<(Self, KeyringOrigin)> {
+        let never_readable = |e: &Error| e.kind() == crate::ErrorKind::InvalidKeyring;
+        let stored = match store.load() {
+            Ok(stored) => stored,
+            Err(e) if never_readable(&e) => return Self::recreate(store),
+            Err(e) => return Err(e),
+        };
+        let Some(bytes) = stored else {
+            let keyring = Self::generate()?;
+            keyring.save(store)?;
+            return Ok((keyring, KeyringOrigin::Created));
+        };
+        let mut keyring = match Self::from_bytes(&bytes) {
+            Ok(keyring) => keyring,
+            Err(e) if never_readable(&e) => return Self::recreate(store),
+            Err(e) => return Err(e),
+        };
+        keyring.prune_stored(store, now)?;
+        Ok((keyring, KeyringOrigin::Loaded))
+    }
+
+    /// Deletes what `store` holds and saves a new keyring there.
+    fn recreate(store: &dyn KeyringStore) -> Result<(Self, KeyringOrigin)> {
+        store.delete()?;
+        // Not loaded again: what was deleted is gone, whatever a load would say.
+        let keyring = Self::generate()?;
+        keyring.save(store)?;
+        Ok((keyring, KeyringOrigin::Recreated))
     }
 }
 

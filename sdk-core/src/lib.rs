@@ -89,8 +89,8 @@ internal_mod! {
 pub mod shared_file;
 
 pub use envelope::EnvelopeHeader;
-pub use error::{DeviceAction, Error, ErrorKind, Result};
-pub use keyring::{DeviceKeyring, KeyringStore};
+pub use error::{DeviceAction, Error, ErrorKind, FALLBACK_BODY, FALLBACK_TITLE, Result};
+pub use keyring::{DeviceKeyring, KeyringOrigin, KeyringStore};
 pub use keys::{DevicePublicKey, DeviceSecretKey, KeyId, SenderPublicKey, SenderSecretKey};
 pub use notification::{CLOCK_SKEW_SECS, MAX_TTL_SECS, Message, MessageId, Notification, unix_now};
 pub use platform::apns::{ApnsOptions, ApnsPushType, ApnsRequest};

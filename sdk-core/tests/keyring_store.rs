@@ -4,10 +4,15 @@
 //! dropped (so no dead secret key stays in storage); a store that fails
 //! passes its `Storage` error on; damaged bytes fail closed with
 //! `InvalidKeyring` and are not overwritten.
+//!
+//! `DeviceKeyring::load_or_recreate` through the same store: it reports how
+//! it came by the keyring; only `InvalidKeyring` (from the bytes or from the
+//! store itself) deletes and makes a new keyring, once; a `Storage` error
+//! deletes nothing.
 
 use std::cell::{Cell, RefCell};
 
-use pushseal::{DeviceKeyring, Error, ErrorKind, KeyringStore, Result, SenderSecretKey};
+use pushseal::{DeviceKeyring, Error, ErrorKind, KeyringOrigin, KeyringStore, Result, SenderSecretKey};
 use zeroize::Zeroizing;
 
 const NOW: u64 = 1_767_225_600;
@@ -17,8 +22,12 @@ const NOW: u64 = 1_767_225_600;
 struct TestStore {
     bytes: RefCell<Option<Vec<u8>>>,
     saves: Cell<usize>,
+    deletes: Cell<usize>,
     load_fails: bool,
     save_fails: bool,
+    /// `load` fails with `InvalidKeyring` (its wrapping key is gone) until `delete`.
+    wrapping_key_gone: Cell<bool>,
+    delete_fails: bool,
 }
 
 impl TestStore {
@@ -36,6 +45,9 @@ impl KeyringStore for TestStore {
         if self.load_fails {
             return Err(Error::Storage("the keychain is locked".into()));
         }
+        if self.wrapping_key_gone.get() {
+            return Err(Error::InvalidKeyring("the wrapping key is gone"));
+        }
         Ok(self.bytes.borrow().clone().map(Zeroizing::new))
     }
 
@@ -45,6 +57,16 @@ impl KeyringStore for TestStore {
         }
         *self.bytes.borrow_mut() = Some(bytes.to_vec());
         self.saves.set(self.saves.get() + 1);
+        Ok(())
+    }
+
+    fn delete(&self) -> Result<()> {
+        if self.delete_fails {
+            return Err(Error::Storage("the disk is read-only".into()));
+        }
+        *self.bytes.borrow_mut() = None;
+        self.wrapping_key_gone.set(false);
+        self.deletes.set(self.deletes.get() + 1);
         Ok(())
     }
 }
@@ -132,4 +154,61 @@ fn damaged_bytes_fail_closed_and_are_not_overwritten() {
         assert_eq!(err.kind().device_action().name(), "reregister");
         assert_eq!((store.saves.get(), store.stored().unwrap()), (0, damaged), "the damaged bytes stay");
     }
+}
+
+#[test]
+fn load_or_recreate_says_how_it_came_by_the_keyring() {
+    let store = TestStore::default();
+    let (created, origin) = DeviceKeyring::load_or_recreate(&store, NOW).unwrap();
+    assert_eq!(origin, KeyringOrigin::Created);
+    assert!(origin.needs_registration());
+    assert_eq!(store.stored().unwrap(), *created.to_bytes().unwrap());
+
+    let (loaded, origin) = DeviceKeyring::load_or_recreate(&store, NOW).unwrap();
+    assert_eq!((loaded.key_id(), origin), (created.key_id(), KeyringOrigin::Loaded));
+    assert!(!origin.needs_registration());
+    assert_eq!((store.saves.get(), store.deletes.get()), (1, 0));
+}
+
+#[test]
+fn load_or_recreate_replaces_bytes_that_are_not_a_keyring_once() {
+    let good = DeviceKeyring::generate().unwrap().to_bytes().unwrap();
+    let other_format = String::from_utf8(good.to_vec()).unwrap().replace("pushseal-keyring-v1", "pushseal-keyring-v9");
+    for damaged in [b"\xff\xfe".to_vec(), other_format.into_bytes()] {
+        let store = TestStore::holding(&damaged);
+        let (fresh, origin) = DeviceKeyring::load_or_recreate(&store, NOW).unwrap();
+        assert_eq!(origin, KeyringOrigin::Recreated);
+        assert!(origin.needs_registration());
+        assert!(fresh.trusted_senders().is_empty());
+        assert_eq!((store.deletes.get(), store.saves.get()), (1, 1));
+        assert_eq!(store.stored().unwrap(), *fresh.to_bytes().unwrap());
+        // The next start loads the new keyring: recreated once, not at every start.
+        let (again, origin) = DeviceKeyring::load_or_recreate(&store, NOW).unwrap();
+        assert_eq!((again.key_id(), origin), (fresh.key_id(), KeyringOrigin::Loaded));
+        assert_eq!(store.deletes.get(), 1);
+    }
+}
+
+#[test]
+fn load_or_recreate_replaces_a_keyring_its_store_says_is_gone() {
+    let store = TestStore::holding(&DeviceKeyring::generate().unwrap().to_bytes().unwrap());
+    store.wrapping_key_gone.set(true);
+    let (fresh, origin) = DeviceKeyring::load_or_recreate(&store, NOW).unwrap();
+    assert_eq!(origin, KeyringOrigin::Recreated);
+    assert_eq!(store.deletes.get(), 1);
+    assert_eq!(store.stored().unwrap(), *fresh.to_bytes().unwrap());
+}
+
+#[test]
+fn load_or_recreate_deletes_nothing_on_a_storage_error() {
+    let stored = DeviceKeyring::generate().unwrap().to_bytes().unwrap();
+    let locked = TestStore { load_fails: true, ..TestStore::holding(&stored) };
+    assert_eq!(DeviceKeyring::load_or_recreate(&locked, NOW).unwrap_err().kind(), ErrorKind::Storage);
+    assert_eq!((locked.deletes.get(), locked.saves.get()), (0, 0));
+    assert_eq!(locked.stored().unwrap(), stored.to_vec(), "the keys that may still work stay");
+
+    // A delete that fails hands out no new keyring (the next start tries again).
+    let stuck = TestStore { delete_fails: true, ..TestStore::holding(b"damaged") };
+    assert_eq!(DeviceKeyring::load_or_recreate(&stuck, NOW).unwrap_err().kind(), ErrorKind::Storage);
+    assert_eq!((stuck.saves.get(), stuck.stored().unwrap()), (0, b"damaged".to_vec()));
 }

@@ -4,6 +4,11 @@
 // bindings/kotlin/build-aar.sh, which fills src/main/jniLibs/<abi>/libpushseal_ffi.so
 // with cargo-ndk first; `gradle publishToMavenLocal` (or a repository of your
 // own) publishes it with a POM that declares JNA, so apps add one dependency.
+// For Maven Central: the release checklist in bindings/README.md (sources and
+// javadoc jars, a POM as Central requires it, signatures from the environment).
+//
+// Without the Android SDK, the same Kotlin is compiled against the Android
+// framework and tested under Robolectric by pom.xml beside this file (CI).
 //
 // minSdk 24 (Android 7.0): the lowest API level that the NDK toolchains and
 // JNA 5.x both support for all three ABIs; the code needs nothing newer.
@@ -11,9 +16,11 @@ plugins {
     id("com.android.library") version "8.7.3"
     id("org.jetbrains.kotlin.android") version "2.1.0"
     `maven-publish`
+    signing
 }
 
 group = "org.pushseal"
+// The workspace's version (root Cargo.toml); scripts/check-versions.py fails CI if they differ.
 version = "0.1.0"
 
 android {
@@ -45,6 +52,7 @@ android {
     publishing {
         singleVariant("release") {
             withSourcesJar()
+            withJavadocJar()
         }
     }
 }
@@ -74,13 +82,61 @@ publishing {
                 name.set("PushSeal for Android")
                 description.set("End-to-end encryption for push notifications: open PushSeal notifications on Android.")
                 url.set("https://github.com/pushseal/pushseal")
+                // Dual-licensed: users choose either (LICENSE-MIT, LICENSE-APACHE).
                 licenses {
                     license {
-                        name.set("MIT OR Apache-2.0")
-                        url.set("https://github.com/pushseal/pushseal#license")
+                        name.set("MIT License")
+                        url.set("https://opensource.org/license/mit")
+                        distribution.set("repo")
                     }
+                    license {
+                        name.set("Apache License, Version 2.0")
+                        url.set("https://www.apache.org/licenses/LICENSE-2.0.txt")
+                        distribution.set("repo")
+                    }
+                }
+                developers {
+                    developer {
+                        id.set("pushseal")
+                        name.set("The PushSeal project")
+                        url.set("https://github.com/pushseal")
+                    }
+                }
+                scm {
+                    url.set("https://github.com/pushseal/pushseal")
+                    connection.set("scm:git:https://github.com/pushseal/pushseal.git")
+                    developerConnection.set("scm:git:ssh://git@github.com/pushseal/pushseal.git")
+                }
+                issueManagement {
+                    system.set("GitHub")
+                    url.set("https://github.com/pushseal/pushseal/issues")
                 }
             }
         }
+    }
+    repositories {
+        // The Maven layout the Central Portal takes as a bundle (zip the folder,
+        // upload it: bindings/README.md, "Releasing"). Nothing leaves the machine here.
+        maven {
+            name = "centralBundle"
+            url = uri(layout.buildDirectory.dir("central-bundle"))
+        }
+    }
+}
+
+// Signatures (.asc) from the environment, never from a file in the checkout:
+// PUSHSEAL_SIGNING_KEY (an ASCII-armoured private key) and
+// PUSHSEAL_SIGNING_PASSWORD. Without them, publishToMavenLocal still works,
+// unsigned; the Central bundle refuses to build unsigned.
+val signingKey: String? = System.getenv("PUSHSEAL_SIGNING_KEY")
+signing {
+    if (signingKey != null) {
+        useInMemoryPgpKeys(signingKey, System.getenv("PUSHSEAL_SIGNING_PASSWORD"))
+        sign(publishing.publications)
+    }
+}
+tasks.matching { it.name.endsWith("ToCentralBundleRepository") }.configureEach {
+    doFirst {
+        check(signingKey != null) { "Maven Central takes signed artifacts only: set PUSHSEAL_SIGNING_KEY and PUSHSEAL_SIGNING_PASSWORD" }
     }
 }

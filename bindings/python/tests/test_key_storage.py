@@ -3,7 +3,7 @@
 import pytest
 
 import pushseal
-from pushseal import DeviceKeyring, KeyStorage, Message, Payload, PushSealError, ReplayStore, Sender
+from pushseal import DeviceKeyring, KeyringOrigin, KeyStorage, Message, Payload, PushSealError, ReplayStore, Sender
 
 import vectors
 
@@ -24,6 +24,10 @@ class DictKeyStorage(KeyStorage):
         self.saves += 1
         self.stored = bytes(data)
 
+    def delete(self):
+        self.deletes = getattr(self, "deletes", 0) + 1
+        self.stored = None
+
 
 class FailingKeyStorage(KeyStorage):
     def load(self):
@@ -32,12 +36,18 @@ class FailingKeyStorage(KeyStorage):
     def save(self, data):
         raise PushSealError.Storage("read-only")
 
+    def delete(self):
+        raise PushSealError.Storage("read-only")
+
 
 class BuggyKeyStorage(KeyStorage):
     def load(self):
         raise RuntimeError("not a PushSealError")
 
     def save(self, data):
+        pass
+
+    def delete(self):
         pass
 
 
@@ -87,3 +97,22 @@ def test_in_memory_storage_from_the_library():
     keyring = DeviceKeyring.load_or_create(storage)
     assert storage.load() is not None
     assert DeviceKeyring.load_or_create(storage).key_id() == keyring.key_id()
+
+
+def test_load_or_recreate_keyring_replaces_only_a_keyring_that_cannot_be_read():
+    storage = DictKeyStorage()
+    first = pushseal.load_or_recreate_keyring(storage)
+    assert first.origin == KeyringOrigin.CREATED and first.origin.needs_registration()
+    again = pushseal.load_or_recreate_keyring(storage)
+    assert again.origin == KeyringOrigin.LOADED and not again.origin.needs_registration()
+    assert again.keyring.key_id() == first.keyring.key_id()
+
+    damaged = DictKeyStorage(b"not a keyring")
+    recreated = pushseal.load_or_recreate_keyring(damaged)
+    assert recreated.origin == KeyringOrigin.RECREATED
+    assert damaged.deletes == 1
+    assert damaged.stored == recreated.keyring.to_bytes()
+
+    # Unreachable now: raised as it was, nothing deleted.
+    with pytest.raises(PushSealError.Storage):
+        pushseal.load_or_recreate_keyring(FailingKeyStorage())

@@ -257,6 +257,13 @@ typedef void (*UniffiCallbackInterfaceKeyStorageMethod1)(uint64_t, RustBuffer, v
     );
 
 #endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_KEY_STORAGE_METHOD2
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_KEY_STORAGE_METHOD2
+typedef void (*UniffiCallbackInterfaceKeyStorageMethod2)(uint64_t, void* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
 #ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_KEY_STORAGE
 #define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_KEY_STORAGE
 typedef struct UniffiVTableCallbackInterfaceKeyStorage {
@@ -264,6 +271,7 @@ typedef struct UniffiVTableCallbackInterfaceKeyStorage {
     UniffiCallbackInterfaceClone _Nonnull uniffiClone;
     UniffiCallbackInterfaceKeyStorageMethod0 _Nonnull load;
     UniffiCallbackInterfaceKeyStorageMethod1 _Nonnull save;
+    UniffiCallbackInterfaceKeyStorageMethod2 _Nonnull delete;
 } UniffiVTableCallbackInterfaceKeyStorage;
 
 #endif
@@ -378,6 +386,11 @@ RustBuffer uniffi_pushseal_ffi_fn_method_keystorage_load(uint64_t ptr, RustCallS
 void uniffi_pushseal_ffi_fn_method_keystorage_save(uint64_t ptr, RustBuffer bytes, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_METHOD_KEYSTORAGE_DELETE
+#define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_METHOD_KEYSTORAGE_DELETE
+void uniffi_pushseal_ffi_fn_method_keystorage_delete(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_CLONE_REPLAYSTORE
 #define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_CLONE_REPLAYSTORE
 uint64_t uniffi_pushseal_ffi_fn_clone_replaystore(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -475,6 +488,17 @@ RustBuffer uniffi_pushseal_ffi_fn_method_errorkind_device_action(RustBuffer ptr,
 RustBuffer uniffi_pushseal_ffi_fn_method_errorkind_spec_name(RustBuffer ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_METHOD_KEYRINGORIGIN_NEEDS_REGISTRATION
+#define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_METHOD_KEYRINGORIGIN_NEEDS_REGISTRATION
+int8_t uniffi_pushseal_ffi_fn_method_keyringorigin_needs_registration(RustBuffer ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_FUNC_FALLBACK_TEXT
+#define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_FUNC_FALLBACK_TEXT
+RustBuffer uniffi_pushseal_ffi_fn_func_fallback_text(RustCallStatus *_Nonnull out_status
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_FUNC_IN_MEMORY_KEY_STORAGE
 #define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_FUNC_IN_MEMORY_KEY_STORAGE
 uint64_t uniffi_pushseal_ffi_fn_func_in_memory_key_storage(RustCallStatus *_Nonnull out_status
@@ -486,10 +510,20 @@ uint64_t uniffi_pushseal_ffi_fn_func_in_memory_key_storage(RustCallStatus *_Nonn
 RustBuffer uniffi_pushseal_ffi_fn_func_inspect(RustBuffer envelope, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_FUNC_INSPECT_PAYLOAD
+#define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_FUNC_INSPECT_PAYLOAD
+RustBuffer uniffi_pushseal_ffi_fn_func_inspect_payload(RustBuffer payload, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_FUNC_LIBRARY_VERSION
 #define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_FUNC_LIBRARY_VERSION
 RustBuffer uniffi_pushseal_ffi_fn_func_library_version(RustCallStatus *_Nonnull out_status
     
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_FUNC_LOAD_OR_RECREATE_KEYRING
+#define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_FUNC_LOAD_OR_RECREATE_KEYRING
+RustBuffer uniffi_pushseal_ffi_fn_func_load_or_recreate_keyring(uint64_t storage, RustBuffer now, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_FN_FUNC_MAX_PLAINTEXT_LEN
@@ -762,6 +796,12 @@ void ffi_pushseal_ffi_rust_future_free_void(uint64_t handle
 void ffi_pushseal_ffi_rust_future_complete_void(uint64_t handle, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_CHECKSUM_FUNC_FALLBACK_TEXT
+#define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_CHECKSUM_FUNC_FALLBACK_TEXT
+uint16_t uniffi_pushseal_ffi_checksum_func_fallback_text(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_CHECKSUM_FUNC_IN_MEMORY_KEY_STORAGE
 #define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_CHECKSUM_FUNC_IN_MEMORY_KEY_STORAGE
 uint16_t uniffi_pushseal_ffi_checksum_func_in_memory_key_storage(void
@@ -774,9 +814,21 @@ uint16_t uniffi_pushseal_ffi_checksum_func_inspect(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_CHECKSUM_FUNC_INSPECT_PAYLOAD
+#define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_CHECKSUM_FUNC_INSPECT_PAYLOAD
+uint16_t uniffi_pushseal_ffi_checksum_func_inspect_payload(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_CHECKSUM_FUNC_LIBRARY_VERSION
 #define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_CHECKSUM_FUNC_LIBRARY_VERSION
 uint16_t uniffi_pushseal_ffi_checksum_func_library_version(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_CHECKSUM_FUNC_LOAD_OR_RECREATE_KEYRING
+#define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_CHECKSUM_FUNC_LOAD_OR_RECREATE_KEYRING
+uint16_t uniffi_pushseal_ffi_checksum_func_load_or_recreate_keyring(void
     
 );
 #endif
@@ -873,6 +925,12 @@ uint16_t uniffi_pushseal_ffi_checksum_method_keystorage_load(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_CHECKSUM_METHOD_KEYSTORAGE_SAVE
 #define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_CHECKSUM_METHOD_KEYSTORAGE_SAVE
 uint16_t uniffi_pushseal_ffi_checksum_method_keystorage_save(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_CHECKSUM_METHOD_KEYSTORAGE_DELETE
+#define UNIFFI_FFIDEF_UNIFFI_PUSHSEAL_FFI_CHECKSUM_METHOD_KEYSTORAGE_DELETE
+uint16_t uniffi_pushseal_ffi_checksum_method_keystorage_delete(void
     
 );
 #endif

@@ -1078,6 +1078,13 @@ public protocol KeyStorage: AnyObject, Sendable {
      */
     func save(bytes: Data) throws 
     
+    /**
+     * Deletes the stored bytes and whatever protects them (a Keystore key):
+     * only `load_or_recreate_keyring` calls it, for a keyring that can never
+     * be read again.
+     */
+    func delete() throws 
+    
 }
 /**
  * Where the app keeps the keyring bytes, which are **secret** (they hold the
@@ -1170,6 +1177,19 @@ open func save(bytes: Data)throws   {try rustCallWithError(FfiConverterTypePushS
 }
 }
     
+    /**
+     * Deletes the stored bytes and whatever protects them (a Keystore key):
+     * only `load_or_recreate_keyring` calls it, for a keyring that can never
+     * be read again.
+     */
+open func delete()throws   {try rustCallWithError(FfiConverterTypePushSealError_lift) {
+        uniffiCallStatus in
+    uniffi_pushseal_ffi_fn_method_keystorage_delete(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
 
     
 }
@@ -1234,6 +1254,29 @@ fileprivate struct UniffiCallbackInterfaceKeyStorage {
                 }
                 return try uniffiObj.save(
                      bytes: try FfiConverterData.lift(bytes)
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypePushSealError_lower
+            )
+        },
+        delete: { (
+            uniffiHandle: UInt64,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeKeyStorage.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.delete(
                 )
             }
 
@@ -2038,6 +2081,76 @@ public func FfiConverterTypeEnvelopeInfo_lower(_ value: EnvelopeInfo) -> RustBuf
 
 
 /**
+ * The text a device shows when an open fails with `show_fallback` or
+ * `reregister`: fixed words, nothing from the payload (the core's).
+ */
+public struct FallbackText: Equatable, Hashable {
+    /**
+     * "New message", the sender's APNs fallback title too.
+     */
+    public var title: String
+    /**
+     * The body under it.
+     */
+    public var body: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * "New message", the sender's APNs fallback title too.
+         */title: String, 
+        /**
+         * The body under it.
+         */body: String) {
+        self.title = title
+        self.body = body
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension FallbackText: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeFallbackText: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> FallbackText {
+        return
+            try FallbackText(
+                title: FfiConverterString.read(from: &buf), 
+                body: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: FallbackText, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.title, into: &buf)
+        FfiConverterString.write(value.body, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFallbackText_lift(_ buf: RustBuffer) throws -> FallbackText {
+    return try FfiConverterTypeFallbackText.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFallbackText_lower(_ value: FallbackText) -> RustBuffer {
+    return FfiConverterTypeFallbackText.lower(value)
+}
+
+
+/**
  * How to deliver through FCM.
  */
 public struct FcmOptions: Equatable, Hashable {
@@ -2192,6 +2305,75 @@ public func FfiConverterTypeFcmPush_lift(_ buf: RustBuffer) throws -> FcmPush {
 #endif
 public func FfiConverterTypeFcmPush_lower(_ value: FcmPush) -> RustBuffer {
     return FfiConverterTypeFcmPush.lower(value)
+}
+
+
+/**
+ * The app's keyring and how `load_or_recreate_keyring` came by it.
+ */
+public struct LoadedKeyring {
+    /**
+     * The keyring, saved in its storage.
+     */
+    public var keyring: DeviceKeyring
+    /**
+     * Loaded, created or recreated: register again unless loaded.
+     */
+    public var origin: KeyringOrigin
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The keyring, saved in its storage.
+         */keyring: DeviceKeyring, 
+        /**
+         * Loaded, created or recreated: register again unless loaded.
+         */origin: KeyringOrigin) {
+        self.keyring = keyring
+        self.origin = origin
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension LoadedKeyring: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeLoadedKeyring: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> LoadedKeyring {
+        return
+            try LoadedKeyring(
+                keyring: FfiConverterTypeDeviceKeyring.read(from: &buf), 
+                origin: FfiConverterTypeKeyringOrigin.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: LoadedKeyring, into buf: inout [UInt8]) {
+        FfiConverterTypeDeviceKeyring.write(value.keyring, into: &buf)
+        FfiConverterTypeKeyringOrigin.write(value.origin, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLoadedKeyring_lift(_ buf: RustBuffer) throws -> LoadedKeyring {
+    return try FfiConverterTypeLoadedKeyring.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLoadedKeyring_lower(_ value: LoadedKeyring) -> RustBuffer {
+    return FfiConverterTypeLoadedKeyring.lower(value)
 }
 
 
@@ -3347,6 +3529,106 @@ public func FfiConverterTypeFcmPriority_lower(_ value: FcmPriority) -> RustBuffe
 
 
 /**
+ * How `load_or_recreate_keyring` came by the keyring (the core's `KeyringOrigin`).
+ */
+
+public enum KeyringOrigin: Equatable, Hashable, CaseIterable {
+    
+    /**
+     * Read from the storage, as it was saved.
+     */
+    case loaded
+    /**
+     * Nothing was stored (the app's first run): a new keyring, saved.
+     */
+    case created
+    /**
+     * The stored keyring could never be read again: it was deleted and a
+     * new one saved. Trust the app's senders again; notifications sealed to
+     * the old keys fail with `UnknownRecipientKey`.
+     */
+    case recreated
+
+
+
+    /**
+     * Whether to register the keyring's public key with the server: true
+     * for a new keyring, first or recreated.
+     */
+public func needsRegistration() -> Bool  {
+    return try!  FfiConverterBool.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_pushseal_ffi_fn_method_keyringorigin_needs_registration(
+            FfiConverterTypeKeyringOrigin_lower(self),uniffiCallStatus
+    )
+})
+}
+
+
+
+}
+
+#if compiler(>=6)
+extension KeyringOrigin: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeKeyringOrigin: FfiConverterRustBuffer {
+    typealias SwiftType = KeyringOrigin
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> KeyringOrigin {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .loaded
+        
+        case 2: return .created
+        
+        case 3: return .recreated
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: KeyringOrigin, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .loaded:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .created:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .recreated:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeKeyringOrigin_lift(_ buf: RustBuffer) throws -> KeyringOrigin {
+    return try FfiConverterTypeKeyringOrigin.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeKeyringOrigin_lower(_ value: KeyringOrigin) -> RustBuffer {
+    return FfiConverterTypeKeyringOrigin.lower(value)
+}
+
+
+
+/**
  * A payload as the operating system hands it to the app.
  */
 
@@ -4288,6 +4570,18 @@ public func FfiConverterTypeSecretText_lower(_ value: SecretText) -> RustBuffer 
 }
 
 /**
+ * The core's fallback text. Kotlin and Swift also carry it as constants
+ * (`Fallback.TITLE`, `Fallback.title`), for a device whose native
+ * library cannot load, and their tests check them against this.
+ */
+public func fallbackText() -> FallbackText  {
+    return try!  FfiConverterTypeFallbackText_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_pushseal_ffi_fn_func_fallback_text(uniffiCallStatus
+    )
+})
+}
+/**
  * A new `KeyStorage` that keeps the bytes in memory, for tests: Kotlin
  * `inMemoryKeyStorage()`, Swift `inMemoryKeyStorage()`, Python
  * `in_memory_key_storage()`.
@@ -4311,12 +4605,50 @@ public func inspect(envelope: String)throws  -> EnvelopeInfo  {
 })
 }
 /**
+ * The public header of the envelope in a payload as the platform delivered
+ * it, read by the core's rules before any key is touched: a push that is not
+ * PushSeal's fails with `NotPushSeal` (its action: pass it through), one over
+ * the core's size cap with `PayloadTooLarge`, a damaged one with its kind.
+ * A messaging service asks this first, and loads the keyring only for a
+ * payload that is PushSeal's.
+ */
+public func inspectPayload(payload: Payload)throws  -> EnvelopeInfo  {
+    return try  FfiConverterTypeEnvelopeInfo_lift(try rustCallWithError(FfiConverterTypePushSealError_lift) {
+        uniffiCallStatus in
+    uniffi_pushseal_ffi_fn_func_inspect_payload(
+        FfiConverterTypePayload_lower(payload),uniffiCallStatus
+    )
+})
+}
+/**
  * The version of the native library.
  */
 public func libraryVersion() -> String  {
     return try!  FfiConverterString.lift(try! rustCall() {
         uniffiCallStatus in
     uniffi_pushseal_ffi_fn_func_library_version(uniffiCallStatus
+    )
+})
+}
+/**
+ * The keyring in `storage`, with the way back from one that can never be
+ * read again: the core's `DeviceKeyring::load_or_recreate`. What the app
+ * calls at each start (never its messaging service or extension, which
+ * only load: two processes making keys race each other).
+ *
+ * Readable: that keyring (`Loaded`). Nothing stored: a new one, saved
+ * (`Created`). `InvalidKeyring` (thrown by the storage, or bytes that are
+ * not a keyring): `storage.delete()`, then a new keyring saved
+ * (`Recreated`). Any other error is thrown as the storage threw it, and
+ * nothing is deleted. Kotlin `KeyringRecovery.loadOrRecreate(storage)`,
+ * Swift `KeyringRecovery.loadOrRecreate(storage:)`.
+ */
+public func loadOrRecreateKeyring(storage: KeyStorage, now: Date? = nil)throws  -> LoadedKeyring  {
+    return try  FfiConverterTypeLoadedKeyring_lift(try rustCallWithError(FfiConverterTypePushSealError_lift) {
+        uniffiCallStatus in
+    uniffi_pushseal_ffi_fn_func_load_or_recreate_keyring(
+        FfiConverterTypeKeyStorage_lower(storage),
+        FfiConverterOptionTimestamp.lower(now),uniffiCallStatus
     )
 })
 }
@@ -4361,13 +4693,22 @@ private let initializationResult: InitializationResult = {
     if bindings_contract_version != scaffolding_contract_version {
         return InitializationResult.contractVersionMismatch
     }
+    if (uniffi_pushseal_ffi_checksum_func_fallback_text() != 529) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_pushseal_ffi_checksum_func_in_memory_key_storage() != 48393) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_pushseal_ffi_checksum_func_inspect() != 21918) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_pushseal_ffi_checksum_func_inspect_payload() != 53239) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_pushseal_ffi_checksum_func_library_version() != 9362) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_pushseal_ffi_checksum_func_load_or_recreate_keyring() != 24285) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_pushseal_ffi_checksum_func_max_plaintext_len() != 46864) {
@@ -4416,6 +4757,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_pushseal_ffi_checksum_method_keystorage_save() != 7713) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_pushseal_ffi_checksum_method_keystorage_delete() != 30489) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_pushseal_ffi_checksum_method_sender_cached_devices() != 10055) {

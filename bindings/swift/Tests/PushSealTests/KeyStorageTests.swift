@@ -9,6 +9,7 @@ final class MapKeyStorage: KeyStorage, @unchecked Sendable {
     private var _stored: Data?
     private var _loads = 0
     private var _saves = 0
+    private var _deletes = 0
 
     init(stored: Data? = nil) {
         _stored = stored
@@ -23,6 +24,7 @@ final class MapKeyStorage: KeyStorage, @unchecked Sendable {
     var stored: Data? { locked { _stored } }
     var loads: Int { locked { _loads } }
     var saves: Int { locked { _saves } }
+    var deletes: Int { locked { _deletes } }
 
     func load() throws -> Data? {
         locked {
@@ -37,11 +39,19 @@ final class MapKeyStorage: KeyStorage, @unchecked Sendable {
             _stored = bytes
         }
     }
+
+    func delete() throws {
+        locked {
+            _deletes += 1
+            _stored = nil
+        }
+    }
 }
 
 final class FailingKeyStorage: KeyStorage {
     func load() throws -> Data? { throw PushSealError.Storage(reason: "the storage is locked") }
     func save(bytes: Data) throws { throw PushSealError.Storage(reason: "read-only") }
+    func delete() throws { throw PushSealError.Storage(reason: "read-only") }
 }
 
 struct NotAPushSealError: Error {}
@@ -49,6 +59,7 @@ struct NotAPushSealError: Error {}
 final class BuggyKeyStorage: KeyStorage {
     func load() throws -> Data? { throw NotAPushSealError() }
     func save(bytes: Data) throws {}
+    func delete() throws {}
 }
 
 /// Mirrors the Kotlin KeyStorageTest.
@@ -108,5 +119,28 @@ final class KeyStorageTests: XCTestCase {
         let keyring = try DeviceKeyring.loadOrCreate(storage: storage)
         XCTAssertNotNil(try storage.load())
         XCTAssertEqual(try DeviceKeyring.loadOrCreate(storage: storage).keyId(), keyring.keyId())
+    }
+
+    /// Mirrors the Kotlin LibraryTest's recovery tests.
+    func testLoadOrRecreateReplacesOnlyAKeyringThatCannotBeRead() throws {
+        let storage = MapKeyStorage()
+        let first = try KeyringRecovery.loadOrRecreate(storage: storage)
+        XCTAssertEqual(first.origin, .created)
+        XCTAssertTrue(first.origin.needsRegistration())
+        let again = try KeyringRecovery.loadOrRecreate(storage: storage)
+        XCTAssertEqual(again.origin, .loaded)
+        XCTAssertFalse(again.origin.needsRegistration())
+        XCTAssertEqual(again.keyring.keyId(), first.keyring.keyId())
+
+        let damaged = MapKeyStorage(stored: Data("not a keyring".utf8))
+        let recreated = try KeyringRecovery.loadOrRecreate(storage: damaged)
+        XCTAssertEqual(recreated.origin, .recreated)
+        XCTAssertEqual(damaged.deletes, 1)
+        XCTAssertEqual(damaged.stored, try recreated.keyring.toBytes())
+
+        // Unreachable now: thrown as it was, nothing deleted.
+        XCTAssertThrowsError(try KeyringRecovery.loadOrRecreate(storage: FailingKeyStorage())) {
+            XCTAssertEqual(($0 as? PushSealError)?.kind, .storage)
+        }
     }
 }

@@ -91,4 +91,27 @@ final class SwiftAPITests: XCTestCase {
             XCTAssertEqual(($0 as? PushSealError)?.kind, .storage)
         }
     }
+
+    /// Mirrors the Kotlin LibraryTest's fallback check and the core's payload rules.
+    func testAUserInfoOpensAsItCameAndTheFallbackIsTheCoresText() throws {
+        XCTAssertEqual(fallbackText(), FallbackText(title: Fallback.title, body: Fallback.body))
+
+        let sender = try Sender.generate()
+        let device = try DeviceKeyring.generate()
+        try device.trustSender(publicKey: sender.publicKey())
+        let push = try sender.sealApns(to: device.publicKey(), message: Message(title: "Lab results", body: "Ready."))
+        var userInfo = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(push.body.utf8)) as? [AnyHashable: Any])
+        userInfo[42] = "a key that is not a string: left out"
+        let opened = try device.open(payload: .apns(userInfo: userInfo), replay: ReplayStore.inMemory())
+        XCTAssertEqual(opened.title, "Lab results")
+
+        // Not PushSeal's, and an envelope over the core's cap: the core's kinds.
+        XCTAssertThrowsError(try device.open(payload: .apns(userInfo: ["aps": [:]]), replay: ReplayStore.inMemory())) {
+            XCTAssertEqual(($0 as? PushSealError)?.kind, .notPushSeal)
+        }
+        let huge: [AnyHashable: Any] = ["pushseal": String(repeating: "A", count: 5000)]
+        XCTAssertThrowsError(try device.open(payload: .apns(userInfo: huge), replay: ReplayStore.inMemory())) {
+            XCTAssertEqual(($0 as? PushSealError)?.kind.deviceAction(), .showFallback)
+        }
+    }
 }

@@ -10,8 +10,8 @@ public struct ContentPlan: Equatable, Sendable {
         case named(String)
     }
 
-    /// `title`.
-    public let title: String
+    /// `title`; nil: the library's fallback title (`Fallback.title`).
+    public let title: String?
     /// `body`.
     public let body: String
     /// `threadIdentifier`; empty for none.
@@ -25,7 +25,7 @@ public struct ContentPlan: Equatable, Sendable {
 
     /// The plan for an opened notification's fields.
     public init(title: String, body: String, threadId: String?, category: String?, badge: Int64?, sound: String?) {
-        self.title = title.isEmpty ? FallbackText.title : title
+        self.title = title.isEmpty ? nil : title
         self.body = body
         self.threadIdentifier = threadId ?? ""
         self.categoryIdentifier = category ?? ""

@@ -10,7 +10,7 @@
 ///
 /// An extension must always hand iOS a notification, and without Apple's
 /// filtering entitlement it cannot hide one: every outcome of a PushSeal push
-/// therefore delivers the app's own `FallbackText`, never the alert in the
+/// therefore delivers the library's fallback text (`Fallback`, the core's words), never the alert in the
 /// payload, which nothing authenticates (SPEC.md section 7.5). Only a push
 /// that is not PushSeal's at all is delivered as it came.
 public struct OpenOutcome: Equatable, Sendable {
@@ -38,7 +38,7 @@ public struct OpenOutcome: Equatable, Sendable {
     public enum Delivery: Equatable, Sendable {
         /// The push's own content, untouched.
         case asItCame
-        /// The app's `FallbackText`.
+        /// The library's fallback text (`Fallback.title`, `Fallback.body`).
         case fallback
     }
 
@@ -70,12 +70,3 @@ public struct OpenOutcome: Equatable, Sendable {
     }
 }
 
-/// The generic text shown when a payload does not open: it says that
-/// something arrived and nothing else (no name, no clinic, no topic). The
-/// sample sender's APNs fallback title is the same words.
-public enum FallbackText {
-    /// The fallback title.
-    public static let title = "New message"
-    /// The fallback body.
-    public static let body = "Open the app to read it."
-}

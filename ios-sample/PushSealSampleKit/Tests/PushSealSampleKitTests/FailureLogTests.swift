@@ -54,7 +54,7 @@ final class ContentPlanTests: XCTestCase {
 
     func testMissingFieldsKeepTheDefaults() {
         let plan = ContentPlan(title: "", body: "Body", threadId: nil, category: nil, badge: nil, sound: nil)
-        XCTAssertEqual(plan.title, FallbackText.title)
+        XCTAssertNil(plan.title, "the library's fallback title")
         XCTAssertEqual(plan.threadIdentifier, "")
         XCTAssertEqual(plan.categoryIdentifier, "")
         XCTAssertNil(plan.badge)

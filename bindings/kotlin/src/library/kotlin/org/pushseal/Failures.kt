@@ -15,14 +15,15 @@ import java.security.GeneralSecurityException
  *   let through (an `IOException` from `KeyStore.load`, say): `STORAGE`;
  * - a [LinkageError] (`UnsatisfiedLinkError` when the native library or JNA's
  *   cannot load, `NoClassDefFoundError` on every later try, an
- *   `ExceptionInInitializerError`), or any other exception: `INTERNAL`.
+ *   `ExceptionInInitializerError`), any other `Error` JNA throws (its
+ *   `java.lang.Error` for a failed native call), or any other exception:
+ *   `INTERNAL`.
  *
- * Java: `PushSealFailures.errorKindOf(e)`.
+ * Catch `Throwable` around the library: `Exception` alone misses what JNA
+ * throws. Java: `PushSealFailures.errorKindOf(e)`.
  *
  * ```kotlin
- * val opened = try { keyring.open(Payload.Fcm(message.data), replay) } catch (e: Exception) {
- *     return handle(errorKindOf(e).deviceAction())
- * } catch (e: LinkageError) {
+ * val opened = try { keyring.open(Payload.Fcm(message.data), replay) } catch (e: Throwable) {
  *     return handle(errorKindOf(e).deviceAction())
  * }
  * ```
@@ -33,21 +34,52 @@ fun errorKindOf(failure: Throwable): ErrorKind = when (failure) {
     else -> ErrorKind.INTERNAL
 }
 
+/**
+ * What to do about [failure], anything the library threw: the core's action
+ * for its kind (`errorKindOf(failure).deviceAction()`), or `SHOW_FALLBACK`,
+ * the action for `INTERNAL`, when the native library cannot answer (it did
+ * not load). Never throws, so a push handler can call it in its last `catch`.
+ *
+ * ```kotlin
+ * } catch (e: Throwable) {
+ *     when (deviceActionOf(e)) { DeviceAction.PASS_THROUGH -> ...; DeviceAction.SHOW_FALLBACK -> ... }
+ * }
+ * ```
+ */
+fun deviceActionOf(failure: Throwable): DeviceAction = try {
+    errorKindOf(failure).deviceAction()
+} catch (e: Throwable) {
+    DeviceAction.SHOW_FALLBACK
+}
+
 /** Whether the native library loads, without ever throwing. */
 object NativeLibrary {
     /**
      * Null when the native library loads and answers; otherwise what stopped
      * it (`UnsatisfiedLinkError`: a missing ABI in the app, a JNA older than
-     * 5.18 on a 16 KB-page device; `NoClassDefFoundError` on later tries).
+     * 5.18 on a 16 KB-page device; `NoClassDefFoundError` on later tries; an
+     * `Error` JNA threw).
      * The first call loads the library.
      */
     @JvmStatic
     fun loadError(): Throwable? = try {
         libraryVersion()
         null
-    } catch (e: LinkageError) {
-        e
-    } catch (e: RuntimeException) {
+    } catch (e: Throwable) {
         e
     }
+}
+
+/**
+ * The text to show when an open fails with `SHOW_FALLBACK` or `REREGISTER`:
+ * the core's words ([fallbackText]), kept here as constants so that a device
+ * whose native library cannot load shows the same text (the JVM tests check
+ * that they are the core's). Never show any part of the payload instead.
+ */
+object Fallback {
+    /** "New message": the sender's APNs fallback title too. */
+    const val TITLE = "New message"
+
+    /** The body under [TITLE]. */
+    const val BODY = "Open the app to read it."
 }

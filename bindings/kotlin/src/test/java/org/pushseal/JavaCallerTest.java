@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -13,7 +14,13 @@ import org.junit.jupiter.api.Test;
  * The Kotlin API called from Java, as a Java server or an Android app written
  * in Java calls it: this file compiles only if no public signature it uses has
  * a Kotlin unsigned type (UInt/ULong methods are name-mangled and cannot be
- * called from Java), and it checks the platform time types and the error kind.
+ * called from Java), and only with plain Java names: constructors are static
+ * (`DeviceKeyring.generate()`, no `Companion.`), top-level functions live in
+ * `PushSeal` (no `Pushseal_ffiKt.`), and trailing default arguments of
+ * constructors and functions may be left out (bindings/kotlin/java-names.py).
+ * Methods still take every argument (`null` for `now`): Kotlin allows no
+ * `@JvmOverloads` on the interface methods UniFFI generates. It also checks
+ * the platform time types and the error kind.
  */
 class JavaCallerTest {
     private static Message message(Long badge, Duration ttl) {
@@ -22,13 +29,13 @@ class JavaCallerTest {
 
     @Test
     void sealOpenAndReceiptFromJava() throws Exception {
-        Sender sender = Sender.Companion.fromSecretText(Sender.Companion.generate().secretText(), 16L);
-        DeviceKeyring device = DeviceKeyring.Companion.generate();
+        Sender sender = Sender.fromSecretText(Sender.generate().secretText(), 16L);
+        DeviceKeyring device = DeviceKeyring.generate();
         device.trustSender(sender.publicKey());
 
         Instant before = Instant.now().minusSeconds(1);
         ApnsPush push = sender.sealApns(device.publicKey(), message(4_000_000_000L, Duration.ofMinutes(10)), null);
-        ReplayStore replay = ReplayStore.Companion.inMemory();
+        ReplayStore replay = ReplayStore.inMemory();
         OpenedWithReceipt opened = device.openWithReceipt(new Payload.Apns(push.getBody()), replay, null);
         OpenedNotification n = opened.getNotification();
 
@@ -37,7 +44,7 @@ class JavaCallerTest {
         assertEquals(push.getSealed().getExpiresAt(), n.getExpiresAt());
         assertEquals(Duration.ofMinutes(10), Duration.between(n.getSentAt(), n.getExpiresAt()));
         assertTrue(!n.getSentAt().isBefore(before.minusSeconds(60)), "sentAt is an Instant near now");
-        assertTrue(Pushseal_ffiKt.verifyReceipt(push.getSealed().getReceiptDigest(), opened.getReceipt()));
+        assertTrue(PushSeal.verifyReceipt(push.getSealed().getReceiptDigest(), opened.getReceipt()));
         assertEquals(1L, sender.cachedDevices());
 
         PushSealException again =
@@ -50,8 +57,8 @@ class JavaCallerTest {
 
     @Test
     void timesDurationsAndOptionsFromJava() throws Exception {
-        Sender sender = Sender.Companion.generate();
-        DeviceKeyring device = DeviceKeyring.Companion.generate();
+        Sender sender = Sender.generate();
+        DeviceKeyring device = DeviceKeyring.generate();
         device.trustSender(sender.publicKey());
         String oldKeyId = device.keyId();
         device.rotate(Duration.ofDays(7), null);
@@ -66,19 +73,62 @@ class JavaCallerTest {
         assertTrue(fcm.getMessageJson().contains("\"priority\":\"normal\""), fcm.getMessageJson());
         Instant expiresAt = fcm.getSealed().getExpiresAt();
         PushSealException expired = assertThrows(PushSealException.class,
-            () -> device.open(new Payload.Fcm(Map.of("pushseal", envelopeOf(fcm))), ReplayStore.Companion.inMemory(),
+            () -> device.open(new Payload.Fcm(Map.of("pushseal", envelopeOf(fcm))), ReplayStore.inMemory(),
                 expiresAt.plus(Duration.ofHours(1))));
         assertEquals(ErrorKind.EXPIRED, expired.kind());
 
-        long max = Pushseal_ffiKt.maxPlaintextLen(new Target.Fcm(new FcmOptions(null, null, null)));
+        long max = PushSeal.maxPlaintextLen(new Target.Fcm(new FcmOptions(null, null, null)));
         assertTrue(max > 0 && max < 4096, "maxPlaintextLen is a long: " + max);
-        EnvelopeInfo info = Pushseal_ffiKt.inspect(sender.sealEnvelope(device.publicKey(), message(null, null)).getEnvelope());
+        EnvelopeInfo info = PushSeal.inspect(sender.sealEnvelope(device.publicKey(), message(null, null)).getEnvelope());
         assertEquals(1, info.getVersion());
         assertEquals(256L, info.getPaddedLen());
 
         PushSealException negative =
-            assertThrows(PushSealException.class, () -> Sender.Companion.fromSecretText(sender.secretText(), -1L));
+            assertThrows(PushSealException.class, () -> Sender.fromSecretText(sender.secretText(), -1L));
         assertEquals(ErrorKind.MALFORMED, negative.kind());
+    }
+
+    /** A KeyStorage written in Java. */
+    private static final class JavaKeyStorage implements KeyStorage {
+        byte[] stored;
+        int deletes;
+
+        @Override
+        public byte[] load() {
+            return stored == null ? null : stored.clone();
+        }
+
+        @Override
+        public void save(byte[] bytes) {
+            stored = bytes.clone();
+            Arrays.fill(bytes, (byte) 0);
+        }
+
+        @Override
+        public void delete() {
+            deletes++;
+            stored = null;
+        }
+    }
+
+    @Test
+    void keyringRecoveryAndDefaultsFromJava() throws Exception {
+        JavaKeyStorage storage = new JavaKeyStorage();
+        LoadedKeyring created = KeyringRecovery.loadOrRecreate(storage);
+        assertEquals(KeyringOrigin.CREATED, created.getOrigin());
+        assertTrue(created.getOrigin().needsRegistration());
+        LoadedKeyring loaded = PushSeal.loadOrRecreateKeyring(storage);
+        assertEquals(KeyringOrigin.LOADED, loaded.getOrigin());
+        assertEquals(created.getKeyring().keyId(), DeviceKeyring.loadOrCreate(storage).keyId());
+
+        storage.stored = "not a keyring".getBytes();
+        assertEquals(KeyringOrigin.RECREATED, KeyringRecovery.loadOrRecreate(storage, Instant.now()).getOrigin());
+        assertEquals(1, storage.deletes);
+
+        // A constructor's trailing default left out (cacheDevices = 0).
+        assertEquals(0L, Sender.fromSecretText(Sender.generate().secretText()).cachedDevices());
+        assertEquals(new FallbackText(Fallback.TITLE, Fallback.BODY), PushSeal.fallbackText());
+        assertEquals(DeviceAction.SHOW_FALLBACK, PushSealFailures.deviceActionOf(new Error("from JNA")));
     }
 
     /** The envelope text of an FCM message (`"pushseal":"<envelope>"` in its data map). */

@@ -23,18 +23,26 @@ class MapKeyStorage : KeyStorage {
         saves += 1
         stored = bytes.copyOf()
     }
+
+    override fun delete() {
+        stored = null
+    }
 }
 
 class FailingKeyStorage : KeyStorage {
     override fun load(): ByteArray? = throw PushSealException.Storage("the storage is locked")
 
     override fun save(bytes: ByteArray) = throw PushSealException.Storage("read-only")
+
+    override fun delete() = throw PushSealException.Storage("read-only")
 }
 
 class BuggyKeyStorage : KeyStorage {
     override fun load(): ByteArray? = throw IllegalStateException("not a PushSealException")
 
     override fun save(bytes: ByteArray) = Unit
+
+    override fun delete() = Unit
 }
 
 class KeyStorageTest {

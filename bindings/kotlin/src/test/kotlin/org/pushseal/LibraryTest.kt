@@ -18,7 +18,7 @@ import java.security.GeneralSecurityException
  */
 class LibraryTest {
     /** A storage holding `bytes`; `failing` makes load throw it instead. */
-    private class FakeStorage(var bytes: ByteArray?, var failing: PushSealException? = null) : DeletableKeyStorage {
+    private class FakeStorage(var bytes: ByteArray?, var failing: PushSealException? = null) : KeyStorage {
         var deleted = 0
 
         override fun load(): ByteArray? {
@@ -50,12 +50,47 @@ class LibraryTest {
     }
 
     @Test
+    fun everyThrowableHasAnActionAndAskingNeverThrows() {
+        assertEquals(DeviceAction.DROP, deviceActionOf(PushSealException.Replayed("again")))
+        assertEquals(DeviceAction.PASS_THROUGH, deviceActionOf(PushSealException.NotPushSeal("another SDK's")))
+        assertEquals(DeviceAction.SHOW_FALLBACK, deviceActionOf(Error("what JNA throws for a failed call")))
+        assertEquals(DeviceAction.SHOW_FALLBACK, deviceActionOf(UnsatisfiedLinkError("no libpushseal_ffi.so")))
+    }
+
+    @Test
+    fun anFcmDataMapIsOpenedAsItCameAndTheCoreDecides() {
+        val sender = Sender.generate()
+        val device = DeviceKeyring.generate().apply { trustSender(sender.publicKey()) }
+        val push = sender.sealFcm(device.publicKey(), Message("Lab results", "Ready to view."))
+        val envelope = org.json.JSONObject(push.messageJson).getJSONObject("data").getString("pushseal")
+        // RemoteMessage.data as it came, with another SDK's entries beside PushSeal's.
+        val data = mapOf("pushseal" to envelope, "campaign" to "spring", "google.c.a.e" to "1")
+        assertEquals(device.keyId(), inspectPayload(Payload.Fcm(data)).recipientKeyId)
+        assertEquals("Ready to view.", device.open(Payload.Fcm(data), ReplayStore.inMemory()).body)
+
+        // Another SDK's message: the core's not_pushseal (pass it through), before any key.
+        val foreign = assertThrows<PushSealException.NotPushSeal> { inspectPayload(Payload.Fcm(mapOf("title" to "hi"))) }
+        assertEquals(DeviceAction.PASS_THROUGH, deviceActionOf(foreign))
+        // Over the core's cap (not a sample's 4,096): payload_too_large, before decoding.
+        val huge = mapOf("pushseal" to "A".repeat(4_000))
+        val tooLarge = assertThrows<PushSealException> { inspectPayload(Payload.Fcm(huge)) }
+        assertEquals(ErrorKind.PAYLOAD_TOO_LARGE, tooLarge.kind())
+    }
+
+    @Test
+    fun theFallbackConstantsAreTheCoresText() {
+        assertEquals(FallbackText(Fallback.TITLE, Fallback.BODY), fallbackText())
+    }
+
+    @Test
     fun aReadableKeyringIsLoadedAndAMissingOneCreated() {
         val storage = FakeStorage(null)
         val first = KeyringRecovery.loadOrRecreate(storage)
-        assertTrue(first.created && !first.recreated)
+        assertEquals(KeyringOrigin.CREATED, first.origin)
+        assertTrue(first.origin.needsRegistration())
         val again = KeyringRecovery.loadOrRecreate(storage)
-        assertFalse(again.created || again.recreated)
+        assertEquals(KeyringOrigin.LOADED, again.origin)
+        assertFalse(again.origin.needsRegistration())
         assertEquals(first.keyring.publicKey(), again.keyring.publicKey())
         assertEquals(0, storage.deleted)
     }
@@ -64,14 +99,16 @@ class LibraryTest {
     fun anUnreadableKeyringIsReplacedAndAnUnreachableOneKept() {
         val storage = FakeStorage("not a keyring".toByteArray())
         val replaced = KeyringRecovery.loadOrRecreate(storage)
-        assertTrue(replaced.recreated && !replaced.created)
+        assertEquals(KeyringOrigin.RECREATED, replaced.origin)
+        assertTrue(replaced.origin.needsRegistration())
         assertEquals(1, storage.deleted)
         assertEquals(replaced.keyring.publicKey(), DeviceKeyring.fromBytes(storage.bytes!!).publicKey())
 
         // What the Keystore storage throws when its wrapping key is gone.
         storage.failing = PushSealException.InvalidKeyring("the Keystore key is gone")
         val second = KeyringRecovery.loadOrRecreate(storage)
-        assertTrue(second.recreated)
+        assertEquals(KeyringOrigin.RECREATED, second.origin)
+        assertEquals(2, storage.deleted)
         assertNotEquals(replaced.keyring.publicKey(), second.keyring.publicKey())
 
         // Locked or unreachable: thrown, and nothing deleted.

@@ -30,7 +30,8 @@ object DeviceKeys {
     fun loadOrCreate(context: Context): DeviceKeyring {
         val storage = storage(context)
         val loaded = KeyringRecovery.loadOrRecreate(storage)
-        if (loaded.recreated) RegistrationWorker.enqueue(context.applicationContext)
+        // A new keyring (first run, or the stored one could never be read again): register it.
+        if (loaded.origin.needsRegistration()) RegistrationWorker.enqueue(context.applicationContext)
         val keyring = loaded.keyring
         val sender = BuildConfig.PUSHSEAL_SENDER_PUBLIC_KEY
         if (sender.isNotEmpty() && sender !in keyring.trustedSenders()) {

@@ -12,8 +12,8 @@ import android.os.Build
 import androidx.core.app.NotificationCompat
 import androidx.core.app.NotificationManagerCompat
 import androidx.core.content.ContextCompat
+import org.pushseal.Fallback
 import org.pushseal.sample.logic.Channels
-import org.pushseal.sample.logic.FallbackText
 import org.pushseal.sample.logic.NotificationPlan
 
 /** Creates the channels and posts notifications from a [NotificationPlan]. */
@@ -57,8 +57,8 @@ object Notifier {
         )
         val publicVersion = NotificationCompat.Builder(context, plan.channel.id)
             .setSmallIcon(R.drawable.ic_notification)
-            .setContentTitle(FallbackText.TITLE)
-            .setContentText(FallbackText.BODY)
+            .setContentTitle(Fallback.TITLE)
+            .setContentText(Fallback.BODY)
             .build()
         val priority = when (plan.channel.importance) {
             Channels.Importance.HIGH -> NotificationCompat.PRIORITY_HIGH
@@ -66,8 +66,8 @@ object Notifier {
         }
         val builder = NotificationCompat.Builder(context, plan.channel.id)
             .setSmallIcon(R.drawable.ic_notification)
-            .setContentTitle(plan.title)
-            .setContentText(plan.body)
+            .setContentTitle(plan.title ?: Fallback.TITLE)
+            .setContentText(plan.body ?: Fallback.BODY)
             .setStyle(NotificationCompat.BigTextStyle().bigText(plan.body))
             .setPriority(priority)
             .setContentIntent(tap)

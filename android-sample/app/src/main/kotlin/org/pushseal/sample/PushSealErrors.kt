@@ -24,20 +24,20 @@ fun outcomeOf(failure: Throwable): Outcome = outcomeOf(errorKindOf(failure))
  */
 fun outcomeOf(kind: org.pushseal.ErrorKind): Outcome = try {
     Outcome.of(kind.deviceAction().specName(), ErrorKind.fromWireName(kind.specName()))
-} catch (e: LinkageError) {
+} catch (e: Throwable) {
     // deviceAction() and specName() are native calls: with no native library
     // there is no policy to ask, and the library's action for INTERNAL is the fallback.
     Outcome(Outcome.Action.SHOW_FALLBACK, ErrorKind.INTERNAL)
 }
 
 /**
- * [block]'s value, or what it threw: a PushSeal error, a storage failure or a
- * native library that did not load alike, so no keyring call crashes the app.
+ * [block]'s value, or what it threw: a PushSeal error, a storage failure, an
+ * error JNA threw or a native library that did not load alike, so no keyring
+ * call crashes the app.
  */
 inline fun <T> keyringResult(block: () -> T): Result<T> = try {
     Result.success(block())
-} catch (e: Exception) {
-    Result.failure(e)
-} catch (e: LinkageError) {
+} catch (e: Throwable) {
+    // Exception and LinkageError are not all: JNA throws java.lang.Error itself.
     Result.failure(e)
 }

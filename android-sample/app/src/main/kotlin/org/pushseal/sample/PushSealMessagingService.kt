@@ -6,7 +6,7 @@ import org.pushseal.ErrorKind
 import org.pushseal.OpenedNotification
 import org.pushseal.Payload
 import org.pushseal.ReplayStore
-import org.pushseal.sample.logic.FcmPayload
+import org.pushseal.inspectPayload
 import org.pushseal.sample.logic.NotificationPlan
 import org.pushseal.sample.logic.Outcome
 import java.io.File
@@ -23,43 +23,23 @@ import java.io.File
  */
 class PushSealMessagingService : FirebaseMessagingService() {
     override fun onMessageReceived(message: RemoteMessage) {
-        when (val extracted = FcmPayload.extract(message.data)) {
-            // Not PushSeal's (no "pushseal" entry, the library's only not_pushseal on FCM):
-            // pass-through, the library's action for it. The app posts no PushSeal
-            // notification for it and records nothing; its other message handling
-            // would take it here. Decided before the library is asked, so a device
-            // whose native library cannot load never posts a fallback for another
-            // SDK's message.
-            FcmPayload.Extracted.NotPushSeal -> return
-            FcmPayload.Extracted.TooLarge -> failed(outcomeOf(ErrorKind.PAYLOAD_TOO_LARGE))
-            is FcmPayload.Extracted.Sealed -> openAndPost(extracted.data)
-        }
-    }
-
-    override fun onNewToken(token: String) {
-        RegistrationStore(this).pushToken = token
-        RegistrationWorker.enqueue(this)
-    }
-
-    private fun openAndPost(data: Map<String, String>) {
         val notification: OpenedNotification = try {
+            // The FCM data map as it came: the core decides what is PushSeal's and how large it may be.
+            val payload = Payload.Fcm(message.data)
+            // Read before any key is touched: a message that is not PushSeal's fails
+            // here with NOT_PUSHSEAL (pass-through: the app posts nothing for it and
+            // records nothing), an oversized or damaged one with its own kind.
+            inspectPayload(payload)
             val keyring = DeviceKeys.loadExisting(this)
-            if (keyring == null) {
                 // The app has not been opened since it was installed: no key exists yet.
-                failed(outcomeOf(ErrorKind.INVALID_KEYRING))
-                return
-            }
+                ?: return failed(outcomeOf(ErrorKind.INVALID_KEYRING))
             keyring.use { k ->
-                ReplayStore.open(File(filesDir, REPLAY_STORE).path).use { replay -> k.open(Payload.Fcm(data), replay) }
+                ReplayStore.open(File(filesDir, REPLAY_STORE).path).use { replay -> k.open(payload, replay) }
             }
-        } catch (e: Exception) {
-            // PushSealException, an IOException or Keystore failure the storage
-            // let through, anything else: the fallback, never a crash.
-            failed(outcomeOf(e))
-            return
-        } catch (e: LinkageError) {
-            // UnsatisfiedLinkError / NoClassDefFoundError: the native library
-            // (or JNA's) did not load on this device. Same fallback.
+        } catch (e: Throwable) {
+            // Everything: a PushSealException, an IOException or Keystore failure the
+            // storage let through, the java.lang.Error JNA throws, a native library
+            // that did not load (UnsatisfiedLinkError). The library's action, never a crash.
             failed(outcomeOf(e))
             return
         }
@@ -74,6 +54,11 @@ class PushSealMessagingService : FirebaseMessagingService() {
                 badge = notification.badge,
             ),
         )
+    }
+
+    override fun onNewToken(token: String) {
+        RegistrationStore(this).pushToken = token
+        RegistrationWorker.enqueue(this)
     }
 
     /**

@@ -10,10 +10,10 @@ data class NotificationPlan(
     val notificationId: Int,
     /** The channel to post on. */
     val channel: Channels.Spec,
-    /** The title shown when the device is unlocked. */
-    val title: String,
-    /** The body shown when the device is unlocked. */
-    val body: String,
+    /** The title shown when the device is unlocked; null: the library's fallback title (`Fallback.TITLE`). */
+    val title: String?,
+    /** The body shown when the device is unlocked; null: the library's fallback body (`Fallback.BODY`). */
+    val body: String?,
     /** `setGroup`: the sender's thread id, so a conversation stacks. */
     val group: String?,
     /** `setNumber`: the sender's badge count. */
@@ -33,19 +33,22 @@ data class NotificationPlan(
         ): NotificationPlan = NotificationPlan(
             notificationId = NotificationIds.forMessage(messageId),
             channel = Channels.forCategory(category),
-            title = title.ifBlank { FallbackText.TITLE },
+            title = title.takeIf { it.isNotBlank() },
             body = body,
             group = threadId?.takeIf { it.isNotBlank() },
             number = badge?.takeIf { it in 0..Int.MAX_VALUE.toLong() }?.toInt(),
             messageId = messageId,
         )
 
-        /** The plan for the generic fallback: no part of the payload, no reason shown. */
+        /**
+         * The plan for the generic fallback: no part of the payload, no reason
+         * shown; the text is the library's (`Fallback`, the core's words).
+         */
         fun fallback(): NotificationPlan = NotificationPlan(
             notificationId = NotificationIds.FALLBACK,
             channel = Channels.GENERAL,
-            title = FallbackText.TITLE,
-            body = FallbackText.BODY,
+            title = null,
+            body = null,
             group = null,
             number = null,
             messageId = null,

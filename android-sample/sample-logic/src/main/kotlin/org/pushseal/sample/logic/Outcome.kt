@@ -10,7 +10,8 @@ package org.pushseal.sample.logic
  * tests without the PushSeal library. An action name it does not know (a
  * newer library's) fails safe to [Action.SHOW_FALLBACK].
  *
- * Whatever shows shows only [FallbackText]: the real text exists only inside
+ * Whatever shows shows only the library's fallback text (`Fallback`, the
+ * core's words; a [NotificationPlan] with no title or body): the real text exists only inside
  * a payload that opened, and a failure never puts any part of the payload,
  * the error message or the data map on the screen.
  */
@@ -61,17 +62,4 @@ data class Outcome(
         /** The outcome for the action the library returned, by its stable name, and the error's kind. */
         fun of(actionName: String, reason: ErrorKind): Outcome = Outcome(Action.fromSpecName(actionName), reason)
     }
-}
-
-/**
- * The only text a notification shows when its payload did not open, and the
- * text of every notification's lock-screen ("public") version. It says that
- * something arrived and nothing else: no name, no clinic, no topic.
- */
-object FallbackText {
-    /** The fallback title; the same words the sender's APNs fallback uses. */
-    const val TITLE = "New message"
-
-    /** The fallback body. */
-    const val BODY = "Open the app to read it."
 }

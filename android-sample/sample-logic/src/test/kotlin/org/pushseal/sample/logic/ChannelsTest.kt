@@ -56,7 +56,7 @@ class ChannelsTest {
     @Test
     fun `a blank title or thread and an out of range badge are left out`() {
         val plan = NotificationPlan.opened("ab".repeat(16), " ", "Body", null, "", 5_000_000_000)
-        assertEquals(FallbackText.TITLE, plan.title)
+        assertEquals(null, plan.title, "the library's fallback title")
         assertEquals(null, plan.group)
         assertEquals(null, plan.number)
         assertEquals(Channels.GENERAL, plan.channel)

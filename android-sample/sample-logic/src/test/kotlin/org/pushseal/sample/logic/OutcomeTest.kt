@@ -96,8 +96,8 @@ class OutcomeTest {
     @Test
     fun `the fallback plan carries no part of a payload`() {
         val plan = NotificationPlan.fallback()
-        assertEquals(FallbackText.TITLE, plan.title)
-        assertEquals(FallbackText.BODY, plan.body)
+        assertEquals(null, plan.title, "the library's fallback title")
+        assertEquals(null, plan.body, "the library's fallback body")
         assertEquals(Channels.GENERAL, plan.channel)
         assertEquals(NotificationIds.FALLBACK, plan.notificationId)
         assertEquals(null, plan.messageId)
