@@ -13,7 +13,7 @@ NEGATIVE = 130
 SEQUENCES = 10
 STEPS = 54
 KEY_TEXTS = 28
-ERROR_KINDS = 20
+ERROR_KINDS = 21
 # rfc9180-x25519-sha256-chacha20poly1305.json (the same counts as sdk-core/tests/rfc9180.rs).
 RFC9180_MODES = 4
 RFC9180_ENCRYPTIONS = 1028

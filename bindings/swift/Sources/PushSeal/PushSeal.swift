@@ -3169,7 +3169,7 @@ public enum ErrorKind: Equatable, Hashable, CaseIterable {
      */
     case notPushSeal
     /**
-     * The envelope's version is not 1 (`unsupported_version`).
+     * The envelope's version is not 1 or 2, or one this device refuses (`unsupported_version`).
      */
     case unsupportedVersion
     /**
@@ -3244,6 +3244,10 @@ public enum ErrorKind: Equatable, Hashable, CaseIterable {
      * A delivery receipt matches no recorded notification (`invalid_receipt`).
      */
     case invalidReceipt
+    /**
+     * A version 2 envelope's sender signature does not verify (`invalid_signature`).
+     */
+    case invalidSignature
     /**
      * Not one of PushSeal's kinds (`internal`): foreign code threw
      * something else, or the library failed in a way it never should.
@@ -3338,7 +3342,9 @@ public struct FfiConverterTypeErrorKind: FfiConverterRustBuffer {
         
         case 20: return .invalidReceipt
         
-        case 21: return .`internal`
+        case 21: return .invalidSignature
+        
+        case 22: return .`internal`
         
         default: throw UniffiInternalError.unexpectedEnumCase
         }
@@ -3428,8 +3434,12 @@ public struct FfiConverterTypeErrorKind: FfiConverterRustBuffer {
             writeInt(&buf, Int32(20))
         
         
-        case .`internal`:
+        case .invalidSignature:
             writeInt(&buf, Int32(21))
+        
+        
+        case .`internal`:
+            writeInt(&buf, Int32(22))
         
         }
     }
@@ -3755,7 +3765,7 @@ enum PushSealError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError 
          */reason: String
     )
     /**
-     * The envelope's version is not 1 (`unsupported_version`).
+     * The envelope's version is not 1 or 2, or one this device refuses (`unsupported_version`).
      */
     case UnsupportedVersion(
         /**
@@ -3907,6 +3917,14 @@ enum PushSealError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError 
          */reason: String
     )
     /**
+     * A version 2 envelope's sender signature does not verify (`invalid_signature`).
+     */
+    case InvalidSignature(
+        /**
+         * What is wrong, in one line.
+         */reason: String
+    )
+    /**
      * Not one of PushSeal's kinds (`internal`).
      */
     case Internal(
@@ -4003,7 +4021,10 @@ public struct FfiConverterTypePushSealError: FfiConverterRustBuffer {
         case 20: return .InvalidReceipt(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 21: return .Internal(
+        case 21: return .InvalidSignature(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 22: return .Internal(
             reason: try FfiConverterString.read(from: &buf)
             )
 
@@ -4118,8 +4139,13 @@ public struct FfiConverterTypePushSealError: FfiConverterRustBuffer {
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .Internal(reason):
+        case let .InvalidSignature(reason):
             writeInt(&buf, Int32(21))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .Internal(reason):
+            writeInt(&buf, Int32(22))
             FfiConverterString.write(reason, into: &buf)
             
         }

@@ -11,7 +11,7 @@ enum Vectors {
     static let sequences = 10
     static let steps = 54
     static let keyTexts = 28
-    static let errorKinds = 20
+    static let errorKinds = 21
 
     typealias Object = [String: Any]
 
