@@ -57,13 +57,13 @@ X25519_BASE = bytes([9]) + bytes(31)  # RFC 7748 section 4.1: u = 9
 
 
 def x25519(k, u):  # RFC 7748 section 5
-    """X25519(k, u). `cryptography` refuses to return the all-zero output; X-Wing itself does not
-    check for it (ML-KEM's shared secret carries the combiner then), so this implementation cannot
-    follow a peer there and names the refusal as v1 does."""
+    """X25519(k, u), the all-zero output included: X-Wing does not check for it (SPEC.md section
+    12.1, unlike version 1). `cryptography` raises instead of returning it, and for nothing else
+    once u is 32 bytes, so its refusal is that output."""
     try:
         return X25519PrivateKey.from_private_bytes(k).exchange(X25519PublicKey.from_public_bytes(u))
     except ValueError:
-        raise SpecError("zero_shared_secret") from None
+        return bytes(32)
 
 
 def x25519_public(k):  # RFC 7748 section 6.1: X25519(k, 9)

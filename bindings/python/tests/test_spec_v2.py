@@ -308,3 +308,15 @@ def test_the_encapsulation_key_check(party):
     # rho (the last 32 bytes of ek_M) and pk_X may be anything.
     anything = party.device_pk[:1152] + bytes([0xFF]) * 64
     assert spec.check_device_public_key(anything) == anything
+
+
+def test_no_all_zero_check_in_x_wing(party):
+    # Section 12.1: unlike version 1, a small-order X25519 half gives ss_X = 0 and nothing fails.
+    small_order = bytes(32)
+    assert spec.x25519(secrets.token_bytes(32), small_order) == bytes(32)
+    pk = party.device_pk[: spec.MLKEM_PUBLIC_KEY_LEN] + small_order
+    ss, enc = spec.encapsulate(pk)
+    assert len(enc) == spec.CIPHERTEXT_LEN and len(ss) == 32
+    enc = party.seal(plaintext(notification())).header[17:]
+    ss_zero = spec.decapsulate(party.device_sk, enc[: spec.MLKEM_CIPHERTEXT_LEN] + small_order)
+    assert ss_zero != spec.decapsulate(party.device_sk, enc)
