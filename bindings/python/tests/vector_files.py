@@ -29,6 +29,12 @@ def load(name):
     return file["vectors"]
 
 
+def load_v2():
+    """v2.json, the envelope version 2 vectors: its sections (positive, negative, sender, key_texts)."""
+    (sections,) = load("v2.json")
+    return sections
+
+
 def load_rfc9180():
     """The official RFC 9180 vectors for PushSeal's suite: a bare array, as upstream (test-vectors/SOURCES.md)."""
     return json.loads((DIR / "rfc9180-x25519-sha256-chacha20poly1305.json").read_text(encoding="utf-8"))
