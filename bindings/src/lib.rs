@@ -153,7 +153,7 @@ macro_rules! error_kinds {
 error_kinds! {
     /// The payload does not carry a PushSeal envelope (`not_pushseal`).
     NotPushSeal,
-    /// The envelope's version is not 1 (`unsupported_version`).
+    /// The envelope's version is not 1 or 2, or one this device refuses (`unsupported_version`).
     UnsupportedVersion,
     /// The input ends before a field it must contain (`truncated`).
     Truncated,
@@ -191,6 +191,8 @@ error_kinds! {
     Randomness,
     /// A delivery receipt matches no recorded notification (`invalid_receipt`).
     InvalidReceipt,
+    /// A version 2 envelope's sender signature does not verify (`invalid_signature`).
+    InvalidSignature,
 }
 
 #[uniffi::export]

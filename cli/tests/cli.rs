@@ -449,7 +449,8 @@ fn every_rejection_exits_1_with_its_reason() {
     rejected(&w.open("apns", &[], b"{\"aps\":{}}"), "not a PushSeal payload");
     rejected(&w.open("apns", &[], b"{\"pushseal\":\"not base64!\"}"), "invalid encoding");
     rejected(&w.open("apns", &[], b"{\"pushseal\":\"AQID\"}"), "truncated");
-    rejected(&w.open("envelope", &[], b"Ag"), "unsupported envelope version 2");
+    rejected(&w.open("envelope", &[], b"Aw"), "unsupported envelope version 3");
+    rejected(&w.open("envelope", &[], b"Ag"), "version 2 header (enc) needs 1137 bytes");
     rejected(&w.open("fcm", &[], b"[1, 2]"), "not a PushSeal payload");
     rejected(&w.open("apns", &[], ok(&w.seal("fcm", &[], MESSAGE)).as_bytes()), "not a PushSeal payload");
 }

@@ -16,8 +16,18 @@ pub enum Error {
     #[error("not a PushSeal payload: {0}")]
     NotPushSeal(&'static str),
     /// The envelope's version byte names a format this library does not know.
-    #[error("unsupported envelope version {0} (this library reads version 1)")]
+    #[error("unsupported envelope version {0} (this library reads versions 1 and 2)")]
     UnsupportedVersion(u8),
+    /// A version 1 envelope reached a device that refuses version 1
+    /// (`accept_v1(false)`, SPEC.md section 12.8). Its kind is
+    /// [`ErrorKind::UnsupportedVersion`].
+    #[error("unsupported envelope version 1: this device accepts version 2 only")]
+    VersionOneRefused,
+    /// A sender that requires version 2 was given a registration without a
+    /// version 2 key (SPEC.md section 12.3). Its kind is
+    /// [`ErrorKind::UnsupportedVersion`].
+    #[error("the device registered no version 2 key and the sender requires version 2: have it register again")]
+    NoVersionTwoKey,
     /// The input ends before a field it must contain.
     #[error("truncated input: {what} needs {needed} bytes, found {found}")]
     Truncated {
@@ -58,6 +68,11 @@ pub enum Error {
     /// by the sender it names to the key it names.
     #[error("authentication failed: the envelope was tampered with or forged")]
     Tampered,
+    /// A version 2 envelope's signature does not verify with the trusted
+    /// sender key its header names: it was altered or forged (SPEC.md
+    /// section 12.5, step 7).
+    #[error("invalid signature: the envelope is not signed by sender key id {0}")]
+    InvalidSignature(KeyId),
     /// The decrypted plaintext does not end in valid PushSeal padding.
     #[error("malformed padding in the decrypted plaintext")]
     MalformedPadding,
@@ -124,7 +139,7 @@ pub enum Error {
 /// Who meets which kind:
 /// - **a device opening a payload**: `not_pushseal`, `invalid_encoding`,
 ///   `truncated`, `unsupported_version`, `unknown_recipient_key`,
-///   `untrusted_sender`, `zero_shared_secret`, `tampered`,
+///   `untrusted_sender`, `zero_shared_secret`, `tampered`, `invalid_signature`,
 ///   `malformed_padding`, `malformed`, `expired`, `not_yet_valid`,
 ///   `replayed`, `payload_too_large` (an envelope text over the cap); what
 ///   the app does about each is [`ErrorKind::device_action`];
@@ -177,11 +192,13 @@ pub enum ErrorKind {
     Randomness,
     /// See [`Error::InvalidReceipt`].
     InvalidReceipt,
+    /// See [`Error::InvalidSignature`].
+    InvalidSignature,
 }
 
 impl ErrorKind {
     /// Every kind, in declaration order.
-    pub const ALL: [ErrorKind; 20] = [
+    pub const ALL: [ErrorKind; 21] = [
         Self::NotPushSeal,
         Self::UnsupportedVersion,
         Self::Truncated,
@@ -202,6 +219,7 @@ impl ErrorKind {
         Self::Storage,
         Self::Randomness,
         Self::InvalidReceipt,
+        Self::InvalidSignature,
     ];
 
     /// The stable snake_case name used in `SPEC.md` and in `test-vectors/`.
@@ -227,6 +245,7 @@ impl ErrorKind {
             Self::Storage => "storage",
             Self::Randomness => "randomness",
             Self::InvalidReceipt => "invalid_receipt",
+            Self::InvalidSignature => "invalid_signature",
         }
     }
 
@@ -302,7 +321,8 @@ impl ErrorKind {
             | Self::InvalidNotification
             | Self::Storage
             | Self::Randomness
-            | Self::InvalidReceipt => DeviceAction::ShowFallback,
+            | Self::InvalidReceipt
+            | Self::InvalidSignature => DeviceAction::ShowFallback,
         }
     }
 }
@@ -318,7 +338,9 @@ impl Error {
     pub const fn kind(&self) -> ErrorKind {
         match self {
             Self::NotPushSeal(_) => ErrorKind::NotPushSeal,
-            Self::UnsupportedVersion(_) => ErrorKind::UnsupportedVersion,
+            Self::UnsupportedVersion(_) | Self::VersionOneRefused | Self::NoVersionTwoKey => {
+                ErrorKind::UnsupportedVersion
+            }
             Self::Truncated { .. } => ErrorKind::Truncated,
             Self::Malformed(_) => ErrorKind::Malformed,
             Self::InvalidEncoding(_) => ErrorKind::InvalidEncoding,
@@ -327,6 +349,7 @@ impl Error {
             Self::UnknownRecipientKey(_) => ErrorKind::UnknownRecipientKey,
             Self::UntrustedSender(_) => ErrorKind::UntrustedSender,
             Self::Tampered => ErrorKind::Tampered,
+            Self::InvalidSignature(_) => ErrorKind::InvalidSignature,
             Self::MalformedPadding => ErrorKind::MalformedPadding,
             Self::Expired { .. } => ErrorKind::Expired,
             Self::NotYetValid { .. } => ErrorKind::NotYetValid,

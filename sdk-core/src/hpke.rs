@@ -1,10 +1,13 @@
-//! HPKE (RFC 9180) for exactly one suite: DHKEM(X25519, HKDF-SHA256),
-//! HKDF-SHA256 and ChaCha20Poly1305.
+//! HPKE (RFC 9180) for exactly two suites: DHKEM(X25519, HKDF-SHA256),
+//! HKDF-SHA256 and ChaCha20Poly1305 (envelope version 1), and the same KDF
+//! and AEAD with the X-Wing KEM of draft-ietf-hpke-pq (envelope version 2,
+//! the KEM in [`crate::xwing`]).
 //!
 //! The functions read like the RFC's pseudocode and cite its sections. All
 //! four modes are here because the psk modes cost nothing; PushSeal's
-//! envelope uses mode auth only. Most users want [`crate::Sender`] and
-//! [`crate::DeviceKeyring`] instead of this module.
+//! envelope uses mode auth (version 1) and mode base (version 2) only. Most
+//! users want [`crate::Sender`] and [`crate::DeviceKeyring`] instead of this
+//! module.
 
 use chacha20poly1305::{AeadInOut, ChaCha20Poly1305, KeyInit, Nonce, Tag};
 use curve25519_dalek::edwards::EdwardsPoint;
@@ -29,6 +32,27 @@ pub const N_T: usize = 16;
 const KEM_SUITE_ID: &[u8] = b"KEM\x00\x20";
 /// `suite_id = "HPKE" || I2OSP(kem_id, 2) || I2OSP(kdf_id, 2) || I2OSP(aead_id, 2)` (section 5.1).
 const HPKE_SUITE_ID: &[u8] = b"HPKE\x00\x20\x00\x01\x00\x03";
+/// The same with KEM `0x647A`, X-Wing (SPEC.md section 12.1).
+const XWING_SUITE_ID: &[u8] = b"HPKE\x64\x7a\x00\x01\x00\x03";
+
+/// The cipher suite of a key schedule: which `suite_id` labels it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Suite {
+    /// DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, ChaCha20Poly1305: envelope version 1.
+    X25519,
+    /// X-Wing (`0x647A`), HKDF-SHA256, ChaCha20Poly1305: envelope version 2.
+    XWing,
+}
+
+impl Suite {
+    /// The suite's `suite_id` (section 5.1).
+    pub const fn id(self) -> &'static [u8] {
+        match self {
+            Self::X25519 => HPKE_SUITE_ID,
+            Self::XWing => XWING_SUITE_ID,
+        }
+    }
+}
 
 /// The HPKE mode (section 5). PushSeal uses `mode_auth`; the others serve
 /// the RFC's own vectors.
@@ -331,6 +355,7 @@ pub fn decap(
 /// The encryption context of section 5.2: `key`, `base_nonce`, `seq` and
 /// `exporter_secret`. Key material is zeroized on drop.
 pub struct Context {
+    suite: Suite,
     key: Zeroizing<[u8; N_K]>,
     base_nonce: [u8; N_N],
     exporter_secret: Zeroizing<[u8; N_KEY]>,
@@ -360,18 +385,24 @@ fn verify_psk_inputs(mode: Mode, psk: &[u8], psk_id: &[u8]) -> Result<()> {
 /// [`key_schedule_with`], saving two of the key schedule's five HMAC passes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct KeyScheduleContext {
+    suite: Suite,
     mode: Mode,
     bytes: [u8; 1 + 2 * 32],
 }
 
 impl KeyScheduleContext {
-    /// The context for `mode`, `info` and `psk_id`.
+    /// The context for `mode`, `info` and `psk_id` in the version 1 suite.
     pub fn new(mode: Mode, info: &[u8], psk_id: &[u8]) -> Self {
+        Self::new_in(Suite::X25519, mode, info, psk_id)
+    }
+
+    /// The context for `mode`, `info` and `psk_id` in `suite`.
+    pub fn new_in(suite: Suite, mode: Mode, info: &[u8], psk_id: &[u8]) -> Self {
         let mut bytes = [0u8; 1 + 2 * 32];
         bytes[0] = mode as u8;
-        bytes[1..33].copy_from_slice(&labeled_extract_full(HPKE_SUITE_ID, b"", b"psk_id_hash", &[psk_id]).0);
-        bytes[33..].copy_from_slice(&labeled_extract_full(HPKE_SUITE_ID, b"", b"info_hash", &[info]).0);
-        Self { mode, bytes }
+        bytes[1..33].copy_from_slice(&labeled_extract_full(suite.id(), b"", b"psk_id_hash", &[psk_id]).0);
+        bytes[33..].copy_from_slice(&labeled_extract_full(suite.id(), b"", b"info_hash", &[info]).0);
+        Self { suite, mode, bytes }
     }
 
     /// The 65 bytes.
@@ -398,16 +429,18 @@ pub fn key_schedule_with(context: &KeyScheduleContext, shared_secret: &[u8], psk
         return Err(Error::Malformed("HPKE psk inputs do not match the mode"));
     }
     let ksc = &context.bytes;
-    let secret = labeled_extract(HPKE_SUITE_ID, shared_secret, b"secret", &[psk]);
+    let suite_id = context.suite.id();
+    let secret = labeled_extract(suite_id, shared_secret, b"secret", &[psk]);
     let mut ctx = Context {
+        suite: context.suite,
         key: Zeroizing::new([0u8; N_K]),
         base_nonce: [0u8; N_N],
         exporter_secret: Zeroizing::new([0u8; N_KEY]),
         seq: 0,
     };
-    labeled_expand(HPKE_SUITE_ID, &secret, b"key", ksc, ctx.key.as_mut())?;
-    labeled_expand(HPKE_SUITE_ID, &secret, b"base_nonce", ksc, &mut ctx.base_nonce)?;
-    labeled_expand(HPKE_SUITE_ID, &secret, b"exp", ksc, ctx.exporter_secret.as_mut())?;
+    labeled_expand(suite_id, &secret, b"key", ksc, ctx.key.as_mut())?;
+    labeled_expand(suite_id, &secret, b"base_nonce", ksc, &mut ctx.base_nonce)?;
+    labeled_expand(suite_id, &secret, b"exp", ksc, ctx.exporter_secret.as_mut())?;
     Ok(ctx)
 }
 
@@ -475,7 +508,12 @@ impl Context {
     pub fn export(&self, exporter_context: &[u8], out: &mut [u8]) -> Result<()> {
         let prk = Hkdf::<Sha256>::from_prk(self.exporter_secret.as_ref())
             .map_err(|_| Error::Malformed("exporter secret has the wrong length"))?;
-        labeled_expand(HPKE_SUITE_ID, &prk, b"sec", exporter_context, out)
+        labeled_expand(self.suite.id(), &prk, b"sec", exporter_context, out)
+    }
+
+    /// The suite this context was made in.
+    pub fn suite(&self) -> Suite {
+        self.suite
     }
 
     /// The values a test vector lists for this context: `key`, `base_nonce`, `exporter_secret`.

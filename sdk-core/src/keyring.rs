@@ -2,7 +2,10 @@
 //!
 //! A [`DeviceKeyring`] holds the current device key, older keys until their
 //! retention deadline (so notifications sealed just before a rotation still
-//! open), and the set of trusted sender public keys. It serializes to bytes
+//! open), and the set of trusted sender public keys; for envelope version 2
+//! (SPEC.md section 12.8) it holds the same again beside them: X-Wing device
+//! keys, current and retired, and pinned Ed25519 sender keys. It opens both
+//! versions through the one [`DeviceKeyring::open`]. It serializes to bytes
 //! that are **secret** (they hold the device's secret keys): store them in the
 //! iOS Keychain or under an Android Keystore key, never in plain files or logs.
 //!
@@ -27,17 +30,21 @@ use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use crate::encoding::{decode_base64_exact, encode_base64};
 use crate::envelope::{self, Envelope};
+use crate::envelope_v2;
 use crate::error::{Error, Result};
 use crate::hpke;
 use crate::keys::{DevicePublicKey, DeviceSecretKey, KeyId, SenderPublicKey};
+use crate::keys_v2::{DeviceSecretKeyV2, Registration, SenderVerifyingKey};
 use crate::notification::Notification;
 use crate::padding;
 use crate::platform::Payload;
 use crate::receipt::Receipt;
 use crate::replay::ReplayStore;
 
-/// The `format` field of a serialized keyring.
+/// The `format` field of a serialized keyring without version 2 keys.
 pub const KEYRING_FORMAT: &str = "pushseal-keyring-v1";
+/// The `format` field of a serialized keyring with version 2 keys or settings.
+pub const KEYRING_FORMAT_V2: &str = "pushseal-keyring-v2";
 /// The most retired keys a keyring keeps (SPEC.md §8.2): past it, the key
 /// with the earliest deadline goes first, so that rotating often (or with a
 /// long retention) cannot grow the keyring without bound.
@@ -59,12 +66,23 @@ struct RetiredKey {
     usable_until: u64,
 }
 
+struct RetiredKeyV2 {
+    key: DeviceSecretKeyV2,
+    usable_until: u64,
+}
+
 /// A device's keys and trusted senders. Serialize it with [`DeviceKeyring::to_bytes`]
 /// (secret!) and restore it with [`DeviceKeyring::from_bytes`].
 pub struct DeviceKeyring {
     current: DeviceSecretKey,
     retired: Vec<RetiredKey>,
     trusted: Vec<SenderPublicKey>,
+    /// The current version 2 key; `None` only in a keyring read from a
+    /// version 1 store ([`DeviceKeyring::load_or_create`] adds one).
+    current_v2: Option<DeviceSecretKeyV2>,
+    retired_v2: Vec<RetiredKeyV2>,
+    trusted_v2: Vec<SenderVerifyingKey>,
+    accept_v1: bool,
 }
 
 impl std::fmt::Debug for DeviceKeyring {
@@ -73,19 +91,83 @@ impl std::fmt::Debug for DeviceKeyring {
             .field("current", &self.current.key_id())
             .field("retired", &self.retired.iter().map(|r| r.key.key_id()).collect::<Vec<_>>())
             .field("trusted", &self.trusted.iter().map(|s| s.key_id()).collect::<Vec<_>>())
+            .field("current_v2", &self.current_v2.as_ref().map(DeviceSecretKeyV2::key_id))
+            .field("retired_v2", &self.retired_v2.iter().map(|r| r.key.key_id()).collect::<Vec<_>>())
+            .field("trusted_v2", &self.trusted_v2.iter().map(SenderVerifyingKey::key_id).collect::<Vec<_>>())
+            .field("accept_v1", &self.accept_v1)
             .finish()
     }
 }
 
 impl DeviceKeyring {
-    /// A keyring with a new random device key and no trusted senders.
+    /// A keyring with new random device keys of both versions and no
+    /// trusted senders.
     pub fn generate() -> Result<Self> {
-        Ok(Self::from_secret_key(DeviceSecretKey::generate()?))
+        Ok(Self::from_keys(DeviceSecretKey::generate()?, DeviceSecretKeyV2::generate()?))
     }
 
-    /// A keyring around an existing device key.
+    /// A keyring around an existing version 1 device key, without a version
+    /// 2 key (add one with [`Self::with_v2_key`]).
     pub fn from_secret_key(current: DeviceSecretKey) -> Self {
-        Self { current, retired: Vec::new(), trusted: Vec::new() }
+        Self {
+            current,
+            retired: Vec::new(),
+            trusted: Vec::new(),
+            current_v2: None,
+            retired_v2: Vec::new(),
+            trusted_v2: Vec::new(),
+            accept_v1: true,
+        }
+    }
+
+    /// A keyring around existing device keys of both versions.
+    pub fn from_keys(v1: DeviceSecretKey, v2: DeviceSecretKeyV2) -> Self {
+        Self::from_secret_key(v1).with_v2_key(v2)
+    }
+
+    /// The same keyring with `key` as its current version 2 key (a current
+    /// one it had is dropped, not retired: use [`Self::rotate`] for that).
+    #[must_use]
+    pub fn with_v2_key(mut self, key: DeviceSecretKeyV2) -> Self {
+        self.current_v2 = Some(key);
+        self
+    }
+
+    /// Adds a version 2 key if the keyring has none; returns whether it did.
+    fn ensure_v2(&mut self) -> Result<bool> {
+        if self.current_v2.is_some() {
+            return Ok(false);
+        }
+        self.current_v2 = Some(DeviceSecretKeyV2::generate()?);
+        Ok(true)
+    }
+
+    /// The current version 2 public key, if the keyring has one.
+    pub fn public_key_v2(&self) -> Option<&crate::DevicePublicKeyV2> {
+        self.current_v2.as_ref().map(DeviceSecretKeyV2::public_key)
+    }
+
+    /// What the device registers with its senders: both current public keys
+    /// in one text (SPEC.md section 12.3; `to_string()` gives it), or the
+    /// version 1 key alone when the keyring has no version 2 key.
+    pub fn registration(&self) -> Registration {
+        match &self.current_v2 {
+            Some(v2) => Registration::new(self.public_key(), v2.public_key().clone()),
+            None => Registration::v1_only(self.public_key()),
+        }
+    }
+
+    /// Whether version 1 envelopes open (the default), or are refused with
+    /// [`Error::VersionOneRefused`]: turn it off once every sender the
+    /// device trusts seals version 2, so that a sender key recovered from its
+    /// X25519 public key one day cannot be used against the device.
+    pub fn accept_v1(&mut self, accept: bool) {
+        self.accept_v1 = accept;
+    }
+
+    /// Whether version 1 envelopes open ([`Self::accept_v1`]).
+    pub fn accepts_v1(&self) -> bool {
+        self.accept_v1
     }
 
     /// The current public key: what the device registers with its sender.
@@ -101,10 +183,18 @@ impl DeviceKeyring {
     /// Makes a new current key; the old one keeps opening notifications until
     /// `now + retain_secs`, then is dropped. Register the new public key with
     /// every sender afterwards.
+    ///
+    /// Both versions rotate together: each gets a new current key, and each
+    /// old one is retired with the same deadline.
     pub fn rotate(&mut self, now: u64, retain_secs: u64) -> Result<()> {
         let next = DeviceSecretKey::generate()?;
+        let next_v2 = DeviceSecretKeyV2::generate()?;
         let old = std::mem::replace(&mut self.current, next);
-        self.retired.push(RetiredKey { key: old, usable_until: now.saturating_add(retain_secs) });
+        let usable_until = now.saturating_add(retain_secs);
+        self.retired.push(RetiredKey { key: old, usable_until });
+        if let Some(old_v2) = self.current_v2.replace(next_v2) {
+            self.retired_v2.push(RetiredKeyV2 { key: old_v2, usable_until });
+        }
         self.prune(now);
         self.cap_retired();
         Ok(())
@@ -119,16 +209,29 @@ impl DeviceKeyring {
                 self.retired.remove(i);
             }
         }
+        while self.retired_v2.len() > MAX_RETIRED_KEYS {
+            let earliest =
+                self.retired_v2.iter().enumerate().min_by_key(|(i, r)| (r.usable_until, *i)).map(|(i, _)| i);
+            if let Some(i) = earliest {
+                self.retired_v2.remove(i);
+            }
+        }
     }
 
-    /// Drops retired keys past their deadline.
+    /// Drops retired keys (of both versions) past their deadline.
     pub fn prune(&mut self, now: u64) {
         self.retired.retain(|r| r.usable_until >= now);
+        self.retired_v2.retain(|r| r.usable_until >= now);
     }
 
-    /// The ids of retired keys that still open notifications, with their deadlines.
+    /// The ids of retired version 1 keys that still open notifications, with their deadlines.
     pub fn retired_keys(&self) -> Vec<(KeyId, u64)> {
         self.retired.iter().map(|r| (r.key.key_id(), r.usable_until)).collect()
+    }
+
+    /// The ids of retired version 2 keys that still open notifications, with their deadlines.
+    pub fn retired_keys_v2(&self) -> Vec<(KeyId, u64)> {
+        self.retired_v2.iter().map(|r| (r.key.key_id(), r.usable_until)).collect()
     }
 
     /// Trusts a sender: its notifications will open. Trusting a key twice is a no-op.
@@ -150,16 +253,41 @@ impl DeviceKeyring {
         }
     }
 
-    /// Stops trusting the sender with this key id; returns whether it was trusted.
-    pub fn remove_sender(&mut self, key_id: KeyId) -> bool {
-        let before = self.trusted.len();
-        self.trusted.retain(|s| s.key_id() != key_id);
-        before != self.trusted.len()
+    /// Pins a version 2 sender by its Ed25519 public key: its version 2
+    /// envelopes will open. Trusting a key twice is a no-op. The key was
+    /// checked when it was read (no small-order key is a
+    /// [`SenderVerifyingKey`]); trusting it trusts nothing else.
+    pub fn trust_sender_v2(&mut self, sender: SenderVerifyingKey) {
+        if !self.trusted_v2.contains(&sender) {
+            self.trusted_v2.push(sender);
+        }
     }
 
-    /// The trusted sender keys.
+    /// Stops trusting the sender (of either version) with this key id;
+    /// returns whether it was trusted.
+    pub fn remove_sender(&mut self, key_id: KeyId) -> bool {
+        let before = self.trusted.len() + self.trusted_v2.len();
+        self.trusted.retain(|s| s.key_id() != key_id);
+        self.trusted_v2.retain(|s| s.key_id() != key_id);
+        before != self.trusted.len() + self.trusted_v2.len()
+    }
+
+    /// The trusted version 1 sender keys.
     pub fn trusted_senders(&self) -> &[SenderPublicKey] {
         &self.trusted
+    }
+
+    /// The pinned version 2 sender keys.
+    pub fn trusted_senders_v2(&self) -> &[SenderVerifyingKey] {
+        &self.trusted_v2
+    }
+
+    /// The version 2 device key with this id, if it is current or retired but still usable at `now`.
+    fn device_key_v2(&self, id: KeyId, now: u64) -> Option<&DeviceSecretKeyV2> {
+        if let Some(current) = self.current_v2.as_ref().filter(|k| k.key_id() == id) {
+            return Some(current);
+        }
+        self.retired_v2.iter().find(|r| r.key.key_id() == id && r.usable_until >= now).map(|r| &r.key)
     }
 
     /// The device key with this id, if it is current or retired but still usable at `now`.
@@ -202,22 +330,53 @@ impl DeviceKeyring {
     ) -> Result<(Notification, hpke::Context)> {
         // Decrypted where it was decoded: from the open on, the buffer holds plaintext.
         let mut bytes = Zeroizing::new(payload.envelope_bytes()?);
-        let header = *Envelope::parse(&bytes)?.header();
-        let device = self.device_key(header.recipient, now).ok_or(Error::UnknownRecipientKey(header.recipient))?;
-        let sender =
-            self.trusted.iter().find(|s| s.key_id() == header.sender).ok_or(Error::UntrustedSender(header.sender))?;
-        let (padded, ctx) = envelope::open_in_place(&mut bytes, &header, device, sender)?;
+        let (padded, ctx) = match bytes.first() {
+            Some(&envelope_v2::VERSION) => {
+                let header = envelope_v2::parse(&bytes)?;
+                let device =
+                    self.device_key_v2(header.recipient, now).ok_or(Error::UnknownRecipientKey(header.recipient))?;
+                let sender = self
+                    .trusted_v2
+                    .iter()
+                    .find(|s| s.key_id() == header.sender)
+                    .ok_or(Error::UntrustedSender(header.sender))?;
+                envelope_v2::open_in_place(&mut bytes, &header, device, sender)?
+            }
+            _ => {
+                if bytes.first() == Some(&envelope::VERSION) {
+                    if !self.accept_v1 {
+                        return Err(Error::VersionOneRefused);
+                    }
+                    if bytes.len() > envelope::MAX_LEN {
+                        // SPEC.md section 12.5, step 2: no version 1 envelope is this long.
+                        let size = (bytes.len() * 4).div_ceil(3);
+                        return Err(Error::EnvelopeTooLarge { size, max: envelope::MAX_TEXT_LEN });
+                    }
+                }
+                let header = *Envelope::parse(&bytes)?.header();
+                let device =
+                    self.device_key(header.recipient, now).ok_or(Error::UnknownRecipientKey(header.recipient))?;
+                let sender = self
+                    .trusted
+                    .iter()
+                    .find(|s| s.key_id() == header.sender)
+                    .ok_or(Error::UntrustedSender(header.sender))?;
+                envelope::open_in_place(&mut bytes, &header, device, sender)?
+            }
+        };
         let notification = Notification::decode(padding::unpad(padded)?)?;
         notification.check_time(now)?;
         replay.check_and_record(notification.id.as_bytes(), notification.expires_at, now)?;
         Ok((notification, ctx))
     }
 
-    /// The keyring in `store`; if there is none yet, a new one, saved there
-    /// first. Retired keys past their deadline at `now` are dropped, and the
-    /// keyring is saved back without them, so that no dead secret key stays
-    /// in storage. What an app calls at each start, in the app and in its
-    /// extension alike.
+    /// The keyring in `store`; if there is none yet, a new one (with keys of
+    /// both versions), saved there first. Retired keys past their deadline at
+    /// `now` are dropped, and the keyring is saved back without them, so that
+    /// no dead secret key stays in storage. A stored keyring without a
+    /// version 2 key (written before version 2) gets one, saved back too:
+    /// register [`Self::registration`] again after that. What an app calls
+    /// at each start, in the app and in its extension alike.
     pub fn load_or_create(store: &dyn KeyringStore, now: u64) -> Result<Self> {
         let Some(bytes) = store.load()? else {
             let keyring = Self::generate()?;
@@ -225,9 +384,10 @@ impl DeviceKeyring {
             return Ok(keyring);
         };
         let mut keyring = Self::from_bytes(&bytes)?;
-        let before = keyring.retired.len();
+        let before = keyring.retired.len() + keyring.retired_v2.len();
         keyring.prune(now);
-        if keyring.retired.len() != before {
+        let added = keyring.ensure_v2()?;
+        if added || keyring.retired.len() + keyring.retired_v2.len() != before {
             keyring.save(store)?;
         }
         Ok(keyring)
@@ -239,9 +399,15 @@ impl DeviceKeyring {
     }
 
     /// The keyring as JSON bytes. **Secret**: it holds the device's secret keys.
+    ///
+    /// A keyring with no version 2 key, no version 2 sender and version 1
+    /// accepted is written in the version 1 format, which an older release
+    /// of the library reads too; any other in the version 2 format (SPEC.md
+    /// section 12.8).
     pub fn to_bytes(&self) -> Result<Zeroizing<Vec<u8>>> {
+        let v2 = self.current_v2.is_some() || !self.trusted_v2.is_empty() || !self.accept_v1;
         let stored = StoredKeyring {
-            format: KEYRING_FORMAT.to_owned(),
+            format: if v2 { KEYRING_FORMAT_V2 } else { KEYRING_FORMAT }.to_owned(),
             current: encode_base64(self.current.to_bytes().as_ref()),
             retired: self
                 .retired
@@ -249,6 +415,15 @@ impl DeviceKeyring {
                 .map(|r| StoredRetired { key: encode_base64(r.key.to_bytes().as_ref()), usable_until: r.usable_until })
                 .collect(),
             trusted_senders: self.trusted.iter().map(|s| s.to_base64()).collect(),
+            current_v2: self.current_v2.as_ref().map(|k| encode_base64(k.to_seed().as_ref())),
+            retired_v2: v2.then(|| {
+                self.retired_v2
+                    .iter()
+                    .map(|r| StoredRetired { key: encode_base64(r.key.to_seed().as_ref()), usable_until: r.usable_until })
+                    .collect()
+            }),
+            trusted_senders_v2: v2.then(|| self.trusted_v2.iter().map(|s| encode_base64(s.as_bytes())).collect()),
+            accept_v1: v2.then_some(self.accept_v1),
         };
         // Measure first, so the buffer never grows: a grown Vec frees its old,
         // secret-holding allocation without zeroizing it.
@@ -265,8 +440,17 @@ impl DeviceKeyring {
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
         let stored: StoredKeyring = serde_json::from_slice(bytes)
             .map_err(|_| Error::InvalidKeyring("not a PushSeal keyring (JSON expected)"))?;
-        if stored.format != KEYRING_FORMAT {
-            return Err(Error::InvalidKeyring("unknown keyring format"));
+        let v2 = match stored.format.as_str() {
+            KEYRING_FORMAT => false,
+            KEYRING_FORMAT_V2 => true,
+            _ => return Err(Error::InvalidKeyring("unknown keyring format")),
+        };
+        let has_v2_fields = stored.current_v2.is_some()
+            || stored.retired_v2.is_some()
+            || stored.trusted_senders_v2.is_some()
+            || stored.accept_v1.is_some();
+        if !v2 && has_v2_fields {
+            return Err(Error::InvalidKeyring("a version 1 keyring with version 2 fields"));
         }
         let secret = |text: &str| {
             decode_base64_exact::<32>(text, "a keyring key is 43 characters of base64url")
@@ -282,6 +466,26 @@ impl DeviceKeyring {
             let pk = s.parse().map_err(|_| Error::InvalidKeyring("a trusted sender key is not a public key"))?;
             keyring.add_trusted(pk);
         }
+        let seed = |text: &str| {
+            decode_base64_exact::<32>(text, "a keyring key is 43 characters of base64url")
+                .map(|b| DeviceSecretKeyV2::from_seed(&Zeroizing::new(b)))
+                .map_err(|_| Error::InvalidKeyring("a version 2 seed is not 43 characters of base64url"))
+        };
+        if let Some(current) = &stored.current_v2 {
+            keyring.current_v2 = Some(seed(current)?);
+        }
+        for r in stored.retired_v2.iter().flatten() {
+            keyring.retired_v2.push(RetiredKeyV2 { key: seed(&r.key)?, usable_until: r.usable_until });
+        }
+        keyring.cap_retired();
+        for s in stored.trusted_senders_v2.iter().flatten() {
+            let bytes = decode_base64_exact::<32>(s, "a sender v2 key is 43 characters of base64url")
+                .map_err(|_| Error::InvalidKeyring("a trusted version 2 sender key is not 43 characters"))?;
+            let pk = SenderVerifyingKey::from_bytes(&bytes)
+                .map_err(|_| Error::InvalidKeyring("a trusted version 2 sender key is not a valid Ed25519 key"))?;
+            keyring.trust_sender_v2(pk);
+        }
+        keyring.accept_v1 = stored.accept_v1.unwrap_or(true);
         Ok(keyring)
     }
 }
@@ -312,6 +516,14 @@ struct StoredKeyring {
     retired: Vec<StoredRetired>,
     #[serde(default)]
     trusted_senders: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    current_v2: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    retired_v2: Option<Vec<StoredRetired>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    trusted_senders_v2: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    accept_v1: Option<bool>,
 }
 
 #[derive(Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
@@ -359,11 +571,14 @@ mod tests {
         let open = |text: &str| device.open(Payload::Envelope(text), &replay, NOW);
         // 48 MiB of text that is not even base64url: refused for its size alone.
         let huge = "!".repeat(48 << 20);
-        assert_eq!(open(&huge).unwrap_err(), Error::EnvelopeTooLarge { size: 48 << 20, max: 2818 });
-        // One padded byte over the largest bucket: 2114 bytes, 2819 characters.
+        // The cap is the largest envelope of either version (SPEC.md section 12.6).
+        assert_eq!(open(&huge).unwrap_err(), Error::EnvelopeTooLarge { size: 48 << 20, max: 4354 });
+        // One padded byte over the largest bucket: 2114 bytes, 2819 characters,
+        // decoded (version 2 envelopes are longer) and refused as version 1.
         let over = envelope_of(&device, &sender, 1, 2049);
         assert_eq!(over.len(), envelope::MAX_TEXT_LEN + 1);
-        assert_eq!(open(&over).unwrap_err().kind(), ErrorKind::PayloadTooLarge);
+        assert_eq!(open(&over).unwrap_err(), Error::EnvelopeTooLarge { size: 2819, max: 2818 });
+        assert_eq!(open(&"!".repeat(4355)).unwrap_err().kind(), ErrorKind::PayloadTooLarge);
         // At the bound: decoded and opened.
         let largest = envelope_of(&device, &sender, 2, 2048);
         assert_eq!(largest.len(), envelope::MAX_TEXT_LEN);

@@ -72,16 +72,19 @@ macro_rules! internal_mod {
 mod encoding;
 internal_mod! {
     envelope;
+    envelope_v2;
     error;
     hpke;
     keyring;
     keys;
+    keys_v2;
     notification;
     padding;
     platform;
     receipt;
     replay;
     sender;
+    xwing;
 }
 // Public for the audit log crate (pushseal-audit), which shares the replay
 // store's file lock and atomic write; hidden: not a stable API.
@@ -92,13 +95,14 @@ pub use envelope::EnvelopeHeader;
 pub use error::{DeviceAction, Error, ErrorKind, Result};
 pub use keyring::{DeviceKeyring, KeyringStore};
 pub use keys::{DevicePublicKey, DeviceSecretKey, KeyId, SenderPublicKey, SenderSecretKey};
+pub use keys_v2::{DevicePublicKeyV2, DeviceSecretKeyV2, Registration, SenderSigningKey, SenderVerifyingKey};
 pub use notification::{CLOCK_SKEW_SECS, MAX_TTL_SECS, Message, MessageId, Notification, unix_now};
 pub use platform::apns::{ApnsOptions, ApnsPushType, ApnsRequest};
 pub use platform::fcm::{FcmMessage, FcmOptions, FcmPriority};
-pub use platform::{BareEnvelope, GATEWAY_LIMIT, Payload, Target};
+pub use platform::{BareEnvelope, EnvelopeSummary, GATEWAY_LIMIT, Payload, Target};
 pub use receipt::{Receipt, ReceiptDigest, verify_receipt};
 pub use replay::{DEFAULT_LOCK_TIMEOUT, DEFAULT_REPLAY_CAPACITY, FileReplayStore, MemoryReplayStore, ReplayStore};
-pub use sender::{BATCH_WINDOW, BatchDevice, BatchResult, Sealed, Sender};
+pub use sender::{BATCH_WINDOW, BatchDevice, BatchResult, Pq, Recipient, Sealed, Sender};
 
 /// The device's strict JSON reading of a platform payload (SPEC.md section
 /// 7.4), for the `pushseal` command, which reads its own input forms around a

@@ -45,6 +45,8 @@ use crate::notification::MessageId;
 pub const RECEIPT_LEN: usize = 16;
 /// The start of the exporter context of a receipt; the message id follows it.
 pub const RECEIPT_LABEL: &[u8] = b"pushseal receipt v1";
+/// The same for a version 2 envelope (SPEC.md section 12.7); same length.
+pub const RECEIPT_LABEL_V2: &[u8] = b"pushseal receipt v2";
 /// The domain separation label of a receipt digest.
 pub const RECEIPT_DIGEST_LABEL: &[u8] = b"pushseal receipt digest v1";
 
@@ -71,7 +73,10 @@ impl Receipt {
     pub(crate) fn export(ctx: &hpke::Context, id: &MessageId) -> Result<Self> {
         let mut exporter_context = [0u8; RECEIPT_LABEL.len() + 16];
         let (label, rest) = exporter_context.split_at_mut(RECEIPT_LABEL.len());
-        label.copy_from_slice(RECEIPT_LABEL);
+        label.copy_from_slice(match ctx.suite() {
+            hpke::Suite::X25519 => RECEIPT_LABEL,
+            hpke::Suite::XWing => RECEIPT_LABEL_V2,
+        });
         rest.copy_from_slice(id.as_bytes());
         let mut out = [0u8; RECEIPT_LEN];
         ctx.export(&exporter_context, &mut out)?;

@@ -15,6 +15,29 @@
 //! assert!(fcm.payload.json.contains("\"pushseal\""));
 //! # Ok::<(), pushseal::Error>(())
 //! ```
+//!
+//! A sender with a version 2 signing key seals version 2 (X-Wing, signed:
+//! SPEC.md section 12) to every device whose registration carries a version
+//! 2 key, and version 1 to the others ([`Pq::Prefer`], the default):
+//!
+//! ```
+//! use pushseal::{DeviceKeyring, Message, Payload, MemoryReplayStore, Pq, Sender, SenderSecretKey, SenderSigningKey};
+//!
+//! let sender = Sender::new(SenderSecretKey::generate()?).with_signing_key(SenderSigningKey::generate()?);
+//! let mut device = DeviceKeyring::generate()?;
+//! device.trust_sender_v2(sender.verifying_key().expect("the sender has a signing key"));
+//!
+//! let registration = device.registration();               // what the app sent
+//! let sealed = sender.seal_envelope(&registration, &Message::new("Lab results", "Ready."))?;
+//! assert_eq!(sealed.version(), 2);
+//! let n = device.open(Payload::Envelope(&sealed.payload), &MemoryReplayStore::new(), pushseal::unix_now())?;
+//! assert_eq!(n.message.title, "Lab results");
+//!
+//! // Refuse to seal anything but version 2:
+//! let strict = sender.with_pq(Pq::Require);
+//! assert!(strict.seal_envelope(&device.public_key(), &Message::new("t", "b")).is_err());
+//! # Ok::<(), pushseal::Error>(())
+//! ```
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, mpsc};
@@ -25,7 +48,10 @@ use crate::encoding::encode_base64;
 use crate::envelope::{self, HEADER_LEN};
 use crate::error::{Error, Result};
 use crate::hpke::{Ephemeral, N_T, StaticDh};
+use crate::envelope_v2;
 use crate::keys::{DevicePublicKey, KeyId, SenderPublicKey, SenderSecretKey};
+use crate::keys_v2::{DevicePublicKeyV2, Registration, SenderSigningKey, SenderVerifyingKey};
+use crate::xwing::Eseed;
 use crate::notification::{Message, MessageId, unix_now};
 use crate::padding::{self, BUCKETS};
 use crate::platform::apns::{ApnsOptions, ApnsRequest};
@@ -59,6 +85,12 @@ pub struct Sealed<P> {
 }
 
 impl<P> Sealed<P> {
+    /// The envelope's version: 1 (X25519, HPKE mode auth) or 2 (X-Wing,
+    /// Ed25519-signed).
+    pub fn version(&self) -> u8 {
+        self.envelope.first().copied().unwrap_or_default()
+    }
+
     /// The same sealed notification with its payload made into something
     /// else (the sender's own request type, say), every other field kept.
     pub fn map_payload<Q>(self, f: impl FnOnce(P) -> Q) -> Sealed<Q> {
@@ -81,12 +113,62 @@ const BATCH_SLICE: usize = 64;
 /// out: what bounds a batch's memory.
 pub const BATCH_WINDOW: usize = 32 * BATCH_SLICE;
 
+/// Which envelope version a [`Sender`] seals (SPEC.md section 12.3).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Pq {
+    /// Version 2 to a device that registered a version 2 key (when the
+    /// sender has a signing key), version 1 to the others. The default.
+    #[default]
+    Prefer,
+    /// Version 2 only: a device that registered no version 2 key fails with
+    /// [`Error::NoVersionTwoKey`], and nothing is sealed to it.
+    Require,
+    /// Version 1 only, whatever the device registered.
+    Off,
+}
+
+/// What a sender seals to: a device's version 1 [`DevicePublicKey`] alone
+/// or its [`Registration`] (both keys). Only this crate implements it.
+pub trait Recipient: private::Sealed {
+    /// The version 1 key.
+    fn v1(&self) -> &DevicePublicKey;
+    /// The version 2 key, if the device registered one.
+    fn v2(&self) -> Option<&DevicePublicKeyV2>;
+}
+
+impl Recipient for DevicePublicKey {
+    fn v1(&self) -> &DevicePublicKey {
+        self
+    }
+
+    fn v2(&self) -> Option<&DevicePublicKeyV2> {
+        None
+    }
+}
+
+impl Recipient for Registration {
+    fn v1(&self) -> &DevicePublicKey {
+        Registration::v1(self)
+    }
+
+    fn v2(&self) -> Option<&DevicePublicKeyV2> {
+        Registration::v2(self)
+    }
+}
+
+mod private {
+    /// Keeps [`super::Recipient`] closed.
+    pub trait Sealed {}
+    impl Sealed for crate::DevicePublicKey {}
+    impl Sealed for crate::Registration {}
+}
+
 /// One device of a batch, with what may differ from device to device.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BatchDevice {
-    /// The device's public key, or why the text given for it is not one
+    /// The device's registration, or why the text given for it is not one
     /// (that device's result is then this error).
-    key: Result<DevicePublicKey>,
+    key: Result<Registration>,
     /// The device's push token. An FCM message carries it as its `token`; for
     /// APNs it belongs in the request's path, which the caller builds. An
     /// audit log records its keyed hash.
@@ -97,14 +179,21 @@ pub struct BatchDevice {
 }
 
 impl BatchDevice {
-    /// A device with the batch's options.
+    /// A device with the batch's options, by its version 1 key alone.
     pub fn new(key: DevicePublicKey) -> Self {
-        Self { key: Ok(key), token: None, collapse_id: None }
+        Self::registered(Registration::v1_only(key))
     }
 
-    /// A device from its public key's text form, as a registration stored
-    /// it. A text that is not a public key fails for this device alone: its
-    /// result is the parse error, and the batch goes on.
+    /// A device with the batch's options, by its registration (both keys):
+    /// the recipient's X-Wing key is parsed once, here.
+    pub fn registered(registration: Registration) -> Self {
+        Self { key: Ok(registration), token: None, collapse_id: None }
+    }
+
+    /// A device from its registration text (SPEC.md section 12.3: both
+    /// keys, or a version 1 public key alone), as the app sent it. A text
+    /// that is not one fails for this device alone: its result is the parse
+    /// error, and the batch goes on.
     pub fn parse(key_text: &str) -> Self {
         Self { key: key_text.parse(), token: None, collapse_id: None }
     }
@@ -141,6 +230,12 @@ impl From<&DevicePublicKey> for BatchDevice {
     }
 }
 
+impl From<Registration> for BatchDevice {
+    fn from(registration: Registration) -> Self {
+        Self::registered(registration)
+    }
+}
+
 /// One device's result in a batch.
 #[derive(Debug)]
 pub struct BatchResult<P> {
@@ -171,17 +266,81 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 /// A sender: holds the sender secret key and seals messages with it (HPKE
-/// mode auth), so devices can tell its notifications from forgeries.
+/// mode auth), so devices can tell its notifications from forgeries; with a
+/// [`SenderSigningKey`] it also seals version 2 (X-Wing, signed) to devices
+/// that registered a version 2 key, as its [`Pq`] policy says.
 #[derive(Debug)]
 pub struct Sender {
     key: SenderSecretKey,
     cache: Option<DhCache>,
+    signing: Option<SenderSigningKey>,
+    pq: Pq,
 }
 
 impl Sender {
     /// A sender with this key.
     pub fn new(key: SenderSecretKey) -> Self {
-        Self { key, cache: None }
+        Self { key, cache: None, signing: None, pq: Pq::Prefer }
+    }
+
+    /// The same sender with a version 2 signing key: it seals version 2 to
+    /// devices that registered a version 2 key (with [`Pq::Prefer`]).
+    #[must_use]
+    pub fn with_signing_key(mut self, signing: SenderSigningKey) -> Self {
+        self.signing = Some(signing);
+        self
+    }
+
+    /// The same sender with this version policy.
+    #[must_use]
+    pub fn with_pq(mut self, pq: Pq) -> Self {
+        self.pq = pq;
+        self
+    }
+
+    /// The version policy.
+    pub fn pq(&self) -> Pq {
+        self.pq
+    }
+
+    /// The version 2 public key devices pin, if the sender has a signing key.
+    pub fn verifying_key(&self) -> Option<SenderVerifyingKey> {
+        self.signing.as_ref().map(SenderSigningKey::verifying_key)
+    }
+
+    /// The version 2 signing key's text form, if the sender has one. **Secret.**
+    pub fn signing_secret_text(&self) -> Option<Zeroizing<String>> {
+        self.signing.as_ref().map(SenderSigningKey::to_secret_text)
+    }
+
+    /// The version 2 key `to` is sealed to under the policy, or `None` for
+    /// version 1; [`Error::NoVersionTwoKey`] when the policy requires
+    /// version 2 and `to` has no version 2 key.
+    fn v2_target<'r, R: Recipient + ?Sized>(&self, to: &'r R) -> Result<Option<&'r DevicePublicKeyV2>> {
+        match (self.pq, to.v2(), &self.signing) {
+            (Pq::Off, _, _) => Ok(None),
+            (_, Some(v2), Some(_)) => Ok(Some(v2)),
+            (Pq::Require, None, _) => Err(Error::NoVersionTwoKey),
+            (Pq::Require, Some(_), None) => {
+                Err(Error::InvalidNotification("a sender that requires version 2 needs a signing key"))
+            }
+            (Pq::Prefer, _, _) => Ok(None),
+        }
+    }
+
+    /// Seals with fresh randomness, in the version the policy picks for `to`.
+    fn seal_fresh<T: Target, R: Recipient + ?Sized>(
+        &self,
+        to: &R,
+        msg: &Message,
+        target: &T,
+        id: MessageId,
+        now: u64,
+    ) -> Result<Sealed<T::Payload>> {
+        match self.v2_target(to)? {
+            Some(v2) => self.seal_v2_with(v2, msg, target, id, now, &Eseed::generate()?),
+            None => self.seal_with(to.v1(), msg, target, id, now, &Ephemeral::generate()?),
+        }
     }
 
     /// A sender with this key that remembers, for up to `capacity` devices,
@@ -191,7 +350,7 @@ impl Sender {
     /// the key; each is zeroized when it is evicted (least recently sealed to
     /// first, roughly) and when the sender is dropped. About 350 bytes a device.
     pub fn with_cache(key: SenderSecretKey, capacity: usize) -> Self {
-        Self { key, cache: (capacity > 0).then(|| DhCache::new(capacity)) }
+        Self { cache: (capacity > 0).then(|| DhCache::new(capacity)), ..Self::new(key) }
     }
 
     /// The number of devices whose DH value the cache holds now (0 without a cache).
@@ -218,20 +377,26 @@ impl Sender {
 
     /// Seals `msg` to one device for `target` ([`ApnsOptions`], [`FcmOptions`]
     /// or [`BareEnvelope`](crate::BareEnvelope)), stamped with a fresh random
-    /// id and the current time.
-    pub fn seal<T: Target>(&self, to: &DevicePublicKey, msg: &Message, target: &T) -> Result<Sealed<T::Payload>> {
-        self.seal_with(to, msg, target, MessageId::random()?, unix_now(), &Ephemeral::generate()?)
+    /// id and the current time. `to` is the device's [`Registration`] or its
+    /// version 1 [`DevicePublicKey`]; the [`Pq`] policy picks the version.
+    pub fn seal<T: Target, R: Recipient + ?Sized>(
+        &self,
+        to: &R,
+        msg: &Message,
+        target: &T,
+    ) -> Result<Sealed<T::Payload>> {
+        self.seal_fresh(to, msg, target, MessageId::random()?, unix_now())
     }
 
     /// Seals `msg` to one device as a bare envelope (base64url text).
-    pub fn seal_envelope(&self, to: &DevicePublicKey, msg: &Message) -> Result<Sealed<String>> {
+    pub fn seal_envelope<R: Recipient + ?Sized>(&self, to: &R, msg: &Message) -> Result<Sealed<String>> {
         self.seal(to, msg, &crate::BareEnvelope)
     }
 
     /// Seals `msg` to one device as an APNs request.
-    pub fn seal_for_apns(
+    pub fn seal_for_apns<R: Recipient + ?Sized>(
         &self,
-        to: &DevicePublicKey,
+        to: &R,
         msg: &Message,
         options: &ApnsOptions,
     ) -> Result<Sealed<ApnsRequest>> {
@@ -239,7 +404,12 @@ impl Sender {
     }
 
     /// Seals `msg` to one device as an FCM HTTP v1 message object.
-    pub fn seal_for_fcm(&self, to: &DevicePublicKey, msg: &Message, options: &FcmOptions) -> Result<Sealed<FcmMessage>> {
+    pub fn seal_for_fcm<R: Recipient + ?Sized>(
+        &self,
+        to: &R,
+        msg: &Message,
+        options: &FcmOptions,
+    ) -> Result<Sealed<FcmMessage>> {
         self.seal(to, msg, options)
     }
 
@@ -290,11 +460,14 @@ impl Sender {
         let id = MessageId::random()?;
         let now = unix_now();
         let seal_one = |(index, device): (usize, BatchDevice)| {
-            let sealed = device.key.clone().and_then(|key| {
+            let sealed = device.key.as_ref().map_err(Clone::clone).and_then(|key| {
                 let target = target.for_device(device.token.as_deref(), device.collapse_id.as_deref())?;
-                self.seal_with(&key, msg, &*target, id, now, &Ephemeral::generate()?)
+                self.seal_fresh(key, msg, &*target, id, now)
             });
-            let recipient = device.key.as_ref().ok().map(DevicePublicKey::key_id);
+            let recipient = match &sealed {
+                Ok(s) => Some(s.recipient),
+                Err(_) => device.key.as_ref().ok().map(|r| r.v1().key_id()),
+            };
             BatchResult { index, recipient, token: device.token, sealed }
         };
         let mut input = to.into_iter().map(Into::into).enumerate();
@@ -407,7 +580,7 @@ impl Sender {
         let mut buf = Zeroizing::new(Vec::with_capacity(HEADER_LEN + BUCKETS[BUCKETS.len() - 1] + N_T));
         buf.resize(HEADER_LEN, 0);
         msg.encode_into(id, now, &mut buf)?;
-        check_fits(target, buf.len() - HEADER_LEN)?;
+        check_fits(target, buf.len() - HEADER_LEN, envelope::VERSION)?;
         padding::pad_in_place(&mut buf, HEADER_LEN)?;
         let cached = match &self.cache {
             Some(cache) => Some(cache.get(&self.key, to)?),
@@ -425,6 +598,53 @@ impl Sender {
             payload,
             message_id: id,
             sender: self.key.key_id(),
+            recipient: to.key_id(),
+            sent_at: now,
+            expires_at,
+            receipt_digest,
+            envelope,
+        })
+    }
+    }
+
+    pub_with_test_vectors! {
+    /// Seals version 2 (SPEC.md section 12.5) for `target` with the given
+    /// encapsulation randomness: deterministic given `id`, `now` and
+    /// `eseed`, for the test vectors. Two envelopes with one `eseed` share
+    /// an AEAD key and nonce: public only with the `test-vectors` feature.
+    /// Fails with [`Error::InvalidNotification`] if the sender has no
+    /// signing key.
+    fn seal_v2_with<T: Target>(
+        &self,
+        to: &DevicePublicKeyV2,
+        msg: &Message,
+        target: &T,
+        id: MessageId,
+        now: u64,
+        eseed: &Eseed,
+    ) -> Result<Sealed<T::Payload>> {
+        let signer = self
+            .signing
+            .as_ref()
+            .ok_or(Error::InvalidNotification("sealing version 2 needs a sender signing key"))?;
+        let ttl = msg.effective_ttl()?;
+        let expires_at = now.checked_add(ttl).ok_or(Error::InvalidNotification("the expiry time overflows"))?;
+        let header_len = envelope_v2::HEADER_LEN;
+        let mut buf = Zeroizing::new(Vec::with_capacity(envelope_v2::MIN_LEN + BUCKETS[BUCKETS.len() - 1]));
+        buf.resize(header_len, 0);
+        msg.encode_into(id, now, &mut buf)?;
+        check_fits(target, buf.len() - header_len, envelope_v2::VERSION)?;
+        padding::pad_in_place(&mut buf, header_len)?;
+        let ctx = envelope_v2::seal_in_place(signer, to, &mut buf, eseed)?;
+        let mut envelope = std::mem::take(&mut *buf);
+        envelope.shrink_to_fit();
+        let receipt_digest = Receipt::export(&ctx, &id)?.digest();
+        drop(ctx);
+        let payload = target.payload(encode_base64(&envelope), ttl, expires_at)?;
+        Ok(Sealed {
+            payload,
+            message_id: id,
+            sender: signer.key_id(),
             recipient: to.key_id(),
             sent_at: now,
             expires_at,

@@ -100,8 +100,125 @@ fn every_wrong_version_is_rejected() {
     for v in (0..=255u8).filter(|&v| v != 1) {
         let mut bad = s.envelope.clone();
         bad[0] = v;
-        assert_eq!(open_bytes(&s.device, &bad).unwrap_err(), pushseal::Error::UnsupportedVersion(v));
         assert_eq!(Envelope::parse(&bad[..1]).unwrap_err(), pushseal::Error::UnsupportedVersion(v));
+        if v == 2 {
+            // A version 1 envelope relabelled as version 2 is too short for its header.
+            assert_eq!(open_bytes(&s.device, &bad).unwrap_err().kind(), ErrorKind::Truncated);
+            continue;
+        }
+        assert_eq!(open_bytes(&s.device, &bad).unwrap_err(), pushseal::Error::UnsupportedVersion(v));
+    }
+}
+
+/// Version 2 (SPEC.md section 12): a device holding keys of both versions.
+mod v2 {
+    use super::*;
+    use pushseal::envelope_v2::{HEADER_LEN, MIN_LEN};
+    use pushseal::{Registration, SenderSigningKey};
+
+    struct SetupV2 {
+        device: DeviceKeyring,
+        v1: Vec<u8>,
+        v2: Vec<u8>,
+    }
+
+    fn setup() -> SetupV2 {
+        let sender =
+            Sender::new(SenderSecretKey::generate().unwrap()).with_signing_key(SenderSigningKey::generate().unwrap());
+        let mut device = DeviceKeyring::generate().unwrap();
+        device.trust_sender(sender.public_key()).unwrap();
+        device.trust_sender_v2(sender.verifying_key().unwrap());
+        let msg = Message::new("Lab results", "Ready");
+        let v2 = sender.seal(&device.registration(), &msg, &BareEnvelope).unwrap().envelope;
+        let v1 = sender.seal(&device.public_key(), &msg, &BareEnvelope).unwrap().envelope;
+        assert_eq!((v1[0], v2[0]), (1, 2));
+        SetupV2 { device, v1, v2 }
+    }
+
+    #[test]
+    fn mixed_versions_open_in_one_keyring_and_v1_can_be_refused() {
+        let mut s = setup();
+        open_bytes(&s.device, &s.v1).unwrap();
+        open_bytes(&s.device, &s.v2).unwrap();
+        s.device.accept_v1(false);
+        assert_eq!(open_bytes(&s.device, &s.v1).unwrap_err(), pushseal::Error::VersionOneRefused);
+        assert_eq!(open_bytes(&s.device, &s.v1).unwrap_err().kind(), ErrorKind::UnsupportedVersion);
+        open_bytes(&s.device, &s.v2).unwrap();
+    }
+
+    #[test]
+    fn every_truncation_is_typed_truncated_enc_included() {
+        let s = setup();
+        for len in 0..s.v2.len() {
+            let err = open_bytes(&s.device, &s.v2[..len]).unwrap_err();
+            let expected = if len < MIN_LEN { ErrorKind::Truncated } else { ErrorKind::InvalidSignature };
+            assert_eq!(err.kind(), expected, "truncated to {len}: {err}");
+        }
+        // An enc cut short: the header ends before its 1,120 bytes.
+        let err = open_bytes(&s.device, &s.v2[..HEADER_LEN - 1]).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Truncated);
+    }
+
+    #[test]
+    fn a_signature_of_the_wrong_length_is_refused() {
+        let s = setup();
+        // 63 bytes: one short. 65: one byte too many (read as part of ct).
+        let short = &s.v2[..s.v2.len() - 1];
+        assert_eq!(open_bytes(&s.device, short).unwrap_err().kind(), ErrorKind::InvalidSignature);
+        let mut long = s.v2.clone();
+        long.push(0);
+        assert_eq!(open_bytes(&s.device, &long).unwrap_err().kind(), ErrorKind::InvalidSignature);
+    }
+
+    #[test]
+    fn a_v2_header_naming_a_v1_key_is_an_unknown_recipient() {
+        let s = setup();
+        let mut bad = s.v2.clone();
+        bad[1..9].copy_from_slice(&s.device.key_id().to_bytes());
+        let err = open_bytes(&s.device, &bad).unwrap_err();
+        assert_eq!(err, pushseal::Error::UnknownRecipientKey(s.device.key_id()));
+        // And the reverse: a v1 header naming the v2 key.
+        let mut bad = s.v1.clone();
+        let v2_id = s.device.public_key_v2().unwrap().key_id();
+        bad[1..9].copy_from_slice(&v2_id.to_bytes());
+        assert_eq!(open_bytes(&s.device, &bad).unwrap_err(), pushseal::Error::UnknownRecipientKey(v2_id));
+    }
+
+    #[test]
+    fn malformed_enc_and_every_sampled_bit_flip_fail_the_signature_first() {
+        let s = setup();
+        let mut kinds = HashMap::new();
+        for bit in (0..s.v2.len() * 8).step_by(3) {
+            let mut bad = s.v2.clone();
+            bad[bit / 8] ^= 1 << (bit % 8);
+            let err = open_bytes(&s.device, &bad).unwrap_err();
+            let expected = match bit / 8 {
+                0 => ErrorKind::UnsupportedVersion,
+                1..=8 => ErrorKind::UnknownRecipientKey,
+                9..=16 => ErrorKind::UntrustedSender,
+                _ => ErrorKind::InvalidSignature,
+            };
+            assert_eq!(err.kind(), expected, "bit {bit}: {err}");
+            *kinds.entry(err.kind()).or_insert(0) += 1;
+        }
+        // An enc of all zeros or all ones (an X25519 part of small order included).
+        for fill in [0x00, 0xff] {
+            let mut bad = s.v2.clone();
+            bad[17..HEADER_LEN].fill(fill);
+            assert_eq!(open_bytes(&s.device, &bad).unwrap_err().kind(), ErrorKind::InvalidSignature);
+        }
+        assert!(kinds[&ErrorKind::InvalidSignature] > 1000);
+    }
+
+    #[test]
+    fn registration_texts_from_hostile_input_never_panic() {
+        let s = setup();
+        let text = s.device.registration().to_string();
+        for len in (0..text.len()).step_by(11) {
+            assert!(text[..len].parse::<Registration>().is_err(), "{len}");
+        }
+        assert!("".parse::<Registration>().is_err());
+        assert!(format!("{text}.").parse::<Registration>().is_err());
     }
 }
 

@@ -124,7 +124,7 @@ fn damaged_bytes_fail_closed_and_are_not_overwritten() {
     let good = DeviceKeyring::generate().unwrap().to_bytes().unwrap();
     let mut truncated = good.to_vec();
     truncated.truncate(good.len() / 2);
-    let other_format = String::from_utf8(good.to_vec()).unwrap().replace("pushseal-keyring-v1", "pushseal-keyring-v9");
+    let other_format = String::from_utf8(good.to_vec()).unwrap().replace("pushseal-keyring-v2", "pushseal-keyring-v9");
     for damaged in [b"".to_vec(), b"\xff\xfe".to_vec(), truncated, other_format.into_bytes()] {
         let store = TestStore::holding(&damaged);
         let err = DeviceKeyring::load_or_create(&store, NOW).unwrap_err();
@@ -132,4 +132,50 @@ fn damaged_bytes_fail_closed_and_are_not_overwritten() {
         assert_eq!(err.kind().device_action().name(), "reregister");
         assert_eq!((store.saves.get(), store.stored().unwrap()), (0, damaged), "the damaged bytes stay");
     }
+}
+
+/// Version 2 keys (SPEC.md section 12.8): a keyring stored before version 2
+/// gets a version 2 key at load, saved back; both versions rotate and
+/// retire together; the v2 settings survive a round trip.
+#[test]
+fn a_version_1_keyring_gains_a_version_2_key_at_load() {
+    let v1_only = DeviceKeyring::from_secret_key(pushseal::DeviceSecretKey::generate().unwrap());
+    let bytes = v1_only.to_bytes().unwrap();
+    assert!(String::from_utf8(bytes.to_vec()).unwrap().contains("\"pushseal-keyring-v1\""));
+    let store = TestStore::holding(&bytes);
+    let loaded = DeviceKeyring::load_or_create(&store, NOW).unwrap();
+    assert_eq!(store.saves.get(), 1, "saved back with its new key");
+    assert_eq!(loaded.key_id(), v1_only.key_id());
+    let v2 = loaded.public_key_v2().unwrap().key_id();
+    assert!(loaded.registration().v2().is_some());
+    // The saved keyring is the version 2 format and keeps that key.
+    let again = DeviceKeyring::load_or_create(&store, NOW).unwrap();
+    assert_eq!(store.saves.get(), 1);
+    assert_eq!(again.public_key_v2().unwrap().key_id(), v2);
+}
+
+#[test]
+fn both_versions_rotate_retire_and_round_trip() {
+    let mut device = DeviceKeyring::generate().unwrap();
+    let signer = pushseal::SenderSigningKey::generate().unwrap();
+    device.trust_sender_v2(signer.verifying_key());
+    device.accept_v1(false);
+    let old_v2 = device.public_key_v2().unwrap().key_id();
+    device.rotate(NOW, 60).unwrap();
+    assert_ne!(device.public_key_v2().unwrap().key_id(), old_v2);
+    assert_eq!(device.retired_keys_v2(), vec![(old_v2, NOW + 60)]);
+    let back = DeviceKeyring::from_bytes(&device.to_bytes().unwrap()).unwrap();
+    assert_eq!(back.retired_keys_v2(), device.retired_keys_v2());
+    assert_eq!(back.trusted_senders_v2(), device.trusted_senders_v2());
+    assert!(!back.accepts_v1());
+    assert_eq!(back.registration(), device.registration());
+    // Past the deadline, load_or_create drops the retired keys of both versions.
+    let store = TestStore::holding(&device.to_bytes().unwrap());
+    let pruned = DeviceKeyring::load_or_create(&store, NOW + 61).unwrap();
+    assert!(pruned.retired_keys().is_empty() && pruned.retired_keys_v2().is_empty());
+    assert_eq!(store.saves.get(), 1);
+    // A version 1 keyring may not carry version 2 fields.
+    let text = String::from_utf8(device.to_bytes().unwrap().to_vec()).unwrap();
+    let mixed = text.replace("pushseal-keyring-v2", "pushseal-keyring-v1");
+    assert_eq!(DeviceKeyring::from_bytes(mixed.as_bytes()).unwrap_err().kind(), ErrorKind::InvalidKeyring);
 }

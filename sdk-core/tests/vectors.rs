@@ -28,7 +28,7 @@ const NEGATIVE: usize = 128;
 const SEQUENCES: usize = 8;
 const STEPS: usize = 23;
 const KEY_TEXTS: usize = 22;
-const ERROR_KINDS: usize = 20;
+const ERROR_KINDS: usize = 21;
 
 fn dir() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../test-vectors"))
@@ -402,11 +402,13 @@ fn every_vector_file_has_a_consumer() {
         names,
         [
             "error-kinds.json",
+            "hpke-pq-mlkem768x25519-sha256-chacha20poly1305.json",
             "key-texts.json",
             "negative.json",
             "positive.json",
             "replay-sequences.json",
-            "rfc9180-x25519-sha256-chacha20poly1305.json"
+            "rfc9180-x25519-sha256-chacha20poly1305.json",
+            "v2.json"
         ]
     );
 }

@@ -12,7 +12,7 @@ import pathlib
 RFC9180_MODES = 4
 RFC9180_ENCRYPTIONS = 1028
 RFC9180_EXPORTS = 12
-# hpke-pq-mlkem768x25519-sha256-chacha20poly1305.json (its SOURCES.md).
+# hpke-pq-mlkem768x25519-sha256-chacha20poly1305.json (test-vectors/SOURCES.md).
 HPKE_PQ_ENTRIES = 1
 HPKE_PQ_ENCRYPTIONS = 10
 HPKE_PQ_EXPORTS = 5
@@ -40,15 +40,6 @@ def load_rfc9180():
     return json.loads((DIR / "rfc9180-x25519-sha256-chacha20poly1305.json").read_text(encoding="utf-8"))
 
 
-HPKE_PQ_FILE = "hpke-pq-mlkem768x25519-sha256-chacha20poly1305.json"
-# The folder of third-party vectors beside the repository, where the file is until test-vectors/ has it.
-SHARED_DIR = pathlib.Path(__file__).resolve().parents[4] / "shared" / "vectors"
-
-
 def load_hpke_pq():
-    """The official draft-ietf-hpke-pq vector for envelope v2's suite: a bare array, as upstream
-    (its SOURCES.md says where from and how it was filtered)."""
-    path = DIR / HPKE_PQ_FILE
-    if not path.exists():
-        path = SHARED_DIR / HPKE_PQ_FILE
-    return json.loads(path.read_text(encoding="utf-8"))
+    """The official draft-ietf-hpke-pq vector for envelope v2's suite: a bare array, as upstream (test-vectors/SOURCES.md)."""
+    return json.loads((DIR / "hpke-pq-mlkem768x25519-sha256-chacha20poly1305.json").read_text(encoding="utf-8"))

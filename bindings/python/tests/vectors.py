@@ -12,7 +12,7 @@ NEGATIVE = 128
 SEQUENCES = 8
 STEPS = 23
 KEY_TEXTS = 22
-ERROR_KINDS = 20
+ERROR_KINDS = 21
 
 
 def error_kind(error):

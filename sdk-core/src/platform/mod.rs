@@ -19,6 +19,8 @@ pub use json::parse_payload_json;
 
 use crate::encoding::decode_base64;
 use crate::envelope::{self, Envelope, EnvelopeHeader, HEADER_LEN};
+use crate::envelope_v2;
+use crate::keys::KeyId;
 use crate::error::{Error, Result};
 use crate::hpke::N_T;
 use crate::padding::{BUCKETS, padded_len};
@@ -48,9 +50,16 @@ pub trait Target: private::Platform + Clone + Send + Sync {
     /// limit): those options can send nothing, and sealing with them fails
     /// the same way.
     fn max_plaintext_len(&self) -> Result<usize> {
+        self.max_plaintext_len_for(1)
+    }
+
+    /// [`Self::max_plaintext_len`] for envelope `version` 1 or 2 (a version
+    /// 2 envelope is 1,152 bytes longer: SPEC.md section 12.6). Any other
+    /// version is [`Error::UnsupportedVersion`].
+    fn max_plaintext_len_for(&self, version: u8) -> Result<usize> {
         let mut best = None;
         for bucket in BUCKETS {
-            let (size, limit) = self.payload_size(envelope_text_len(bucket))?;
+            let (size, limit) = self.payload_size(envelope_text_len_for(version, bucket)?)?;
             if limit.is_none_or(|l| size <= l) {
                 best = Some(bucket - 1);
             }
@@ -107,21 +116,35 @@ impl private::Platform for BareEnvelope {
     }
 }
 
-/// Checks, before sealing, that a plaintext of `len` bytes fits `target` once padded.
-pub(crate) fn check_fits<T: Target>(target: &T, len: usize) -> Result<()> {
+/// Checks, before sealing, that a plaintext of `len` bytes fits `target` once
+/// padded, in an envelope of `version`.
+pub(crate) fn check_fits<T: Target>(target: &T, len: usize, version: u8) -> Result<()> {
     let fits = match padded_len(len) {
         Some(padded) => {
-            let (size, limit) = target.payload_size(envelope_text_len(padded))?;
+            let (size, limit) = target.payload_size(envelope_text_len_for(version, padded)?)?;
             limit.is_none_or(|l| size <= l)
         }
         None => false,
     };
-    if fits { Ok(()) } else { Err(Error::PayloadTooLarge { size: len, max_plaintext: target.max_plaintext_len()? }) }
+    if fits {
+        Ok(())
+    } else {
+        Err(Error::PayloadTooLarge { size: len, max_plaintext: target.max_plaintext_len_for(version)? })
+    }
 }
 
-/// Characters of base64url (no padding) for an envelope around `padded_len` bytes.
+/// Characters of base64url (no padding) for a version 1 envelope around `padded_len` bytes.
 pub(crate) fn envelope_text_len(padded_len: usize) -> usize {
     ((HEADER_LEN + padded_len + N_T) * 4).div_ceil(3)
+}
+
+/// Characters of base64url for an envelope of `version` around `padded_len` bytes.
+pub(crate) fn envelope_text_len_for(version: u8, padded_len: usize) -> Result<usize> {
+    match version {
+        envelope::VERSION => Ok(envelope_text_len(padded_len)),
+        envelope_v2::VERSION => Ok(((envelope_v2::MIN_LEN + padded_len) * 4).div_ceil(3)),
+        other => Err(Error::UnsupportedVersion(other)),
+    }
 }
 
 /// A payload as the operating system hands it to the app.
@@ -146,23 +169,66 @@ impl<'a> Payload<'a> {
     }
 
     /// The envelope bytes inside the payload. An envelope text longer than
-    /// [`envelope::MAX_TEXT_LEN`] is refused ([`Error::EnvelopeTooLarge`])
-    /// before it is decoded.
+    /// [`envelope_v2::MAX_TEXT_LEN`] (the largest envelope of either
+    /// version) is refused ([`Error::EnvelopeTooLarge`]) before it is
+    /// decoded (SPEC.md section 12.6).
     pub(crate) fn envelope_bytes(self) -> Result<Vec<u8>> {
         let text = self.envelope_text()?;
-        if text.len() > envelope::MAX_TEXT_LEN {
-            return Err(Error::EnvelopeTooLarge { size: text.len(), max: envelope::MAX_TEXT_LEN });
+        if text.len() > envelope_v2::MAX_TEXT_LEN {
+            return Err(Error::EnvelopeTooLarge { size: text.len(), max: envelope_v2::MAX_TEXT_LEN });
         }
         decode_base64(&text, "the envelope is not canonical base64url without padding")
     }
 
-    /// The public header of the envelope inside and the length of its padded
-    /// plaintext, without decrypting anything: what the gateway can see.
+    /// The public header of the version 1 envelope inside and the length of
+    /// its padded plaintext, without decrypting anything: what the gateway
+    /// can see. A version 2 envelope is [`Error::UnsupportedVersion`] here:
+    /// [`Self::summary`] reads both.
     pub fn inspect(self) -> Result<(EnvelopeHeader, usize)> {
         let bytes = self.envelope_bytes()?;
         let env = Envelope::parse(&bytes)?;
         Ok((*env.header(), env.plaintext_len()))
     }
+
+    /// What anyone who sees the envelope inside can read, of either
+    /// version, without decrypting anything: its version, key ids and
+    /// padded plaintext length.
+    pub fn summary(self) -> Result<EnvelopeSummary> {
+        let bytes = self.envelope_bytes()?;
+        if bytes.first() == Some(&envelope_v2::VERSION) {
+            let header = envelope_v2::parse(&bytes)?;
+            return Ok(EnvelopeSummary {
+                version: envelope_v2::VERSION,
+                recipient: header.recipient,
+                sender: header.sender,
+                padded_len: bytes.len() - envelope_v2::MIN_LEN,
+                envelope_len: bytes.len(),
+            });
+        }
+        let env = Envelope::parse(&bytes)?;
+        Ok(EnvelopeSummary {
+            version: envelope::VERSION,
+            recipient: env.header().recipient,
+            sender: env.header().sender,
+            padded_len: env.plaintext_len(),
+            envelope_len: bytes.len(),
+        })
+    }
+}
+
+/// The public part of an envelope of either version ([`Payload::summary`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EnvelopeSummary {
+    /// The format version: 1 (X25519, HPKE mode auth) or 2 (X-Wing, signed).
+    pub version: u8,
+    /// The key id of the device key it is sealed to.
+    pub recipient: KeyId,
+    /// The key id of the sender key that sealed (version 1) or signed (version 2) it.
+    pub sender: KeyId,
+    /// The length of the padded plaintext inside.
+    pub padded_len: usize,
+    /// The envelope's length in bytes.
+    pub envelope_len: usize,
 }
 
 #[cfg(test)]
@@ -184,10 +250,10 @@ mod tests {
         assert!(!err.to_string().contains(" 0 bytes"), "{err}");
         // Sealing with such options fails the same way, whatever the size.
         for len in [100, 5000] {
-            assert_eq!(check_fits(&apns_with_title(3605), len), Err(err.clone()));
+            assert_eq!(check_fits(&apns_with_title(3605), len, 1), Err(err.clone()));
         }
         assert!(matches!(
-            check_fits(&apns_with_title(3604), 300),
+            check_fits(&apns_with_title(3604), 300, 1),
             Err(Error::PayloadTooLarge { size: 300, max_plaintext: 255 })
         ));
         assert_eq!(BareEnvelope.max_plaintext_len(), Ok(2047));

@@ -27,10 +27,11 @@ mod negative;
 mod positive;
 mod schema;
 mod sequences;
+mod v2;
 
 /// The file names this generator writes, in `test-vectors/`.
-pub const FILES: [&str; 5] =
-    ["positive.json", "negative.json", "replay-sequences.json", "key-texts.json", "error-kinds.json"];
+pub const FILES: [&str; 6] =
+    ["positive.json", "negative.json", "replay-sequences.json", "key-texts.json", "error-kinds.json", "v2.json"];
 
 /// The command that regenerates the files.
 pub const COMMAND: &str = "cargo run -p pushseal-vectors";
@@ -101,6 +102,7 @@ pub fn generate() -> Result<Vec<VectorFile>> {
         file(FILES[2], sequences::DESCRIPTION, &sequences)?,
         file(FILES[3], keytexts::DESCRIPTION, &keytexts::vectors()?)?,
         file(FILES[4], errorkinds::DESCRIPTION, &errorkinds::vectors()?)?,
+        file(FILES[5], v2::DESCRIPTION, &v2::vectors()?)?,
     ])
 }
 

@@ -296,10 +296,10 @@ fn structure_vectors(positives: &[Positive], out: &mut Vec<Open>) -> Result<()> 
     let version = |v: u8| [&[v][..], &env[1..]].concat();
     for (name, bytes, description) in [
         ("version-0x00", version(0x00), "Version 0 (bit 0 of the version byte flipped)."),
-        ("version-0x02", version(0x02), "Version 2."),
+        ("version-0x03", version(0x03), "Version 3 (version 2 is SPEC.md section 12)."),
         ("version-0x81", version(0x81), "Bit 7 of the version byte flipped."),
         ("version-0xff", version(0xff), "Version 255."),
-        ("version-0x02-alone", vec![0x02], "Version 2 and nothing else: the version is checked before the length."),
+        ("version-0x03-alone", vec![0x03], "Version 3 and nothing else: the version is checked before the length."),
     ] {
         out.push(Open::bytes(base, name, description, ErrorKind::UnsupportedVersion, bytes));
     }

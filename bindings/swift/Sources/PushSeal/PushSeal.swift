@@ -2987,7 +2987,7 @@ public enum ErrorKind: Equatable, Hashable, CaseIterable {
      */
     case notPushSeal
     /**
-     * The envelope's version is not 1 (`unsupported_version`).
+     * The envelope's version is not 1 or 2, or one this device refuses (`unsupported_version`).
      */
     case unsupportedVersion
     /**
@@ -3062,6 +3062,10 @@ public enum ErrorKind: Equatable, Hashable, CaseIterable {
      * A delivery receipt matches no recorded notification (`invalid_receipt`).
      */
     case invalidReceipt
+    /**
+     * A version 2 envelope's sender signature does not verify (`invalid_signature`).
+     */
+    case invalidSignature
     /**
      * Not one of PushSeal's kinds (`internal`): foreign code threw
      * something else, or the library failed in a way it never should.
@@ -3156,7 +3160,9 @@ public struct FfiConverterTypeErrorKind: FfiConverterRustBuffer {
         
         case 20: return .invalidReceipt
         
-        case 21: return .`internal`
+        case 21: return .invalidSignature
+        
+        case 22: return .`internal`
         
         default: throw UniffiInternalError.unexpectedEnumCase
         }
@@ -3246,8 +3252,12 @@ public struct FfiConverterTypeErrorKind: FfiConverterRustBuffer {
             writeInt(&buf, Int32(20))
         
         
-        case .`internal`:
+        case .invalidSignature:
             writeInt(&buf, Int32(21))
+        
+        
+        case .`internal`:
+            writeInt(&buf, Int32(22))
         
         }
     }
@@ -3473,7 +3483,7 @@ enum PushSealError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError 
          */reason: String
     )
     /**
-     * The envelope's version is not 1 (`unsupported_version`).
+     * The envelope's version is not 1 or 2, or one this device refuses (`unsupported_version`).
      */
     case UnsupportedVersion(
         /**
@@ -3625,6 +3635,14 @@ enum PushSealError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError 
          */reason: String
     )
     /**
+     * A version 2 envelope's sender signature does not verify (`invalid_signature`).
+     */
+    case InvalidSignature(
+        /**
+         * What is wrong, in one line.
+         */reason: String
+    )
+    /**
      * Not one of PushSeal's kinds (`internal`).
      */
     case Internal(
@@ -3721,7 +3739,10 @@ public struct FfiConverterTypePushSealError: FfiConverterRustBuffer {
         case 20: return .InvalidReceipt(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 21: return .Internal(
+        case 21: return .InvalidSignature(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 22: return .Internal(
             reason: try FfiConverterString.read(from: &buf)
             )
 
@@ -3836,8 +3857,13 @@ public struct FfiConverterTypePushSealError: FfiConverterRustBuffer {
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .Internal(reason):
+        case let .InvalidSignature(reason):
             writeInt(&buf, Int32(21))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .Internal(reason):
+            writeInt(&buf, Int32(22))
             FfiConverterString.write(reason, into: &buf)
             
         }

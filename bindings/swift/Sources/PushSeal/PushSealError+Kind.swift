@@ -43,6 +43,7 @@ extension PushSealError {
         case .Storage: .storage
         case .Randomness: .randomness
         case .InvalidReceipt: .invalidReceipt
+        case .InvalidSignature: .invalidSignature
         case .Internal: .internal
         }
     }
@@ -57,7 +58,8 @@ extension PushSealError {
             .MalformedPadding(let reason), .Malformed(let reason), .Expired(let reason),
             .NotYetValid(let reason), .Replayed(let reason), .PayloadTooLarge(let reason),
             .InvalidNotification(let reason), .InvalidKeyring(let reason), .Storage(let reason),
-            .Randomness(let reason), .InvalidReceipt(let reason), .Internal(let reason):
+            .Randomness(let reason), .InvalidReceipt(let reason), .InvalidSignature(let reason),
+            .Internal(let reason):
             reason
         }
     }
@@ -86,6 +88,7 @@ extension PushSealError {
         case .storage: self = .Storage(reason: reason)
         case .randomness: self = .Randomness(reason: reason)
         case .invalidReceipt: self = .InvalidReceipt(reason: reason)
+        case .invalidSignature: self = .InvalidSignature(reason: reason)
         case .internal: self = .Internal(reason: reason)
         }
     }

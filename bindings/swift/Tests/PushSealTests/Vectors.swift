@@ -11,7 +11,7 @@ enum Vectors {
     static let sequences = 8
     static let steps = 23
     static let keyTexts = 22
-    static let errorKinds = 20
+    static let errorKinds = 21
 
     typealias Object = [String: Any]
 

@@ -25,6 +25,7 @@ public enum PushSealErrorKind: String, CaseIterable, Codable, Sendable {
     case payloadTooLarge = "payload_too_large"
     case invalidNotification = "invalid_notification"
     case invalidReceipt = "invalid_receipt"
+    case invalidSignature = "invalid_signature"
     case invalidKeyring = "invalid_keyring"
     case storage = "storage"
     case randomness = "randomness"

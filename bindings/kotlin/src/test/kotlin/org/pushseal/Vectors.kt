@@ -14,7 +14,7 @@ object Vectors {
     const val SEQUENCES = 8
     const val STEPS = 23
     const val KEY_TEXTS = 22
-    const val ERROR_KINDS = 20
+    const val ERROR_KINDS = 21
 
     /** The RFC 9180 file: its modes, encryptions and exports (the same counts as sdk-core/tests/rfc9180.rs). */
     const val RFC9180_MODES = 4

@@ -29,6 +29,7 @@ enum class ErrorKind(val wireName: String) {
     PAYLOAD_TOO_LARGE("payload_too_large"),
     INVALID_NOTIFICATION("invalid_notification"),
     INVALID_RECEIPT("invalid_receipt"),
+    INVALID_SIGNATURE("invalid_signature"),
     INVALID_KEYRING("invalid_keyring"),
     STORAGE("storage"),
     RANDOMNESS("randomness"),
