@@ -156,6 +156,7 @@ class Context:
     key: bytes
     base_nonce: bytes
     exporter_secret: bytes
+    suite_id: bytes = HPKE_SUITE_ID  # RFC 9180 section 5.1: the suite the exporter's labels name
 
     def nonce(self, seq):  # RFC 9180 section 5.2, ComputeNonce: base_nonce XOR I2OSP(seq, Nn)
         return bytes(a ^ b for a, b in zip(self.base_nonce, i2osp(seq, 12)))
@@ -170,22 +171,23 @@ class Context:
             raise SpecError("tampered") from None
 
     def export(self, exporter_context, length):  # RFC 9180 section 5.3
-        return labeled_expand(HPKE_SUITE_ID, self.exporter_secret, b"sec", exporter_context, length)
+        return labeled_expand(self.suite_id, self.exporter_secret, b"sec", exporter_context, length)
 
 
-def key_schedule(mode, shared_secret, info, psk=b"", psk_id=b""):  # RFC 9180 section 5.1
+def key_schedule(mode, shared_secret, info, psk=b"", psk_id=b"", suite_id=HPKE_SUITE_ID):  # RFC 9180 section 5.1
     if bool(psk) != bool(psk_id) or bool(psk) != (mode in (MODE_PSK, MODE_AUTH_PSK)):  # VerifyPSKInputs
         raise ValueError("psk and psk_id do not match the mode")
-    psk_id_hash = labeled_extract(HPKE_SUITE_ID, b"", b"psk_id_hash", psk_id)
-    info_hash = labeled_extract(HPKE_SUITE_ID, b"", b"info_hash", info)
+    psk_id_hash = labeled_extract(suite_id, b"", b"psk_id_hash", psk_id)
+    info_hash = labeled_extract(suite_id, b"", b"info_hash", info)
     ksc = bytes([mode]) + psk_id_hash + info_hash
-    secret = labeled_extract(HPKE_SUITE_ID, shared_secret, b"secret", psk)
+    secret = labeled_extract(suite_id, shared_secret, b"secret", psk)
     return Context(
         key_schedule_context=ksc,
         secret=secret,
-        key=labeled_expand(HPKE_SUITE_ID, secret, b"key", ksc, 32),
-        base_nonce=labeled_expand(HPKE_SUITE_ID, secret, b"base_nonce", ksc, 12),
-        exporter_secret=labeled_expand(HPKE_SUITE_ID, secret, b"exp", ksc, 32),
+        key=labeled_expand(suite_id, secret, b"key", ksc, 32),
+        base_nonce=labeled_expand(suite_id, secret, b"base_nonce", ksc, 12),
+        exporter_secret=labeled_expand(suite_id, secret, b"exp", ksc, 32),
+        suite_id=suite_id,
     )
 
 

@@ -55,7 +55,9 @@ def test_keyring_loaded_through_python_storage_opens_a_vector_notification():
     v = next(v for v in vectors.load("positive.json") if v["name"] == "data-map-and-options")
     storage = DictKeyStorage(v["keyring"]["serialized"].encode("utf-8"))
     keyring = DeviceKeyring.load_or_create(storage)
-    assert (storage.loads, storage.saves) == (1, 0)
+    # SPEC.md section 12.8: a stored version 1 keyring gains a version 2 key and is saved back.
+    assert (storage.loads, storage.saves) == (1, 1)
+    assert b'"format":"pushseal-keyring-v2"' in storage.stored
     opened = keyring.open(pushseal.Payload.FCM(v["fcm"]["data"]), ReplayStore.in_memory(), vectors.at(v["now"]))
     assert opened == vectors.notification(v["expected"])
 

@@ -6,9 +6,9 @@ sequence number in both directions, and every export.
 import pytest
 
 import spec_envelope as spec
-import vectors
+import vector_files
 
-RFC9180 = vectors.load_rfc9180()
+RFC9180 = vector_files.load_rfc9180()
 MODE_NAMES = {spec.MODE_BASE: "base", spec.MODE_PSK: "psk", spec.MODE_AUTH: "auth", spec.MODE_AUTH_PSK: "auth_psk"}
 every_mode = pytest.mark.parametrize("v", RFC9180, ids=[MODE_NAMES.get(v["mode"], str(v["mode"])) for v in RFC9180])
 
@@ -40,10 +40,10 @@ def receiver_context(v):
 
 def test_the_file_holds_every_mode_of_the_suite():
     assert sorted(v["mode"] for v in RFC9180) == sorted(MODE_NAMES)
-    assert len(RFC9180) == vectors.RFC9180_MODES
+    assert len(RFC9180) == vector_files.RFC9180_MODES
     assert all((v["kem_id"], v["kdf_id"], v["aead_id"]) == (0x20, 1, 3) for v in RFC9180)
-    assert sum(len(v["encryptions"]) for v in RFC9180) == vectors.RFC9180_ENCRYPTIONS
-    assert sum(len(v["exports"]) for v in RFC9180) == vectors.RFC9180_EXPORTS
+    assert sum(len(v["encryptions"]) for v in RFC9180) == vector_files.RFC9180_ENCRYPTIONS
+    assert sum(len(v["exports"]) for v in RFC9180) == vector_files.RFC9180_EXPORTS
     for v in RFC9180:  # the psk inputs are present exactly in the psk modes, the sender key in the auth modes
         mode = MODE_NAMES[v["mode"]]
         assert ("psk" in v) == ("psk_id" in v) == (v["mode"] in (spec.MODE_PSK, spec.MODE_AUTH_PSK)), mode

@@ -1,11 +1,10 @@
 """The shared test vectors in test-vectors/ (schema: test-vectors/README.md)."""
 
 import datetime
-import json
-import os
-import pathlib
 
 import pushseal
+
+from vector_files import DIR, RFC9180_ENCRYPTIONS, RFC9180_EXPORTS, RFC9180_MODES, load, load_rfc9180  # noqa: F401
 
 # How many vectors the files hold (the same counts as sdk-core/tests/vectors.rs).
 POSITIVE = 19
@@ -14,26 +13,6 @@ SEQUENCES = 10
 STEPS = 54
 KEY_TEXTS = 28
 ERROR_KINDS = 21
-# rfc9180-x25519-sha256-chacha20poly1305.json (the same counts as sdk-core/tests/rfc9180.rs).
-RFC9180_MODES = 4
-RFC9180_ENCRYPTIONS = 1028
-RFC9180_EXPORTS = 12
-
-DIR = pathlib.Path(
-    os.environ.get("PUSHSEAL_VECTORS_DIR", pathlib.Path(__file__).resolve().parents[3] / "test-vectors")
-)
-
-
-def load(name):
-    """The `vectors` array of one file, after checking the schema version."""
-    file = json.loads((DIR / name).read_text(encoding="utf-8"))
-    assert file["version"] == 1, name
-    return file["vectors"]
-
-
-def load_rfc9180():
-    """The official RFC 9180 vectors for PushSeal's suite: a bare array, as upstream (test-vectors/SOURCES.md)."""
-    return json.loads((DIR / "rfc9180-x25519-sha256-chacha20poly1305.json").read_text(encoding="utf-8"))
 
 
 def error_kind(error):
