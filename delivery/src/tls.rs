@@ -61,7 +61,7 @@ impl Trust {
 /// exchange: what the connection protects is the provider or access token
 /// and the metadata, the payload being sealed end to end already.
 #[allow(deprecated)]
-#[allow(dead_code)] // used by the clients, next
+#[cfg_attr(not(feature = "gateway"), allow(dead_code))] // used by the clients, next
 pub(crate) fn provider() -> rustls::crypto::CryptoProvider {
     rustls::crypto::ring::default_provider()
 }

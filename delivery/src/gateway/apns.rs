@@ -202,10 +202,8 @@ impl ApnsGateway {
         let ca = TestCa::generate()?;
         let ca_file = dir.join("apns-gateway-ca.pem");
         ca.write_ca_file(&ca_file)?;
-        let serve = ServeOptions {
-            max_concurrent_streams: options.max_concurrent_streams,
-            idle_timeout: options.idle_timeout,
-        };
+        let serve =
+            ServeOptions { max_concurrent_streams: options.max_concurrent_streams, idle_timeout: options.idle_timeout };
         let port = options.port;
         let state = Arc::new(State {
             options,
@@ -404,13 +402,13 @@ impl State {
                 retry_after: Some(secs),
             };
         }
-        if let Some((n, reason)) = token.strip_prefix("flaky-").and_then(|rest| rest.split_once('-')) {
-            if let (Ok(n), Some(answer)) = (n.parse::<u32>(), documented(reason)) {
-                let mut log = self.log();
-                let seen = log.flaky_counts.entry(token.to_owned()).or_insert(0);
-                *seen += 1;
-                return if *seen <= n { answer } else { Answer::Ok { apns_id } };
-            }
+        if let Some((n, reason)) = token.strip_prefix("flaky-").and_then(|rest| rest.split_once('-'))
+            && let (Ok(n), Some(answer)) = (n.parse::<u32>(), documented(reason))
+        {
+            let mut log = self.log();
+            let seen = log.flaky_counts.entry(token.to_owned()).or_insert(0);
+            *seen += 1;
+            return if *seen <= n { answer } else { Answer::Ok { apns_id } };
         }
         error(400, "BadDeviceToken")
     }
@@ -430,8 +428,7 @@ impl State {
         if issued_at > now + 60 {
             return Some(error(403, "InvalidProviderToken"));
         }
-        if now.saturating_sub(issued_at) > TOKEN_MAX_AGE_SECS || issued_at < self.expire_before.load(Ordering::SeqCst)
-        {
+        if now.saturating_sub(issued_at) > TOKEN_MAX_AGE_SECS || issued_at < self.expire_before.load(Ordering::SeqCst) {
             self.log().expired_token_answers += 1;
             return Some(error(403, "ExpiredProviderToken"));
         }

@@ -3,3 +3,8 @@
 //! ([`Trust::CaFile`](crate::Trust::CaFile)). They check what the real
 //! services check and answer every documented error, chosen by the device
 //! token. For this crate's tests and `pushseal gateway`; never for sending.
+
+pub mod apns;
+mod server;
+
+pub use server::TestCa;
