@@ -198,6 +198,13 @@ impl ServiceAccount {
         &self.token_uri
     }
 
+    /// The public half of the account's key, which a token endpoint checks
+    /// assertions against.
+    pub fn public_key(&self) -> rsa::PublicKey {
+        let key: &rsa::PrivateKey = self.signing.as_ref();
+        key.to_public_key()
+    }
+
     /// An RS256 JWT (RFC 7515 compact form) over `claims`, with the key's
     /// `kid` when the file names it.
     pub fn sign_assertion(&self, claims: &serde_json::Value) -> String {

@@ -5,6 +5,7 @@
 //! token. For this crate's tests and `pushseal gateway`; never for sending.
 
 pub mod apns;
+pub mod fcm;
 mod server;
 
 pub use server::TestCa;
