@@ -706,6 +706,7 @@ impl FcmOptions {
     fn to_core(&self) -> pushseal::FcmOptions {
         pushseal::FcmOptions {
             token: self.token.clone(),
+            fid: None,
             collapse_key: self.collapse_key.clone(),
             priority: match self.priority {
                 Some(FcmPriority::Normal) => pushseal::FcmPriority::Normal,

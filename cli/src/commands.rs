@@ -129,6 +129,7 @@ fn apns_options(args: &SealArgs) -> ApnsOptions {
 fn fcm_options(args: &SealArgs) -> FcmOptions {
     FcmOptions {
         token: None,
+        fid: None,
         collapse_key: args.collapse_id.clone(),
         priority: match args.priority {
             Some(FcmPriorityArg::Normal) => FcmPriority::Normal,

@@ -173,6 +173,9 @@ pub struct BatchDevice {
     /// APNs it belongs in the request's path, which the caller builds. An
     /// audit log records its keyed hash.
     token: Option<String>,
+    /// The device's Firebase Installation ID, which an FCM message carries as
+    /// its `fid` in place of a token (SPEC.md section 7.2); APNs has none.
+    fid: Option<String>,
     /// The device's collapse id (APNs `apns-collapse-id`, FCM
     /// `collapse_key`), replacing the batch's.
     collapse_id: Option<String>,
@@ -187,7 +190,7 @@ impl BatchDevice {
     /// A device with the batch's options, by its registration (both keys):
     /// the recipient's X-Wing key is parsed once, here.
     pub fn registered(registration: Registration) -> Self {
-        Self { key: Ok(registration), token: None, collapse_id: None }
+        Self { key: Ok(registration), token: None, fid: None, collapse_id: None }
     }
 
     /// A device from its registration text (SPEC.md section 12.3: both
@@ -195,13 +198,21 @@ impl BatchDevice {
     /// that is not one fails for this device alone: its result is the parse
     /// error, and the batch goes on.
     pub fn parse(key_text: &str) -> Self {
-        Self { key: key_text.parse(), token: None, collapse_id: None }
+        Self { key: key_text.parse(), token: None, fid: None, collapse_id: None }
     }
 
     /// The same device with its push token.
     #[must_use]
     pub fn with_token(mut self, token: impl Into<String>) -> Self {
         self.token = Some(token.into());
+        self
+    }
+
+    /// The same device with its Firebase Installation ID: its FCM message
+    /// is addressed by `fid` (give a device a token or an fid, not both).
+    #[must_use]
+    pub fn with_fid(mut self, fid: impl Into<String>) -> Self {
+        self.fid = Some(fid.into());
         self
     }
 
@@ -215,6 +226,11 @@ impl BatchDevice {
     /// The device's push token, if it has one.
     pub fn token(&self) -> Option<&str> {
         self.token.as_deref()
+    }
+
+    /// The device's Firebase Installation ID, if it has one.
+    pub fn fid(&self) -> Option<&str> {
+        self.fid.as_deref()
     }
 }
 
@@ -245,6 +261,8 @@ pub struct BatchResult<P> {
     pub recipient: Option<KeyId>,
     /// The device's push token, as given in its [`BatchDevice`].
     pub token: Option<String>,
+    /// The device's Firebase Installation ID, as given in its [`BatchDevice`].
+    pub fid: Option<String>,
     /// The sealed notification, or why this device failed.
     pub sealed: Result<Sealed<P>>,
 }
@@ -461,14 +479,15 @@ impl Sender {
         let now = unix_now();
         let seal_one = |(index, device): (usize, BatchDevice)| {
             let sealed = device.key.as_ref().map_err(Clone::clone).and_then(|key| {
-                let target = target.for_device(device.token.as_deref(), device.collapse_id.as_deref())?;
+                let target =
+                    target.for_device(device.token.as_deref(), device.fid.as_deref(), device.collapse_id.as_deref())?;
                 self.seal_fresh(key, msg, &*target, id, now)
             });
             let recipient = match &sealed {
                 Ok(s) => Some(s.recipient),
                 Err(_) => device.key.as_ref().ok().map(|r| r.v1().key_id()),
             };
-            BatchResult { index, recipient, token: device.token, sealed }
+            BatchResult { index, recipient, token: device.token, fid: device.fid, sealed }
         };
         let mut input = to.into_iter().map(Into::into).enumerate();
         let (_, upper) = input.size_hint();

@@ -118,7 +118,7 @@ impl Platform for ApnsOptions {
         self.request(&envelope_text, expires_at)
     }
 
-    fn for_device(&self, _token: Option<&str>, collapse_id: Option<&str>) -> Result<Cow<'_, Self>> {
+    fn for_device(&self, _token: Option<&str>, _fid: Option<&str>, collapse_id: Option<&str>) -> Result<Cow<'_, Self>> {
         // The device token goes in the request's path, which the caller builds.
         Ok(match collapse_id {
             Some(id) => Cow::Owned(Self { collapse_id: Some(id.to_owned()), ..self.clone() }),

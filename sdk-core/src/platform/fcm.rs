@@ -49,6 +49,10 @@ impl FcmPriority {
 pub struct FcmOptions {
     /// The device's registration token, if the message should carry it.
     pub token: Option<String>,
+    /// The device's Firebase Installation ID (FID), if the message should be
+    /// addressed by it rather than by a registration token (SPEC.md section
+    /// 7.2). A message carries at most one of `token` and `fid`.
+    pub fid: Option<String>,
     /// `android.collapse_key`: nothing sensitive (the gateway sees it).
     pub collapse_key: Option<String>,
     /// `android.priority`: high (the default) or normal; see [`FcmPriority`].
@@ -59,6 +63,12 @@ impl FcmOptions {
     /// Options with the device's registration token.
     pub fn with_token(token: impl Into<String>) -> Self {
         Self { token: Some(token.into()), ..Self::default() }
+    }
+
+    /// Options with the device's Firebase Installation ID (FID) as the
+    /// message's target, in place of a registration token.
+    pub fn with_fid(fid: impl Into<String>) -> Self {
+        Self { fid: Some(fid.into()), ..Self::default() }
     }
 
     /// These options with `android.priority` set to `priority`.
@@ -77,6 +87,11 @@ impl FcmOptions {
 
     /// The message object for one envelope (already base64url) with `ttl_secs` to live.
     fn message(&self, envelope_text: &str, ttl_secs: u64) -> Result<FcmMessage> {
+        if self.token.is_some() && self.fid.is_some() {
+            return Err(Error::InvalidNotification(
+                "an FCM message targets one device: give its registration token or its installation id (fid), not both",
+            ));
+        }
         let message = Message {
             android: Android {
                 collapse_key: self.collapse_key.as_deref(),
@@ -84,6 +99,7 @@ impl FcmOptions {
                 ttl: format!("{ttl_secs}s"),
             },
             data: Data { pushseal: envelope_text },
+            fid: self.fid.as_deref(),
             token: self.token.as_deref(),
         };
         let json =
@@ -105,18 +121,19 @@ impl Platform for FcmOptions {
         self.message(&envelope_text, ttl)
     }
 
-    fn for_device(&self, token: Option<&str>, collapse_id: Option<&str>) -> Result<Cow<'_, Self>> {
-        if self.token.is_some() {
+    fn for_device(&self, token: Option<&str>, fid: Option<&str>, collapse_id: Option<&str>) -> Result<Cow<'_, Self>> {
+        if self.token.is_some() || self.fid.is_some() {
             // One token on every device's message would send them all to one device.
             return Err(Error::InvalidNotification(
-                "a batch takes each device's FCM token from its BatchDevice, not from the batch's FcmOptions",
+                "a batch takes each device's FCM token or fid from its BatchDevice, not from the batch's FcmOptions",
             ));
         }
-        if token.is_none() && collapse_id.is_none() {
+        if token.is_none() && fid.is_none() && collapse_id.is_none() {
             return Ok(Cow::Borrowed(self));
         }
         Ok(Cow::Owned(Self {
             token: token.map(str::to_owned),
+            fid: fid.map(str::to_owned),
             collapse_key: collapse_id.map(str::to_owned).or_else(|| self.collapse_key.clone()),
             priority: self.priority,
         }))
@@ -166,6 +183,8 @@ pub fn data_map_in(value: serde_json::Value) -> Result<HashMap<String, String>> 
 struct Message<'a> {
     android: Android<'a>,
     data: Data<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fid: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     token: Option<&'a str>,
 }
@@ -238,5 +257,17 @@ mod tests {
         }
         // Outside the data map, any valid JSON.
         assert_eq!(map(r#"{"android":{"ttl":1,"x":[null]},"data":{"pushseal":"ENV"}}"#), one);
+    }
+
+    #[test]
+    fn an_fid_takes_the_place_of_the_token_and_never_stands_beside_it() {
+        let fid = FcmOptions::with_fid("f").message("ENV", 60).unwrap().json;
+        assert_eq!(fid, r#"{"android":{"priority":"high","ttl":"60s"},"data":{"pushseal":"ENV"},"fid":"f"}"#);
+        let both = FcmOptions { fid: Some("f".into()), ..FcmOptions::with_token("t") };
+        assert!(matches!(both.message("ENV", 60), Err(Error::InvalidNotification(_))));
+        let batch = FcmOptions::default();
+        let one = batch.for_device(None, Some("f"), None).unwrap();
+        assert_eq!(one.fid.as_deref(), Some("f"));
+        assert!(FcmOptions::with_fid("f").for_device(Some("t"), None, None).is_err());
     }
 }

@@ -88,8 +88,10 @@ pub(crate) mod private {
         fn payload_size(&self, envelope_text_len: usize) -> Result<(usize, Option<usize>)>;
         /// The payload around an envelope's text form.
         fn payload(&self, envelope_text: String, ttl: u64, expires_at: u64) -> Result<Self::Payload>;
-        /// These options for one device of a batch, with its token and collapse id.
-        fn for_device(&self, token: Option<&str>, collapse_id: Option<&str>) -> Result<Cow<'_, Self>>;
+        /// These options for one device of a batch, with its token, its FCM
+        /// installation id and its collapse id.
+        fn for_device(&self, token: Option<&str>, fid: Option<&str>, collapse_id: Option<&str>)
+        -> Result<Cow<'_, Self>>;
     }
 }
 
@@ -111,7 +113,7 @@ impl private::Platform for BareEnvelope {
         Ok(envelope_text)
     }
 
-    fn for_device(&self, _token: Option<&str>, _collapse_id: Option<&str>) -> Result<Cow<'_, Self>> {
+    fn for_device(&self, _token: Option<&str>, _fid: Option<&str>, _collapse_id: Option<&str>) -> Result<Cow<'_, Self>> {
         Ok(Cow::Borrowed(self))
     }
 }

@@ -1,0 +1,48 @@
+//! APNs, as Apple documents it: HTTP/2 over TLS to the production or
+//! sandbox host, token authentication with an ES256 provider token, and the
+//! answers of `POST /3/device/<token>` mapped to [`Outcome`](crate::Outcome)s.
+
+use std::time::Duration;
+
+/// Apple's production host.
+pub const PRODUCTION_HOST: &str = "api.push.apple.com";
+/// Apple's development (sandbox) host.
+pub const SANDBOX_HOST: &str = "api.sandbox.push.apple.com";
+
+/// Where a client sends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApnsEndpoint {
+    /// `api.push.apple.com:443`: apps from the App Store, TestFlight and
+    /// ad-hoc builds.
+    Production,
+    /// `api.sandbox.push.apple.com:443`: apps built for development.
+    Sandbox,
+    /// Any host and port, such as a local test gateway (`127.0.0.1`); its
+    /// certificate is verified like any other (see [`Trust`](crate::Trust)).
+    Host {
+        /// A DNS name or an IP address.
+        host: String,
+        /// The TCP port.
+        port: u16,
+    },
+}
+
+impl ApnsEndpoint {
+    /// The host name (or address) and port.
+    pub fn host_port(&self) -> (&str, u16) {
+        match self {
+            Self::Production => (PRODUCTION_HOST, 443),
+            Self::Sandbox => (SANDBOX_HOST, 443),
+            Self::Host { host, port } => (host, *port),
+        }
+    }
+}
+
+/// When the shared provider token is replaced. Apple accepts a token for up
+/// to an hour and refuses refreshes more often than every 20 minutes
+/// (`TooManyProviderTokenUpdates`).
+pub const DEFAULT_TOKEN_REFRESH: Duration = Duration::from_secs(50 * 60);
+/// The shortest refresh period a client accepts.
+pub const MIN_TOKEN_REFRESH: Duration = Duration::from_secs(20 * 60);
+/// The longest: Apple refuses a token older than an hour (`ExpiredProviderToken`).
+pub const MAX_TOKEN_REFRESH: Duration = Duration::from_secs(55 * 60);
