@@ -63,7 +63,6 @@ impl ApnsKey {
 
     /// An ES256 JWT (RFC 7515 compact form) for these claims, signed with
     /// this key: `{"alg":"ES256","kid":...}` and `{"iss":...,"iat":...}`.
-    #[allow(dead_code)] // used by the clients, next
     pub(crate) fn provider_token(&self, issued_at: u64) -> String {
         let header = serde_json::json!({ "alg": "ES256", "kid": self.key_id });
         let claims = serde_json::json!({ "iss": self.team_id, "iat": issued_at });

@@ -3,7 +3,7 @@
 //!
 //! A sender seals with the core ([`pushseal::Sender`]), wraps each sealed
 //! payload with its device token in a [`Push`], and hands it to a client that
-//! implements [`Deliver`]: `apns::ApnsClient` for Apple,
+//! implements [`Deliver`]: [`apns::ApnsClient`] for Apple,
 //! [`fcm`] for Google. A client is made once per process and shared by every
 //! worker (it is cheap to clone): it keeps the HTTP/2 connections and the one
 //! provider or access token they all use, and retries what may pass under its

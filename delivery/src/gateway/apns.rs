@@ -32,6 +32,7 @@
 //! | `flaky-<n>-<Reason>`    | `<Reason>` the first `n` times this token is sent to, then 200  |
 //! | `delay-<ms>[-<any>]`    | 200 after `<ms>` milliseconds                                   |
 //! | `goaway`                | 200, then GOAWAY on that connection                             |
+//! | `refuse-<n>[-<any>]`    | the stream reset with `REFUSED_STREAM` the first `n` times      |
 //! | `drop`                  | the connection closes without an answer                         |
 //! | `stall`                 | no answer, ever                                                 |
 //! | anything else           | 400 `BadDeviceToken`                                            |
@@ -262,6 +263,7 @@ enum Answer {
     Delayed { apns_id: String, ms: u64 },
     Error { status: u16, reason: String, timestamp_ms: Option<u64>, retry_after: Option<u64> },
     GoAwayAfter { apns_id: String },
+    Refuse,
     Drop,
     Stall,
 }
@@ -297,6 +299,10 @@ impl Handler for State {
             }
             Answer::Drop => {
                 let _ = control.send(Control::Drop);
+                return;
+            }
+            Answer::Refuse => {
+                respond.send_reset(h2::Reason::REFUSED_STREAM);
                 return;
             }
             Answer::Ok { apns_id } => (200, apns_id, None, None, None),
@@ -390,6 +396,12 @@ impl State {
         }
         if let Some(ms) = token.strip_prefix("delay-").and_then(|rest| rest.split('-').next()?.parse().ok()) {
             return Answer::Delayed { apns_id, ms };
+        }
+        if let Some(n) = token.strip_prefix("refuse-").and_then(|rest| rest.split('-').next()?.parse::<u32>().ok()) {
+            let mut log = self.log();
+            let seen = log.flaky_counts.entry(token.to_owned()).or_insert(0);
+            *seen += 1;
+            return if *seen <= n { Answer::Refuse } else { Answer::Ok { apns_id } };
         }
         if let Some(reason) = token.strip_prefix("reason-") {
             return documented(reason).unwrap_or_else(|| error(400, "BadDeviceToken"));
