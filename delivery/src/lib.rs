@@ -9,6 +9,9 @@
 //! provider or access token they all use, and retries what may pass under its
 //! [`RetryPolicy`].
 //!
+//! [`seal_and_deliver`] seals a batch with the core and delivers it as one
+//! stream, with a bounded number of messages in flight.
+//!
 //! Outcomes are a stable table ([`OutcomeKind`]): `delivered`, `token_gone`
 //! (stop pushing to that device), `rejected` (retrying cannot fix it),
 //! `failed` (retried until the policy gave up) and `misconfigured` (the
@@ -33,6 +36,7 @@ pub mod fcm;
 pub mod gateway;
 mod outcome;
 mod retry;
+mod stream;
 mod tls;
 
 use std::future::Future;
@@ -41,6 +45,7 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use credentials::{ApnsKey, ServiceAccount};
 pub use outcome::{ConfigError, Outcome, OutcomeKind};
 pub use retry::{RetryPolicy, parse_retry_after};
+pub use stream::{DEFAULT_MAX_IN_FLIGHT, Report, Summary, seal_and_deliver};
 pub use tls::Trust;
 
 /// One message to deliver: the sealed payload and the device it goes to.
