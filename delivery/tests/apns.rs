@@ -51,7 +51,7 @@ async fn gateway_with(adjust: impl FnOnce(&mut ApnsGatewayOptions)) -> Setup {
     let mut options = ApnsGatewayOptions::new(TEAM_ID, KEY_ID, key(7, KEY_ID).verifying_key(), TOPIC);
     options.clock = Arc::new(clock.clone());
     adjust(&mut options);
-    let gateway = ApnsGateway::start(options, dir.path()).await.expect("gateway starts");
+    let gateway = ApnsGateway::start(options, &dir.path().join("ca.pem")).await.expect("gateway starts");
     Setup { _dir: dir, gateway, clock }
 }
 

@@ -58,7 +58,7 @@ async fn run(
 
 async fn start(dir: &std::path::Path) -> ApnsGateway {
     let options = ApnsGatewayOptions::new("TEAM123456", "ABC123DEFG", key(7).verifying_key(), TOPIC);
-    ApnsGateway::start(options, dir).await.unwrap()
+    ApnsGateway::start(options, &dir.join("ca.pem")).await.unwrap()
 }
 
 #[tokio::test]

@@ -107,6 +107,22 @@ pub const PAYLOAD_LIMIT: usize = 4096;
 /// How old a provider token may be.
 pub const TOKEN_MAX_AGE_SECS: u64 = 3600;
 
+/// A new P-256 key in PKCS#8 PEM, as Apple's `.p8` files are: for trying
+/// the gateway with no Apple account. **Secret** (for the gateway's
+/// purposes only), in a buffer that wipes itself.
+pub fn new_test_key_pem() -> io::Result<zeroize::Zeroizing<String>> {
+    use p256::pkcs8::EncodePrivateKey;
+    loop {
+        let mut seed = zeroize::Zeroizing::new([0u8; 32]);
+        getrandom::fill(&mut *seed).map_err(|e| io::Error::other(format!("no randomness: {e}")))?;
+        // A random 32 bytes is a valid scalar but with a chance of about 2^-32.
+        if let Ok(key) = p256::ecdsa::SigningKey::from_slice(&*seed) {
+            let pem = key.to_pkcs8_pem(Default::default()).map_err(|e| io::Error::other(e.to_string()))?;
+            return Ok(zeroize::Zeroizing::new(pem.to_string()));
+        }
+    }
+}
+
 /// What an [`ApnsGateway`] accepts.
 pub struct ApnsGatewayOptions {
     /// The team id every provider token's `iss` must be.
@@ -197,11 +213,11 @@ pub struct ApnsGateway {
 }
 
 impl ApnsGateway {
-    /// Starts a gateway, with a CA made now and written to
-    /// `dir/apns-gateway-ca.pem`.
-    pub async fn start(options: ApnsGatewayOptions, dir: &Path) -> io::Result<Self> {
+    /// Starts a gateway, with a CA made now and written to `ca_file` (PEM),
+    /// which a client trusts to reach it.
+    pub async fn start(options: ApnsGatewayOptions, ca_file: &Path) -> io::Result<Self> {
         let ca = TestCa::generate()?;
-        let ca_file = dir.join("apns-gateway-ca.pem");
+        let ca_file = ca_file.to_owned();
         ca.write_ca_file(&ca_file)?;
         let serve =
             ServeOptions { max_concurrent_streams: options.max_concurrent_streams, idle_timeout: options.idle_timeout };
