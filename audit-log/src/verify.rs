@@ -165,7 +165,7 @@ impl Verifier {
                 .digests
                 .get(&(d.message_id, d.recipient))
                 .is_some_and(|digests| digests.iter().any(|digest| digest.verify(&d.receipt))),
-            AuditEvent::Sealed(_) | AuditEvent::Recovered(_) => true,
+            _ => true,
         }
     }
 
@@ -187,6 +187,7 @@ impl Verifier {
                 }
             }
             AuditEvent::Recovered(_) => report.recovered += 1,
+            AuditEvent::Sent(_) | AuditEvent::TokenGone(_) | AuditEvent::Rejected(_) | AuditEvent::Failed(_) => {}
         }
     }
 

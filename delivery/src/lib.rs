@@ -10,7 +10,10 @@
 //! [`RetryPolicy`].
 //!
 //! [`seal_and_deliver`] seals a batch with the core and delivers it as one
-//! stream, with a bounded number of messages in flight.
+//! stream, with a bounded number of messages in flight;
+//! [`seal_and_deliver_audited`] also records each message's `sealed` record
+//! (durable before it is sent) and its outcome in a
+//! [`pushseal_audit::AuditLog`].
 //!
 //! Outcomes are a stable table ([`OutcomeKind`]): `delivered`, `token_gone`
 //! (stop pushing to that device), `rejected` (retrying cannot fix it),
@@ -45,7 +48,7 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use credentials::{ApnsKey, ServiceAccount};
 pub use outcome::{ConfigError, Outcome, OutcomeKind};
 pub use retry::{RetryPolicy, parse_retry_after};
-pub use stream::{DEFAULT_MAX_IN_FLIGHT, Report, Summary, seal_and_deliver};
+pub use stream::{DEFAULT_MAX_IN_FLIGHT, Report, Summary, seal_and_deliver, seal_and_deliver_audited};
 pub use tls::Trust;
 
 /// One message to deliver: the sealed payload and the device it goes to.

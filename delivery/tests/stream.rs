@@ -96,3 +96,81 @@ async fn a_configuration_error_stops_the_run() {
     assert!(gateway.stats().delivered.is_empty());
     gateway.stop().await;
 }
+
+#[tokio::test]
+async fn an_audited_send_records_each_outcome_after_its_durable_sealed_record() {
+    use pushseal_audit::{AuditEvent, AuditLog, AuditRecord, TokenKey, verify_log};
+    use pushseal_delivery::seal_and_deliver_audited;
+
+    let dir = tempfile::tempdir().unwrap();
+    let gateway = start(dir.path()).await;
+    let client = ApnsClient::builder(key(7))
+        .topic(TOPIC)
+        .endpoint(gateway.endpoint())
+        .trust(Trust::CaFile(gateway.ca_file().to_owned()))
+        .build()
+        .unwrap();
+    let path = dir.path().join("audit.jsonl");
+    let log = AuditLog::open(&path).unwrap().with_token_key(TokenKey::from_bytes(&[5; 32]).unwrap());
+    let sender = Arc::new(Sender::new(SenderSecretKey::generate().unwrap()));
+    let msg = Message::new("Appointment", "Tomorrow 10:00");
+    let key = DeviceKeyring::generate().unwrap().public_key();
+    let tokens = ["a".repeat(64), "unregistered".into(), "reason-BadCollapseId".into(), "b".repeat(64)];
+    let devices: Vec<_> = tokens.iter().map(|t| BatchDevice::new(key).with_token(t.clone())).collect();
+    let mut reports = Vec::new();
+    let summary =
+        seal_and_deliver_audited(&client, &log, sender, msg, ApnsOptions::default(), devices, 2, |r| reports.push(r))
+            .await
+            .unwrap();
+    assert_eq!(reports.len(), 4);
+    assert_eq!(
+        (
+            summary.count(OutcomeKind::Delivered),
+            summary.count(OutcomeKind::TokenGone),
+            summary.count(OutcomeKind::Rejected)
+        ),
+        (2, 1, 1)
+    );
+
+    let text = std::fs::read_to_string(&path).unwrap();
+    for token in &tokens {
+        assert!(!text.contains(token.as_str()), "a device token is in clear in the log");
+    }
+    assert!(!text.contains("Tomorrow") && !text.contains("Appointment"));
+    let records: Vec<AuditRecord> = text.lines().map(|l| AuditRecord::parse_line(l.as_bytes()).unwrap()).collect();
+    let mut sealed = Vec::new();
+    let mut events = Vec::new();
+    for record in &records {
+        match &record.event {
+            AuditEvent::Sealed(s) => sealed.push((s.message_id, s.recipient, s.token_hmac)),
+            AuditEvent::Sent(o) | AuditEvent::TokenGone(o) | AuditEvent::Rejected(o) | AuditEvent::Failed(o) => {
+                // Its sealed record came first, with the same message, device key and token hash.
+                assert!(sealed.contains(&(o.message_id, o.recipient, o.token_hmac)), "{record:?}");
+                assert!(o.token_hmac.is_some());
+                let name = match &record.event {
+                    AuditEvent::Sent(_) => "sent",
+                    AuditEvent::TokenGone(_) => "token_gone",
+                    AuditEvent::Rejected(_) => "rejected",
+                    _ => "failed",
+                };
+                events.push((name, o.reason.clone(), o.gateway_id.is_some(), o.since.is_some()));
+            }
+            other => panic!("unexpected record {other:?}"),
+        }
+    }
+    assert_eq!(sealed.len(), 4);
+    events.sort();
+    assert_eq!(
+        events,
+        [
+            ("rejected", Some("BadCollapseId".into()), false, false),
+            ("sent", None, true, false),
+            ("sent", None, true, false),
+            ("token_gone", Some("Unregistered".into()), false, true),
+        ]
+    );
+    let report = verify_log(&path, None).unwrap();
+    assert!(report.is_intact());
+    assert_eq!((report.records, report.sealed), (8, 4));
+    gateway.stop().await;
+}
