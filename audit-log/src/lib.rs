@@ -167,7 +167,7 @@ use group::GroupCommit;
 pub use postgres::PgStore;
 pub use record::{
     Actor, Anchor, AuditEvent, AuditPlatform, AuditRecord, BreakKind, DeliveredEvent, Hash256, MAX_ACTOR_LEN,
-    MAX_LINE_LEN, RecoveredEvent, SealedEvent, TOKEN_KEY_LEN,
+    MAX_LINE_LEN, OutcomeEvent, RecoveredEvent, SealedEvent, TOKEN_KEY_LEN,
 };
 #[cfg(feature = "postgres")]
 pub use shared_value::{MAX_SHARED_VALUE_NAME_LEN, SharedValue};
@@ -469,6 +469,29 @@ impl AuditLog {
         self.store.append_after_scan(&mut visit, &mut decide)
     }
 
+    /// Appends delivery outcome records (`sent`, `token_gone`, `rejected`,
+    /// `failed`) durably, with one write and one sync shared with other
+    /// appends. Fails with [`Error::Storage`], appending nothing, if any
+    /// event is not an outcome. Each should follow the `sealed` record of
+    /// its `message_id` and `recipient`.
+    pub fn record_outcomes(&self, events: Vec<AuditEvent>) -> Result<Vec<AuditRecord>> {
+        let outcome = |e: &AuditEvent| {
+            matches!(
+                e,
+                AuditEvent::Sent(_) | AuditEvent::TokenGone(_) | AuditEvent::Rejected(_) | AuditEvent::Failed(_)
+            )
+        };
+        if !events.iter().all(outcome) {
+            return Err(Error::Storage(
+                "audit log: only outcome records (sent, token_gone, rejected, failed) can be appended here".into(),
+            ));
+        }
+        if events.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.group.append(&*self.store, events)
+    }
+
     /// Checks the log (see [`verify_log`]).
     pub fn verify(&self, anchor: Option<Anchor>) -> Result<VerifyReport> {
         self.store.verify(anchor)
@@ -569,6 +592,39 @@ mod tests {
         let (_, line) = AuditRecord::encode(2, by_service.hash, by_service.event.clone());
         let long = String::from_utf8(line).unwrap().replace("svc-lab-results", &"x".repeat(129));
         assert_eq!(AuditRecord::parse_line(long.trim_end().as_bytes()), Err(BreakKind::Malformed));
+    }
+
+    #[test]
+    fn outcome_records_append_and_other_events_are_refused() {
+        let log = AuditLog::open(tempfile::tempdir().unwrap().keep().join("a.jsonl")).unwrap();
+        let s = sealed(1);
+        log.record_sealed(&BareEnvelope, &s, None).unwrap();
+        let outcome = OutcomeEvent {
+            time: 2000,
+            message_id: s.message_id,
+            recipient: s.recipient,
+            gateway_id: None,
+            reason: Some("Unregistered".into()),
+            since: Some(1500),
+            attempts: None,
+            token_hmac: None,
+        };
+        let recovered =
+            AuditEvent::Recovered(RecoveredEvent { time: 1, discarded_bytes: 1, discarded_sha256: Hash256::ZERO });
+        let refused = log.record_outcomes(vec![AuditEvent::TokenGone(outcome.clone()), recovered]).unwrap_err();
+        assert_eq!(refused.kind(), pushseal::ErrorKind::Storage);
+        let records = log.record_outcomes(vec![AuditEvent::TokenGone(outcome)]).unwrap();
+        assert_eq!(records[0].seq, 1);
+        let text = std::fs::read_to_string(log.path().unwrap()).unwrap();
+        let line = text.lines().nth(1).unwrap();
+        let prefix = format!(
+            "{{\"seq\":1,\"prev\":\"{}\",\"type\":\"token_gone\",\"time\":2000,\"message_id\":\"{}\",\
+             \"recipient\":\"{}\",\"reason\":\"Unregistered\",\"since\":1500,\"hash\":",
+            text.lines().next().map(|l| AuditRecord::parse_line(l.as_bytes()).unwrap().hash).unwrap(),
+            s.message_id,
+            s.recipient,
+        );
+        assert!(line.starts_with(&prefix), "{line}");
         assert!(log.verify(None).unwrap().is_intact());
     }
 

@@ -248,12 +248,17 @@ impl PgStore {
 /// record's message id, device and envelope hash (a batch seals one message
 /// id to many devices, and may list a device twice: each sealing has its
 /// own envelope), a `delivered` record's message id and device (one
-/// delivery each). `recovered` records (which only the file backend writes)
+/// delivery each), an outcome's (`sent`, `token_gone`, `rejected`,
+/// `failed`) message id and device (one outcome each). `recovered` records (which only the file backend writes)
 /// have none.
 fn event_key(event: &AuditEvent) -> Option<String> {
     match event {
         AuditEvent::Sealed(s) => Some(format!("sealed {} {} {}", s.message_id, s.recipient, s.envelope_sha256)),
         AuditEvent::Delivered(d) => Some(format!("delivered {} {}", d.message_id, d.recipient)),
+        AuditEvent::Sent(o) => Some(format!("sent {} {}", o.message_id, o.recipient)),
+        AuditEvent::TokenGone(o) => Some(format!("token_gone {} {}", o.message_id, o.recipient)),
+        AuditEvent::Rejected(o) => Some(format!("rejected {} {}", o.message_id, o.recipient)),
+        AuditEvent::Failed(o) => Some(format!("failed {} {}", o.message_id, o.recipient)),
         AuditEvent::Recovered(_) => None,
     }
 }

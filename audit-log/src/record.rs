@@ -286,6 +286,45 @@ pub enum AuditEvent {
     Delivered(DeliveredEvent),
     /// `"recovered"`: a torn append was cut off.
     Recovered(RecoveredEvent),
+    /// `"sent"`: the push gateway accepted a sealed notification.
+    Sent(OutcomeEvent),
+    /// `"token_gone"`: the push gateway said the device token is no longer valid.
+    TokenGone(OutcomeEvent),
+    /// `"rejected"`: the push gateway refused the notification for a reason retrying cannot fix.
+    Rejected(OutcomeEvent),
+    /// `"failed"`: the notification could not be sent (retried until given up, or a configuration error).
+    Failed(OutcomeEvent),
+}
+
+/// The fields of a delivery outcome record (`sent`, `token_gone`,
+/// `rejected`, `failed`): what the push gateway did with a notification,
+/// linked to its `sealed` record by `message_id` and `recipient`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutcomeEvent {
+    /// When the outcome was known, unix seconds.
+    pub time: u64,
+    /// The message id of the `sealed` record.
+    #[serde(with = "text")]
+    pub message_id: MessageId,
+    /// The device key of the `sealed` record.
+    #[serde(with = "text")]
+    pub recipient: KeyId,
+    /// The gateway's id for the message (`sent` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gateway_id: Option<String>,
+    /// The gateway's reason, as it spelled it (`Unregistered`, `BadTopic`, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Since when the token is gone, unix seconds, where the gateway says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<u64>,
+    /// Attempts made (`failed` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attempts: Option<u32>,
+    /// The keyed hash of the device's push token, as in `sealed` records.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "text::option")]
+    pub token_hmac: Option<Hash256>,
 }
 
 /// One record of a log: its place in the chain and its event.

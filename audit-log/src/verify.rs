@@ -170,7 +170,7 @@ impl Verifier {
                 .digests
                 .get(&(d.message_id, d.recipient))
                 .is_some_and(|digests| digests.iter().any(|digest| digest.verify(&d.receipt))),
-            AuditEvent::Sealed(_) | AuditEvent::Recovered(_) => true,
+            _ => true,
         }
     }
 
@@ -192,6 +192,7 @@ impl Verifier {
                 }
             }
             AuditEvent::Recovered(_) => report.recovered += 1,
+            AuditEvent::Sent(_) | AuditEvent::TokenGone(_) | AuditEvent::Rejected(_) | AuditEvent::Failed(_) => {}
         }
     }
 

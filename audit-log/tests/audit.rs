@@ -217,6 +217,9 @@ fn an_edited_record_with_a_recomputed_hash_is_caught_at_the_next_link_or_by_the_
             AuditEvent::Sealed(s) => s.ttl += 1,
             AuditEvent::Delivered(d) => d.time += 1,
             AuditEvent::Recovered(r) => r.time += 1,
+            AuditEvent::Sent(o) | AuditEvent::TokenGone(o) | AuditEvent::Rejected(o) | AuditEvent::Failed(o) => {
+                o.time += 1
+            }
         }
         let mut edited = good.clone();
         edited[k] = record.to_line();

@@ -25,6 +25,7 @@ mod checkpoints;
 mod commands;
 mod demo;
 mod error;
+mod gateway;
 mod input;
 mod mistakes;
 mod output;
@@ -200,6 +201,19 @@ enum Command {
     /// and `audit prove` sign the log's checkpoints and prove records and
     /// growth, which `audit verify --key` checks without the log.
     Audit(audit::AuditArgs),
+
+    /// Run a local test gateway that answers as APNs does
+    ///
+    /// `gateway apns` listens on 127.0.0.1 over HTTP/2 and TLS, with a CA it
+    /// makes at start and writes to --ca-file (trust that file, never turn
+    /// verification off). It checks what APNs checks and answers as APNs
+    /// does; the device token chooses the answer (64 hex digits: delivered;
+    /// `unregistered`, `reason-<Reason>`, `retry-after-<secs>`, `stall`, ...:
+    /// see pushseal-delivery's gateway documentation). Prints one JSON line,
+    /// {"endpoint": "127.0.0.1:PORT", "ca_file": ...}, then serves until
+    /// standard input closes or the process is ended.
+    #[command(subcommand)]
+    Gateway(gateway::GatewayCommand),
 }
 
 /// Arguments of `pushseal keygen`.
@@ -371,6 +385,7 @@ fn run(command: Command, out: &mut Out) -> Result<(), CliError> {
         Command::Inspect(a) => commands::inspect(out, a.platform),
         Command::Demo => demo::run(out),
         Command::Audit(a) => audit::run(out, &a),
+        Command::Gateway(g) => gateway::run(out, &g),
     }
 }
 

@@ -63,7 +63,6 @@ impl ApnsKey {
 
     /// An ES256 JWT (RFC 7515 compact form) for these claims, signed with
     /// this key: `{"alg":"ES256","kid":...}` and `{"iss":...,"iat":...}`.
-    #[allow(dead_code)] // used by the clients, next
     pub(crate) fn provider_token(&self, issued_at: u64) -> String {
         let header = serde_json::json!({ "alg": "ES256", "kid": self.key_id });
         let claims = serde_json::json!({ "iss": self.team_id, "iat": issued_at });
@@ -272,5 +271,48 @@ mod tests {
         }
         let err = ApnsKey::from_p8_pem("not a key", "ABC123DEFG", "TEAM123456").unwrap_err().to_string();
         assert!(err.contains("ABC123DEFG") && err.contains("PKCS#8"), "{err}");
+    }
+
+    #[test]
+    fn service_account_loads_signs_rs256_and_never_shows_its_key() {
+        use rsa::Generate;
+        use rsa::pkcs8::EncodePrivateKey;
+        use rsa::signature::Verifier;
+
+        let key = rsa::PrivateKey::generate();
+        let pem = key.to_pkcs8_pem(Default::default()).unwrap();
+        let file = |kind: &str, token_uri: &str| {
+            serde_json::json!({
+                "type": kind,
+                "project_id": "clinic-push",
+                "private_key_id": "k1",
+                "private_key": pem.as_str(),
+                "client_email": "push@clinic-push.iam.gserviceaccount.com",
+                "token_uri": token_uri,
+            })
+            .to_string()
+        };
+        let account =
+            ServiceAccount::from_json(&file("service_account", "https://oauth2.googleapis.com/token")).unwrap();
+        assert_eq!(account.project_id(), "clinic-push");
+        let key_line = pem.lines().nth(1).unwrap();
+        let debug = format!("{account:?}");
+        assert!(debug.contains("push@clinic-push") && debug.contains("[redacted]") && !debug.contains(key_line));
+
+        let jwt = account.sign_assertion(&serde_json::json!({ "iss": account.client_email() }));
+        let (input, sig) = jwt.rsplit_once('.').unwrap();
+        let header = URL_SAFE_NO_PAD.decode(input.split('.').next().unwrap()).unwrap();
+        assert_eq!(header, br#"{"alg":"RS256","kid":"k1","typ":"JWT"}"#);
+        let sig = rsa::pkcs1v15::Signature::try_from(&URL_SAFE_NO_PAD.decode(sig).unwrap()[..]).unwrap();
+        rsa::pkcs1v15::VerifyingKey::<sha2::Sha256>::new(key.to_public_key()).verify(input.as_bytes(), &sig).unwrap();
+
+        for (json, says) in [
+            (file("authorized_user", "https://oauth2.googleapis.com/token"), "service_account"),
+            (file("service_account", "http://oauth2.googleapis.com/token"), "https"),
+            (file("service_account", "https://x").replace("\"project_id\"", "\"project\""), "project_id"),
+        ] {
+            let err = ServiceAccount::from_json(&json).unwrap_err().to_string();
+            assert!(err.contains(says) && !err.contains(key_line), "{err}");
+        }
     }
 }

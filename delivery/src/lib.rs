@@ -3,11 +3,17 @@
 //!
 //! A sender seals with the core ([`pushseal::Sender`]), wraps each sealed
 //! payload with its device token in a [`Push`], and hands it to a client that
-//! implements [`Deliver`]: `apns::ApnsClient` for Apple,
+//! implements [`Deliver`]: [`apns::ApnsClient`] for Apple,
 //! [`fcm`] for Google. A client is made once per process and shared by every
 //! worker (it is cheap to clone): it keeps the HTTP/2 connections and the one
 //! provider or access token they all use, and retries what may pass under its
 //! [`RetryPolicy`].
+//!
+//! [`seal_and_deliver`] seals a batch with the core and delivers it as one
+//! stream, with a bounded number of messages in flight;
+//! [`seal_and_deliver_audited`] also records each message's `sealed` record
+//! (durable before it is sent) and its outcome in a
+//! [`pushseal_audit::AuditLog`].
 //!
 //! Outcomes are a stable table ([`OutcomeKind`]): `delivered`, `token_gone`
 //! (stop pushing to that device), `rejected` (retrying cannot fix it),
@@ -33,6 +39,7 @@ pub mod fcm;
 pub mod gateway;
 mod outcome;
 mod retry;
+mod stream;
 mod tls;
 
 use std::future::Future;
@@ -41,6 +48,7 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use credentials::{ApnsKey, ServiceAccount};
 pub use outcome::{ConfigError, Outcome, OutcomeKind};
 pub use retry::{RetryPolicy, parse_retry_after};
+pub use stream::{DEFAULT_MAX_IN_FLIGHT, Report, Summary, seal_and_deliver, seal_and_deliver_audited};
 pub use tls::Trust;
 
 /// One message to deliver: the sealed payload and the device it goes to.

@@ -178,6 +178,10 @@ pub enum ConfigError {
         /// The gateway's reason.
         reason: String,
     },
+    /// The audit log cannot be written: the run stops, since nothing may be
+    /// sent that is not on the record.
+    #[error("audit log: {0}; check that the log's file system is writable and has room")]
+    AuditLog(String),
     /// The TLS setup cannot be made (an unreadable or empty CA file).
     #[error("TLS: {0}")]
     Tls(String),

@@ -63,7 +63,6 @@ impl RetryPolicy {
 
 /// What one attempt came to.
 #[derive(Debug)]
-#[allow(dead_code)] // used by the clients, next
 pub(crate) enum Attempt {
     /// The message's outcome: no other attempt.
     Final(Outcome),
@@ -79,7 +78,6 @@ pub(crate) enum Attempt {
 
 /// Runs `attempt` until it gives a final outcome or `policy` gives up; each
 /// attempt is bounded by `policy.attempt_timeout`. Always one outcome.
-#[allow(dead_code)] // used by the clients, next
 pub(crate) async fn run<F, Fut>(policy: &RetryPolicy, mut attempt: F) -> Outcome
 where
     F: FnMut(u32) -> Fut,
@@ -116,7 +114,6 @@ where
 
 /// A random number for the jitter; 0 (no jitter, the full backoff) if the
 /// system has none to give.
-#[allow(dead_code)] // used by the clients, next
 fn jitter() -> u64 {
     getrandom::u64().unwrap_or(0)
 }

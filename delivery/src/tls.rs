@@ -27,7 +27,6 @@ pub enum Trust {
 
 impl Trust {
     /// The TLS client configuration for HTTP/2 (ALPN `h2`, TLS 1.2 or 1.3).
-    #[allow(dead_code)] // used by the clients, next
     pub(crate) fn client_config(&self) -> Result<Arc<rustls::ClientConfig>, ConfigError> {
         let mut roots = rustls::RootCertStore::empty();
         match self {
@@ -61,7 +60,6 @@ impl Trust {
 /// exchange: what the connection protects is the provider or access token
 /// and the metadata, the payload being sealed end to end already.
 #[allow(deprecated)]
-#[cfg_attr(not(feature = "gateway"), allow(dead_code))] // used by the clients, next
 pub(crate) fn provider() -> rustls::crypto::CryptoProvider {
     rustls::crypto::ring::default_provider()
 }

@@ -59,7 +59,7 @@ async fn the_gateway_answers_over_tls_with_its_own_ca_and_checks_the_token_first
     let pem = signing.to_pkcs8_pem(Default::default()).unwrap();
     let key = ApnsKey::from_p8_pem(&pem, "ABC123DEFG", "TEAM123456").unwrap();
     let options = ApnsGatewayOptions::new("TEAM123456", "ABC123DEFG", key.verifying_key(), "com.example.clinic");
-    let gateway = ApnsGateway::start(options, dir.path()).await.unwrap();
+    let gateway = ApnsGateway::start(options, &dir.path().join("ca.pem")).await.unwrap();
     assert!(std::fs::read_to_string(gateway.ca_file()).unwrap().starts_with("-----BEGIN CERTIFICATE-----"));
 
     let token = format!("/3/device/{}", "ab".repeat(32));

@@ -12,7 +12,7 @@ use tokio::net::TcpStream;
 use tokio::sync::{Notify, Semaphore};
 
 use super::token::{ProviderToken, ProviderTokens, TooSoon};
-use super::{ApnsEndpoint, Answer, DEFAULT_TOKEN_REFRESH, MAX_TOKEN_REFRESH, MIN_TOKEN_REFRESH, classify};
+use super::{Answer, ApnsEndpoint, DEFAULT_TOKEN_REFRESH, MAX_TOKEN_REFRESH, MIN_TOKEN_REFRESH, classify};
 use crate::clock::{Clock, SystemClock};
 use crate::credentials::ApnsKey;
 use crate::outcome::{ConfigError, Outcome};
@@ -388,11 +388,7 @@ impl Inner {
     async fn send(&self, push: &Push<pushseal::ApnsRequest>, token: &ProviderToken) -> Result<Answered, NoAnswer> {
         let conn = self.connection().await?;
         // One request at a time until one has succeeded on this connection.
-        let _first = if conn.warm.load(Ordering::SeqCst) {
-            None
-        } else {
-            conn.first.acquire().await.ok()
-        };
+        let _first = if conn.warm.load(Ordering::SeqCst) { None } else { conn.first.acquire().await.ok() };
         conn.touch();
         let unprocessed = |conn: &Conn, e: h2::Error| {
             conn.broken.store(true, Ordering::SeqCst);
@@ -434,7 +430,11 @@ impl Inner {
 
     /// The HTTP/2 request for `push`, with its headers from the core's
     /// `ApnsRequest` and the provider token.
-    fn request(&self, push: &Push<pushseal::ApnsRequest>, token: &ProviderToken) -> Result<http::Request<()>, ConfigError> {
+    fn request(
+        &self,
+        push: &Push<pushseal::ApnsRequest>,
+        token: &ProviderToken,
+    ) -> Result<http::Request<()>, ConfigError> {
         let uri = format!("https://{}/3/device/{}", self.authority, push.device);
         let mut builder = http::Request::builder()
             .method(http::Method::POST)
@@ -445,10 +445,10 @@ impl Inner {
         for (name, value) in &payload.headers {
             builder = builder.header(name.as_str(), value.as_str());
         }
-        if payload.header("apns-topic").is_none() {
-            if let Some(topic) = &self.topic {
-                builder = builder.header("apns-topic", topic.as_str());
-            }
+        if payload.header("apns-topic").is_none()
+            && let Some(topic) = &self.topic
+        {
+            builder = builder.header("apns-topic", topic.as_str());
         }
         builder.body(()).map_err(|e| ConfigError::Setting {
             what: "APNs request",
@@ -460,10 +460,10 @@ impl Inner {
     async fn connection(&self) -> Result<Arc<Conn>, NoAnswer> {
         let index = self.next.fetch_add(1, Ordering::Relaxed) % self.slots.len();
         let mut slot = self.slots[index].lock().await;
-        if let Some(conn) = &*slot {
-            if !conn.broken.load(Ordering::SeqCst) {
-                return Ok(conn.clone());
-            }
+        if let Some(conn) = &*slot
+            && !conn.broken.load(Ordering::SeqCst)
+        {
+            return Ok(conn.clone());
         }
         let conn = self.connect().await?;
         *slot = Some(conn.clone());

@@ -2,7 +2,14 @@
 //! sandbox host, token authentication with an ES256 provider token, and the
 //! answers of `POST /3/device/<token>` mapped to [`Outcome`](crate::Outcome)s.
 
+mod client;
+mod reasons;
+mod token;
+
 use std::time::Duration;
+
+pub use client::{ApnsClient, ApnsClientBuilder};
+pub(crate) use reasons::{Answer, classify};
 
 /// Apple's production host.
 pub const PRODUCTION_HOST: &str = "api.push.apple.com";

@@ -37,8 +37,9 @@ pub(crate) fn classify(
             Answer::Final(Outcome::TokenGone { reason: named, since: timestamp_ms.map(|ms| ms / 1000) })
         }
         (403, "ExpiredProviderToken") => Answer::ExpiredToken,
-        (403, "InvalidProviderToken" | "MissingProviderToken" | "BadCertificate" | "BadCertificateEnvironment")
-        | (403, "Forbidden") => Answer::Credentials(named),
+        // Every other 403 is about the credentials (a bad, missing or
+        // revoked key, a key for another team or environment).
+        (403, _) => Answer::Credentials(named),
         // The connection sat idle too long (IdleTimeout), the server is busy
         // or going away, or this team refreshed its token too often: all pass.
         (400, "IdleTimeout") | (429, _) | (500..=599, _) => Answer::Retry { reason: named, retry_after },
@@ -103,10 +104,7 @@ mod tests {
 
     #[test]
     fn an_answer_without_a_reason_is_named_by_its_status() {
-        assert_eq!(
-            classify(502, "", None, None, None),
-            Answer::Retry { reason: "HTTP 502".into(), retry_after: None }
-        );
+        assert_eq!(classify(502, "", None, None, None), Answer::Retry { reason: "HTTP 502".into(), retry_after: None });
         assert_eq!(classify(418, "", None, None, None), Answer::Final(Outcome::Rejected { reason: "HTTP 418".into() }));
     }
 }

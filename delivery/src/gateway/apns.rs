@@ -32,6 +32,7 @@
 //! | `flaky-<n>-<Reason>`    | `<Reason>` the first `n` times this token is sent to, then 200  |
 //! | `delay-<ms>[-<any>]`    | 200 after `<ms>` milliseconds                                   |
 //! | `goaway`                | 200, then GOAWAY on that connection                             |
+//! | `refuse-<n>[-<any>]`    | the stream reset with `REFUSED_STREAM` the first `n` times      |
 //! | `drop`                  | the connection closes without an answer                         |
 //! | `stall`                 | no answer, ever                                                 |
 //! | anything else           | 400 `BadDeviceToken`                                            |
@@ -105,6 +106,22 @@ const PUSH_TYPES: &[&str] = &[
 pub const PAYLOAD_LIMIT: usize = 4096;
 /// How old a provider token may be.
 pub const TOKEN_MAX_AGE_SECS: u64 = 3600;
+
+/// A new P-256 key in PKCS#8 PEM, as Apple's `.p8` files are: for trying
+/// the gateway with no Apple account. **Secret** (for the gateway's
+/// purposes only), in a buffer that wipes itself.
+pub fn new_test_key_pem() -> io::Result<zeroize::Zeroizing<String>> {
+    use p256::pkcs8::EncodePrivateKey;
+    loop {
+        let mut seed = zeroize::Zeroizing::new([0u8; 32]);
+        getrandom::fill(&mut *seed).map_err(|e| io::Error::other(format!("no randomness: {e}")))?;
+        // A random 32 bytes is a valid scalar but with a chance of about 2^-32.
+        if let Ok(key) = p256::ecdsa::SigningKey::from_slice(&*seed) {
+            let pem = key.to_pkcs8_pem(Default::default()).map_err(|e| io::Error::other(e.to_string()))?;
+            return Ok(zeroize::Zeroizing::new(pem.to_string()));
+        }
+    }
+}
 
 /// What an [`ApnsGateway`] accepts.
 pub struct ApnsGatewayOptions {
@@ -196,11 +213,11 @@ pub struct ApnsGateway {
 }
 
 impl ApnsGateway {
-    /// Starts a gateway, with a CA made now and written to
-    /// `dir/apns-gateway-ca.pem`.
-    pub async fn start(options: ApnsGatewayOptions, dir: &Path) -> io::Result<Self> {
+    /// Starts a gateway, with a CA made now and written to `ca_file` (PEM),
+    /// which a client trusts to reach it.
+    pub async fn start(options: ApnsGatewayOptions, ca_file: &Path) -> io::Result<Self> {
         let ca = TestCa::generate()?;
-        let ca_file = dir.join("apns-gateway-ca.pem");
+        let ca_file = ca_file.to_owned();
         ca.write_ca_file(&ca_file)?;
         let serve =
             ServeOptions { max_concurrent_streams: options.max_concurrent_streams, idle_timeout: options.idle_timeout };
@@ -262,6 +279,7 @@ enum Answer {
     Delayed { apns_id: String, ms: u64 },
     Error { status: u16, reason: String, timestamp_ms: Option<u64>, retry_after: Option<u64> },
     GoAwayAfter { apns_id: String },
+    Refuse,
     Drop,
     Stall,
 }
@@ -297,6 +315,10 @@ impl Handler for State {
             }
             Answer::Drop => {
                 let _ = control.send(Control::Drop);
+                return;
+            }
+            Answer::Refuse => {
+                respond.send_reset(h2::Reason::REFUSED_STREAM);
                 return;
             }
             Answer::Ok { apns_id } => (200, apns_id, None, None, None),
@@ -390,6 +412,12 @@ impl State {
         }
         if let Some(ms) = token.strip_prefix("delay-").and_then(|rest| rest.split('-').next()?.parse().ok()) {
             return Answer::Delayed { apns_id, ms };
+        }
+        if let Some(n) = token.strip_prefix("refuse-").and_then(|rest| rest.split('-').next()?.parse::<u32>().ok()) {
+            let mut log = self.log();
+            let seen = log.flaky_counts.entry(token.to_owned()).or_insert(0);
+            *seen += 1;
+            return if *seen <= n { Answer::Refuse } else { Answer::Ok { apns_id } };
         }
         if let Some(reason) = token.strip_prefix("reason-") {
             return documented(reason).unwrap_or_else(|| error(400, "BadDeviceToken"));

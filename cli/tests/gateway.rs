@@ -1,0 +1,69 @@
+//! `pushseal gateway apns` starts a local APNs that a client reaches with
+//! the CA file it wrote, and stops when its standard input closes.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+use pushseal::{ApnsOptions, DeviceKeyring, Message, Sender, SenderSecretKey};
+use pushseal_delivery::apns::{ApnsClient, ApnsEndpoint};
+use pushseal_delivery::{ApnsKey, Deliver, Outcome, Push, Trust};
+
+#[test]
+fn gateway_apns_serves_a_real_client_until_its_input_closes() {
+    let dir = tempfile::tempdir().unwrap();
+    let key_file = dir.path().join("AuthKey_TEST123456.p8");
+    let ca_file = dir.path().join("gateway-ca.pem");
+    let args = |key: &std::path::Path| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_pushseal"));
+        cmd.args(["gateway", "apns", "--new-key", "--apns-key"]).arg(key).args([
+            "--key-id",
+            "TEST123456",
+            "--team-id",
+            "TEAM123456",
+            "--topic",
+            "com.example.clinic",
+            "--ca-file",
+        ]);
+        cmd.arg(&ca_file);
+        cmd
+    };
+    let mut child = args(&key_file).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let started: serde_json::Value = serde_json::from_str(&line).unwrap();
+    let endpoint = started["endpoint"].as_str().unwrap();
+    let port: u16 = endpoint.strip_prefix("127.0.0.1:").unwrap().parse().unwrap();
+    assert_eq!(started["ca_file"].as_str().unwrap(), ca_file.to_str().unwrap());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        assert_eq!(std::fs::metadata(&key_file).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let key = ApnsKey::from_p8_file(&key_file, "TEST123456", "TEAM123456").unwrap();
+        let client = ApnsClient::builder(key)
+            .topic("com.example.clinic")
+            .endpoint(ApnsEndpoint::Host { host: "127.0.0.1".into(), port })
+            .trust(Trust::CaFile(ca_file.clone()))
+            .build()
+            .unwrap();
+        let sender = Sender::new(SenderSecretKey::generate().unwrap());
+        let device = DeviceKeyring::generate().unwrap().public_key();
+        let sealed = || sender.seal_for_apns(&device, &Message::new("Hi", "There"), &ApnsOptions::default()).unwrap();
+        let delivered = client.deliver(&Push::new("ab".repeat(32), sealed())).await;
+        assert!(matches!(delivered, Outcome::Delivered { .. }), "{delivered:?}");
+        let gone = client.deliver(&Push::new("unregistered", sealed())).await;
+        assert!(matches!(gone, Outcome::TokenGone { since: Some(_), .. }), "{gone:?}");
+    });
+
+    drop(child.stdin.take());
+    assert!(child.wait().unwrap().success());
+
+    // A second start does not overwrite the key.
+    let again = args(&key_file).stdin(Stdio::null()).output().unwrap();
+    assert_eq!(again.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&again.stderr);
+    assert!(err.contains("must not exist"), "{err}");
+}
