@@ -18,6 +18,7 @@
 #   MVN_FLAGS       "-B -ntp -o -Dmaven.repo.local=…" (.ci/run and bindings/test.sh
 #                   pass it to every mvn)
 #   PIP_NO_INDEX, PIP_FIND_LINKS   only when VENDOR_DIR has wheels/
+#   GOMODCACHE, GOPROXY=off, GOFLAGS   only when VENDOR_DIR has go-modules.tar.gz or gomod/
 #   PUSHSEAL_OFFLINE=VENDOR_DIR    so scripts can say which path they took
 
 pushseal_offline_setup() {
@@ -66,6 +67,14 @@ TOML
 
   if [ -d "$vendor/wheels" ]; then
     export PIP_NO_INDEX=1 PIP_FIND_LINKS="$vendor/wheels"
+  fi
+  local gomod="$vendor/gomod"
+  if [ ! -d "$gomod" ] && [ -f "$vendor/go-modules.tar.gz" ]; then
+    gomod="$work/gomod"
+    [ -d "$gomod" ] || tar xzf "$vendor/go-modules.tar.gz" -C "$work" || return 1
+  fi
+  if [ -d "$gomod" ]; then
+    export GOMODCACHE="$gomod" GOPROXY=off GOFLAGS=-mod=mod
   fi
   export PUSHSEAL_OFFLINE="$vendor"
 }

@@ -9,8 +9,11 @@
 #   crates.tar.gz      crates/: cargo vendor of Cargo.lock and sdk-core/fuzz/Cargo.lock,
 #                      each crate at its locked version (--versioned-dirs)
 #   maven-repo.tar.gz  repository/: a Maven local repository with every plugin and
-#                      dependency that bindings/kotlin and android-sample/sample-logic
-#                      resolve, filled by running both builds' tests against it
+#                      dependency that bindings/kotlin (JVM and Android, Robolectric's
+#                      android-all included), the 16 KB check of JNA's AAR and
+#                      android-sample/sample-logic resolve, filled by running them
+#   go-modules.tar.gz  gomod/: a Go module cache with what audit-log/tests/go-verifier
+#                      needs (golang.org/x/mod), for the checkpoint interop test
 #   wheels/            the Python packages the tests and the module's build install
 #   MANIFEST.md        the commit and the lockfiles' sha256 it was made from
 #
@@ -33,8 +36,17 @@ echo "==> Maven repository (the Kotlin bindings' and the Android sample logic's 
 CARGO_BUILD_FLAGS=--locked bindings/build.sh >/dev/null
 maven=(-B -ntp -Dstyle.color=never -Dmaven.repo.local="$work/repository")
 MVN_FLAGS="${maven[*]}" bindings/test.sh kotlin >/dev/null
+MVN_FLAGS="${maven[*]}" bindings/test.sh elf >/dev/null
 mvn "${maven[@]}" -q -f android-sample/sample-logic/pom.xml test >/dev/null
 tar czf "$out/maven-repo.tar.gz" -C "$work" repository
+
+echo "==> Go modules (the checkpoint interop test's verifier)"
+if command -v go >/dev/null 2>&1; then
+  (cd audit-log/tests/go-verifier && GOMODCACHE="$work/gomod" GOFLAGS=-modcacherw go mod download)
+  tar czf "$out/go-modules.tar.gz" -C "$work" gomod
+else
+  echo "go is not installed: no go-modules.tar.gz (the interop test skips, saying so)"
+fi
 
 echo "==> Python wheels"
 python3 -m pip download -q -d "$out/wheels" -r offline/python-requirements.txt
