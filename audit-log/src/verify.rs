@@ -125,6 +125,7 @@ impl Verifier {
     }
 
     /// How many records were valid so far: the lines before the first break.
+    #[cfg(feature = "postgres")]
     pub(crate) fn records(&self) -> u64 {
         self.report.records
     }

@@ -109,7 +109,7 @@ pub(crate) fn seal_in_place(
     Ok(ctx)
 }
 
-/// [`seal_in_place`] on a buffer of its own: the envelope and the context.
+/// `seal_in_place` on a buffer of its own: the envelope and the context.
 #[cfg(feature = "test-vectors")]
 pub fn seal_with(
     signer: &SenderSigningKey,
@@ -156,7 +156,7 @@ pub(crate) fn open_in_place<'b>(
     Ok((plaintext, ctx))
 }
 
-/// [`open_in_place`] on a copy: the padded plaintext. For tests and vectors.
+/// `open_in_place` on a copy: the padded plaintext. For tests and vectors.
 #[cfg(feature = "test-vectors")]
 pub fn open(
     bytes: &[u8],
