@@ -173,7 +173,10 @@ fn load_or_recreate_says_how_it_came_by_the_keyring() {
 #[test]
 fn load_or_recreate_replaces_bytes_that_are_not_a_keyring_once() {
     let good = DeviceKeyring::generate().unwrap().to_bytes().unwrap();
-    let other_format = String::from_utf8(good.to_vec()).unwrap().replace("pushseal-keyring-v1", "pushseal-keyring-v9");
+    let text = String::from_utf8(good.to_vec()).unwrap();
+    let other_format = text
+        .replace("pushseal-keyring-v1", "pushseal-keyring-v9")
+        .replace("pushseal-keyring-v2", "pushseal-keyring-v9");
     for damaged in [b"\xff\xfe".to_vec(), other_format.into_bytes()] {
         let store = TestStore::holding(&damaged);
         let (fresh, origin) = DeviceKeyring::load_or_recreate(&store, NOW).unwrap();
