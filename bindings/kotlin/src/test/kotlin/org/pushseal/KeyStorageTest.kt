@@ -54,7 +54,7 @@ class KeyStorageTest {
 
         val keyring = DeviceKeyring.loadOrCreate(storage)
         assertEquals(1, storage.loads)
-        assertEquals(0, storage.saves, "an existing keyring is not written again")
+        assertEquals(1, storage.saves, "a stored version 1 keyring gains a version 2 key and is saved back (SPEC.md 12.8)")
         val data = v.getJSONObject("fcm").getJSONObject("data").stringMap()
         val opened = keyring.open(Payload.Fcm(data), ReplayStore.inMemory(), Vectors.instant(v.getLong("now")))
         assertEquals(Vectors.notification(v.getJSONObject("expected")), opened)

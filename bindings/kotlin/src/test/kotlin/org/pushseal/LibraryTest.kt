@@ -71,8 +71,9 @@ class LibraryTest {
         // Another SDK's message: the core's not_pushseal (pass it through), before any key.
         val foreign = assertThrows<PushSealException.NotPushSeal> { inspectPayload(Payload.Fcm(mapOf("title" to "hi"))) }
         assertEquals(DeviceAction.PASS_THROUGH, deviceActionOf(foreign))
-        // Over the core's cap (not a sample's 4,096): payload_too_large, before decoding.
-        val huge = mapOf("pushseal" to "A".repeat(4_000))
+        // Over the core's cap (4,354, the largest version 2 envelope's text; not a sample's 4,096):
+        // payload_too_large, before decoding.
+        val huge = mapOf("pushseal" to "A".repeat(4_355))
         val tooLarge = assertThrows<PushSealException> { inspectPayload(Payload.Fcm(huge)) }
         assertEquals(ErrorKind.PAYLOAD_TOO_LARGE, tooLarge.kind())
     }
