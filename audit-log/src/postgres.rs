@@ -172,9 +172,11 @@ impl PgStore {
         Ok(Self { config, name, client: Mutex::new(None) })
     }
 
-    /// Runs `f` with a connection, opening one if there is none or the last
-    /// was lost; maps its error to [`Error::Storage`], and drops a
-    /// connection that broke so that the next call opens another.
+    /// Runs `f` with a connection, opening one if there is none; maps its
+    /// error to [`Error::Storage`]. After any error the connection is dropped
+    /// and the next call opens another: a server that terminated the session
+    /// may answer with an error before the client sees the socket close, and
+    /// a fresh connection costs little next to a call that failed.
     pub(crate) fn with_client<T>(
         &self,
         f: impl FnOnce(&mut Client) -> core::result::Result<T, postgres::Error>,
@@ -189,7 +191,7 @@ impl PgStore {
         }
         let client = guard.as_mut().expect("a connection was just opened");
         let outcome = f(client);
-        if client.is_closed() {
+        if outcome.is_err() || client.is_closed() {
             *guard = None;
         }
         outcome.map_err(|e| self.error("use", &e))
