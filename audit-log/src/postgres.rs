@@ -113,6 +113,25 @@ pub struct PgStore {
     client: Mutex<Option<Client>>,
 }
 
+impl Drop for PgStore {
+    /// Closes the connection on a thread of its own: the synchronous client
+    /// closes through a runtime of its own, which cannot run on a thread
+    /// that already drives an async runtime (a sender that delivers with
+    /// tokio drops its store there). If no thread can be started, the
+    /// connection is left for the server to notice, rather than panic.
+    fn drop(&mut self) {
+        let Some(client) = self.client.get_mut().unwrap_or_else(PoisonError::into_inner).take() else { return };
+        let slot = Mutex::new(Some(client));
+        let started = std::thread::scope(|scope| {
+            let close = || drop(slot.lock().unwrap_or_else(PoisonError::into_inner).take());
+            std::thread::Builder::new().spawn_scoped(scope, close).is_ok()
+        });
+        if !started {
+            std::mem::forget(slot.into_inner().unwrap_or_else(PoisonError::into_inner));
+        }
+    }
+}
+
 impl fmt::Debug for PgStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PgStore").field("database", &self.name).finish_non_exhaustive()

@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use tokio::net::TcpStream;
 use tokio::sync::{Notify, Semaphore};
 
-use super::token::{ProviderToken, ProviderTokens, TooSoon};
+use super::token::{NoToken, ProviderToken, ProviderTokens};
 use super::{Answer, ApnsEndpoint, DEFAULT_TOKEN_REFRESH, MAX_TOKEN_REFRESH, MIN_TOKEN_REFRESH, classify};
 use crate::clock::{Clock, SystemClock};
 use crate::credentials::ApnsKey;
@@ -80,6 +80,8 @@ pub struct ApnsClientBuilder {
     token_refresh: Duration,
     ping_interval: Duration,
     ping_timeout: Duration,
+    #[cfg(feature = "postgres")]
+    fleet: Option<Arc<pushseal_audit::PgStore>>,
 }
 
 impl ApnsClientBuilder {
@@ -136,6 +138,29 @@ impl ApnsClientBuilder {
         self
     }
 
+    /// Shares the provider token with every sender of the fleet that uses
+    /// the same audit database, so that the team's token is refreshed once
+    /// per period however many processes send (Apple answers
+    /// `TooManyProviderTokenUpdates` to a team whose servers each refresh
+    /// their own). The token is stored in clear in the database's
+    /// `pushseal_shared_values` table, which only the fleet should read;
+    /// the `.p8` key never leaves the process. When the database cannot be
+    /// reached the push is retried, then fails, rather than sent with a
+    /// token of its own.
+    ///
+    /// ```no_run
+    /// # fn run(key: pushseal_delivery::ApnsKey) -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::sync::Arc;
+    /// let db = Arc::new(pushseal_audit::PgStore::connect("postgres://sender@db.internal/audit")?);
+    /// let client = pushseal_delivery::apns::ApnsClient::builder(key).share_token_through(db).build()?;
+    /// # Ok(()) }
+    /// ```
+    #[cfg(feature = "postgres")]
+    pub fn share_token_through(mut self, store: Arc<pushseal_audit::PgStore>) -> Self {
+        self.fleet = Some(store);
+        self
+    }
+
     /// The client. It connects when it first sends.
     pub fn build(self) -> Result<ApnsClient, ConfigError> {
         if !(MIN_TOKEN_REFRESH..=MAX_TOKEN_REFRESH).contains(&self.token_refresh) {
@@ -161,9 +186,12 @@ impl ApnsClientBuilder {
             ApnsEndpoint::Production | ApnsEndpoint::Sandbox => host.to_owned(),
             ApnsEndpoint::Host { .. } => format!("{host}:{port}"),
         };
+        let tokens = ProviderTokens::new(self.key, self.clock, self.token_refresh);
+        #[cfg(feature = "postgres")]
+        let tokens = tokens.with_fleet(self.fleet);
         Ok(ApnsClient {
             inner: Arc::new(Inner {
-                tokens: ProviderTokens::new(self.key, self.clock, self.token_refresh),
+                tokens,
                 topic: self.topic,
                 host: host.to_owned(),
                 port,
@@ -263,6 +291,8 @@ impl ApnsClient {
             token_refresh: DEFAULT_TOKEN_REFRESH,
             ping_interval: Duration::from_secs(60),
             ping_timeout: Duration::from_secs(10),
+            #[cfg(feature = "postgres")]
+            fleet: None,
         }
     }
 
@@ -330,7 +360,10 @@ impl Inner {
     /// when the server did not process it, and sent once more with a fresh
     /// provider token on `ExpiredProviderToken`.
     async fn attempt(&self, push: &Push<pushseal::ApnsRequest>, number: u32) -> Attempt {
-        let mut token = self.tokens.current();
+        let mut token = match self.tokens.current().await {
+            Ok(token) => token,
+            Err(reason) => return Attempt::Retry { reason, retry_after: None },
+        };
         let mut refreshed = false;
         let mut reroutes = 0;
         loop {
@@ -358,12 +391,13 @@ impl Inner {
                 Answer::Final(outcome) => return Attempt::Final(outcome),
                 Answer::Retry { reason, retry_after } => return Attempt::Retry { reason, retry_after },
                 Answer::Credentials(reason) => return Attempt::Final(Outcome::Misconfigured(self.key_refused(reason))),
-                Answer::ExpiredToken if !refreshed => match self.tokens.replace_refused(&token) {
+                Answer::ExpiredToken if !refreshed => match self.tokens.replace_refused(&token).await {
                     Ok(fresh) => {
                         token = fresh;
                         refreshed = true;
                     }
-                    Err(TooSoon { age_secs }) => {
+                    Err(NoToken::Fleet(reason)) => return Attempt::Retry { reason, retry_after: None },
+                    Err(NoToken::TooSoon { age_secs }) => {
                         return Attempt::Final(Outcome::Misconfigured(self.key_refused(format!(
                             "ExpiredProviderToken for a token made {age_secs} s ago (tokens may be replaced only \
                              after 20 minutes); check this server's clock"
