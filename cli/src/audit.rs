@@ -221,12 +221,43 @@ impl<'a> LogAt<'a> {
     }
 }
 
+/// The audit options of `seal` and `send`.
+#[derive(Debug, Args)]
+pub struct SealLogArgs {
+    /// Record each sealed message (with send, then its outcome) in this audit log (created if missing)
+    #[arg(long, value_name = "PATH", help_heading = "Audit options", group = "audit")]
+    audit_log: Option<PathBuf>,
+
+    /// The same, to the audit log in this PostgreSQL database (postgres://USER@HOST:PORT/DB), shared by a fleet of senders
+    #[arg(long, value_name = "URL", help_heading = "Audit options", group = "audit")]
+    audit_db: Option<String>,
+
+    /// Record each push token as HMAC-SHA256 under this key (43 characters of base64url), never in clear
+    #[arg(long, value_name = "PATH", help_heading = "Audit options", requires = "audit")]
+    token_key_file: Option<PathBuf>,
+
+    /// Record who triggered this send: a pseudonymous id (1-128 bytes, no control characters), never PHI
+    #[arg(long, value_name = "ID", help_heading = "Audit options", requires = "audit")]
+    actor: Option<String>,
+}
+
+impl SealLogArgs {
+    /// The log these options name, if any.
+    pub fn log(&self) -> Result<Option<AuditLog>, CliError> {
+        seal_log(
+            LogAt::from_args(self.audit_log.as_deref(), self.audit_db.as_deref()),
+            self.token_key_file.as_deref(),
+            self.actor.as_deref(),
+        )
+    }
+}
+
 /// The log of `seal --audit-log` or `seal --audit-db` (none without them;
 /// clap refuses `--token-key-file` without one), with the token key of
 /// `--token-key-file` if given, and the actor of `--actor`. The crate's token policy decides the rest:
 /// with a key, each device's push token is recorded as its keyed hash;
 /// without one, no token.
-pub fn seal_log(
+fn seal_log(
     at: Option<LogAt<'_>>,
     token_key_file: Option<&Path>,
     actor: Option<&str>,

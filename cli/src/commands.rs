@@ -9,13 +9,13 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use pushseal::{
     ApnsOptions, ApnsRequest, BareEnvelope, BatchDevice, BatchResult, DeviceKeyring, DevicePublicKey, DeviceSecretKey,
-    FcmMessage, FcmOptions, FcmPriority, FileReplayStore, KeyId, MemoryReplayStore, ReplayStore, Sealed, Sender,
-    SenderPublicKey, SenderSecretKey, unix_now,
+    FcmMessage, FcmOptions, FcmPriority, FileReplayStore, KeyId, MemoryReplayStore, Message, ReplayStore, Sealed,
+    Sender, SenderPublicKey, SenderSecretKey, unix_now,
 };
 use pushseal_audit::AuditTarget;
 use serde_json::Value;
 
-use crate::audit::{LogAt, seal_log, with_receipt};
+use crate::audit::with_receipt;
 use crate::error::CliError;
 use crate::input::{PayloadInput, parse_message, parse_public_key, read_secret_key, read_stdin};
 use crate::mistakes;
@@ -112,29 +112,54 @@ fn check_seal_args(args: &SealArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-/// The APNs options of `pushseal seal --platform apns`.
-fn apns_options(args: &SealArgs) -> ApnsOptions {
-    let mut options = if args.background { ApnsOptions::background() } else { ApnsOptions::default() };
-    if let Some(title) = &args.fallback_title {
-        options.fallback_title.clone_from(title);
-    }
-    options.fallback_body.clone_from(&args.fallback_body);
-    options.collapse_id.clone_from(&args.collapse_id);
-    options.topic.clone_from(&args.topic);
-    options
+/// What shapes a platform payload beyond the notification, from the options
+/// of `pushseal seal` or `pushseal send`.
+pub(crate) struct PayloadOptions<'a> {
+    pub background: bool,
+    pub fallback_title: Option<&'a String>,
+    pub fallback_body: Option<&'a String>,
+    pub collapse_id: Option<&'a String>,
+    pub topic: Option<&'a String>,
+    pub priority: Option<FcmPriorityArg>,
 }
 
-/// The FCM options of `pushseal seal --platform fcm`: without a token, which
-/// each device's message gets from its own `--token`.
-fn fcm_options(args: &SealArgs) -> FcmOptions {
-    FcmOptions {
-        token: None,
-        fid: None,
-        collapse_key: args.collapse_id.clone(),
-        priority: match args.priority {
-            Some(FcmPriorityArg::Normal) => FcmPriority::Normal,
-            Some(FcmPriorityArg::High) | None => FcmPriority::High,
-        },
+impl PayloadOptions<'_> {
+    /// The APNs options.
+    pub fn apns(&self) -> ApnsOptions {
+        let mut options = if self.background { ApnsOptions::background() } else { ApnsOptions::default() };
+        if let Some(title) = self.fallback_title {
+            options.fallback_title.clone_from(title);
+        }
+        options.fallback_body = self.fallback_body.cloned();
+        options.collapse_id = self.collapse_id.cloned();
+        options.topic = self.topic.cloned();
+        options
+    }
+
+    /// The FCM options: without a token, which each device's message gets
+    /// from its own.
+    pub fn fcm(&self) -> FcmOptions {
+        FcmOptions {
+            token: None,
+            fid: None,
+            collapse_key: self.collapse_id.cloned(),
+            priority: match self.priority {
+                Some(FcmPriorityArg::Normal) => FcmPriority::Normal,
+                Some(FcmPriorityArg::High) | None => FcmPriority::High,
+            },
+        }
+    }
+}
+
+/// The payload options of `pushseal seal`.
+fn payload_options(args: &SealArgs) -> PayloadOptions<'_> {
+    PayloadOptions {
+        background: args.background,
+        fallback_title: args.fallback_title.as_ref(),
+        fallback_body: args.fallback_body.as_ref(),
+        collapse_id: args.collapse_id.as_ref(),
+        topic: args.topic.as_ref(),
+        priority: args.priority,
     }
 }
 
@@ -171,8 +196,12 @@ pub fn seal(out: &mut Out, args: &SealArgs) -> Result<(), CliError> {
         Platform::Envelope => {
             seal_for(out, args, &BareEnvelope, |text, in_line| if in_line { quoted(text) } else { text.clone() })
         }
-        Platform::Apns => seal_for(out, args, &apns_options(args), |request, _| render_apns(request, args.headers)),
-        Platform::Fcm => seal_for(out, args, &fcm_options(args), |message, _| render_fcm(message, args.request_body)),
+        Platform::Apns => {
+            seal_for(out, args, &payload_options(args).apns(), |request, _| render_apns(request, args.headers))
+        }
+        Platform::Fcm => {
+            seal_for(out, args, &payload_options(args).fcm(), |message, _| render_fcm(message, args.request_body))
+        }
     }
 }
 
@@ -184,24 +213,15 @@ fn seal_for<T: AuditTarget>(
     target: &T,
     render: impl Fn(&T::Payload, bool) -> String,
 ) -> Result<(), CliError> {
-    let log = seal_log(
-        LogAt::from_args(args.audit_log.as_deref(), args.audit_db.as_deref()),
-        args.token_key_file.as_deref(),
-        args.actor.as_deref(),
-    )?;
+    let log = args.audit.log()?;
     let keys = args
         .to
         .iter()
         .enumerate()
         .map(|(i, text)| parse_public_key(text, "--to", i, args.to.len()))
         .collect::<Result<Vec<DevicePublicKey>, _>>()?;
-    let sender_key: SenderSecretKey = read_secret_key(&args.from)?;
-    refuse_own_key(&keys, sender_key.key_id(), args)?;
-    let sender = Sender::new(sender_key);
-    let mut message = parse_message(&read_stdin("the notification as JSON")?)?;
-    if let Some(ttl) = args.ttl {
-        message.ttl_secs = ttl;
-    }
+    let (sender, message) = sender_and_message(&args.from, args.ttl)?;
+    refuse_own_key(&keys, sender.public_key().key_id(), args)?;
 
     // One batch, so every device gets the same message id; each device's
     // push token goes into its own message (and its record). Each result is
@@ -240,6 +260,17 @@ fn seal_for<T: AuditTarget>(
     };
     pushseal_audit::seal_batch_each(log.as_ref(), &sender, devices, &message, target, each)?;
     if failed { Err(CliError::Reported) } else { Ok(()) }
+}
+
+/// The sender of `--from` and the notification on standard input, with the
+/// lifetime of `--ttl` if given: what `seal` and `send` both read.
+pub(crate) fn sender_and_message(from: &Path, ttl: Option<u64>) -> Result<(Sender, Message), CliError> {
+    let sender = Sender::new(read_secret_key::<SenderSecretKey>(from)?);
+    let mut message = parse_message(&read_stdin("the notification as JSON")?)?;
+    if let Some(ttl) = ttl {
+        message.ttl_secs = ttl;
+    }
+    Ok((sender, message))
 }
 
 /// Refuses a `--to` that is the sender's own public key (key id `own`): the

@@ -1,12 +1,16 @@
 //! `pushseal gateway`: a local test gateway, so that a full send can be
 //! tried with no Apple or Google account.
 
-use std::path::PathBuf;
+use std::fs::File;
+use std::io::{self, Write as _};
+use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
-use pushseal_delivery::ApnsKey;
 use pushseal_delivery::apns::ApnsEndpoint;
+use pushseal_delivery::fcm::FcmEndpoint;
 use pushseal_delivery::gateway::apns::{ApnsGateway, ApnsGatewayOptions, new_test_key_pem};
+use pushseal_delivery::gateway::fcm::{FcmGateway, FcmGatewayOptions, TestServiceAccount};
+use pushseal_delivery::{ApnsKey, ServiceAccount};
 
 use crate::error::CliError;
 use crate::output::Out;
@@ -20,6 +24,18 @@ pub enum GatewayCommand {
         --team-id TEAM123456 --topic com.example.clinic --ca-file gateway-ca.pem"
     )]
     Apns(ApnsArgs),
+
+    /// A local FCM HTTP v1 and its OAuth2 token endpoint: HTTP/2 over TLS on 127.0.0.1
+    ///
+    /// With --new-account, makes a test service account (a new RSA key) and
+    /// writes its key file to --service-account once the gateway listens,
+    /// its token_uri pointing to the gateway. Without it, the key file given
+    /// must be one made so (its token_uri names the port to listen on).
+    #[command(
+        after_help = "Example:\n  pushseal gateway fcm --new-account --service-account service-account.json \\\n    \
+        --ca-file gateway-ca.pem"
+    )]
+    Fcm(FcmArgs),
 }
 
 /// Arguments of `pushseal gateway apns`.
@@ -48,35 +64,82 @@ pub struct ApnsArgs {
     port: u16,
 }
 
+/// Arguments of `pushseal gateway fcm`.
+#[derive(Debug, Args)]
+pub struct FcmArgs {
+    /// The service account key file (JSON) whose assertions the token endpoint accepts
+    #[arg(long, value_name = "FILE")]
+    service_account: PathBuf,
+    /// First make a new test account and write its key file to --service-account (which must not exist)
+    #[arg(long)]
+    new_account: bool,
+    /// The Firebase project of a new test account
+    #[arg(long, value_name = "ID", default_value = "pushseal-test", requires = "new_account")]
+    project_id: String,
+    /// Where to write the gateway's CA certificate (PEM), which clients trust
+    #[arg(long, value_name = "PATH")]
+    ca_file: PathBuf,
+    /// The port on 127.0.0.1 (default: any free one with --new-account, else the key file's token_uri's)
+    #[arg(long)]
+    port: Option<u16>,
+}
+
 pub fn run(out: &mut Out, command: &GatewayCommand) -> Result<(), CliError> {
     match command {
         GatewayCommand::Apns(args) => apns(out, args),
+        GatewayCommand::Fcm(args) => fcm(out, args),
     }
 }
 
-fn apns(out: &mut Out, args: &ApnsArgs) -> Result<(), CliError> {
-    let failed = |what: &str, e: std::io::Error| CliError::rejected(format!("{what}: {e}"));
-    if args.new_key {
-        let pem = new_test_key_pem().map_err(|e| failed("cannot make a test key", e))?;
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        options.open(&args.apns_key).and_then(|mut f| std::io::Write::write_all(&mut f, pem.as_bytes())).map_err(
-            |e| failed(&format!("cannot write a new key to {} (it must not exist)", args.apns_key.display()), e),
-        )?;
-    }
-    let key = ApnsKey::from_p8_file(&args.apns_key, &args.key_id, &args.team_id)
-        .map_err(|e| CliError::rejected(e.to_string()))?;
-    let mut options = ApnsGatewayOptions::new(&args.team_id, &args.key_id, key.verifying_key(), &args.topic);
-    options.port = args.port;
-    drop(key);
+fn failed(what: &str, e: io::Error) -> CliError {
+    CliError::rejected(format!("{what}: {e}"))
+}
+
+/// Creates `path` for a secret (mode 0600 on Unix), refusing an existing file.
+fn create_secret_file(path: &Path) -> Result<File, CliError> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options
+        .open(path)
+        .map_err(|e| failed(&format!("cannot write a new key to {} (it must not exist)", path.display()), e))
+}
+
+/// Serves on a runtime of its own until standard input closes; `start`
+/// starts the gateway, prints what a sender needs, and hands back how to stop it.
+fn serve<F, S>(start: impl FnOnce() -> F) -> Result<(), CliError>
+where
+    F: std::future::Future<Output = Result<S, CliError>>,
+    S: std::future::Future<Output = ()>,
+{
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .map_err(|e| failed("cannot start the runtime", e))?;
     runtime.block_on(async {
+        let stop = start().await?;
+        // Serve until standard input closes.
+        let _ = tokio::task::spawn_blocking(|| io::copy(&mut io::stdin().lock(), &mut io::sink())).await;
+        stop.await;
+        Ok(())
+    })
+}
+
+fn apns(out: &mut Out, args: &ApnsArgs) -> Result<(), CliError> {
+    if args.new_key {
+        let pem = new_test_key_pem().map_err(|e| failed("cannot make a test key", e))?;
+        create_secret_file(&args.apns_key)?
+            .write_all(pem.as_bytes())
+            .map_err(|e| failed(&format!("cannot write {}", args.apns_key.display()), e))?;
+    }
+    let key = ApnsKey::from_p8_file(&args.apns_key, &args.key_id, &args.team_id)
+        .map_err(|e| CliError::rejected(e.to_string()))?;
+    let mut options = ApnsGatewayOptions::new(&args.team_id, &args.key_id, key.verifying_key(), &args.topic);
+    options.port = args.port;
+    drop(key);
+    serve(|| async {
         let gateway = ApnsGateway::start(options, &args.ca_file).await.map_err(|e| failed("cannot start", e))?;
         let ApnsEndpoint::Host { host, port } = gateway.endpoint() else {
             return Err(CliError::rejected("the gateway has no local endpoint"));
@@ -84,9 +147,100 @@ fn apns(out: &mut Out, args: &ApnsArgs) -> Result<(), CliError> {
         let line = serde_json::json!({ "endpoint": format!("{host}:{port}"), "ca_file": args.ca_file });
         out.line(&line.to_string())?;
         out.flush()?;
-        // Serve until standard input closes.
-        let _ = tokio::task::spawn_blocking(|| std::io::copy(&mut std::io::stdin().lock(), &mut std::io::sink())).await;
-        gateway.stop().await;
-        Ok(())
+        how_to_send(
+            &format!(
+                "--apns-key {} --key-id {} --team-id {} --topic {}",
+                args.apns_key.display(),
+                args.key_id,
+                args.team_id,
+                args.topic
+            ),
+            &format!("{host}:{port}"),
+            &args.ca_file,
+        );
+        Ok(gateway.stop())
     })
+}
+
+/// The port of a local gateway's token endpoint, `https://127.0.0.1:PORT/token`.
+fn token_uri_port(token_uri: &str) -> Option<u16> {
+    token_uri.strip_prefix("https://127.0.0.1:")?.strip_suffix("/token")?.parse().ok()
+}
+
+fn fcm(out: &mut Out, args: &FcmArgs) -> Result<(), CliError> {
+    let file = &args.service_account;
+    // A new account's key file is created now (so an existing one is never
+    // overwritten) and written once the gateway's token_uri is known.
+    let (options, new_account) = if args.new_account {
+        let created = create_secret_file(file)?;
+        let account = TestServiceAccount::generate().map_err(|e| failed("cannot make a test account", e))?;
+        let email = format!("sender@{}.iam.gserviceaccount.com", args.project_id);
+        let mut options = FcmGatewayOptions::new(&args.project_id, &email, account.public_key());
+        options.port = args.port.unwrap_or(0);
+        (options, Some((created, account)))
+    } else {
+        let account = ServiceAccount::from_file(file).map_err(|e| CliError::rejected(e.to_string()))?;
+        let port = token_uri_port(account.token_uri()).ok_or_else(|| {
+            CliError::rejected(format!(
+                "{}: its token_uri is not a local gateway's (https://127.0.0.1:PORT/token); make a test account \
+                 with --new-account",
+                file.display()
+            ))
+        })?;
+        if args.port.is_some_and(|p| p != port) {
+            return Err(CliError::rejected(format!(
+                "--port differs from the port of {}'s token_uri ({port}); leave --port out",
+                file.display()
+            )));
+        }
+        let mut options = FcmGatewayOptions::new(account.project_id(), account.client_email(), account.public_key());
+        options.port = port;
+        (options, None)
+    };
+    let (project_id, email) = (options.project_id.clone(), options.client_email.clone());
+    serve(|| async {
+        let gateway =
+            FcmGateway::start_with_ca_file(options, &args.ca_file).await.map_err(|e| failed("cannot start", e))?;
+        if let Some((mut created, account)) = new_account {
+            let json = account
+                .key_file_json(&project_id, &email, gateway.token_uri())
+                .map_err(|e| failed("cannot make the key file", e))?;
+            created
+                .write_all(json.as_bytes())
+                .and_then(|()| created.sync_all())
+                .map_err(|e| failed(&format!("cannot write {}", file.display()), e))?;
+        }
+        let FcmEndpoint::Host { host, port } = gateway.endpoint() else {
+            return Err(CliError::rejected("the gateway has no local endpoint"));
+        };
+        let line = serde_json::json!({
+            "endpoint": format!("{host}:{port}"),
+            "ca_file": args.ca_file,
+            "service_account": file,
+            "project_id": project_id,
+            "token_uri": gateway.token_uri(),
+        });
+        out.line(&line.to_string())?;
+        out.flush()?;
+        how_to_send(&format!("--fcm-service-account {}", file.display()), &format!("{host}:{port}"), &args.ca_file);
+        Ok(gateway.stop())
+    })
+    .inspect_err(|_| {
+        // A key file made for a gateway that did not start is removed.
+        if args.new_account && std::fs::metadata(file).is_ok_and(|m| m.len() == 0) {
+            let _ = std::fs::remove_file(file);
+        }
+    })
+}
+
+/// Tells the user, on standard error, how to send to the gateway at
+/// `endpoint` with the credentials of `credentials` (options of `pushseal send`).
+fn how_to_send(credentials: &str, endpoint: &str, ca_file: &Path) {
+    let _ = writeln!(
+        io::stderr(),
+        "gateway listening on https://{endpoint}; send to it (devices.jsonl: one {{\"public_key\": ..., \"token\": ...}} \
+         a line) with\n  pushseal send --devices devices.jsonl --from sender.key {credentials} \\\n    --gateway \
+         https://{endpoint} --gateway-ca {} < message.json\nit serves until its standard input closes",
+        ca_file.display()
+    );
 }

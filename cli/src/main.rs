@@ -24,11 +24,13 @@ mod audit;
 mod checkpoints;
 mod commands;
 mod demo;
+mod devices;
 mod error;
 mod gateway;
 mod input;
 mod mistakes;
 mod output;
+mod send;
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -202,7 +204,7 @@ enum Command {
     /// growth, which `audit verify --key` checks without the log.
     Audit(audit::AuditArgs),
 
-    /// Run a local test gateway that answers as APNs does
+    /// Run a local test gateway that answers as APNs or FCM does
     ///
     /// `gateway apns` listens on 127.0.0.1 over HTTP/2 and TLS, with a CA it
     /// makes at start and writes to --ca-file (trust that file, never turn
@@ -212,8 +214,26 @@ enum Command {
     /// see pushseal-delivery's gateway documentation). Prints one JSON line,
     /// {"endpoint": "127.0.0.1:PORT", "ca_file": ...}, then serves until
     /// standard input closes or the process is ended.
+    ///
+    /// `gateway fcm` does the same as FCM HTTP v1 and Google's OAuth2 token
+    /// endpoint, for a service account key file it makes (--new-account) with
+    /// a token_uri pointing to it; the device chooses the answer
+    /// (`unregistered`, `error-<CODE>`, `retry-after-<secs>`, ...; anything
+    /// else is delivered). Its line also names the "service_account" file,
+    /// the "project_id" and the "token_uri".
     #[command(subcommand)]
     Gateway(gateway::GatewayCommand),
+
+    /// Seal a notification (JSON on standard input) to a list of devices and deliver it
+    ///
+    /// Reads the devices from --devices (JSON Lines), seals the notification
+    /// to each, and delivers each through APNs (--apns-key) or FCM
+    /// (--fcm-service-account), or through a local test gateway (--gateway,
+    /// trusted through --gateway-ca). Prints one JSON line per device as its
+    /// outcome comes. Exits 1 only for a configuration error, which stops the
+    /// run; a device's failure is its line's outcome.
+    #[command(after_long_help = send::SEND_DETAILS)]
+    Send(send::SendArgs),
 }
 
 /// Arguments of `pushseal keygen`.
@@ -313,21 +333,8 @@ struct SealArgs {
     #[arg(long, value_enum, value_name = "PRIORITY", help_heading = "FCM options")]
     priority: Option<FcmPriorityArg>,
 
-    /// Append one sealed record per device to this audit log (created if missing) before printing
-    #[arg(long, value_name = "PATH", help_heading = "Audit options", group = "audit")]
-    audit_log: Option<PathBuf>,
-
-    /// The same, to the audit log in this PostgreSQL database (postgres://USER@HOST:PORT/DB), shared by a fleet of senders
-    #[arg(long, value_name = "URL", help_heading = "Audit options", group = "audit")]
-    audit_db: Option<String>,
-
-    /// Record each --token as HMAC-SHA256 under this key (43 characters of base64url), never in clear
-    #[arg(long, value_name = "PATH", help_heading = "Audit options", requires = "audit")]
-    token_key_file: Option<PathBuf>,
-
-    /// Record who triggered this send: a pseudonymous id (1-128 bytes, no control characters), never PHI
-    #[arg(long, value_name = "ID", help_heading = "Audit options", requires = "audit_log")]
-    actor: Option<String>,
+    #[command(flatten)]
+    audit: audit::SealLogArgs,
 }
 
 /// Arguments of `pushseal open`.
@@ -386,6 +393,7 @@ fn run(command: Command, out: &mut Out) -> Result<(), CliError> {
         Command::Demo => demo::run(out),
         Command::Audit(a) => audit::run(out, &a),
         Command::Gateway(g) => gateway::run(out, &g),
+        Command::Send(a) => send::send(out, &a),
     }
 }
 

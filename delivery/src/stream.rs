@@ -28,8 +28,10 @@ pub const DEFAULT_MAX_IN_FLIGHT: usize = 256;
 pub struct Report {
     /// The device's place in the input, from 0.
     pub index: usize,
-    /// The device's push token, as given.
+    /// The device's push token (or FCM installation id), as given.
     pub device: Option<String>,
+    /// The device key's id (`None` when its text was not a public key).
+    pub recipient: Option<KeyId>,
     /// The message id, when it was sealed (shared by the whole batch).
     pub message_id: Option<MessageId>,
     /// Its outcome, or why it could not be sealed (then nothing was sent).
@@ -229,18 +231,20 @@ where
                     input_open = false;
                     continue;
                 };
-                let BatchResult { index, token, sealed, .. } = result;
+                let BatchResult { index, recipient, token, fid, sealed } = result;
+                // An FCM device is addressed by its token or its installation id.
+                let device = token.or(fid);
                 match sealed {
                     Err(error) => {
                         summary.not_sealed += 1;
-                        report(Report { index, device: token, message_id: None, result: Err(error) });
+                        report(Report { index, device, recipient, message_id: None, result: Err(error) });
                     }
                     Ok(sealed) => {
                         let client = client.clone();
                         let log = log.clone();
                         tasks.spawn(async move {
                             let (message_id, recipient) = (sealed.message_id, sealed.recipient);
-                            let push = Push::new(token.clone().unwrap_or_default(), sealed);
+                            let push = Push::new(device.clone().unwrap_or_default(), sealed);
                             let outcome = client.deliver(&push).await;
                             let mut audit_error = None;
                             if let Some(log) = log {
@@ -252,7 +256,13 @@ where
                                     Err(e) => Some(e.to_string()),
                                 };
                             }
-                            let report = Report { index, device: token, message_id: Some(message_id), result: Ok(outcome) };
+                            let report = Report {
+                                index,
+                                device,
+                                recipient: Some(recipient),
+                                message_id: Some(message_id),
+                                result: Ok(outcome),
+                            };
                             Done { report, audit_error }
                         });
                     }

@@ -164,8 +164,13 @@ impl FcmGateway {
     /// Starts a gateway, with a CA made now and written to
     /// `dir/fcm-gateway-ca.pem`.
     pub async fn start(options: FcmGatewayOptions, dir: &Path) -> io::Result<Self> {
+        Self::start_with_ca_file(options, &dir.join("fcm-gateway-ca.pem")).await
+    }
+
+    /// Starts a gateway, with a CA made now and written to `ca_file`.
+    pub async fn start_with_ca_file(options: FcmGatewayOptions, ca_file: &Path) -> io::Result<Self> {
         let ca = TestCa::generate()?;
-        let ca_file = dir.join("fcm-gateway-ca.pem");
+        let ca_file = ca_file.to_path_buf();
         ca.write_ca_file(&ca_file)?;
         let serve =
             ServeOptions { max_concurrent_streams: options.max_concurrent_streams, idle_timeout: options.idle_timeout };
@@ -254,6 +259,18 @@ impl TestServiceAccount {
 
     /// Writes the key file to `path`.
     pub fn write(&self, path: &Path, project_id: &str, client_email: &str, token_uri: &str) -> io::Result<()> {
+        let json = self.key_file_json(project_id, client_email, token_uri)?;
+        std::fs::write(path, json.as_bytes())
+    }
+
+    /// The key file's text (JSON, as the Firebase console gives it), holding
+    /// the private key: **secret**.
+    pub fn key_file_json(
+        &self,
+        project_id: &str,
+        client_email: &str,
+        token_uri: &str,
+    ) -> io::Result<Zeroizing<String>> {
         use rsa::pkcs8::EncodePrivateKey;
         let pem = self
             .key
@@ -274,7 +291,7 @@ impl TestServiceAccount {
             })
             .to_string(),
         );
-        std::fs::write(path, json.as_bytes())
+        Ok(json)
     }
 }
 
