@@ -206,6 +206,95 @@ if not math.isnan(two):
       f"{fmt_ratio(two / one[0])} of one core | (the machine's own limit) | |")
     p(f"| batch on all cores / the control | {fmt_ratio(allc[0] / two)} | | |")
 
+# Envelope version 2 (issue 24): its seal and open against its floor and against version 1.
+V2_TARGETS = [
+    ("v2 seal (envelope) / v2 floor seal", "v2-seal", "v2-floor-seal", 1.10),
+    ("v2 open (envelope) / v2 floor open", "v2-open", "v2-floor-open", 1.10),
+]
+V2_INFO = [
+    ("v2 seal / v1 seal (envelope)", "v2-seal", "seal"),
+    ("v2 open / v1 open (envelope)", "v2-open", "open"),
+    ("v2 floor seal / v1 floor seal", "v2-floor-seal", "floor-seal"),
+    ("v2 floor open / v1 floor open", "v2-floor-open", "floor-open"),
+]
+if any(op.startswith("v2-") for op, _ in interleave):
+    p("")
+    p(f"Envelope version 2 (X-Wing, Ed25519-signed sender). Interleaved: {machine.get('interleave_batch', '20')} "
+      f"run(s) of each operation a turn, {machine.get('interleave_rounds', '?')} rounds; load average at the end "
+      f"of the interleaved runs: {machine.get('load', '?')}.")
+    p("")
+    tables = [("ratio (time, interleaved, best batch)", lambda op, s: interleave.get((op, s), (math.nan,))[0], True),
+              ("ratio (time, interleaved, p10 of batches)",
+               lambda op, s: interleave.get((op, s), (0, math.nan))[1], True)]
+    if any(op.startswith("v2-") for op, _ in callgrind):
+        tables.append(("ratio (instructions, callgrind)", lambda op, s: callgrind.get((op, s), math.nan), False))
+    for title, value, judged in tables:
+        p(f"| {title} | 256 B | 2 KB | target | |")
+        p("|---|---|---|---|---|")
+        for label, num, den, limit in V2_TARGETS:
+            values = [value(num, s) / value(den, s) for s in SIZES]
+            p(f"| {label} | {fmt_ratio(values[0])} | {fmt_ratio(values[1])} | <= {limit:.2f}x | "
+              f"{verdict(values, limit) if judged else '(cross-check)'} |")
+        for label, num, den in V2_INFO:
+            values = [value(num, s) / value(den, s) for s in SIZES]
+            p(f"| {label} | {fmt_ratio(values[0])} | {fmt_ratio(values[1])} | (information) | |")
+        p("")
+    p("| operation (interleaved) | 256 B best | 2 KB best | 256 B p10 | 2 KB p10 | 2 KB instructions |")
+    p("|---|---|---|---|---|---|")
+    for op in ["floor-seal", "seal", "floor-open", "open", "v2-floor-seal", "v2-seal", "v2-floor-open", "v2-open",
+               "v2-xwing-encap", "v2-xwing-decap", "v2-xwing-expand", "v2-ed25519-sign", "v2-ed25519-verify"]:
+        best = [interleave.get((op, s), (math.nan, math.nan)) for s in SIZES]
+        ir = callgrind.get((op, 2048))
+        p(f"| {op} | {best[0][0] / 1000:.2f} us | {best[1][0] / 1000:.2f} us | {best[0][1] / 1000:.2f} us | "
+          f"{best[1][1] / 1000:.2f} us | {'' if ir is None else f'{ir:,}'} |")
+    p("")
+
+v2_batch, v2_batch_cpu = {}, {}
+for line in (out / "batch-v2.txt").read_text().split("\n") if (out / "batch-v2.txt").exists() else []:
+    fields = dict(f.split("=", 1) for f in line.split()[1:] if "=" in f)
+    if "devices" in fields and "us_per_device" in fields:
+        n, us = int(fields["devices"]), float(fields["us_per_device"])
+        v2_batch[n] = min(us, v2_batch.get(n, math.inf))
+        cpu = float(fields.get("cpu_us_per_device", "nan"))
+        if not math.isnan(cpu):
+            v2_batch_cpu[n] = min(cpu, v2_batch_cpu.get(n, math.inf))
+cold = []
+for line in (out / "cold-open.txt").read_text().split("\n") if (out / "cold-open.txt").exists() else []:
+    parts = line.split()
+    fields = dict(zip(parts[::2], parts[1::2]))
+    if "cold_open_us" in fields and "peak_rss_kib" in fields:
+        cold.append((float(fields["cold_open_us"]), int(fields["peak_rss_kib"]), float(fields.get("open_us", "nan"))))
+if v2_batch or cold:
+    p("| envelope version 2, other measurements | value | target | |")
+    p("|---|---|---|---|")
+    for n in sorted(v2_batch):
+        p(f"| v2 batch seal, APNs, {n:,} registrations, all cores | {v2_batch[n]:.1f} us a device "
+          f"({1e6 / v2_batch[n]:,.0f} devices/s) | | |")
+    for n in sorted(v2_batch_cpu):
+        p(f"| v2 batch seal, APNs, {n:,} registrations, CPU time (both threads) | {v2_batch_cpu[n]:.1f} us a device "
+          f"| | |")
+    if len(v2_batch) >= 2:
+        smallest, largest = min(v2_batch), max(v2_batch)
+        flat = v2_batch[largest] / v2_batch[smallest]
+        p(f"| v2 batch, time a device at {largest:,} / at {smallest:,} | {fmt_ratio(flat)} | <= 1.10x (flat) | "
+          f"{verdict([flat], 1.10)} |")
+    if len(v2_batch_cpu) >= 2:
+        smallest, largest = min(v2_batch_cpu), max(v2_batch_cpu)
+        flat = v2_batch_cpu[largest] / v2_batch_cpu[smallest]
+        p(f"| v2 batch, CPU time a device at {largest:,} / at {smallest:,} | {fmt_ratio(flat)} | <= 1.10x (flat) | "
+          f"{verdict([flat], 1.10)} |")
+    if cold:
+        times = sorted(c[0] for c in cold)
+        med = percentile(times, 0.5)
+        rss = max(c[1] for c in cold)
+        p(f"| cold open of one v2 envelope, fresh process, time from main's start ({len(cold)} runs) | "
+          f"median {med / 1000:.2f} ms (fastest {times[0] / 1000:.2f}, slowest {times[-1] / 1000:.2f}; the open "
+          f"alone: median {percentile([c[2] for c in cold], 0.5) / 1000:.2f} ms) | <= 5 ms | "
+          f"{verdict([med / 1000], 5.0)} |")
+        p(f"| cold open of one v2 envelope, peak memory (largest of {len(cold)}) | {rss / 1024:.1f} MiB "
+          f"({rss:,} KiB) | <= 4 MB | {verdict([rss * 1024 / 1e6], 4.0)} |")
+    p("")
+
 bind = read_pairs("bindings.txt")
 native = float(bind.get("native_open_ns", "nan"))
 for lang in ("python", "kotlin", "swift"):
