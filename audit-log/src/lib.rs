@@ -159,7 +159,7 @@ use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
 
-use pushseal::{BatchDevice, BatchResult, DevicePublicKey, Error, Message, MessageId, Receipt, Result, Sealed, Sender};
+use pushseal::{BatchDevice, BatchResult, Error, Message, MessageId, Receipt, Recipient, Result, Sealed, Sender};
 
 pub use file::FileStore;
 use group::GroupCommit;
@@ -355,10 +355,10 @@ impl AuditLog {
     /// `sealed` record (with the keyed hash of the token the target carries,
     /// if the log has a token key); returns the notification only once the
     /// record is durable, so that every notification sent has a record.
-    pub fn seal<T: AuditTarget>(
+    pub fn seal<T: AuditTarget, R: Recipient + ?Sized>(
         &self,
         sender: &Sender,
-        to: &DevicePublicKey,
+        to: &R,
         msg: &Message,
         target: &T,
     ) -> Result<Sealed<T::Payload>> {

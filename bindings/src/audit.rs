@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use crate::{MaybeSecretBytes, PushSealError, Result, SecretText, Sender};
+use crate::{MaybeSecretBytes, MaybeSecretText, Pq, PushSealError, Result, SecretText, Sender};
 
 /// The sender's audit trail: an append-only, hash-chained file of JSON Lines
 /// with a `sealed` record for every notification sealed and a `delivered`
@@ -281,7 +281,7 @@ impl AuditLog {
     pub(crate) fn seal<T: pushseal_audit::AuditTarget>(
         &self,
         sender: &pushseal::Sender,
-        to: &pushseal::DevicePublicKey,
+        to: &pushseal::Registration,
         message: &pushseal::Message,
         target: &T,
     ) -> Result<pushseal::Sealed<T::Payload>> {
@@ -300,10 +300,17 @@ impl Sender {
     /// `from_secret_text`, with an audit log: every seal (batches too) first
     /// appends the notification's `sealed` record to `audit_log` and fails
     /// with `Storage`, handing nothing out, if it cannot; each record is
-    /// synced to disk.
-    #[uniffi::constructor(default(cache_devices = 0))]
-    pub fn with_audit_log(text: SecretText, audit_log: Arc<AuditLog>, cache_devices: i64) -> Result<Arc<Self>> {
-        Ok(Arc::new(Self { audit_log: Some(audit_log), ..Self::from_text(text, cache_devices)? }))
+    /// synced to disk. `text_v2` and `pq` as in `from_secret_text`.
+    #[uniffi::constructor(default(cache_devices = 0, text_v2 = None, pq = None))]
+    pub fn with_audit_log(
+        text: SecretText,
+        audit_log: Arc<AuditLog>,
+        cache_devices: i64,
+        text_v2: MaybeSecretText,
+        pq: Option<Pq>,
+    ) -> Result<Arc<Self>> {
+        let sender = Self::from_text(text, cache_devices, text_v2, pq)?;
+        Ok(Arc::new(Self { audit_log: Some(audit_log), ..sender }))
     }
 }
 
@@ -315,7 +322,8 @@ mod tests {
     use crate::{BatchDevice, ErrorKind, FcmOptions, Payload, ReplayStore, SecretBytes};
 
     fn audited(log: &Arc<AuditLog>) -> Arc<Sender> {
-        Sender::with_audit_log(Sender::generate().unwrap().secret_text(), log.clone(), 0).unwrap()
+        Sender::with_audit_log(Sender::generate().unwrap().secret_text(), log.clone(), 0, MaybeSecretText(None), None)
+            .unwrap()
     }
 
     fn lines(log: &AuditLog) -> Vec<String> {

@@ -18,8 +18,10 @@ use crate::{
 /// to device.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct BatchDevice {
-    /// The device public key (43 characters of base64url). A text that is
-    /// not one fails this device alone.
+    /// The device's registration text (`DeviceKeyring.registration`: both
+    /// its keys, so that the sender's policy can seal version 2) or its
+    /// version 1 public key (43 characters of base64url). A text that is
+    /// neither fails this device alone.
     pub public_key: String,
     /// The device's push token. Its FCM message carries it; for APNs it
     /// belongs in the request's path, which you build. A sender with an audit
@@ -316,7 +318,7 @@ pub(crate) mod tests {
 
     use super::*;
     use crate::tests::{device_for, message};
-    use crate::{Payload, ReplayStore, verify_receipt};
+    use crate::{MaybeSecretText, Payload, ReplayStore, verify_receipt};
 
     /// Devices of a batch with the batch's options.
     pub(crate) fn batch(keys: Vec<String>) -> Vec<BatchDevice> {
@@ -358,7 +360,9 @@ pub(crate) mod tests {
 
     #[test]
     fn a_bad_key_fails_in_its_place_and_the_others_open() {
-        let sender = Sender::from_secret_text(Sender::generate().unwrap().secret_text(), 2).unwrap();
+        let sender =
+            Sender::from_secret_text(Sender::generate().unwrap().secret_text(), 2, MaybeSecretText(None), None)
+                .unwrap();
         let devices: Vec<_> = (0..3).map(|_| device_for(&sender)).collect();
         let mut keys: Vec<String> = devices.iter().map(|d| d.public_key()).collect();
         keys.insert(1, "x".into());

@@ -50,11 +50,13 @@ mod audit;
 #[cfg(feature = "server")]
 mod batch;
 mod secret;
+mod v2;
 #[cfg(feature = "server")]
 pub use audit::*;
 #[cfg(feature = "server")]
 pub use batch::*;
-pub use secret::{MaybeSecretBytes, SecretBytes, SecretText};
+pub use secret::{MaybeSecretBytes, MaybeSecretText, SecretBytes, SecretText};
+pub use v2::Pq;
 
 // ---------------------------------------------------------------------------
 // Errors
@@ -749,7 +751,10 @@ impl Target {
 pub struct Sealed {
     /// The message id, 32 hex digits (the same for every device of a batch).
     pub message_id: String,
-    /// The recipient device key's id, 16 hex digits.
+    /// The envelope's version: 2 (X-Wing, signed) or 1, as the sender's
+    /// policy picked for the device's registration.
+    pub version: i32,
+    /// The recipient device key's id (of that version), 16 hex digits.
     pub recipient_key_id: String,
     /// When it was sealed.
     pub sent_at: SystemTime,
@@ -765,6 +770,7 @@ impl Sealed {
     fn split<P>(s: pushseal::Sealed<P>) -> (Self, P) {
         let sealed = Self {
             message_id: s.message_id.to_string(),
+            version: i32::from(s.version()),
             recipient_key_id: s.recipient.to_string(),
             sent_at: system_time(s.sent_at),
             expires_at: system_time(s.expires_at),
@@ -831,14 +837,26 @@ impl From<pushseal::Sealed<String>> for SealedEnvelope {
 /// The public header of an envelope: what a gateway can see.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct EnvelopeInfo {
-    /// The format version (1).
+    /// The format version: 1 (X25519) or 2 (X-Wing, signed).
     pub version: i32,
-    /// The recipient device key's id, 16 hex digits.
+    /// The recipient device key's id (of its version), 16 hex digits.
     pub recipient_key_id: String,
-    /// The sender key's id, 16 hex digits.
+    /// The id of the sender key that sealed (version 1) or signed
+    /// (version 2) it, 16 hex digits.
     pub sender_key_id: String,
     /// The padded plaintext's length in bytes (a padding bucket).
     pub padded_len: i64,
+}
+
+impl From<pushseal::EnvelopeSummary> for EnvelopeInfo {
+    fn from(s: pushseal::EnvelopeSummary) -> Self {
+        Self {
+            version: i32::from(s.version),
+            recipient_key_id: s.recipient.to_string(),
+            sender_key_id: s.sender.to_string(),
+            padded_len: signed(s.padded_len),
+        }
+    }
 }
 
 /// A retired device key that still opens notifications.
@@ -1092,25 +1110,41 @@ impl std::fmt::Debug for Sender {
 }
 
 impl Sender {
-    fn new(key: pushseal::SenderSecretKey, cache_devices: u64) -> Self {
+    /// A sender with `key`, a cache for `cache_devices`, and, for version
+    /// 2, `signing` and `pq` (checked together by `v2::policy`).
+    fn new(
+        key: pushseal::SenderSecretKey,
+        cache_devices: u64,
+        signing: Option<pushseal::SenderSigningKey>,
+        pq: Pq,
+    ) -> Self {
         // The core keeps no cache for a capacity of 0.
         let capacity = usize::try_from(cache_devices).unwrap_or(usize::MAX);
+        let inner = pushseal::Sender::with_cache(key, capacity).with_pq(pq.into());
         Self {
-            inner: pushseal::Sender::with_cache(key, capacity),
+            inner: match signing {
+                Some(signing) => inner.with_signing_key(signing),
+                None => inner,
+            },
             #[cfg(feature = "server")]
             audit_log: None,
         }
     }
 
-    /// A sender from its secret key text; the text is erased once read.
-    fn from_text(text: SecretText, cache_devices: i64) -> Result<Self> {
+    /// A sender from its secret key texts (version 2's if given) and
+    /// policy; the texts are erased once read.
+    fn from_text(text: SecretText, cache_devices: i64, text_v2: MaybeSecretText, pq: Option<Pq>) -> Result<Self> {
         let cache_devices = count(cache_devices, "cache_devices must not be negative")?;
-        Ok(Self::new(pushseal::SenderSecretKey::from_secret_text(text.as_str())?, cache_devices))
+        let signing = v2::signing_key(text_v2)?;
+        let pq = v2::policy(signing.is_some(), pq)?;
+        let key = pushseal::SenderSecretKey::from_secret_text(text.as_str())?;
+        Ok(Self::new(key, cache_devices, signing, pq))
     }
 
-    /// Seals to one device; with an audit log, only once its record is written.
+    /// Seals to one device, by its registration text or its version 1
+    /// public key; with an audit log, only once its record is written.
     fn seal_one<T: SealTarget>(&self, to: &str, message: &Message, target: &T) -> Result<pushseal::Sealed<T::Payload>> {
-        let to: pushseal::DevicePublicKey = to.parse()?;
+        let to: pushseal::Registration = to.parse()?;
         let message = message.to_core()?;
         #[cfg(feature = "server")]
         if let Some(log) = &self.audit_log {
@@ -1122,10 +1156,13 @@ impl Sender {
 
 #[uniffi::export]
 impl Sender {
-    /// A sender with a new random key and no cache. Keep its `secret_text` safe.
+    /// A sender with new random keys of both versions (it seals version 2
+    /// to devices that registered a version 2 key: `Pq::Prefer`) and no
+    /// cache. Keep its `secret_text` and `secret_text_v2` safe.
     #[uniffi::constructor]
     pub fn generate() -> Result<Arc<Self>> {
-        Ok(Arc::new(Self::new(pushseal::SenderSecretKey::generate()?, 0)))
+        let signing = pushseal::SenderSigningKey::generate()?;
+        Ok(Arc::new(Self::new(pushseal::SenderSecretKey::generate()?, 0, Some(signing), Pq::Prefer)))
     }
 
     /// A sender from its secret key text (`pushseal-secret-key-v1:...`).
@@ -1139,9 +1176,20 @@ impl Sender {
     /// and when the sender is dropped. 0, the default: no cache, right for a
     /// short-lived process or one that rarely seals to the same device twice.
     /// Negative: `Malformed`.
-    #[uniffi::constructor(default(cache_devices = 0))]
-    pub fn from_secret_text(text: SecretText, cache_devices: i64) -> Result<Arc<Self>> {
-        Ok(Arc::new(Self::from_text(text, cache_devices)?))
+    ///
+    /// `text_v2`: the version 2 signing key's text
+    /// (`pushseal-sender-secret-v2:...`, from `secret_text_v2`); without it
+    /// the sender seals version 1 only. `pq`: which version to seal (none
+    /// for `Pq::Prefer`); `Pq::Require` without `text_v2` is
+    /// `InvalidNotification`.
+    #[uniffi::constructor(default(cache_devices = 0, text_v2 = None, pq = None))]
+    pub fn from_secret_text(
+        text: SecretText,
+        cache_devices: i64,
+        text_v2: MaybeSecretText,
+        pq: Option<Pq>,
+    ) -> Result<Arc<Self>> {
+        Ok(Arc::new(Self::from_text(text, cache_devices, text_v2, pq)?))
     }
 
     /// The public key devices trust (43 characters of base64url).
@@ -1167,22 +1215,23 @@ impl Sender {
         signed(self.inner.cached_devices())
     }
 
-    /// Seals `message` to the device with this public key as a bare envelope
-    /// (base64url text), for a transport of the sender's own.
+    /// Seals `message` to the device with this registration (or version 1
+    /// public key) as a bare envelope (base64url text), for a transport of
+    /// the sender's own. The policy (`pq`) picks the version.
     pub fn seal_envelope(&self, to: String, message: Message) -> Result<SealedEnvelope> {
         Ok(self.seal_one(&to, &message, &pushseal::BareEnvelope)?.into())
     }
 
-    /// Seals `message` to the device with this public key as an APNs request
-    /// (default options when none are given).
+    /// Seals `message` to the device with this registration (or version 1
+    /// public key) as an APNs request (default options when none are given).
     #[uniffi::method(default(options = None))]
     pub fn seal_apns(&self, to: String, message: Message, options: Option<ApnsOptions>) -> Result<ApnsPush> {
         let options = options.map(|o| o.to_core()).unwrap_or_default();
         Ok(self.seal_one(&to, &message, &options)?.into())
     }
 
-    /// Seals `message` to the device with this public key as an FCM message
-    /// (default options when none are given).
+    /// Seals `message` to the device with this registration (or version 1
+    /// public key) as an FCM message (default options when none are given).
     #[uniffi::method(default(options = None))]
     pub fn seal_fcm(&self, to: String, message: Message, options: Option<FcmOptions>) -> Result<FcmPush> {
         let options = options.map(|o| o.to_core()).unwrap_or_default();
@@ -1197,13 +1246,7 @@ impl Sender {
 /// The public header of an envelope (base64url text), without decrypting anything.
 #[uniffi::export]
 pub fn inspect(envelope: String) -> Result<EnvelopeInfo> {
-    let (header, padded_len) = CorePayload::Envelope(&envelope).inspect()?;
-    Ok(EnvelopeInfo {
-        version: i32::from(header.version),
-        recipient_key_id: header.recipient.to_string(),
-        sender_key_id: header.sender.to_string(),
-        padded_len: signed(padded_len),
-    })
+    Ok(CorePayload::Envelope(&envelope).summary()?.into())
 }
 
 /// The public header of the envelope in a payload as the platform delivered
@@ -1214,13 +1257,7 @@ pub fn inspect(envelope: String) -> Result<EnvelopeInfo> {
 /// payload that is PushSeal's.
 #[uniffi::export]
 pub fn inspect_payload(payload: Payload) -> Result<EnvelopeInfo> {
-    let (header, padded_len) = payload.as_core().inspect()?;
-    Ok(EnvelopeInfo {
-        version: i32::from(header.version),
-        recipient_key_id: header.recipient.to_string(),
-        sender_key_id: header.sender.to_string(),
-        padded_len: signed(padded_len),
-    })
+    Ok(payload.as_core().summary()?.into())
 }
 
 /// Whether a device's delivery receipt (22 characters of base64url) matches
@@ -1285,7 +1322,8 @@ mod tests {
         assert_eq!(unix_secs(system_time(1_767_225_600)), 1_767_225_600);
         assert_eq!(unix_secs(UNIX_EPOCH - Duration::from_secs(1)), 0);
         assert_eq!(system_time(u64::MAX), system_time(LATEST_UNIX_SECS));
-        let e = Sender::from_secret_text(Sender::generate().unwrap().secret_text(), -1).unwrap_err();
+        let e = Sender::from_secret_text(Sender::generate().unwrap().secret_text(), -1, MaybeSecretText(None), None)
+            .unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Malformed);
         let mut m = message();
         m.badge = Some(-1);
@@ -1366,7 +1404,9 @@ mod tests {
 
     #[test]
     fn a_cached_sender_seals_what_devices_open() {
-        let sender = Sender::from_secret_text(Sender::generate().unwrap().secret_text(), 2).unwrap();
+        let sender =
+            Sender::from_secret_text(Sender::generate().unwrap().secret_text(), 2, MaybeSecretText(None), None)
+                .unwrap();
         let devices: Vec<_> = (0..3).map(|_| device_for(&sender)).collect();
         for device in &devices {
             for _ in 0..2 {

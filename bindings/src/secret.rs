@@ -201,3 +201,71 @@ uniffi::custom_type!(SecretText, String, {
     lower: |text| std::mem::take(&mut *{ text }.0),
     try_lift: |text| Ok(SecretText::from(text)),
 });
+
+/// Secret text that may be absent (a sender's version 2 secret key text):
+/// Swift `String?`, Kotlin `String?`, Python `str | None`. Crosses as
+/// `Option<String>` does, written once into an exactly sized transfer
+/// buffer and wiped, and wipes the transfer buffer it is read from, like
+/// [`MaybeSecretBytes`] (UniFFI's own `Option` would copy the text through
+/// buffers it frees unwiped).
+#[derive(Debug, Default)]
+pub struct MaybeSecretText(pub Option<SecretText>);
+
+impl From<Option<SecretText>> for MaybeSecretText {
+    fn from(text: Option<SecretText>) -> Self {
+        Self(text)
+    }
+}
+
+// SAFETY: the wire form is exactly `Option<String>`'s (a tag byte, 0 for
+// none and 1 for some, then an i32 big-endian length and the UTF-8 bytes),
+// and so is the type metadata.
+unsafe impl uniffi::FfiConverter<crate::UniFfiTag> for MaybeSecretText {
+    type FfiType = RustBuffer;
+
+    fn lower(obj: Self) -> RustBuffer {
+        let mut buf = Vec::with_capacity(1 + 4 + obj.0.as_ref().map_or(0, |t| t.0.len()));
+        Self::write(obj, &mut buf);
+        RustBuffer::from_vec(buf)
+    }
+
+    fn try_lift(v: RustBuffer) -> uniffi::Result<Self> {
+        lift_wiping(v, Self::try_read)
+    }
+
+    fn write(obj: Self, buf: &mut Vec<u8>) {
+        match obj.0 {
+            None => buf.push(0),
+            Some(text) => {
+                // UniFFI limits strings to i32::MAX bytes; no secret comes near it.
+                let len = i32::try_from(text.0.len()).unwrap_or(i32::MAX);
+                buf.reserve(1 + 4 + text.0.len());
+                buf.push(1);
+                buf.extend_from_slice(&len.to_be_bytes());
+                buf.extend_from_slice(text.0.as_bytes());
+            }
+        }
+    }
+
+    fn try_read(buf: &mut &[u8]) -> uniffi::Result<Self> {
+        let (tag, rest) = buf.split_first().ok_or_else(|| short("tag"))?;
+        *buf = rest;
+        match tag {
+            0 => Ok(Self(None)),
+            1 => {
+                let (len, rest) = buf.split_first_chunk::<4>().ok_or_else(|| short("length"))?;
+                let len = usize::try_from(i32::from_be_bytes(*len))?;
+                let bytes = rest.get(..len).ok_or_else(|| short("text"))?;
+                let text = std::str::from_utf8(bytes)?;
+                let out = SecretText(Zeroizing::new(text.to_owned()));
+                *buf = &rest[len..];
+                Ok(Self(Some(out)))
+            }
+            _ => Err(uniffi::deps::anyhow::anyhow!("unexpected tag byte for a MaybeSecretText")),
+        }
+    }
+
+    const TYPE_ID_META: MetadataBuffer = <Option<String> as uniffi::TypeId<crate::UniFfiTag>>::TYPE_ID_META;
+}
+
+uniffi::derive_ffi_traits!(local MaybeSecretText);

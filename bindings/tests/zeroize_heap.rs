@@ -18,12 +18,14 @@ use std::sync::Arc;
 
 use heap_scan::{SERIAL, freed_blocks_holding};
 use pushseal_ffi::{
-    DeviceKeyring, KeyStorage, MaybeSecretBytes, SecretBytes, SecretText, Sender, in_memory_key_storage,
+    DeviceKeyring, KeyStorage, MaybeSecretBytes, MaybeSecretText, SecretBytes, SecretText, Sender,
+    in_memory_key_storage,
 };
 use uniffi::{FfiConverter, RustBuffer};
 
 const DEVICE_SECRET: [u8; 32] = *b"bindings-zeroize-device-secret!!";
 const SENDER_SECRET: [u8; 32] = *b"bindings-zeroize-sender-secret!!";
+const SIGNING_SEED: [u8; 32] = *b"bindings-zeroize-signing-seed-v2";
 
 fn b64(bytes: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -126,16 +128,39 @@ fn a_senders_secret_text_leaves_no_copy_in_freed_heap_memory() {
     let text = format!("pushseal-secret-key-v1:{body}");
     let patterns = [("sender secret bytes", &SENDER_SECRET[..]), ("sender secret text", body.as_bytes())];
     let hits = freed_blocks_holding(&patterns, || {
-        let sender = Sender::from_secret_text(SecretText::from(text.clone()), 4).unwrap();
+        let sender = Sender::from_secret_text(SecretText::from(text.clone()), 4, MaybeSecretText(None), None).unwrap();
         let out = sender.secret_text();
         assert_eq!(out.as_str(), text);
         drop(lowered(out));
         let key = sender.public_key();
         drop(sender);
-        let again = Sender::from_secret_text(SecretText::from(text.clone()), 0).unwrap();
+        let again = Sender::from_secret_text(SecretText::from(text.clone()), 0, MaybeSecretText(None), None).unwrap();
         assert_eq!(again.public_key(), key);
         let generated = Sender::generate().unwrap();
         drop(generated.secret_text());
     });
     assert!(hits.is_empty(), "sender secrets left in freed heap blocks: {hits:?}");
+}
+
+#[test]
+fn a_senders_version_2_secret_text_leaves_no_copy_in_freed_heap_memory() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let v1 = SecretText::from(format!("pushseal-secret-key-v1:{}", b64(&SENDER_SECRET)));
+    let v1_text = v1.as_str().to_owned();
+    let body = b64(&SIGNING_SEED);
+    let text = format!("pushseal-sender-secret-v2:{body}");
+    let patterns = [("signing seed", &SIGNING_SEED[..]), ("signing secret text", body.as_bytes())];
+    let hits = freed_blocks_holding(&patterns, || {
+        // As a foreign argument arrives: a transfer buffer, lifted.
+        let transfer = lowered(MaybeSecretText(Some(SecretText::from(text.clone()))));
+        let lifted = MaybeSecretText::try_lift(RustBuffer::from_vec(transfer.to_vec())).unwrap();
+        drop(transfer);
+        let sender = Sender::from_secret_text(SecretText::from(v1_text.clone()), 0, lifted, None).unwrap();
+        let out = sender.secret_text_v2();
+        assert_eq!(out.0.as_ref().map(SecretText::as_str), Some(text.as_str()));
+        drop(lowered(out));
+        drop(sender);
+        drop(Sender::generate().unwrap().secret_text_v2());
+    });
+    assert!(hits.is_empty(), "version 2 sender secrets left in freed heap blocks: {hits:?}");
 }

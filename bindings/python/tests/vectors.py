@@ -4,7 +4,7 @@ import datetime
 
 import pushseal
 
-from vector_files import DIR, RFC9180_ENCRYPTIONS, RFC9180_EXPORTS, RFC9180_MODES, load, load_rfc9180  # noqa: F401
+from vector_files import DIR, RFC9180_ENCRYPTIONS, RFC9180_EXPORTS, RFC9180_MODES, load, load_rfc9180, load_v2  # noqa: F401
 
 # How many vectors the files hold (the same counts as sdk-core/tests/vectors.rs).
 POSITIVE = 19

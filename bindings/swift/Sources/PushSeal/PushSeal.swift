@@ -740,6 +740,56 @@ public protocol DeviceKeyringProtocol: AnyObject, Sendable {
      */
     func trustedSenders()  -> [String]
     
+    /**
+     * Whether version 1 envelopes open (true, the default) or are refused
+     * with `UnsupportedVersion`: turn it off once every sender the device
+     * trusts seals version 2. Kept in the keyring's bytes: save it after.
+     */
+    func acceptV1(accept: Bool) 
+    
+    /**
+     * Whether version 1 envelopes open (`accept_v1`).
+     */
+    func acceptsV1()  -> Bool
+    
+    /**
+     * The current version 2 key's id (16 hex digits), or none without one.
+     */
+    func keyIdV2()  -> String?
+    
+    /**
+     * The current version 2 public key (`pushseal-device-v2:...`), or none
+     * for a keyring read from version 1 bytes that was not saved since
+     * (`load_or_create` gives every keyring one).
+     */
+    func publicKeyV2()  -> String?
+    
+    /**
+     * What the device registers with its senders: both current public keys
+     * in one text (`pushseal-registration-v2:...`, 1,691 characters), or the
+     * version 1 public key alone for a keyring without a version 2 key.
+     * A sender's `seal_*` takes it as `to`.
+     */
+    func registration()  -> String
+    
+    /**
+     * The retired version 2 keys that still open notifications.
+     */
+    func retiredKeysV2()  -> [RetiredKey]
+    
+    /**
+     * Pins the version 2 sender with this Ed25519 public key
+     * (`pushseal-sender-v2:...`, its `public_key_v2`): its version 2
+     * notifications will open. A text that is no such key, or a weak key,
+     * is refused (`InvalidEncoding`).
+     */
+    func trustSenderV2(publicKey: String) throws 
+    
+    /**
+     * The pinned version 2 senders' public keys (`pushseal-sender-v2:...`).
+     */
+    func trustedSendersV2()  -> [String]
+    
 }
 /**
  * The device's keys and the senders it trusts; opens notifications.
@@ -997,6 +1047,112 @@ open func trustedSenders() -> [String]  {
     return try!  FfiConverterSequenceString.lift(try! rustCall() {
         uniffiCallStatus in
     uniffi_pushseal_ffi_fn_method_devicekeyring_trusted_senders(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Whether version 1 envelopes open (true, the default) or are refused
+     * with `UnsupportedVersion`: turn it off once every sender the device
+     * trusts seals version 2. Kept in the keyring's bytes: save it after.
+     */
+open func acceptV1(accept: Bool)  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_pushseal_ffi_fn_method_devicekeyring_accept_v1(
+            self.uniffiCloneHandle(),
+        FfiConverterBool.lower(accept),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Whether version 1 envelopes open (`accept_v1`).
+     */
+open func acceptsV1() -> Bool  {
+    return try!  FfiConverterBool.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_pushseal_ffi_fn_method_devicekeyring_accepts_v1(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The current version 2 key's id (16 hex digits), or none without one.
+     */
+open func keyIdV2() -> String?  {
+    return try!  FfiConverterOptionString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_pushseal_ffi_fn_method_devicekeyring_key_id_v2(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The current version 2 public key (`pushseal-device-v2:...`), or none
+     * for a keyring read from version 1 bytes that was not saved since
+     * (`load_or_create` gives every keyring one).
+     */
+open func publicKeyV2() -> String?  {
+    return try!  FfiConverterOptionString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_pushseal_ffi_fn_method_devicekeyring_public_key_v2(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * What the device registers with its senders: both current public keys
+     * in one text (`pushseal-registration-v2:...`, 1,691 characters), or the
+     * version 1 public key alone for a keyring without a version 2 key.
+     * A sender's `seal_*` takes it as `to`.
+     */
+open func registration() -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_pushseal_ffi_fn_method_devicekeyring_registration(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The retired version 2 keys that still open notifications.
+     */
+open func retiredKeysV2() -> [RetiredKey]  {
+    return try!  FfiConverterSequenceTypeRetiredKey.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_pushseal_ffi_fn_method_devicekeyring_retired_keys_v2(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Pins the version 2 sender with this Ed25519 public key
+     * (`pushseal-sender-v2:...`, its `public_key_v2`): its version 2
+     * notifications will open. A text that is no such key, or a weak key,
+     * is refused (`InvalidEncoding`).
+     */
+open func trustSenderV2(publicKey: String)throws   {try rustCallWithError(FfiConverterTypePushSealError_lift) {
+        uniffiCallStatus in
+    uniffi_pushseal_ffi_fn_method_devicekeyring_trust_sender_v2(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(publicKey),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * The pinned version 2 senders' public keys (`pushseal-sender-v2:...`).
+     */
+open func trustedSendersV2() -> [String]  {
+    return try!  FfiConverterSequenceString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_pushseal_ffi_fn_method_devicekeyring_trusted_senders_v2(
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
@@ -1547,20 +1703,21 @@ public protocol SenderProtocol: AnyObject, Sendable {
     func publicKey()  -> String
     
     /**
-     * Seals `message` to the device with this public key as an APNs request
-     * (default options when none are given).
+     * Seals `message` to the device with this registration (or version 1
+     * public key) as an APNs request (default options when none are given).
      */
     func sealApns(to: String, message: Message, options: ApnsOptions?) throws  -> ApnsPush
     
     /**
-     * Seals `message` to the device with this public key as a bare envelope
-     * (base64url text), for a transport of the sender's own.
+     * Seals `message` to the device with this registration (or version 1
+     * public key) as a bare envelope (base64url text), for a transport of
+     * the sender's own. The policy (`pq`) picks the version.
      */
     func sealEnvelope(to: String, message: Message) throws  -> SealedEnvelope
     
     /**
-     * Seals `message` to the device with this public key as an FCM message
-     * (default options when none are given).
+     * Seals `message` to the device with this registration (or version 1
+     * public key) as an FCM message (default options when none are given).
      */
     func sealFcm(to: String, message: Message, options: FcmOptions?) throws  -> FcmPush
     
@@ -1571,6 +1728,31 @@ public protocol SenderProtocol: AnyObject, Sendable {
      * text copy.
      */
     func secretText()  -> SecretText
+    
+    /**
+     * The version 2 key's id (16 hex digits), or none without one.
+     */
+    func keyIdV2()  -> String?
+    
+    /**
+     * The version policy the sender seals with.
+     */
+    func pq()  -> Pq
+    
+    /**
+     * The version 2 public key devices pin with `trust_sender_v2`: the
+     * sender's Ed25519 key (`pushseal-sender-v2:` and 43 characters of
+     * base64url), or none for a sender without a version 2 signing key.
+     */
+    func publicKeyV2()  -> String?
+    
+    /**
+     * The version 2 signing key as text (`pushseal-sender-secret-v2:...`),
+     * or none without one. **Secret**: store it beside `secret_text`, and
+     * wipe the copy you get once it is stored (SECURITY.md, "Secrets in the
+     * bindings").
+     */
+    func secretTextV2()  -> String?
     
 }
 /**
@@ -1640,19 +1822,29 @@ open class Sender: SenderProtocol, @unchecked Sendable {
      * and when the sender is dropped. 0, the default: no cache, right for a
      * short-lived process or one that rarely seals to the same device twice.
      * Negative: `Malformed`.
+     *
+     * `text_v2`: the version 2 signing key's text
+     * (`pushseal-sender-secret-v2:...`, from `secret_text_v2`); without it
+     * the sender seals version 1 only. `pq`: which version to seal (none
+     * for `Pq::Prefer`); `Pq::Require` without `text_v2` is
+     * `InvalidNotification`.
      */
-public static func fromSecretText(text: SecretText, cacheDevices: Int64 = Int64(0))throws  -> Sender  {
+public static func fromSecretText(text: SecretText, cacheDevices: Int64 = Int64(0), textV2: String? = nil, pq: Pq? = nil)throws  -> Sender  {
     return try  FfiConverterTypeSender_lift(try rustCallWithError(FfiConverterTypePushSealError_lift) {
         uniffiCallStatus in
     uniffi_pushseal_ffi_fn_constructor_sender_from_secret_text(
         FfiConverterTypeSecretText_lower(text),
-        FfiConverterInt64.lower(cacheDevices),uniffiCallStatus
+        FfiConverterInt64.lower(cacheDevices),
+        FfiConverterOptionString.lower(textV2),
+        FfiConverterOptionTypePq.lower(pq),uniffiCallStatus
     )
 })
 }
     
     /**
-     * A sender with a new random key and no cache. Keep its `secret_text` safe.
+     * A sender with new random keys of both versions (it seals version 2
+     * to devices that registered a version 2 key: `Pq::Prefer`) and no
+     * cache. Keep its `secret_text` and `secret_text_v2` safe.
      */
 public static func generate()throws  -> Sender  {
     return try  FfiConverterTypeSender_lift(try rustCallWithError(FfiConverterTypePushSealError_lift) {
@@ -1701,8 +1893,8 @@ open func publicKey() -> String  {
 }
     
     /**
-     * Seals `message` to the device with this public key as an APNs request
-     * (default options when none are given).
+     * Seals `message` to the device with this registration (or version 1
+     * public key) as an APNs request (default options when none are given).
      */
 open func sealApns(to: String, message: Message, options: ApnsOptions? = nil)throws  -> ApnsPush  {
     return try  FfiConverterTypeApnsPush_lift(try rustCallWithError(FfiConverterTypePushSealError_lift) {
@@ -1717,8 +1909,9 @@ open func sealApns(to: String, message: Message, options: ApnsOptions? = nil)thr
 }
     
     /**
-     * Seals `message` to the device with this public key as a bare envelope
-     * (base64url text), for a transport of the sender's own.
+     * Seals `message` to the device with this registration (or version 1
+     * public key) as a bare envelope (base64url text), for a transport of
+     * the sender's own. The policy (`pq`) picks the version.
      */
 open func sealEnvelope(to: String, message: Message)throws  -> SealedEnvelope  {
     return try  FfiConverterTypeSealedEnvelope_lift(try rustCallWithError(FfiConverterTypePushSealError_lift) {
@@ -1732,8 +1925,8 @@ open func sealEnvelope(to: String, message: Message)throws  -> SealedEnvelope  {
 }
     
     /**
-     * Seals `message` to the device with this public key as an FCM message
-     * (default options when none are given).
+     * Seals `message` to the device with this registration (or version 1
+     * public key) as an FCM message (default options when none are given).
      */
 open func sealFcm(to: String, message: Message, options: FcmOptions? = nil)throws  -> FcmPush  {
     return try  FfiConverterTypeFcmPush_lift(try rustCallWithError(FfiConverterTypePushSealError_lift) {
@@ -1757,6 +1950,59 @@ open func secretText() -> SecretText  {
     return try!  FfiConverterTypeSecretText_lift(try! rustCall() {
         uniffiCallStatus in
     uniffi_pushseal_ffi_fn_method_sender_secret_text(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The version 2 key's id (16 hex digits), or none without one.
+     */
+open func keyIdV2() -> String?  {
+    return try!  FfiConverterOptionString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_pushseal_ffi_fn_method_sender_key_id_v2(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The version policy the sender seals with.
+     */
+open func pq() -> Pq  {
+    return try!  FfiConverterTypePq_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_pushseal_ffi_fn_method_sender_pq(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The version 2 public key devices pin with `trust_sender_v2`: the
+     * sender's Ed25519 key (`pushseal-sender-v2:` and 43 characters of
+     * base64url), or none for a sender without a version 2 signing key.
+     */
+open func publicKeyV2() -> String?  {
+    return try!  FfiConverterOptionString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_pushseal_ffi_fn_method_sender_public_key_v2(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The version 2 signing key as text (`pushseal-sender-secret-v2:...`),
+     * or none without one. **Secret**: store it beside `secret_text`, and
+     * wipe the copy you get once it is stored (SECURITY.md, "Secrets in the
+     * bindings").
+     */
+open func secretTextV2() -> String?  {
+    return try!  FfiConverterOptionString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_pushseal_ffi_fn_method_sender_secret_text_v2(
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
@@ -1996,15 +2242,16 @@ public func FfiConverterTypeApnsPush_lower(_ value: ApnsPush) -> RustBuffer {
  */
 public struct EnvelopeInfo: Equatable, Hashable {
     /**
-     * The format version (1).
+     * The format version: 1 (X25519) or 2 (X-Wing, signed).
      */
     public var version: Int32
     /**
-     * The recipient device key's id, 16 hex digits.
+     * The recipient device key's id (of its version), 16 hex digits.
      */
     public var recipientKeyId: String
     /**
-     * The sender key's id, 16 hex digits.
+     * The id of the sender key that sealed (version 1) or signed
+     * (version 2) it, 16 hex digits.
      */
     public var senderKeyId: String
     /**
@@ -2016,13 +2263,14 @@ public struct EnvelopeInfo: Equatable, Hashable {
     // declare one manually.
     public init(
         /**
-         * The format version (1).
+         * The format version: 1 (X25519) or 2 (X-Wing, signed).
          */version: Int32, 
         /**
-         * The recipient device key's id, 16 hex digits.
+         * The recipient device key's id (of its version), 16 hex digits.
          */recipientKeyId: String, 
         /**
-         * The sender key's id, 16 hex digits.
+         * The id of the sender key that sealed (version 1) or signed
+         * (version 2) it, 16 hex digits.
          */senderKeyId: String, 
         /**
          * The padded plaintext's length in bytes (a padding bucket).
@@ -2809,7 +3057,12 @@ public struct Sealed: Equatable, Hashable {
      */
     public var messageId: String
     /**
-     * The recipient device key's id, 16 hex digits.
+     * The envelope's version: 2 (X-Wing, signed) or 1, as the sender's
+     * policy picked for the device's registration.
+     */
+    public var version: Int32
+    /**
+     * The recipient device key's id (of that version), 16 hex digits.
      */
     public var recipientKeyId: String
     /**
@@ -2833,7 +3086,11 @@ public struct Sealed: Equatable, Hashable {
          * The message id, 32 hex digits (the same for every device of a batch).
          */messageId: String, 
         /**
-         * The recipient device key's id, 16 hex digits.
+         * The envelope's version: 2 (X-Wing, signed) or 1, as the sender's
+         * policy picked for the device's registration.
+         */version: Int32, 
+        /**
+         * The recipient device key's id (of that version), 16 hex digits.
          */recipientKeyId: String, 
         /**
          * When it was sealed.
@@ -2846,6 +3103,7 @@ public struct Sealed: Equatable, Hashable {
          * against with `verify_receipt`. Not secret.
          */receiptDigest: String) {
         self.messageId = messageId
+        self.version = version
         self.recipientKeyId = recipientKeyId
         self.sentAt = sentAt
         self.expiresAt = expiresAt
@@ -2869,6 +3127,7 @@ public struct FfiConverterTypeSealed: FfiConverterRustBuffer {
         return
             try Sealed(
                 messageId: FfiConverterString.read(from: &buf), 
+                version: FfiConverterInt32.read(from: &buf), 
                 recipientKeyId: FfiConverterString.read(from: &buf), 
                 sentAt: FfiConverterTimestamp.read(from: &buf), 
                 expiresAt: FfiConverterTimestamp.read(from: &buf), 
@@ -2878,6 +3137,7 @@ public struct FfiConverterTypeSealed: FfiConverterRustBuffer {
 
     public static func write(_ value: Sealed, into buf: inout [UInt8]) {
         FfiConverterString.write(value.messageId, into: &buf)
+        FfiConverterInt32.write(value.version, into: &buf)
         FfiConverterString.write(value.recipientKeyId, into: &buf)
         FfiConverterTimestamp.write(value.sentAt, into: &buf)
         FfiConverterTimestamp.write(value.expiresAt, into: &buf)
@@ -3742,6 +4002,93 @@ public func FfiConverterTypePayload_lower(_ value: Payload) -> RustBuffer {
 
 
 /**
+ * Which envelope version a sender seals (the core's `Pq`).
+ */
+
+public enum Pq: Equatable, Hashable, CaseIterable {
+    
+    /**
+     * Version 2 to a device that registered a version 2 key, version 1 to
+     * one that registered its version 1 key alone. The default.
+     */
+    case prefer
+    /**
+     * Version 2 only: sealing to a device that registered no version 2 key
+     * fails with `UnsupportedVersion`, and nothing is sealed.
+     */
+    case require
+    /**
+     * Version 1 only, whatever the device registered.
+     */
+    case off
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension Pq: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePq: FfiConverterRustBuffer {
+    typealias SwiftType = Pq
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Pq {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .prefer
+        
+        case 2: return .require
+        
+        case 3: return .off
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: Pq, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .prefer:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .require:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .off:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePq_lift(_ buf: RustBuffer) throws -> Pq {
+    return try FfiConverterTypePq.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePq_lower(_ value: Pq) -> RustBuffer {
+    return FfiConverterTypePq.lower(value)
+}
+
+
+
+/**
  * Every error of PushSeal, one variant per [`ErrorKind`] (same names).
  *
  * Kotlin: `PushSealException.Tampered` etc., `e.kind()`, `e.reason`.
@@ -4483,6 +4830,30 @@ fileprivate struct FfiConverterOptionTypeFcmPriority: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypePq: FfiConverterRustBuffer {
+    typealias SwiftType = Pq?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypePq.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypePq.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceString: FfiConverterRustBuffer {
     typealias SwiftType = [String]
 
@@ -4779,6 +5150,30 @@ private let initializationResult: InitializationResult = {
     if (uniffi_pushseal_ffi_checksum_method_devicekeyring_trusted_senders() != 59853) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_pushseal_ffi_checksum_method_devicekeyring_accept_v1() != 14398) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_pushseal_ffi_checksum_method_devicekeyring_accepts_v1() != 7230) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_pushseal_ffi_checksum_method_devicekeyring_key_id_v2() != 18145) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_pushseal_ffi_checksum_method_devicekeyring_public_key_v2() != 46822) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_pushseal_ffi_checksum_method_devicekeyring_registration() != 53914) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_pushseal_ffi_checksum_method_devicekeyring_retired_keys_v2() != 22090) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_pushseal_ffi_checksum_method_devicekeyring_trust_sender_v2() != 246) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_pushseal_ffi_checksum_method_devicekeyring_trusted_senders_v2() != 8793) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_pushseal_ffi_checksum_method_keystorage_load() != 49310) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -4797,16 +5192,28 @@ private let initializationResult: InitializationResult = {
     if (uniffi_pushseal_ffi_checksum_method_sender_public_key() != 11277) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_pushseal_ffi_checksum_method_sender_seal_apns() != 63450) {
+    if (uniffi_pushseal_ffi_checksum_method_sender_seal_apns() != 31872) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_pushseal_ffi_checksum_method_sender_seal_envelope() != 41275) {
+    if (uniffi_pushseal_ffi_checksum_method_sender_seal_envelope() != 5539) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_pushseal_ffi_checksum_method_sender_seal_fcm() != 59137) {
+    if (uniffi_pushseal_ffi_checksum_method_sender_seal_fcm() != 44018) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_pushseal_ffi_checksum_method_sender_secret_text() != 59723) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_pushseal_ffi_checksum_method_sender_key_id_v2() != 23373) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_pushseal_ffi_checksum_method_sender_pq() != 19618) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_pushseal_ffi_checksum_method_sender_public_key_v2() != 20805) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_pushseal_ffi_checksum_method_sender_secret_text_v2() != 18494) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_pushseal_ffi_checksum_constructor_devicekeyring_from_bytes() != 55668) {
@@ -4827,10 +5234,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_pushseal_ffi_checksum_constructor_replaystore_open_with_lock_timeout() != 58909) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_pushseal_ffi_checksum_constructor_sender_from_secret_text() != 2739) {
+    if (uniffi_pushseal_ffi_checksum_constructor_sender_from_secret_text() != 13569) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_pushseal_ffi_checksum_constructor_sender_generate() != 35627) {
+    if (uniffi_pushseal_ffi_checksum_constructor_sender_generate() != 34945) {
         return InitializationResult.apiChecksumMismatch
     }
 

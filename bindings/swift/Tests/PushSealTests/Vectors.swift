@@ -13,6 +13,12 @@ enum Vectors {
     static let keyTexts = 28
     static let errorKinds = 21
 
+    /// v2.json: its positive, negative, sender and key text vectors (the same counts as sdk-core/tests/vectors_v2.rs).
+    static let v2Positive = 4
+    static let v2Negative = 15
+    static let v2Sender = 7
+    static let v2KeyTexts = 13
+
     typealias Object = [String: Any]
 
     /// test-vectors/, found from this file: bindings/swift/Tests/PushSealTests/Vectors.swift.
@@ -35,6 +41,13 @@ enum Vectors {
         let file = try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? Object, name)
         XCTAssertEqual(u64(file["version"]), 1, name)
         return try XCTUnwrap(file["vectors"] as? [Object], name)
+    }
+
+    /// v2.json, the envelope version 2 vectors: its one object of sections (`positive`, `negative`, `sender`, `key_texts`).
+    static func loadV2() throws -> Object {
+        let sections = try load("v2.json")
+        XCTAssertEqual(sections.count, 1, "v2.json")
+        return try XCTUnwrap(sections.first, "v2.json")
     }
 
     static func string(_ o: Object, _ field: String) -> String {

@@ -56,6 +56,21 @@ class JavaCallerTest {
     }
 
     @Test
+    void envelopeVersion2FromJava() throws Exception {
+        Sender generated = Sender.generate();
+        Sender sender = Sender.fromSecretText(generated.secretText(), 0L, generated.secretTextV2(), Pq.REQUIRE);
+        DeviceKeyring device = DeviceKeyring.generate();
+        device.trustSenderV2(sender.publicKeyV2());
+        SealedEnvelope sealed = sender.sealEnvelope(device.registration(), message(null, null));
+        assertEquals(2, sealed.getSealed().getVersion());
+        assertEquals(device.keyIdV2(), sealed.getSealed().getRecipientKeyId());
+        OpenedNotification n = device.open(new Payload.Envelope(sealed.getEnvelope()), ReplayStore.inMemory(), null);
+        assertEquals("Ready to view.", n.getBody());
+        device.acceptV1(false);
+        assertTrue(!device.acceptsV1());
+    }
+
+    @Test
     void timesDurationsAndOptionsFromJava() throws Exception {
         Sender sender = Sender.generate();
         DeviceKeyring device = DeviceKeyring.generate();

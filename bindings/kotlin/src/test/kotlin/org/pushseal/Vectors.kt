@@ -21,6 +21,12 @@ object Vectors {
     const val RFC9180_ENCRYPTIONS = 1028
     const val RFC9180_EXPORTS = 12
 
+    /** v2.json: its positive, negative, sender and key text vectors (the same counts as sdk-core/tests/vectors_v2.rs). */
+    const val V2_POSITIVE = 4
+    const val V2_NEGATIVE = 15
+    const val V2_SENDER = 7
+    const val V2_KEY_TEXTS = 13
+
     private val dir: File =
         File(System.getProperty("pushseal.vectors.dir") ?: "../../test-vectors")
 
@@ -31,6 +37,9 @@ object Vectors {
         val vectors = file.getJSONArray("vectors")
         return (0 until vectors.length()).map { vectors.getJSONObject(it) }
     }
+
+    /** v2.json, the envelope version 2 vectors: its one object of sections (`positive`, `negative`, `sender`, `key_texts`). */
+    fun loadV2(): JSONObject = load("v2.json").single()
 
     /** A third-party file that is a bare JSON array of objects (test-vectors/SOURCES.md). */
     fun loadArray(name: String): List<JSONObject> = JSONArray(File(dir, name).readText(Charsets.UTF_8)).objects()
