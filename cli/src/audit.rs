@@ -228,7 +228,7 @@ pub struct SealLogArgs {
     #[arg(long, value_name = "PATH", help_heading = "Audit options", group = "audit")]
     audit_log: Option<PathBuf>,
 
-    /// The same, to the audit log in this PostgreSQL database (postgres://USER@HOST:PORT/DB), shared by a fleet of senders
+    /// The same, to the audit log in this PostgreSQL database (postgres://USER@HOST:PORT/DB), shared by a fleet of senders (send shares its APNs provider token there too)
     #[arg(long, value_name = "URL", help_heading = "Audit options", group = "audit")]
     audit_db: Option<String>,
 
@@ -242,6 +242,11 @@ pub struct SealLogArgs {
 }
 
 impl SealLogArgs {
+    /// The PostgreSQL database of `--audit-db`, if given.
+    pub fn database(&self) -> Option<&str> {
+        self.audit_db.as_deref()
+    }
+
     /// The log these options name, if any.
     pub fn log(&self) -> Result<Option<AuditLog>, CliError> {
         seal_log(

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use clap::{ArgGroup, Args};
 use pushseal::{Message, Sender};
-use pushseal_audit::{AuditLog, AuditTarget};
+use pushseal_audit::{AuditLog, AuditTarget, PgStore};
 use pushseal_delivery::apns::{ApnsClient, ApnsEndpoint};
 use pushseal_delivery::fcm::{FcmClient, FcmEndpoint};
 use pushseal_delivery::{
@@ -163,6 +163,12 @@ pub fn send(out: &mut Out, args: &SendArgs) -> Result<(), CliError> {
         topic: None,
         priority: args.priority,
     };
+    // With --audit-db the fleet shares one APNs provider token through that
+    // database too (its own connection, opened here, off the runtime).
+    let fleet = match (&args.apns_key, args.audit.database()) {
+        (Some(_), Some(url)) => Some(Arc::new(PgStore::connect_existing(url)?)),
+        _ => None,
+    };
     let run = Run { sender: Arc::new(sender), message, list: &list, log: log.as_ref() };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -179,12 +185,11 @@ pub fn send(out: &mut Out, args: &SendArgs) -> Result<(), CliError> {
                 None if args.sandbox => ApnsEndpoint::Sandbox,
                 None => ApnsEndpoint::Production,
             };
-            let client = ApnsClient::builder(key)
-                .topic(topic)
-                .endpoint(endpoint)
-                .trust(trust)
-                .build()
-                .map_err(|e| config_error(&e))?;
+            let mut client = ApnsClient::builder(key).topic(topic).endpoint(endpoint).trust(trust);
+            if let Some(store) = fleet {
+                client = client.share_token_through(store);
+            }
+            let client = client.build().map_err(|e| config_error(&e))?;
             let result = run.deliver(out, &client, options.apns()).await;
             client.shutdown().await;
             result

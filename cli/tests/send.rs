@@ -6,6 +6,9 @@
 //! configuration error (a wrong .p8, a service account the gateway does not
 //! know) or a device list that is not one (before anything is sent).
 
+#[path = "../../audit-log/tests/pg_server/mod.rs"]
+mod pg_server;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -178,6 +181,38 @@ fn apns_send_prints_each_outcome_and_records_it() {
     assert!(log.contains(lines[0]["message_id"].as_str().unwrap()));
     let verify = Command::new(BIN).args(["audit", "verify", "audit.jsonl"]).current_dir(dir.path()).output().unwrap();
     assert!(verify.status.success(), "{}", String::from_utf8_lossy(&verify.stdout));
+}
+
+#[test]
+fn senders_with_one_audit_database_share_one_apns_provider_token() {
+    let server = pg_server::PgServer::start();
+    let url = server.create_database("fleet");
+    let dir = tempfile::tempdir().unwrap();
+    let gateway = apns_gateway(dir.path());
+    keygen(dir.path(), "sender.key");
+    let device = keygen(dir.path(), "device.key");
+    write(dir.path(), "devices.jsonl", &format!("{{\"public_key\":\"{device}\",\"token\":\"{APNS_TOKEN}\"}}\n"));
+    let endpoint = gateway.endpoint();
+    let mut args = apns_args(&endpoint, "AuthKey_TEST123456.p8");
+    args.extend(["--audit-db", &url]);
+    let token = || {
+        let rows = server.connect("fleet").query("SELECT name, value FROM pushseal_shared_values", &[]).unwrap();
+        rows.iter().map(|r| (r.get::<_, String>(0), r.get::<_, Vec<u8>>(1))).collect::<Vec<_>>()
+    };
+    // Two sender processes, one after the other, within the token's period.
+    for run in 0..2 {
+        let out = send(dir.path(), &args);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(outcomes(&out)[0]["outcome"], "delivered", "run {run}");
+    }
+    let shared = token();
+    assert_eq!(shared.len(), 1, "one token for the team and key");
+    assert_eq!(shared[0].0, "apns-provider-token/TEAM123456/TEST123456");
+    // The second process used the first one's token: it is still the one stored.
+    let stored = String::from_utf8(shared[0].1.clone()).unwrap();
+    let out = send(dir.path(), &args);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8(token()[0].1.clone()).unwrap(), stored);
 }
 
 #[test]
