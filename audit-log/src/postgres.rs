@@ -7,12 +7,14 @@ use std::fmt;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use postgres::config::{Host, SslMode};
+use postgres::config::Host;
 use postgres::fallible_iterator::FallibleIterator;
-use postgres::{Client, Config, IsolationLevel, NoTls, Transaction};
+use postgres::{Client, Config, IsolationLevel, Transaction};
 use pushseal::{Error, Result};
+use tokio_postgres_rustls::MakeRustlsConnect;
 
 use crate::checkpoint::{Checkpoint, LogSigningKey};
+use crate::conninfo::{ConnInfo, Environment};
 use crate::merkle::{self, HashReader, MemoryHashes};
 use crate::record::{Anchor, AuditEvent, AuditRecord, Chain, Hash256, MAX_LINE_LEN};
 use crate::store::{Decision, RecordStore};
@@ -101,13 +103,38 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// instead of a second one. The same key with other content is refused with
 /// [`Error::Storage`]. A lost connection is opened again by the next call.
 ///
+/// # Connecting
+///
+/// The connection string is libpq's, in either form, with libpq's TLS and
+/// password settings:
+///
+/// - `sslmode`: `disable`; `prefer` (the default: TLS when the server
+///   offers it); `require` (TLS, the server's certificate unchecked, as in
+///   libpq); `verify-ca` (TLS, the certificate chained to `sslrootcert`);
+///   `verify-full` (also naming the host connected to: what a database
+///   across a network needs). `sslrootcert=FILE` is the CA certificate
+///   (PEM); with it, `prefer` and `require` check as `verify-ca` does;
+///   without it, `verify-ca` and `verify-full` read `~/.postgresql/root.crt`.
+///   TLS is rustls (TLS 1.2 or 1.3).
+/// - The password: the string's own, else `PGPASSWORD`, else the password
+///   file (`passfile=FILE`, else `PGPASSFILE`, else `~/.pgpass`: lines
+///   `host:port:database:user:password`, `*` for any), read once when the
+///   store is made. A password file others can read is refused when it
+///   holds the password.
+///
+/// ```text
+/// postgres://sender@db.internal:5432/pushseal_audit?sslmode=verify-full&sslrootcert=/etc/pushseal/db-ca.pem
+/// host=db.internal dbname=pushseal_audit user=sender sslmode=verify-full sslrootcert=/etc/pushseal/db-ca.pem
+/// ```
+///
 /// # Errors
 ///
-/// Every failure (no server, a refused login, a lost connection, a damaged
-/// table) is [`Error::Storage`], with a message naming the database (never
-/// its password) and what to do.
+/// Every failure (no server, a refused login or certificate, a lost
+/// connection, a damaged table) is [`Error::Storage`], with a message
+/// naming the database (never its password) and what to do.
 pub struct PgStore {
     config: Config,
+    tls: MakeRustlsConnect,
     /// The database's name in messages: user, host, port and database, never the password.
     name: String,
     client: Mutex<Option<Client>>,
@@ -123,10 +150,9 @@ impl PgStore {
     /// The log in the database at `url` (`postgres://user@host:port/db`, or
     /// PostgreSQL's `key=value` form), to seal with: connects, and creates
     /// the tables if the database has none yet. Fails with
-    /// [`Error::Storage`] if the string is not a connection string, the
-    /// server cannot be reached or refuses the login, or the connection
-    /// string asks for TLS (`sslmode=require`), which this backend does not
-    /// speak yet.
+    /// [`Error::Storage`] if the string is not a connection string (see
+    /// [Connecting](PgStore#connecting)), or the server cannot be reached or
+    /// refuses the login or its certificate.
     pub fn connect(url: &str) -> Result<Self> {
         let store = Self::new(url)?;
         store.with_client(|client| {
@@ -148,20 +174,7 @@ impl PgStore {
     }
 
     fn new(url: &str) -> Result<Self> {
-        let mut config: Config = url.parse().map_err(|_| {
-            Error::Storage(
-                "audit database: not a PostgreSQL connection string; give postgres://USER@HOST:PORT/DATABASE \
-                 (or host=… dbname=…)"
-                    .into(),
-            )
-        })?;
-        if matches!(config.get_ssl_mode(), SslMode::Require) {
-            return Err(Error::Storage(format!(
-                "audit database {}: sslmode=require, but this backend does not speak TLS yet; reach the database \
-                 over a private network or a local socket, without sslmode=require",
-                describe(&config)
-            )));
-        }
+        let ConnInfo { mut config, tls } = ConnInfo::parse(url, &Environment::of_process(), describe)?;
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(CONNECT_TIMEOUT);
         }
@@ -169,7 +182,7 @@ impl PgStore {
             config.application_name("pushseal-audit");
         }
         let name = describe(&config);
-        Ok(Self { config, name, client: Mutex::new(None) })
+        Ok(Self { config, tls, name, client: Mutex::new(None) })
     }
 
     /// Runs `f` with a connection, opening one if there is none; maps its
@@ -184,7 +197,7 @@ impl PgStore {
         let mut guard = self.lock();
         if guard.as_ref().is_none_or(Client::is_closed) {
             *guard = None;
-            let mut client = self.config.connect(NoTls).map_err(|e| self.error("connect to", &e))?;
+            let mut client = self.config.connect(self.tls.clone()).map_err(|e| self.error("connect to", &e))?;
             // Commits return once durable, whatever the server's default.
             client.batch_execute("SET synchronous_commit = on").map_err(|e| self.error("configure", &e))?;
             *guard = Some(client);
@@ -230,10 +243,16 @@ impl PgStore {
             Some(source) => format!("{err}: {source}"),
             None => err.to_string(),
         };
+        // A refused certificate is fixed in the connection string, not by waiting.
+        let hint = if err.contains("certificate") {
+            "check that sslrootcert is the CA that signed the server's certificate, and that the certificate names \
+             the host connected to (sslmode=verify-full)"
+        } else {
+            "check that the server is up and the connection string is right, then try again: a retried append is \
+             not recorded twice"
+        };
         Error::Storage(format!(
-            "audit database {}: cannot {operation} it: {err}; the records of this call may not be stored (check that \
-             the server is up and the connection string is right, then try again: a retried append is not recorded \
-             twice)",
+            "audit database {}: cannot {operation} it: {err}; the records of this call may not be stored ({hint})",
             self.name
         ))
     }
