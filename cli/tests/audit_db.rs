@@ -2,8 +2,9 @@
 //! PostgreSQL server the test starts on 127.0.0.1: senders running at once
 //! append to one log, a device's receipt is recorded in it, `audit verify
 //! --audit-db` checks it; `audit checkpoint` and `audit prove` work on it as
-//! on a file, with the same proofs, and catch a log cut back; a database
-//! without a log and conflicting flags are refused.
+//! on a file, with the same proofs, and catch a log cut back; the password
+//! comes from `PGPASSWORD` or the password file and never shows in an error;
+//! a database without a log and conflicting flags are refused.
 
 #[path = "../../audit-log/tests/pg_server/mod.rs"]
 mod pg_server;
@@ -201,4 +202,63 @@ fn checkpoints_and_proofs_of_a_database_log_are_those_of_the_same_log_in_a_file(
         "{}",
         String::from_utf8_lossy(&o.stderr)
     );
+}
+
+#[test]
+fn the_password_comes_from_pgpassword_or_the_password_file_and_never_shows_in_an_error() {
+    let options = pg_server::Options { password_user: Some(("fleet", "s3cret-pw")), ..Default::default() };
+    let server = pg_server::PgServer::start_with(&options);
+    server.create_database("pw");
+    let url = format!("postgres://fleet@127.0.0.1:{}/pw", server.port());
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    std::fs::create_dir(&home).unwrap();
+    let path = |name: &str| dir.path().join(name).to_str().unwrap().to_owned();
+    let device = json(&ok(&run(&["keygen", "--secret-out", &path("device.key")], b"")))["public_key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    ok(&run(&["keygen", "--secret-out", &path("sender.key")], b""));
+    let sender = path("sender.key");
+    // A seal with only these password sources (HOME: a directory of the test's).
+    let seal = |env: &[(&str, &str)]| {
+        let mut command = Command::new(BIN);
+        command
+            .args(["seal", "--to", &device, "--from", &sender, "--audit-db", &url])
+            .env_remove("PGPASSWORD")
+            .env_remove("PGPASSFILE")
+            .env("HOME", &home)
+            .envs(env.iter().copied())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = command.spawn().unwrap();
+        std::io::Write::write_all(&mut child.stdin.take().unwrap(), MESSAGE).unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let refused = |o: &Output, secret: &str| {
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{stderr}");
+        assert!(stderr.contains("fleet@127.0.0.1") && !stderr.contains(secret), "{stderr}");
+        assert!(o.stdout.is_empty(), "nothing handed out without its record");
+    };
+    refused(&seal(&[]), "s3cret-pw");
+    refused(&seal(&[("PGPASSWORD", "wrong-pw")]), "wrong-pw");
+    ok(&seal(&[("PGPASSWORD", "s3cret-pw")]));
+    // ~/.pgpass, as libpq reads it; one others can read is refused.
+    let pgpass = home.join(".pgpass");
+    std::fs::write(&pgpass, format!("127.0.0.1:{}:pw:fleet:s3cret-pw\n", server.port())).unwrap();
+    std::fs::set_permissions(&pgpass, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    ok(&seal(&[]));
+    std::fs::set_permissions(&pgpass, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
+    let o = seal(&[]);
+    refused(&o, "s3cret-pw");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("chmod 0600"));
+    // PGPASSFILE names another file.
+    let elsewhere = path("pgpass");
+    std::fs::write(&elsewhere, "*:*:*:fleet:s3cret-pw\n").unwrap();
+    std::fs::set_permissions(&elsewhere, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    ok(&seal(&[("PGPASSFILE", elsewhere.as_str())]));
+    let summary = json(&ok(&run(&["audit", "verify", "--audit-db", &format!("{url}?passfile={elsewhere}")], b"")));
+    assert_eq!(summary["sealed"], 3);
 }

@@ -9,6 +9,8 @@
 //! to the `postgres` user (or `nobody` where there is none) and every
 //! server command runs as that user through `runuser` (or `setpriv`).
 //! A machine without PostgreSQL fails the test saying what to install.
+//! [`PgServer::start_with`] also turns on TLS with a given certificate, or
+//! adds a login role with a password (SCRAM over TCP).
 
 #![allow(dead_code)] // each test file uses its own part
 
