@@ -34,16 +34,25 @@ CREATE TABLE IF NOT EXISTS pushseal_audit_records (
     event_key text UNIQUE,
     line bytea NOT NULL
 );
-CREATE TABLE IF NOT EXISTS pushseal_audit_tree (
-    idx bigint PRIMARY KEY CHECK (idx >= 0),
-    hash bytea NOT NULL CHECK (length(hash) = 32)
-);
 CREATE TABLE IF NOT EXISTS pushseal_shared_values (
     name text PRIMARY KEY,
     value bytea NOT NULL,
     expires_at bigint NOT NULL
 );
 ";
+
+/// The tree's table (see [`PgStore`]), created apart: a log made before it
+/// existed gets it, filled from its records, when a store connects
+/// ([`PgStore::connect`] or [`PgStore::connect_existing`]).
+const TREE_TABLE: &str = "
+CREATE TABLE pushseal_audit_tree (
+    idx bigint PRIMARY KEY CHECK (idx >= 0),
+    hash bytea NOT NULL CHECK (length(hash) = 32)
+);
+";
+
+/// How many stored hashes one statement inserts when a tree is built.
+const TREE_INSERT_CHUNK: u64 = 10_000;
 
 /// The advisory lock key that serializes schema creation: the ASCII bytes of
 /// "pushseal" as a big-endian integer.
@@ -149,7 +158,8 @@ impl fmt::Debug for PgStore {
 impl PgStore {
     /// The log in the database at `url` (`postgres://user@host:port/db`, or
     /// PostgreSQL's `key=value` form), to seal with: connects, and creates
-    /// the tables if the database has none yet. Fails with
+    /// the tables if the database has none yet (and the tree table of a log
+    /// made before the tree was stored, filled from its records). Fails with
     /// [`Error::Storage`] if the string is not a connection string (see
     /// [Connecting](PgStore#connecting)), or the server cannot be reached or
     /// refuses the login or its certificate.
@@ -159,17 +169,65 @@ impl PgStore {
             let mut tx = client.transaction()?;
             tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])?;
             tx.batch_execute(SCHEMA)?;
+            Self::add_tree(&mut tx)?;
             tx.commit()
         })?;
         Ok(store)
     }
 
+    /// Inside `tx` (holding the schema lock): if the log has no tree table
+    /// (it was made before the tree was stored), creates it and fills it
+    /// with the stored hashes of every record, in `seq` order, holding the
+    /// appenders' lock so that no record is added meanwhile. A log that has
+    /// its table is left as it is.
+    fn add_tree(tx: &mut Transaction<'_>) -> core::result::Result<(), postgres::Error> {
+        let present: bool = tx.query_one("SELECT to_regclass('pushseal_audit_tree') IS NOT NULL", &[])?.try_get(0)?;
+        if present {
+            return Ok(());
+        }
+        tx.execute("SELECT one FROM pushseal_audit_head FOR UPDATE", &[])?;
+        tx.batch_execute(TREE_TABLE)?;
+        let mut tree = MemoryHashes::default();
+        Self::scan(tx, |line, _| {
+            // A memory tree holds every hash it reads.
+            tree.append_leaf(merkle::leaf_hash(line)).expect("a memory tree appends");
+        })?;
+        let count = merkle::stored_hash_count(tree.size());
+        let mut start = 0u64;
+        while start < count {
+            let end = count.min(start + TREE_INSERT_CHUNK);
+            let indexes: Vec<u64> = (start..end).collect();
+            // Every stored hash of a memory tree is in it.
+            let hashes: Vec<Vec<u8>> = tree
+                .read_hashes(&indexes)
+                .expect("a memory tree holds its own hashes")
+                .iter()
+                .map(|h| h.to_bytes().to_vec())
+                .collect();
+            let indexes: Vec<i64> = indexes.iter().filter_map(|i| i64::try_from(*i).ok()).collect();
+            tx.execute(
+                "INSERT INTO pushseal_audit_tree (idx, hash) SELECT * FROM unnest($1::bigint[], $2::bytea[])",
+                &[&indexes, &hashes],
+            )?;
+            start = end;
+        }
+        Ok(())
+    }
+
     /// The log in the database at `url`, which must already hold one (to
     /// record deliveries in, or to verify): fails with [`Error::Storage`] if
     /// its tables are missing (a database without a log is not an empty log).
+    /// A log made before the Merkle tree was stored gets its tree table,
+    /// filled from its records, as with [`PgStore::connect`].
     pub fn connect_existing(url: &str) -> Result<Self> {
         let store = Self::new(url)?;
         store.require_tables()?;
+        store.with_client(|client| {
+            let mut tx = client.transaction()?;
+            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])?;
+            Self::add_tree(&mut tx)?;
+            tx.commit()
+        })?;
         Ok(store)
     }
 

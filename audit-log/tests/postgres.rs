@@ -8,7 +8,8 @@
 //! checked and recorded once; a database without a log is not an empty log;
 //! TLS is used when offered and verified against the CA given (a wrong CA or
 //! name refused); the password comes from the string or a password file and
-//! never shows in an error.
+//! never shows in an error; a log made before the tree was stored gets its
+//! tree when a store connects.
 
 mod pg_server;
 
@@ -594,4 +595,37 @@ fn the_tree_is_stored_as_it_grows_and_proofs_verify_as_for_the_file() {
     assert_eq!(store.prove_inclusion(u64::from(n), last).unwrap_err().kind(), ErrorKind::Malformed);
     server.connect("tree").execute("DELETE FROM pushseal_audit_tree WHERE idx = 0", &[]).unwrap();
     assert_eq!(store.prove_inclusion(1, last).unwrap_err().kind(), ErrorKind::Storage);
+}
+
+#[test]
+fn a_log_made_before_the_tree_was_stored_gets_its_tree_when_a_store_connects() {
+    use pushseal_audit::checkpoint::LogSigningKey;
+    let server = PgServer::start();
+    let url = server.create_database("old");
+    let key = LogSigningKey::generate("audit.example.com/fleet").unwrap();
+    let verifier = key.verifier_key();
+    let log = pg_log(&url);
+    let store = PgStore::connect(&url).unwrap();
+    let events: Vec<AuditEvent> = (0..11).map(|n| sealed_event(&log, &sealed_at(1, n, 1))).collect();
+    store.append(events).unwrap();
+    let before = verifier.open(store.checkpoint(&key).unwrap().as_bytes(), &[]).unwrap().checkpoint;
+    drop((store, log));
+    // The database as a version without the tree left it.
+    server.connect("old").batch_execute("DROP TABLE pushseal_audit_tree").unwrap();
+
+    // To verify (connect_existing): the tree is rebuilt from the records, the same tree.
+    let store = PgStore::connect_existing(&url).unwrap();
+    assert!(store.verify(None).unwrap().is_intact());
+    assert_eq!(store.root_at(11).unwrap(), before.root);
+    let stored: i64 = server.connect("old").query_one("SELECT count(*) FROM pushseal_audit_tree", &[]).unwrap().get(0);
+    assert_eq!(stored, 11 * 2 - 3, "2n - popcount(n) stored hashes for n = 11");
+    // To seal (connect), once more: left as it is, and appends go on.
+    server.connect("old").batch_execute("DROP TABLE pushseal_audit_tree").unwrap();
+    let store = PgStore::connect(&url).unwrap();
+    let log = pg_log(&url);
+    store.append(vec![sealed_event(&log, &sealed_at(1, 11, 1))]).unwrap();
+    let after = verifier.open(store.checkpoint(&key).unwrap().as_bytes(), &[]).unwrap().checkpoint;
+    assert_eq!(after.size, 12);
+    store.prove_consistency(&before, &after).unwrap().verify(&before, &after).unwrap();
+    assert!(PgStore::connect(&url).unwrap().verify(None).unwrap().is_intact());
 }
