@@ -276,30 +276,38 @@ fn provider() -> Arc<CryptoProvider> {
 }
 
 fn client_config(mode: TlsMode, roots: Option<rustls::RootCertStore>, name: &str) -> Result<rustls::ClientConfig> {
+    let setup = |e: rustls::Error| Error::Storage(format!("audit database {name}: TLS cannot be set up: {e}"));
     let provider = provider();
     let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
-        .map_err(|e| Error::Storage(format!("audit database {name}: TLS cannot be set up: {e}")))?;
-    let config = match (roots, mode) {
-        (Some(roots), TlsMode::VerifyFull) => builder.with_root_certificates(roots).with_no_client_auth(),
-        (Some(roots), _) => {
-            let verifier = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider)
+        .map_err(setup)?;
+    let chain = match (roots, mode) {
+        (Some(roots), TlsMode::VerifyFull) => return Ok(builder.with_root_certificates(roots).with_no_client_auth()),
+        (Some(roots), _) => Some(
+            WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
                 .build()
-                .map_err(|e| Error::Storage(format!("audit database {name}: TLS cannot be set up: {e}")))?;
-            builder.dangerous().with_custom_certificate_verifier(Arc::new(ChainOnly(verifier))).with_no_client_auth()
-        }
-        (None, _) => {
-            builder.dangerous().with_custom_certificate_verifier(Arc::new(EncryptOnly(provider))).with_no_client_auth()
-        }
+                .map_err(|e| Error::Storage(format!("audit database {name}: TLS cannot be set up: {e}")))?,
+        ),
+        (None, _) => None,
     };
-    Ok(config)
+    let verifier = Arc::new(Lenient { chain, provider });
+    Ok(builder.dangerous().with_custom_certificate_verifier(verifier).with_no_client_auth())
 }
 
-/// `verify-ca`: the certificate must chain to a root, whatever name it has.
+/// The checks libpq makes below `verify-full`: with roots (`verify-ca`, and
+/// `prefer` or `require` given `sslrootcert`), the certificate must chain to
+/// one of them, whatever name it has; without (`prefer`, `require`), it is
+/// not checked: the connection is encrypted, not authenticated, as
+/// operators choose by writing `require` (the README says to use
+/// `verify-full` across a network). The handshake's signatures are always
+/// checked.
 #[derive(Debug)]
-struct ChainOnly(Arc<WebPkiServerVerifier>);
+struct Lenient {
+    chain: Option<Arc<WebPkiServerVerifier>>,
+    provider: Arc<CryptoProvider>,
+}
 
-impl ServerCertVerifier for ChainOnly {
+impl ServerCertVerifier for Lenient {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
@@ -308,7 +316,8 @@ impl ServerCertVerifier for ChainOnly {
         ocsp: &[u8],
         now: UnixTime,
     ) -> core::result::Result<ServerCertVerified, rustls::Error> {
-        match self.0.verify_server_cert(end_entity, intermediates, server_name, ocsp, now) {
+        let Some(chain) = &self.chain else { return Ok(ServerCertVerified::assertion()) };
+        match chain.verify_server_cert(end_entity, intermediates, server_name, ocsp, now) {
             Err(rustls::Error::InvalidCertificate(
                 CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
             )) => Ok(ServerCertVerified::assertion()),
@@ -322,7 +331,7 @@ impl ServerCertVerifier for ChainOnly {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> core::result::Result<HandshakeSignatureValid, rustls::Error> {
-        self.0.verify_tls12_signature(message, cert, dss)
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
     }
 
     fn verify_tls13_signature(
@@ -331,53 +340,11 @@ impl ServerCertVerifier for ChainOnly {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> core::result::Result<HandshakeSignatureValid, rustls::Error> {
-        self.0.verify_tls13_signature(message, cert, dss)
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.supported_verify_schemes()
-    }
-}
-
-/// `prefer` and `require` without `sslrootcert`, as libpq: the connection
-/// is encrypted, the server's certificate is not checked (the handshake's
-/// signatures are). What operators choose by writing `require`; the README
-/// says to use `verify-full` across a network.
-#[derive(Debug)]
-struct EncryptOnly(Arc<CryptoProvider>);
-
-impl ServerCertVerifier for EncryptOnly {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp: &[u8],
-        _now: UnixTime,
-    ) -> core::result::Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> core::result::Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> core::result::Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
+        self.provider.signature_verification_algorithms.supported_schemes()
     }
 }
 

@@ -106,6 +106,15 @@ fn senders_share_one_log_in_postgresql() {
     assert_eq!(o.status.code(), Some(2));
 }
 
+/// Makes a device key and a sender key in `dir`: the device's public key
+/// and the sender's secret key file.
+fn device_and_sender(dir: &std::path::Path) -> (String, String) {
+    let path = |name: &str| dir.join(name).to_str().unwrap().to_owned();
+    let printed = json(&ok(&run(&["keygen", "--secret-out", &path("device.key")], b"")));
+    ok(&run(&["keygen", "--secret-out", &path("sender.key")], b""));
+    (printed["public_key"].as_str().unwrap().to_owned(), path("sender.key"))
+}
+
 /// Writes `text` to `dir/name` and returns the path.
 fn put(dir: &std::path::Path, name: &str, text: &str) -> String {
     let path = dir.join(name);
@@ -119,12 +128,7 @@ fn checkpoints_and_proofs_of_a_database_log_are_those_of_the_same_log_in_a_file(
     let url = server.create_database("proofs");
     let dir = tempfile::tempdir().unwrap();
     let path = |name: &str| dir.path().join(name).to_str().unwrap().to_owned();
-    let device = json(&ok(&run(&["keygen", "--secret-out", &path("device.key")], b"")))["public_key"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    ok(&run(&["keygen", "--secret-out", &path("sender.key")], b""));
-    let sender = path("sender.key");
+    let (device, sender) = device_and_sender(dir.path());
     let seal = |n: usize| {
         let tos: Vec<&str> = std::iter::repeat_n(["--to", device.as_str()], n).flatten().collect();
         let args = [&["seal", "--from", &sender, "--audit-db", &url][..], &tos].concat();
@@ -214,12 +218,7 @@ fn the_password_comes_from_pgpassword_or_the_password_file_and_never_shows_in_an
     let home = dir.path().join("home");
     std::fs::create_dir(&home).unwrap();
     let path = |name: &str| dir.path().join(name).to_str().unwrap().to_owned();
-    let device = json(&ok(&run(&["keygen", "--secret-out", &path("device.key")], b"")))["public_key"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    ok(&run(&["keygen", "--secret-out", &path("sender.key")], b""));
-    let sender = path("sender.key");
+    let (device, sender) = device_and_sender(dir.path());
     // A seal with only these password sources (HOME: a directory of the test's).
     let seal = |env: &[(&str, &str)]| {
         let mut command = Command::new(BIN);
