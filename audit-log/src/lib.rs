@@ -140,6 +140,8 @@
 #![deny(missing_docs)]
 
 pub mod checkpoint;
+#[cfg(feature = "postgres")]
+mod conninfo;
 mod file;
 mod group;
 pub mod merkle;

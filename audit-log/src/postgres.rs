@@ -7,12 +7,14 @@ use std::fmt;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use postgres::config::{Host, SslMode};
+use postgres::config::Host;
 use postgres::fallible_iterator::FallibleIterator;
-use postgres::{Client, Config, IsolationLevel, NoTls, Transaction};
+use postgres::{Client, Config, IsolationLevel, Transaction};
 use pushseal::{Error, Result};
+use tokio_postgres_rustls::MakeRustlsConnect;
 
 use crate::checkpoint::{Checkpoint, LogSigningKey};
+use crate::conninfo::{ConnInfo, Environment};
 use crate::merkle::{self, HashReader, MemoryHashes};
 use crate::record::{Anchor, AuditEvent, AuditRecord, Chain, Hash256, MAX_LINE_LEN};
 use crate::store::{Decision, RecordStore};
@@ -32,16 +34,25 @@ CREATE TABLE IF NOT EXISTS pushseal_audit_records (
     event_key text UNIQUE,
     line bytea NOT NULL
 );
-CREATE TABLE IF NOT EXISTS pushseal_audit_tree (
-    idx bigint PRIMARY KEY CHECK (idx >= 0),
-    hash bytea NOT NULL CHECK (length(hash) = 32)
-);
 CREATE TABLE IF NOT EXISTS pushseal_shared_values (
     name text PRIMARY KEY,
     value bytea NOT NULL,
     expires_at bigint NOT NULL
 );
 ";
+
+/// The tree's table (see [`PgStore`]), created apart: a log made before it
+/// existed gets it, filled from its records, when a store connects
+/// ([`PgStore::connect`] or [`PgStore::connect_existing`]).
+const TREE_TABLE: &str = "
+CREATE TABLE pushseal_audit_tree (
+    idx bigint PRIMARY KEY CHECK (idx >= 0),
+    hash bytea NOT NULL CHECK (length(hash) = 32)
+);
+";
+
+/// How many stored hashes one statement inserts when a tree is built.
+const TREE_INSERT_CHUNK: u64 = 10_000;
 
 /// The advisory lock key that serializes schema creation: the ASCII bytes of
 /// "pushseal" as a big-endian integer.
@@ -101,13 +112,38 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// instead of a second one. The same key with other content is refused with
 /// [`Error::Storage`]. A lost connection is opened again by the next call.
 ///
+/// # Connecting
+///
+/// The connection string is libpq's, in either form, with libpq's TLS and
+/// password settings:
+///
+/// - `sslmode`: `disable`; `prefer` (the default: TLS when the server
+///   offers it); `require` (TLS, the server's certificate unchecked, as in
+///   libpq); `verify-ca` (TLS, the certificate chained to `sslrootcert`);
+///   `verify-full` (also naming the host connected to: what a database
+///   across a network needs). `sslrootcert=FILE` is the CA certificate
+///   (PEM); with it, `prefer` and `require` check as `verify-ca` does;
+///   without it, `verify-ca` and `verify-full` read `~/.postgresql/root.crt`.
+///   TLS is rustls (TLS 1.2 or 1.3).
+/// - The password: the string's own, else `PGPASSWORD`, else the password
+///   file (`passfile=FILE`, else `PGPASSFILE`, else `~/.pgpass`: lines
+///   `host:port:database:user:password`, `*` for any), read once when the
+///   store is made. A password file others can read is refused when it
+///   holds the password.
+///
+/// ```text
+/// postgres://sender@db.internal:5432/pushseal_audit?sslmode=verify-full&sslrootcert=/etc/pushseal/db-ca.pem
+/// host=db.internal dbname=pushseal_audit user=sender sslmode=verify-full sslrootcert=/etc/pushseal/db-ca.pem
+/// ```
+///
 /// # Errors
 ///
-/// Every failure (no server, a refused login, a lost connection, a damaged
-/// table) is [`Error::Storage`], with a message naming the database (never
-/// its password) and what to do.
+/// Every failure (no server, a refused login or certificate, a lost
+/// connection, a damaged table) is [`Error::Storage`], with a message
+/// naming the database (never its password) and what to do.
 pub struct PgStore {
     config: Config,
+    tls: MakeRustlsConnect,
     /// The database's name in messages: user, host, port and database, never the password.
     name: String,
     client: Mutex<Option<Client>>,
@@ -141,46 +177,81 @@ impl fmt::Debug for PgStore {
 impl PgStore {
     /// The log in the database at `url` (`postgres://user@host:port/db`, or
     /// PostgreSQL's `key=value` form), to seal with: connects, and creates
-    /// the tables if the database has none yet. Fails with
-    /// [`Error::Storage`] if the string is not a connection string, the
-    /// server cannot be reached or refuses the login, or the connection
-    /// string asks for TLS (`sslmode=require`), which this backend does not
-    /// speak yet.
+    /// the tables if the database has none yet (and the tree table of a log
+    /// made before the tree was stored, filled from its records). Fails with
+    /// [`Error::Storage`] if the string is not a connection string (see
+    /// [Connecting](PgStore#connecting)), or the server cannot be reached or
+    /// refuses the login or its certificate.
     pub fn connect(url: &str) -> Result<Self> {
         let store = Self::new(url)?;
         store.with_client(|client| {
             let mut tx = client.transaction()?;
             tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])?;
             tx.batch_execute(SCHEMA)?;
+            Self::add_tree(&mut tx)?;
             tx.commit()
         })?;
         Ok(store)
     }
 
+    /// Inside `tx` (holding the schema lock): if the log has no tree table
+    /// (it was made before the tree was stored), creates it and fills it
+    /// with the stored hashes of every record, in `seq` order, holding the
+    /// appenders' lock so that no record is added meanwhile. A log that has
+    /// its table is left as it is.
+    fn add_tree(tx: &mut Transaction<'_>) -> core::result::Result<(), postgres::Error> {
+        let present: bool = tx.query_one("SELECT to_regclass('pushseal_audit_tree') IS NOT NULL", &[])?.try_get(0)?;
+        if present {
+            return Ok(());
+        }
+        tx.execute("SELECT one FROM pushseal_audit_head FOR UPDATE", &[])?;
+        tx.batch_execute(TREE_TABLE)?;
+        let mut tree = MemoryHashes::default();
+        Self::scan(tx, |line, _| {
+            // A memory tree holds every hash it reads.
+            tree.append_leaf(merkle::leaf_hash(line)).expect("a memory tree appends");
+        })?;
+        let count = merkle::stored_hash_count(tree.size());
+        let mut start = 0u64;
+        while start < count {
+            let end = count.min(start + TREE_INSERT_CHUNK);
+            let indexes: Vec<u64> = (start..end).collect();
+            // Every stored hash of a memory tree is in it.
+            let hashes: Vec<Vec<u8>> = tree
+                .read_hashes(&indexes)
+                .expect("a memory tree holds its own hashes")
+                .iter()
+                .map(|h| h.to_bytes().to_vec())
+                .collect();
+            let indexes: Vec<i64> = indexes.iter().filter_map(|i| i64::try_from(*i).ok()).collect();
+            tx.execute(
+                "INSERT INTO pushseal_audit_tree (idx, hash) SELECT * FROM unnest($1::bigint[], $2::bytea[])",
+                &[&indexes, &hashes],
+            )?;
+            start = end;
+        }
+        Ok(())
+    }
+
     /// The log in the database at `url`, which must already hold one (to
     /// record deliveries in, or to verify): fails with [`Error::Storage`] if
     /// its tables are missing (a database without a log is not an empty log).
+    /// A log made before the Merkle tree was stored gets its tree table,
+    /// filled from its records, as with [`PgStore::connect`].
     pub fn connect_existing(url: &str) -> Result<Self> {
         let store = Self::new(url)?;
         store.require_tables()?;
+        store.with_client(|client| {
+            let mut tx = client.transaction()?;
+            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])?;
+            Self::add_tree(&mut tx)?;
+            tx.commit()
+        })?;
         Ok(store)
     }
 
     fn new(url: &str) -> Result<Self> {
-        let mut config: Config = url.parse().map_err(|_| {
-            Error::Storage(
-                "audit database: not a PostgreSQL connection string; give postgres://USER@HOST:PORT/DATABASE \
-                 (or host=… dbname=…)"
-                    .into(),
-            )
-        })?;
-        if matches!(config.get_ssl_mode(), SslMode::Require) {
-            return Err(Error::Storage(format!(
-                "audit database {}: sslmode=require, but this backend does not speak TLS yet; reach the database \
-                 over a private network or a local socket, without sslmode=require",
-                describe(&config)
-            )));
-        }
+        let ConnInfo { mut config, tls } = ConnInfo::parse(url, &Environment::of_process(), describe)?;
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(CONNECT_TIMEOUT);
         }
@@ -188,7 +259,7 @@ impl PgStore {
             config.application_name("pushseal-audit");
         }
         let name = describe(&config);
-        Ok(Self { config, name, client: Mutex::new(None) })
+        Ok(Self { config, tls, name, client: Mutex::new(None) })
     }
 
     /// Runs `f` with a connection, opening one if there is none; maps its
@@ -203,7 +274,7 @@ impl PgStore {
         let mut guard = self.lock();
         if guard.as_ref().is_none_or(Client::is_closed) {
             *guard = None;
-            let mut client = self.config.connect(NoTls).map_err(|e| self.error("connect to", &e))?;
+            let mut client = self.config.connect(self.tls.clone()).map_err(|e| self.error("connect to", &e))?;
             // Commits return once durable, whatever the server's default.
             client.batch_execute("SET synchronous_commit = on").map_err(|e| self.error("configure", &e))?;
             *guard = Some(client);
@@ -249,10 +320,16 @@ impl PgStore {
             Some(source) => format!("{err}: {source}"),
             None => err.to_string(),
         };
+        // A refused certificate is fixed in the connection string, not by waiting.
+        let hint = if err.contains("certificate") {
+            "check that sslrootcert is the CA that signed the server's certificate, and that the certificate names \
+             the host connected to (sslmode=verify-full)"
+        } else {
+            "check that the server is up and the connection string is right, then try again: a retried append is \
+             not recorded twice"
+        };
         Error::Storage(format!(
-            "audit database {}: cannot {operation} it: {err}; the records of this call may not be stored (check that \
-             the server is up and the connection string is right, then try again: a retried append is not recorded \
-             twice)",
+            "audit database {}: cannot {operation} it: {err}; the records of this call may not be stored ({hint})",
             self.name
         ))
     }

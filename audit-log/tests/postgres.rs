@@ -5,7 +5,11 @@
 //! mid-batch fails the batch with `storage` and hands out nothing without
 //! its record; a writer killed mid-append leaves nothing half-written;
 //! tampering in the table is caught where it happened; deliveries are
-//! checked and recorded once; a database without a log is not an empty log.
+//! checked and recorded once; a database without a log is not an empty log;
+//! TLS is used when offered and verified against the CA given (a wrong CA or
+//! name refused); the password comes from the string or a password file and
+//! never shows in an error; a log made before the tree was stored gets its
+//! tree when a store connects.
 
 mod pg_server;
 
@@ -13,7 +17,7 @@ use std::collections::HashSet;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use pg_server::PgServer;
+use pg_server::{Options, PgServer};
 use pushseal::hpke::Ephemeral;
 use pushseal::{
     BareEnvelope, BatchDevice, DeviceKeyring, DeviceSecretKey, ErrorKind, MemoryReplayStore, Message, MessageId,
@@ -354,9 +358,138 @@ fn bad_connection_strings_and_absent_servers_are_storage_errors_without_the_pass
     let text = err.to_string();
     assert!(text.contains(&format!("u@127.0.0.1:{port}/db")) && !text.contains("hunter2"), "{text}");
     assert!(!format!("{:?}", PgStore::connect("postgres://u:hunter2@127.0.0.1:1/db").err()).contains("hunter2"));
-    // TLS asked for and not spoken: refused, never downgraded.
-    let err = PgStore::connect(&format!("postgres://u@127.0.0.1:{port}/db?sslmode=require")).unwrap_err();
-    assert!(err.to_string().contains("does not speak TLS"), "{err}");
+    // A TLS mode libpq has and this backend does not, a client certificate: refused by name.
+    for (bad, says) in [("sslmode=allow", "sslmode=allow is not one of"), ("sslcert=c.pem", "sslcert")] {
+        let err = PgStore::connect(&format!("postgres://u:hunter2@127.0.0.1:{port}/db?{bad}")).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains(says) && !text.contains("hunter2"), "{text}");
+    }
+}
+
+/// A CA and a certificate it signs for `names`, PEM: (CA, certificate, key).
+fn test_ca(names: &[&str]) -> (String, String, String) {
+    let ca_key = rcgen::KeyPair::generate().unwrap();
+    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca_params.distinguished_name.push(rcgen::DnType::CommonName, "PushSeal test database CA");
+    ca_params.key_usages = vec![rcgen::KeyUsagePurpose::KeyCertSign, rcgen::KeyUsagePurpose::CrlSign];
+    let ca = rcgen::CertifiedIssuer::self_signed(ca_params, ca_key).unwrap();
+    let key = rcgen::KeyPair::generate().unwrap();
+    let params = rcgen::CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>()).unwrap();
+    let cert = params.signed_by(&key, &ca).unwrap();
+    (ca.pem(), cert.pem(), key.serialize_pem())
+}
+
+#[test]
+fn tls_is_used_when_offered_and_verified_against_the_ca_given() {
+    let (ca, cert, key) = test_ca(&["127.0.0.1", "localhost"]);
+    let (other_ca, ..) = test_ca(&["127.0.0.1", "localhost"]);
+    let server = PgServer::start_with(&Options { tls: Some((&cert, &key)), ..Options::default() });
+    let url = server.create_database("tls");
+    let dir = tempfile::tempdir().unwrap();
+    let (ca_file, other_file) = (dir.path().join("ca.pem"), dir.path().join("other-ca.pem"));
+    std::fs::write(&ca_file, &ca).unwrap();
+    std::fs::write(&other_file, &other_ca).unwrap();
+    // Whether the connection of the store named `app` is encrypted, as the server sees it.
+    let encrypted = |app: &str| -> bool {
+        server
+            .admin()
+            .query_one(
+                "SELECT bool_and(s.ssl) FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) \
+                 WHERE a.application_name = $1",
+                &[&app],
+            )
+            .unwrap()
+            .get(0)
+    };
+    let with = |settings: &str| format!("{url}?{settings}");
+
+    // verify-full with the right CA: TLS, and the log works through it.
+    let full = PgStore::connect(&with(&format!(
+        "sslmode=verify-full&sslrootcert={}&application_name=full",
+        ca_file.display()
+    )))
+    .unwrap();
+    full.append(vec![sealed_event(&pg_log(&url), &sealed_at(1, 0, 1))]).unwrap();
+    assert!(encrypted("full"));
+    // require (no certificate check, as in libpq), and the default (prefer): TLS too; disable: none.
+    let require = PgStore::connect(&with("sslmode=require&application_name=require")).unwrap();
+    let prefer = PgStore::connect(&with("application_name=prefer")).unwrap();
+    let plain = PgStore::connect(&with("sslmode=disable&application_name=plain")).unwrap();
+    assert!(encrypted("require") && encrypted("prefer") && !encrypted("plain"));
+    for store in [&require, &prefer, &plain] {
+        assert_eq!(store.tree_size().unwrap(), 1);
+    }
+
+    // Another CA: refused, with a storage error that says what to check and shows no password.
+    let wrong = format!(
+        "postgres://{}:hunter2@127.0.0.1:{}/tls?sslmode=verify-full&sslrootcert={}",
+        pg_server::SUPERUSER,
+        server.port(),
+        other_file.display()
+    );
+    for url in [wrong.clone(), wrong.replace("verify-full", "require"), wrong.replace("verify-full", "prefer")] {
+        let err = PgStore::connect(&url).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Storage);
+        let text = err.to_string();
+        assert!(text.contains("certificate") && text.contains("sslrootcert"), "{text}");
+        assert!(!text.contains("hunter2"), "{text}");
+    }
+    // A certificate that does not name the host: verify-full refuses it, verify-ca (chain only) takes it.
+    let named = |mode: &str| {
+        format!(
+            "host=db.pushseal.invalid hostaddr=127.0.0.1 port={} user={} dbname=tls sslmode={mode} sslrootcert='{}'",
+            server.port(),
+            pg_server::SUPERUSER,
+            ca_file.display()
+        )
+    };
+    let err = PgStore::connect(&named("verify-full")).unwrap_err();
+    assert!(err.to_string().contains("certificate"), "{err}");
+    assert_eq!(PgStore::connect(&named("verify-ca")).unwrap().tree_size().unwrap(), 1);
+}
+
+#[test]
+fn the_password_comes_from_the_string_or_a_password_file_and_never_shows_in_an_error() {
+    let server = PgServer::start_with(&Options { password_user: Some(("fleet", "s3cret-pw")), ..Options::default() });
+    server.create_database("pw");
+    let port = server.port();
+    let refused = |url: &str, secret: &str| {
+        let err = PgStore::connect(url).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Storage);
+        let text = err.to_string();
+        assert!(text.contains(&format!("fleet@127.0.0.1:{port}/pw")), "{text}");
+        assert!(secret.is_empty() || !text.contains(secret), "{text}");
+        assert!(!format!("{err:?}").contains("s3cret-pw"));
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let passfile = dir.path().join("pgpass");
+    // No password anywhere (an empty password file), a wrong one: refused.
+    std::fs::write(&passfile, "").unwrap();
+    refused(&format!("postgres://fleet@127.0.0.1:{port}/pw?passfile={}", passfile.display()), "");
+    refused(&format!("postgres://fleet:wrong-pw@127.0.0.1:{port}/pw?passfile={}", passfile.display()), "wrong-pw");
+    // The string's own.
+    assert!(PgStore::connect(&format!("postgres://fleet:s3cret-pw@127.0.0.1:{port}/pw")).is_ok());
+    // A password file, as libpq reads it (first matching line).
+    let lines = format!(
+        "# fleet
+127.0.0.1:{port}:other:fleet:not-this
+127.0.0.1:*:pw:fleet:s3cret-pw
+*:*:*:*:nor-this
+"
+    );
+    std::fs::write(&passfile, lines).unwrap();
+    std::fs::set_permissions(&passfile, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    let with_file = format!("host=127.0.0.1 port={port} user=fleet dbname=pw passfile={}", passfile.display());
+    let store = PgStore::connect(&with_file).unwrap();
+    assert_eq!(store.tree_size().unwrap(), 0);
+    // Readable by others: refused, saying how to fix it, without the password.
+    std::fs::set_permissions(&passfile, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
+    let err = PgStore::connect(&with_file).unwrap_err().to_string();
+    assert!(err.contains("chmod 0600") && !err.contains("s3cret-pw"), "{err}");
+    // TLS required from a server that does not speak it: refused, not downgraded.
+    let err = PgStore::connect(&format!("postgres://fleet:s3cret-pw@127.0.0.1:{port}/pw?sslmode=require")).unwrap_err();
+    assert!(err.to_string().contains("TLS") && !err.to_string().contains("s3cret-pw"), "{err}");
 }
 
 #[test]
@@ -462,4 +595,37 @@ fn the_tree_is_stored_as_it_grows_and_proofs_verify_as_for_the_file() {
     assert_eq!(store.prove_inclusion(u64::from(n), last).unwrap_err().kind(), ErrorKind::Malformed);
     server.connect("tree").execute("DELETE FROM pushseal_audit_tree WHERE idx = 0", &[]).unwrap();
     assert_eq!(store.prove_inclusion(1, last).unwrap_err().kind(), ErrorKind::Storage);
+}
+
+#[test]
+fn a_log_made_before_the_tree_was_stored_gets_its_tree_when_a_store_connects() {
+    use pushseal_audit::checkpoint::LogSigningKey;
+    let server = PgServer::start();
+    let url = server.create_database("old");
+    let key = LogSigningKey::generate("audit.example.com/fleet").unwrap();
+    let verifier = key.verifier_key();
+    let log = pg_log(&url);
+    let store = PgStore::connect(&url).unwrap();
+    let events: Vec<AuditEvent> = (0..11).map(|n| sealed_event(&log, &sealed_at(1, n, 1))).collect();
+    store.append(events).unwrap();
+    let before = verifier.open(store.checkpoint(&key).unwrap().as_bytes(), &[]).unwrap().checkpoint;
+    drop((store, log));
+    // The database as a version without the tree left it.
+    server.connect("old").batch_execute("DROP TABLE pushseal_audit_tree").unwrap();
+
+    // To verify (connect_existing): the tree is rebuilt from the records, the same tree.
+    let store = PgStore::connect_existing(&url).unwrap();
+    assert!(store.verify(None).unwrap().is_intact());
+    assert_eq!(store.root_at(11).unwrap(), before.root);
+    let stored: i64 = server.connect("old").query_one("SELECT count(*) FROM pushseal_audit_tree", &[]).unwrap().get(0);
+    assert_eq!(stored, 11 * 2 - 3, "2n - popcount(n) stored hashes for n = 11");
+    // To seal (connect), once more: left as it is, and appends go on.
+    server.connect("old").batch_execute("DROP TABLE pushseal_audit_tree").unwrap();
+    let store = PgStore::connect(&url).unwrap();
+    let log = pg_log(&url);
+    store.append(vec![sealed_event(&log, &sealed_at(1, 11, 1))]).unwrap();
+    let after = verifier.open(store.checkpoint(&key).unwrap().as_bytes(), &[]).unwrap().checkpoint;
+    assert_eq!(after.size, 12);
+    store.prove_consistency(&before, &after).unwrap().verify(&before, &after).unwrap();
+    assert!(PgStore::connect(&url).unwrap().verify(None).unwrap().is_intact());
 }

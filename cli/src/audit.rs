@@ -35,6 +35,14 @@ With --key VKEY (the log's verifier key), it checks signed checkpoints:
   --from OLD --to NEW --proof P   a consistency proof: the log only grew
   --witness WKEY                  also report this witness's cosignatures
 
+--audit-db URL (here and in seal, audit receipt, checkpoint and prove) takes
+libpq's connection string and settings: across a network,
+  postgres://USER@HOST:PORT/DB?sslmode=verify-full&sslrootcert=CA.pem
+(sslmode=require encrypts without checking the server's certificate; prefer,
+the default, uses TLS when the server offers it; disable never). The password:
+the string's, else PGPASSWORD, else the password file (passfile=FILE,
+PGPASSFILE, ~/.pgpass, mode 0600). No message shows the password.
+
 Examples (HEAD: the \"head\" an earlier verify printed, kept elsewhere):
   pushseal audit verify audit.jsonl --anchor \"$HEAD\"
   pushseal audit verify --key \"$VKEY\" --checkpoint cp-new --proof record-41.proof

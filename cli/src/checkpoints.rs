@@ -5,14 +5,15 @@
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
-use clap::Args;
+use clap::{ArgGroup, Args};
 use pushseal_audit::checkpoint::{
     Checkpoint, LogSigningKey, LogVerifierKey, MAX_NOTE_LEN, VerifiedCheckpoint, WitnessKey,
 };
-use pushseal_audit::{Comparison, LogTree, Proof};
+use pushseal_audit::{Comparison, LogTree, PgStore, Proof, RecordStore};
 use serde_json::{Value, json};
 use zeroize::Zeroizing;
 
+use crate::audit::LogAt;
 use crate::error::CliError;
 use crate::output::Out;
 
@@ -39,8 +40,13 @@ a C2SP signed-note, which Go's sumdb/note and other verifiers of that format
 read. Keep it, publish it, or hand it to witnesses: whoever holds it can later
 prove that the log only grew, and catch a log cut back or rewritten.
 
-Example:
-  pushseal audit checkpoint audit.jsonl --signing-key log-signing.key > checkpoint-$(date +%s)";
+With --audit-db URL instead of PATH, it signs the log in that PostgreSQL
+database the same way (the tree is read from the stored hashes, after the
+same checks of the whole log).
+
+Examples:
+  pushseal audit checkpoint audit.jsonl --signing-key log-signing.key > checkpoint-$(date +%s)
+  pushseal audit checkpoint --audit-db \"$AUDIT_DB\" --signing-key log-signing.key > checkpoint-$(date +%s)";
 
 /// `pushseal audit prove --help`: the output.
 pub const PROVE_DETAILS: &str = "\
@@ -50,11 +56,14 @@ the checkpoint signed, with the record's line:
 With --from OLD --to NEW: the consistency proof that NEW's tree extends OLD's:
   {\"type\":\"consistency\",\"old_size\":M,\"new_size\":N,\"hashes\":[...]}
 Fails (exit status 1), saying how, if the log is no longer the one a
-checkpoint signed.
+checkpoint signed. With --audit-db URL instead of PATH, the proof is read from
+the log in that PostgreSQL database (O(log n) rows): the same proof, byte for
+byte, as from the same records in a file.
 
 Examples:
   pushseal audit prove audit.jsonl --record 41 --checkpoint cp-new > record-41.proof
-  pushseal audit prove audit.jsonl --from cp-old --to cp-new > grew.proof";
+  pushseal audit prove audit.jsonl --from cp-old --to cp-new > grew.proof
+  pushseal audit prove --audit-db \"$AUDIT_DB\" --record 41 --checkpoint cp-new > record-41.proof";
 
 /// Arguments of `pushseal audit keygen`.
 #[derive(Debug, Args)]
@@ -70,10 +79,15 @@ pub struct KeygenArgs {
 
 /// Arguments of `pushseal audit checkpoint`.
 #[derive(Debug, Args)]
+#[command(group(ArgGroup::new("where").required(true).args(["log", "audit_db"])))]
 pub struct CheckpointArgs {
     /// The audit log
     #[arg(value_name = "PATH")]
-    log: PathBuf,
+    log: Option<PathBuf>,
+
+    /// Or the audit log in this PostgreSQL database (postgres://USER@HOST:PORT/DB)
+    #[arg(long, value_name = "URL")]
+    audit_db: Option<String>,
 
     /// The log signing key (from audit keygen)
     #[arg(long, value_name = "PATH")]
@@ -82,10 +96,15 @@ pub struct CheckpointArgs {
 
 /// Arguments of `pushseal audit prove`.
 #[derive(Debug, Args)]
+#[command(group(ArgGroup::new("where").required(true).args(["log", "audit_db"])))]
 pub struct ProveArgs {
     /// The audit log
     #[arg(value_name = "PATH")]
-    log: PathBuf,
+    log: Option<PathBuf>,
+
+    /// Or the audit log in this PostgreSQL database (postgres://USER@HOST:PORT/DB)
+    #[arg(long, value_name = "URL")]
+    audit_db: Option<String>,
 
     /// The record (its seq) to prove included
     #[arg(long, value_name = "N", requires = "checkpoint", conflicts_with_all = ["from", "to"])]
@@ -151,7 +170,18 @@ pub fn checkpoint(out: &mut Out, args: &CheckpointArgs) -> Result<(), CliError> 
     // The key's text is a secret: wiped once read.
     let text = Zeroizing::new(read_limited(&args.signing_key, 1024, "--signing-key")?);
     let key = LogSigningKey::from_text(&text).map_err(|e| CliError::rejected(format!("--signing-key: {e}")))?;
-    let note = LogTree::read(&args.log)?.checkpoint(&key)?;
+    let note = match Tree::at(args.log.as_deref(), args.audit_db.as_deref())? {
+        Tree::File(tree) => tree.checkpoint(&key)?,
+        Tree::Db(store) => {
+            // As for a file: what a checkpoint signs must be a log that verifies.
+            if let Some(broken) = store.verify(None)?.first_break {
+                return Err(CliError::rejected(format!(
+                    "the audit log is broken at {broken}; no checkpoint is signed over a broken log"
+                )));
+            }
+            store.checkpoint(&key)?
+        }
+    };
     out.line(note.trim_end_matches('\n'))
 }
 
@@ -160,15 +190,40 @@ pub fn prove(out: &mut Out, args: &ProveArgs) -> Result<(), CliError> {
     let proof = match (args.record, &args.checkpoint, &args.from, &args.to) {
         (Some(record), Some(cp), None, None) => {
             let cp = read_checkpoint_body(cp, "--checkpoint")?;
-            Proof::Inclusion(LogTree::read(&args.log)?.prove_inclusion(record, &cp)?)
+            Proof::Inclusion(match Tree::at(args.log.as_deref(), args.audit_db.as_deref())? {
+                Tree::File(tree) => tree.prove_inclusion(record, &cp)?,
+                Tree::Db(store) => store.prove_inclusion(record, &cp)?,
+            })
         }
         (None, None, Some(from), Some(to)) => {
             let (old, new) = (read_checkpoint_body(from, "--from")?, read_checkpoint_body(to, "--to")?);
-            Proof::Consistency(LogTree::read(&args.log)?.prove_consistency(&old, &new)?)
+            Proof::Consistency(match Tree::at(args.log.as_deref(), args.audit_db.as_deref())? {
+                Tree::File(tree) => tree.prove_consistency(&old, &new)?,
+                Tree::Db(store) => store.prove_consistency(&old, &new)?,
+            })
         }
         _ => return Err(CliError::usage("prove", "give --record N --checkpoint FILE, or --from OLD --to NEW")),
     };
     out.line(&serde_json::to_string(&proof).map_err(|_| CliError::rejected("the proof cannot be printed as JSON"))?)
+}
+
+/// The log a checkpoint or a proof is made from: a file's tree, read and
+/// checked whole, or a database's stored tree, read as needed.
+#[allow(clippy::large_enum_variant)] // one at a time, for one command
+enum Tree {
+    File(LogTree),
+    Db(PgStore),
+}
+
+impl Tree {
+    fn at(path: Option<&Path>, db: Option<&str>) -> Result<Self, CliError> {
+        match LogAt::from_args(path, db) {
+            Some(LogAt::File(path)) => Ok(Self::File(LogTree::read(path)?)),
+            // A database without a log is not an empty log.
+            Some(LogAt::Db(url)) => Ok(Self::Db(PgStore::connect_existing(url)?)),
+            None => Err(CliError::rejected("give the audit log: PATH or --audit-db URL")),
+        }
+    }
 }
 
 /// `pushseal audit verify` without a log: a checkpoint, an inclusion proof

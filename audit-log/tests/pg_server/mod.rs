@@ -9,6 +9,8 @@
 //! to the `postgres` user (or `nobody` where there is none) and every
 //! server command runs as that user through `runuser` (or `setpriv`).
 //! A machine without PostgreSQL fails the test saying what to install.
+//! [`PgServer::start_with`] also turns on TLS with a given certificate, or
+//! adds a login role with a password (SCRAM over TCP).
 
 #![allow(dead_code)] // each test file uses its own part
 
@@ -25,6 +27,18 @@ pub struct PgServer {
     run_as: Option<String>,
     port: u16,
     stopped: bool,
+    /// Server options beyond the port and the listen address (TLS).
+    options: String,
+}
+
+/// What a test server does beyond the defaults.
+#[derive(Default)]
+pub struct Options<'a> {
+    /// TLS (`ssl=on`) with this certificate chain and private key, PEM.
+    pub tls: Option<(&'a str, &'a str)>,
+    /// A login role with this name and password (SCRAM-SHA-256 over TCP);
+    /// the superuser logs in without one as before.
+    pub password_user: Option<(&'a str, &'a str)>,
 }
 
 /// The database superuser `initdb` creates; the tests log in as it (trust
@@ -34,6 +48,11 @@ pub const SUPERUSER: &str = "pushseal";
 impl PgServer {
     /// Makes a cluster and starts it; panics saying what is missing if it cannot.
     pub fn start() -> Self {
+        Self::start_with(&Options::default())
+    }
+
+    /// Makes a cluster with `options` and starts it.
+    pub fn start_with(options: &Options<'_>) -> Self {
         let bin = binaries();
         let run_as = running_as_root().then(unprivileged_user);
         let dir = tempfile::Builder::new().prefix("pushseal-pg-").tempdir().expect("a temporary directory");
@@ -42,7 +61,7 @@ impl PgServer {
             std::os::unix::fs::chown(dir.path(), Some(uid), Some(gid))
                 .expect("hand the directory to the server's user");
         }
-        let mut server = Self { dir, bin, run_as, port: 0, stopped: true };
+        let mut server = Self { dir, bin, run_as, port: 0, stopped: true, options: String::new() };
         let data = server.data_dir();
         server.run(
             "initdb",
@@ -60,17 +79,48 @@ impl PgServer {
                 "--no-instructions".as_ref(),
             ],
         );
+        if let Some((cert, key)) = options.tls {
+            let (cert_file, key_file) = (server.dir.path().join("server.crt"), server.dir.path().join("server.key"));
+            server.write_private(&cert_file, cert);
+            server.write_private(&key_file, key);
+            server.options =
+                format!(" -c ssl=on -c ssl_cert_file={} -c ssl_key_file={}", cert_file.display(), key_file.display());
+        }
+        if let Some((user, _)) = options.password_user {
+            // Read at start: the role's rule comes before initdb's trust rules.
+            let hba = data.join("pg_hba.conf");
+            let rules = std::fs::read_to_string(&hba).expect("read pg_hba.conf");
+            std::fs::write(&hba, format!("host all {user} 127.0.0.1/32 scram-sha-256\n{rules}"))
+                .expect("write pg_hba.conf");
+        }
         // A port that was free a moment ago may be taken by the time the
         // server binds it: try a few.
         for attempt in 0..5 {
             server.port = free_port();
             if server.try_start() {
                 server.stopped = false;
+                if let Some((user, password)) = options.password_user {
+                    let mut admin = server.admin();
+                    let role = format!("CREATE ROLE {user} LOGIN SUPERUSER PASSWORD '{password}'");
+                    admin.batch_execute(&role).expect("create the role");
+                }
                 return server;
             }
             eprintln!("PostgreSQL did not start on port {} (attempt {attempt}); trying another", server.port);
         }
         panic!("PostgreSQL did not start; its log:\n{}", server.log());
+    }
+
+    /// Writes a file only the server's user can read (PostgreSQL refuses a
+    /// key file others can).
+    fn write_private(&self, path: &Path, text: &str) {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::write(path, text).expect("write a server file");
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).expect("make it private");
+        if let Some(user) = &self.run_as {
+            let (uid, gid) = ids(user);
+            std::os::unix::fs::chown(path, Some(uid), Some(gid)).expect("hand the file to the server's user");
+        }
     }
 
     fn data_dir(&self) -> PathBuf {
@@ -79,9 +129,10 @@ impl PgServer {
 
     fn try_start(&self) -> bool {
         let options = format!(
-            "-p {} -k {} -c listen_addresses=127.0.0.1 -c max_connections=60 -c shared_buffers=16MB",
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c max_connections=60 -c shared_buffers=16MB{}",
             self.port,
-            self.dir.path().display()
+            self.dir.path().display(),
+            self.options
         );
         let data = self.data_dir();
         let log = self.dir.path().join("server.log");
