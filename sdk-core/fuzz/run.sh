@@ -22,7 +22,7 @@ set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
-targets=(envelope_parse open_envelope open_apns open_fcm open_plaintext unpad keyring replay_file)
+targets=(envelope_parse open_envelope open_apns open_fcm open_plaintext unpad keyring replay_file open_v2 open_v2_plaintext key_texts)
 
 mode="${1:-smoke}"
 case "$mode" in
