@@ -88,7 +88,7 @@ for t in "${selected[@]}"; do
     verdict="FINDING (exit $status, see $log and $artifacts/)"
     failed=1
   fi
-  printf '%-15s %6ss  execs %-10s corpus %-6s cov %-6s %s\n' "$t" "$seconds" "${execs:-?}" "$units" "${cov:-?}" "$verdict"
+  printf '%-17s %6ss  execs %-10s corpus %-6s cov %-6s %s\n' "$t" "$seconds" "${execs:-?}" "$units" "${cov:-?}" "$verdict"
 done
 if [ "$failed" -ne 0 ]; then
   echo "fuzz: a target found an input that breaks a rule: add it to sdk-core/fuzz/regressions/<target>/" >&2
