@@ -381,3 +381,19 @@ fn demo_seals_version_2_and_says_so() {
         assert!(out.contains(needle), "demo lacks {needle:?}:\n{out}");
     }
 }
+
+#[test]
+fn help_names_the_version_2_options() {
+    let cases: [(&str, &[&str]); 3] = [
+        ("keygen", &["--sender", "--v1-only", "registration", "public_key_v2", "key_id_v2"]),
+        ("seal", &["--pq", "prefer", "require", "off", "registration"]),
+        ("open", &["--v2-only", "pushseal-sender-v2:"]),
+    ];
+    for (command, needles) in cases {
+        let help = ok(&run(&[command, "--help"], b""));
+        for needle in needles {
+            assert!(help.contains(needle), "{command} --help lacks {needle:?}");
+        }
+    }
+    assert!(ok(&run(&["--help"], b"")).contains("version 2 (post-quantum)"));
+}
