@@ -10,34 +10,39 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use pushseal::{
     ApnsOptions, ApnsRequest, BareEnvelope, BatchDevice, BatchResult, DeviceKeyring, DevicePublicKey, DeviceSecretKey,
     FcmMessage, FcmOptions, FcmPriority, FileReplayStore, KeyId, MemoryReplayStore, Message, ReplayStore, Sealed,
-    Sender, SenderPublicKey, SenderSecretKey, unix_now,
+    Sender, unix_now,
 };
+use pushseal::{DeviceSecretKeyV2, Pq, Registration, SenderSigningKey};
 use pushseal_audit::AuditTarget;
 use serde_json::Value;
 
 use crate::audit::with_receipt;
 use crate::error::CliError;
-use crate::input::{PayloadInput, parse_message, parse_public_key, read_secret_key, read_stdin};
+use crate::input::{PayloadInput, parse_message, read_stdin};
+use crate::key_file::{
+    KeyFile, SecondKey, TrustedSender, key_file_json, key_file_text, parse_registration, parse_trusted_sender,
+    read_key_file, sender_from_file,
+};
 use crate::mistakes;
 use crate::output::Out;
-use crate::{FcmPriorityArg, OpenArgs, Platform, SealArgs};
+use crate::{FcmPriorityArg, KeygenArgs, OpenArgs, Platform, PqArg, SealArgs};
 
 /// A JSON string.
 fn quoted(text: &str) -> String {
     Value::String(text.to_owned()).to_string()
 }
 
-/// `{"public_key": ..., "key_id": ...}` for a public key (a device's or a
-/// sender's: one form).
-pub fn key_json(key: &DevicePublicKey) -> String {
-    format!("{{\"public_key\":{},\"key_id\":{}}}", quoted(&key.to_string()), quoted(&key.key_id().to_string()))
-}
-
-/// `pushseal keygen`.
-pub fn keygen(out: &mut Out, path: &Path) -> Result<(), CliError> {
+/// `pushseal keygen`: a version 1 key and, unless `--v1-only`, a version 2
+/// key: a device's X-Wing key, or with `--sender` an Ed25519 signing key.
+pub fn keygen(out: &mut Out, args: &KeygenArgs) -> Result<(), CliError> {
     let key = DeviceSecretKey::generate()?;
-    write_new_key_file(path, key.to_secret_text().as_bytes())?;
-    out.line(&key_json(&key.public_key()))
+    let v2 = match (args.v1_only, args.sender) {
+        (true, _) => None,
+        (false, false) => Some(SecondKey::Device(Box::new(DeviceSecretKeyV2::generate()?))),
+        (false, true) => Some(SecondKey::Sender(Box::new(SenderSigningKey::generate()?))),
+    };
+    write_new_key_file(&args.secret_out, key_file_text(&key, v2.as_ref()).as_bytes())?;
+    out.line(&key_file_json(&key.public_key(), v2.as_ref()))
 }
 
 /// Creates `path` (mode 0600 on Unix; never an existing file) holding `text`
@@ -67,8 +72,8 @@ pub(crate) fn write_new_key_file(path: &Path, text: &[u8]) -> Result<(), CliErro
 /// `pushseal public-key`.
 pub fn public_key(out: &mut Out, path: &Path) -> Result<(), CliError> {
     // A sender's key file has the same form, and its public key the same text.
-    let key: DeviceSecretKey = read_secret_key(path)?;
-    out.line(&key_json(&key.public_key()))
+    let file: KeyFile<DeviceSecretKey> = read_key_file(path)?;
+    out.line(&key_file_json(&file.v1.public_key(), file.v2.as_ref()))
 }
 
 /// Checks that the options of `pushseal seal` suit its platform.
@@ -218,10 +223,11 @@ fn seal_for<T: AuditTarget>(
         .to
         .iter()
         .enumerate()
-        .map(|(i, text)| parse_public_key(text, "--to", i, args.to.len()))
-        .collect::<Result<Vec<DevicePublicKey>, _>>()?;
-    let (sender, message) = sender_and_message(&args.from, args.ttl)?;
-    refuse_own_key(&keys, sender.public_key().key_id(), args)?;
+        .map(|(i, text)| parse_registration(text, i, args.to.len()))
+        .collect::<Result<Vec<Registration>, _>>()?;
+    let sender = sender_for(&args.from, args.pq, &keys)?;
+    refuse_own_key(&keys.iter().map(|r| *r.v1()).collect::<Vec<_>>(), sender.key_id(), args)?;
+    let message = read_message(args.ttl)?;
 
     // One batch, so every device gets the same message id; each device's
     // push token goes into its own message (and its record). Each result is
@@ -232,8 +238,8 @@ fn seal_for<T: AuditTarget>(
         .into_iter()
         .zip(tokens)
         .map(|(key, token)| match token {
-            Some(token) => BatchDevice::new(key).with_token(token.as_str()),
-            None => BatchDevice::new(key),
+            Some(token) => BatchDevice::registered(key).with_token(token.as_str()),
+            None => BatchDevice::registered(key),
         })
         .collect();
     let mut failed = false;
@@ -262,15 +268,54 @@ fn seal_for<T: AuditTarget>(
     if failed { Err(CliError::Reported) } else { Ok(()) }
 }
 
-/// The sender of `--from` and the notification on standard input, with the
-/// lifetime of `--ttl` if given: what `seal` and `send` both read.
+/// The sender of `--from` (with its signing key if the file has one: it
+/// then seals version 2 to the devices that registered a version 2 key) and
+/// the notification on standard input, with the lifetime of `--ttl` if
+/// given: what `send` reads.
 pub(crate) fn sender_and_message(from: &Path, ttl: Option<u64>) -> Result<(Sender, Message), CliError> {
-    let sender = Sender::new(read_secret_key::<SenderSecretKey>(from)?);
+    Ok((sender_for(from, PqArg::Prefer, &[])?, read_message(ttl)?))
+}
+
+/// The notification on standard input, with the lifetime of `--ttl` if given.
+fn read_message(ttl: Option<u64>) -> Result<Message, CliError> {
     let mut message = parse_message(&read_stdin("the notification as JSON")?)?;
     if let Some(ttl) = ttl {
         message.ttl_secs = ttl;
     }
-    Ok((sender, message))
+    Ok(message)
+}
+
+/// The sender of `--from`, with its signing key and the `--pq` policy.
+/// Refuses, before anything is sealed, what `--pq require` cannot do: a
+/// device of `devices` without a version 2 key, or a sender key file without
+/// a signing key.
+fn sender_for(from: &Path, pq: PqArg, devices: &[Registration]) -> Result<Sender, CliError> {
+    let pq = match pq {
+        PqArg::Prefer => Pq::Prefer,
+        PqArg::Require => Pq::Require,
+        PqArg::Off => Pq::Off,
+    };
+    if pq == Pq::Require
+        && let Some(index) = devices.iter().position(|d| d.v2().is_none())
+    {
+        let name = if devices.len() > 1 { format!("--to #{}", index + 1) } else { "--to".to_owned() };
+        return Err(CliError::rejected(format!(
+            "{name} is a version 1 public key and --pq require seals version 2 only: give the device's \
+             registration text (keygen's \"registration\"), or seal with --pq prefer"
+        )));
+    }
+    let needs_v2 = pq != Pq::Off && devices.iter().any(|d| d.v2().is_some());
+    let (key, signing) = sender_from_file(from, needs_v2)?;
+    let sender = Sender::new(key).with_pq(pq);
+    match signing {
+        Some(signing) => Ok(sender.with_signing_key(signing)),
+        None if pq == Pq::Require => Err(CliError::rejected(format!(
+            "{} has no signing key and --pq require seals version 2 only: make a sender key with pushseal keygen \
+             --sender --secret-out PATH, or seal with --pq prefer",
+            from.display()
+        ))),
+        None => Ok(sender),
+    }
 }
 
 /// Refuses a `--to` that is the sender's own public key (key id `own`): the
@@ -302,11 +347,20 @@ pub fn open(out: &mut Out, args: &OpenArgs) -> Result<(), CliError> {
         .sender
         .iter()
         .enumerate()
-        .map(|(i, text)| parse_public_key(text, "--sender", i, args.sender.len()))
-        .collect::<Result<Vec<SenderPublicKey>, _>>()?;
-    let mut keyring = DeviceKeyring::from_secret_key(read_secret_key::<DeviceSecretKey>(&args.secret)?);
+        .map(|(i, text)| parse_trusted_sender(text, i, args.sender.len()))
+        .collect::<Result<Vec<TrustedSender>, _>>()?;
+    let file: KeyFile<DeviceSecretKey> = read_key_file(&args.secret)?;
+    let mut keyring = DeviceKeyring::from_secret_key(file.v1);
+    // A sender's key file opens version 1 only, as before it had a version 2 key.
+    if let Some(SecondKey::Device(v2)) = file.v2 {
+        keyring = keyring.with_v2_key(*v2);
+    }
+    keyring.accept_v1(!args.v2_only);
     for sender in senders {
-        keyring.trust_sender(sender)?;
+        match sender {
+            TrustedSender::V1(key) => keyring.trust_sender(key)?,
+            TrustedSender::V2(key) => keyring.trust_sender_v2(key),
+        }
     }
     let replay: Box<dyn ReplayStore> = match &args.replay_db {
         Some(path) => Box::new(FileReplayStore::open(path)?),

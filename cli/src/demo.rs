@@ -9,6 +9,7 @@ use pushseal::{
     ApnsOptions, DeviceKeyring, FcmOptions, MemoryReplayStore, Message, Notification, Payload, Sender, SenderSecretKey,
     unix_now,
 };
+use pushseal::{SenderSigningKey, SenderVerifyingKey};
 
 use crate::error::CliError;
 use crate::output::Out;
@@ -25,25 +26,44 @@ pub fn run(out: &mut Out) -> Result<(), CliError> {
     out.line("Everything runs in this one process; nothing is sent and no file is written.")?;
 
     out.blank()?;
-    out.line("1. The phone makes its device key. The secret half never leaves the phone.")?;
+    out.line("1. The phone makes its device keys: version 1 (X25519) and version 2 (X-Wing: ML-KEM-768")?;
+    out.line("   and X25519, post-quantum). The secret halves never leave the phone.")?;
     let mut device = DeviceKeyring::generate()?;
     let device_key = device.public_key();
-    out.line(&format!("   device key id       {}", device_key.key_id()))?;
+    let registration = device.registration();
+    out.line(&format!(
+        "   device key ids      {} (version 1), {} (version 2)",
+        device_key.key_id(),
+        v2_key_id(&device)
+    ))?;
 
     out.blank()?;
-    out.line("2. The phone registers its public key with the clinic's server, and trusts the")?;
-    out.line("   server's sender key, which ships with the app.")?;
-    let sender = Sender::new(SenderSecretKey::generate()?);
+    out.line("2. The phone registers both public keys with the clinic's server, in one text, and pins")?;
+    out.line("   the server's sender keys, which ship with the app.")?;
+    let sender = Sender::new(SenderSecretKey::generate()?).with_signing_key(SenderSigningKey::generate()?);
+    let verifying: SenderVerifyingKey =
+        sender.verifying_key().ok_or_else(|| CliError::rejected("demo: no signing key"))?;
     device.trust_sender(sender.public_key())?;
-    out.line(&format!("   registered          {device_key}"))?;
-    out.line(&format!("   trusted sender id   {}", sender.key_id()))?;
+    device.trust_sender_v2(verifying);
+    let registration_text = registration.to_string();
+    out.line(&format!(
+        "   registered          {}... ({} characters)",
+        registration_text.get(..SHOWN_REGISTRATION_CHARS).unwrap_or(&registration_text),
+        registration_text.len()
+    ))?;
+    out.line(&format!(
+        "   trusted sender ids  {} (version 1), {} (version 2, Ed25519)",
+        sender.key_id(),
+        verifying.key_id()
+    ))?;
 
     out.blank()?;
-    out.line("3. The server seals the notification to that public key, once for APNs, once for FCM.")?;
+    out.line("3. The server seals the notification to that registration, once for APNs, once for FCM.")?;
     let message = Message::new("Lab results ready", "Your blood test results from Tuesday are ready to view.")
         .with_data("ref", "lab-7731");
-    let apns = sender.seal_for_apns(&device_key, &message, &ApnsOptions::default())?;
-    let fcm = sender.seal_for_fcm(&device_key, &message, &FcmOptions::with_token("<device-fcm-token>"))?;
+    let apns = sender.seal_for_apns(&registration, &message, &ApnsOptions::default())?;
+    let fcm = sender.seal_for_fcm(&registration, &message, &FcmOptions::with_token("<device-fcm-token>"))?;
+    out.line(&format!("   envelope version    {} ({})", apns.version(), version_text(apns.version())))?;
     out.line(&format!("   title               {}", message.title))?;
     out.line(&format!("   body                {}", message.body))?;
     out.line(&format!("   data                {}", data_text(&message)))?;
@@ -55,10 +75,10 @@ pub fn run(out: &mut Out) -> Result<(), CliError> {
     out.line(&format!("   APNs headers        {}", headers.join(", ")))?;
     out.line(&format!("   APNs body           {}", shorten(&apns_request.body, &encode(&apns.envelope))))?;
     out.line(&format!("   FCM message         {}", shorten(&fcm_message.json, &encode(&fcm.envelope))))?;
-    let (header, padded) = Payload::ApnsJson(&apns_request.body).inspect()?;
+    let header = Payload::ApnsJson(&apns_request.body).summary()?;
     out.line(&format!(
-        "   envelope header     version {}, to key {}, from key {}, {padded} padded bytes",
-        header.version, header.recipient, header.sender
+        "   envelope header     version {}, to key {}, from key {}, {} padded bytes",
+        header.version, header.recipient, header.sender, header.padded_len
     ))?;
     out.line("   No title, no body, no reference: key ids, a size bucket and ciphertext only.")?;
 
@@ -84,15 +104,15 @@ pub fn run(out: &mut Out) -> Result<(), CliError> {
         "the APNs push delivered again",
         device.open(Payload::ApnsJson(&apns_request.body), &replay, unix_now()),
     )?;
-    let forger = Sender::new(SenderSecretKey::generate()?);
-    let forged = forger.seal_envelope(&device_key, &message)?;
+    let forger = Sender::new(SenderSecretKey::generate()?).with_signing_key(SenderSigningKey::generate()?);
+    let forged = forger.seal_envelope(&registration, &message)?;
     refused(
         out,
         "a forger's own sender key",
         device.open(Payload::Envelope(&encode(&forged.envelope)), &replay, unix_now()),
     )?;
     let mut impersonating = forged.envelope.clone();
-    let trusted_id = sender.key_id().to_bytes();
+    let trusted_id = verifying.key_id().to_bytes();
     if let Some(slot) = impersonating.get_mut(SENDER_KEY_ID_AT..SENDER_KEY_ID_AT + trusted_id.len()) {
         slot.copy_from_slice(&trusted_id);
     }
@@ -103,7 +123,27 @@ pub fn run(out: &mut Out) -> Result<(), CliError> {
     )?;
 
     out.blank()?;
+    out.line("7. An older app that registered its version 1 key alone still gets version 1:")?;
+    let older = sender.seal_envelope(&device_key, &message)?;
+    out.line(&format!("   envelope version    {} ({})", older.version(), version_text(older.version())))?;
+    let from_older = device.open(Payload::Envelope(&older.payload), &replay, unix_now())?;
+    out.line(&format!("   opened              {}", shown(&from_older)))?;
+
+    out.blank()?;
     out.line("Try it with your own keys: pushseal keygen --secret-out device.key (see pushseal --help).")
+}
+
+/// Characters of a registration text shown before it is cut short.
+const SHOWN_REGISTRATION_CHARS: usize = 40;
+
+/// The device's version 2 key id, as text.
+fn v2_key_id(device: &DeviceKeyring) -> String {
+    device.public_key_v2().map_or_else(|| "none".to_owned(), |k| k.key_id().to_string())
+}
+
+/// What an envelope version means.
+fn version_text(version: u8) -> &'static str {
+    if version == 2 { "post-quantum: X-Wing, signed by the sender's Ed25519 key" } else { "X25519, HPKE mode auth" }
 }
 
 fn encode(bytes: &[u8]) -> String {

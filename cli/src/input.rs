@@ -21,7 +21,7 @@ use crate::mistakes;
 /// and a notification at most 2 KiB; anything near this bound is not one.
 pub const STDIN_LIMIT: usize = 1 << 20;
 
-/// The most a key file is read. A key file is 67 bytes.
+/// The most a key file is read. A key file is 67 bytes, 139 with a version 2 key.
 const KEY_FILE_LIMIT: usize = 4096;
 
 /// Reads standard input as UTF-8 text, at most [`STDIN_LIMIT`] bytes. `what`
@@ -62,15 +62,23 @@ impl SecretKeyFile for SenderSecretKey {
 }
 
 /// Reads a secret key file (see the crate docs for its format) as the key
-/// the command needs. Warns on standard error if other users may read it.
+/// the command needs: its version 1 key (a file's version 2 key, if it has
+/// one, is checked too). Warns on standard error if other users may read it.
+#[allow(dead_code, reason = "for a command that needs the version 1 key alone")]
 pub fn read_secret_key<K: SecretKeyFile>(path: &Path) -> Result<K, CliError> {
+    crate::key_file::read_key_file::<K>(path).map(|file| file.v1)
+}
+
+/// The text of a secret key file, at most [`KEY_FILE_LIMIT`] bytes of UTF-8.
+/// Warns on standard error if other users may read it.
+pub fn read_key_file_text(path: &Path) -> Result<Zeroizing<String>, CliError> {
     let shown = path.display();
     let file = File::open(path).map_err(|e| match mistakes::public_key_for_key_file(path) {
         Some(message) if e.kind() == io::ErrorKind::NotFound => CliError::rejected(message),
         _ => CliError::rejected(format!("cannot open key file {shown}: {e}")),
     })?;
     warn_if_shared(&file, path);
-    let mut bytes = Zeroizing::new(Vec::with_capacity(128));
+    let mut bytes = Zeroizing::new(Vec::with_capacity(256));
     file.take(KEY_FILE_LIMIT as u64 + 1)
         .read_to_end(&mut bytes)
         .map_err(|e| CliError::rejected(format!("cannot read key file {shown}: {e}")))?;
@@ -79,7 +87,7 @@ pub fn read_secret_key<K: SecretKeyFile>(path: &Path) -> Result<K, CliError> {
         return Err(not_a_key());
     }
     let text = std::str::from_utf8(&bytes).map_err(|_| not_a_key())?;
-    K::from_text(text).map_err(|e| CliError::rejected(format!("key file {shown}: {e}")))
+    Ok(Zeroizing::new(text.to_owned()))
 }
 
 /// Tells the user, once, that a key file is open to other users.

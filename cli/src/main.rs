@@ -14,6 +14,13 @@
 //! 43 characters of base64url of the X25519 public key; its key id is 16
 //! lowercase hex digits.
 //!
+//! Unless made with `keygen --v1-only`, a key file has a second line: the
+//! version 2 (post-quantum, SPEC.md section 12) key, a device's X-Wing key
+//! (`pushseal-device-secret-v2:`) or, with `keygen --sender`, a sender's
+//! Ed25519 signing key (`pushseal-sender-secret-v2:`). A device registers
+//! its registration text (both public keys, `seal --to`); a device pins a
+//! version 2 sender by its `pushseal-sender-v2:` public key (`open --sender`).
+//!
 //! # Exit status
 //!
 //! 0 on success; 1 when an input is rejected (bad key, tampered, expired,
@@ -28,6 +35,7 @@ mod devices;
 mod error;
 mod gateway;
 mod input;
+mod key_file;
 mod mistakes;
 mod output;
 mod send;
@@ -48,6 +56,9 @@ Key files:
   base64url (the X25519 secret key), created by keygen with permissions 0600.
   The same kind of key serves devices (open --secret) and senders (seal --from).
   A public key is 43 characters of base64url; a key id is 16 hex digits.
+  A second line holds the version 2 (post-quantum) key: a device's X-Wing key,
+  or with keygen --sender a sender's Ed25519 signing key. A device registers
+  its \"registration\" (both public keys); devices pin a sender's \"public_key_v2\".
 
 Exit status:
   0  success
@@ -142,6 +153,12 @@ enum Command {
     /// one JSON line, {"public_key": ..., "key_id": ...}: the key in base64url
     /// (43 characters) and its id (16 hex digits). The key serves a device or a
     /// sender alike.
+    ///
+    /// Unless --v1-only, the file also holds a version 2 (post-quantum) key:
+    /// a device's X-Wing key, printed as "registration" (what the device
+    /// registers: both public keys) and "key_id_v2"; or with --sender an
+    /// Ed25519 signing key, printed as "public_key_v2" (what devices pin with
+    /// open --sender) and "key_id_v2".
     #[command(after_help = "Example:\n  pushseal keygen --secret-out device.key\n  \
         {\"public_key\":\"yK2OOKKCQkuLy5ULDohlZ5CWUCtitznlxHiBw-_nx14\",\"key_id\":\"e541db821c848733\"}")]
     Keygen(KeygenArgs),
@@ -242,6 +259,14 @@ struct KeygenArgs {
     /// Where to write the new secret key (created with permissions 0600; must not exist)
     #[arg(long, value_name = "PATH")]
     secret_out: PathBuf,
+
+    /// Make a sender's key: its version 2 key is an Ed25519 signing key (devices pin its "public_key_v2")
+    #[arg(long, conflicts_with = "v1_only")]
+    sender: bool,
+
+    /// Make a version 1 key alone, without the version 2 (post-quantum) key
+    #[arg(long)]
+    v1_only: bool,
 }
 
 /// Arguments of `pushseal public-key`.
@@ -275,11 +300,12 @@ enum FcmPriorityArg {
 /// Arguments of `pushseal seal`.
 #[derive(Debug, Args)]
 struct SealArgs {
-    /// A device's public key (base64url, 43 characters); repeat for several devices
+    /// A device's registration (keygen's "registration": version 2 with --pq prefer) or version 1 public key (43
+    /// characters); repeat for several devices
     #[arg(long, value_name = "PUBLIC_KEY", required = true, allow_hyphen_values = true)]
     to: Vec<String>,
 
-    /// The sender's secret key file
+    /// The sender's secret key file (made with keygen --sender to seal version 2)
     #[arg(long, value_name = "SECRET_PATH", allow_hyphen_values = true)]
     from: PathBuf,
 
@@ -335,6 +361,22 @@ struct SealArgs {
 
     #[command(flatten)]
     audit: audit::SealLogArgs,
+
+    /// Which envelope version to seal: prefer (version 2 to a device whose registration carries a version 2
+    /// key, version 1 to the others), require (version 2 only) or off (version 1 only)
+    #[arg(long, value_enum, value_name = "POLICY", default_value_t = PqArg::Prefer)]
+    pq: PqArg,
+}
+
+/// `--pq` of `pushseal seal`: the sender's version policy (SPEC.md section 12.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum PqArg {
+    /// Version 2 (post-quantum) to devices that registered a version 2 key, version 1 to the others
+    Prefer,
+    /// Version 2 only: a device that registered no version 2 key is refused
+    Require,
+    /// Version 1 only
+    Off,
 }
 
 /// Arguments of `pushseal open`.
@@ -344,7 +386,8 @@ struct OpenArgs {
     #[arg(long, value_name = "PATH", allow_hyphen_values = true)]
     secret: PathBuf,
 
-    /// A trusted sender's public key (base64url, 43 characters); repeat to trust several
+    /// A trusted sender's public key: version 2 ("public_key_v2", pushseal-sender-v2:...) or version 1 (43
+    /// characters); repeat to trust several
     #[arg(long, value_name = "PUBLIC_KEY", required = true, allow_hyphen_values = true)]
     sender: Vec<String>,
 
@@ -363,6 +406,10 @@ struct OpenArgs {
     /// Also print the delivery receipt (a last "receipt" member) for the sender's audit log
     #[arg(long)]
     receipt: bool,
+
+    /// Refuse version 1 envelopes, as a device does once all its senders seal version 2
+    #[arg(long)]
+    v2_only: bool,
 }
 
 /// Arguments of `pushseal inspect`.
@@ -385,7 +432,7 @@ fn quiet_panics() {
 
 fn run(command: Command, out: &mut Out) -> Result<(), CliError> {
     match command {
-        Command::Keygen(a) => commands::keygen(out, &a.secret_out),
+        Command::Keygen(a) => commands::keygen(out, &a),
         Command::PublicKey(a) => commands::public_key(out, &a.secret),
         Command::Seal(a) => commands::seal(out, &a),
         Command::Open(a) => commands::open(out, &a),

@@ -22,7 +22,7 @@ set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
-targets=(envelope_parse open_envelope open_apns open_fcm open_plaintext unpad keyring replay_file)
+targets=(envelope_parse open_envelope open_apns open_fcm open_plaintext unpad keyring replay_file open_v2 open_v2_plaintext key_texts)
 
 mode="${1:-smoke}"
 case "$mode" in
@@ -88,7 +88,7 @@ for t in "${selected[@]}"; do
     verdict="FINDING (exit $status, see $log and $artifacts/)"
     failed=1
   fi
-  printf '%-15s %6ss  execs %-10s corpus %-6s cov %-6s %s\n' "$t" "$seconds" "${execs:-?}" "$units" "${cov:-?}" "$verdict"
+  printf '%-17s %6ss  execs %-10s corpus %-6s cov %-6s %s\n' "$t" "$seconds" "${execs:-?}" "$units" "${cov:-?}" "$verdict"
 done
 if [ "$failed" -ne 0 ]; then
   echo "fuzz: a target found an input that breaks a rule: add it to sdk-core/fuzz/regressions/<target>/" >&2

@@ -62,6 +62,20 @@ fn the_seeds_reach_the_end_of_every_check() {
     };
     assert!(opened("open_envelope") >= 8);
     assert!(opened("open_apns") >= 8);
+    // The version 2 seeds, with the keyring of both versions: those to the
+    // current and the retired key, and the version 1 ones to the current key.
+    let seeds = fuzzing::seeds("open_v2", &vectors_dir());
+    let v2 = seeds
+        .iter()
+        .filter(|s| s.first() == Some(&2))
+        .filter(|s| {
+            let text = base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, s);
+            fuzzing::fixture_keyring_v2()
+                .open(Payload::Envelope(&text), &MemoryReplayStore::new(), fuzzing::NOW)
+                .is_ok()
+        })
+        .count();
+    assert!(v2 >= 8, "{v2} version 2 seeds open");
 }
 
 #[test]

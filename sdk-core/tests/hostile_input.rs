@@ -220,6 +220,40 @@ mod v2 {
         assert!("".parse::<Registration>().is_err());
         assert!(format!("{text}.").parse::<Registration>().is_err());
     }
+
+    /// A stored keyring of both versions, damaged in one version 2 field at
+    /// a time: each is refused as `invalid_keyring` (SPEC.md section 12.8:
+    /// damaged files fail closed), and the intact one still opens both versions.
+    #[test]
+    fn a_mixed_keyring_damaged_in_a_version_2_field_is_invalid_keyring() {
+        let mut s = setup();
+        s.device.rotate(unix_now(), 3600).unwrap();
+        let good = String::from_utf8(s.device.to_bytes().unwrap().to_vec()).unwrap();
+        let stored: serde_json::Value = serde_json::from_str(&good).unwrap();
+        let current_v2 = stored["current_v2"].as_str().unwrap();
+        let retired_v2 = stored["retired_v2"][0]["key"].as_str().unwrap();
+        let sender_v2 = stored["trusted_senders_v2"][0].as_str().unwrap();
+        // The Ed25519 identity point: of small order, it would verify forged signatures.
+        let small_order = base64_url(&[&[1u8][..], &[0; 31]].concat());
+        let damaged = [
+            good.replace(current_v2, &current_v2[..42]),
+            good.replace(current_v2, &format!("{}=", &current_v2[..42])),
+            good.replace(retired_v2, "not base64url at all, and not 43 characters"),
+            good.replace(sender_v2, &small_order),
+            good.replace(sender_v2, &current_v2[..40]),
+            good.replace("\"accept_v1\":true", "\"accept_v1\":\"yes\""),
+            good.replace("\"trusted_senders_v2\":[", "\"trusted_senders_v2\":[7,"),
+            good.replace("\"retired_v2\":[", "\"retired_v2\":[{\"key\":\"\"},"),
+        ];
+        for (i, bytes) in damaged.iter().enumerate() {
+            assert_ne!(bytes, &good, "case {i} changed nothing");
+            let err = DeviceKeyring::from_bytes(bytes.as_bytes()).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::InvalidKeyring, "case {i}: {err:?}");
+        }
+        let back = DeviceKeyring::from_bytes(good.as_bytes()).unwrap();
+        open_bytes(&back, &s.v2).unwrap();
+        open_bytes(&back, &s.v1).unwrap();
+    }
 }
 
 #[test]
