@@ -92,7 +92,8 @@ final class DeviceModel {
             last: registration,
             currentKeyId: keyId,
             pushToken: deviceToken.map { DeviceToken.hex($0) },
-            failures: failures
+            failures: failures,
+            currentHasVersion2: registrationText.hasPrefix(Registration.registrationPrefix)
         )
         if let reason {
             register(because: reason)
@@ -182,7 +183,8 @@ final class DeviceModel {
                 let state = RegistrationState(
                     keyId: request.keyId,
                     pushToken: request.pushToken,
-                    registeredAt: Int64(Date().timeIntervalSince1970)
+                    registeredAt: Int64(Date().timeIntervalSince1970),
+                    hasVersion2: request.hasVersion2
                 )
                 saveRegistration(state)
                 registration = state
@@ -209,6 +211,7 @@ final class DeviceModel {
         case .neverRegistered: return "first registration"
         case .keyRotated: return "the key rotated"
         case .tokenChanged: return "new device token"
+        case .versionTwoKeyAdded: return "the sender does not have the version 2 key yet"
         case .reregisterReported: return "a notification that did not open called for it"
         }
     }

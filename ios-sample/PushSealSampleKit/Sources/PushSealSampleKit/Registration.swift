@@ -167,11 +167,15 @@ public struct RegistrationState: Codable, Equatable, Sendable {
     public let pushToken: String
     /// When, in unix seconds.
     public let registeredAt: Int64
+    /// Whether the registration carried a version 2 key (nil in a state
+    /// recorded before version 2: it did not).
+    public let hasVersion2: Bool?
 
-    public init(keyId: String, pushToken: String, registeredAt: Int64) {
+    public init(keyId: String, pushToken: String, registeredAt: Int64, hasVersion2: Bool = false) {
         self.keyId = keyId
         self.pushToken = pushToken
         self.registeredAt = registeredAt
+        self.hasVersion2 = hasVersion2
     }
 }
 
@@ -185,6 +189,9 @@ public enum RegistrationPolicy {
         case keyRotated
         /// APNs gave the app a new device token.
         case tokenChanged
+        /// The keyring has a version 2 key the sender was never given (the
+        /// app registered before version 2): the sender still seals version 1.
+        case versionTwoKeyAdded
         /// The extension recorded a failure whose action is to register again:
         /// a payload sealed to a key this device does not hold, or no
         /// readable keyring.
@@ -193,16 +200,20 @@ public enum RegistrationPolicy {
 
     /// Why the app must register now, or nil if the last registration still
     /// holds (or there is no push token yet to register with).
+    /// `currentHasVersion2` is whether the keyring's registration text
+    /// carries a version 2 key (`Registration.hasVersion2`).
     public static func reasonToRegister(
         last: RegistrationState?,
         currentKeyId: String,
         pushToken: String?,
-        failures: [FailureRecord]
+        failures: [FailureRecord],
+        currentHasVersion2: Bool = false
     ) -> Reason? {
         guard let pushToken, !pushToken.isEmpty else { return nil }
         guard let last else { return .neverRegistered }
         if last.keyId != currentKeyId { return .keyRotated }
         if last.pushToken != pushToken { return .tokenChanged }
+        if currentHasVersion2 && last.hasVersion2 != true { return .versionTwoKeyAdded }
         let reported = failures.contains { $0.action == .reregister && $0.at >= last.registeredAt }
         return reported ? .reregisterReported : nil
     }

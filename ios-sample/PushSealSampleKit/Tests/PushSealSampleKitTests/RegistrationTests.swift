@@ -131,6 +131,32 @@ final class RegistrationTests: XCTestCase {
         )
     }
 
+    func testAnAppThatRegisteredBeforeVersion2RegistersItsVersion2Key() throws {
+        let before = RegistrationState(keyId: keyId, pushToken: "token-1", registeredAt: 1_000)
+        XCTAssertEqual(
+            RegistrationPolicy.reasonToRegister(
+                last: before, currentKeyId: keyId, pushToken: "token-1", failures: [], currentHasVersion2: true
+            ),
+            .versionTwoKeyAdded
+        )
+        XCTAssertNil(RegistrationPolicy.reasonToRegister(last: before, currentKeyId: keyId, pushToken: "token-1", failures: []))
+        let both = RegistrationState(keyId: keyId, pushToken: "token-1", registeredAt: 1_000, hasVersion2: true)
+        XCTAssertNil(
+            RegistrationPolicy.reasonToRegister(
+                last: both, currentKeyId: keyId, pushToken: "token-1", failures: [], currentHasVersion2: true
+            )
+        )
+        // A state saved before version 2 has no hasVersion2 member, and reads as without.
+        let old = "{\"keyId\":\"\(keyId)\",\"pushToken\":\"token-1\",\"registeredAt\":1000}"
+        let decoded = try JSONDecoder().decode(RegistrationState.self, from: Data(old.utf8))
+        XCTAssertEqual(
+            RegistrationPolicy.reasonToRegister(
+                last: decoded, currentKeyId: keyId, pushToken: "token-1", failures: [], currentHasVersion2: true
+            ),
+            .versionTwoKeyAdded
+        )
+    }
+
     func testTheRecordedActionDecidesNotTheKind() {
         let last = RegistrationState(keyId: keyId, pushToken: "token-1", registeredAt: 1_000)
         let asked = FailureRecord(at: 1_001, kind: .invalidKeyring, action: .reregister)

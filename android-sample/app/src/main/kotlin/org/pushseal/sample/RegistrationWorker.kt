@@ -66,7 +66,14 @@ class RegistrationWorker(context: Context, params: WorkerParameters) : Worker(co
             store.lastMessage = "The sender registered a different key id"
             return Result.failure()
         }
-        store.registered(RegistrationState(registration.keyId, registration.pushToken, System.currentTimeMillis() / 1000))
+        store.registered(
+            RegistrationState(
+                registration.keyId,
+                registration.pushToken,
+                System.currentTimeMillis() / 1000,
+                registration.hasVersion2,
+            ),
+        )
         // The app trusts only the keys it was built with; a sender answering
         // with another key is not trusted by answering.
         val v2Answered = answer.optString("sender_public_key_v2")

@@ -78,8 +78,17 @@ data class Registration(
     }
 }
 
-/** What the app last registered successfully, kept in its preferences. */
-data class RegistrationState(val keyId: String, val pushToken: String, val registeredAt: Long)
+/**
+ * What the app last registered successfully, kept in its preferences;
+ * [hasVersion2] is whether that registration carried a version 2 key (false
+ * for one recorded before version 2).
+ */
+data class RegistrationState(
+    val keyId: String,
+    val pushToken: String,
+    val registeredAt: Long,
+    val hasVersion2: Boolean = false,
+)
 
 /** When the app must register (again). */
 object RegistrationPolicy {
@@ -95,6 +104,12 @@ object RegistrationPolicy {
         TOKEN_CHANGED,
 
         /**
+         * The keyring has a version 2 key the sender was never given (the
+         * app registered before version 2): the sender still seals version 1.
+         */
+        VERSION_2_KEY_ADDED,
+
+        /**
          * A payload that did not open asked for it (action `reregister`): it
          * was sealed to a key this device does not hold, or there was no
          * readable keyring.
@@ -105,17 +120,21 @@ object RegistrationPolicy {
     /**
      * Why the app must register now, or null if the last registration still
      * holds (or there is no push token yet to register with).
+     * [currentHasVersion2] is whether the keyring's registration text carries
+     * a version 2 key ([Registration.hasVersion2]).
      */
     fun reasonToRegister(
         last: RegistrationState?,
         currentKeyId: String,
         pushToken: String?,
         failures: List<FailureRecord>,
+        currentHasVersion2: Boolean = false,
     ): Reason? {
         if (pushToken.isNullOrEmpty()) return null
         if (last == null) return Reason.NEVER_REGISTERED
         if (last.keyId != currentKeyId) return Reason.KEY_ROTATED
         if (last.pushToken != pushToken) return Reason.TOKEN_CHANGED
+        if (currentHasVersion2 && !last.hasVersion2) return Reason.VERSION_2_KEY_ADDED
         val askedSince = failures.any { it.action == Outcome.Action.REREGISTER && it.atEpochSeconds >= last.registeredAt }
         return if (askedSince) Reason.REREGISTER_REPORTED else null
     }

@@ -86,6 +86,18 @@ class RegistrationTest {
     }
 
     @Test
+    fun `an app that registered before version 2 registers its version 2 key`() {
+        val before = RegistrationState(keyId, "token-1", registeredAt = 1_000)
+        assertEquals(
+            RegistrationPolicy.Reason.VERSION_2_KEY_ADDED,
+            RegistrationPolicy.reasonToRegister(before, keyId, "token-1", emptyList(), currentHasVersion2 = true),
+        )
+        assertNull(RegistrationPolicy.reasonToRegister(before, keyId, "token-1", emptyList(), currentHasVersion2 = false))
+        val both = RegistrationState(keyId, "token-1", registeredAt = 1_000, hasVersion2 = true)
+        assertNull(RegistrationPolicy.reasonToRegister(both, keyId, "token-1", emptyList(), currentHasVersion2 = true))
+    }
+
+    @Test
     fun `the recorded action decides, not the kind`() {
         val last = RegistrationState(keyId, "token-1", registeredAt = 1_000)
         val asked = FailureRecord(1_001, ErrorKind.INVALID_KEYRING, Outcome.Action.REREGISTER)
