@@ -21,6 +21,7 @@ android {
         versionCode = 1
         versionName = "0.1.0"
         buildConfigField("String", "PUSHSEAL_SENDER_PUBLIC_KEY", setting("pushsealSenderPublicKey"))
+        buildConfigField("String", "PUSHSEAL_SENDER_PUBLIC_KEY_V2", setting("pushsealSenderPublicKeyV2"))
         buildConfigField("String", "PUSHSEAL_REGISTRATION_URL", setting("pushsealRegistrationUrl"))
     }
 

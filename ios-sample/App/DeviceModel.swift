@@ -14,6 +14,8 @@ final class DeviceModel {
 
     private(set) var publicKey = ""
     private(set) var keyId = ""
+    /// What the app registers: both public keys in one text (`keyring.registration()`).
+    private(set) var registrationText = ""
     private(set) var registration: RegistrationState?
     private(set) var failures: [FailureRecord] = []
     private(set) var status = "Starting"
@@ -34,7 +36,8 @@ final class DeviceModel {
     }
 
     /// First launch: creates the keyring in the Keychain and trusts the
-    /// configured sender. Later launches load it.
+    /// configured sender: its version 1 key and, when configured, its
+    /// version 2 key (pinned for post-quantum notifications). Later launches load it.
     func start() {
         guard keyring == nil else { return }
         do {
@@ -56,8 +59,16 @@ final class DeviceModel {
             // a locked Keychain (`storage`) is thrown and deletes nothing. A new
             // key id makes `refresh` register it (RegistrationPolicy).
             let keyring = try KeyringRecovery.loadOrRecreate(storage: storage).keyring
+            var changed = false
             if !keyring.trustedSenders().contains(sender) {
                 try keyring.trustSender(publicKey: sender)
+                changed = true
+            }
+            if let senderV2 = configuration.senderPublicKeyV2, !keyring.trustedSendersV2().contains(senderV2) {
+                try keyring.trustSenderV2(publicKey: senderV2)
+                changed = true
+            }
+            if changed {
                 try keyring.save(storage: storage)
             }
             self.configuration = configuration
@@ -81,7 +92,8 @@ final class DeviceModel {
             last: registration,
             currentKeyId: keyId,
             pushToken: deviceToken.map { DeviceToken.hex($0) },
-            failures: failures
+            failures: failures,
+            currentHasVersion2: registrationText.hasPrefix(Registration.registrationPrefix)
         )
         if let reason {
             register(because: reason)
@@ -135,6 +147,7 @@ final class DeviceModel {
         guard let keyring else { return }
         publicKey = keyring.publicKey()
         keyId = keyring.keyId()
+        registrationText = keyring.registration()
     }
 
     private func register(because reason: RegistrationPolicy.Reason?) {
@@ -149,8 +162,9 @@ final class DeviceModel {
         }
         let request: Registration
         do {
+            // Both public keys: the sender seals version 2 (post-quantum) to this device.
             request = try Registration(
-                publicKey: publicKey,
+                registration: registrationText,
                 keyId: keyId,
                 deviceToken: deviceToken,
                 appId: Bundle.main.bundleIdentifier,
@@ -169,16 +183,22 @@ final class DeviceModel {
                 let state = RegistrationState(
                     keyId: request.keyId,
                     pushToken: request.pushToken,
-                    registeredAt: Int64(Date().timeIntervalSince1970)
+                    registeredAt: Int64(Date().timeIntervalSince1970),
+                    hasVersion2: request.hasVersion2
                 )
                 saveRegistration(state)
                 registration = state
-                if answer.senderPublicKey == configuration.senderPublicKey {
-                    status = "Registered key \(request.keyId)"
-                } else {
-                    // The app trusts only the key it was built with; a sender
-                    // answering with another key is not trusted by answering.
+                // The app trusts only the keys it was built with; a sender
+                // answering with another key is not trusted by answering.
+                if answer.senderPublicKey != configuration.senderPublicKey {
                     status = "Registered, but the sender's key \(answer.senderKeyId) is not the one this build trusts"
+                } else if let senderV2 = answer.senderPublicKeyV2, request.hasVersion2,
+                    senderV2 != configuration.senderPublicKeyV2 {
+                    // The sender seals version 2 to this device: unpinned, its notifications will not open.
+                    status = "Registered, but the sender's version 2 key \(answer.senderKeyIdV2 ?? "") is not the one "
+                        + "this build pins (PUSHSEAL_SENDER_PUBLIC_KEY_V2)"
+                } else {
+                    status = "Registered key \(request.keyId)"
                 }
             } catch {
                 status = "Registration failed: \(error)"
@@ -191,6 +211,7 @@ final class DeviceModel {
         case .neverRegistered: return "first registration"
         case .keyRotated: return "the key rotated"
         case .tokenChanged: return "new device token"
+        case .versionTwoKeyAdded: return "the sender does not have the version 2 key yet"
         case .reregisterReported: return "a notification that did not open called for it"
         }
     }

@@ -15,6 +15,9 @@ struct SampleConfiguration: Sendable {
     let keychainAccessGroup: String
     /// The sender's public key the app trusts (the app's Info.plist only).
     let senderPublicKey: String?
+    /// The sender's version 2 public key (`pushseal-sender-v2:...`) the app
+    /// pins for post-quantum notifications (the app's Info.plist only).
+    let senderPublicKeyV2: String?
     /// The sample sender's registration endpoint (the app's Info.plist only).
     let registrationURL: URL?
     /// The APNs environment this build's device tokens belong to.
@@ -50,6 +53,7 @@ struct SampleConfiguration: Sendable {
             appGroup: appGroup,
             keychainAccessGroup: keychainGroup,
             senderPublicKey: value("PushSealSenderPublicKey"),
+            senderPublicKeyV2: value("PushSealSenderPublicKeyV2"),
             registrationURL: value("PushSealRegistrationURL").flatMap(URL.init(string:)),
             apnsEnvironment: value("PushSealAPNsEnvironment").flatMap(ApnsEnvironment.init(rawValue:)) ?? .production
         )

@@ -1,8 +1,10 @@
 //! The sample sender: the server side of `ios-sample/` and `android-sample/`.
 //!
-//! It holds a sender key, accepts device registrations (public key, platform,
-//! push token) into a small JSON store, and seals notifications into the exact
-//! HTTP/2 requests that APNs and FCM HTTP v1 take. With `--send` and the
+//! It holds a sender key and a version 2 signing key, accepts device
+//! registrations (registration text or version 1 public key, platform, push
+//! token) into a small JSON store, and seals notifications into the exact
+//! HTTP/2 requests that APNs and FCM HTTP v1 take: version 2 (post-quantum) to
+//! a device that registered a version 2 key, version 1 to an older app. With `--send` and the
 //! gateway credentials configured it sends them with `curl --http2`;
 //! otherwise it writes each request to a file and prints a ready `curl`
 //! command whose credentials come from environment variables.
@@ -19,7 +21,9 @@
 //! Secrets never live in code. The sender key is read from
 //! `$PUSHSEAL_SENDER_SECRET_KEY` (its secret text) or from the file
 //! `$PUSHSEAL_SENDER_KEY_FILE` (default `<state dir>/sender.key`, created by
-//! `init` with mode 0600). The gateway credentials are read from
+//! `init` with mode 0600); the version 2 signing key from
+//! `$PUSHSEAL_SENDER_SECRET_KEY_V2` or the file `$PUSHSEAL_SENDER_KEY_V2_FILE`
+//! (default `<state dir>/sender-v2.key`, created by `init` the same way). The gateway credentials are read from
 //! `$APNS_AUTH_TOKEN` / `$APNS_AUTH_TOKEN_FILE` (an APNs provider token, the
 //! ES256 JWT made from the team's `.p8` key) and `$FCM_ACCESS_TOKEN` /
 //! `$FCM_ACCESS_TOKEN_FILE` (an OAuth 2.0 access token of a service account
@@ -39,7 +43,8 @@ use std::process::{Command, ExitCode, Stdio};
 use std::time::Duration;
 
 use pushseal::{
-    ApnsOptions, ApnsRequest, DevicePublicKey, FcmOptions, Message, Sealed, Sender, SenderSecretKey, unix_now,
+    ApnsOptions, ApnsRequest, DevicePublicKey, FcmOptions, Message, Registration, Sealed, Sender, SenderSecretKey,
+    SenderSigningKey, unix_now,
 };
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
@@ -57,8 +62,11 @@ const USAGE: &str = "\
 usage: sample_sender <command> [options]
 
 commands:
-  init                      create the sender key (mode 0600) if missing; print its public key
-  register [FILE]           add a device registration (JSON, from FILE or standard input)
+  init                      create the sender keys (version 1 and 2, mode 0600) if missing;
+                            print their public keys
+  register [FILE]           add a device registration (JSON, from FILE or standard input):
+                            {\"platform\",\"registration\" (or a version 1 \"public_key\"),
+                            \"key_id\",\"push_token\",\"app_id\"?,\"apns_environment\"?}
   serve [--listen ADDR] [--max-requests N]
                             accept registrations: POST /registrations (JSON), GET /sender
                             (default 127.0.0.1:8787)
@@ -74,6 +82,8 @@ environment:
   PUSHSEAL_SAMPLE_DIR       state directory (default ./sample-sender)
   PUSHSEAL_SENDER_SECRET_KEY, PUSHSEAL_SENDER_KEY_FILE
                             the sender key (default <state dir>/sender.key)
+  PUSHSEAL_SENDER_SECRET_KEY_V2, PUSHSEAL_SENDER_KEY_V2_FILE
+                            the version 2 signing key (default <state dir>/sender-v2.key)
   APNS_AUTH_TOKEN, APNS_AUTH_TOKEN_FILE, APNS_TOPIC, APNS_HOST
   FCM_ACCESS_TOKEN, FCM_ACCESS_TOKEN_FILE, FCM_PROJECT_ID";
 
@@ -154,6 +164,10 @@ impl Config {
         std::env::var_os("PUSHSEAL_SENDER_KEY_FILE").map_or_else(|| self.dir.join("sender.key"), PathBuf::from)
     }
 
+    fn key_v2_path(&self) -> PathBuf {
+        std::env::var_os("PUSHSEAL_SENDER_KEY_V2_FILE").map_or_else(|| self.dir.join("sender-v2.key"), PathBuf::from)
+    }
+
     fn store_path(&self) -> PathBuf {
         self.dir.join("registrations.json")
     }
@@ -170,48 +184,115 @@ impl Config {
 // ---------------------------------------------------------------------------
 // The sender key
 
-/// The sender, from `$PUSHSEAL_SENDER_SECRET_KEY` or the key file.
+/// The sender, from `$PUSHSEAL_SENDER_SECRET_KEY` or the key file, with its
+/// version 2 signing key from `$PUSHSEAL_SENDER_SECRET_KEY_V2` or its key file
+/// when there is one (without, it seals version 1 only, as before version 2).
 fn load_sender(config: &Config) -> Outcome<Sender> {
-    if let Some(text) = std::env::var_os("PUSHSEAL_SENDER_SECRET_KEY") {
+    let key = match std::env::var_os("PUSHSEAL_SENDER_SECRET_KEY") {
+        Some(text) => {
+            let text =
+                Zeroizing::new(text.into_string().map_err(|_| "PUSHSEAL_SENDER_SECRET_KEY is not UTF-8".to_owned())?);
+            SenderSecretKey::from_secret_text(&text)
+                .map_err(|e| format!("PUSHSEAL_SENDER_SECRET_KEY is not a PushSeal secret key: {e}"))?
+        }
+        None => {
+            let path = config.key_path();
+            let text = Zeroizing::new(
+                fs::read_to_string(&path)
+                    .map_err(|e| format!("the sender key {}: {e} (run `sample_sender init` first)", path.display()))?,
+            );
+            SenderSecretKey::from_secret_text(&text)
+                .map_err(|e| format!("the sender key {} is not a PushSeal secret key: {e}", path.display()))?
+        }
+    };
+    let sender = Sender::new(key);
+    Ok(match load_signing_key(config)? {
+        Some(signing) => sender.with_signing_key(signing),
+        None => sender,
+    })
+}
+
+/// The version 2 signing key, if one is configured or its file exists.
+fn load_signing_key(config: &Config) -> Outcome<Option<SenderSigningKey>> {
+    if let Some(text) = std::env::var_os("PUSHSEAL_SENDER_SECRET_KEY_V2") {
         let text =
-            Zeroizing::new(text.into_string().map_err(|_| "PUSHSEAL_SENDER_SECRET_KEY is not UTF-8".to_owned())?);
-        let key = SenderSecretKey::from_secret_text(&text)
-            .map_err(|e| format!("PUSHSEAL_SENDER_SECRET_KEY is not a PushSeal secret key: {e}"))?;
-        return Ok(Sender::new(key));
+            Zeroizing::new(text.into_string().map_err(|_| "PUSHSEAL_SENDER_SECRET_KEY_V2 is not UTF-8".to_owned())?);
+        let key = SenderSigningKey::from_secret_text(&text)
+            .map_err(|e| format!("PUSHSEAL_SENDER_SECRET_KEY_V2 is not a PushSeal version 2 sender key: {e}"))?;
+        return Ok(Some(key));
     }
-    let path = config.key_path();
-    let text = Zeroizing::new(
-        fs::read_to_string(&path)
-            .map_err(|e| format!("the sender key {}: {e} (run `sample_sender init` first)", path.display()))?,
-    );
-    let key = SenderSecretKey::from_secret_text(&text)
-        .map_err(|e| format!("the sender key {} is not a PushSeal secret key: {e}", path.display()))?;
-    Ok(Sender::new(key))
+    let path = config.key_v2_path();
+    let text = match fs::read_to_string(&path) {
+        Ok(text) => Zeroizing::new(text),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Failure::Failed(format!("the sender v2 key {}: {e}", path.display()))),
+    };
+    let key = SenderSigningKey::from_secret_text(&text)
+        .map_err(|e| format!("the sender v2 key {} is not a PushSeal version 2 sender key: {e}", path.display()))?;
+    Ok(Some(key))
+}
+
+/// Says once, on standard error, that a sender without a signing key seals version 1 only.
+fn note_without_signing_key(sender: &Sender) {
+    if sender.verifying_key().is_none() {
+        eprintln!(
+            "note: no version 2 sender key (run `sample_sender init` to create it): \
+             sealing version 1 only"
+        );
+    }
 }
 
 fn init(config: &Config) -> Outcome {
     let path = config.key_path();
+    let mut created = false;
     if std::env::var_os("PUSHSEAL_SENDER_SECRET_KEY").is_some() || path.exists() {
-        let sender = load_sender(config)?;
         println!("sender key: already configured");
-        print_sender(&sender);
-        return Ok(());
+    } else {
+        config.ensure_dir()?;
+        let key = SenderSecretKey::generate()?;
+        write_new_secret_file(&path, format!("{}\n", key.to_secret_text().as_str()).as_bytes())?;
+        println!("sender key: {} (created, mode 0600)", path.display());
+        created = true;
     }
-    config.ensure_dir()?;
-    let key = SenderSecretKey::generate()?;
-    let sender_text = key.to_secret_text();
-    write_new_secret_file(&path, format!("{}\n", sender_text.as_str()).as_bytes())?;
-    let sender = Sender::new(key);
-    println!("sender key: {} (created, mode 0600)", path.display());
+    // A sender made before version 2 gains its signing key here.
+    let path_v2 = config.key_v2_path();
+    if std::env::var_os("PUSHSEAL_SENDER_SECRET_KEY_V2").is_some() || path_v2.exists() {
+        println!("sender v2 key: already configured");
+    } else {
+        config.ensure_dir()?;
+        let key = SenderSigningKey::generate()?;
+        write_new_secret_file(&path_v2, format!("{}\n", key.to_secret_text().as_str()).as_bytes())?;
+        println!("sender v2 key: {} (created, mode 0600)", path_v2.display());
+        created = true;
+    }
+    let sender = load_sender(config)?;
     print_sender(&sender);
-    println!("Pin this public key in the apps: PUSHSEAL_SENDER_PUBLIC_KEY in ios-sample/Config/Sample.xcconfig,");
-    println!("pushsealSenderPublicKey in android-sample/gradle.properties.");
+    if created {
+        println!("Pin these public keys in the apps: PUSHSEAL_SENDER_PUBLIC_KEY and PUSHSEAL_SENDER_PUBLIC_KEY_V2");
+        println!("in ios-sample/Config/Sample.xcconfig, pushsealSenderPublicKey and pushsealSenderPublicKeyV2");
+        println!("in android-sample/gradle.properties.");
+    }
     Ok(())
 }
 
 fn print_sender(sender: &Sender) {
     println!("sender public key: {}", sender.public_key());
     println!("sender key id: {}", sender.key_id());
+    if let Some(v2) = sender.verifying_key() {
+        println!("sender public key v2: {v2}");
+        println!("sender key id v2: {}", v2.key_id());
+    }
+}
+
+/// The sender's public keys as JSON members, for `GET /sender` and the
+/// answer to a registration: what an app pins.
+fn sender_json(sender: &Sender, json: &mut serde_json::Map<String, serde_json::Value>) {
+    json.insert("sender_public_key".into(), sender.public_key().to_string().into());
+    json.insert("sender_key_id".into(), sender.key_id().to_string().into());
+    if let Some(v2) = sender.verifying_key() {
+        json.insert("sender_public_key_v2".into(), v2.to_string().into());
+        json.insert("sender_key_id_v2".into(), v2.key_id().to_string().into());
+    }
 }
 
 /// Creates `path` with `bytes`, readable by its owner only; never overwrites.
@@ -229,12 +310,18 @@ fn write_new_secret_file(path: &Path, bytes: &[u8]) -> Outcome {
 // ---------------------------------------------------------------------------
 // Registrations
 
-/// What a device sends: the body of `POST /registrations`.
+/// What a device sends: the body of `POST /registrations`. A device sends its
+/// `registration` text (both public keys); an app made before version 2
+/// sends its version 1 `public_key` instead, and is sealed version 1.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RegistrationRequest {
     platform: String,
-    public_key: String,
+    #[serde(default)]
+    registration: Option<String>,
+    #[serde(default)]
+    public_key: Option<String>,
+    /// The version 1 key's id.
     key_id: String,
     push_token: String,
     #[serde(default)]
@@ -247,7 +334,12 @@ struct RegistrationRequest {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Device {
     platform: Platform,
+    /// The version 1 public key.
     public_key: String,
+    /// The registration text, when the device registered a version 2 key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    registration: Option<String>,
+    /// The version 1 key's id: the device's name here.
     key_id: String,
     push_token: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -255,6 +347,21 @@ struct Device {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     apns_environment: Option<ApnsEnvironment>,
     registered_at: u64,
+}
+
+impl Device {
+    /// What is sealed to: the registration, or the version 1 key alone.
+    fn to(&self) -> pushseal::Result<Registration> {
+        match &self.registration {
+            Some(text) => text.parse(),
+            None => self.public_key.parse::<DevicePublicKey>().map(Registration::v1_only),
+        }
+    }
+
+    /// The versions the device opens, for listings.
+    fn versions(&self) -> &'static str {
+        if self.registration.is_some() { "v1+v2" } else { "v1 only" }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -287,12 +394,20 @@ fn validate(req: RegistrationRequest, now: u64) -> Result<Device, String> {
         "android" => Platform::Android,
         _ => return Err("platform is \"ios\" or \"android\"".into()),
     };
-    let key: DevicePublicKey = req.public_key.parse().map_err(|e| format!("public_key: {e}"))?;
-    if key.to_base64() != req.public_key {
-        return Err("public_key: not in its canonical form".into());
+    let (registration, field) = match (&req.registration, &req.public_key) {
+        (Some(text), None) => (text.parse::<Registration>().map_err(|e| format!("registration: {e}"))?, "registration"),
+        (None, Some(text)) => {
+            (Registration::v1_only(text.parse().map_err(|e| format!("public_key: {e}"))?), "public_key")
+        }
+        (Some(_), Some(_)) => return Err("give registration or public_key, not both".into()),
+        (None, None) => return Err("registration (the device's registration text) is missing".into()),
+    };
+    let given = req.registration.as_deref().or(req.public_key.as_deref()).unwrap_or_default();
+    if registration.to_string() != given {
+        return Err(format!("{field}: not in its canonical form"));
     }
-    if key.key_id().to_string() != req.key_id {
-        return Err("key_id does not match public_key".into());
+    if registration.v1().key_id().to_string() != req.key_id {
+        return Err(format!("key_id does not match {field} (it is the version 1 key's id)"));
     }
     let token = &req.push_token;
     let token_ok = match platform {
@@ -323,7 +438,8 @@ fn validate(req: RegistrationRequest, now: u64) -> Result<Device, String> {
     };
     Ok(Device {
         platform,
-        public_key: req.public_key,
+        public_key: registration.v1().to_base64(),
+        registration: registration.v2().is_some().then(|| registration.to_string()),
         key_id: req.key_id,
         push_token: req.push_token,
         app_id: req.app_id,
@@ -441,9 +557,10 @@ fn devices(config: &Config) -> Outcome {
     }
     for d in &store.devices {
         println!(
-            "{}  {:<7}  token {}  registered at {}",
+            "{}  {:<7}  {:<7}  token {}  registered at {}",
             d.key_id,
             platform_name(d.platform),
+            d.versions(),
             short(&d.push_token),
             d.registered_at
         );
@@ -489,6 +606,7 @@ fn serve(config: &Config, rest: &[String]) -> Outcome {
     }
     config.ensure_dir()?;
     let sender = load_sender(config)?;
+    note_without_signing_key(&sender);
     let listener = TcpListener::bind(&listen).map_err(|e| format!("listening on {listen}: {e}"))?;
     let addr = listener.local_addr().map_err(|e| format!("listening on {listen}: {e}"))?;
     eprintln!("listening on http://{addr} (POST /registrations, GET /sender)");
@@ -607,19 +725,21 @@ fn route(config: &Config, sender: &Sender, req: &Request) -> (u16, String, Strin
     match (req.method.as_str(), req.path.as_str()) {
         ("POST", "/registrations") => match register(config, &req.body) {
             Ok((device, replaced)) => {
-                let body = serde_json::json!({
-                    "registered": device.key_id,
-                    "sender_public_key": sender.public_key().to_string(),
-                    "sender_key_id": sender.key_id().to_string(),
-                });
+                let mut body = serde_json::Map::new();
+                body.insert("registered".into(), device.key_id.clone().into());
+                // The envelope version this sender seals to the device.
+                let version = if device.registration.is_some() && sender.verifying_key().is_some() { 2 } else { 1 };
+                body.insert("version".into(), version.into());
+                sender_json(sender, &mut body);
                 let what = if replaced { "updated" } else { "registered" };
                 let log = format!(
-                    "{line}: {what} {} ({}, token {})",
+                    "{line}: {what} {} ({}, {}, token {})",
                     device.key_id,
                     platform_name(device.platform),
+                    device.versions(),
                     short(&device.push_token)
                 );
-                (200, body.to_string(), log)
+                (200, serde_json::Value::Object(body).to_string(), log)
             }
             Err(why) => {
                 let log = format!("{line}: {why}");
@@ -627,11 +747,9 @@ fn route(config: &Config, sender: &Sender, req: &Request) -> (u16, String, Strin
             }
         },
         ("GET", "/sender") => {
-            let body = serde_json::json!({
-                "sender_public_key": sender.public_key().to_string(),
-                "sender_key_id": sender.key_id().to_string(),
-            });
-            (200, body.to_string(), line)
+            let mut body = serde_json::Map::new();
+            sender_json(sender, &mut body);
+            (200, serde_json::Value::Object(body).to_string(), line)
         }
         (_, "/registrations" | "/sender") => (405, error_json("method not allowed"), line),
         _ => (404, error_json("not found"), line),
@@ -753,6 +871,7 @@ fn send(config: &Config, rest: &[String]) -> Outcome {
         return Err(Failure::Usage("send needs --to KEY_ID or --to all".into()));
     }
     let sender = load_sender(config)?;
+    note_without_signing_key(&sender);
     let store = Store::load(&config.store_path())?;
     let targets: Vec<&Device> = if to.iter().any(|t| t == "all") {
         store.devices.iter().collect()
@@ -805,7 +924,7 @@ fn send(config: &Config, rest: &[String]) -> Outcome {
 /// Seals `message` for one device: the sealed notification, as the request
 /// to its gateway, and the suffix of its files' names.
 fn seal_for(sender: &Sender, device: &Device, message: &Message) -> Outcome<(Sealed<GatewayRequest>, &'static str)> {
-    let to: DevicePublicKey = device.public_key.parse()?;
+    let to = device.to()?;
     match device.platform {
         Platform::Ios => {
             let topic = std::env::var("APNS_TOPIC").ok().or_else(|| device.app_id.clone());
@@ -867,11 +986,12 @@ fn deliver(
     fs::write(&body_file, &request.body).map_err(|e| format!("{}: {e}", body_file.display()))?;
     fs::write(&http_file, request.to_http2_text()).map_err(|e| format!("{}: {e}", http_file.display()))?;
     println!(
-        "device {} ({}): message {}, expires at {}, envelope {} bytes",
+        "device {} ({}): message {}, expires at {}, envelope version {}, {} bytes",
         device.key_id,
         platform_name(device.platform),
         sealed.message_id,
         sealed.expires_at,
+        sealed.version(),
         sealed.envelope.len()
     );
     println!("  body:    {} ({} bytes)", body_file.display(), request.body.len());

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # The sample sender end to end on one machine, no gateway needed:
-#   1. the sender makes its key and starts its registration server;
+#   1. the sender makes its keys (version 1 and version 2) and starts its registration server;
 #   2. two phones (an iPhone and an Android phone, played by `pushseal keygen`)
-#      register their public keys and push tokens over HTTP, as the samples' apps do;
-#   3. the sender seals one notification for each and writes the APNs and FCM requests;
+#      register their registration texts (both public keys) and push tokens over HTTP,
+#      as the samples' apps do, and an older Android app registers its version 1 key alone;
+#   3. the sender seals one notification for each and writes the APNs and FCM requests:
+#      version 2 to the phones that registered a version 2 key, version 1 to the older app;
 #   4. each phone opens its payload with `pushseal open`, as the Notification Service
-#      Extension and the FirebaseMessagingService do, and a second delivery is a replay.
+#      Extension and the FirebaseMessagingService do (the two new phones refusing version 1),
+#      and a second delivery is a replay.
 # It fails on the first step that does not do what it should.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -33,11 +36,13 @@ field() { sed -n "s/.*\"$1\":\"\\([^\"]*\\)\".*/\\1/p"; }
 echo "\$ sample_sender init"
 "$sender" init | show
 sender_pk=$("$sender" init | sed -n 's/^sender public key: //p')
+sender_pk_v2=$("$sender" init | sed -n 's/^sender public key v2: //p')
+case "$sender_pk_v2" in pushseal-sender-v2:*) ;; *) echo "init printed no version 2 sender key" >&2; exit 1 ;; esac
 
 echo
-echo "\$ sample_sender serve --listen 127.0.0.1:0 --max-requests 2 &"
+echo "\$ sample_sender serve --listen 127.0.0.1:0 --max-requests 3 &"
 : >"$work/server.log"
-"$sender" serve --listen 127.0.0.1:0 --max-requests 2 2>>"$work/server.log" &
+"$sender" serve --listen 127.0.0.1:0 --max-requests 3 2>>"$work/server.log" &
 server=$!
 for _ in $(seq 1 100); do
     url=$(sed -n 's#^listening on \(http://[0-9.:]*\).*#\1#p' "$work/server.log")
@@ -48,19 +53,29 @@ done
 
 "$pushseal" keygen --secret-out "$work/iphone.key" >"$work/iphone.pub"
 "$pushseal" keygen --secret-out "$work/android.key" >"$work/android.pub"
-iphone_pk=$(field public_key <"$work/iphone.pub")
+"$pushseal" keygen --v1-only --secret-out "$work/older.key" >"$work/older.pub"
+iphone_reg=$(field registration <"$work/iphone.pub")
 iphone_id=$(field key_id <"$work/iphone.pub")
-android_pk=$(field public_key <"$work/android.pub")
+android_reg=$(field registration <"$work/android.pub")
 android_id=$(field key_id <"$work/android.pub")
+older_pk=$(field public_key <"$work/older.pub")
+older_id=$(field key_id <"$work/older.pub")
+case "$iphone_reg$android_reg" in pushseal-registration-v2:*pushseal-registration-v2:*) ;;
+    *) echo "keygen printed no registration text" >&2; exit 1 ;; esac
 
 register() {
     echo
-    echo "\$ curl -X POST $url/registrations --data '$1'"
-    curl -sS --fail-with-body -X POST "$url/registrations" -H 'content-type: application/json' --data "$1"
+    # A registration text is 1,691 characters: show its start.
+    echo "\$ curl -X POST $url/registrations --data '$(sed 's/\(pushseal-registration-v2:.\{20\}\)[^"]*/\1.../' <<<"$1")'"
+    curl -sS --fail-with-body -X POST "$url/registrations" -H 'content-type: application/json' --data "$1" \
+        | tee "$work/answer.json" | sed 's/\(pushseal-sender-v2:.\{20\}\)[^"]*/\1.../'
     echo
+    grep -q "\"sender_public_key_v2\":\"$sender_pk_v2\"" "$work/answer.json"
 }
-register "{\"platform\":\"ios\",\"public_key\":\"$iphone_pk\",\"key_id\":\"$iphone_id\",\"push_token\":\"$(printf 'a1%.0s' $(seq 1 32))\",\"app_id\":\"org.pushseal.sample\",\"apns_environment\":\"development\"}"
-register "{\"platform\":\"android\",\"public_key\":\"$android_pk\",\"key_id\":\"$android_id\",\"push_token\":\"fcm-token-of-the-android-phone:APA91bExample\",\"app_id\":\"org.pushseal.sample\"}"
+register "{\"platform\":\"ios\",\"registration\":\"$iphone_reg\",\"key_id\":\"$iphone_id\",\"push_token\":\"$(printf 'a1%.0s' $(seq 1 32))\",\"app_id\":\"org.pushseal.sample\",\"apns_environment\":\"development\"}"
+register "{\"platform\":\"android\",\"registration\":\"$android_reg\",\"key_id\":\"$android_id\",\"push_token\":\"fcm-token-of-the-android-phone:APA91bExample\",\"app_id\":\"org.pushseal.sample\"}"
+# An app made before version 2 registers its version 1 public key alone.
+register "{\"platform\":\"android\",\"public_key\":\"$older_pk\",\"key_id\":\"$older_id\",\"push_token\":\"fcm-token-of-an-older-app:APA91bExample\",\"app_id\":\"org.pushseal.sample\"}"
 wait "$server"
 server=
 echo
@@ -87,26 +102,41 @@ cat "$out/$android_id-fcm.http"
 
 echo
 echo "\$ pushseal inspect < out/$iphone_id-apns.json    # what APNs sees"
-"$pushseal" inspect <"$out/$iphone_id-apns.json"
+"$pushseal" inspect <"$out/$iphone_id-apns.json" | tee "$work/inspect.json"
+grep -q '"version":2' "$work/inspect.json"
 
 echo
-echo "\$ pushseal open --secret iphone.key --sender <sender public key> --replay-db iphone.replay < out/$iphone_id-apns.json"
-opened=$("$pushseal" open --secret "$work/iphone.key" --sender "$sender_pk" --replay-db "$work/iphone.replay" \
-    <"$out/$iphone_id-apns.json")
+echo "\$ pushseal open --v2-only --secret iphone.key --sender <sender public key v2> --replay-db iphone.replay < out/$iphone_id-apns.json"
+opened=$("$pushseal" open --v2-only --secret "$work/iphone.key" --sender "$sender_pk_v2" \
+    --replay-db "$work/iphone.replay" <"$out/$iphone_id-apns.json")
 echo "$opened"
 grep -q '"body":"Your results from Tuesday are ready."' <<<"$opened"
 
 echo
-echo "\$ pushseal open --platform fcm --secret android.key --sender <sender public key> --replay-db android.replay < out/$android_id-fcm.json"
-opened=$("$pushseal" open --platform fcm --secret "$work/android.key" --sender "$sender_pk" \
+echo "\$ pushseal inspect --platform fcm < out/$android_id-fcm.json"
+"$pushseal" inspect --platform fcm <"$out/$android_id-fcm.json" | tee "$work/inspect.json"
+grep -q '"version":2' "$work/inspect.json"
+echo
+echo "\$ pushseal open --v2-only --platform fcm --secret android.key --sender <sender public key v2> --replay-db android.replay < out/$android_id-fcm.json"
+opened=$("$pushseal" open --v2-only --platform fcm --secret "$work/android.key" --sender "$sender_pk_v2" \
     --replay-db "$work/android.replay" <"$out/$android_id-fcm.json")
 echo "$opened"
 grep -q '"title":"Lab results"' <<<"$opened"
 
 echo
+echo "\$ pushseal inspect --platform fcm < out/$older_id-fcm.json    # the older app: version 1"
+"$pushseal" inspect --platform fcm <"$out/$older_id-fcm.json" | tee "$work/inspect.json"
+grep -q '"version":1' "$work/inspect.json"
+echo
+echo "\$ pushseal open --platform fcm --secret older.key --sender <sender public key> < out/$older_id-fcm.json"
+opened=$("$pushseal" open --platform fcm --secret "$work/older.key" --sender "$sender_pk" <"$out/$older_id-fcm.json")
+echo "$opened"
+grep -q '"title":"Lab results"' <<<"$opened"
+
+echo
 echo "\$ pushseal open ... < out/$iphone_id-apns.json    # delivered a second time"
-if "$pushseal" open --secret "$work/iphone.key" --sender "$sender_pk" --replay-db "$work/iphone.replay" \
-    <"$out/$iphone_id-apns.json" 2>"$work/replay.err"; then
+if "$pushseal" open --v2-only --secret "$work/iphone.key" --sender "$sender_pk_v2" \
+    --replay-db "$work/iphone.replay" <"$out/$iphone_id-apns.json" 2>"$work/replay.err"; then
     echo "a replayed payload opened" >&2
     exit 1
 fi
@@ -115,7 +145,8 @@ grep -q replay "$work/replay.err"
 
 echo
 echo "\$ pushseal open --secret android.key ... < out/$iphone_id-apns.json    # the other phone's payload"
-if "$pushseal" open --secret "$work/android.key" --sender "$sender_pk" <"$out/$iphone_id-apns.json" 2>"$work/other.err"; then
+if "$pushseal" open --secret "$work/android.key" --sender "$sender_pk" --sender "$sender_pk_v2" \
+    <"$out/$iphone_id-apns.json" 2>"$work/other.err"; then
     echo "a payload opened on the wrong phone" >&2
     exit 1
 fi

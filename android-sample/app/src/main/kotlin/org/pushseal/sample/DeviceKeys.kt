@@ -15,8 +15,11 @@ object DeviceKeys {
     /** How long a rotated-out key keeps opening notifications: 28 days, the longest TTL. */
     private val KEEP_ROTATED_KEY: Duration = Duration.ofDays(28)
 
-    /** The public half of the current key: what the app shows and registers. */
-    data class Current(val keyId: String, val publicKey: String)
+    /**
+     * The public half of the current keys: the version 1 key and its id, what
+     * the app shows, and the registration text (both public keys), what it registers.
+     */
+    data class Current(val keyId: String, val publicKey: String, val registration: String)
 
     private fun storage(context: Context) = KeystoreKeyStorage(context.applicationContext)
 
@@ -24,7 +27,8 @@ object DeviceKeys {
      * The app's keyring: created and saved on first use, made again when the
      * stored one can never be read (its Keystore key is gone: the new key is
      * registered again, see [RegistrationWorker]), and made to trust the
-     * sender this build was configured with. Close it after use.
+     * sender this build was configured with: its version 1 key and, when
+     * given, its version 2 key (pinned for post-quantum notifications). Close it after use.
      */
     @Synchronized
     fun loadOrCreate(context: Context): DeviceKeyring {
@@ -33,11 +37,18 @@ object DeviceKeys {
         // A new keyring (first run, or the stored one could never be read again): register it.
         if (loaded.origin.needsRegistration()) RegistrationWorker.enqueue(context.applicationContext)
         val keyring = loaded.keyring
+        var changed = false
         val sender = BuildConfig.PUSHSEAL_SENDER_PUBLIC_KEY
         if (sender.isNotEmpty() && sender !in keyring.trustedSenders()) {
             keyring.trustSender(sender)
-            keyring.save(storage)
+            changed = true
         }
+        val senderV2 = BuildConfig.PUSHSEAL_SENDER_PUBLIC_KEY_V2
+        if (senderV2.isNotEmpty() && senderV2 !in keyring.trustedSendersV2()) {
+            keyring.trustSenderV2(senderV2)
+            changed = true
+        }
+        if (changed) keyring.save(storage)
         return keyring
     }
 
@@ -45,8 +56,9 @@ object DeviceKeys {
     @Synchronized
     fun loadExisting(context: Context): DeviceKeyring? = storage(context).load()?.let { DeviceKeyring.fromBytes(it) }
 
-    /** The current key's id and public key. */
-    fun current(context: Context): Current = loadOrCreate(context).use { Current(it.keyId(), it.publicKey()) }
+    /** The current key's id, public key and registration text. */
+    fun current(context: Context): Current =
+        loadOrCreate(context).use { Current(it.keyId(), it.publicKey(), it.registration()) }
 
     /** Makes a new current key; the old one keeps opening notifications for 28 days. */
     @Synchronized
@@ -55,7 +67,7 @@ object DeviceKeys {
         return KeyringRecovery.loadOrRecreate(storage).keyring.use { keyring ->
             keyring.rotate(KEEP_ROTATED_KEY, null)
             keyring.save(storage)
-            Current(keyring.keyId(), keyring.publicKey())
+            Current(keyring.keyId(), keyring.publicKey(), keyring.registration())
         }
     }
 }

@@ -19,6 +19,7 @@ import com.google.firebase.messaging.FirebaseMessaging
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.launch
 import kotlinx.coroutines.withContext
+import org.pushseal.sample.logic.Registration
 import org.pushseal.sample.logic.RegistrationPolicy
 
 /**
@@ -141,6 +142,7 @@ class MainActivity : ComponentActivity() {
             keys.keyId,
             registrations.pushToken,
             failures.records(),
+            currentHasVersion2 = keys.registration.startsWith(Registration.REGISTRATION_PREFIX),
         )
         if (reason != null) RegistrationWorker.enqueue(this)
     }

@@ -36,7 +36,9 @@ class RegistrationWorker(context: Context, params: WorkerParameters) : Worker(co
             store.lastMessage = "The keyring is not available (${kindOf(e).wireName})"
             return Result.failure()
         }
-        val registration = Registration("android", current.publicKey, current.keyId, token, applicationContext.packageName)
+        // Both public keys: the sender seals version 2 (post-quantum) to this device.
+        val registration =
+            Registration("android", current.registration, current.keyId, token, applicationContext.packageName)
         return try {
             val (status, body) = post(URL(url), registration.toJson())
             when {
@@ -64,13 +66,25 @@ class RegistrationWorker(context: Context, params: WorkerParameters) : Worker(co
             store.lastMessage = "The sender registered a different key id"
             return Result.failure()
         }
-        store.registered(RegistrationState(registration.keyId, registration.pushToken, System.currentTimeMillis() / 1000))
-        store.lastMessage = if (answer.optString("sender_public_key") == BuildConfig.PUSHSEAL_SENDER_PUBLIC_KEY) {
-            "Registered key ${registration.keyId}"
-        } else {
-            // The app trusts only the key it was built with; a sender answering
-            // with another key is not trusted by answering.
-            "Registered, but the sender's key ${answer.optString("sender_key_id")} is not the one this build trusts"
+        store.registered(
+            RegistrationState(
+                registration.keyId,
+                registration.pushToken,
+                System.currentTimeMillis() / 1000,
+                registration.hasVersion2,
+            ),
+        )
+        // The app trusts only the keys it was built with; a sender answering
+        // with another key is not trusted by answering.
+        val v2Answered = answer.optString("sender_public_key_v2")
+        store.lastMessage = when {
+            answer.optString("sender_public_key") != BuildConfig.PUSHSEAL_SENDER_PUBLIC_KEY ->
+                "Registered, but the sender's key ${answer.optString("sender_key_id")} is not the one this build trusts"
+            v2Answered.isNotEmpty() && registration.hasVersion2 && v2Answered != BuildConfig.PUSHSEAL_SENDER_PUBLIC_KEY_V2 ->
+                // The sender seals version 2 to this device: unpinned, its notifications will not open.
+                "Registered, but the sender's version 2 key ${answer.optString("sender_key_id_v2")} is not the one " +
+                    "this build pins (pushsealSenderPublicKeyV2)"
+            else -> "Registered key ${registration.keyId}"
         }
         return Result.success()
     }

@@ -25,7 +25,7 @@ class RegistrationStore(context: Context) {
         get() {
             val keyId = prefs.getString(KEY_ID, null) ?: return null
             val token = prefs.getString(TOKEN, null) ?: return null
-            return RegistrationState(keyId, token, prefs.getLong(AT, 0))
+            return RegistrationState(keyId, token, prefs.getLong(AT, 0), prefs.getBoolean(VERSION_2, false))
         }
 
     /** The outcome of the last attempt, for the screen. */
@@ -38,6 +38,7 @@ class RegistrationStore(context: Context) {
         putString(KEY_ID, state.keyId)
         putString(TOKEN, state.pushToken)
         putLong(AT, state.registeredAt)
+        putBoolean(VERSION_2, state.hasVersion2)
     }
 
     private companion object {
@@ -45,6 +46,7 @@ class RegistrationStore(context: Context) {
         const val KEY_ID = "registered_key_id"
         const val TOKEN = "registered_push_token"
         const val AT = "registered_at"
+        const val VERSION_2 = "registered_version_2"
         const val MESSAGE = "last_message"
     }
 }
