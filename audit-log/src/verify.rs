@@ -178,11 +178,12 @@ impl Verifier {
     fn unmatched(&self, event: &AuditEvent) -> Option<BreakKind> {
         let sealed = |message_id, recipient| self.sealed.get(&(message_id, recipient));
         match event {
-            AuditEvent::Delivered(d) => (!sealed(d.message_id, d.recipient)
-                .is_some_and(|s| s.digests.iter().any(|digest| digest.verify(&d.receipt))))
-            .then_some(BreakKind::UnmatchedDelivery),
+            AuditEvent::Delivered(d) => sealed(d.message_id, d.recipient)
+                .is_none_or(|s| !s.digests.iter().any(|digest| digest.verify(&d.receipt)))
+                .then_some(BreakKind::UnmatchedDelivery),
             AuditEvent::Sent(o) | AuditEvent::TokenGone(o) | AuditEvent::Rejected(o) | AuditEvent::Failed(o) => {
-                (!sealed(o.message_id, o.recipient).is_some_and(|s| s.outcomes < s.digests.len()))
+                sealed(o.message_id, o.recipient)
+                    .is_none_or(|s| s.outcomes >= s.digests.len())
                     .then_some(BreakKind::UnmatchedOutcome)
             }
             AuditEvent::Sealed(_) | AuditEvent::Recovered(_) => None,
