@@ -30,18 +30,22 @@ fn devices(n: usize) -> Vec<BatchDevice> {
         .collect()
 }
 
+fn client(gateway: &ApnsGateway, key_seed: u8) -> ApnsClient {
+    ApnsClient::builder(key(key_seed))
+        .topic(TOPIC)
+        .endpoint(gateway.endpoint())
+        .trust(Trust::CaFile(gateway.ca_file().to_owned()))
+        .build()
+        .unwrap()
+}
+
 async fn run(
     gateway: &ApnsGateway,
     key_seed: u8,
     n: usize,
     max_in_flight: usize,
 ) -> (Result<(), ConfigError>, Vec<Report>) {
-    let client = ApnsClient::builder(key(key_seed))
-        .topic(TOPIC)
-        .endpoint(gateway.endpoint())
-        .trust(Trust::CaFile(gateway.ca_file().to_owned()))
-        .build()
-        .unwrap();
+    let client = client(gateway, key_seed);
     let sender = Arc::new(Sender::new(SenderSecretKey::generate().unwrap()));
     let msg = Message::new("Appointment", "Tomorrow 10:00");
     let mut reports = Vec::new();
@@ -116,12 +120,7 @@ async fn a_stopped_audited_run_gives_every_sealed_message_one_outcome_record() {
     let dir = tempfile::tempdir().unwrap();
     let gateway = start(dir.path()).await;
     // Key 8 is not the gateway's: the first answer stops the run.
-    let client = ApnsClient::builder(key(8))
-        .topic(TOPIC)
-        .endpoint(gateway.endpoint())
-        .trust(Trust::CaFile(gateway.ca_file().to_owned()))
-        .build()
-        .unwrap();
+    let client = client(&gateway, 8);
     let path = dir.path().join("audit.jsonl");
     let log = AuditLog::open(&path).unwrap();
     let sender = Arc::new(Sender::new(SenderSecretKey::generate().unwrap()));
@@ -161,12 +160,7 @@ async fn an_audited_send_records_each_outcome_after_its_durable_sealed_record() 
 
     let dir = tempfile::tempdir().unwrap();
     let gateway = start(dir.path()).await;
-    let client = ApnsClient::builder(key(7))
-        .topic(TOPIC)
-        .endpoint(gateway.endpoint())
-        .trust(Trust::CaFile(gateway.ca_file().to_owned()))
-        .build()
-        .unwrap();
+    let client = client(&gateway, 7);
     let path = dir.path().join("audit.jsonl");
     let log = AuditLog::open(&path).unwrap().with_token_key(TokenKey::from_bytes(&[5; 32]).unwrap());
     let sender = Arc::new(Sender::new(SenderSecretKey::generate().unwrap()));
