@@ -33,6 +33,7 @@
 
 pub mod apns;
 mod clock;
+mod connection;
 mod credentials;
 pub mod fcm;
 #[cfg(feature = "gateway")]
