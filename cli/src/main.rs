@@ -86,7 +86,7 @@ Input (standard input):
 
 Output with several --to, or with --json-lines: one JSON line per device,
 in the order of --to, all with the same message id:
-  {\"to\": \"<device key id>\", \"message_id\": \"<32 hex digits>\",
+  {\"to\": \"<device key id>\", \"version\": <1 or 2>, \"message_id\": \"<32 hex digits>\",
    \"expires_at\": <unix seconds>, \"payload\": <what a single --to prints>}
   (for --platform envelope, the payload is the envelope as a JSON string).
   A device that cannot be sealed to gets an \"error:\" line on standard

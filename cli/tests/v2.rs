@@ -277,6 +277,8 @@ fn several_devices_get_the_version_each_registered() {
     let versions: Vec<u64> =
         lines.iter().map(|l| version("envelope", l["payload"].as_str().unwrap().as_bytes())).collect();
     assert_eq!(versions, [2, 1]);
+    // Each line says the version it sealed.
+    assert_eq!((lines[0]["version"].as_u64(), lines[1]["version"].as_u64()), (Some(2), Some(1)));
 }
 
 #[test]
