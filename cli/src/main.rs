@@ -204,11 +204,12 @@ enum Command {
 
     /// Run the whole story in one process, narrated step by step
     ///
-    /// A device makes its key and registers its public key; a sender seals a
-    /// lab-results notification for APNs and for FCM; the gateway's view is
-    /// shown (ciphertext only); the device opens it; then a tampered copy, a
-    /// replay and a forged sender are each rejected, with their reasons.
-    /// Writes no files.
+    /// A device makes its keys (version 1, and version 2: post-quantum) and
+    /// registers both public keys in one text; a sender seals a lab-results
+    /// notification to that registration (version 2, signed) for APNs and
+    /// for FCM; the gateway's view is shown (ciphertext only); the device
+    /// opens it; then a tampered copy, a replay and a forged sender are each
+    /// rejected, with their reasons. Sends nothing and writes no files.
     Demo,
 
     /// Check an audit log, record a delivery receipt in it, sign checkpoints and prove them
