@@ -11,14 +11,14 @@
 #      and a second delivery is a replay.
 # It fails on the first step that does not do what it should.
 set -euo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/.."
 # shellcheck source=scripts/cargo-metadata.sh
 source scripts/cargo-metadata.sh
 
-cargo build -q -p pushseal --example sample_sender
+cargo build -q -p pushseal-sender-sample
 cargo build -q -p pushseal-cli
 target_dir="$(cargo_target_dir)"
-sender="$target_dir/debug/examples/sample_sender"
+sender="$target_dir/debug/pushseal-sender-sample"
 pushseal="$target_dir/debug/pushseal"
 
 work=$(mktemp -d)
