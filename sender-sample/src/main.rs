@@ -210,10 +210,9 @@ fn load_sender(config: &Config) -> Done<Sender> {
         }
         None => {
             let path = config.key_path();
-            let text = Zeroizing::new(
-                fs::read_to_string(&path)
-                    .map_err(|e| format!("the sender key {}: {e} (run `sample_sender init` first)", path.display()))?,
-            );
+            let text = Zeroizing::new(fs::read_to_string(&path).map_err(|e| {
+                format!("the sender key {}: {e} (run `pushseal-sender-sample init` first)", path.display())
+            })?);
             SenderSecretKey::from_secret_text(&text)
                 .map_err(|e| format!("the sender key {} is not a PushSeal secret key: {e}", path.display()))?
         }
@@ -249,7 +248,7 @@ fn load_signing_key(config: &Config) -> Done<Option<SenderSigningKey>> {
 fn note_without_signing_key(sender: &Sender) {
     if sender.verifying_key().is_none() {
         eprintln!(
-            "note: no version 2 sender key (run `sample_sender init` to create it): \
+            "note: no version 2 sender key (run `pushseal-sender-sample init` to create it): \
              sealing version 1 only"
         );
     }
