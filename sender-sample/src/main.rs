@@ -944,11 +944,14 @@ fn apns_groups<'a>(setup: &ApnsSetup, devices: &[&'a Device]) -> Done<Vec<ApnsGr
     Ok(groups)
 }
 
-/// What a send learned: the devices whose token is gone.
+/// What a send came to.
 #[derive(Default)]
 struct Tally {
+    /// Devices whose message the gateway took.
     delivered: usize,
-    other: usize,
+    /// Devices whose message was not delivered, for another reason than a gone token.
+    undelivered: usize,
+    /// The platform and push token of each device whose token is gone.
     gone: Vec<(Platform, String)>,
 }
 
@@ -985,9 +988,9 @@ impl Tally {
             Ok(Outcome::Delivered { .. }) => self.delivered += 1,
             Ok(Outcome::TokenGone { .. }) => match device {
                 Some(d) => self.gone.push((d.platform, d.push_token.clone())),
-                None => self.other += 1,
+                None => self.undelivered += 1,
             },
-            _ => self.other += 1,
+            _ => self.undelivered += 1,
         }
         if let (Value::Object(line), Value::Object(fields)) = (&mut line, fields) {
             line.extend(fields);
@@ -1122,7 +1125,7 @@ fn send(config: &Config, rest: &[String]) -> Done {
         "{} delivered, {} token gone (removed), {} not delivered",
         tally.delivered,
         tally.gone.len(),
-        tally.other
+        tally.undelivered
     );
     Ok(())
 }
