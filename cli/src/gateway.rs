@@ -62,6 +62,9 @@ pub struct ApnsArgs {
     /// The port on 127.0.0.1 (default: any free one)
     #[arg(long, default_value_t = 0)]
     port: u16,
+    /// Keep the body of each accepted notification in DIR (created if missing), as <device token>.<apns-id>.json, to open with `pushseal open`
+    #[arg(long, value_name = "DIR")]
+    inbox: Option<PathBuf>,
 }
 
 /// Arguments of `pushseal gateway fcm`.
@@ -82,6 +85,9 @@ pub struct FcmArgs {
     /// The port on 127.0.0.1 (default: any free one with --new-account, else the key file's token_uri's)
     #[arg(long)]
     port: Option<u16>,
+    /// Keep the body of each accepted message in DIR (created if missing), as <token or fid>.<message number>.json, to open with `pushseal open --platform fcm`
+    #[arg(long, value_name = "DIR")]
+    inbox: Option<PathBuf>,
 }
 
 pub fn run(out: &mut Out, command: &GatewayCommand) -> Result<(), CliError> {
@@ -93,6 +99,13 @@ pub fn run(out: &mut Out, command: &GatewayCommand) -> Result<(), CliError> {
 
 fn failed(what: &str, e: io::Error) -> CliError {
     CliError::rejected(format!("{what}: {e}"))
+}
+
+/// The `--inbox` directory, created if missing.
+fn inbox(dir: Option<&PathBuf>) -> Result<Option<PathBuf>, CliError> {
+    let Some(dir) = dir else { return Ok(None) };
+    std::fs::create_dir_all(dir).map_err(|e| failed(&format!("cannot make the inbox {}", dir.display()), e))?;
+    Ok(Some(dir.clone()))
 }
 
 /// Creates `path` for a secret (mode 0600 on Unix), refusing an existing file.
@@ -138,6 +151,7 @@ fn apns(out: &mut Out, args: &ApnsArgs) -> Result<(), CliError> {
         .map_err(|e| CliError::rejected(e.to_string()))?;
     let mut options = ApnsGatewayOptions::new(&args.team_id, &args.key_id, key.verifying_key(), &args.topic);
     options.port = args.port;
+    options.inbox = inbox(args.inbox.as_ref())?;
     drop(key);
     serve(|| async {
         let gateway = ApnsGateway::start(options, &args.ca_file).await.map_err(|e| failed("cannot start", e))?;
@@ -169,6 +183,7 @@ fn token_uri_port(token_uri: &str) -> Option<u16> {
 
 fn fcm(out: &mut Out, args: &FcmArgs) -> Result<(), CliError> {
     let file = &args.service_account;
+    let inbox_dir = inbox(args.inbox.as_ref())?;
     // A new account's key file is created now (so an existing one is never
     // overwritten) and written once the gateway's token_uri is known.
     let (options, new_account) = if args.new_account {
@@ -197,6 +212,8 @@ fn fcm(out: &mut Out, args: &FcmArgs) -> Result<(), CliError> {
         options.port = port;
         (options, None)
     };
+    let mut options = options;
+    options.inbox = inbox_dir;
     let (project_id, email) = (options.project_id.clone(), options.client_email.clone());
     serve(|| async {
         let gateway =

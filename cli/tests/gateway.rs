@@ -1,7 +1,8 @@
 //! `pushseal gateway apns` starts a local APNs, and `pushseal gateway fcm` a
 //! local FCM with its token endpoint, that a client reaches with the CA file
 //! (and the service account key file) they wrote; each stops when its
-//! standard input closes.
+//! standard input closes. With `--inbox`, what a gateway accepted is kept
+//! there.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -9,6 +10,7 @@ use std::process::{Command, Stdio};
 use pushseal::{ApnsOptions, DeviceKeyring, FcmOptions, Message, Sender, SenderSecretKey};
 use pushseal_delivery::apns::{ApnsClient, ApnsEndpoint};
 use pushseal_delivery::fcm::{FcmClient, FcmEndpoint};
+use pushseal_delivery::gateway::inbox_path;
 use pushseal_delivery::{ApnsKey, Deliver, Outcome, Push, ServiceAccount, Trust};
 
 #[test]
@@ -16,6 +18,7 @@ fn gateway_apns_serves_a_real_client_until_its_input_closes() {
     let dir = tempfile::tempdir().unwrap();
     let key_file = dir.path().join("AuthKey_TEST123456.p8");
     let ca_file = dir.path().join("gateway-ca.pem");
+    let inbox = dir.path().join("inbox");
     let args = |key: &std::path::Path| {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_pushseal"));
         cmd.args(["gateway", "apns", "--new-key", "--apns-key"]).arg(key).args([
@@ -27,7 +30,7 @@ fn gateway_apns_serves_a_real_client_until_its_input_closes() {
             "com.example.clinic",
             "--ca-file",
         ]);
-        cmd.arg(&ca_file);
+        cmd.arg(&ca_file).arg("--inbox").arg(&inbox);
         cmd
     };
     let mut child = args(&key_file).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
@@ -55,8 +58,12 @@ fn gateway_apns_serves_a_real_client_until_its_input_closes() {
         let sender = Sender::new(SenderSecretKey::generate().unwrap());
         let device = DeviceKeyring::generate().unwrap().public_key();
         let sealed = || sender.seal_for_apns(&device, &Message::new("Hi", "There"), &ApnsOptions::default()).unwrap();
-        let delivered = client.deliver(&Push::new("ab".repeat(32), sealed())).await;
-        assert!(matches!(delivered, Outcome::Delivered { .. }), "{delivered:?}");
+        let push = Push::new("ab".repeat(32), sealed());
+        let delivered = client.deliver(&push).await;
+        let Outcome::Delivered { gateway_id } = &delivered else { panic!("{delivered:?}") };
+        // --inbox keeps the body the gateway accepted, to open as the phone would.
+        let kept = std::fs::read_to_string(inbox_path(&inbox, &push.device, gateway_id)).unwrap();
+        assert_eq!(kept, push.sealed.payload.body);
         let gone = client.deliver(&Push::new("unregistered", sealed())).await;
         assert!(matches!(gone, Outcome::TokenGone { since: Some(_), .. }), "{gone:?}");
     });

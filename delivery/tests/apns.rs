@@ -1,17 +1,20 @@
 //! The APNs client against the local APNs gateway, both on loopback, over
 //! real HTTP/2 and TLS: every outcome kind, provider token timing (with a
 //! clock the test sets), lost connections and recovery, GOAWAY, a stalled
-//! gateway, keep-alive, the concurrency rules, shutdown that drains, and one
-//! outcome per message.
+//! gateway, keep-alive, the concurrency rules, shutdown that drains, one
+//! outcome per message, and the gateway's inbox of what it accepted.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use p256::pkcs8::EncodePrivateKey;
-use pushseal::{ApnsOptions, ApnsRequest, DeviceKeyring, Message, Sealed, Sender, SenderSecretKey};
+use pushseal::{
+    ApnsOptions, ApnsRequest, DeviceKeyring, MemoryReplayStore, Message, Payload, Sealed, Sender, SenderSecretKey,
+};
 use pushseal_delivery::apns::{ApnsClient, ApnsClientBuilder};
 use pushseal_delivery::gateway::apns::{ApnsGateway, ApnsGatewayOptions};
+use pushseal_delivery::gateway::inbox_path;
 use pushseal_delivery::{ApnsKey, ConfigError, Deliver, ManualClock, Outcome, Push, RetryPolicy, Trust};
 
 const KEY_ID: &str = "ABC123DEFG";
@@ -409,5 +412,43 @@ async fn shutdown_waits_for_every_push_in_flight() {
     let after = client.deliver(&push(&hex_token(15))).await;
     assert_eq!(after, Outcome::Failed { reason: "the client is shutting down".into(), attempts: 0 });
     assert_eq!(s.gateway.stats().delivered.len(), 10);
+    s.gateway.stop().await;
+}
+
+/// With an inbox, the gateway keeps each body it accepted under the device
+/// token and the `apns-id`, and the phone opens it; what it refused is not
+/// kept, and a body it cannot keep is answered 500, not delivered.
+#[tokio::test]
+async fn the_inbox_keeps_each_accepted_body_for_the_phone_to_open() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let inbox = dir.path().join("inbox");
+    std::fs::create_dir(&inbox).expect("inbox");
+    let s = gateway_with(|options| options.inbox = Some(inbox.clone())).await;
+    let client = s.client().build().unwrap();
+    let sender = Sender::new(SenderSecretKey::generate().expect("key"));
+    let mut phone = DeviceKeyring::generate().expect("keyring");
+    phone.trust_sender(sender.public_key()).expect("trusted");
+    let msg = Message::new("Lab results", "Your results from Tuesday are ready.");
+    let seal = || sender.seal_for_apns(&phone.public_key(), &msg, &ApnsOptions::default()).expect("seals");
+
+    let sealed = seal();
+    let body = sealed.payload.body.clone();
+    let token = hex_token(7);
+    let outcome = client.deliver(&Push::new(token.clone(), sealed)).await;
+    let Outcome::Delivered { gateway_id } = outcome else { panic!("{outcome:?}") };
+    let kept = std::fs::read_to_string(inbox_path(&inbox, &token, &gateway_id)).expect("kept in the inbox");
+    assert_eq!(kept, body);
+    let opened = phone.open(Payload::ApnsJson(&kept), &MemoryReplayStore::new(), pushseal::unix_now()).expect("opens");
+    assert_eq!(opened.message.body, "Your results from Tuesday are ready.");
+
+    let gone = client.deliver(&push("unregistered")).await;
+    assert!(matches!(gone, Outcome::TokenGone { .. }), "{gone:?}");
+    let files: Vec<_> = std::fs::read_dir(&inbox).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(files, [inbox_path(&inbox, &token, &gateway_id).file_name().unwrap().to_owned()]);
+
+    std::fs::remove_dir_all(&inbox).expect("inbox removed");
+    let unkept = client.deliver(&Push::new(hex_token(8), seal())).await;
+    assert_eq!(unkept, Outcome::Failed { reason: "InternalServerError".into(), attempts: 3 });
+    assert_eq!(s.gateway.stats().delivered, [gateway_id]);
     s.gateway.stop().await;
 }

@@ -4,16 +4,19 @@
 //! stopping the run with its email named, lost connections and recovery, and
 //! exactly one outcome per message. The gateway's own checks (the OAuth2
 //! assertion's signature, audience, scope and times) are exercised with a
-//! bare h2 client.
+//! bare h2 client. With an inbox, the gateway keeps what it accepted for
+//! the phone to open.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use pushseal::{DeviceKeyring, FcmOptions, Message, Sender, SenderSecretKey};
+use pushseal::{DeviceKeyring, FcmOptions, MemoryReplayStore, Message, Payload, Sender, SenderSecretKey};
 use pushseal_delivery::fcm::{FcmClient, FcmEndpoint};
 use pushseal_delivery::gateway::fcm::{FcmGateway, FcmGatewayOptions, TestServiceAccount};
+use pushseal_delivery::gateway::inbox_path;
 use pushseal_delivery::{
     ConfigError, Deliver, ManualClock, Outcome, OutcomeKind, Push, RetryPolicy, ServiceAccount, Trust,
 };
@@ -440,4 +443,58 @@ async fn the_token_endpoint_checks_the_assertion_as_google_does() {
     let (status, _) = bare_post(&s.gateway, &path, &[json_type, auth], body).await;
     assert_eq!(status, 401);
     s.gateway.stop().await;
+}
+
+/// With an inbox, the gateway keeps each body it accepted under the token
+/// (or installation id) and the message name, and the phone opens its data;
+/// what it refused is not kept, and a body it cannot keep is answered 500
+/// `INTERNAL`, not delivered.
+#[tokio::test]
+async fn the_inbox_keeps_each_accepted_body_for_the_phone_to_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let inbox = dir.path().join("inbox");
+    std::fs::create_dir(&inbox).unwrap();
+    let mut options = FcmGatewayOptions::new(PROJECT, EMAIL, account_key().public_key());
+    options.inbox = Some(inbox.clone());
+    let gateway = FcmGateway::start(options, dir.path()).await.unwrap();
+    let account_file = dir.path().join("service-account.json");
+    account_key().write(&account_file, PROJECT, EMAIL, gateway.token_uri()).unwrap();
+    let client = FcmClient::builder(ServiceAccount::from_file(&account_file).unwrap())
+        .endpoint(gateway.endpoint())
+        .trust(Trust::CaFile(gateway.ca_file().to_owned()))
+        .retry(fast_retry())
+        .build()
+        .unwrap();
+    let (sender, mut phone) = sealer();
+    phone.trust_sender(sender.public_key()).unwrap();
+    let replay = MemoryReplayStore::new();
+
+    let mut kept_files = Vec::new();
+    for push in [push_to_token(&sender, &phone, "token-of-the-phone:APA91b"), push_to_fid(&sender, &phone, "cXkz4lrZ")]
+    {
+        let body = push.sealed.payload.request_body();
+        let outcome = client.deliver(&push).await;
+        let Outcome::Delivered { gateway_id } = outcome else { panic!("{outcome:?}") };
+        let path = inbox_path(&inbox, &push.device, &gateway_id);
+        let kept = std::fs::read_to_string(&path).expect("kept in the inbox");
+        assert_eq!(kept, body);
+        let request: serde_json::Value = serde_json::from_str(&kept).unwrap();
+        let data: HashMap<String, String> = serde_json::from_value(request["message"]["data"].clone()).unwrap();
+        let opened = phone.open(Payload::FcmData(&data), &replay, pushseal::unix_now()).unwrap();
+        assert_eq!(opened.message.title, "Lab results");
+        kept_files.push(path.file_name().unwrap().to_owned());
+    }
+
+    let gone = client.deliver(&push_to_token(&sender, &phone, "unregistered")).await;
+    assert_eq!(gone, Outcome::TokenGone { reason: "UNREGISTERED".into(), since: None });
+    let mut files: Vec<_> = std::fs::read_dir(&inbox).unwrap().map(|e| e.unwrap().file_name()).collect();
+    files.sort();
+    kept_files.sort();
+    assert_eq!(files, kept_files);
+
+    std::fs::remove_dir_all(&inbox).unwrap();
+    let unkept = client.deliver(&push_to_token(&sender, &phone, "another-phone")).await;
+    assert_eq!(unkept, Outcome::Failed { reason: "INTERNAL".into(), attempts: 3 });
+    assert_eq!(gateway.stats().delivered.len(), 2);
+    gateway.stop().await;
 }

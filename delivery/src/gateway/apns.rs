@@ -36,6 +36,9 @@
 //! | `drop`                  | the connection closes without an answer                         |
 //! | `stall`                 | no answer, ever                                                 |
 //! | anything else           | 400 `BadDeviceToken`                                            |
+//!
+//! With an [`inbox`](ApnsGatewayOptions::inbox), the body of each accepted
+//! notification is kept there, to be opened as the phone would.
 
 use std::collections::{BTreeSet, HashMap};
 use std::io;
@@ -142,6 +145,11 @@ pub struct ApnsGatewayOptions {
     pub idle_timeout: Duration,
     /// The clock provider tokens' ages are judged by.
     pub clock: Arc<dyn Clock>,
+    /// A directory (which must exist) where the body of each accepted
+    /// notification is kept, named by [`inbox_path`](super::inbox_path),
+    /// before the 200 answer; none by default. A body that cannot be kept is
+    /// answered 500 `InternalServerError`.
+    pub inbox: Option<PathBuf>,
 }
 
 impl ApnsGatewayOptions {
@@ -156,6 +164,7 @@ impl ApnsGatewayOptions {
             max_concurrent_streams: 100,
             idle_timeout: Duration::from_secs(600),
             clock: Arc::new(SystemClock),
+            inbox: None,
         }
     }
 }
@@ -303,11 +312,9 @@ impl Handler for State {
         }
         let _active = Active(&self.active);
         let (parts, mut body) = request.into_parts();
-        let answer = match read_body(&mut body, PAYLOAD_LIMIT).await {
-            Ok(payload) => self.answer(&parts, &payload),
-            Err(_) => return,
-        };
-        let (status, apns_id, json, retry_after, then) = match answer {
+        let Ok(payload) = read_body(&mut body, PAYLOAD_LIMIT).await else { return };
+        let answer = self.answer(&parts, &payload);
+        let (mut status, apns_id, mut json, retry_after, then) = match answer {
             Answer::Stall => {
                 // Answer nothing until the gateway stops or the connection ends.
                 let _ = stopping.changed().await;
@@ -338,6 +345,15 @@ impl Handler for State {
                 (status, request_id(&parts.headers), Some(json.to_string()), retry_after, None)
             }
         };
+        if status == 200
+            && let Some(dir) = &self.options.inbox
+        {
+            let token = parts.uri.path().strip_prefix("/3/device/").unwrap_or_default();
+            if super::inbox::keep(dir, token, &apns_id, payload).await.is_err() {
+                status = 500;
+                json = Some(serde_json::json!({ "reason": "InternalServerError" }).to_string());
+            }
+        }
         if status == 200 {
             self.log().delivered.push(apns_id.clone());
             self.answered_ok.store(true, Ordering::SeqCst);

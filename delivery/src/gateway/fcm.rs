@@ -33,6 +33,9 @@
 //! | `drop`                        | the connection closes without an answer                         |
 //! | `stall`                       | no answer, ever                                                 |
 //! | anything else                 | 200, `{"name": "projects/<project>/messages/<n>"}`              |
+//!
+//! With an [`inbox`](FcmGatewayOptions::inbox), the body of each accepted
+//! message is kept there, to be opened as the phone would.
 
 use std::collections::{BTreeSet, HashMap};
 use std::io;
@@ -89,6 +92,11 @@ pub struct FcmGatewayOptions {
     pub idle_timeout: Duration,
     /// The clock assertions and access tokens are judged by.
     pub clock: Arc<dyn Clock>,
+    /// A directory (which must exist) where the body of each accepted
+    /// message is kept, named by [`inbox_path`](super::inbox_path) after its
+    /// `token` or `fid`, before the 200 answer; none by default. A body that
+    /// cannot be kept is answered 500 `INTERNAL`.
+    pub inbox: Option<PathBuf>,
 }
 
 impl FcmGatewayOptions {
@@ -103,6 +111,7 @@ impl FcmGatewayOptions {
             max_concurrent_streams: 100,
             idle_timeout: Duration::from_secs(600),
             clock: Arc::new(SystemClock),
+            inbox: None,
         }
     }
 }
@@ -367,6 +376,18 @@ impl Handler for State {
             }
             Answer::Json { status, json, retry_after, then } => (status, json, retry_after, then),
         };
+        let (status, json) = match (&self.options.inbox, json.get("name").and_then(|n| n.as_str())) {
+            (Some(dir), Some(name)) if status == 200 && parts.uri.path() != "/token" => {
+                match keep_in_inbox(dir, name, bytes.to_vec()).await {
+                    Ok(()) => (status, json),
+                    Err(_) => match fcm_error("INTERNAL", "The message could not be kept in the inbox.") {
+                        Answer::Json { status, json, .. } => (status, json),
+                        _ => return,
+                    },
+                }
+            }
+            _ => (status, json),
+        };
         if status == 200
             && let Some(name) = json.get("name").and_then(|n| n.as_str())
         {
@@ -384,6 +405,15 @@ impl Handler for State {
             let _ = control.send(then);
         }
     }
+}
+
+/// Keeps an accepted message's body in the inbox `dir`, named after its
+/// `token` or `fid` and the message `name`.
+async fn keep_in_inbox(dir: &Path, name: &str, body: Vec<u8>) -> io::Result<()> {
+    let request: serde_json::Value = serde_json::from_slice(&body).map_err(io::Error::other)?;
+    let message = &request["message"];
+    let device = message["token"].as_str().or_else(|| message["fid"].as_str()).unwrap_or_default();
+    super::inbox::keep(dir, device, name, body).await
 }
 
 /// One `application/x-www-form-urlencoded` value, decoded.

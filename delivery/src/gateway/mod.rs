@@ -6,6 +6,8 @@
 
 pub mod apns;
 pub mod fcm;
+mod inbox;
 mod server;
 
+pub use inbox::inbox_path;
 pub use server::TestCa;

@@ -14,7 +14,7 @@ public enum ApnsEnvironment: String, Codable, Sendable {
 /// to address a notification.
 ///
 /// The JSON is the body of `POST /registrations` on the sample sender
-/// (`sdk-core/examples/sample_sender.rs`). A keyring without a version 2 key
+/// (`sender-sample/src/main.rs`). A keyring without a version 2 key
 /// registers its version 1 public key alone, as `public_key`, which the
 /// sender seals version 1 to.
 public struct Registration: Codable, Equatable, Sendable {

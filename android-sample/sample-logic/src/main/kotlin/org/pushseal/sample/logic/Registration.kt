@@ -8,7 +8,7 @@ package org.pushseal.sample.logic
  * address a notification.
  *
  * The JSON is the body of `POST /registrations` on the sample sender
- * (`sdk-core/examples/sample_sender.rs`):
+ * (`sender-sample/src/main.rs`):
  * `{"platform":"android","registration":"pushseal-registration-v2:<43>.<1622>","key_id":"<16 hex>","push_token":"<FCM token>","app_id":"<package>"}`.
  * A keyring without a version 2 key registers its version 1 public key
  * alone, as `"public_key":"<43 base64url>"`, which the sender seals version 1 to.

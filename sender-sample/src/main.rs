@@ -2,20 +2,20 @@
 //!
 //! It holds a sender key and a version 2 signing key, accepts device
 //! registrations (registration text or version 1 public key, platform, push
-//! token) into a small JSON store, and seals notifications into the exact
-//! HTTP/2 requests that APNs and FCM HTTP v1 take: version 2 (post-quantum) to
-//! a device that registered a version 2 key, version 1 to an older app. With `--send` and the
-//! gateway credentials configured it sends them with `curl --http2`;
-//! otherwise it writes each request to a file and prints a ready `curl`
-//! command whose credentials come from environment variables.
+//! token) into a small JSON store, seals a notification to each device
+//! (version 2, post-quantum, to a device that registered a version 2 key,
+//! version 1 to an older app) and delivers it through `pushseal-delivery`:
+//! to the local test gateways (`pushseal gateway apns|fcm`) unless told to
+//! send to Apple's and Google's servers. It prints one JSON line per device,
+//! and forgets a device whose push token the gateway says is gone.
 //!
 //! ```text
-//! cargo run -p pushseal --example sample_sender -- init
-//! cargo run -p pushseal --example sample_sender -- serve --listen 127.0.0.1:8787
-//! cargo run -p pushseal --example sample_sender -- register registration.json
-//! cargo run -p pushseal --example sample_sender -- devices
-//! cargo run -p pushseal --example sample_sender -- send --to all < message.json
-//! cargo run -p pushseal --example sample_sender -- remove <device key id>
+//! cargo run -p pushseal-sender-sample -- init
+//! cargo run -p pushseal-sender-sample -- serve --listen 127.0.0.1:8787
+//! cargo run -p pushseal-sender-sample -- register registration.json
+//! cargo run -p pushseal-sender-sample -- devices
+//! cargo run -p pushseal-sender-sample -- send --to all < message.json
+//! cargo run -p pushseal-sender-sample -- remove <device key id>
 //! ```
 //!
 //! Secrets never live in code. The sender key is read from
@@ -23,30 +23,37 @@
 //! `$PUSHSEAL_SENDER_KEY_FILE` (default `<state dir>/sender.key`, created by
 //! `init` with mode 0600); the version 2 signing key from
 //! `$PUSHSEAL_SENDER_SECRET_KEY_V2` or the file `$PUSHSEAL_SENDER_KEY_V2_FILE`
-//! (default `<state dir>/sender-v2.key`, created by `init` the same way). The gateway credentials are read from
-//! `$APNS_AUTH_TOKEN` / `$APNS_AUTH_TOKEN_FILE` (an APNs provider token, the
-//! ES256 JWT made from the team's `.p8` key) and `$FCM_ACCESS_TOKEN` /
-//! `$FCM_ACCESS_TOKEN_FILE` (an OAuth 2.0 access token of a service account
-//! with the `firebase.messaging` scope), with `$FCM_PROJECT_ID`. The state
-//! directory is `$PUSHSEAL_SAMPLE_DIR` (default `./sample-sender`). See
-//! `sdk-core/examples/README.md`.
+//! (default `<state dir>/sender-v2.key`, created by `init` the same way). The
+//! gateway credentials are files: the team's `.p8` key (`$APNS_KEY_FILE`,
+//! with `$APNS_KEY_ID`, `$APNS_TEAM_ID` and `$APNS_TOPIC`) and the service
+//! account's JSON key (`$FCM_SERVICE_ACCOUNT_FILE`). `$APNS_GATEWAY` and
+//! `$FCM_GATEWAY` say where to send: a test gateway's `https://HOST:PORT`
+//! (default `https://127.0.0.1:8443` and `:8444`, trusted through the CA
+//! file in `$APNS_GATEWAY_CA` and `$FCM_GATEWAY_CA`), or `apple` and
+//! `google`. The state directory is `$PUSHSEAL_SAMPLE_DIR` (default
+//! `./sample-sender`). See `sender-sample/README.md`.
 //!
 //! The message text is read from standard input and never printed or written
 //! anywhere but into the sealed envelope.
 
-use std::fmt::Write as _;
 use std::fs;
 use std::io::{self, BufRead as _, BufReader, Read as _, Write as _};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode, Stdio};
+use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use pushseal::{
-    ApnsOptions, ApnsRequest, DevicePublicKey, FcmOptions, Message, Registration, Sealed, Sender, SenderSecretKey,
-    SenderSigningKey, unix_now,
+    ApnsOptions, BatchDevice, FcmOptions, Message, Registration, Sender, SenderSecretKey, SenderSigningKey, unix_now,
+};
+use pushseal_delivery::apns::{ApnsClient, ApnsEndpoint};
+use pushseal_delivery::fcm::{FcmClient, FcmEndpoint};
+use pushseal_delivery::{
+    ApnsKey, ConfigError, DEFAULT_MAX_IN_FLIGHT, Outcome, Report, ServiceAccount, Trust, seal_and_deliver,
 };
 use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
 use zeroize::Zeroizing;
 
 /// Exit status for a usage error.
@@ -59,7 +66,7 @@ const MAX_HEAD: usize = 8 * 1024;
 const MAX_TOKEN: usize = 4096;
 
 const USAGE: &str = "\
-usage: sample_sender <command> [options]
+usage: pushseal-sender-sample <command> [options]
 
 commands:
   init                      create the sender keys (version 1 and 2, mode 0600) if missing;
@@ -72,11 +79,11 @@ commands:
                             (default 127.0.0.1:8787)
   devices                   list the registered devices
   remove KEY_ID             forget a device (a lost phone): nothing more is sealed to its key
-  send --to KEY_ID|all [--to ...] [--ttl SECONDS] [--send]
+  send --to KEY_ID|all [--to ...] [--ttl SECONDS]
                             seal the message on standard input ({\"title\",\"body\",\"data\"?,
                             \"thread_id\"?,\"category\"?,\"badge\"?,\"sound\"?}) for each device and
-                            write its APNs or FCM request; --send also sends it when the
-                            gateway credentials are configured
+                            deliver it through APNs or FCM; print one JSON line per device;
+                            remove the devices whose push token is gone
 
 environment:
   PUSHSEAL_SAMPLE_DIR       state directory (default ./sample-sender)
@@ -84,8 +91,18 @@ environment:
                             the sender key (default <state dir>/sender.key)
   PUSHSEAL_SENDER_SECRET_KEY_V2, PUSHSEAL_SENDER_KEY_V2_FILE
                             the version 2 signing key (default <state dir>/sender-v2.key)
-  APNS_AUTH_TOKEN, APNS_AUTH_TOKEN_FILE, APNS_TOPIC, APNS_HOST
-  FCM_ACCESS_TOKEN, FCM_ACCESS_TOKEN_FILE, FCM_PROJECT_ID";
+  APNS_KEY_FILE, APNS_KEY_ID, APNS_TEAM_ID
+                            the team's .p8 token signing key, its key id, the team id
+  APNS_TOPIC                the apns-topic (default: each registration's app_id)
+  APNS_GATEWAY, APNS_GATEWAY_CA
+                            a test gateway's https://HOST:PORT (default https://127.0.0.1:8443)
+                            and its CA file (default <state dir>/apns-gateway-ca.pem), or
+                            APNS_GATEWAY=apple for Apple's servers (each device's environment)
+  FCM_SERVICE_ACCOUNT_FILE  the service account's JSON key file
+  FCM_GATEWAY, FCM_GATEWAY_CA
+                            a test gateway's https://HOST:PORT (default https://127.0.0.1:8444)
+                            and its CA file (default <state dir>/fcm-gateway-ca.pem), or
+                            FCM_GATEWAY=google for Google's servers";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -122,9 +139,9 @@ impl From<pushseal::Error> for Failure {
     }
 }
 
-type Outcome<T = ()> = Result<T, Failure>;
+type Done<T = ()> = Result<T, Failure>;
 
-fn run(args: &[String]) -> Outcome {
+fn run(args: &[String]) -> Done {
     let config = Config::from_env();
     let (command, rest) = args.split_first().ok_or_else(|| Failure::Usage("no command".into()))?;
     match command.as_str() {
@@ -142,7 +159,7 @@ fn run(args: &[String]) -> Outcome {
     }
 }
 
-fn no_options(rest: &[String]) -> Outcome {
+fn no_options(rest: &[String]) -> Done {
     match rest.first() {
         Some(extra) => Err(Failure::Usage(format!("unexpected argument {extra:?}"))),
         None => Ok(()),
@@ -172,11 +189,7 @@ impl Config {
         self.dir.join("registrations.json")
     }
 
-    fn out_dir(&self) -> PathBuf {
-        self.dir.join("out")
-    }
-
-    fn ensure_dir(&self) -> Outcome {
+    fn ensure_dir(&self) -> Done {
         fs::create_dir_all(&self.dir).map_err(|e| Failure::Failed(format!("{}: {e}", self.dir.display())))
     }
 }
@@ -187,7 +200,7 @@ impl Config {
 /// The sender, from `$PUSHSEAL_SENDER_SECRET_KEY` or the key file, with its
 /// version 2 signing key from `$PUSHSEAL_SENDER_SECRET_KEY_V2` or its key file
 /// when there is one (without, it seals version 1 only, as before version 2).
-fn load_sender(config: &Config) -> Outcome<Sender> {
+fn load_sender(config: &Config) -> Done<Sender> {
     let key = match std::env::var_os("PUSHSEAL_SENDER_SECRET_KEY") {
         Some(text) => {
             let text =
@@ -197,10 +210,9 @@ fn load_sender(config: &Config) -> Outcome<Sender> {
         }
         None => {
             let path = config.key_path();
-            let text = Zeroizing::new(
-                fs::read_to_string(&path)
-                    .map_err(|e| format!("the sender key {}: {e} (run `sample_sender init` first)", path.display()))?,
-            );
+            let text = Zeroizing::new(fs::read_to_string(&path).map_err(|e| {
+                format!("the sender key {}: {e} (run `pushseal-sender-sample init` first)", path.display())
+            })?);
             SenderSecretKey::from_secret_text(&text)
                 .map_err(|e| format!("the sender key {} is not a PushSeal secret key: {e}", path.display()))?
         }
@@ -213,7 +225,7 @@ fn load_sender(config: &Config) -> Outcome<Sender> {
 }
 
 /// The version 2 signing key, if one is configured or its file exists.
-fn load_signing_key(config: &Config) -> Outcome<Option<SenderSigningKey>> {
+fn load_signing_key(config: &Config) -> Done<Option<SenderSigningKey>> {
     if let Some(text) = std::env::var_os("PUSHSEAL_SENDER_SECRET_KEY_V2") {
         let text =
             Zeroizing::new(text.into_string().map_err(|_| "PUSHSEAL_SENDER_SECRET_KEY_V2 is not UTF-8".to_owned())?);
@@ -236,13 +248,13 @@ fn load_signing_key(config: &Config) -> Outcome<Option<SenderSigningKey>> {
 fn note_without_signing_key(sender: &Sender) {
     if sender.verifying_key().is_none() {
         eprintln!(
-            "note: no version 2 sender key (run `sample_sender init` to create it): \
+            "note: no version 2 sender key (run `pushseal-sender-sample init` to create it): \
              sealing version 1 only"
         );
     }
 }
 
-fn init(config: &Config) -> Outcome {
+fn init(config: &Config) -> Done {
     let path = config.key_path();
     let mut created = false;
     if std::env::var_os("PUSHSEAL_SENDER_SECRET_KEY").is_some() || path.exists() {
@@ -296,7 +308,7 @@ fn sender_json(sender: &Sender, json: &mut serde_json::Map<String, serde_json::V
 }
 
 /// Creates `path` with `bytes`, readable by its owner only; never overwrites.
-fn write_new_secret_file(path: &Path, bytes: &[u8]) -> Outcome {
+fn write_new_secret_file(path: &Path, bytes: &[u8]) -> Done {
     let mut options = fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
@@ -350,12 +362,10 @@ struct Device {
 }
 
 impl Device {
-    /// What is sealed to: the registration, or the version 1 key alone.
-    fn to(&self) -> pushseal::Result<Registration> {
-        match &self.registration {
-            Some(text) => text.parse(),
-            None => self.public_key.parse::<DevicePublicKey>().map(Registration::v1_only),
-        }
+    /// What is sealed to: the registration text, or the version 1 key
+    /// alone (an app made before version 2).
+    fn key_text(&self) -> &str {
+        self.registration.as_deref().unwrap_or(&self.public_key)
     }
 
     /// The versions the device opens, for listings.
@@ -376,15 +386,6 @@ enum Platform {
 enum ApnsEnvironment {
     Development,
     Production,
-}
-
-impl ApnsEnvironment {
-    fn host(self) -> &'static str {
-        match self {
-            ApnsEnvironment::Development => "api.sandbox.push.apple.com",
-            ApnsEnvironment::Production => "api.push.apple.com",
-        }
-    }
 }
 
 /// Checks a registration and turns it into a device record.
@@ -465,7 +466,7 @@ struct Store {
 }
 
 impl Store {
-    fn load(path: &Path) -> Outcome<Self> {
+    fn load(path: &Path) -> Done<Self> {
         match fs::read(path) {
             Ok(bytes) => serde_json::from_slice(&bytes)
                 .map_err(|e| Failure::Failed(format!("{}: not a registration store: {e}", path.display()))),
@@ -474,7 +475,7 @@ impl Store {
         }
     }
 
-    fn save(&self, path: &Path) -> Outcome {
+    fn save(&self, path: &Path) -> Done {
         let json = serde_json::to_vec_pretty(self).map_err(|e| format!("encoding the store: {e}"))?;
         let tmp = path.with_extension("json.tmp");
         fs::write(&tmp, json)
@@ -510,7 +511,7 @@ fn failure_text(f: Failure) -> String {
     }
 }
 
-fn register_command(config: &Config, rest: &[String]) -> Outcome {
+fn register_command(config: &Config, rest: &[String]) -> Done {
     let json = match rest {
         [] => read_stdin()?,
         [path] if path == "-" => read_stdin()?,
@@ -528,7 +529,7 @@ fn register_command(config: &Config, rest: &[String]) -> Outcome {
     Ok(())
 }
 
-fn read_stdin() -> Outcome<Vec<u8>> {
+fn read_stdin() -> Done<Vec<u8>> {
     let mut buf = Vec::new();
     io::stdin().take(MAX_INPUT as u64 + 1).read_to_end(&mut buf).map_err(|e| format!("standard input: {e}"))?;
     if buf.len() > MAX_INPUT {
@@ -550,7 +551,7 @@ fn short(token: &str) -> String {
     format!("{head}...")
 }
 
-fn devices(config: &Config) -> Outcome {
+fn devices(config: &Config) -> Done {
     let store = Store::load(&config.store_path())?;
     if store.devices.is_empty() {
         println!("no devices registered");
@@ -568,7 +569,7 @@ fn devices(config: &Config) -> Outcome {
     Ok(())
 }
 
-fn remove(config: &Config, rest: &[String]) -> Outcome {
+fn remove(config: &Config, rest: &[String]) -> Done {
     let [key_id] = rest else {
         return Err(Failure::Usage("remove takes one key id".into()));
     };
@@ -587,7 +588,7 @@ fn remove(config: &Config, rest: &[String]) -> Outcome {
 // ---------------------------------------------------------------------------
 // The registration server
 
-fn serve(config: &Config, rest: &[String]) -> Outcome {
+fn serve(config: &Config, rest: &[String]) -> Done {
     let mut listen = "127.0.0.1:8787".to_owned();
     let mut max_requests: Option<u64> = None;
     let mut it = rest.iter();
@@ -626,7 +627,7 @@ fn serve(config: &Config, rest: &[String]) -> Outcome {
     Ok(())
 }
 
-fn value<'a>(it: &mut std::slice::Iter<'a, String>, name: &str) -> Outcome<&'a str> {
+fn value<'a>(it: &mut std::slice::Iter<'a, String>, name: &str) -> Done<&'a str> {
     it.next().map(String::as_str).ok_or_else(|| Failure::Usage(format!("{name} needs a value")))
 }
 
@@ -761,101 +762,269 @@ fn error_json(why: &str) -> String {
 }
 
 // ---------------------------------------------------------------------------
-// Sealing and sending
+// Sealing and delivering
 
-/// One HTTP/2 request to a push gateway.
-struct GatewayRequest {
-    /// `:authority`.
-    host: String,
-    /// `:path`.
-    path: String,
-    /// Headers after the pseudo-headers, authorization excluded.
-    headers: Vec<(String, String)>,
-    /// The JSON body.
-    body: String,
-    /// The authorization scheme and the environment variable holding its credential.
-    auth: (&'static str, &'static str),
+/// The default address of the local APNs test gateway
+/// (`pushseal gateway apns --port 8443`).
+const DEFAULT_APNS_GATEWAY: &str = "https://127.0.0.1:8443";
+/// The default address of the local FCM test gateway
+/// (`pushseal gateway fcm --port 8444`).
+const DEFAULT_FCM_GATEWAY: &str = "https://127.0.0.1:8444";
+
+/// Where one platform's notifications go.
+enum Target {
+    /// A local test gateway (`pushseal gateway`), trusted through the CA
+    /// certificate it wrote: the default.
+    Gateway { host: String, port: u16, ca_file: PathBuf },
+    /// Apple's or Google's own servers, verified against the public roots.
+    Service,
 }
 
-impl GatewayRequest {
-    /// The request as HTTP/2 header fields and body, the credential left as
-    /// its environment variable.
-    fn to_http2_text(&self) -> String {
-        let mut text = String::new();
-        let _ = writeln!(text, ":method: POST");
-        let _ = writeln!(text, ":scheme: https");
-        let _ = writeln!(text, ":authority: {}", self.host);
-        let _ = writeln!(text, ":path: {}", self.path);
-        let _ = writeln!(text, "authorization: {} ${{{}}}", self.auth.0, self.auth.1);
-        for (name, value) in &self.headers {
-            let _ = writeln!(text, "{name}: {value}");
+impl Target {
+    /// The target named by `$<var>`: a test gateway's `https://HOST:PORT`
+    /// (default `default_url`, its CA certificate in `$<var>_CA`, default
+    /// `<state dir>/<ca_name>`), or `service` for the platform's servers.
+    fn from_env(config: &Config, var: &str, service: &str, default_url: &str, ca_name: &str) -> Done<Self> {
+        let url = env_text(var)?.unwrap_or_else(|| default_url.to_owned());
+        if url == service {
+            return Ok(Target::Service);
         }
-        let _ = writeln!(text, "content-length: {}", self.body.len());
-        let _ = writeln!(text);
-        text.push_str(&self.body);
-        text.push('\n');
-        text
-    }
-
-    /// A `curl` command line that sends the request, reading the credential
-    /// from the environment when the shell runs it.
-    fn curl_command(&self, body_file: &Path) -> String {
-        // Double quotes, so that a `${FCM_PROJECT_ID}` placeholder in the path
-        // expands; the host and the path hold only checked characters.
-        let mut cmd = format!("curl --http2 -sS -X POST \"https://{}{}\"", self.host, self.path);
-        let _ = write!(cmd, " \\\n    -H \"authorization: {} ${}\"", self.auth.0, self.auth.1);
-        for (name, value) in &self.headers {
-            let _ = write!(cmd, " \\\n    -H {}", shell_quote(&format!("{name}: {value}")));
+        let (host, port) = gateway_host_port(var, &url)?;
+        let ca_var = format!("{var}_CA");
+        let ca_file = env_text(&ca_var)?.map_or_else(|| config.dir.join(ca_name), PathBuf::from);
+        if !ca_file.exists() {
+            return Err(Failure::Failed(format!(
+                "{} does not exist: start the test gateway with `pushseal gateway ... --ca-file` there \
+                 (sender-sample/README.md) or name its CA file in {ca_var}, or set {var}={service} to send \
+                 to the platform's servers",
+                ca_file.display()
+            )));
         }
-        let _ = write!(cmd, " \\\n    --data-binary @{}", shell_quote(&body_file.display().to_string()));
-        cmd
+        Ok(Target::Gateway { host, port, ca_file })
     }
 
-    /// A curl configuration (read from standard input, so the credential is
-    /// in no command line and no file) that sends the request.
-    fn curl_config(&self, credential: &str, body_file: &Path, response_file: &Path) -> Zeroizing<String> {
-        let mut cfg = Zeroizing::new(String::new());
-        let _ = writeln!(cfg, "url = {}", curl_quote(&format!("https://{}{}", self.host, self.path)));
-        let _ = writeln!(cfg, "http2\nsilent\nshow-error\nrequest = \"POST\"");
-        let _ = writeln!(cfg, "header = {}", curl_quote(&format!("authorization: {} {credential}", self.auth.0)));
-        for (name, value) in &self.headers {
-            let _ = writeln!(cfg, "header = {}", curl_quote(&format!("{name}: {value}")));
+    fn trust(&self) -> Trust {
+        match self {
+            Target::Gateway { ca_file, .. } => Trust::CaFile(ca_file.clone()),
+            Target::Service => Trust::PublicRoots,
         }
-        let _ = writeln!(cfg, "data-binary = {}", curl_quote(&format!("@{}", body_file.display())));
-        let _ = writeln!(cfg, "output = {}", curl_quote(&response_file.display().to_string()));
-        let _ = writeln!(cfg, "write-out = \"%{{http_code}}\"");
-        cfg
     }
 }
 
-fn shell_quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "'\\''"))
-}
-
-fn curl_quote(s: &str) -> String {
-    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
-}
-
-/// A credential from `$NAME`, or from the file named by `$NAME_FILE`.
-fn credential(name: &str) -> Outcome<Option<Zeroizing<String>>> {
-    if let Some(v) = std::env::var_os(name) {
-        let v = Zeroizing::new(v.into_string().map_err(|_| format!("{name} is not UTF-8"))?);
-        return Ok(Some(Zeroizing::new(v.trim().to_owned())));
+/// The host and port of a test gateway's `https://HOST:PORT`, as `pushseal gateway` prints it.
+fn gateway_host_port(var: &str, url: &str) -> Done<(String, u16)> {
+    let bad = |why: &str| Failure::Failed(format!("{var} {url:?}: {why}"));
+    let rest = url.strip_prefix("https://").ok_or_else(|| bad("a test gateway's address starts with https://"))?;
+    let (host, port) = rest.trim_end_matches('/').rsplit_once(':').ok_or_else(|| bad("give https://HOST:PORT"))?;
+    let port = port.parse::<u16>().ok().filter(|p| *p != 0).ok_or_else(|| bad("the port is not 1 to 65535"))?;
+    if host.is_empty() || !is_name(host, b".-") {
+        return Err(bad("the host is not a host name or IPv4 address"));
     }
-    let file_var = format!("{name}_FILE");
-    match std::env::var_os(&file_var) {
-        Some(path) => {
-            let text = Zeroizing::new(fs::read_to_string(&path).map_err(|e| format!("{file_var}: {e}"))?);
-            Ok(Some(Zeroizing::new(text.trim().to_owned())))
+    Ok((host.to_owned(), port))
+}
+
+/// `$name`, if set.
+fn env_text(name: &str) -> Done<Option<String>> {
+    match std::env::var(name) {
+        Ok(text) => Ok(Some(text)),
+        Err(std::env::VarError::NotPresent) => Ok(None),
+        Err(std::env::VarError::NotUnicode(_)) => Err(Failure::Failed(format!("{name} is not UTF-8"))),
+    }
+}
+
+/// `$name`, which sending to iOS devices needs.
+fn required_env(name: &str, what: &str) -> Done<String> {
+    env_text(name)?
+        .filter(|text| !text.is_empty())
+        .ok_or_else(|| Failure::Failed(format!("set {name} ({what}) to send to iOS devices")))
+}
+
+/// APNs: the team's `.p8` token signing key and where to send.
+struct ApnsSetup {
+    key_file: PathBuf,
+    key_id: String,
+    team_id: String,
+    /// `$APNS_TOPIC`: the `apns-topic` for every device, else each device's `app_id`.
+    topic: Option<String>,
+    target: Target,
+}
+
+impl ApnsSetup {
+    fn from_env(config: &Config) -> Done<Self> {
+        let topic = env_text("APNS_TOPIC")?.filter(|t| !t.is_empty());
+        if topic.as_ref().is_some_and(|t| !is_name(t, b"._-")) {
+            return Err(Failure::Failed("APNS_TOPIC is not a bundle id".into()));
         }
-        None => Ok(None),
+        Ok(Self {
+            key_file: PathBuf::from(required_env("APNS_KEY_FILE", "the team's .p8 key file")?),
+            key_id: required_env("APNS_KEY_ID", "the .p8 key's id")?,
+            team_id: required_env("APNS_TEAM_ID", "the team id")?,
+            topic,
+            target: Target::from_env(config, "APNS_GATEWAY", "apple", DEFAULT_APNS_GATEWAY, "apns-gateway-ca.pem")?,
+        })
+    }
+
+    /// Where `device`'s notifications go: the test gateway, or Apple's host
+    /// for the environment its app was built for (a development token is
+    /// not known to the production host, which would answer that it is gone).
+    fn endpoint(&self, device: &Device) -> ApnsEndpoint {
+        match (&self.target, device.apns_environment) {
+            (Target::Gateway { host, port, .. }, _) => ApnsEndpoint::Host { host: host.clone(), port: *port },
+            (Target::Service, Some(ApnsEnvironment::Development)) => ApnsEndpoint::Sandbox,
+            (Target::Service, _) => ApnsEndpoint::Production,
+        }
+    }
+
+    /// The `apns-topic` of `device`'s notifications.
+    fn topic(&self, device: &Device) -> Done<String> {
+        self.topic.clone().or_else(|| device.app_id.clone()).ok_or_else(|| {
+            Failure::Failed(format!(
+                "device {} registered no app_id: set APNS_TOPIC to the app's bundle id",
+                device.key_id
+            ))
+        })
+    }
+
+    fn client(&self, endpoint: ApnsEndpoint) -> Done<ApnsClient> {
+        let key = ApnsKey::from_p8_file(&self.key_file, &self.key_id, &self.team_id).map_err(config_failure)?;
+        ApnsClient::builder(key).endpoint(endpoint).trust(self.target.trust()).build().map_err(config_failure)
     }
 }
 
-fn send(config: &Config, rest: &[String]) -> Outcome {
+/// FCM: the service account's key file and where to send.
+struct FcmSetup {
+    account_file: PathBuf,
+    target: Target,
+}
+
+impl FcmSetup {
+    fn from_env(config: &Config) -> Done<Self> {
+        let account_file = env_text("FCM_SERVICE_ACCOUNT_FILE")?.filter(|p| !p.is_empty()).ok_or_else(|| {
+            Failure::Failed(
+                "set FCM_SERVICE_ACCOUNT_FILE (the service account's JSON key file) to send to Android devices".into(),
+            )
+        })?;
+        Ok(Self {
+            account_file: PathBuf::from(account_file),
+            target: Target::from_env(config, "FCM_GATEWAY", "google", DEFAULT_FCM_GATEWAY, "fcm-gateway-ca.pem")?,
+        })
+    }
+
+    fn client(&self) -> Done<FcmClient> {
+        let account = ServiceAccount::from_file(&self.account_file).map_err(config_failure)?;
+        let endpoint = match &self.target {
+            Target::Gateway { host, port, .. } => FcmEndpoint::Host { host: host.clone(), port: *port },
+            Target::Service => FcmEndpoint::Google,
+        };
+        FcmClient::builder(account).endpoint(endpoint).trust(self.target.trust()).build().map_err(config_failure)
+    }
+}
+
+/// A configuration error: it names the key id, team or service account, never a secret.
+fn config_failure(e: ConfigError) -> Failure {
+    Failure::Failed(e.to_string())
+}
+
+/// The iOS devices of one send, by where they go and their `apns-topic`.
+struct ApnsGroup<'a> {
+    endpoint: ApnsEndpoint,
+    topic: String,
+    devices: Vec<&'a Device>,
+}
+
+fn apns_groups<'a>(setup: &ApnsSetup, devices: &[&'a Device]) -> Done<Vec<ApnsGroup<'a>>> {
+    let mut groups: Vec<ApnsGroup<'a>> = Vec::new();
+    for &device in devices {
+        let (endpoint, topic) = (setup.endpoint(device), setup.topic(device)?);
+        match groups.iter_mut().find(|g| g.endpoint == endpoint && g.topic == topic) {
+            Some(group) => group.devices.push(device),
+            None => groups.push(ApnsGroup { endpoint, topic, devices: vec![device] }),
+        }
+    }
+    Ok(groups)
+}
+
+/// What a send came to.
+#[derive(Default)]
+struct Tally {
+    /// Devices whose message the gateway took.
+    delivered: usize,
+    /// Devices whose message was not delivered, for another reason than a gone token.
+    undelivered: usize,
+    /// The platform and push token of each device whose token is gone.
+    gone: Vec<(Platform, String)>,
+}
+
+impl Tally {
+    /// Prints the line of one device's report, and keeps its token if it is gone.
+    fn report(&mut self, devices: &[&Device], report: &Report) {
+        let device = devices.get(report.index);
+        let to = device.map(|d| d.key_id.clone()).or_else(|| report.recipient.map(|id| id.to_string()));
+        let mut line = json!({
+            "to": to,
+            "platform": device.map(|d| platform_name(d.platform)),
+            "message_id": report.message_id.map(|id| id.to_string()),
+        });
+        let fields = match &report.result {
+            Err(e) => json!({ "outcome": "not_sealed", "reason": e.to_string() }),
+            Ok(outcome) => {
+                let kind = outcome.kind().name();
+                match outcome {
+                    Outcome::Delivered { gateway_id } => json!({ "outcome": kind, "gateway_id": gateway_id }),
+                    // A real sender must stop pushing to a token that is gone:
+                    // the device is removed from the store once the run ends.
+                    Outcome::TokenGone { reason, since } => {
+                        json!({ "outcome": kind, "reason": reason, "since": since, "removed": true })
+                    }
+                    Outcome::Rejected { reason } => json!({ "outcome": kind, "reason": reason }),
+                    Outcome::Failed { reason, attempts } => {
+                        json!({ "outcome": kind, "reason": reason, "attempts": attempts })
+                    }
+                    other => json!({ "outcome": kind, "reason": other.to_string() }),
+                }
+            }
+        };
+        match &report.result {
+            Ok(Outcome::Delivered { .. }) => self.delivered += 1,
+            Ok(Outcome::TokenGone { .. }) => match device {
+                Some(d) => self.gone.push((d.platform, d.push_token.clone())),
+                None => self.undelivered += 1,
+            },
+            _ => self.undelivered += 1,
+        }
+        if let (Value::Object(line), Value::Object(fields)) = (&mut line, fields) {
+            line.extend(fields);
+        }
+        println!("{line}");
+    }
+
+    /// Removes the devices whose token is gone from the store (unless they
+    /// registered a new token meanwhile).
+    fn remove_gone(&self, config: &Config) -> Done {
+        if self.gone.is_empty() {
+            return Ok(());
+        }
+        let path = config.store_path();
+        let mut store = Store::load(&path)?;
+        let before = store.devices.len();
+        store
+            .devices
+            .retain(|d| !self.gone.iter().any(|(platform, token)| d.platform == *platform && &d.push_token == token));
+        store.save(&path)?;
+        eprintln!("removed {} device(s) whose push token is gone", before - store.devices.len());
+        Ok(())
+    }
+}
+
+/// The devices of a batch, each by its registration text (or version 1
+/// key) and push token.
+fn batch(devices: &[&Device]) -> Vec<BatchDevice> {
+    devices.iter().map(|d| BatchDevice::parse(d.key_text()).with_token(&d.push_token)).collect()
+}
+
+fn send(config: &Config, rest: &[String]) -> Done {
     let mut to: Vec<String> = Vec::new();
     let mut ttl: Option<u64> = None;
-    let mut really_send = false;
     let mut it = rest.iter();
     while let Some(arg) = it.next() {
         match arg.as_str() {
@@ -863,7 +1032,6 @@ fn send(config: &Config, rest: &[String]) -> Outcome {
             "--ttl" => {
                 ttl = Some(value(&mut it, "--ttl")?.parse().map_err(|_| Failure::Usage("--ttl takes seconds".into()))?);
             }
-            "--send" => really_send = true,
             other => return Err(Failure::Usage(format!("unexpected argument {other:?}"))),
         }
     }
@@ -890,6 +1058,7 @@ fn send(config: &Config, rest: &[String]) -> Outcome {
     if targets.is_empty() {
         return Err(Failure::Failed("no devices registered".into()));
     }
+    let (ios, android): (Vec<&Device>, Vec<&Device>) = targets.iter().partition(|d| d.platform == Platform::Ios);
 
     let input = Zeroizing::new(read_stdin()?);
     let mut message: Message = serde_json::from_slice(&input)
@@ -898,149 +1067,65 @@ fn send(config: &Config, rest: &[String]) -> Outcome {
         message = message.with_ttl(ttl);
     }
 
-    let out_dir = config.out_dir();
-    fs::create_dir_all(&out_dir).map_err(|e| format!("{}: {e}", out_dir.display()))?;
-    let mut failures = 0usize;
-    for device in targets {
-        match seal_for(&sender, device, &message) {
-            Ok((sealed, suffix)) => {
-                if let Err(e) = deliver(config, device, &sealed, suffix, really_send) {
-                    eprintln!("error: device {}: {}", device.key_id, failure_text(e));
-                    failures += 1;
-                }
-            }
-            Err(e) => {
-                eprintln!("error: device {}: {}", device.key_id, failure_text(e));
-                failures += 1;
-            }
-        }
-    }
-    if failures > 0 {
-        return Err(Failure::Failed(format!("{failures} device(s) failed")));
-    }
-    Ok(())
-}
-
-/// Seals `message` for one device: the sealed notification, as the request
-/// to its gateway, and the suffix of its files' names.
-fn seal_for(sender: &Sender, device: &Device, message: &Message) -> Outcome<(Sealed<GatewayRequest>, &'static str)> {
-    let to = device.to()?;
-    match device.platform {
-        Platform::Ios => {
-            let topic = std::env::var("APNS_TOPIC").ok().or_else(|| device.app_id.clone());
-            if topic.as_ref().is_some_and(|t| !is_name(t, b"._-")) {
-                return Err(Failure::Failed("APNS_TOPIC is not a bundle id".into()));
-            }
-            let options = ApnsOptions { topic: topic.clone(), ..ApnsOptions::default() };
-            let sealed = sender.seal_for_apns(&to, message, &options)?;
-            let host = std::env::var("APNS_HOST")
-                .unwrap_or_else(|_| device.apns_environment.unwrap_or(ApnsEnvironment::Production).host().to_owned());
-            if !is_name(&host, b".-:") {
-                return Err(Failure::Failed("APNS_HOST is not a host name".into()));
-            }
-            if topic.is_none() {
-                eprintln!("note: device {}: no apns-topic (set APNS_TOPIC to the app's bundle id)", device.key_id);
-            }
-            let path = format!("/3/device/{}", device.push_token);
-            Ok((
-                sealed.map_payload(|ApnsRequest { mut headers, body }| {
-                    headers.push(("content-type".into(), "application/json".into()));
-                    GatewayRequest { host, path, headers, body, auth: ("bearer", "APNS_AUTH_TOKEN") }
-                }),
-                "apns",
-            ))
-        }
-        Platform::Android => {
-            let sealed = sender.seal_for_fcm(&to, message, &FcmOptions::with_token(device.push_token.clone()))?;
-            let project = match std::env::var("FCM_PROJECT_ID") {
-                Ok(id) if is_name(&id, b"-") => id,
-                Ok(_) => return Err(Failure::Failed("FCM_PROJECT_ID is not a project id".into())),
-                Err(_) => "${FCM_PROJECT_ID}".to_owned(),
-            };
-            Ok((
-                sealed.map_payload(|fcm| GatewayRequest {
-                    host: "fcm.googleapis.com".into(),
-                    path: format!("/v1/projects/{project}/messages:send"),
-                    headers: vec![("content-type".into(), "application/json; charset=UTF-8".into())],
-                    body: fcm.request_body(),
-                    auth: ("Bearer", "FCM_ACCESS_TOKEN"),
-                }),
-                "fcm",
-            ))
-        }
-    }
-}
-
-/// Writes the request's files, prints how to send it, and sends it if asked and configured.
-fn deliver(
-    config: &Config,
-    device: &Device,
-    sealed: &Sealed<GatewayRequest>,
-    suffix: &str,
-    really_send: bool,
-) -> Outcome {
-    let request = &sealed.payload;
-    let out_dir = config.out_dir();
-    let body_file = out_dir.join(format!("{}-{suffix}.json", device.key_id));
-    let http_file = out_dir.join(format!("{}-{suffix}.http", device.key_id));
-    fs::write(&body_file, &request.body).map_err(|e| format!("{}: {e}", body_file.display()))?;
-    fs::write(&http_file, request.to_http2_text()).map_err(|e| format!("{}: {e}", http_file.display()))?;
-    println!(
-        "device {} ({}): message {}, expires at {}, envelope version {}, {} bytes",
-        device.key_id,
-        platform_name(device.platform),
-        sealed.message_id,
-        sealed.expires_at,
-        sealed.version(),
-        sealed.envelope.len()
-    );
-    println!("  body:    {} ({} bytes)", body_file.display(), request.body.len());
-    println!("  request: {}", http_file.display());
-    println!("  send:    {}", request.curl_command(&body_file));
-
-    if !really_send {
-        return Ok(());
-    }
-    let credential = credential(request.auth.1)?;
-    let Some(credential) = credential else {
-        println!("  not sent: set {0} or {0}_FILE", request.auth.1);
-        return Ok(());
+    // Everything is checked before anything is sent.
+    let apns = if ios.is_empty() { None } else { Some(ApnsSetup::from_env(config)?) };
+    let apns_groups = match &apns {
+        Some(setup) => apns_groups(setup, &ios)?,
+        None => Vec::new(),
     };
-    if device.platform == Platform::Android && std::env::var_os("FCM_PROJECT_ID").is_none() {
-        println!("  not sent: set FCM_PROJECT_ID");
-        return Ok(());
-    }
-    let response_file = out_dir.join(format!("{}-{suffix}.response.json", device.key_id));
-    let status = curl(&request.curl_config(&credential, &body_file, &response_file))?;
-    match (status.as_str(), device.platform) {
-        ("200", _) => println!("  sent: HTTP 200"),
-        ("410", Platform::Ios) | ("404", Platform::Android) => println!(
-            "  not delivered: HTTP {status}, the token is no longer valid; remove the device \
-             (response in {})",
-            response_file.display()
-        ),
-        _ => println!("  not delivered: HTTP {status} (response in {})", response_file.display()),
-    }
-    Ok(())
-}
+    let fcm = if android.is_empty() { None } else { Some(FcmSetup::from_env(config)?) };
 
-/// Runs curl with its configuration on standard input; returns the HTTP status.
-fn curl(config: &str) -> Outcome<String> {
-    let mut child = Command::new("curl")
-        .args(["--config", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("running curl: {e}"))?;
-    if let Some(mut stdin) = child.stdin.take() {
-        stdin.write_all(config.as_bytes()).map_err(|e| format!("writing to curl: {e}"))?;
-    }
-    let output = child.wait_with_output().map_err(|e| format!("running curl: {e}"))?;
-    let status = String::from_utf8_lossy(&output.stdout).trim().to_owned();
-    if !output.status.success() {
-        let err = String::from_utf8_lossy(&output.stderr);
-        return Err(Failure::Failed(format!("curl failed: {}", err.trim())));
-    }
-    Ok(status)
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+    let sender = Arc::new(sender);
+    let mut tally = Tally::default();
+    let sent = runtime.block_on(async {
+        if let Some(setup) = &apns {
+            for group in &apns_groups {
+                let client = setup.client(group.endpoint.clone())?;
+                let options = ApnsOptions { topic: Some(group.topic.clone()), ..ApnsOptions::default() };
+                let done = seal_and_deliver(
+                    &client,
+                    Arc::clone(&sender),
+                    message.clone(),
+                    options,
+                    batch(&group.devices),
+                    DEFAULT_MAX_IN_FLIGHT,
+                    |report| tally.report(&group.devices, &report),
+                )
+                .await;
+                client.shutdown().await;
+                done.map_err(config_failure)?;
+            }
+        }
+        if let Some(setup) = &fcm {
+            let client = setup.client()?;
+            let done = seal_and_deliver(
+                &client,
+                Arc::clone(&sender),
+                message.clone(),
+                FcmOptions::default(),
+                batch(&android),
+                DEFAULT_MAX_IN_FLIGHT,
+                |report| tally.report(&android, &report),
+            )
+            .await;
+            client.shutdown().await;
+            done.map_err(config_failure)?;
+        }
+        Ok::<(), Failure>(())
+    });
+    // Gone tokens are removed even when a configuration error stopped the run.
+    tally.remove_gone(config)?;
+    sent?;
+    eprintln!(
+        "{} delivered, {} token gone (removed), {} not delivered",
+        tally.delivered,
+        tally.gone.len(),
+        tally.undelivered
+    );
+    Ok(())
 }
