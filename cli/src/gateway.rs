@@ -62,7 +62,7 @@ pub struct ApnsArgs {
     /// The port on 127.0.0.1 (default: any free one)
     #[arg(long, default_value_t = 0)]
     port: u16,
-    /// Keep the body of each accepted notification in DIR (created if missing), as <device token>.<apns-id>.json, to open with `pushseal open`
+    /// Keep the body of each accepted notification in DIR (created if missing), as TOKEN.APNS_ID.json (the device token and the apns-id), to open with `pushseal open`
     #[arg(long, value_name = "DIR")]
     inbox: Option<PathBuf>,
 }
@@ -85,7 +85,7 @@ pub struct FcmArgs {
     /// The port on 127.0.0.1 (default: any free one with --new-account, else the key file's token_uri's)
     #[arg(long)]
     port: Option<u16>,
-    /// Keep the body of each accepted message in DIR (created if missing), as <token or fid>.<message number>.json, to open with `pushseal open --platform fcm`
+    /// Keep the body of each accepted message in DIR (created if missing), as TARGET.N.json (the token or fid, and the message number), to open with `pushseal open --platform fcm`
     #[arg(long, value_name = "DIR")]
     inbox: Option<PathBuf>,
 }
