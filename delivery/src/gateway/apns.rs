@@ -196,6 +196,10 @@ struct Log {
     token_issue_times: BTreeSet<u64>,
     expired_token_answers: u64,
     flaky_counts: HashMap<String, u32>,
+    /// The last provider token whose signature, header and claims were
+    /// good, and its `iat`: APNs checks a token once per connection, not on
+    /// every request. Its age is still checked on every request.
+    verified: Option<(String, u64)>,
 }
 
 impl State {
@@ -449,9 +453,13 @@ impl State {
         let Some(jwt) = value.strip_prefix("bearer ") else {
             return Some(error(403, "MissingProviderToken"));
         };
-        let Some(issued_at) = self.verify_jwt(jwt) else {
+        let cached = self.log().verified.as_ref().filter(|(known, _)| known == jwt).map(|(_, iat)| *iat);
+        let Some(issued_at) = cached.or_else(|| self.verify_jwt(jwt)) else {
             return Some(error(403, "InvalidProviderToken"));
         };
+        if cached.is_none() {
+            self.log().verified = Some((jwt.to_owned(), issued_at));
+        }
         let now = self.options.clock.now();
         if issued_at > now + 60 {
             return Some(error(403, "InvalidProviderToken"));
