@@ -12,7 +12,8 @@
 #         android-all (Android 15, compileSdk 35), JUnit 4 tests under Robolectric
 # python  venv in <target>/bindings-venv, pip install ./bindings/python (maturin
 #         builds the library with the `server` feature and generates the module,
-#         in this checkout's target dir, so build.sh's work is reused), pytest
+#         in this checkout's target dir, so build.sh's work is reused), pytest;
+#         the sending tests start `pushseal gateway` (the CLI, built here)
 # swift   swift test of the root Package.swift (Linux: links the host library;
 #         `all` runs it where a Swift toolchain is installed, and says so where not)
 # elf     the 16 KB page check of Android libraries (kotlin/check-page-alignment.py):
@@ -82,9 +83,12 @@ run_android() {
 run_python() {
   local venv="${PUSHSEAL_VENV:-$target_dir/bindings-venv}"
   install_python_bindings "$venv" "$target_dir"
+  # test_delivery.py sends to the local gateways that `pushseal gateway` runs.
+  echo "==> cargo build -p pushseal-cli (the test gateways)"
+  cargo build -q -p pushseal-cli
   echo "==> pytest (bindings/python/tests)"
   # src/ layout: `import pushseal` can only resolve to the installed copy.
-  (cd "$bindings_dir/python" && "$venv/bin/python" -m pytest)
+  (cd "$bindings_dir/python" && PUSHSEAL_CLI="$target_dir/debug/pushseal" "$venv/bin/python" -m pytest)
 }
 
 run_swift() {

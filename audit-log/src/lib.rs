@@ -200,7 +200,10 @@ pub fn verify_log(path: impl AsRef<Path>, anchor: Option<Anchor>) -> Result<Veri
 ///
 /// If `each` fails, the batch stops and its error (of `each`'s own type) is
 /// returned; a failure of the batch itself (randomness, or a chunk that
-/// cannot be recorded) is an [`Error`] converted to `E`.
+/// cannot be recorded) is an [`Error`] converted to `E`. The results of the
+/// chunk `each` failed in that come after it are not handed out, though
+/// their `sealed` records are in the log: a caller that must account for
+/// every recorded message stops with [`seal_batch_chunks`] instead.
 pub fn seal_batch_each<I, T, E>(
     log: Option<&AuditLog>,
     sender: &Sender,
@@ -214,19 +217,38 @@ where
     I: IntoIterator<IntoIter: Send, Item: Into<BatchDevice>>,
     E: From<Error>,
 {
+    seal_batch_chunks(log, sender, to, msg, target, |chunk| chunk.drain(..).try_for_each(&mut each))
+}
+
+/// [`seal_batch_each`], a chunk at a time: `each` takes every result of a
+/// chunk whose `sealed` records are durable (when there is a `log`), and
+/// stops the batch between chunks by failing. No later chunk is then
+/// recorded or handed out, so every recorded result is one `each` was given
+/// (whatever it left in the chunk is dropped). For a sender that must give
+/// every recorded message an outcome, as a delivery run that stops does.
+pub fn seal_batch_chunks<I, T, E>(
+    log: Option<&AuditLog>,
+    sender: &Sender,
+    to: I,
+    msg: &Message,
+    target: &T,
+    mut each: impl FnMut(&mut Vec<BatchResult<T::Payload>>) -> core::result::Result<(), E>,
+) -> core::result::Result<(), E>
+where
+    T: AuditTarget,
+    I: IntoIterator<IntoIter: Send, Item: Into<BatchDevice>>,
+    E: From<Error>,
+{
     let mut stopped = None;
-    let mut hand_out = |result| {
-        each(result).map_err(|e| {
-            stopped = Some(e);
-            // Only stops the core's batch: the caller gets `each`'s own error.
-            Error::Storage("the batch was stopped by its caller".into())
-        })
-    };
     let outcome = sender.seal_batch_chunked(to, msg, target, |chunk| {
         if let Some(log) = log {
             log.record_chunk::<T>(chunk)?;
         }
-        chunk.drain(..).try_for_each(&mut hand_out)
+        each(chunk).map_err(|e| {
+            stopped = Some(e);
+            // Only stops the core's batch: the caller gets `each`'s own error.
+            Error::Storage("the batch was stopped by its caller".into())
+        })
     });
     match stopped {
         Some(e) => Err(e),

@@ -489,6 +489,10 @@ pub enum BreakKind {
     /// A `delivered` record names a message and device that no earlier
     /// `sealed` record has, or its receipt does not match that record's digest.
     UnmatchedDelivery,
+    /// A gateway outcome (`sent`, `token_gone`, `rejected`, `failed`) names a
+    /// message and device that no earlier `sealed` record has, or that
+    /// already have as many outcomes as `sealed` records.
+    UnmatchedOutcome,
     /// The record at the anchor's `seq` has another hash: the log was rewritten.
     AnchorMismatch,
     /// The log ends before the anchor's `seq`: records were removed from its end.
@@ -504,6 +508,7 @@ impl BreakKind {
             Self::SeqMismatch => "seq_mismatch",
             Self::PrevMismatch => "prev_mismatch",
             Self::UnmatchedDelivery => "unmatched_delivery",
+            Self::UnmatchedOutcome => "unmatched_outcome",
             Self::AnchorMismatch => "anchor_mismatch",
             Self::AnchorMissing => "anchor_missing",
         }
@@ -519,6 +524,7 @@ impl BreakKind {
                 "prev is not the previous record's hash (the previous record was changed, or records were removed)"
             }
             Self::UnmatchedDelivery => "a delivery that matches no earlier sealed record and receipt digest",
+            Self::UnmatchedOutcome => "a gateway outcome that follows no earlier sealed record, or a second one for it",
             Self::AnchorMismatch => "the record at the anchor's seq has another hash (the log was rewritten)",
             Self::AnchorMissing => "the log ends before the anchor's seq (records were removed from the end)",
         }
@@ -532,12 +538,13 @@ impl fmt::Display for BreakKind {
 }
 
 impl BreakKind {
-    const ALL: [Self; 7] = [
+    const ALL: [Self; 8] = [
         Self::Malformed,
         Self::HashMismatch,
         Self::SeqMismatch,
         Self::PrevMismatch,
         Self::UnmatchedDelivery,
+        Self::UnmatchedOutcome,
         Self::AnchorMismatch,
         Self::AnchorMissing,
     ];

@@ -1,5 +1,5 @@
-//! Checking a log: the chain, each delivery against its `sealed` record, and
-//! the report.
+//! Checking a log: the chain, each delivery and gateway outcome against its
+//! `sealed` record, and the report.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt;
@@ -106,14 +106,24 @@ impl VerifyReport {
     }
 }
 
-/// Checks lines one by one: the chain, and each delivery against its `sealed` record.
+/// What the verifier keeps of the `sealed` records of one message and recipient.
+#[derive(Default)]
+struct SealedTo {
+    /// Their receipt digests, one per `sealed` record.
+    digests: Vec<ReceiptDigest>,
+    /// The gateway outcomes recorded for them so far (at most one each).
+    outcomes: usize,
+}
+
+/// Checks lines one by one: the chain, and each delivery and outcome against
+/// its `sealed` record.
 #[derive(Default)]
 pub(crate) struct Verifier {
     report: VerifyReport,
     prev: Option<Hash256>,
     senders: BTreeSet<KeyId>,
     recipients: BTreeSet<KeyId>,
-    digests: HashMap<(MessageId, KeyId), Vec<ReceiptDigest>>,
+    sealed: HashMap<(MessageId, KeyId), SealedTo>,
     delivered: HashSet<(MessageId, KeyId)>,
     anchor: Option<Anchor>,
     anchor_seen: bool,
@@ -151,10 +161,8 @@ impl Verifier {
             Some(BreakKind::PrevMismatch)
         } else if self.anchor.is_some_and(|a| a.seq == record.seq && a.hash != record.hash) {
             Some(BreakKind::AnchorMismatch)
-        } else if !self.consistent(&record.event) {
-            Some(BreakKind::UnmatchedDelivery)
         } else {
-            None
+            self.unmatched(&record.event)
         };
         if let Some(kind) = kind {
             self.report.first_break = broken(kind);
@@ -164,14 +172,21 @@ impl Verifier {
         self.accept(&record);
     }
 
-    /// Whether a delivery matches an earlier `sealed` record.
-    fn consistent(&self, event: &AuditEvent) -> bool {
+    /// Why a delivery or an outcome does not follow from the earlier
+    /// `sealed` records, if it does not: a delivery needs one whose receipt
+    /// digest matches; an outcome needs one that has no outcome yet.
+    fn unmatched(&self, event: &AuditEvent) -> Option<BreakKind> {
+        let sealed = |message_id, recipient| self.sealed.get(&(message_id, recipient));
         match event {
-            AuditEvent::Delivered(d) => self
-                .digests
-                .get(&(d.message_id, d.recipient))
-                .is_some_and(|digests| digests.iter().any(|digest| digest.verify(&d.receipt))),
-            _ => true,
+            AuditEvent::Delivered(d) => sealed(d.message_id, d.recipient)
+                .is_none_or(|s| !s.digests.iter().any(|digest| digest.verify(&d.receipt)))
+                .then_some(BreakKind::UnmatchedDelivery),
+            AuditEvent::Sent(o) | AuditEvent::TokenGone(o) | AuditEvent::Rejected(o) | AuditEvent::Failed(o) => {
+                sealed(o.message_id, o.recipient)
+                    .is_none_or(|s| s.outcomes >= s.digests.len())
+                    .then_some(BreakKind::UnmatchedOutcome)
+            }
+            AuditEvent::Sealed(_) | AuditEvent::Recovered(_) => None,
         }
     }
 
@@ -185,7 +200,7 @@ impl Verifier {
                 report.sealed += 1;
                 self.senders.insert(s.sender);
                 self.recipients.insert(s.recipient);
-                self.digests.entry((s.message_id, s.recipient)).or_default().push(s.receipt_digest);
+                self.sealed.entry((s.message_id, s.recipient)).or_default().digests.push(s.receipt_digest);
             }
             AuditEvent::Delivered(d) => {
                 if self.delivered.insert((d.message_id, d.recipient)) {
@@ -193,7 +208,11 @@ impl Verifier {
                 }
             }
             AuditEvent::Recovered(_) => report.recovered += 1,
-            AuditEvent::Sent(_) | AuditEvent::TokenGone(_) | AuditEvent::Rejected(_) | AuditEvent::Failed(_) => {}
+            AuditEvent::Sent(o) | AuditEvent::TokenGone(o) | AuditEvent::Rejected(o) | AuditEvent::Failed(o) => {
+                if let Some(sealed) = self.sealed.get_mut(&(o.message_id, o.recipient)) {
+                    sealed.outcomes += 1;
+                }
+            }
         }
     }
 

@@ -448,6 +448,69 @@ fn a_receipt_for_another_message_or_from_another_key_does_not_verify() {
     expect_break(&edited.concat(), None, 5, BreakKind::UnmatchedDelivery);
 }
 
+/// The lines of a log holding `events` in this order, every link recomputed.
+fn relink(events: impl IntoIterator<Item = AuditEvent>) -> Vec<Vec<u8>> {
+    let mut prev = Hash256::ZERO;
+    let mut out = Vec::new();
+    for (seq, event) in events.into_iter().enumerate() {
+        let line = AuditRecord { seq: seq as u64, prev, event, hash: Hash256::ZERO }.to_line();
+        prev = AuditRecord::parse_line(line.strip_suffix(b"\n").unwrap()).unwrap().hash;
+        out.push(line);
+    }
+    out
+}
+
+/// A gateway outcome record for `sealed`, as the delivery crate writes one.
+fn outcome(message_id: MessageId, recipient: pushseal::KeyId) -> AuditEvent {
+    AuditEvent::Sent(pushseal_audit::OutcomeEvent {
+        time: NOW,
+        message_id,
+        recipient,
+        gateway_id: Some("gateway-id".into()),
+        reason: None,
+        since: None,
+        attempts: None,
+        token_hmac: None,
+    })
+}
+
+#[test]
+fn each_outcome_follows_its_own_sealed_record_and_no_sealed_record_has_two() {
+    let f = fixture();
+    let all = f.fill(3);
+    f.log.record_outcomes(vec![outcome(all[0].message_id, all[0].recipient)]).unwrap();
+    f.log.record_outcomes(vec![outcome(all[1].message_id, all[1].recipient)]).unwrap();
+    let report = verify_log(&f.path, None).unwrap();
+    assert!(report.is_intact(), "{:?}", report.first_break);
+    let good = lines(&f.bytes());
+    let records = good.len() as u64;
+
+    // A second outcome for the same sealed record.
+    f.log.record_outcomes(vec![outcome(all[0].message_id, all[0].recipient)]).unwrap();
+    expect_break(&f.bytes(), None, records + 1, BreakKind::UnmatchedOutcome);
+
+    // An outcome for a message never sealed to that device, or never sealed at all.
+    for (message_id, recipient) in
+        [(all[2].message_id, all[0].recipient), (MessageId::from_bytes([0xee; 16]), all[2].recipient)]
+    {
+        let mut edited = good.clone();
+        let mut record = AuditRecord::parse_line(edited.last().unwrap().strip_suffix(b"\n").unwrap()).unwrap();
+        let AuditEvent::Sent(event) = &mut record.event else { panic!("{record:?}") };
+        (event.message_id, event.recipient) = (message_id, recipient);
+        *edited.last_mut().unwrap() = record.to_line();
+        expect_break(&edited.concat(), None, records, BreakKind::UnmatchedOutcome);
+    }
+
+    // An outcome moved before its sealed record (every hash recomputed).
+    let mut moved: Vec<AuditRecord> =
+        good.iter().map(|l| AuditRecord::parse_line(l.strip_suffix(b"\n").unwrap()).unwrap()).collect();
+    let first_outcome = moved.iter().position(|r| matches!(r.event, AuditEvent::Sent(_))).unwrap();
+    let outcome_record = moved.remove(first_outcome);
+    moved.insert(0, outcome_record);
+    let relinked = relink(moved.into_iter().map(|r| r.event));
+    expect_break(&relinked.concat(), None, 1, BreakKind::UnmatchedOutcome);
+}
+
 #[test]
 fn the_receipt_is_the_rfc_9180_export_of_the_envelope_context() {
     let sender = Sender::new(SenderSecretKey::from_bytes([3; 32]));

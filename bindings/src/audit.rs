@@ -153,6 +153,9 @@ pub enum AuditBreakKind {
     PrevMismatch,
     /// A `delivered` record matches no earlier `sealed` record and receipt digest.
     UnmatchedDelivery,
+    /// A gateway outcome (`sent`, `token_gone`, `rejected`, `failed`) follows
+    /// no earlier `sealed` record, or is a second one for it.
+    UnmatchedOutcome,
     /// The record at the anchor's `seq` has another hash: the log was rewritten.
     AnchorMismatch,
     /// The log ends before the anchor's `seq`: records were removed from its end.
@@ -168,6 +171,7 @@ impl AuditBreakKind {
             K::SeqMismatch => Self::SeqMismatch,
             K::PrevMismatch => Self::PrevMismatch,
             K::UnmatchedDelivery => Self::UnmatchedDelivery,
+            K::UnmatchedOutcome => Self::UnmatchedOutcome,
             K::AnchorMismatch => Self::AnchorMismatch,
             K::AnchorMissing => Self::AnchorMissing,
             _ => return Err(PushSealError::internal("the audit log has a kind of break the bindings do not know")),

@@ -49,12 +49,16 @@ uniffi::setup_scaffolding!();
 mod audit;
 #[cfg(feature = "server")]
 mod batch;
+#[cfg(feature = "server")]
+mod delivery;
 mod secret;
 mod v2;
 #[cfg(feature = "server")]
 pub use audit::*;
 #[cfg(feature = "server")]
 pub use batch::*;
+#[cfg(feature = "server")]
+pub use delivery::*;
 pub use secret::{MaybeSecretBytes, MaybeSecretText, SecretBytes, SecretText};
 pub use v2::Pq;
 
@@ -1096,7 +1100,8 @@ impl DeviceKeyring {
 /// between threads.
 #[derive(uniffi::Object)]
 pub struct Sender {
-    inner: pushseal::Sender,
+    /// Shared with a send in progress (server builds: `delivery.rs`).
+    inner: Arc<pushseal::Sender>,
     /// Where every seal is recorded first (server builds only).
     #[cfg(feature = "server")]
     audit_log: Option<Arc<AuditLog>>,
@@ -1122,10 +1127,10 @@ impl Sender {
         let capacity = usize::try_from(cache_devices).unwrap_or(usize::MAX);
         let inner = pushseal::Sender::with_cache(key, capacity).with_pq(pq.into());
         Self {
-            inner: match signing {
+            inner: Arc::new(match signing {
                 Some(signing) => inner.with_signing_key(signing),
                 None => inner,
-            },
+            }),
             #[cfg(feature = "server")]
             audit_log: None,
         }

@@ -188,8 +188,11 @@ fn render_fcm(message: &FcmMessage, request_body: bool) -> String {
 /// One line of the several-device output, around `payload` (JSON).
 fn render_line<P>(sealed: &Sealed<P>, payload: &str) -> String {
     format!(
-        "{{\"to\":\"{}\",\"message_id\":\"{}\",\"expires_at\":{},\"payload\":{payload}}}",
-        sealed.recipient, sealed.message_id, sealed.expires_at
+        "{{\"to\":\"{}\",\"version\":{},\"message_id\":\"{}\",\"expires_at\":{},\"payload\":{payload}}}",
+        sealed.recipient,
+        sealed.version(),
+        sealed.message_id,
+        sealed.expires_at
     )
 }
 

@@ -86,7 +86,7 @@ Input (standard input):
 
 Output with several --to, or with --json-lines: one JSON line per device,
 in the order of --to, all with the same message id:
-  {\"to\": \"<device key id>\", \"message_id\": \"<32 hex digits>\",
+  {\"to\": \"<device key id>\", \"version\": <1 or 2>, \"message_id\": \"<32 hex digits>\",
    \"expires_at\": <unix seconds>, \"payload\": <what a single --to prints>}
   (for --platform envelope, the payload is the envelope as a JSON string).
   A device that cannot be sealed to gets an \"error:\" line on standard
@@ -204,11 +204,12 @@ enum Command {
 
     /// Run the whole story in one process, narrated step by step
     ///
-    /// A device makes its key and registers its public key; a sender seals a
-    /// lab-results notification for APNs and for FCM; the gateway's view is
-    /// shown (ciphertext only); the device opens it; then a tampered copy, a
-    /// replay and a forged sender are each rejected, with their reasons.
-    /// Writes no files.
+    /// A device makes its keys (version 1, and version 2: post-quantum) and
+    /// registers both public keys in one text; a sender seals a lab-results
+    /// notification to that registration (version 2, signed) for APNs and
+    /// for FCM; the gateway's view is shown (ciphertext only); the device
+    /// opens it; then a tampered copy, a replay and a forged sender are each
+    /// rejected, with their reasons. Sends nothing and writes no files.
     Demo,
 
     /// Check an audit log, record a delivery receipt in it, sign checkpoints and prove them

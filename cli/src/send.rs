@@ -42,7 +42,9 @@ Output: one JSON line per device as its outcome comes, not in the list's order:
 Exit status: 0 whatever the devices' outcomes; 1 for a configuration error
 (wrong key, key id, team or service account, unreadable files, an audit log
 that cannot be written): the run stops and one line on standard error says
-what to fix.
+what to fix. Devices sealed but not yet sent when it stopped end failed with
+reason not_sent and 0 attempts (send to them again once it is fixed); devices
+after them get no line.
 
 Examples:
   pushseal send --devices devices.jsonl --from sender.key --apns-key AuthKey_ABC123DEFG.p8 \\

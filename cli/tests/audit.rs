@@ -4,46 +4,15 @@
 
 use std::fs;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_pushseal");
+mod common;
+use common::{json, ok, run, stderr, stdout};
 
 const MESSAGE: &[u8] =
     br#"{"title": "Biopsy result", "body": "Your biopsy result is benign.", "data": {"case": "path-5531-benign"}}"#;
-
-fn run(args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut input = child.stdin.take().unwrap();
-    let data = stdin.to_vec();
-    let writer = std::thread::spawn(move || {
-        let _ = std::io::Write::write_all(&mut input, &data);
-    });
-    let output = child.wait_with_output().unwrap();
-    writer.join().unwrap();
-    output
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8(bytes.to_vec()).unwrap()
-}
-
-fn ok(o: &Output) -> String {
-    assert!(o.status.success(), "status {:?}, stderr: {}", o.status, text(&o.stderr));
-    assert!(o.stderr.is_empty(), "stderr: {}", text(&o.stderr));
-    text(&o.stdout)
-}
-
-fn json(s: &str) -> Value {
-    serde_json::from_str(s.trim()).unwrap()
-}
 
 struct Key {
     path: String,
@@ -61,7 +30,7 @@ fn verify(log: &str, extra: &[&str]) -> (Output, Value) {
     let mut args = vec!["audit", "verify", log];
     args.extend_from_slice(extra);
     let o = run(&args, b"");
-    let summary = json(&text(&o.stdout));
+    let summary = json(&stdout(&o));
     (o, summary)
 }
 
@@ -130,7 +99,7 @@ fn seal_open_receipt_and_verify_round_trip() {
     let other_receipt = other_opened["receipt"].as_str().unwrap();
     let mismatch = run(&["audit", "receipt", "--log", &log, "--message-id", &id, "--receipt", other_receipt], b"");
     assert_eq!(mismatch.status.code(), Some(1));
-    assert!(text(&mismatch.stderr).starts_with("error: invalid delivery receipt"), "{}", text(&mismatch.stderr));
+    assert!(stderr(&mismatch).starts_with("error: invalid delivery receipt"), "{}", stderr(&mismatch));
 
     // The real receipt is recorded once.
     let delivered =
@@ -170,7 +139,7 @@ fn seal_open_receipt_and_verify_round_trip() {
     let (o, summary) = verify(&log, &[]);
     assert_eq!(o.status.code(), Some(1));
     assert_eq!((summary["intact"].as_bool(), summary["first_break"]["line"].as_u64()), (Some(false), Some(2)));
-    let err = text(&o.stderr);
+    let err = stderr(&o);
     assert!(err.starts_with("error: the audit log is broken at line 2") && err.lines().count() == 1, "{err}");
 
     // A torn last line is reported, and is not a break.
@@ -199,11 +168,11 @@ fn usage_and_input_errors() {
     let id = "0".repeat(32);
     let bad_receipt = run(&["audit", "receipt", "--log", &log, "--message-id", &id, "--receipt", "AAAA"], b"");
     assert_eq!(bad_receipt.status.code(), Some(1));
-    assert!(text(&bad_receipt.stderr).starts_with("error: --receipt: invalid encoding: it is 4 characters long"));
+    assert!(stderr(&bad_receipt).starts_with("error: --receipt: invalid encoding: it is 4 characters long"));
     // A typo in a receipt's last character: not canonical, though 22 characters.
     let typo = run(&["audit", "receipt", "--log", &log, "--message-id", &id, "--receipt", &"AB".repeat(11)], b"");
     assert_eq!(typo.status.code(), Some(1));
-    assert!(text(&typo.stderr).contains("not canonical base64url"), "{}", text(&typo.stderr));
+    assert!(stderr(&typo).contains("not canonical base64url"), "{}", stderr(&typo));
     let short_key = dir.path().join("short.key");
     fs::write(&short_key, "AAAA").unwrap();
     let o = run(
@@ -267,8 +236,8 @@ fn token_hmac_is_the_hex_hmac_sha256_of_the_token_under_the_key_file_bytes() {
     let bad = dir.path().join("bad.key");
     fs::write(&bad, format!("{}\u{a0}\n", "A".repeat(42) + "E")).unwrap();
     let o = seal(bad.to_str().unwrap());
-    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
-    assert!(text(&o.stderr).contains("a token key is 43 characters of base64url"), "{}", text(&o.stderr));
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("a token key is 43 characters of base64url"), "{}", stderr(&o));
 }
 
 #[test]
@@ -375,7 +344,7 @@ fn checkpoints_and_proofs_check_without_the_log_and_catch_a_cut_log() {
     // Not a proof for the older checkpoint.
     let wrong = run(&["audit", "verify", "--key", &vkey, "--checkpoint", &old, "--proof", &inclusion], b"");
     assert_eq!(wrong.status.code(), Some(1));
-    assert!(text(&wrong.stderr).contains("not proved"), "{}", text(&wrong.stderr));
+    assert!(stderr(&wrong).contains("not proved"), "{}", stderr(&wrong));
     let grew = put(dir.path(), "grew.proof", &ok(&run(&["audit", "prove", &log, "--from", &old, "--to", &new], b"")));
     let consistent =
         json(&ok(&run(&["audit", "verify", "--key", &vkey, "--from", &old, "--to", &new, "--proof", &grew], b"")));
@@ -391,18 +360,18 @@ fn checkpoints_and_proofs_check_without_the_log_and_catch_a_cut_log() {
         .unwrap()
         .to_owned();
     let o = run(&["audit", "verify", "--key", &other_vkey, "--checkpoint", &new], b"");
-    assert!(text(&o.stderr).contains("another log"), "{}", text(&o.stderr));
+    assert!(stderr(&o).contains("another log"), "{}", stderr(&o));
     let altered = put(dir.path(), "cp-altered", &note.replacen("\n7\n", "\n8\n", 1));
     let o = run(&["audit", "verify", "--key", &vkey, "--checkpoint", &altered], b"");
-    assert!(text(&o.stderr).contains("does not verify"), "{}", text(&o.stderr));
+    assert!(stderr(&o).contains("does not verify"), "{}", stderr(&o));
     let junk = put(dir.path(), "junk.proof", &"[".repeat(70_000));
     let o = run(&["audit", "verify", "--key", &vkey, "--checkpoint", &new, "--proof", &junk], b"");
-    assert!(text(&o.stderr).contains("longer than"), "{}", text(&o.stderr));
+    assert!(stderr(&o).contains("longer than"), "{}", stderr(&o));
 
     // The log with its kept checkpoints: it matches both.
     let o = run(&["audit", "verify", &log, "--key", &vkey, "--checkpoint", &old, "--checkpoint", &new], b"");
-    let out = text(&o.stdout);
-    assert!(o.status.success(), "{}", text(&o.stderr));
+    let out = stdout(&o);
+    assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(out.matches("\"status\":\"matches\"").count(), 2, "{out}");
 
     // Cut back to 5 records: still a valid chain, but the kept checkpoint of 7
@@ -414,12 +383,12 @@ fn checkpoints_and_proofs_check_without_the_log_and_catch_a_cut_log() {
     assert!(o.status.success(), "the chain alone sees nothing");
     let o = run(&["audit", "verify", &log, "--key", &vkey, "--checkpoint", &new, "--checkpoint", &old], b"");
     assert_eq!(o.status.code(), Some(1));
-    let out = text(&o.stdout);
+    let out = stdout(&o);
     assert!(out.contains("\"status\":\"cut_back\""), "{out}");
     assert!(out.contains("\"first_missing\":5"), "{out}");
-    assert!(text(&o.stderr).contains("record 5 is the first missing"), "{}", text(&o.stderr));
+    assert!(stderr(&o).contains("record 5 is the first missing"), "{}", stderr(&o));
     let o = run(&["audit", "prove", &log, "--from", &old, "--to", &new], b"");
-    assert!(text(&o.stderr).contains("cut back"), "{}", text(&o.stderr));
+    assert!(stderr(&o).contains("cut back"), "{}", stderr(&o));
 }
 
 #[test]
@@ -436,7 +405,7 @@ fn an_actor_is_recorded_and_a_bad_one_refused_before_anything_is_written() {
     for bad in ["", "two\nlines", &"x".repeat(129)] {
         let o = seal(bad);
         assert_eq!(o.status.code(), Some(1), "{bad:?}");
-        assert!(text(&o.stderr).contains("--actor"), "{}", text(&o.stderr));
+        assert!(stderr(&o).contains("--actor"), "{}", stderr(&o));
         assert!(o.stdout.is_empty());
     }
     assert_eq!(fs::read_to_string(&log).unwrap(), written);

@@ -11,33 +11,10 @@ mod pg_server;
 
 use std::process::{Command, Output, Stdio};
 
-use serde_json::Value;
-
-const BIN: &str = env!("CARGO_BIN_EXE_pushseal");
+mod common;
+use common::{BIN, json, run, succeeded as ok};
 
 const MESSAGE: &[u8] = br#"{"title": "Appointment", "body": "Tomorrow at 9:00.", "data": {"ref": "appt-12"}}"#;
-
-fn run(args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // A usage error exits before reading its input.
-    let _ = std::io::Write::write_all(&mut child.stdin.take().unwrap(), stdin);
-    child.wait_with_output().unwrap()
-}
-
-fn ok(o: &Output) -> String {
-    assert!(o.status.success(), "status {:?}, stderr: {}", o.status, String::from_utf8_lossy(&o.stderr));
-    String::from_utf8(o.stdout.clone()).unwrap()
-}
-
-fn json(s: &str) -> Value {
-    serde_json::from_str(s.trim()).unwrap()
-}
 
 #[test]
 fn senders_share_one_log_in_postgresql() {

@@ -9,55 +9,13 @@ use std::process::{Command, Output, Stdio};
 use serde_json::Value;
 use tempfile::TempDir;
 
-const BIN: &str = env!("CARGO_BIN_EXE_pushseal");
-
-/// Runs `pushseal args` with `stdin` as standard input. The input is written
-/// from a thread, and a write error is ignored: the command may stop reading
-/// early (huge input), which is its right.
-fn run(args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .env("RUST_BACKTRACE", "1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut input = child.stdin.take().unwrap();
-    let data = stdin.to_vec();
-    let writer = std::thread::spawn(move || {
-        let _ = input.write_all(&data);
-    });
-    let output = child.wait_with_output().unwrap();
-    writer.join().unwrap();
-    output
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8(o.stdout.clone()).unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8(o.stderr.clone()).unwrap()
-}
-
-/// Asserts success and returns standard output.
-fn ok(o: &Output) -> String {
-    assert!(o.status.success(), "status {:?}, stderr: {}", o.status, stderr(o));
-    assert!(o.stderr.is_empty(), "stderr: {}", stderr(o));
-    stdout(o)
-}
+mod common;
+use common::{BIN, json, ok, rejected_with, run, stderr, stdout};
 
 /// Asserts a rejection: exit status 1, nothing on standard output, one line on
 /// standard error starting "error:" and containing `reason`; no panic.
 fn rejected(o: &Output, reason: &str) {
-    let err = stderr(o);
-    assert_eq!(o.status.code(), Some(1), "stderr: {err}");
-    assert!(o.stdout.is_empty(), "stdout: {}", stdout(o));
-    assert!(err.starts_with("error: "), "stderr: {err}");
-    assert_eq!(err.lines().count(), 1, "stderr: {err}");
-    assert!(err.contains(reason), "expected {reason:?} in: {err}");
-    assert!(!err.contains("panicked") && !err.contains("backtrace"), "stderr: {err}");
+    rejected_with(o, &[reason]);
 }
 
 /// Asserts a usage error: exit status 2, nothing on standard output, no panic.
@@ -67,10 +25,6 @@ fn usage_error(o: &Output) {
     assert!(o.stdout.is_empty(), "stdout: {}", stdout(o));
     assert!(err.starts_with("error: ") || err.contains("Usage: pushseal"), "stderr: {err}");
     assert!(!err.contains("panicked"), "stderr: {err}");
-}
-
-fn json(text: &str) -> Value {
-    serde_json::from_str(text.trim()).unwrap()
 }
 
 /// A key made by `pushseal keygen`.

@@ -4,61 +4,16 @@
 //! with `inspect`), open of both versions with a pinned version 2 sender,
 //! `--v2-only`, and a one-line refusal for every mistake.
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 use serde_json::Value;
 use tempfile::TempDir;
 
-const BIN: &str = env!("CARGO_BIN_EXE_pushseal");
+mod common;
+use common::{json, ok, rejected_with, run, stderr};
 
 const MESSAGE: &[u8] = br#"{"title": "Lab results", "body": "Your results from Tuesday are ready."}"#;
-
-fn run(args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut input = child.stdin.take().unwrap();
-    let data = stdin.to_vec();
-    let writer = std::thread::spawn(move || {
-        let _ = input.write_all(&data);
-    });
-    let output = child.wait_with_output().unwrap();
-    writer.join().unwrap();
-    output
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8(o.stderr.clone()).unwrap()
-}
-
-/// Asserts success with nothing on standard error; returns standard output.
-fn ok(o: &Output) -> String {
-    assert!(o.status.success(), "status {:?}, stderr: {}", o.status, stderr(o));
-    assert!(o.stderr.is_empty(), "stderr: {}", stderr(o));
-    String::from_utf8(o.stdout.clone()).unwrap()
-}
-
-/// Asserts a rejection: exit status 1, nothing on standard output, one
-/// `error:` line on standard error that contains every one of `reasons`.
-fn rejected(o: &Output, reasons: &[&str]) {
-    let err = stderr(o);
-    assert_eq!(o.status.code(), Some(1), "stderr: {err}");
-    assert!(o.stdout.is_empty(), "stdout: {}", String::from_utf8_lossy(&o.stdout));
-    assert!(err.starts_with("error: ") && err.lines().count() == 1, "stderr: {err}");
-    for reason in reasons {
-        assert!(err.contains(reason), "expected {reason:?} in: {err}");
-    }
-}
-
-fn json(text: &str) -> Value {
-    serde_json::from_str(text.trim()).unwrap()
-}
 
 /// A key file made by `pushseal keygen` and the JSON line it printed.
 struct Key {
@@ -209,7 +164,7 @@ fn seal_seals_version_1_to_a_version_1_key_and_with_pq_off() {
     assert_eq!(version("apns", off.as_bytes()), 1);
     assert_is_the_message(&ok(&w.open(v1_sender, &[], off.as_bytes())));
     // A device that accepts version 2 only refuses it.
-    rejected(&w.open(v1_sender, &["--v2-only"], off.as_bytes()), &["version 2 only"]);
+    rejected_with(&w.open(v1_sender, &["--v2-only"], off.as_bytes()), &["version 2 only"]);
 
     let required = ok(&w.seal(w.registration(), &["--pq", "require"]));
     assert_eq!(version("apns", required.as_bytes()), 2);
@@ -219,7 +174,7 @@ fn seal_seals_version_1_to_a_version_1_key_and_with_pq_off() {
 #[test]
 fn pq_require_refuses_a_version_1_key_and_a_sender_without_a_signing_key() {
     let w = world();
-    rejected(
+    rejected_with(
         &w.seal(w.device.field("public_key"), &["--pq", "require"]),
         &["--to is a version 1 public key", "--pq require", "registration", "--pq prefer"],
     );
@@ -235,11 +190,11 @@ fn pq_require_refuses_a_version_1_key_and_a_sender_without_a_signing_key() {
         "--pq",
         "require",
     ];
-    rejected(&run(&args, MESSAGE), &["--to #2"]);
+    rejected_with(&run(&args, MESSAGE), &["--to #2"]);
 
     let old_sender = keygen(w.dir.path(), "old-sender.key", &["--v1-only"]);
     let args = ["seal", "--to", w.registration(), "--from", old_sender.path(), "--pq", "require"];
-    rejected(&run(&args, MESSAGE), &["has no signing key", "keygen", "--sender"]);
+    rejected_with(&run(&args, MESSAGE), &["has no signing key", "keygen", "--sender"]);
     // With prefer, a sender without a signing key seals version 1, as the core does.
     let args = ["seal", "--to", w.registration(), "--from", old_sender.path()];
     assert_eq!(version("apns", ok(&run(&args, MESSAGE)).as_bytes()), 1);
@@ -247,7 +202,7 @@ fn pq_require_refuses_a_version_1_key_and_a_sender_without_a_signing_key() {
     // A device's key file cannot sign: refused where version 2 is wanted, fine for version 1.
     let other_device = keygen(w.dir.path(), "other-device.key", &[]);
     let args = ["seal", "--to", w.registration(), "--from", other_device.path()];
-    rejected(&run(&args, MESSAGE), &["device's key file", "keygen --sender", "--pq off"]);
+    rejected_with(&run(&args, MESSAGE), &["device's key file", "keygen --sender", "--pq off"]);
     let args = ["seal", "--to", w.registration(), "--from", other_device.path(), "--pq", "off"];
     assert_eq!(version("apns", ok(&run(&args, MESSAGE)).as_bytes()), 1);
     let bad = run(&["seal", "--to", w.registration(), "--from", w.sender.path(), "--pq", "maybe"], MESSAGE);
@@ -277,6 +232,8 @@ fn several_devices_get_the_version_each_registered() {
     let versions: Vec<u64> =
         lines.iter().map(|l| version("envelope", l["payload"].as_str().unwrap().as_bytes())).collect();
     assert_eq!(versions, [2, 1]);
+    // Each line says the version it sealed.
+    assert_eq!((lines[0]["version"].as_u64(), lines[1]["version"].as_u64()), (Some(2), Some(1)));
 }
 
 #[test]
@@ -284,12 +241,12 @@ fn open_refuses_an_unpinned_version_2_sender_and_a_forged_signature() {
     let w = world();
     let payload = ok(&w.seal(w.registration(), &["--platform", "envelope"]));
     // Trusting the sender's version 1 key does not trust its version 2 key.
-    rejected(
+    rejected_with(
         &w.open(w.sender.field("public_key"), &["--platform", "envelope"], payload.as_bytes()),
         &["untrusted sender"],
     );
     let other = keygen(w.dir.path(), "other-sender.key", &["--sender"]);
-    rejected(
+    rejected_with(
         &w.open(other.field("public_key_v2"), &["--platform", "envelope"], payload.as_bytes()),
         &["untrusted sender"],
     );
@@ -297,7 +254,7 @@ fn open_refuses_an_unpinned_version_2_sender_and_a_forged_signature() {
     let mut tampered = payload.trim().to_owned();
     let last = tampered.pop().unwrap();
     tampered.push(if last == 'A' { 'Q' } else { 'A' });
-    rejected(
+    rejected_with(
         &w.open(w.sender.field("public_key_v2"), &["--platform", "envelope"], tampered.as_bytes()),
         &["invalid signature"],
     );
@@ -319,7 +276,7 @@ fn open_refuses_an_unpinned_version_2_sender_and_a_forged_signature() {
         "--sender",
         w.sender.field("public_key_v2"),
     ];
-    rejected(&run(&args, payload.as_bytes()), &["unknown recipient key"]);
+    rejected_with(&run(&args, payload.as_bytes()), &["unknown recipient key"]);
 }
 
 #[test]
@@ -327,16 +284,16 @@ fn version_2_texts_in_the_wrong_place_are_refused_in_one_line() {
     let w = world();
     let registration = w.registration();
     let pinned = w.sender.field("public_key_v2");
-    rejected(&w.seal(&registration[..registration.len() - 5], &[]), &["--to is not a valid registration text"]);
+    rejected_with(&w.seal(&registration[..registration.len() - 5], &[]), &["--to is not a valid registration text"]);
     let device_v2 = format!("pushseal-device-v2:{}", registration.split('.').nth(1).unwrap());
-    rejected(&w.seal(&device_v2, &[]), &["version 2 public key alone", "registration"]);
-    rejected(&w.seal(pinned, &[]), &["sender's version 2 public key"]);
+    rejected_with(&w.seal(&device_v2, &[]), &["version 2 public key alone", "registration"]);
+    rejected_with(&w.seal(pinned, &[]), &["sender's version 2 public key"]);
     let secret = std::fs::read_to_string(&w.sender.path).unwrap();
     let signing_secret = secret.lines().nth(1).unwrap();
-    rejected(&w.seal(signing_secret, &[]), &["is a secret key"]);
-    rejected(&w.open(signing_secret, &[], b""), &["--sender is a secret key"]);
-    rejected(&w.open(registration, &[], b""), &["--sender is a device's public key"]);
-    rejected(&w.open(&pinned[..pinned.len() - 1], &[], b""), &["--sender is not a valid version 2 sender key"]);
+    rejected_with(&w.seal(signing_secret, &[]), &["is a secret key"]);
+    rejected_with(&w.open(signing_secret, &[], b""), &["--sender is a secret key"]);
+    rejected_with(&w.open(registration, &[], b""), &["--sender is a device's public key"]);
+    rejected_with(&w.open(&pinned[..pinned.len() - 1], &[], b""), &["--sender is not a valid version 2 sender key"]);
 }
 
 #[test]
@@ -361,7 +318,7 @@ fn damaged_key_files_are_refused_without_showing_a_key() {
     ];
     for (path, reason) in cases {
         let o = run(&["public-key", "--secret", &path], b"");
-        rejected(&o, &[reason]);
+        rejected_with(&o, &[reason]);
         assert!(!stderr(&o).contains(&lines[1][27..]), "a secret key was shown");
     }
 }

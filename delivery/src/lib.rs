@@ -33,6 +33,7 @@
 
 pub mod apns;
 mod clock;
+mod connection;
 mod credentials;
 pub mod fcm;
 #[cfg(feature = "gateway")]
@@ -46,7 +47,7 @@ use std::future::Future;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use credentials::{ApnsKey, ServiceAccount};
-pub use outcome::{ConfigError, Outcome, OutcomeKind};
+pub use outcome::{ConfigError, NOT_SENT, Outcome, OutcomeKind};
 pub use retry::{RetryPolicy, parse_retry_after};
 pub use stream::{DEFAULT_MAX_IN_FLIGHT, Report, Summary, seal_and_deliver, seal_and_deliver_audited};
 pub use tls::Trust;

@@ -42,11 +42,14 @@ pub enum Outcome {
     },
     /// A failure that may pass (429, 500, 503, `UNAVAILABLE`, `INTERNAL`,
     /// `QUOTA_EXCEEDED`, a lost connection, a timeout), retried with backoff
-    /// until the [`RetryPolicy`](crate::RetryPolicy) gave up.
+    /// until the [`RetryPolicy`](crate::RetryPolicy) gave up; or a message a
+    /// streamed send sealed but did not send because the run stopped
+    /// (reason [`NOT_SENT`], 0 attempts).
     Failed {
-        /// The last attempt's reason (`TooManyRequests`, `timeout`, ...).
+        /// The last attempt's reason (`TooManyRequests`, `timeout`, ...), or [`NOT_SENT`].
         reason: String,
-        /// Attempts made, at least 1 (0 if the total deadline had passed before the first).
+        /// Attempts made, at least 1 (0 if the total deadline had passed
+        /// before the first, or the message was not sent).
         attempts: u32,
     },
     /// The credentials or the setup are wrong: every other message would fail
@@ -82,6 +85,12 @@ impl fmt::Display for Outcome {
         }
     }
 }
+
+/// The reason of the [`Outcome::Failed`] of a message that a streamed send
+/// ([`seal_and_deliver`](crate::seal_and_deliver)) sealed but never sent,
+/// because the run stopped first (a configuration error, an audit log that
+/// cannot be written). Send it again once the cause is fixed.
+pub const NOT_SENT: &str = "not_sent";
 
 /// The kind of an [`Outcome`]: a stable name, the audit event it is
 /// recorded as, and whether it stops a run.

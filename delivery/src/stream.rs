@@ -12,12 +12,13 @@
 //! record linked to its `sealed` record by message id and recipient.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use pushseal::{BatchDevice, BatchResult, KeyId, Message, MessageId, Sender};
 use pushseal_audit::{AuditEvent, AuditLog, AuditTarget, OutcomeEvent};
 use tokio::task::JoinSet;
 
-use crate::outcome::{ConfigError, Outcome, OutcomeKind};
+use crate::outcome::{ConfigError, NOT_SENT, Outcome, OutcomeKind};
 use crate::{Deliver, Push};
 
 /// How many messages a streamed send delivers at once unless told.
@@ -54,6 +55,12 @@ pub struct Summary {
 }
 
 impl Summary {
+    fn add(&mut self, kind: OutcomeKind) {
+        if let Some(i) = OutcomeKind::ALL.iter().position(|k| *k == kind) {
+            self.outcomes[i] += 1;
+        }
+    }
+
     /// The number of outcomes of `kind`.
     pub fn count(&self, kind: OutcomeKind) -> u64 {
         OutcomeKind::ALL.iter().position(|k| *k == kind).map_or(0, |i| self.outcomes[i])
@@ -67,7 +74,10 @@ impl Summary {
 ///
 /// A [`Outcome::Misconfigured`] stops the run: no further device is
 /// sealed or sent, the messages already in flight end and are reported, and
-/// the configuration error is returned. Devices after it get no report.
+/// the configuration error is returned. The messages sealed but not yet
+/// sent end [`Outcome::Failed`] with reason [`NOT_SENT`](crate::NOT_SENT) and
+/// 0 attempts, so that every sealed message has one outcome; devices not yet
+/// sealed get no report.
 pub async fn seal_and_deliver<D, T, I>(
     client: &D,
     sender: Arc<Sender>,
@@ -96,6 +106,9 @@ where
 ///
 /// A log that cannot be written stops the run with
 /// [`ConfigError::AuditLog`]: nothing is sent that is not on the record.
+/// When a run stops, each message whose `sealed` record is in the log but
+/// that was not sent gets its `failed` record (reason `not_sent`), so that
+/// every `sealed` record of the run has one outcome record.
 #[allow(clippy::too_many_arguments)]
 pub async fn seal_and_deliver_audited<D, T, I>(
     client: &D,
@@ -191,18 +204,27 @@ where
     let max_in_flight = max_in_flight.max(1);
     let (tx, mut rx) = tokio::sync::mpsc::channel::<BatchResult<T::Payload>>(max_in_flight);
     let sealing_log = log.clone();
+    let stopping = Arc::new(AtomicBool::new(false));
+    let stop_sealing = stopping.clone();
     let sealing = tokio::task::spawn_blocking(move || {
         // With a log, each chunk's `sealed` records are durable before its
-        // results reach the channel.
-        pushseal_audit::seal_batch_each(sealing_log.as_ref(), &sender, devices, &message, &target, |result| {
-            // The receiver is gone only when the run stopped.
-            tx.blocking_send(result).map_err(|_| pushseal::Error::InvalidNotification("the send stopped"))
+        // results reach the channel. Every result of a recorded chunk is
+        // handed over, so that each gets an outcome; a stopped run stops
+        // sealing between chunks.
+        let stopped = || pushseal::Error::InvalidNotification("the send stopped");
+        pushseal_audit::seal_batch_chunks(sealing_log.as_ref(), &sender, devices, &message, &target, |chunk| {
+            for result in chunk.drain(..) {
+                tx.blocking_send(result).map_err(|_| stopped())?;
+            }
+            if stop_sealing.load(Ordering::Acquire) { Err(stopped()) } else { Ok(()) }
         })
     });
     let mut tasks = JoinSet::new();
     let mut stop: Option<ConfigError> = None;
     let mut summary = Summary::default();
     let mut input_open = true;
+    // Sealed after the run stopped, so never sent: (report, device).
+    let mut unsent: Vec<(Report, String)> = Vec::new();
     loop {
         tokio::select! {
             biased;
@@ -213,10 +235,7 @@ where
                     Err(_) => continue,
                 };
                 if let Ok(outcome) = &done.report.result {
-                    let kind = outcome.kind();
-                    if let Some(i) = OutcomeKind::ALL.iter().position(|k| *k == kind) {
-                        summary.outcomes[i] += 1;
-                    }
+                    summary.add(outcome.kind());
                     if let Outcome::Misconfigured(error) = outcome {
                         stop.get_or_insert_with(|| error.clone());
                     }
@@ -224,9 +243,11 @@ where
                 if let Some(error) = &done.audit_error {
                     stop.get_or_insert_with(|| ConfigError::AuditLog(error.clone()));
                 }
+                stopping.store(stop.is_some(), Ordering::Release);
                 report(done.report);
             }
-            next = rx.recv(), if input_open && stop.is_none() && tasks.len() < max_in_flight => {
+            // Once stopped, what is left is taken at once: it is not sent.
+            next = rx.recv(), if input_open && (stop.is_some() || tasks.len() < max_in_flight) => {
                 let Some(result) = next else {
                     input_open = false;
                     continue;
@@ -239,6 +260,18 @@ where
                         summary.not_sealed += 1;
                         report(Report { index, device, recipient, message_id: None, result: Err(error) });
                     }
+                    Ok(sealed) if stop.is_some() => {
+                        let not_sent = Outcome::Failed { reason: NOT_SENT.into(), attempts: 0 };
+                        let token = device.clone().unwrap_or_default();
+                        let report = Report {
+                            index,
+                            device,
+                            recipient: Some(sealed.recipient),
+                            message_id: Some(sealed.message_id),
+                            result: Ok(not_sent),
+                        };
+                        unsent.push((report, token));
+                    }
                     Ok(sealed) => {
                         let client = client.clone();
                         let log = log.clone();
@@ -249,12 +282,7 @@ where
                             let mut audit_error = None;
                             if let Some(log) = log {
                                 let event = outcome_event(&log, &outcome, message_id, recipient, &push.device);
-                                let recorded = tokio::task::spawn_blocking(move || log.record_outcomes(vec![event])).await;
-                                audit_error = match recorded {
-                                    Ok(Ok(_)) => None,
-                                    Ok(Err(e)) => Some(e.to_string()),
-                                    Err(e) => Some(e.to_string()),
-                                };
+                                audit_error = record(log, vec![event]).await;
                             }
                             let report = Report {
                                 index,
@@ -271,7 +299,6 @@ where
             else => break,
         }
     }
-    // Stops the sealing workers if the run stopped early.
     drop(rx);
     match sealing.await {
         Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
@@ -281,8 +308,35 @@ where
         }
         _ => {}
     }
+    if let (Some(log), false) = (&log, unsent.is_empty()) {
+        let events = unsent
+            .iter()
+            .filter_map(|(r, token)| {
+                let (Some(message_id), Some(recipient), Ok(outcome)) = (r.message_id, r.recipient, &r.result) else {
+                    return None;
+                };
+                Some(outcome_event(log, outcome, message_id, recipient, token))
+            })
+            .collect();
+        // The run has stopped already, with its own error: a log that cannot
+        // take these records has failed it, or is about to be reported.
+        let _ = record(log.clone(), events).await;
+    }
+    for (unsent, _) in unsent {
+        summary.add(OutcomeKind::Failed);
+        report(unsent);
+    }
     match stop {
         Some(error) => Err(error),
         None => Ok(summary),
+    }
+}
+
+/// Appends outcome records on a blocking thread; why they were not appended, if not.
+async fn record(log: AuditLog, events: Vec<AuditEvent>) -> Option<String> {
+    match tokio::task::spawn_blocking(move || log.record_outcomes(events)).await {
+        Ok(Ok(_)) => None,
+        Ok(Err(e)) => Some(e.to_string()),
+        Err(e) => Some(e.to_string()),
     }
 }

@@ -10,7 +10,7 @@ use p256::pkcs8::EncodePrivateKey;
 use pushseal::{ApnsOptions, BatchDevice, DeviceKeyring, Message, Sender, SenderSecretKey};
 use pushseal_delivery::apns::ApnsClient;
 use pushseal_delivery::gateway::apns::{ApnsGateway, ApnsGatewayOptions};
-use pushseal_delivery::{ApnsKey, ConfigError, Outcome, OutcomeKind, Report, Trust, seal_and_deliver};
+use pushseal_delivery::{ApnsKey, ConfigError, NOT_SENT, Outcome, OutcomeKind, Report, Trust, seal_and_deliver};
 
 const TOPIC: &str = "com.example.clinic";
 
@@ -30,18 +30,22 @@ fn devices(n: usize) -> Vec<BatchDevice> {
         .collect()
 }
 
+fn client(gateway: &ApnsGateway, key_seed: u8) -> ApnsClient {
+    ApnsClient::builder(key(key_seed))
+        .topic(TOPIC)
+        .endpoint(gateway.endpoint())
+        .trust(Trust::CaFile(gateway.ca_file().to_owned()))
+        .build()
+        .unwrap()
+}
+
 async fn run(
     gateway: &ApnsGateway,
     key_seed: u8,
     n: usize,
     max_in_flight: usize,
 ) -> (Result<(), ConfigError>, Vec<Report>) {
-    let client = ApnsClient::builder(key(key_seed))
-        .topic(TOPIC)
-        .endpoint(gateway.endpoint())
-        .trust(Trust::CaFile(gateway.ca_file().to_owned()))
-        .build()
-        .unwrap();
+    let client = client(gateway, key_seed);
     let sender = Arc::new(Sender::new(SenderSecretKey::generate().unwrap()));
     let msg = Message::new("Appointment", "Tomorrow 10:00");
     let mut reports = Vec::new();
@@ -90,9 +94,61 @@ async fn a_configuration_error_stops_the_run() {
     let (result, reports) = run(&gateway, 8, 300, 4).await;
     let Err(ConfigError::ApnsKeyRefused { reason, .. }) = result else { panic!("{result:?}") };
     assert_eq!(reason, "InvalidProviderToken");
-    // Only what was in flight when it stopped was sent.
-    assert!(reports.len() <= 8, "{}", reports.len());
+    // Only what was in flight when it stopped was sent; what was sealed
+    // after it ends failed, not sent.
+    let misconfigured = reports.iter().filter(|r| matches!(r.result, Ok(Outcome::Misconfigured(_)))).count();
+    assert!((1..=8).contains(&misconfigured), "{misconfigured}");
+    for r in reports.iter().filter(|r| !matches!(r.result, Ok(Outcome::Misconfigured(_)))) {
+        match &r.result {
+            Ok(Outcome::Failed { reason, attempts: 0 }) if reason == NOT_SENT => assert!(r.message_id.is_some()),
+            Err(_) => assert_eq!(r.index, 7),
+            other => panic!("{other:?}"),
+        }
+    }
+    let indices: BTreeSet<_> = reports.iter().map(|r| r.index).collect();
+    assert_eq!(indices.len(), reports.len(), "a device reported twice");
     assert!(gateway.stats().requests <= 8);
+    assert!(gateway.stats().delivered.is_empty());
+    gateway.stop().await;
+}
+
+#[tokio::test]
+async fn a_stopped_audited_run_gives_every_sealed_message_one_outcome_record() {
+    use pushseal_audit::{AuditEvent, AuditLog, AuditRecord, verify_log};
+    use pushseal_delivery::seal_and_deliver_audited;
+
+    let dir = tempfile::tempdir().unwrap();
+    let gateway = start(dir.path()).await;
+    // Key 8 is not the gateway's: the first answer stops the run.
+    let client = client(&gateway, 8);
+    let path = dir.path().join("audit.jsonl");
+    let log = AuditLog::open(&path).unwrap();
+    let sender = Arc::new(Sender::new(SenderSecretKey::generate().unwrap()));
+    let msg = Message::new("Appointment", "Tomorrow 10:00");
+    let mut reports = Vec::new();
+    let result = seal_and_deliver_audited(&client, &log, sender, msg, ApnsOptions::default(), devices(300), 4, |r| {
+        reports.push(r)
+    })
+    .await;
+    assert!(matches!(result, Err(ConfigError::ApnsKeyRefused { .. })), "{result:?}");
+
+    let text = std::fs::read_to_string(&path).unwrap();
+    let records: Vec<AuditRecord> = text.lines().map(|l| AuditRecord::parse_line(l.as_bytes()).unwrap()).collect();
+    let sealed = records.iter().filter(|r| matches!(r.event, AuditEvent::Sealed(_))).count();
+    let not_sent = records
+        .iter()
+        .filter(|r| matches!(&r.event, AuditEvent::Failed(o) if o.reason.as_deref() == Some(NOT_SENT)))
+        .count();
+    // One outcome record per sealed record (the verifier refuses a second
+    // one or one without its sealed record), and one report for each.
+    assert_eq!(records.len(), 2 * sealed, "{text}");
+    assert!(verify_log(&path, None).unwrap().is_intact());
+    assert_eq!(reports.iter().filter(|r| r.message_id.is_some()).count(), sealed);
+    let reported_not_sent = reports
+        .iter()
+        .filter(|r| matches!(&r.result, Ok(Outcome::Failed { reason, .. }) if reason == NOT_SENT))
+        .count();
+    assert_eq!(reported_not_sent, not_sent);
     assert!(gateway.stats().delivered.is_empty());
     gateway.stop().await;
 }
@@ -104,12 +160,7 @@ async fn an_audited_send_records_each_outcome_after_its_durable_sealed_record() 
 
     let dir = tempfile::tempdir().unwrap();
     let gateway = start(dir.path()).await;
-    let client = ApnsClient::builder(key(7))
-        .topic(TOPIC)
-        .endpoint(gateway.endpoint())
-        .trust(Trust::CaFile(gateway.ca_file().to_owned()))
-        .build()
-        .unwrap();
+    let client = client(&gateway, 7);
     let path = dir.path().join("audit.jsonl");
     let log = AuditLog::open(&path).unwrap().with_token_key(TokenKey::from_bytes(&[5; 32]).unwrap());
     let sender = Arc::new(Sender::new(SenderSecretKey::generate().unwrap()));

@@ -2,29 +2,20 @@
 //! provider token.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::Duration;
 
 use bytes::Bytes;
-use rustls_pki_types::ServerName;
 use sha2::{Digest, Sha256};
-use tokio::net::TcpStream;
-use tokio::sync::{Notify, Semaphore};
 
 use super::token::{NoToken, ProviderToken, ProviderTokens};
 use super::{Answer, ApnsEndpoint, DEFAULT_TOKEN_REFRESH, MAX_TOKEN_REFRESH, MIN_TOKEN_REFRESH, classify};
 use crate::clock::{Clock, SystemClock};
+use crate::connection::{Drain, MAX_REROUTES, NoAnswer, Origin, Pool};
 use crate::credentials::ApnsKey;
 use crate::outcome::{ConfigError, Outcome};
-use crate::retry::{self, Attempt, RetryPolicy, parse_retry_after};
+use crate::retry::{self, Attempt, RetryPolicy};
 use crate::tls::Trust;
 use crate::{Deliver, Push};
-
-/// The longest answer body read (APNs' are a few dozen bytes).
-const MAX_ANSWER_BODY: usize = 4096;
-/// How many times one attempt moves to a new connection because the old
-/// one did not process the request (GOAWAY, REFUSED_STREAM, closed).
-const MAX_REROUTES: u32 = 3;
 
 /// A client for APNs: make one per team key and process, and share it (it
 /// is cheap to clone) with every worker.
@@ -61,9 +52,8 @@ impl std::fmt::Debug for ApnsClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ApnsClient")
             .field("key", self.inner.tokens.key())
-            .field("host", &self.inner.host)
-            .field("port", &self.inner.port)
-            .field("connections", &self.inner.slots.len())
+            .field("apns", &self.inner.pool.origin.authority)
+            .field("connections", &self.inner.pool.size())
             .finish_non_exhaustive()
     }
 }
@@ -177,36 +167,14 @@ impl ApnsClientBuilder {
             return Err(ConfigError::Setting { what: "topic", reason: "empty: give the app's bundle id".into() });
         }
         let (host, port) = self.endpoint.host_port();
-        let server_name = ServerName::try_from(host.to_owned()).map_err(|_| ConfigError::Setting {
-            what: "APNs endpoint",
-            reason: format!("{host:?} is not a host name or an IP address"),
-        })?;
         let tls = tokio_rustls::TlsConnector::from(self.trust.client_config()?);
-        let authority = match self.endpoint {
-            ApnsEndpoint::Production | ApnsEndpoint::Sandbox => host.to_owned(),
-            ApnsEndpoint::Host { .. } => format!("{host}:{port}"),
-        };
+        let origin = Origin::new("APNs endpoint", host, port, tls)?;
+        let pool = Pool::new(origin, self.connections, self.ping_interval, self.ping_timeout).one_until_success();
         let tokens = ProviderTokens::new(self.key, self.clock, self.token_refresh);
         #[cfg(feature = "postgres")]
         let tokens = tokens.with_fleet(self.fleet);
         Ok(ApnsClient {
-            inner: Arc::new(Inner {
-                tokens,
-                topic: self.topic,
-                host: host.to_owned(),
-                port,
-                authority,
-                server_name,
-                tls,
-                slots: (0..self.connections).map(|_| tokio::sync::Mutex::new(None)).collect(),
-                next: AtomicUsize::new(0),
-                retry: self.retry,
-                ping_interval: self.ping_interval,
-                ping_timeout: self.ping_timeout,
-                in_flight: AtomicUsize::new(0),
-                idle: Notify::new(),
-                closing: AtomicBool::new(false),
-            }),
+            inner: Arc::new(Inner { tokens, topic: self.topic, pool, retry: self.retry, drain: Drain::default() }),
         })
     }
 }
@@ -214,46 +182,9 @@ impl ApnsClientBuilder {
 struct Inner {
     tokens: ProviderTokens,
     topic: Option<String>,
-    host: String,
-    port: u16,
-    authority: String,
-    server_name: ServerName<'static>,
-    tls: tokio_rustls::TlsConnector,
-    slots: Vec<tokio::sync::Mutex<Option<Arc<Conn>>>>,
-    next: AtomicUsize,
+    pool: Pool,
     retry: RetryPolicy,
-    ping_interval: Duration,
-    ping_timeout: Duration,
-    in_flight: AtomicUsize,
-    idle: Notify,
-    closing: AtomicBool,
-}
-
-/// One HTTP/2 connection.
-struct Conn {
-    send: h2::client::SendRequest<Bytes>,
-    /// Set when the connection ended or must not take new requests.
-    broken: AtomicBool,
-    /// Set after the first request answered 200: until then one at a time.
-    warm: AtomicBool,
-    first: Semaphore,
-    /// When a request last started, in milliseconds since `born`.
-    last_used: AtomicU64,
-    born: Instant,
-}
-
-impl Conn {
-    fn touch(&self) {
-        self.last_used.store(millis(self.born.elapsed()), Ordering::SeqCst);
-    }
-
-    fn idle_for(&self) -> Duration {
-        self.born.elapsed().saturating_sub(Duration::from_millis(self.last_used.load(Ordering::SeqCst)))
-    }
-}
-
-fn millis(d: Duration) -> u64 {
-    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+    drain: Drain,
 }
 
 /// APNs' answer to one request.
@@ -263,18 +194,6 @@ struct Answered {
     reason: Option<String>,
     timestamp_ms: Option<u64>,
     retry_after: Option<Duration>,
-}
-
-/// Why one request has no answer.
-enum NoAnswer {
-    /// The server did not process it: send it again on another connection.
-    Unprocessed(String),
-    /// No connection could be made; nothing was sent.
-    Connect(String),
-    /// Sent, then the connection or stream was lost: APNs may have it.
-    Lost(String),
-    /// The setup is wrong (the gateway's certificate is not trusted).
-    Config(ConfigError),
 }
 
 impl ApnsClient {
@@ -300,32 +219,8 @@ impl ApnsClient {
     /// [`Outcome::Failed`] with no attempt), waits until every message in
     /// flight has its outcome, then closes the connections.
     pub async fn shutdown(&self) {
-        self.inner.closing.store(true, Ordering::SeqCst);
-        loop {
-            let idle = self.inner.idle.notified();
-            tokio::pin!(idle);
-            idle.as_mut().enable();
-            if self.inner.in_flight.load(Ordering::SeqCst) == 0 {
-                break;
-            }
-            idle.await;
-        }
-        for slot in &self.inner.slots {
-            if let Some(conn) = slot.lock().await.take() {
-                conn.broken.store(true, Ordering::SeqCst);
-            }
-        }
-    }
-}
-
-/// Counts a message in flight while it lives.
-struct InFlight<'a>(&'a Inner);
-
-impl Drop for InFlight<'_> {
-    fn drop(&mut self) {
-        if self.0.in_flight.fetch_sub(1, Ordering::SeqCst) == 1 {
-            self.0.idle.notify_waiters();
-        }
+        self.inner.drain.close().await;
+        self.inner.pool.close().await;
     }
 }
 
@@ -334,11 +229,10 @@ impl Deliver for ApnsClient {
 
     async fn deliver(&self, push: &Push<pushseal::ApnsRequest>) -> Outcome {
         let inner = &*self.inner;
-        inner.in_flight.fetch_add(1, Ordering::SeqCst);
-        let _guard = InFlight(inner);
-        if inner.closing.load(Ordering::SeqCst) {
-            return Outcome::Failed { reason: "the client is shutting down".into(), attempts: 0 };
-        }
+        let _in_flight = match inner.drain.enter() {
+            Ok(counted) => counted,
+            Err(closing) => return closing,
+        };
         if !is_device_token(&push.device) {
             // It would never be one: no request is made with it.
             return Outcome::TokenGone { reason: "BadDeviceToken".into(), since: None };
@@ -373,18 +267,7 @@ impl Inner {
                     reroutes += 1;
                     continue;
                 }
-                Err(NoAnswer::Unprocessed(reason) | NoAnswer::Connect(reason)) => {
-                    return Attempt::Retry { reason, retry_after: None };
-                }
-                Err(NoAnswer::Lost(reason)) => {
-                    return Attempt::Final(Outcome::Failed {
-                        reason: format!(
-                            "{reason}; the request was sent, so APNs may have delivered it: it is not sent again"
-                        ),
-                        attempts: number,
-                    });
-                }
-                Err(NoAnswer::Config(error)) => return Attempt::Final(Outcome::Misconfigured(error)),
+                Err(no_answer) => return no_answer.into_attempt("APNs", number),
             };
             let a = &answered;
             match classify(a.status, &a.apns_id, a.reason.as_deref(), a.timestamp_ms, a.retry_after) {
@@ -420,45 +303,17 @@ impl Inner {
 
     /// Sends one request on one of the connections and reads the answer.
     async fn send(&self, push: &Push<pushseal::ApnsRequest>, token: &ProviderToken) -> Result<Answered, NoAnswer> {
-        let conn = self.connection().await?;
-        // One request at a time until one has succeeded on this connection.
-        let _first = if conn.warm.load(Ordering::SeqCst) { None } else { conn.first.acquire().await.ok() };
-        conn.touch();
-        let unprocessed = |conn: &Conn, e: h2::Error| {
-            conn.broken.store(true, Ordering::SeqCst);
-            NoAnswer::Unprocessed(format!("connection closed before the request was sent: {e}"))
-        };
-        let mut sender = conn.send.clone().ready().await.map_err(|e| unprocessed(&conn, e))?;
         let request = self.request(push, token).map_err(NoAnswer::Config)?;
-        let (response, mut body) = sender.send_request(request, false).map_err(|e| unprocessed(&conn, e))?;
-        body.send_data(Bytes::from(push.sealed.payload.body.clone().into_bytes()), true)
-            .map_err(|e| stream_error(&conn, e))?;
-        let response = response.await.map_err(|e| stream_error(&conn, e))?;
-        let status = response.status().as_u16();
-        let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
-        let apns_id = header("apns-id").unwrap_or_default();
-        let retry_after = header("retry-after").and_then(|v| parse_retry_after(&v, SystemTime::now()));
-        let mut stream = response.into_body();
-        let mut bytes = Vec::new();
-        while let Some(chunk) = stream.data().await {
-            let chunk = chunk.map_err(|e| stream_error(&conn, e))?;
-            let _ = stream.flow_control().release_capacity(chunk.len());
-            if bytes.len() + chunk.len() > MAX_ANSWER_BODY {
-                break;
-            }
-            bytes.extend_from_slice(&chunk);
-        }
-        if status == 200 && !conn.warm.swap(true, Ordering::SeqCst) {
-            conn.first.close();
-        }
-        let json: Option<serde_json::Value> = serde_json::from_slice(&bytes).ok();
+        let body = Bytes::from(push.sealed.payload.body.clone().into_bytes());
+        let reply = self.pool.exchange(request, body).await?;
+        let json: Option<serde_json::Value> = serde_json::from_slice(&reply.body).ok();
         let field = |name: &str| json.as_ref().and_then(|j| j.get(name));
         Ok(Answered {
-            status,
-            apns_id,
+            status: reply.status,
+            apns_id: reply.header("apns-id").unwrap_or_default().to_owned(),
             reason: field("reason").and_then(|r| r.as_str()).map(str::to_owned),
             timestamp_ms: field("timestamp").and_then(serde_json::Value::as_u64),
-            retry_after,
+            retry_after: reply.retry_after(),
         })
     }
 
@@ -469,7 +324,7 @@ impl Inner {
         push: &Push<pushseal::ApnsRequest>,
         token: &ProviderToken,
     ) -> Result<http::Request<()>, ConfigError> {
-        let uri = format!("https://{}/3/device/{}", self.authority, push.device);
+        let uri = format!("https://{}/3/device/{}", self.pool.origin.authority, push.device);
         let mut builder = http::Request::builder()
             .method(http::Method::POST)
             .uri(uri)
@@ -488,107 +343,6 @@ impl Inner {
             what: "APNs request",
             reason: format!("a header of the request cannot be sent: {e}"),
         })
-    }
-
-    /// A live connection from the pool, opened if its slot has none.
-    async fn connection(&self) -> Result<Arc<Conn>, NoAnswer> {
-        let index = self.next.fetch_add(1, Ordering::Relaxed) % self.slots.len();
-        let mut slot = self.slots[index].lock().await;
-        if let Some(conn) = &*slot
-            && !conn.broken.load(Ordering::SeqCst)
-        {
-            return Ok(conn.clone());
-        }
-        let conn = self.connect().await?;
-        *slot = Some(conn.clone());
-        Ok(conn)
-    }
-
-    async fn connect(&self) -> Result<Arc<Conn>, NoAnswer> {
-        let failed = |e: std::io::Error| NoAnswer::Connect(format!("cannot connect to {}: {e}", self.authority));
-        let tcp = TcpStream::connect((self.host.as_str(), self.port)).await.map_err(failed)?;
-        let _ = tcp.set_nodelay(true);
-        let tls = self.tls.connect(self.server_name.clone(), tcp).await.map_err(|e| {
-            match e.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>()) {
-                Some(rustls::Error::InvalidCertificate(why)) => NoAnswer::Config(ConfigError::Tls(format!(
-                    "the certificate of {} is not trusted ({why:?}); for a test gateway, trust the CA file it wrote",
-                    self.authority
-                ))),
-                _ => failed(e),
-            }
-        })?;
-        let (send, connection) = h2::client::Builder::new()
-            .handshake::<_, Bytes>(tls)
-            .await
-            .map_err(|e| NoAnswer::Connect(format!("HTTP/2 with {} failed: {e}", self.authority)))?;
-        let conn = Arc::new(Conn {
-            send,
-            broken: AtomicBool::new(false),
-            warm: AtomicBool::new(false),
-            first: Semaphore::new(1),
-            last_used: AtomicU64::new(0),
-            born: Instant::now(),
-        });
-        let mut connection = connection;
-        let ping_pong = connection.ping_pong();
-        let driven = {
-            let conn = Arc::downgrade(&conn);
-            tokio::spawn(async move {
-                let _ = connection.await;
-                if let Some(conn) = conn.upgrade() {
-                    conn.broken.store(true, Ordering::SeqCst);
-                }
-            })
-        };
-        if let Some(ping_pong) = ping_pong {
-            tokio::spawn(keep_alive(Arc::downgrade(&conn), ping_pong, driven, self.ping_interval, self.ping_timeout));
-        }
-        Ok(conn)
-    }
-}
-
-/// Sends a PING on a connection idle for `interval`; a connection that
-/// does not answer within `timeout` is closed (and replaced when next needed).
-async fn keep_alive(
-    conn: std::sync::Weak<Conn>,
-    mut ping_pong: h2::PingPong,
-    driven: tokio::task::JoinHandle<()>,
-    interval: Duration,
-    timeout: Duration,
-) {
-    loop {
-        tokio::time::sleep(interval / 2).await;
-        let Some(live) = conn.upgrade() else { break };
-        if live.broken.load(Ordering::SeqCst) {
-            break;
-        }
-        if live.idle_for() < interval {
-            continue;
-        }
-        drop(live);
-        let answered = tokio::time::timeout(timeout, ping_pong.ping(h2::Ping::opaque())).await;
-        if !matches!(answered, Ok(Ok(_))) {
-            if let Some(live) = conn.upgrade() {
-                live.broken.store(true, Ordering::SeqCst);
-            }
-            break;
-        }
-    }
-    driven.abort();
-}
-
-/// The error of a request that was sent: unprocessed if the server said so
-/// (a GOAWAY above its last stream, or REFUSED_STREAM), else lost.
-fn stream_error(conn: &Conn, e: h2::Error) -> NoAnswer {
-    let refused = e.reason() == Some(h2::Reason::REFUSED_STREAM);
-    let above_go_away = e.is_go_away() && e.is_remote();
-    if above_go_away || e.is_io() {
-        conn.broken.store(true, Ordering::SeqCst);
-    }
-    if refused || above_go_away {
-        NoAnswer::Unprocessed(format!("the server did not process the request: {e}"))
-    } else {
-        NoAnswer::Lost(format!("connection lost before the answer: {e}"))
     }
 }
 

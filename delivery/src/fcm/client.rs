@@ -1,19 +1,17 @@
 //! [`FcmClient`]: HTTP/2 connections to FCM sharing one OAuth2 access token.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use bytes::Bytes;
-use tokio::sync::Notify;
 
-use super::connection::{NoAnswer, Origin, Pool};
 use super::token::{AccessToken, AccessTokens, TokenError};
 use super::{Answer, FcmEndpoint, classify};
 use crate::clock::{Clock, SystemClock};
+use crate::connection::{Drain, MAX_REROUTES, NoAnswer, Origin, Pool, Reply};
 use crate::credentials::ServiceAccount;
 use crate::outcome::{ConfigError, Outcome};
-use crate::retry::{self, Attempt, RetryPolicy, parse_retry_after};
+use crate::retry::{self, Attempt, RetryPolicy};
 use crate::tls::Trust;
 use crate::{Deliver, Push};
 
@@ -149,9 +147,7 @@ impl FcmClientBuilder {
                 fcm,
                 send_path,
                 retry: self.retry,
-                in_flight: AtomicUsize::new(0),
-                idle: Notify::new(),
-                closing: AtomicBool::new(false),
+                drain: Drain::default(),
             }),
         })
     }
@@ -162,9 +158,7 @@ struct Inner {
     fcm: Pool,
     send_path: String,
     retry: RetryPolicy,
-    in_flight: AtomicUsize,
-    idle: Notify,
-    closing: AtomicBool,
+    drain: Drain,
 }
 
 impl FcmClient {
@@ -186,28 +180,8 @@ impl FcmClient {
     /// [`Outcome::Failed`] with no attempt), waits until every message in
     /// flight has its outcome, then closes the connections.
     pub async fn shutdown(&self) {
-        self.inner.closing.store(true, Ordering::SeqCst);
-        loop {
-            let idle = self.inner.idle.notified();
-            tokio::pin!(idle);
-            idle.as_mut().enable();
-            if self.inner.in_flight.load(Ordering::SeqCst) == 0 {
-                break;
-            }
-            idle.await;
-        }
+        self.inner.drain.close().await;
         self.inner.fcm.close().await;
-    }
-}
-
-/// Counts a message in flight while it lives.
-struct InFlight<'a>(&'a Inner);
-
-impl Drop for InFlight<'_> {
-    fn drop(&mut self) {
-        if self.0.in_flight.fetch_sub(1, Ordering::SeqCst) == 1 {
-            self.0.idle.notify_waiters();
-        }
     }
 }
 
@@ -223,11 +197,10 @@ impl Deliver for FcmClient {
 
     async fn deliver(&self, push: &Push<pushseal::FcmMessage>) -> Outcome {
         let inner = &*self.inner;
-        inner.in_flight.fetch_add(1, Ordering::SeqCst);
-        let _guard = InFlight(inner);
-        if inner.closing.load(Ordering::SeqCst) {
-            return Outcome::Failed { reason: "the client is shutting down".into(), attempts: 0 };
-        }
+        let _in_flight = match inner.drain.enter() {
+            Ok(counted) => counted,
+            Err(closing) => return closing,
+        };
         match sealed_target(&push.sealed.payload) {
             None => {
                 return Outcome::Rejected {
@@ -246,10 +219,6 @@ impl Deliver for FcmClient {
         retry::run(&inner.retry, |attempt| inner.attempt(push, attempt)).await
     }
 }
-
-/// How many times one attempt moves to a new connection because the old
-/// one did not process the request.
-const MAX_REROUTES: u32 = 3;
 
 impl Inner {
     /// One attempt: the access token, then the request on a connection
@@ -270,25 +239,9 @@ impl Inner {
                     reroutes += 1;
                     continue;
                 }
-                Err(NoAnswer::Unprocessed(reason) | NoAnswer::Connect(reason)) => {
-                    return Attempt::Retry { reason, retry_after: None };
-                }
-                Err(NoAnswer::Lost(reason)) => {
-                    return Attempt::Final(Outcome::Failed {
-                        reason: format!(
-                            "{reason}; the request was sent, so FCM may have delivered it: it is not sent again"
-                        ),
-                        attempts: number,
-                    });
-                }
-                Err(NoAnswer::Config(error)) => return Attempt::Final(Outcome::Misconfigured(error)),
+                Err(no_answer) => return no_answer.into_attempt("FCM", number),
             };
-            let retry_after = reply
-                .headers
-                .get(http::header::RETRY_AFTER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| parse_retry_after(v, SystemTime::now()));
-            match classify(reply.status, &reply.body, retry_after) {
+            match classify(reply.status, &reply.body, reply.retry_after()) {
                 Answer::Final(outcome) => return Attempt::Final(outcome),
                 Answer::Retry { reason, retry_after } => return Attempt::Retry { reason, retry_after },
                 Answer::Credentials(reason) => return Attempt::Final(Outcome::Misconfigured(self.refused(reason))),
@@ -309,11 +262,7 @@ impl Inner {
         ConfigError::ServiceAccountRefused { account: self.tokens.account().client_email().to_owned(), reason }
     }
 
-    async fn send(
-        &self,
-        push: &Push<pushseal::FcmMessage>,
-        token: &AccessToken,
-    ) -> Result<super::connection::Reply, NoAnswer> {
+    async fn send(&self, push: &Push<pushseal::FcmMessage>, token: &AccessToken) -> Result<Reply, NoAnswer> {
         let request = http::Request::builder()
             .method(http::Method::POST)
             .uri(format!("https://{}{}", self.fcm.origin.authority, self.send_path))

@@ -24,7 +24,6 @@
 //! | any other 4xx                                     | 4xx  | `Rejected` |
 
 mod client;
-mod connection;
 mod token;
 
 use std::time::Duration;

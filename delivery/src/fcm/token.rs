@@ -8,9 +8,9 @@ use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 
-use super::connection::{NoAnswer, Pool};
 use super::{ASSERTION_LIFETIME_SECS, RENEW_BEFORE_SECS, SCOPE};
 use crate::clock::Clock;
+use crate::connection::{NoAnswer, Pool};
 use crate::credentials::ServiceAccount;
 use crate::outcome::ConfigError;
 use crate::retry::parse_retry_after;

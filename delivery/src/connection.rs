@@ -1,6 +1,7 @@
-//! The HTTP/2 connections of an [`FcmClient`](super::FcmClient): a small pool
-//! to FCM's host and one to the token endpoint, each connection kept alive
-//! with PINGs while idle and replaced when it breaks.
+//! The HTTP/2 connections of the clients: a small [`Pool`] to one origin
+//! (APNs' host, FCM's host, the OAuth2 token endpoint), each connection kept
+//! alive with PINGs while idle and replaced when it breaks; and how a client
+//! drains what is in flight when it shuts down ([`Drain`]).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -9,10 +10,11 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use rustls_pki_types::ServerName;
 use tokio::net::TcpStream;
+use tokio::sync::{Notify, Semaphore};
 
 use crate::outcome::ConfigError;
 
-/// The longest answer body read (FCM's and the token endpoint's are small).
+/// The longest answer body read (APNs', FCM's and the token endpoint's are small).
 const MAX_ANSWER_BODY: usize = 64 * 1024;
 
 /// Where a pool connects: a host, a port and the TLS to reach it.
@@ -49,6 +51,18 @@ pub(crate) struct Reply {
     pub body: Vec<u8>,
 }
 
+impl Reply {
+    /// A header's value, if it is text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// How long the server asks to wait (`Retry-After`), if it says.
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.header("retry-after").and_then(|v| crate::retry::parse_retry_after(v, std::time::SystemTime::now()))
+    }
+}
+
 /// Why a request has no answer.
 #[derive(Debug)]
 pub(crate) enum NoAnswer {
@@ -63,10 +77,38 @@ pub(crate) enum NoAnswer {
     Config(ConfigError),
 }
 
+impl NoAnswer {
+    /// What an attempt that got no answer from `gateway` comes to, once
+    /// moving it to another connection is no longer an option.
+    pub fn into_attempt(self, gateway: &str, attempt: u32) -> crate::retry::Attempt {
+        use crate::retry::Attempt;
+        match self {
+            Self::Unprocessed(reason) | Self::Connect(reason) => Attempt::Retry { reason, retry_after: None },
+            Self::Lost(reason) => Attempt::Final(crate::Outcome::Failed {
+                reason: format!(
+                    "{reason}; the request was sent, so {gateway} may have delivered it: it is not sent again"
+                ),
+                attempts: attempt,
+            }),
+            Self::Config(error) => Attempt::Final(crate::Outcome::Misconfigured(error)),
+        }
+    }
+}
+
+/// How many times one attempt moves to a new connection because the old
+/// one did not process the request (GOAWAY, REFUSED_STREAM, closed).
+pub(crate) const MAX_REROUTES: u32 = 3;
+
 /// One HTTP/2 connection.
 struct Conn {
     send: h2::client::SendRequest<Bytes>,
+    /// Set when the connection ended or must not take new requests.
     broken: AtomicBool,
+    /// Set after a request answered 200: until then, with
+    /// [`Pool::one_until_success`], one request at a time.
+    warm: AtomicBool,
+    first: Semaphore,
+    /// When a request last started, in milliseconds since `born`.
     last_used: AtomicU64,
     born: Instant,
 }
@@ -94,6 +136,7 @@ pub(crate) struct Pool {
     next: AtomicUsize,
     ping_interval: Duration,
     ping_timeout: Duration,
+    one_until_success: bool,
 }
 
 impl Pool {
@@ -104,7 +147,16 @@ impl Pool {
             next: AtomicUsize::new(0),
             ping_interval,
             ping_timeout,
+            one_until_success: false,
         }
+    }
+
+    /// Each connection carries one request at a time until a request on it
+    /// has answered 200, then as many as the server allows (as Apple asks
+    /// of APNs providers).
+    pub fn one_until_success(mut self) -> Self {
+        self.one_until_success = true;
+        self
     }
 
     /// The number of connections the pool keeps.
@@ -115,6 +167,8 @@ impl Pool {
     /// Sends `request` with `body` and reads the whole answer.
     pub async fn exchange(&self, request: http::Request<()>, body: Bytes) -> Result<Reply, NoAnswer> {
         let conn = self.connection().await?;
+        let gated = self.one_until_success && !conn.warm.load(Ordering::SeqCst);
+        let _first = if gated { conn.first.acquire().await.ok() } else { None };
         conn.touch();
         let unprocessed = |e: h2::Error| {
             conn.broken.store(true, Ordering::SeqCst);
@@ -136,6 +190,9 @@ impl Pool {
                 break;
             }
             bytes.extend_from_slice(&chunk);
+        }
+        if status == 200 && !conn.warm.swap(true, Ordering::SeqCst) {
+            conn.first.close();
         }
         Ok(Reply { status, headers: parts.headers, body: bytes })
     }
@@ -180,8 +237,14 @@ impl Pool {
             .handshake::<_, Bytes>(tls)
             .await
             .map_err(|e| NoAnswer::Connect(format!("HTTP/2 with {} failed: {e}", origin.authority)))?;
-        let conn =
-            Arc::new(Conn { send, broken: AtomicBool::new(false), last_used: AtomicU64::new(0), born: Instant::now() });
+        let conn = Arc::new(Conn {
+            send,
+            broken: AtomicBool::new(false),
+            warm: AtomicBool::new(false),
+            first: Semaphore::new(1),
+            last_used: AtomicU64::new(0),
+            born: Instant::now(),
+        });
         let ping_pong = connection.ping_pong();
         let driven = {
             let conn = Arc::downgrade(&conn);
@@ -229,8 +292,8 @@ async fn keep_alive(
     driven.abort();
 }
 
-/// The error of a request that was sent: unprocessed if the server said so,
-/// else lost.
+/// The error of a request that was sent: unprocessed if the server said so
+/// (a GOAWAY above its last stream, or REFUSED_STREAM), else lost.
 fn stream_error(conn: &Conn, e: h2::Error) -> NoAnswer {
     let refused = e.reason() == Some(h2::Reason::REFUSED_STREAM);
     let above_go_away = e.is_go_away() && e.is_remote();
@@ -241,5 +304,52 @@ fn stream_error(conn: &Conn, e: h2::Error) -> NoAnswer {
         NoAnswer::Unprocessed(format!("the server did not process the request: {e}"))
     } else {
         NoAnswer::Lost(format!("connection lost before the answer: {e}"))
+    }
+}
+
+/// What a client needs to shut down: the messages in flight, counted, and
+/// whether it still takes new ones.
+#[derive(Default)]
+pub(crate) struct Drain {
+    in_flight: AtomicUsize,
+    idle: Notify,
+    closing: AtomicBool,
+}
+
+/// A message in flight, counted while it lives.
+pub(crate) struct InFlight<'a>(&'a Drain);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        if self.0.in_flight.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.0.idle.notify_waiters();
+        }
+    }
+}
+
+impl Drain {
+    /// Counts a message in flight, or says the client is shutting down:
+    /// then the message ends at once, in that outcome.
+    pub fn enter(&self) -> Result<InFlight<'_>, crate::Outcome> {
+        self.in_flight.fetch_add(1, Ordering::SeqCst);
+        let counted = InFlight(self);
+        if self.closing.load(Ordering::SeqCst) {
+            return Err(crate::Outcome::Failed { reason: "the client is shutting down".into(), attempts: 0 });
+        }
+        Ok(counted)
+    }
+
+    /// Stops taking messages and waits until every one in flight has ended.
+    pub async fn close(&self) {
+        self.closing.store(true, Ordering::SeqCst);
+        loop {
+            let idle = self.idle.notified();
+            tokio::pin!(idle);
+            idle.as_mut().enable();
+            if self.in_flight.load(Ordering::SeqCst) == 0 {
+                break;
+            }
+            idle.await;
+        }
     }
 }
