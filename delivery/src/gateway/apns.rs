@@ -50,7 +50,7 @@ use bytes::Bytes;
 use p256::ecdsa::signature::Verifier;
 
 use super::server::{ConnectionCounters, Control, Exchange, Handler, Listener, ServeOptions, TestCa, read_body};
-use crate::apns::ApnsEndpoint;
+use crate::apns::{ApnsEndpoint, uuid_text};
 use crate::clock::{Clock, SystemClock};
 
 /// Apple's answers: each documented reason and its status.
@@ -560,10 +560,4 @@ pub(crate) fn is_uuid(id: &str) -> bool {
     let groups: Vec<&str> = id.split('-').collect();
     groups.len() == 5
         && groups.iter().zip([8, 4, 4, 4, 12]).all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()))
-}
-
-/// 16 bytes as an uppercase 8-4-4-4-12 UUID text.
-pub(crate) fn uuid_text(bytes: &[u8; 16]) -> String {
-    let hex: String = bytes.iter().map(|b| format!("{b:02X}")).collect();
-    format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..])
 }
