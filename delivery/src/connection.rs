@@ -3,8 +3,8 @@
 //! alive with PINGs while idle and replaced when it breaks; and how a client
 //! drains what is in flight when it shuts down ([`Drain`]).
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, PoisonError};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -127,12 +127,30 @@ fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
+/// One connection of a pool, or none yet.
+#[derive(Default)]
+struct Slot {
+    /// The connection, read by every request under a lock held only to
+    /// clone it: no request waits in a queue behind another.
+    conn: std::sync::Mutex<Option<Arc<Conn>>>,
+    /// Held while a connection is made, so that one request makes it.
+    connecting: tokio::sync::Mutex<()>,
+}
+
+impl Slot {
+    /// The connection, unless there is none or it is broken.
+    fn live(&self) -> Option<Arc<Conn>> {
+        let conn = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
+        conn.as_ref().filter(|c| !c.broken.load(Ordering::SeqCst)).cloned()
+    }
+}
+
 /// A few connections to one origin, opened when first needed; requests are
 /// spread over them and each carries as many as the server's
 /// `SETTINGS_MAX_CONCURRENT_STREAMS` allows.
 pub(crate) struct Pool {
     pub origin: Origin,
-    slots: Vec<tokio::sync::Mutex<Option<Arc<Conn>>>>,
+    slots: Vec<Slot>,
     next: AtomicUsize,
     ping_interval: Duration,
     ping_timeout: Duration,
@@ -143,7 +161,7 @@ impl Pool {
     pub fn new(origin: Origin, connections: usize, ping_interval: Duration, ping_timeout: Duration) -> Self {
         Self {
             origin,
-            slots: (0..connections.max(1)).map(|_| tokio::sync::Mutex::new(None)).collect(),
+            slots: (0..connections.max(1)).map(|_| Slot::default()).collect(),
             next: AtomicUsize::new(0),
             ping_interval,
             ping_timeout,
@@ -200,22 +218,26 @@ impl Pool {
     /// Marks every connection closed (they end when their last request does).
     pub async fn close(&self) {
         for slot in &self.slots {
-            if let Some(conn) = slot.lock().await.take() {
+            // After a connection being made, if one is.
+            let _connecting = slot.connecting.lock().await;
+            if let Some(conn) = slot.conn.lock().unwrap_or_else(PoisonError::into_inner).take() {
                 conn.broken.store(true, Ordering::SeqCst);
             }
         }
     }
 
     async fn connection(&self) -> Result<Arc<Conn>, NoAnswer> {
-        let index = self.next.fetch_add(1, Ordering::Relaxed) % self.slots.len();
-        let mut slot = self.slots[index].lock().await;
-        if let Some(conn) = &*slot
-            && !conn.broken.load(Ordering::SeqCst)
-        {
-            return Ok(conn.clone());
+        let slot = &self.slots[self.next.fetch_add(1, Ordering::Relaxed) % self.slots.len()];
+        if let Some(conn) = slot.live() {
+            return Ok(conn);
+        }
+        let _connecting = slot.connecting.lock().await;
+        // Another request may have made one meanwhile.
+        if let Some(conn) = slot.live() {
+            return Ok(conn);
         }
         let conn = self.connect().await?;
-        *slot = Some(conn.clone());
+        *slot.conn.lock().unwrap_or_else(PoisonError::into_inner) = Some(conn.clone());
         Ok(conn)
     }
 
