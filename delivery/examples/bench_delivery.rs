@@ -5,19 +5,22 @@
 //! ```text
 //! bench_delivery throughput PUSHES ROUNDS IN_FLIGHT [SENDS]
 //!     ROUNDS rounds, each of three sends of PUSHES pushes, their order turned
-//!     every round so that the machine's drift falls on all three:
-//!     - crate: pre-sealed pushes (sealed before the clock starts) through
+//!     every round so that the machine's drift falls on all three alike:
+//!     - presealed: pushes sealed before the clock starts, through
 //!       `ApnsClient::deliver`, IN_FLIGHT at a time;
-//!     - floor: the same requests (same TLS, bodies and headers, built before
-//!       the clock starts) on a bare `h2` client, as many connections as the
-//!       client keeps, IN_FLIGHT at a time;
-//!     - stream: `seal_and_deliver` of one message to PUSHES devices (sealing
-//!       included), IN_FLIGHT at most in flight.
+//!     - floor: the same pushes on a bare `h2` client (same TLS, bodies and
+//!       headers, as many connections as the client keeps), IN_FLIGHT at a
+//!       time, each request built as it is sent, and nothing else: no
+//!       retries, no deadlines, no outcomes;
+//!     - sealed_sent: `seal_and_deliver` of one message to PUSHES devices
+//!       (sealing included), IN_FLIGHT at most in flight.
 //!     Prints each round's pushes/s and the CPU time per push of the sending
-//!     side (the process's, less the gateway's threads), then the best and
-//!     the median of each, and the ratios crate / floor. SENDS (default
-//!     `all`) picks some of them: `presealed,floor,sealed_sent`, e.g. to
-//!     profile one alone.
+//!     side (the process's, less the gateway's threads) and of the gateway;
+//!     then, for each send, the best and the median rate and the CPU time per
+//!     push over all rounds; then the ratios presealed / floor: of the best
+//!     rates, the median of the rounds' ratios, and of the CPU time. SENDS
+//!     (default `all`) picks some of them: `presealed,floor,sealed_sent`,
+//!     e.g. to profile one alone.
 //! bench_delivery rss DEVICES IN_FLIGHT
 //!     A streamed send to DEVICES devices in a child process (this program
 //!     again, `stream-child`), so that its peak RSS (VmHWM) counts the sender
@@ -248,12 +251,24 @@ impl Side {
     }
 }
 
-/// One timed send: its rate and the sending side's CPU time per push.
+/// One timed send: its rate and the CPU time of each side.
 #[derive(Debug, Clone, Copy)]
 struct Run {
+    pushes: usize,
     per_sec: f64,
-    cpu_us: f64,
-    gateway_cpu_us: f64,
+    /// The sending side's CPU time, in clock ticks.
+    cpu_ticks: u64,
+    /// The gateway's.
+    gateway_ticks: u64,
+}
+
+impl Run {
+    /// CPU microseconds a push of the sending side and of the gateway, over `runs`.
+    fn cpu_us(runs: &[Run]) -> (f64, f64) {
+        let pushes = runs.iter().map(|r| r.pushes).sum::<usize>().max(1) as f64;
+        let us = |ticks: u64| ticks as f64 / TICKS_PER_SEC * 1e6 / pushes;
+        (us(runs.iter().map(|r| r.cpu_ticks).sum()), us(runs.iter().map(|r| r.gateway_ticks).sum()))
+    }
 }
 
 fn timed(n: usize, send: impl FnOnce() -> Result<()>) -> Result<Run> {
@@ -262,16 +277,19 @@ fn timed(n: usize, send: impl FnOnce() -> Result<()>) -> Result<Run> {
     send()?;
     let elapsed = start.elapsed().as_secs_f64();
     let (cpu_end, gateway_cpu_end) = cpu_ticks();
-    let us_per_push = |ticks: u64| ticks as f64 / TICKS_PER_SEC * 1e6 / n as f64;
     Ok(Run {
+        pushes: n,
         per_sec: n as f64 / elapsed,
-        cpu_us: us_per_push(cpu_end.saturating_sub(cpu)),
-        gateway_cpu_us: us_per_push(gateway_cpu_end.saturating_sub(gateway_cpu)),
+        cpu_ticks: cpu_end.saturating_sub(cpu),
+        gateway_ticks: gateway_cpu_end.saturating_sub(gateway_cpu),
     })
 }
 
+/// Pushes sealed before any clock starts.
+type Pushes = Arc<Vec<Push<ApnsRequest>>>;
+
 /// Pre-sealed pushes through the client, `in_flight` at a time.
-async fn send_crate(client: &ApnsClient, pushes: &Arc<Vec<Push<ApnsRequest>>>, in_flight: usize) -> Result<()> {
+async fn send_crate(client: &ApnsClient, pushes: &Pushes, in_flight: usize) -> Result<()> {
     let next = Arc::new(AtomicUsize::new(0));
     let mut workers = tokio::task::JoinSet::new();
     for _ in 0..in_flight {
@@ -293,12 +311,12 @@ async fn send_crate(client: &ApnsClient, pushes: &Arc<Vec<Push<ApnsRequest>>>, i
     Ok(())
 }
 
-/// A request built before the clock starts, and its body.
-type Prepared = (http::Request<()>, Bytes);
-
 /// The floor: a bare h2 client, with the same TLS as the crate's.
 struct Floor {
     connections: Vec<h2::client::SendRequest<Bytes>>,
+    port: u16,
+    /// `bearer <JWT>`, made once, as the client makes one per period.
+    authorization: http::HeaderValue,
 }
 
 impl Floor {
@@ -329,52 +347,44 @@ impl Floor {
             });
             connections.push(send);
         }
-        Ok(Self { connections })
+        let authorization =
+            http::HeaderValue::try_from(format!("bearer {}", provider_token())).map_err(|e| e.to_string())?;
+        Ok(Self { connections, port, authorization })
     }
 
-    /// The requests of `pushes` as the client sends them, with `token` as
-    /// the provider token, built before the clock starts.
-    fn requests(pushes: &[Push<ApnsRequest>], port: u16, provider_token: &str) -> Vec<Prepared> {
-        pushes
-            .iter()
-            .enumerate()
-            .map(|(i, push)| {
-                let mut request = http::Request::builder()
-                    .method(http::Method::POST)
-                    .uri(format!("https://127.0.0.1:{port}/3/device/{}", push.device))
-                    .header(http::header::AUTHORIZATION, format!("bearer {provider_token}"))
-                    .header("apns-id", format!("00000000-0000-8000-8000-{i:012X}"));
-                for (name, value) in &push.sealed.payload.headers {
-                    request = request.header(name.as_str(), value.as_str());
-                }
-                if push.sealed.payload.header("apns-topic").is_none() {
-                    request = request.header("apns-topic", TOPIC);
-                }
-                let body = Bytes::from(push.sealed.payload.body.clone().into_bytes());
-                (request.body(()).expect("valid headers"), body)
-            })
-            .collect()
+    /// The request of push `i`, built as a bare client builds it when it
+    /// sends: the crate's path and headers (the `apns-id` from a counter
+    /// rather than a hash).
+    fn request(&self, i: usize, push: &Push<ApnsRequest>) -> Result<http::Request<()>> {
+        let mut request = http::Request::builder()
+            .method(http::Method::POST)
+            .uri(format!("https://127.0.0.1:{}/3/device/{}", self.port, push.device))
+            .header(http::header::AUTHORIZATION, self.authorization.clone())
+            .header("apns-id", format!("00000000-0000-8000-8000-{i:012X}"));
+        for (name, value) in &push.sealed.payload.headers {
+            request = request.header(name.as_str(), value.as_str());
+        }
+        if push.sealed.payload.header("apns-topic").is_none() {
+            request = request.header("apns-topic", TOPIC);
+        }
+        request.body(()).map_err(|e| e.to_string())
     }
 
-    /// Sends what `requests` holds (taking each), `in_flight` at a time.
-    async fn send(&self, requests: Vec<Prepared>, in_flight: usize) -> Result<()> {
-        let requests: Arc<[std::sync::Mutex<Option<Prepared>>]> =
-            requests.into_iter().map(|r| std::sync::Mutex::new(Some(r))).collect();
+    /// Sends every push, with its body from `bodies`, `in_flight` at a time.
+    async fn send(self: &Arc<Self>, pushes: &Pushes, bodies: &Arc<Vec<Bytes>>, in_flight: usize) -> Result<()> {
         let next = Arc::new(AtomicUsize::new(0));
         let mut workers = tokio::task::JoinSet::new();
         for w in 0..in_flight {
-            let (requests, next) = (requests.clone(), next.clone());
-            let connection = self.connections[w % self.connections.len()].clone();
+            let (floor, pushes, bodies, next) = (self.clone(), pushes.clone(), bodies.clone(), next.clone());
             workers.spawn(async move {
+                let connection = &floor.connections[w % floor.connections.len()];
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(slot) = requests.get(i) else { return Ok(()) };
-                    let Some((request, body)) = slot.lock().map_err(|e| e.to_string())?.take() else {
-                        return Err(format!("request {i} taken twice"));
-                    };
+                    let (Some(push), Some(body)) = (pushes.get(i), bodies.get(i)) else { return Ok(()) };
+                    let request = floor.request(i, push)?;
                     let mut sender = connection.clone().ready().await.map_err(|e| e.to_string())?;
                     let (response, mut stream) = sender.send_request(request, false).map_err(|e| e.to_string())?;
-                    stream.send_data(body, true).map_err(|e| e.to_string())?;
+                    stream.send_data(body.clone(), true).map_err(|e| e.to_string())?;
                     let response = response.await.map_err(|e| e.to_string())?;
                     if response.status() != http::StatusCode::OK {
                         return Err(format!("request {i}: status {}", response.status()));
@@ -434,11 +444,10 @@ async fn send_stream(
     Ok(())
 }
 
-fn best_and_median(runs: &[Run], of: impl Fn(&Run) -> f64, higher_is_better: bool) -> (f64, f64) {
-    let mut values: Vec<f64> = runs.iter().map(of).collect();
+/// The best (highest) and the median of `values`.
+fn best_and_median(mut values: Vec<f64>) -> (f64, f64) {
     values.sort_by(f64::total_cmp);
-    let best = if higher_is_better { values[values.len() - 1] } else { values[0] };
-    (best, values[values.len() / 2])
+    (values.last().copied().unwrap_or(0.0), values.get(values.len() / 2).copied().unwrap_or(0.0))
 }
 
 fn throughput(n: usize, rounds: usize, in_flight: usize, sides: &[Side]) -> Result<()> {
@@ -457,11 +466,12 @@ fn throughput(n: usize, rounds: usize, in_flight: usize, sides: &[Side]) -> Resu
         .enumerate()
         .map(|(i, s)| s.map(|s| Push::new(token(i), s)).map_err(|e| e.to_string()))
         .collect::<Result<_>>()?;
-    let body_bytes = pushes[0].sealed.payload.body.len();
+    let bodies: Arc<Vec<Bytes>> =
+        Arc::new(pushes.iter().map(|p| Bytes::from(p.sealed.payload.body.clone().into_bytes())).collect());
+    let body_bytes = bodies[0].len();
     let pushes = Arc::new(pushes);
     let client = client(port, &ca_file)?;
-    let floor = send_rt.block_on(Floor::connect(port, &ca_file))?;
-    let jwt = provider_token();
+    let floor = Arc::new(send_rt.block_on(Floor::connect(port, &ca_file))?);
     println!(
         "delivery pushes={n} rounds={rounds} in_flight={in_flight} connections={CONNECTIONS} body_bytes={body_bytes} \
          nproc={} load_start={}",
@@ -470,11 +480,13 @@ fn throughput(n: usize, rounds: usize, in_flight: usize, sides: &[Side]) -> Resu
     );
 
     // Warm-up: connections open (and the client's first request succeeds) before any timing.
-    send_rt.block_on(send_crate(&client, &Arc::new(pushes[..in_flight.min(n)].to_vec()), in_flight))?;
-    send_rt.block_on(floor.send(Floor::requests(&pushes[..in_flight.min(n)], port, &jwt), in_flight))?;
+    let first = Arc::new(pushes[..in_flight.min(n)].to_vec());
+    send_rt.block_on(send_crate(&client, &first, in_flight))?;
+    send_rt.block_on(floor.send(&first, &bodies, in_flight))?;
 
     // runs[side]: presealed, floor, sealed_sent.
     let mut runs: [Vec<Run>; 3] = Default::default();
+    let mut ratios = Vec::new();
     for round in 0..rounds {
         let mut this = [None; 3];
         // The order turns every round: presealed, floor, stream; floor, stream, presealed; ...
@@ -482,10 +494,7 @@ fn throughput(n: usize, rounds: usize, in_flight: usize, sides: &[Side]) -> Resu
             let side = sides[(round + k) % sides.len()];
             let run = match side {
                 Side::Presealed => timed(n, || send_rt.block_on(send_crate(&client, &pushes, in_flight)))?,
-                Side::Floor => {
-                    let requests = Floor::requests(&pushes, port, &jwt);
-                    timed(n, || send_rt.block_on(floor.send(requests, in_flight)))?
-                }
+                Side::Floor => timed(n, || send_rt.block_on(floor.send(&pushes, &bodies, in_flight)))?,
                 Side::Stream => timed(n, || send_rt.block_on(send_stream(&client, &sender, &keys, n, in_flight)))?,
             };
             this[side as usize] = Some(run);
@@ -493,53 +502,43 @@ fn throughput(n: usize, rounds: usize, in_flight: usize, sides: &[Side]) -> Resu
         let mut line = format!("round={}", round + 1);
         for side in Side::ALL {
             if let Some(r) = this[side as usize] {
+                let (cpu_us, gateway_cpu_us) = Run::cpu_us(&[r]);
                 line += &format!(
-                    " {0}_per_s={1:.0} {0}_cpu_us={2:.1} {0}_gateway_cpu_us={3:.1}",
+                    " {0}_per_s={1:.0} {0}_cpu_us={cpu_us:.1} {0}_gateway_cpu_us={gateway_cpu_us:.1}",
                     side.name(),
                     r.per_sec,
-                    r.cpu_us,
-                    r.gateway_cpu_us
                 );
                 runs[side as usize].push(r);
             }
         }
         if let (Some(c), Some(f)) = (this[0], this[1]) {
+            // The client's time over the floor's, for the same pushes.
+            ratios.push(f.per_sec / c.per_sec);
             line += &format!(" ratio={:.3}", f.per_sec / c.per_sec);
         }
         println!("{line} load={}", load());
     }
-    let rate = |r: &Run| r.per_sec;
-    let cpu = |r: &Run| r.cpu_us;
-    let gw = |r: &Run| r.gateway_cpu_us;
     for side in Side::ALL {
         let runs = &runs[side as usize];
         if runs.is_empty() {
             continue;
         }
-        let (per_s_best, per_s_median) = best_and_median(runs, rate, true);
-        let (cpu_best, cpu_median) = best_and_median(runs, cpu, false);
+        let (best, median) = best_and_median(runs.iter().map(|r| r.per_sec).collect());
+        let (cpu_us, gateway_cpu_us) = Run::cpu_us(runs);
         println!(
-            "summary side={} per_s_best={per_s_best:.0} per_s_median={per_s_median:.0} cpu_us_best={cpu_best:.1} \
-             cpu_us_median={cpu_median:.1} gateway_cpu_us_median={:.1}",
+            "summary side={} per_s_best={best:.0} per_s_median={median:.0} cpu_us={cpu_us:.1} \
+             gateway_cpu_us={gateway_cpu_us:.1}",
             side.name(),
-            best_and_median(runs, gw, false).1
         );
     }
     let (crate_runs, floor_runs) = (&runs[0], &runs[1]);
-    if !crate_runs.is_empty() && !floor_runs.is_empty() {
-        // Each round's ratio of its two sides, which ran within seconds of each other.
-        let ratios: Vec<Run> = crate_runs
-            .iter()
-            .zip(floor_runs)
-            .map(|(c, f)| Run { per_sec: f.per_sec / c.per_sec, cpu_us: c.cpu_us / f.cpu_us, gateway_cpu_us: 0.0 })
-            .collect();
-        let (time_best_round, time_median) = best_and_median(&ratios, rate, false);
-        let (cpu_best_round, cpu_median) = best_and_median(&ratios, cpu, false);
+    if !ratios.is_empty() {
+        let best_rate = |runs: &[Run]| best_and_median(runs.iter().map(|r| r.per_sec).collect()).0;
+        let (_, median) = best_and_median(ratios);
         println!(
-            "ratio time_best_rates={:.3} time_median_of_rounds={time_median:.3} time_best_round={time_best_round:.3} \
-             cpu_best={:.3} cpu_median_of_rounds={cpu_median:.3} cpu_best_round={cpu_best_round:.3}",
-            best_and_median(floor_runs, rate, true).0 / best_and_median(crate_runs, rate, true).0,
-            best_and_median(crate_runs, cpu, false).0 / best_and_median(floor_runs, cpu, false).0,
+            "ratio time_best_rates={:.3} time_median_of_rounds={median:.3} cpu={:.3}",
+            best_rate(floor_runs) / best_rate(crate_runs),
+            Run::cpu_us(crate_runs).0 / Run::cpu_us(floor_runs).0,
         );
     }
     println!("load_end={}", load());
@@ -578,7 +577,7 @@ fn stream_child(port: u16, ca_file: &Path, n: usize, in_flight: usize) -> Result
         "stream_child devices={n} in_flight={in_flight} sealed_sent_per_s={:.0} cpu_us_per_push={:.1} \
          peak_rss_kib_before={before} peak_rss_kib={}",
         run.per_sec,
-        run.cpu_us,
+        Run::cpu_us(&[run]).0,
         peak_rss_kib()
     );
     Ok(())
