@@ -32,6 +32,8 @@
 //! The gateway and the sender run on runtimes of their own (two worker
 //! threads each, named `gw` and `send`), on the same machine, as the issue's
 //! targets ask. All pushes must end `delivered`; anything else stops the run.
+//! The client keeps 2 connections (its default), or the environment's
+//! `CONNECTIONS`; the floor as many.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -55,8 +57,11 @@ use rustls_pki_types::pem::PemObject;
 const KEY_ID: &str = "BENCH12345";
 const TEAM_ID: &str = "TEAM123456";
 const TOPIC: &str = "com.example.clinic";
-/// Connections, the client's default; the floor opens as many.
-const CONNECTIONS: usize = 2;
+/// HTTP/2 connections of the client, and of the floor: the environment's
+/// `CONNECTIONS`, else 2 (the client's default).
+fn connection_count() -> usize {
+    std::env::var("CONNECTIONS").ok().and_then(|n| n.parse().ok()).filter(|&n| n > 0).unwrap_or(2)
+}
 /// Distinct device keys the batches cycle through (making a key is an X25519
 /// operation: a million of them would measure key generation).
 const KEYS: usize = 64;
@@ -158,7 +163,7 @@ fn client(port: u16, ca_file: &Path) -> Result<ApnsClient> {
         .topic(TOPIC)
         .endpoint(ApnsEndpoint::Host { host: "127.0.0.1".into(), port })
         .trust(Trust::CaFile(ca_file.to_owned()))
-        .connections(CONNECTIONS)
+        .connections(connection_count())
         .build()
         .map_err(|e| e.to_string())
 }
@@ -335,7 +340,7 @@ impl Floor {
         config.alpn_protocols = vec![b"h2".to_vec()];
         let tls = tokio_rustls::TlsConnector::from(Arc::new(config));
         let mut connections = Vec::new();
-        for _ in 0..CONNECTIONS {
+        for _ in 0..connection_count() {
             let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.map_err(|e| e.to_string())?;
             tcp.set_nodelay(true).map_err(|e| e.to_string())?;
             let name = rustls_pki_types::ServerName::try_from("127.0.0.1").map_err(|e| e.to_string())?;
@@ -473,8 +478,9 @@ fn throughput(n: usize, rounds: usize, in_flight: usize, sides: &[Side]) -> Resu
     let client = client(port, &ca_file)?;
     let floor = Arc::new(send_rt.block_on(Floor::connect(port, &ca_file))?);
     println!(
-        "delivery pushes={n} rounds={rounds} in_flight={in_flight} connections={CONNECTIONS} body_bytes={body_bytes} \
+        "delivery pushes={n} rounds={rounds} in_flight={in_flight} connections={} body_bytes={body_bytes} \
          nproc={} load_start={}",
+        connection_count(),
         std::thread::available_parallelism().map_or(1, |p| p.get()),
         load()
     );
