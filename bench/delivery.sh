@@ -24,7 +24,8 @@
 # (the table); OUT_DIR defaults to target/bench-report. Environment: PUSHES
 # (5000), ROUNDS (20), IN_FLIGHT (256, the crate's DEFAULT_MAX_IN_FLIGHT),
 # DEVICES (1000000), CONNECTIONS (2, the client's default; the floor opens as
-# many), SKIP_RSS=1, SKIP_CALLGRIND=1.
+# many), GATEWAY_STREAMS (500: the streams a connection the gateway allows,
+# the least APNs has been seen to advertise), SKIP_RSS=1, SKIP_CALLGRIND=1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/cargo-metadata.sh
@@ -83,7 +84,8 @@ def verdict(best_ok, median_ok):
 
 print(f"| delivery to the local APNs gateway ({int(head.get('pushes', 0)):,} pushes a turn, "
       f"{head.get('rounds', '?')} rounds, {head.get('in_flight', '?')} in flight, "
-      f"{head.get('connections', '?')} connections) | best turn | median turn | goal | |")
+      f"{head.get('connections', '?')} connections of {head.get('gateway_streams', '?')} streams) "
+      "| best turn | median turn | goal | |")
 print("|---|---|---|---|---|")
 rows = {"presealed": ("pre-sealed pushes/s (ApnsClient)", 20000, "pre-sealed"),
         "floor": ("floor: bare h2 client, pushes/s", None, "floor"),
