@@ -111,6 +111,17 @@ struct Conn {
     /// When a request last started, in milliseconds since `born`.
     last_used: AtomicU64,
     born: Instant,
+    /// Requests on it that have not ended.
+    requests: AtomicUsize,
+}
+
+/// A request on a connection, counted while it lives.
+struct Request<'a>(&'a Conn);
+
+impl Drop for Request<'_> {
+    fn drop(&mut self) {
+        self.0.requests.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 impl Conn {
@@ -145,9 +156,9 @@ impl Slot {
     }
 }
 
-/// A few connections to one origin, opened when first needed; requests are
-/// spread over them and each carries as many as the server's
-/// `SETTINGS_MAX_CONCURRENT_STREAMS` allows.
+/// A few connections to one origin, opened when first needed; each request
+/// goes to the one with the fewest requests, and each carries as many at
+/// once as the server's `SETTINGS_MAX_CONCURRENT_STREAMS` allows.
 pub(crate) struct Pool {
     pub origin: Origin,
     slots: Vec<Slot>,
@@ -185,6 +196,8 @@ impl Pool {
     /// Sends `request` with `body` and reads the whole answer.
     pub async fn exchange(&self, request: http::Request<()>, body: Bytes) -> Result<Reply, NoAnswer> {
         let conn = self.connection().await?;
+        conn.requests.fetch_add(1, Ordering::Relaxed);
+        let _counted = Request(&conn);
         let gated = self.one_until_success && !conn.warm.load(Ordering::SeqCst);
         let _first = if gated { conn.first.acquire().await.ok() } else { None };
         conn.touch();
@@ -227,10 +240,35 @@ impl Pool {
     }
 
     async fn connection(&self) -> Result<Arc<Conn>, NoAnswer> {
-        let slot = &self.slots[self.next.fetch_add(1, Ordering::Relaxed) % self.slots.len()];
-        if let Some(conn) = slot.live() {
-            return Ok(conn);
+        // The live connection with the fewest requests, looking from the
+        // next slot in turn (ties go round); a slot without one is filled.
+        // Requests beyond a connection's streams wait in its queue, so
+        // turns alone would leave one connection's queue long while
+        // another has streams free.
+        let start = self.next.fetch_add(1, Ordering::Relaxed);
+        let mut best: Option<Arc<Conn>> = None;
+        let mut empty = None;
+        for i in 0..self.slots.len() {
+            let slot = &self.slots[(start + i) % self.slots.len()];
+            match slot.live() {
+                Some(conn) => {
+                    let fewer = best
+                        .as_ref()
+                        .is_none_or(|b| conn.requests.load(Ordering::Relaxed) < b.requests.load(Ordering::Relaxed));
+                    if fewer {
+                        best = Some(conn);
+                    }
+                }
+                None => {
+                    empty.get_or_insert(slot);
+                }
+            }
         }
+        let slot = match (empty, best) {
+            (Some(slot), _) => slot,
+            (None, Some(conn)) => return Ok(conn),
+            (None, None) => &self.slots[start % self.slots.len()],
+        };
         let _connecting = slot.connecting.lock().await;
         // Another request may have made one meanwhile.
         if let Some(conn) = slot.live() {
@@ -266,6 +304,7 @@ impl Pool {
             first: Semaphore::new(1),
             last_used: AtomicU64::new(0),
             born: Instant::now(),
+            requests: AtomicUsize::new(0),
         });
         let ping_pong = connection.ping_pong();
         let driven = {
