@@ -2,7 +2,7 @@
 # Delivery throughput and memory in one command (BENCHMARKS.md, "Delivery:
 # throughput and memory"), against the local APNs gateway on 127.0.0.1:
 #
-#   bench/delivery.sh [OUT_DIR]     # about 5 minutes on 2 cores
+#   bench/delivery.sh [OUT_DIR]     # about 4 minutes on 2 cores
 #   QUICK=1 bench/delivery.sh       # a few short rounds and 100,000 devices, to try it
 #
 # 1. bench_delivery throughput (delivery/examples/bench_delivery.rs): ROUNDS
