@@ -3,8 +3,8 @@
 //! alive with PINGs while idle and replaced when it breaks; and how a client
 //! drains what is in flight when it shuts down ([`Drain`]).
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, PoisonError};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -111,6 +111,17 @@ struct Conn {
     /// When a request last started, in milliseconds since `born`.
     last_used: AtomicU64,
     born: Instant,
+    /// Requests on it that have not ended.
+    requests: AtomicUsize,
+}
+
+/// A request on a connection, counted while it lives.
+struct Request<'a>(&'a Conn);
+
+impl Drop for Request<'_> {
+    fn drop(&mut self) {
+        self.0.requests.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 impl Conn {
@@ -127,12 +138,30 @@ fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
-/// A few connections to one origin, opened when first needed; requests are
-/// spread over them and each carries as many as the server's
-/// `SETTINGS_MAX_CONCURRENT_STREAMS` allows.
+/// One connection of a pool, or none yet.
+#[derive(Default)]
+struct Slot {
+    /// The connection, read by every request under a lock held only to
+    /// clone it: no request waits in a queue behind another.
+    conn: std::sync::Mutex<Option<Arc<Conn>>>,
+    /// Held while a connection is made, so that one request makes it.
+    connecting: tokio::sync::Mutex<()>,
+}
+
+impl Slot {
+    /// The connection, unless there is none or it is broken.
+    fn live(&self) -> Option<Arc<Conn>> {
+        let conn = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
+        conn.as_ref().filter(|c| !c.broken.load(Ordering::SeqCst)).cloned()
+    }
+}
+
+/// A few connections to one origin, opened when first needed; each request
+/// goes to the one with the fewest requests, and each carries as many at
+/// once as the server's `SETTINGS_MAX_CONCURRENT_STREAMS` allows.
 pub(crate) struct Pool {
     pub origin: Origin,
-    slots: Vec<tokio::sync::Mutex<Option<Arc<Conn>>>>,
+    slots: Vec<Slot>,
     next: AtomicUsize,
     ping_interval: Duration,
     ping_timeout: Duration,
@@ -143,7 +172,7 @@ impl Pool {
     pub fn new(origin: Origin, connections: usize, ping_interval: Duration, ping_timeout: Duration) -> Self {
         Self {
             origin,
-            slots: (0..connections.max(1)).map(|_| tokio::sync::Mutex::new(None)).collect(),
+            slots: (0..connections.max(1)).map(|_| Slot::default()).collect(),
             next: AtomicUsize::new(0),
             ping_interval,
             ping_timeout,
@@ -167,6 +196,8 @@ impl Pool {
     /// Sends `request` with `body` and reads the whole answer.
     pub async fn exchange(&self, request: http::Request<()>, body: Bytes) -> Result<Reply, NoAnswer> {
         let conn = self.connection().await?;
+        conn.requests.fetch_add(1, Ordering::Relaxed);
+        let _counted = Request(&conn);
         let gated = self.one_until_success && !conn.warm.load(Ordering::SeqCst);
         let _first = if gated { conn.first.acquire().await.ok() } else { None };
         conn.touch();
@@ -200,22 +231,51 @@ impl Pool {
     /// Marks every connection closed (they end when their last request does).
     pub async fn close(&self) {
         for slot in &self.slots {
-            if let Some(conn) = slot.lock().await.take() {
+            // After a connection being made, if one is.
+            let _connecting = slot.connecting.lock().await;
+            if let Some(conn) = slot.conn.lock().unwrap_or_else(PoisonError::into_inner).take() {
                 conn.broken.store(true, Ordering::SeqCst);
             }
         }
     }
 
     async fn connection(&self) -> Result<Arc<Conn>, NoAnswer> {
-        let index = self.next.fetch_add(1, Ordering::Relaxed) % self.slots.len();
-        let mut slot = self.slots[index].lock().await;
-        if let Some(conn) = &*slot
-            && !conn.broken.load(Ordering::SeqCst)
-        {
-            return Ok(conn.clone());
+        // The live connection with the fewest requests, looking from the
+        // next slot in turn (ties go round); a slot without one is filled.
+        // Requests beyond a connection's streams wait in its queue, so
+        // turns alone would leave one connection's queue long while
+        // another has streams free.
+        let start = self.next.fetch_add(1, Ordering::Relaxed);
+        let mut best: Option<Arc<Conn>> = None;
+        let mut empty = None;
+        for i in 0..self.slots.len() {
+            let slot = &self.slots[(start + i) % self.slots.len()];
+            match slot.live() {
+                Some(conn) => {
+                    let fewer = best
+                        .as_ref()
+                        .is_none_or(|b| conn.requests.load(Ordering::Relaxed) < b.requests.load(Ordering::Relaxed));
+                    if fewer {
+                        best = Some(conn);
+                    }
+                }
+                None => {
+                    empty.get_or_insert(slot);
+                }
+            }
+        }
+        let slot = match (empty, best) {
+            (Some(slot), _) => slot,
+            (None, Some(conn)) => return Ok(conn),
+            (None, None) => &self.slots[start % self.slots.len()],
+        };
+        let _connecting = slot.connecting.lock().await;
+        // Another request may have made one meanwhile.
+        if let Some(conn) = slot.live() {
+            return Ok(conn);
         }
         let conn = self.connect().await?;
-        *slot = Some(conn.clone());
+        *slot.conn.lock().unwrap_or_else(PoisonError::into_inner) = Some(conn.clone());
         Ok(conn)
     }
 
@@ -244,6 +304,7 @@ impl Pool {
             first: Semaphore::new(1),
             last_used: AtomicU64::new(0),
             born: Instant::now(),
+            requests: AtomicUsize::new(0),
         });
         let ping_pong = connection.ping_pong();
         let driven = {

@@ -1,8 +1,9 @@
 //! The APNs client against the local APNs gateway, both on loopback, over
 //! real HTTP/2 and TLS: every outcome kind, provider token timing (with a
 //! clock the test sets), lost connections and recovery, GOAWAY, a stalled
-//! gateway, keep-alive, the concurrency rules, shutdown that drains, one
-//! outcome per message, and the gateway's inbox of what it accepted.
+//! gateway, keep-alive, the concurrency rules, the choice of connection,
+//! shutdown that drains, one outcome per message, and the gateway's inbox of
+//! what it accepted.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -372,6 +373,39 @@ async fn one_request_until_the_first_succeeds_then_up_to_the_servers_limit() {
     let stats = s.gateway.stats();
     assert_eq!(stats.peak_concurrent_before_first_ok, 1);
     assert!(stats.peak_concurrent >= 2 && stats.peak_concurrent <= 4, "{}", stats.peak_concurrent);
+    s.gateway.stop().await;
+}
+
+#[tokio::test]
+async fn a_push_goes_to_the_connection_with_streams_free_not_behind_a_stalled_one() {
+    // One stream a connection: a stalled request fills its connection, and a
+    // request sent there would wait in its queue until the stall ends.
+    let s = gateway_with(|o| o.max_concurrent_streams = 1).await;
+    let policy = RetryPolicy {
+        max_attempts: 1,
+        attempt_timeout: Duration::from_secs(60),
+        total_deadline: Duration::from_secs(60),
+        ..quick_retry()
+    };
+    let client = s.client().connections(2).retry(policy).build().unwrap();
+    // Both connections open and warm.
+    for i in 0..2 {
+        assert!(matches!(client.deliver(&push(&hex_token(30 + i))).await, Outcome::Delivered { .. }));
+    }
+    assert_eq!(s.gateway.stats().connections, 2);
+    let stalled = {
+        let client = client.clone();
+        tokio::spawn(async move { client.deliver(&push("stall")).await })
+    };
+    while s.gateway.stats().requests < 3 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    // Every push goes to the other connection: none waits out the stall.
+    for i in 0..4 {
+        let sent = tokio::time::timeout(Duration::from_secs(10), client.deliver(&push(&hex_token(40 + i)))).await;
+        assert!(matches!(sent, Ok(Outcome::Delivered { .. })), "push {i}: {sent:?}");
+    }
+    stalled.abort();
     s.gateway.stop().await;
 }
 

@@ -72,3 +72,41 @@ async fn the_gateway_answers_over_tls_with_its_own_ca_and_checks_the_token_first
     assert!(stats.delivered.is_empty());
     gateway.stop().await;
 }
+
+/// An ES256 provider token for `kid`/`iss` issued at `iat`, signed with the key of `seed`.
+fn provider_token(seed: u8, iat: u64) -> String {
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use p256::ecdsa::signature::Signer;
+    let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"ES256","kid":"ABC123DEFG"}"#);
+    let claims = URL_SAFE_NO_PAD.encode(format!(r#"{{"iss":"TEAM123456","iat":{iat}}}"#));
+    let input = format!("{header}.{claims}");
+    let signature: p256::ecdsa::Signature =
+        p256::ecdsa::SigningKey::from_slice(&[seed; 32]).unwrap().sign(input.as_bytes());
+    format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature.to_bytes()))
+}
+
+#[tokio::test]
+async fn a_token_is_verified_once_but_its_age_on_every_request_and_any_other_token_is_verified_anew() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = pushseal_delivery::ManualClock::new(1_800_000_000);
+    let key = p256::ecdsa::SigningKey::from_slice(&[7; 32]).unwrap();
+    let mut options = ApnsGatewayOptions::new("TEAM123456", "ABC123DEFG", *key.verifying_key(), "com.example.clinic");
+    options.clock = Arc::new(clock.clone());
+    let gateway = ApnsGateway::start(options, &dir.path().join("ca.pem")).await.unwrap();
+    let path = format!("/3/device/{}", "ab".repeat(32));
+    let good = format!("bearer {}", provider_token(7, 1_800_000_000));
+    // The same header and claims signed by another key: refused, before and after the good one.
+    let forged = format!("bearer {}", provider_token(8, 1_800_000_000));
+    let invalid = (403, r#"{"reason":"InvalidProviderToken"}"#.to_owned());
+    assert_eq!(bare_request(&gateway, &path, Some(&forged)).await, invalid);
+    assert_eq!(bare_request(&gateway, &path, Some(&good)).await.0, 200);
+    assert_eq!(bare_request(&gateway, &path, Some(&good)).await.0, 200);
+    assert_eq!(bare_request(&gateway, &path, Some(&forged)).await, invalid);
+    // A token verified before is still too old an hour later.
+    clock.advance(3601);
+    let expired = bare_request(&gateway, &path, Some(&good)).await;
+    assert_eq!(expired, (403, r#"{"reason":"ExpiredProviderToken"}"#.to_owned()));
+    assert_eq!(gateway.stats().delivered.len(), 2);
+    gateway.stop().await;
+}

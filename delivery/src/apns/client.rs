@@ -306,7 +306,9 @@ impl Inner {
         let request = self.request(push, token).map_err(NoAnswer::Config)?;
         let body = Bytes::from(push.sealed.payload.body.clone().into_bytes());
         let reply = self.pool.exchange(request, body).await?;
-        let json: Option<serde_json::Value> = serde_json::from_slice(&reply.body).ok();
+        // A 200 has no body: only an error's is JSON.
+        let json: Option<serde_json::Value> =
+            if reply.body.is_empty() { None } else { serde_json::from_slice(&reply.body).ok() };
         let field = |name: &str| json.as_ref().and_then(|j| j.get(name));
         Ok(Answered {
             status: reply.status,
@@ -363,8 +365,7 @@ pub(crate) fn apns_id(message_id: &pushseal::MessageId, device: &str) -> String 
     // RFC 9562: version 8 (custom), variant 10.
     bytes[6] = (bytes[6] & 0x0f) | 0x80;
     bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    let hex: String = bytes.iter().map(|b| format!("{b:02X}")).collect();
-    format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..])
+    super::uuid_text(&bytes)
 }
 
 #[cfg(test)]
@@ -379,6 +380,11 @@ mod tests {
         assert_ne!(a, apns_id(&id, "ab"));
         assert_eq!(a.len(), 36);
         assert_eq!(&a[14..15], "8");
+        // 8-4-4-4-12 upper-case hex digits, variant 10 (8, 9, A or B).
+        let groups: Vec<&str> = a.split('-').collect();
+        assert_eq!(groups.iter().map(|g| g.len()).collect::<Vec<_>>(), [8, 4, 4, 4, 12]);
+        assert!(a.bytes().all(|c| c == b'-' || c.is_ascii_digit() || (b'A'..=b'F').contains(&c)), "{a}");
+        assert!(matches!(&a[19..20], "8" | "9" | "A" | "B"), "{a}");
     }
 
     #[test]

@@ -53,3 +53,18 @@ pub const DEFAULT_TOKEN_REFRESH: Duration = Duration::from_secs(50 * 60);
 pub const MIN_TOKEN_REFRESH: Duration = Duration::from_secs(20 * 60);
 /// The longest: Apple refuses a token older than an hour (`ExpiredProviderToken`).
 pub const MAX_TOKEN_REFRESH: Duration = Duration::from_secs(55 * 60);
+
+/// 16 bytes as an upper-case 8-4-4-4-12 UUID text (an `apns-id`).
+pub(crate) fn uuid_text(bytes: &[u8; 16]) -> String {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let mut text = String::with_capacity(36);
+    for (i, b) in bytes.iter().enumerate() {
+        // A dash before bytes 4, 6, 8 and 10.
+        if matches!(i, 4 | 6 | 8 | 10) {
+            text.push('-');
+        }
+        text.push(char::from(HEX[usize::from(b >> 4)]));
+        text.push(char::from(HEX[usize::from(b & 0x0f)]));
+    }
+    text
+}

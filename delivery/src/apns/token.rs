@@ -12,7 +12,7 @@
 //! only when that copy is past its period, so the database sees one read
 //! per process and period.
 
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
 use super::MIN_TOKEN_REFRESH;
@@ -45,7 +45,10 @@ pub(crate) struct ProviderTokens {
     refresh_after: Duration,
     #[cfg(feature = "postgres")]
     fleet: Option<Arc<pushseal_audit::PgStore>>,
-    /// Held across a fleet read, so that one task of the process asks.
+    /// The current token, read by every request without waiting in turn.
+    cached: RwLock<Option<ProviderToken>>,
+    /// Held while a token is made, or read from the fleet, so that one task
+    /// of the process does it.
     current: tokio::sync::Mutex<Option<ProviderToken>>,
 }
 
@@ -57,6 +60,7 @@ impl ProviderTokens {
             refresh_after,
             #[cfg(feature = "postgres")]
             fleet: None,
+            cached: RwLock::new(None),
             current: tokio::sync::Mutex::new(None),
         }
     }
@@ -77,9 +81,14 @@ impl ProviderTokens {
     /// With a fleet store that fails, the reason (a retryable failure).
     pub(crate) async fn current(&self) -> Result<ProviderToken, String> {
         let now = self.clock.now();
+        let fresh = |token: &ProviderToken| now.saturating_sub(token.issued_at) < self.refresh_after.as_secs();
+        let cached = self.cached.read().unwrap_or_else(PoisonError::into_inner).clone();
+        if let Some(token) = cached.filter(fresh) {
+            return Ok(token);
+        }
         let mut current = self.current.lock().await;
         match &*current {
-            Some(token) if now.saturating_sub(token.issued_at) < self.refresh_after.as_secs() => Ok(token.clone()),
+            Some(token) if fresh(token) => Ok(token.clone()),
             _ => self.make(&mut current, now, None).await,
         }
     }
@@ -117,13 +126,18 @@ impl ProviderTokens {
         #[cfg(feature = "postgres")]
         if let Some(store) = &self.fleet {
             let token = fleet::token(store, &self.key, now, self.refresh_after, refused).await?;
-            *slot = Some(token.clone());
-            return Ok(token);
+            return Ok(self.keep(slot, token));
         }
         let _ = refused;
         let token = ProviderToken { header: format!("bearer {}", self.key.provider_token(now)).into(), issued_at: now };
+        Ok(self.keep(slot, token))
+    }
+
+    /// `token` as the current one, in `slot` and in the cache.
+    fn keep(&self, slot: &mut Option<ProviderToken>, token: ProviderToken) -> ProviderToken {
+        *self.cached.write().unwrap_or_else(PoisonError::into_inner) = Some(token.clone());
         *slot = Some(token.clone());
-        Ok(token)
+        token
     }
 }
 

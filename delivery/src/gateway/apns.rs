@@ -53,7 +53,7 @@ use bytes::Bytes;
 use p256::ecdsa::signature::Verifier;
 
 use super::server::{ConnectionCounters, Control, Exchange, Handler, Listener, ServeOptions, TestCa, read_body};
-use crate::apns::ApnsEndpoint;
+use crate::apns::{ApnsEndpoint, uuid_text};
 use crate::clock::{Clock, SystemClock};
 
 /// Apple's answers: each documented reason and its status.
@@ -205,6 +205,10 @@ struct Log {
     token_issue_times: BTreeSet<u64>,
     expired_token_answers: u64,
     flaky_counts: HashMap<String, u32>,
+    /// The last provider token whose signature, header and claims were
+    /// good, and its `iat`: APNs checks a token once per connection, not on
+    /// every request. Its age is still checked on every request.
+    verified: Option<(String, u64)>,
 }
 
 impl State {
@@ -465,9 +469,13 @@ impl State {
         let Some(jwt) = value.strip_prefix("bearer ") else {
             return Some(error(403, "MissingProviderToken"));
         };
-        let Some(issued_at) = self.verify_jwt(jwt) else {
+        let cached = self.log().verified.as_ref().filter(|(known, _)| known == jwt).map(|(_, iat)| *iat);
+        let Some(issued_at) = cached.or_else(|| self.verify_jwt(jwt)) else {
             return Some(error(403, "InvalidProviderToken"));
         };
+        if cached.is_none() {
+            self.log().verified = Some((jwt.to_owned(), issued_at));
+        }
         let now = self.options.clock.now();
         if issued_at > now + 60 {
             return Some(error(403, "InvalidProviderToken"));
@@ -568,10 +576,4 @@ pub(crate) fn is_uuid(id: &str) -> bool {
     let groups: Vec<&str> = id.split('-').collect();
     groups.len() == 5
         && groups.iter().zip([8, 4, 4, 4, 12]).all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()))
-}
-
-/// 16 bytes as an uppercase 8-4-4-4-12 UUID text.
-pub(crate) fn uuid_text(bytes: &[u8; 16]) -> String {
-    let hex: String = bytes.iter().map(|b| format!("{b:02X}")).collect();
-    format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..])
 }
