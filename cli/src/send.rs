@@ -11,7 +11,7 @@ use pushseal_audit::{AuditLog, AuditTarget, PgStore};
 use pushseal_delivery::apns::{ApnsClient, ApnsEndpoint};
 use pushseal_delivery::fcm::{FcmClient, FcmEndpoint};
 use pushseal_delivery::{
-    ApnsKey, ConfigError, DEFAULT_MAX_IN_FLIGHT, Deliver, Outcome, Report, ServiceAccount, Trust, seal_and_deliver,
+    ApnsKey, ConfigError, DEFAULT_MAX_IN_FLIGHT, Deliver, Report, ServiceAccount, Trust, seal_and_deliver,
     seal_and_deliver_audited,
 };
 use serde_json::{Value, json};
@@ -269,19 +269,7 @@ fn outcome_line(report: &Report) -> Value {
     });
     let fields = match &report.result {
         Err(e) => json!({ "outcome": "not_sealed", "reason": e.to_string() }),
-        Ok(outcome) => {
-            let kind = outcome.kind().name();
-            match outcome {
-                Outcome::Delivered { gateway_id } => json!({ "outcome": kind, "gateway_id": gateway_id }),
-                Outcome::TokenGone { reason, since } => json!({ "outcome": kind, "reason": reason, "since": since }),
-                Outcome::Rejected { reason } => json!({ "outcome": kind, "reason": reason }),
-                Outcome::Failed { reason, attempts } => {
-                    json!({ "outcome": kind, "reason": reason, "attempts": attempts })
-                }
-                Outcome::Misconfigured(e) => json!({ "outcome": kind, "reason": e.to_string() }),
-                other => json!({ "outcome": kind, "reason": other.to_string() }),
-            }
-        }
+        Ok(outcome) => outcome.to_json(),
     };
     if let (Value::Object(line), Value::Object(fields)) = (&mut line, fields) {
         line.extend(fields);

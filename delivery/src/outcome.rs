@@ -69,6 +69,25 @@ impl Outcome {
             Self::Misconfigured(_) => OutcomeKind::Misconfigured,
         }
     }
+
+    /// The outcome as JSON fields: `outcome` (the kind's name) and the
+    /// kind's own fields (`gateway_id`; `reason`, `since`; `reason`;
+    /// `reason`, `attempts`; `reason`), as `pushseal send` prints them.
+    /// Nothing of the notification is in it.
+    pub fn to_json(&self) -> serde_json::Value {
+        let kind = self.kind().name();
+        match self {
+            Self::Delivered { gateway_id } => serde_json::json!({ "outcome": kind, "gateway_id": gateway_id }),
+            Self::TokenGone { reason, since } => {
+                serde_json::json!({ "outcome": kind, "reason": reason, "since": since })
+            }
+            Self::Rejected { reason } => serde_json::json!({ "outcome": kind, "reason": reason }),
+            Self::Failed { reason, attempts } => {
+                serde_json::json!({ "outcome": kind, "reason": reason, "attempts": attempts })
+            }
+            Self::Misconfigured(e) => serde_json::json!({ "outcome": kind, "reason": e.to_string() }),
+        }
+    }
 }
 
 impl fmt::Display for Outcome {

@@ -965,25 +965,15 @@ impl Tally {
             "platform": device.map(|d| platform_name(d.platform)),
             "message_id": report.message_id.map(|id| id.to_string()),
         });
-        let fields = match &report.result {
+        let mut fields = match &report.result {
             Err(e) => json!({ "outcome": "not_sealed", "reason": e.to_string() }),
-            Ok(outcome) => {
-                let kind = outcome.kind().name();
-                match outcome {
-                    Outcome::Delivered { gateway_id } => json!({ "outcome": kind, "gateway_id": gateway_id }),
-                    // A real sender must stop pushing to a token that is gone:
-                    // the device is removed from the store once the run ends.
-                    Outcome::TokenGone { reason, since } => {
-                        json!({ "outcome": kind, "reason": reason, "since": since, "removed": true })
-                    }
-                    Outcome::Rejected { reason } => json!({ "outcome": kind, "reason": reason }),
-                    Outcome::Failed { reason, attempts } => {
-                        json!({ "outcome": kind, "reason": reason, "attempts": attempts })
-                    }
-                    other => json!({ "outcome": kind, "reason": other.to_string() }),
-                }
-            }
+            Ok(outcome) => outcome.to_json(),
         };
+        // A real sender must stop pushing to a token that is gone: the
+        // device is removed from the store once the run ends.
+        if let (Ok(Outcome::TokenGone { .. }), Value::Object(fields)) = (&report.result, &mut fields) {
+            fields.insert("removed".into(), Value::Bool(true));
+        }
         match &report.result {
             Ok(Outcome::Delivered { .. }) => self.delivered += 1,
             Ok(Outcome::TokenGone { .. }) => match device {
