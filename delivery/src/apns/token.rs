@@ -46,10 +46,10 @@ pub(crate) struct ProviderTokens {
     #[cfg(feature = "postgres")]
     fleet: Option<Arc<pushseal_audit::PgStore>>,
     /// The current token, read by every request without waiting in turn.
-    cached: RwLock<Option<ProviderToken>>,
+    current: RwLock<Option<ProviderToken>>,
     /// Held while a token is made, or read from the fleet, so that one task
     /// of the process does it.
-    current: tokio::sync::Mutex<Option<ProviderToken>>,
+    making: tokio::sync::Mutex<()>,
 }
 
 impl ProviderTokens {
@@ -60,8 +60,8 @@ impl ProviderTokens {
             refresh_after,
             #[cfg(feature = "postgres")]
             fleet: None,
-            cached: RwLock::new(None),
-            current: tokio::sync::Mutex::new(None),
+            current: RwLock::new(None),
+            making: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -82,14 +82,14 @@ impl ProviderTokens {
     pub(crate) async fn current(&self) -> Result<ProviderToken, String> {
         let now = self.clock.now();
         let fresh = |token: &ProviderToken| now.saturating_sub(token.issued_at) < self.refresh_after.as_secs();
-        let cached = self.cached.read().unwrap_or_else(PoisonError::into_inner).clone();
-        if let Some(token) = cached.filter(fresh) {
+        if let Some(token) = self.read().filter(fresh) {
             return Ok(token);
         }
-        let mut current = self.current.lock().await;
-        match &*current {
-            Some(token) if fresh(token) => Ok(token.clone()),
-            _ => self.make(&mut current, now, None).await,
+        let _making = self.making.lock().await;
+        // Another task may have made one meanwhile.
+        match self.read().filter(fresh) {
+            Some(token) => Ok(token),
+            None => self.make(now, None).await,
         }
     }
 
@@ -101,42 +101,41 @@ impl ProviderTokens {
     /// APNs was told of another token for this key).
     pub(crate) async fn replace_refused(&self, refused: &ProviderToken) -> Result<ProviderToken, NoToken> {
         let now = self.clock.now();
-        let mut current = self.current.lock().await;
-        match &*current {
-            Some(token) if token != refused => Ok(token.clone()),
+        let _making = self.making.lock().await;
+        match self.read() {
+            Some(token) if &token != refused => Ok(token),
             _ => {
                 let age_secs = now.saturating_sub(refused.issued_at);
                 if age_secs < MIN_TOKEN_REFRESH.as_secs() {
                     return Err(NoToken::TooSoon { age_secs });
                 }
-                self.make(&mut current, now, Some(refused)).await.map_err(NoToken::Fleet)
+                self.make(now, Some(refused)).await.map_err(NoToken::Fleet)
             }
         }
     }
 
-    /// A token for `now` into `slot`: the fleet's, unless it is `refused` or
-    /// past its period, else a new one (stored for the fleet).
+    fn read(&self) -> Option<ProviderToken> {
+        self.current.read().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    /// A token for `now`, made the current one: the fleet's, unless it is
+    /// `refused` or past its period, else a new one (stored for the fleet).
+    /// Called with `making` held.
     #[cfg_attr(not(feature = "postgres"), allow(clippy::unused_async))]
-    async fn make(
-        &self,
-        slot: &mut Option<ProviderToken>,
-        now: u64,
-        refused: Option<&ProviderToken>,
-    ) -> Result<ProviderToken, String> {
+    async fn make(&self, now: u64, refused: Option<&ProviderToken>) -> Result<ProviderToken, String> {
         #[cfg(feature = "postgres")]
         if let Some(store) = &self.fleet {
             let token = fleet::token(store, &self.key, now, self.refresh_after, refused).await?;
-            return Ok(self.keep(slot, token));
+            return Ok(self.keep(token));
         }
         let _ = refused;
         let token = ProviderToken { header: format!("bearer {}", self.key.provider_token(now)).into(), issued_at: now };
-        Ok(self.keep(slot, token))
+        Ok(self.keep(token))
     }
 
-    /// `token` as the current one, in `slot` and in the cache.
-    fn keep(&self, slot: &mut Option<ProviderToken>, token: ProviderToken) -> ProviderToken {
-        *self.cached.write().unwrap_or_else(PoisonError::into_inner) = Some(token.clone());
-        *slot = Some(token.clone());
+    /// `token` as the current one.
+    fn keep(&self, token: ProviderToken) -> ProviderToken {
+        *self.current.write().unwrap_or_else(PoisonError::into_inner) = Some(token.clone());
         token
     }
 }
